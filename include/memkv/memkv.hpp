@@ -1,0 +1,5 @@
+#pragma once
+
+// Umbrella header: everything memkv offers.
+
+#include <memkv/version.hpp>
