@@ -2,4 +2,5 @@
 
 // Umbrella header: everything memkv offers.
 
+#include <memkv/errors.hpp>
 #include <memkv/version.hpp>

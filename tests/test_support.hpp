@@ -1,0 +1,89 @@
+#pragma once
+
+// Shared helpers for memkv's tests: deterministic key generators that stress
+// tries, and access to the test data directory configured by CMake.
+
+#include <cstddef>
+#include <cstdint>
+#include <fstream>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace memkv::test {
+
+// Path of a file in the test data directory (MEMKV_TEST_DATA_DIR, set by CMake).
+inline std::string data_path(const std::string& name) {
+    return std::string(MEMKV_TEST_DATA_DIR) + "/" + name;
+}
+
+// One line per element, without the newline. Throws if the file cannot be read,
+// so a missing data set fails the test instead of silently testing nothing.
+inline std::vector<std::string> read_lines(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw std::runtime_error("cannot open test data file " + path);
+    std::vector<std::string> lines;
+    for (std::string line; std::getline(in, line);) lines.push_back(std::move(line));
+    return lines;
+}
+
+// Generates keys that exercise every awkward case of a byte-string trie: a
+// small alphabet (so keys share long prefixes and many keys are prefixes of
+// others), the bytes 0x00 and 0xFF, the empty key, and occasional long keys.
+// Deterministic for a given seed; print the seed in the test so a failure can
+// be replayed.
+class key_generator {
+public:
+    struct options {
+        std::size_t max_len = 12;         // length of ordinary keys: 0..max_len
+        std::size_t long_len = 70'000;    // length of the rare long key (> 64 KiB)
+        double long_probability = 0.0005;  // chance that a key is long
+        double reuse_probability = 0.3;    // chance of deriving from an earlier key
+    };
+
+    explicit key_generator(std::uint64_t seed) : key_generator(seed, options{}) {}
+    key_generator(std::uint64_t seed, options opt) : rng_(seed), opt_(opt) {}
+
+    std::string next() {
+        std::string key;
+        if (!history_.empty() && chance(opt_.reuse_probability)) {
+            // A prefix of an earlier key, optionally extended: makes prefix keys
+            // and long shared paths common.
+            const std::string& base = history_[pick(history_.size())];
+            key = base.substr(0, pick(base.size() + 1));
+            const std::size_t extra = pick(4);
+            for (std::size_t i = 0; i < extra; ++i) key.push_back(byte());
+        } else if (chance(opt_.long_probability)) {
+            key.assign(opt_.long_len, 'L');
+            key[pick(key.size())] = static_cast<char>(pick(256));
+        } else {
+            const std::size_t len = pick(opt_.max_len + 1);
+            for (std::size_t i = 0; i < len; ++i) key.push_back(byte());
+        }
+        if (history_.size() < 4096) {
+            history_.push_back(key);
+        } else {
+            history_[pick(history_.size())] = key;
+        }
+        return key;
+    }
+
+    std::uint64_t next_u64() { return rng_(); }
+    std::size_t pick(std::size_t n) { return n == 0 ? 0 : static_cast<std::size_t>(rng_() % n); }
+    bool chance(double p) { return std::uniform_real_distribution<double>(0.0, 1.0)(rng_) < p; }
+
+private:
+    // Mostly a 4-letter alphabet, sometimes the extreme bytes or any byte.
+    char byte() {
+        static constexpr unsigned char alphabet[] = {'a', 'b', 'c', 'd', 0x00, 0xFF};
+        if (chance(0.05)) return static_cast<char>(pick(256));
+        return static_cast<char>(alphabet[pick(sizeof alphabet)]);
+    }
+
+    std::mt19937_64 rng_;
+    options opt_;
+    std::vector<std::string> history_;
+};
+
+}  // namespace memkv::test
