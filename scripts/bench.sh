@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The main job: builds memkv-bench (Release) and runs it on the real URL data
+# set, printing the comparison table; JSON and a chart land in data/.
+# libart is compared when installed by hand: LIBART_PREFIX=/path/to/prefix
+# (containing include/art.h and lib/libart.a or libart.so).
+# Usage: scripts/bench.sh [extra memkv-bench arguments, e.g. --runs 3]
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+ensure_packages cmake ninja-build g++ libbenchmark-dev gnuplot-nox nodejs npm
+
+build=${MEMKV_BUILD_DIR:-$MEMKV_ROOT/build}/release
+args=(-DCMAKE_BUILD_TYPE=Release -DMEMKV_BUILD_TESTS=OFF -DMEMKV_BUILD_EXAMPLES=OFF
+      -DMEMKV_BUILD_BENCHMARKS=ON)
+if [ -n "${LIBART_PREFIX:-}" ]; then
+    args+=(-DMEMKV_BENCH_LIBART=ON "-DCMAKE_PREFIX_PATH=$LIBART_PREFIX")
+fi
+log "building memkv-bench (Release)"
+configure_and_build "$build" "${args[@]}" --target memkv-bench
+
+mkdir -p "$MEMKV_ROOT/data"
+if urls=$("$MEMKV_ROOT/scripts/fetch-urls.sh"); then
+    input=(--dataset "$urls")
+else
+    echo "bench: the URL data set could not be fetched (npm unavailable or offline);" \
+         "falling back to --synthetic 2000000" >&2
+    input=(--synthetic 2000000)
+fi
+log "running memkv-bench ${input[*]}"
+"$build/bench/memkv-bench" "${input[@]}" --structures all \
+    --json "$MEMKV_ROOT/data/results.json" --chart "$MEMKV_ROOT/data/results.png" "$@"

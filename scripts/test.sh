@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# memkv's whole test suite, from a fresh Debian machine:
+#   1. a normal build (g++, warnings as errors) with the consumer-package tests
+#      and a smoke run of memkv-bench;
+#   2. an ASan+UBSan build (clang, warnings as errors; LeakSanitizer included);
+#   3. a TSan build of the tests labelled 'concurrency'.
+# Usage: scripts/test.sh [extra ctest arguments]
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+ensure_packages cmake ninja-build g++ clang libclang-rt-14-dev catch2 libbenchmark-dev
+
+build=${MEMKV_BUILD_DIR:-$MEMKV_ROOT/build}
+common=(-DMEMKV_WERROR=ON -DMEMKV_BUILD_EXAMPLES=ON -DMEMKV_BUILD_TESTS=ON)
+
+log "normal build (g++, RelWithDebInfo)"
+configure_and_build "$build/test" "${common[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCMAKE_CXX_COMPILER=g++ -DMEMKV_BUILD_BENCHMARKS=ON
+ctest --test-dir "$build/test" --output-on-failure -j "$MEMKV_JOBS" "$@"
+
+log "ASan+UBSan build (clang++)"
+configure_and_build "$build/asan" "${common[@]}" -DCMAKE_BUILD_TYPE=Debug \
+    -DCMAKE_CXX_COMPILER=clang++ -DMEMKV_BUILD_BENCHMARKS=OFF -DMEMKV_SANITIZE=address,undefined
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    ctest --test-dir "$build/asan" --output-on-failure -j "$MEMKV_JOBS" -LE package "$@"
+
+log "TSan build (g++), concurrency tests"
+configure_and_build "$build/tsan" "${common[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCMAKE_CXX_COMPILER=g++ -DMEMKV_BUILD_BENCHMARKS=OFF -DMEMKV_SANITIZE=thread
+TSAN_OPTIONS=halt_on_error=1 \
+    ctest --test-dir "$build/tsan" --output-on-failure -j "$MEMKV_JOBS" -L concurrency --no-tests=ignore "$@"
+
+log "all test builds passed"
