@@ -11,23 +11,35 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 ensure_packages cmake ninja-build g++ clang libclang-rt-14-dev catch2 libbenchmark-dev
 
 build=${MEMKV_BUILD_DIR:-$MEMKV_ROOT/build}
+rm -f "$build"/{test,asan,tsan}/junit.xml
 common=(-DMEMKV_WERROR=ON -DMEMKV_BUILD_EXAMPLES=ON -DMEMKV_BUILD_TESTS=ON)
 
 log "normal build (g++, RelWithDebInfo)"
 configure_and_build "$build/test" "${common[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DCMAKE_CXX_COMPILER=g++ -DMEMKV_BUILD_BENCHMARKS=ON
-ctest --test-dir "$build/test" --output-on-failure -j "$MEMKV_JOBS" "$@"
+ctest --test-dir "$build/test" --output-junit junit.xml --output-on-failure -j "$MEMKV_JOBS" "$@"
 
 log "ASan+UBSan build (clang++)"
 configure_and_build "$build/asan" "${common[@]}" -DCMAKE_BUILD_TYPE=Debug \
     -DCMAKE_CXX_COMPILER=clang++ -DMEMKV_BUILD_BENCHMARKS=OFF -DMEMKV_SANITIZE=address,undefined
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-    ctest --test-dir "$build/asan" --output-on-failure -j "$MEMKV_JOBS" -LE package "$@"
+    ctest --test-dir "$build/asan" --output-junit junit.xml --output-on-failure -j "$MEMKV_JOBS" -LE package "$@"
 
 log "TSan build (g++), concurrency tests"
 configure_and_build "$build/tsan" "${common[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DCMAKE_CXX_COMPILER=g++ -DMEMKV_BUILD_BENCHMARKS=OFF -DMEMKV_SANITIZE=thread
 TSAN_OPTIONS=halt_on_error=1 \
-    ctest --test-dir "$build/tsan" --output-on-failure -j "$MEMKV_JOBS" -L concurrency --no-tests=ignore "$@"
+    ctest --test-dir "$build/tsan" --output-junit junit.xml --output-on-failure -j "$MEMKV_JOBS" -L concurrency --no-tests=ignore "$@"
 
-log "all test builds passed"
+# One closing line over the three builds (ctest's own summaries are per build).
+total=0
+failed=0
+for b in test asan tsan; do
+    f="$build/$b/junit.xml"
+    [ -f "$f" ] || continue
+    n=$(tr '\n\t' '  ' <"$f" | grep -o '<testsuite [^>]*' | grep -o ' tests="[0-9]*"' | grep -o '[0-9]*' || echo 0)
+    m=$(tr '\n\t' '  ' <"$f" | grep -o '<testsuite [^>]*' | grep -o ' failures="[0-9]*"' | grep -o '[0-9]*' || echo 0)
+    total=$((total + n))
+    failed=$((failed + m))
+done
+echo "memkv: $((total - failed)) passed, $failed failed"
