@@ -7,7 +7,11 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-ensure_packages cmake ninja-build g++ libbenchmark-dev gnuplot-nox nodejs npm
+ensure_packages cmake ninja-build g++ libbenchmark-dev gnuplot-nox
+# npm fetches the URL set; a machine may already have its own node/npm (not
+# Debian's), so Debian's are installed only when there is none, and a failure
+# there only means the synthetic fallback below.
+command -v npm >/dev/null 2>&1 || (ensure_packages nodejs npm) || true
 
 build=${MEMKV_BUILD_DIR:-$MEMKV_ROOT/build}/release
 args=(-DCMAKE_BUILD_TYPE=Release -DMEMKV_BUILD_TESTS=OFF -DMEMKV_BUILD_EXAMPLES=OFF
@@ -16,7 +20,7 @@ if [ -n "${LIBART_PREFIX:-}" ]; then
     args+=(-DMEMKV_BENCH_LIBART=ON "-DCMAKE_PREFIX_PATH=$LIBART_PREFIX")
 fi
 log "building memkv-bench (Release)"
-configure_and_build "$build" "${args[@]}" --target memkv-bench
+MEMKV_TARGETS=memkv-bench configure_and_build "$build" "${args[@]}"
 
 mkdir -p "$MEMKV_ROOT/data"
 if urls=$("$MEMKV_ROOT/scripts/fetch-urls.sh"); then

@@ -28,10 +28,11 @@ ensure_packages() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
-# configure_and_build DIR CMAKE_ARGS... : configures with Ninja and builds.
+# configure_and_build DIR CMAKE_ARGS... : configures with Ninja and builds
+# (only the targets in MEMKV_TARGETS when it is set).
 configure_and_build() {
     local dir=$1
     shift
     cmake -S "$MEMKV_ROOT" -B "$dir" -G Ninja "$@" >/dev/null
-    cmake --build "$dir" -j "$MEMKV_JOBS"
+    cmake --build "$dir" -j "$MEMKV_JOBS" ${MEMKV_TARGETS:+--target $MEMKV_TARGETS} >&2
 }
