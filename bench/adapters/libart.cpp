@@ -10,7 +10,7 @@
 //     key it hands to insert()/find(). The callbacks strip it again.
 //   * A key containing '\0' collides with that convention, so the adapter sets
 //     needs_nul_free_keys and the harness skips it on such data sets.
-//   * Node16 keeps its child bytes sorted with a signed SIMD compare, so
+//   * Node16 keeps its child bytes sorted with a signed SIMD compare (x86), so
 //     iteration visits bytes >= 0x80 before 0x00..0x7F: ordered = false, and
 //     iteration is checked as a set (count, values, no repeats), not as a
 //     sequence.
