@@ -8,6 +8,9 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <span>
+#include <stdexcept>
+#include <utility>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -136,13 +139,15 @@ TEST_CASE("workload: orders are permutations, misses absent, prefixes exact", "[
 
 namespace {
 
+enum class Fault { none, wrong_value, finds_absent, drops_key, repeats_key, wrong_order, throws };
+
 // A reference adapter with switchable faults, to show the checks catch them.
+template <bool Ordered>
 struct Faulty {
     static constexpr std::string_view name = "faulty";
-    static constexpr bool ordered = true;
+    static constexpr bool ordered = Ordered;
     static constexpr bool sorted_build = false;
 
-    enum class Fault { none, wrong_value, finds_absent, drops_key, wrong_order, throws };
     static inline Fault fault = Fault::none;
 
     void insert(std::string_view key, std::uint64_t value) {
@@ -164,9 +169,15 @@ struct Faulty {
             for (auto it = map.rbegin(); it != map.rend(); ++it) f(std::string_view(it->first), it->second);
             return;
         }
-        bool first = true;
+        std::size_t i = 0;
         for (const auto& [k, v] : map) {
-            if (fault == Fault::drops_key && std::exchange(first, false)) continue;
+            const std::size_t at = i++;
+            if (fault == Fault::drops_key && at == 0) continue;
+            // Visits the first key twice instead of the second: the count stays right.
+            if (fault == Fault::repeats_key && at == 1) {
+                f(std::string_view(map.begin()->first), map.begin()->second);
+                continue;
+            }
             f(std::string_view(k), v);
         }
     }
@@ -180,7 +191,8 @@ struct Faulty {
 
     std::map<std::string, std::uint64_t, std::less<>> map;
 };
-static_assert(Structure<Faulty>);
+static_assert(Structure<Faulty<true>>);
+static_assert(Structure<Faulty<false>>);
 
 }  // namespace
 
@@ -191,8 +203,10 @@ TEST_CASE("measure() verifies results and reports faults", "[bench][measure]") {
     opt.prefixes = 50;
     const Workload w = make_workload(d, opt);
 
-    Faulty::fault = Faulty::Fault::none;
-    Measurement m = measure<Faulty>(w);
+    using Ordered = Faulty<true>;
+    using Unordered = Faulty<false>;
+    Ordered::fault = Fault::none;
+    Measurement m = measure<Ordered>(w);
     CHECK(m.ok == 1);
     CHECK(std::string(m.error).empty());
     CHECK(m.has_memory_usage == 1);
@@ -200,15 +214,28 @@ TEST_CASE("measure() verifies results and reports faults", "[bench][measure]") {
     CHECK(m.prefix_timed == 1);
     CHECK(m.build_s >= 0);
 
-    using F = Faulty::Fault;
-    for (const F fault : {F::wrong_value, F::finds_absent, F::drops_key, F::wrong_order, F::throws}) {
-        Faulty::fault = fault;
-        m = measure<Faulty>(w);
+    for (const Fault fault :
+         {Fault::wrong_value, Fault::finds_absent, Fault::drops_key, Fault::repeats_key, Fault::wrong_order,
+          Fault::throws}) {
+        Ordered::fault = fault;
+        m = measure<Ordered>(w);
         INFO("fault " << static_cast<int>(fault) << ": " << m.error);
         CHECK(m.ok == 0);
         CHECK(!std::string(m.error).empty());
     }
-    Faulty::fault = F::none;
+    Ordered::fault = Fault::none;
+
+    // Unordered structures are checked as sets: order is free, repeats are not.
+    Unordered::fault = Fault::wrong_order;
+    m = measure<Unordered>(w);
+    CHECK(m.ok == 1);
+    for (const Fault fault : {Fault::drops_key, Fault::repeats_key}) {
+        Unordered::fault = fault;
+        m = measure<Unordered>(w);
+        INFO("unordered, fault " << static_cast<int>(fault) << ": " << m.error);
+        CHECK(m.ok == 0);
+    }
+    Unordered::fault = Fault::none;
 }
 
 TEST_CASE("every registered adapter passes the harness on a small set", "[bench][adapters]") {
@@ -223,4 +250,66 @@ TEST_CASE("every registered adapter passes the harness on a small set", "[bench]
         INFO(s.name << ": " << m.error);
         CHECK(m.ok == 1);
     }
+}
+
+namespace {
+
+// A sorted_build adapter (a sorted vector with binary search) with a finish()
+// hook, for the build() path of the harness.
+struct SortedVector {
+    static constexpr std::string_view name = "sorted_vector";
+    static constexpr bool ordered = true;
+    static constexpr bool sorted_build = true;
+    static inline int finished = 0;
+
+    void build(std::span<const Entry> sorted) {
+        for (const Entry& e : sorted) {
+            if (!entries.empty() && !(entries.back().first < e.key)) throw std::logic_error("unsorted build input");
+            entries.emplace_back(std::string(e.key), e.value);
+        }
+    }
+    void finish() { ++finished; }
+
+    std::optional<std::uint64_t> find(std::string_view key) const {
+        const auto it = lower(key);
+        if (it == entries.end() || it->first != key) return std::nullopt;
+        return it->second;
+    }
+    template <class F>
+    void for_each(F&& f) const {
+        for (const auto& [k, v] : entries) f(std::string_view(k), v);
+    }
+    template <class F>
+    void for_each_prefix(std::string_view p, F&& f) const {
+        for (auto it = lower(p); it != entries.end() && std::string_view(it->first).starts_with(p); ++it) {
+            f(std::string_view(it->first), it->second);
+        }
+    }
+    std::optional<std::size_t> memory_usage() const { return std::nullopt; }
+
+    std::vector<std::pair<std::string, std::uint64_t>>::const_iterator lower(std::string_view key) const {
+        return std::lower_bound(entries.begin(), entries.end(), key,
+                                [](const auto& e, std::string_view k) { return std::string_view(e.first) < k; });
+    }
+
+    std::vector<std::pair<std::string, std::uint64_t>> entries;
+};
+static_assert(Structure<SortedVector>);
+static_assert(HasFinish<SortedVector>);
+
+}  // namespace
+
+TEST_CASE("measure() builds sorted_build structures from sorted keys", "[bench][measure]") {
+    const Dataset d = Dataset::from_lines("delta\nalpha\ncharlie\nbravo\nalphabet\n\xc3\xa9t\xc3\xa9\n");
+    WorkloadOptions opt;
+    opt.misses = 100;
+    opt.prefixes = 20;
+    const Workload w = make_workload(d, opt);
+    SortedVector::finished = 0;
+    const Measurement m = measure<SortedVector>(w);
+    INFO(m.error);
+    CHECK(m.ok == 1);
+    CHECK(SortedVector::finished == 2);  // the warm-up instance and the measured one
+    CHECK(m.has_memory_usage == 0);
+    CHECK(m.misses == 100);
 }
