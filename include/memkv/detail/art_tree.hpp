@@ -364,6 +364,7 @@ public:
                 return {nl, true};
             }
             node_ref nd = node(r);
+            nd.prefetch_second_line();
             const std::size_t plen = nd.prefix_len();
             const std::size_t avail = key.size() - depth;
             const std::size_t m = nd.match_prefix(k + depth, avail);
@@ -505,6 +506,7 @@ public:
                 return 0;
             }
             const node_ref nd = node(r);
+            nd.prefetch_second_line();
             const std::size_t plen = nd.prefix_len();
             if (len - depth < plen || nd.match_prefix(k + depth, plen) != plen) return 0;
             depth += plen;
