@@ -841,7 +841,44 @@ public:
     // latency, and the stack order puts many independent loads in flight.
     template <class F>
     void walk(F&& f) const {
-        if (root_ == 0) return;
+        walk_from(root_, std::string_view{}, f);
+    }
+
+    // Calls f(key, leaf) for every key starting with p, in key order: one
+    // descent to the subtree that holds them, then a walk of that subtree.
+    template <class F>
+    void walk_prefix(std::string_view p, F&& f) const {
+        const unsigned char* k = ubytes(p);
+        std::string path;
+        ref_t r = root_;
+        std::size_t depth = 0;
+        while (r != 0 && depth < p.size()) {
+            if (is_leaf(r)) {
+                const std::string_view s = suffix(r);
+                if (s.substr(0, p.size() - depth) != p.substr(depth)) return;
+                break;
+            }
+            const node_ref nd = node(r);
+            const std::size_t plen = nd.prefix_len();
+            const std::size_t avail = p.size() - depth;
+            const std::size_t m = nd.match_prefix(k + depth, avail);
+            if (m < plen && m < avail) return;
+            if (avail <= plen) break;  // p ends inside this prefix: all of it matches
+            append_prefix(path, nd);
+            depth += plen;
+            const ref_t* cs = nd.find_child(k[depth]);
+            if (cs == nullptr) return;
+            path.push_back(static_cast<char>(k[depth]));
+            ++depth;
+            r = *cs;
+        }
+        if (r != 0) walk_from(r, path, f);
+    }
+
+    // The walk of the subtree r whose key bytes above it are base.
+    template <class F>
+    void walk_from(ref_t start, std::string_view base, F& f) const {
+        if (start == 0) return;
         struct item {
             ref_t r;
             int byte;  // branch byte to write at len, -1 for none
@@ -849,8 +886,9 @@ public:
         };
         std::vector<item> todo;
         todo.reserve(64);
-        todo.push_back({root_, -1, 0});
-        std::string buf(256, '\0');
+        todo.push_back({start, -1, base.size()});
+        std::string buf(std::max<std::size_t>(256, 2 * base.size()), '\0');
+        copy_bytes(reinterpret_cast<unsigned char*>(buf.data()), ubytes(base), base.size());
         while (!todo.empty()) {
             const item it = todo.back();
             todo.pop_back();
