@@ -85,6 +85,36 @@ inline void copy_bytes(unsigned char* dst, const unsigned char* src, std::size_t
     }
 }
 
+// Byte equality for short runs, same idea as copy_bytes.
+inline bool equal_bytes(const unsigned char* a, const unsigned char* b, std::size_t n) noexcept {
+    if (n >= 8) {
+        std::uint64_t x = 0;
+        std::uint64_t y = 0;
+        for (std::size_t i = 0; i + 8 < n; i += 8) {
+            std::memcpy(&x, a + i, 8);
+            std::memcpy(&y, b + i, 8);
+            if (x != y) return false;
+        }
+        std::memcpy(&x, a + n - 8, 8);
+        std::memcpy(&y, b + n - 8, 8);
+        return x == y;
+    }
+    if (n >= 4) {
+        std::uint32_t x = 0;
+        std::uint32_t y = 0;
+        std::memcpy(&x, a, 4);
+        std::memcpy(&y, b, 4);
+        if (x != y) return false;
+        std::memcpy(&x, a + n - 4, 4);
+        std::memcpy(&y, b + n - 4, 4);
+        return x == y;
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+        if (a[i] != b[i]) return false;
+    }
+    return true;
+}
+
 struct node_header {
     std::uint8_t kind;   // 0: full (256 refs); otherwise the linear capacity
     std::uint8_t flags;  // has_terminal

@@ -134,6 +134,20 @@ public:
         }
     }
 
+    // write_suffix for a fresh block (no overlap): inline copies, no libc call.
+    static void write_fresh_suffix(std::byte* p, std::string_view s) noexcept {
+        auto* q = reinterpret_cast<unsigned char*>(p) + vsize;
+        if (s.size() < 255) {
+            q[0] = static_cast<unsigned char>(s.size());
+            copy_bytes(q + 1, ubytes(s), s.size());
+        } else {
+            const auto n = static_cast<std::uint32_t>(s.size());
+            q[0] = 255;
+            std::memcpy(q + 1, &n, sizeof n);
+            std::memcpy(q + 5, s.data(), s.size());
+        }
+    }
+
     V& value(ref_t leaf) const noexcept {
         std::byte* p = at(leaf);
         if constexpr (boxed) {
@@ -175,7 +189,7 @@ public:
                 throw;
             }
         }
-        write_suffix(p, s);
+        write_fresh_suffix(p, s);
         return r | leaf_tag;
     }
 
@@ -246,15 +260,16 @@ public:
         h->flags = term ? has_terminal : 0;
         h->count = static_cast<std::uint16_t>(n);
         h->prefix_len = static_cast<std::uint32_t>(prefix.size());
-        if (!prefix.empty()) std::memcpy(h->prefix, prefix.data(), std::min(prefix.size(), inline_prefix));
+        copy_bytes(h->prefix, ubytes(prefix), std::min(prefix.size(), inline_prefix));
         node_ref nd{p};
         if (kind == full_kind) {
             ref_t* r = nd.refs();
             std::memset(static_cast<void*>(r), 0, 256 * sizeof(ref_t));
             for (std::size_t i = 0; i < n; ++i) r[bytes[i]] = kids[i];
         } else {
-            std::memcpy(nd.keys(), bytes, n);
-            std::memcpy(nd.refs(), kids, n * sizeof(ref_t));
+            copy_bytes(nd.keys(), bytes, n);
+            copy_bytes(reinterpret_cast<unsigned char*>(nd.refs()), reinterpret_cast<const unsigned char*>(kids),
+                       n * sizeof(ref_t));
         }
         if (term) *nd.term() = term_ref;
         if (prefix.size() > inline_prefix) {
@@ -520,8 +535,18 @@ public:
             kids[i] = extra->second;
             ++n;
         }
-        const std::string prefix = prefix_string(nd);
-        const ref_t out = alloc_node(kind, term, prefix.size());
+        // Short prefixes (nearly all) go through a stack buffer, not a heap string.
+        unsigned char small[64];
+        std::string big;
+        const std::size_t plen = nd.prefix_len();
+        unsigned char* pb = small;
+        if (plen > sizeof small) {
+            big.resize(plen);
+            pb = reinterpret_cast<unsigned char*>(big.data());
+        }
+        nd.copy_prefix(pb);
+        const std::string_view prefix(reinterpret_cast<const char*>(pb), plen);
+        const ref_t out = alloc_node(kind, term, plen);
         write_node(arena_.ptr(out), kind, prefix, term, term_ref, bytes, kids, n);
         return out;
     }
@@ -536,7 +561,7 @@ public:
         while (r != 0) {
             if (is_leaf(r)) {
                 const std::string_view s = suffix(r);
-                if (s.size() == len - depth && std::memcmp(s.data(), k + depth, s.size()) == 0) return r;
+                if (s.size() == len - depth && equal_bytes(ubytes(s), k + depth, s.size())) return r;
                 return 0;
             }
             const node_ref nd = node(r);
