@@ -46,9 +46,11 @@ namespace memkv {
 //   the key. Iterators returned by find / insert / try_emplace start "lazy"
 //   (they hold only the key) and build their path on the first ++ or --.
 //   Any insertion or erasure invalidates all iterators and views. Pointers
-//   and references to values stay valid across insertions and across
-//   erasures of other keys, except that an erase which merges a node may
-//   move the value of the one remaining sibling leaf (not for boxed V).
+//   and references to values stay valid across operations on other keys,
+//   with two exceptions (neither applies to a boxed V, which never moves):
+//   an insert that splits a leaf may move that one leaf's value to a
+//   right-sized block, and an erase that merges a node may move the value of
+//   the one remaining sibling leaf.
 // Thread safety: like a standard container. Concurrent const calls are
 //   safe; any mutation needs exclusive access.
 template <class V = std::uint64_t>
