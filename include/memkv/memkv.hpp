@@ -3,4 +3,5 @@
 // Umbrella header: everything memkv offers.
 
 #include <memkv/errors.hpp>
+#include <memkv/fast_art.hpp>
 #include <memkv/version.hpp>
