@@ -3,4 +3,5 @@
 // Umbrella header: everything memkv offers.
 
 #include <memkv/errors.hpp>
+#include <memkv/frozen_layer.hpp>
 #include <memkv/version.hpp>
