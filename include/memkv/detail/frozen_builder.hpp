@@ -31,36 +31,55 @@ namespace memkv::detail {
 // Fixed-capacity, set-associative cache from node content to address.
 // rows x ways cells; a hit moves the cell to the front of its row, a miss
 // evicts the row's last cell (LRU within a row). Memory is bounded by the
-// cell count (64 bytes each), independent of the number of keys; a node that
-// fell out is simply written again (the automaton stays correct, only less
-// than minimal). Node content longer than a cell holds is not cached: such
-// wide nodes rarely repeat.
+// cell count, independent of the number of keys; a node that fell out is
+// simply written again (the automaton stays correct, only less than
+// minimal).
 //
-//   cell (64 bytes): [hash u64][addr u64][len u8][content: len bytes, <= 47]
+// Most nodes (one or two transitions) have at most 15 bytes of content and
+// live in 32-byte POD cells, two per cache line:
+//
+//   small cell: [hash u64][addr u64][len u8][content: len bytes, <= 15]
+//
+// Wider nodes go to a second, smaller table whose cells own a std::string.
 class frozen_registry {
 public:
-    static constexpr std::size_t max_content = 15;
-    struct cell {
+    static constexpr std::size_t small_content = 15;
+    struct small_cell {
         std::uint64_t hash;  // 0: empty
         std::uint64_t addr;
         unsigned char len;
-        char content[max_content];
+        char content[small_content];
     };
-    static_assert(sizeof(cell) == 32, "two registry cells per cache line");
+    static_assert(sizeof(small_cell) == 32, "two registry cells per cache line");
+    struct large_cell {
+        std::uint64_t hash = 0;
+        std::uint64_t addr = 0;
+        std::string content;
+    };
 
     frozen_registry(std::size_t rows, std::size_t ways)
         : rows_(std::bit_ceil(std::max<std::size_t>(rows, 1))), ways_(std::max<std::size_t>(ways, 1)),
-          cells_(rows_ * ways_, cell{}) {}
+          large_rows_(std::max<std::size_t>(rows_ / 16, 1)), small_(rows_ * ways_, small_cell{}),
+          large_(large_rows_ * ways_) {}
 
     // Returns the address of a registered node equal to `content`, or npos.
     std::uint64_t find(std::uint64_t hash, std::string_view content) {
-        if (content.size() > max_content) return npos;
-        cell* row = &cells_[(hash & (rows_ - 1)) * ways_];
+        if (content.size() > small_content) {
+            large_cell* row = &large_[(hash & (large_rows_ - 1)) * ways_];
+            for (std::size_t w = 0; w < ways_; ++w) {
+                if (row[w].hash == hash && row[w].content == content) {
+                    std::rotate(row, row + w, row + w + 1);
+                    return row[0].addr;
+                }
+            }
+            return npos;
+        }
+        small_cell* row = &small_[(hash & (rows_ - 1)) * ways_];
         for (std::size_t w = 0; w < ways_; ++w) {
             if (row[w].hash == hash && row[w].len == content.size() &&
                 std::memcmp(row[w].content, content.data(), content.size()) == 0) {
-                const cell hit = row[w];
-                std::memmove(row + 1, row, w * sizeof(cell));
+                const small_cell hit = row[w];
+                std::memmove(row + 1, row, w * sizeof(small_cell));
                 row[0] = hit;
                 return hit.addr;
             }
@@ -69,23 +88,37 @@ public:
     }
 
     void insert(std::uint64_t hash, std::string_view content, std::uint64_t addr) {
-        if (content.size() > max_content) return;
-        cell* row = &cells_[(hash & (rows_ - 1)) * ways_];
-        std::memmove(row + 1, row, (ways_ - 1) * sizeof(cell));
+        if (content.size() > small_content) {
+            large_cell* row = &large_[(hash & (large_rows_ - 1)) * ways_];
+            std::rotate(row, row + ways_ - 1, row + ways_);
+            row[0].hash = hash;
+            row[0].addr = addr;
+            row[0].content.assign(content);
+            return;
+        }
+        small_cell* row = &small_[(hash & (rows_ - 1)) * ways_];
+        std::memmove(row + 1, row, (ways_ - 1) * sizeof(small_cell));
         row[0].hash = hash;
         row[0].addr = addr;
         row[0].len = static_cast<unsigned char>(content.size());
         std::memcpy(row[0].content, content.data(), content.size());
     }
 
-    std::size_t memory_usage() const noexcept { return cells_.capacity() * sizeof(cell); }
+    std::size_t memory_usage() const noexcept {
+        std::size_t m = small_.capacity() * sizeof(small_cell) + large_.capacity() * sizeof(large_cell);
+        for (const large_cell& c : large_)
+            if (c.content.capacity() > 15) m += c.content.capacity() + 1;
+        return m;
+    }
 
     static constexpr std::uint64_t npos = ~std::uint64_t{0};
 
 private:
     std::size_t rows_;
     std::size_t ways_;
-    std::vector<cell> cells_;
+    std::size_t large_rows_;
+    std::vector<small_cell> small_;
+    std::vector<large_cell> large_;
 };
 
 // Where compiled node bytes go: a vector, or a file (streaming build).
