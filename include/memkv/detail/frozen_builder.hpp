@@ -160,6 +160,11 @@ struct frozen_build_stats {
     std::uint64_t fresh_skips = 0;
     std::uint64_t reemitted_chains = 0;
     std::uint64_t reemitted_bytes = 0;
+    std::uint64_t general_delta_bytes = 0;
+    std::uint64_t general_count_bytes = 0;
+    std::uint64_t general_next_omitted = 0;
+    std::uint64_t general_leaf_deltas = 0;
+    std::uint64_t general_n2 = 0;
 };
 
 class frozen_compiler {
@@ -381,32 +386,47 @@ private:
             }
         } else {
             const unsigned char fin = u.final ? node_final : 0;
-            if (n < node_max_inline_n) {
-                buf_.push_back(static_cast<unsigned char>(fin | n));
-            } else {
-                buf_.push_back(static_cast<unsigned char>(fin | node_max_inline_n));
-                buf_.push_back(static_cast<unsigned char>(n - node_max_inline_n));
-            }
-            if (n > 0) {
-                const bool last_next = has_prev && u.trans.back().addr == start - 1;
-                const std::size_t ndelta = n - (last_next ? 1 : 0);
-                // count_before(i) for i >= 1; the largest is count_before(n-1).
-                std::uint64_t before = u.final ? 1 : 0;
-                for (std::size_t i = 0; i + 1 < n; ++i) before += u.trans[i].count;
-                const unsigned cw = n > 1 ? std::max(1U, byte_width(before)) : 0;
-                std::uint64_t min_target = ~std::uint64_t{0};
-                for (std::size_t i = 0; i < ndelta; ++i)
-                    if (u.trans[i].addr != 0) min_target = std::min(min_target, u.trans[i].addr);
-                const std::uint64_t fixed = buf_.size() + 1 + n + (n - 1) * cw;
-                unsigned aw = 1;
+            const bool last_next = n > 0 && has_prev && u.trans.back().addr == start - 1;
+            const std::size_t ndelta = n - (last_next ? 1 : 0);
+            // count_before(i) for i >= 1; the largest is count_before(n-1).
+            std::uint64_t before = u.final ? 1 : 0;
+            for (std::size_t i = 0; i + 1 < n; ++i) before += u.trans[i].count;
+            const unsigned cw = n > 1 ? std::max(1U, byte_width(before)) : 0;
+            std::uint64_t min_target = ~std::uint64_t{0};
+            for (std::size_t i = 0; i < ndelta; ++i)
+                if (u.trans[i].addr != 0) min_target = std::min(min_target, u.trans[i].addr);
+            // Smallest delta width that fits given the node's own length.
+            auto width_for = [&](std::uint64_t fixed) {
+                unsigned w = 1;
                 if (min_target != ~std::uint64_t{0}) {
-                    for (;; ++aw) {
-                        const std::uint64_t a = start + fixed + ndelta * aw - 1;
-                        if (byte_width(a - min_target) <= aw) break;
-                    }
+                    while (byte_width(start + fixed + ndelta * w - 1 - min_target) > w) ++w;
                 }
-                const std::uint64_t addr = start + fixed + ndelta * aw - 1;
-                buf_.push_back(static_cast<unsigned char>(aw | (cw << 4) | (last_next ? 0x80 : 0)));
+                return w;
+            };
+            const std::uint64_t two_fixed = 1 + 2 + std::uint64_t{cw};
+            const unsigned two_aw = n == 2 ? width_for(two_fixed) : 9;
+            if (n == 2 && two_aw <= 2 && cw <= 2) {
+                buf_.push_back(static_cast<unsigned char>(node_two | fin | (last_next ? 0x04 : 0) |
+                                                          ((two_aw - 1) << 1) | (cw - 1)));
+                stats_.general_n2 += 1;
+            } else {
+                if (n < node_max_inline_n) {
+                    buf_.push_back(static_cast<unsigned char>(fin | n));
+                } else {
+                    buf_.push_back(static_cast<unsigned char>(fin | node_max_inline_n));
+                    buf_.push_back(static_cast<unsigned char>(n - node_max_inline_n));
+                }
+            }
+            const bool two = buf_[0] & node_two;
+            if (n > 0) {
+                const unsigned aw = two ? two_aw : width_for(buf_.size() + 1 + n + (n - 1) * cw);
+                const std::uint64_t len = buf_.size() + (two ? 0 : 1) + n + ndelta * aw + (n - 1) * cw;
+                const std::uint64_t addr = start + len - 1;
+                if (!two) buf_.push_back(static_cast<unsigned char>(aw | (cw << 4) | (last_next ? 0x80 : 0)));
+                stats_.general_delta_bytes += ndelta * aw;
+                stats_.general_count_bytes += (n - 1) * cw;
+                stats_.general_next_omitted += last_next ? 1U : 0U;
+                for (std::size_t i = 0; i < n; ++i) stats_.general_leaf_deltas += u.trans[i].addr == 0 ? 1U : 0U;
                 for (const utrans& t : u.trans) buf_.push_back(t.label);
                 unsigned char tmp[8];
                 for (std::size_t i = 0; i < ndelta; ++i) {

@@ -197,7 +197,7 @@ inline frozen_header decode_frozen_header(const unsigned char* h, std::size_t im
 // written just before me" addressable as a - len: single-transition chains
 // cost no target field. Every target address is smaller than the address of
 // the node that points to it, so any walk terminates. Address 0 always holds
-// the final leaf (the accepting state with no transitions, header 0x10); a
+// the final leaf (the accepting state with no transitions, header 0x08); a
 // stored delta of 0 means "target = the leaf", so the transitions that end
 // keys need no long pointer.
 //
@@ -212,10 +212,14 @@ inline frozen_header decode_frozen_header(const unsigned char* h, std::size_t im
 //   001IIIII [label]         one-to-leaf: non-final, one transition to the
 //                            leaf (address 0); I < 31: label = table[I],
 //                            I == 31: explicit label byte follows.
-//   000FCCCC [n-15] S labels[n] deltas[...] counts[n-1]
-//                            general: F = final; C < 15: n = C, C == 15: the
-//                            next byte holds n - 15 (n <= 256). n == 0: a
-//                            leaf (header only). S: bits 0-3 aw (1..8) =
+//   0001FLAC labels[2] deltas[...] count
+//                            two: n = 2 without the S byte: F = final, L =
+//                            last target is a - len, aw = 1 + A, cw = 1 + C;
+//                            then as general below.
+//   00000CCC / 00001CCC [n-7] S labels[n] deltas[...] counts[n-1]
+//                            general (bit 3 = F, final): C < 7: n = C,
+//                            C == 7: the next byte holds n - 7 (n <= 256).
+//                            n == 0: a leaf (header only). S: bits 0-3 aw (1..8) =
 //                            bytes per delta, bits 4-6 cw = bytes per count,
 //                            bit 7 = the last transition's target is a - len
 //                            (its delta is omitted). labels ascending.
@@ -233,8 +237,9 @@ inline constexpr unsigned char node_one_next = 0x80;
 inline constexpr unsigned char node_one = 0x40;
 inline constexpr unsigned char node_one_is_next = 0x20;
 inline constexpr unsigned char node_to_leaf = 0x20;
-inline constexpr unsigned char node_final = 0x10;
-inline constexpr unsigned node_max_inline_n = 15;
+inline constexpr unsigned char node_two = 0x10;
+inline constexpr unsigned char node_final = 0x08;  // in general and two nodes
+inline constexpr unsigned node_max_inline_n = 7;
 inline constexpr unsigned char node_leaf = node_final;  // general, final, n = 0
 
 // True if the header byte h starts a final node.
@@ -377,7 +382,19 @@ inline frozen_node decode_frozen_node(const unsigned char* base, std::uint64_t s
     nd.general = true;
     nd.final = (h & node_final) != 0;
     std::uint64_t k = 1;
-    std::uint32_t n = h & 0x0F;
+    if (h & node_two) {
+        nd.n = 2;
+        nd.last_next = (h & 0x04) != 0;
+        nd.aw = 1U + ((h >> 1) & 1U);
+        nd.cw = 1U + (h & 1U);
+        nd.labels_at = 1;
+        nd.deltas_at = 3;
+        nd.counts_at = 3 + (nd.last_next ? 1U : 2U) * nd.aw;
+        nd.len = nd.counts_at + nd.cw;
+        if (nd.len > addr + (nd.last_next ? 0U : 1U)) frozen_corrupt("truncated node");
+        return nd;
+    }
+    std::uint32_t n = h & 0x07;
     if (n == node_max_inline_n) {
         if (addr < k) frozen_corrupt("truncated node");
         n += nd.at(k++);
