@@ -38,7 +38,7 @@ namespace memkv::detail {
 // Most nodes (one or two transitions) have at most 15 bytes of content and
 // live in 32-byte POD cells, two per cache line:
 //
-//   small cell: [hash u64][addr u64][len u8][content: len bytes, <= 15]
+//   small cell: [hash u64][addr u64][len u8][content: len bytes, <= 15, zero-padded]
 //
 // Wider nodes go to a second, smaller table whose cells own a std::string.
 class frozen_registry {
@@ -47,8 +47,7 @@ public:
     struct small_cell {
         std::uint64_t hash;  // 0: empty
         std::uint64_t addr;
-        unsigned char len;
-        char content[small_content];
+        unsigned char key[16];  // key[0] = content length, then content, zero-padded
     };
     static_assert(sizeof(small_cell) == 32, "two registry cells per cache line");
     struct large_cell {
@@ -75,16 +74,26 @@ public:
             return npos;
         }
         small_cell* row = &small_[(hash & (rows_ - 1)) * ways_];
+        small_cell probe;
+        fill(probe, hash, content, 0);
         for (std::size_t w = 0; w < ways_; ++w) {
-            if (row[w].hash == hash && row[w].len == content.size() &&
-                std::memcmp(row[w].content, content.data(), content.size()) == 0) {
+            if (same(row[w], probe)) {
                 const small_cell hit = row[w];
-                std::memmove(row + 1, row, w * sizeof(small_cell));
+                for (std::size_t i = w; i > 0; --i) row[i] = row[i - 1];
                 row[0] = hit;
                 return hit.addr;
             }
         }
         return npos;
+    }
+
+    // Starts loading the row a node with this hash will use.
+    void prefetch(std::uint64_t hash) const noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+        __builtin_prefetch(&small_[(hash & (rows_ - 1)) * ways_], 1);
+#else
+        (void)hash;
+#endif
     }
 
     void insert(std::uint64_t hash, std::string_view content, std::uint64_t addr) {
@@ -97,11 +106,8 @@ public:
             return;
         }
         small_cell* row = &small_[(hash & (rows_ - 1)) * ways_];
-        std::memmove(row + 1, row, (ways_ - 1) * sizeof(small_cell));
-        row[0].hash = hash;
-        row[0].addr = addr;
-        row[0].len = static_cast<unsigned char>(content.size());
-        std::memcpy(row[0].content, content.data(), content.size());
+        for (std::size_t i = ways_ - 1; i > 0; --i) row[i] = row[i - 1];
+        fill(row[0], hash, content, addr);
     }
 
     std::size_t memory_usage() const noexcept {
@@ -114,6 +120,18 @@ public:
     static constexpr std::uint64_t npos = ~std::uint64_t{0};
 
 private:
+    // Content is zero-padded so equality is three word compares.
+    static void fill(small_cell& c, std::uint64_t hash, std::string_view content, std::uint64_t addr) noexcept {
+        c.hash = hash;
+        c.addr = addr;
+        std::memset(c.key, 0, sizeof c.key);
+        c.key[0] = static_cast<unsigned char>(content.size());
+        std::memcpy(c.key + 1, content.data(), content.size());
+    }
+    static bool same(const small_cell& a, const small_cell& b) noexcept {
+        return a.hash == b.hash && std::memcmp(a.key, b.key, sizeof a.key) == 0;  // inlined: fixed size
+    }
+
     std::size_t rows_;
     std::size_t ways_;
     std::size_t large_rows_;
@@ -135,6 +153,14 @@ public:
             file_->write(p, n);
         }
         size_ += n;
+    }
+    void push(unsigned char b) {
+        if (mem_ != nullptr) {
+            mem_->push_back(b);
+            ++size_;
+        } else {
+            append(&b, 1);
+        }
     }
     std::uint64_t size() const noexcept { return size_; }
     // CRC of what went to a file; the in-memory form is checksummed at the end.
@@ -294,6 +320,7 @@ private:
             h = mix(h, (t.addr << 8) | t.label);
         }
         if (h == 0) h = 1;
+        registry_.prefetch(h);
         if (!fresh) {
             const std::uint64_t found = registry_.find(h, content_);
             if (found != frozen_registry::npos) {
@@ -353,6 +380,14 @@ private:
         const bool has_prev = start > 0;
         buf_.clear();
         const std::size_t n = u.trans.size();
+        if (n == 1 && !u.final && has_prev && u.trans[0].addr == start - 1 && u.trans[0].addr != 0) {
+            const unsigned idx = table_index_[u.trans[0].label];
+            if (idx < 128) {  // the common case, a one-byte chain node
+                out_.push(static_cast<unsigned char>(node_one_next | idx));
+                ++stats_.one_next_nodes;
+                return start;
+            }
+        }
         if (n == 1 && !u.final) {
             const utrans& t = u.trans[0];
             const unsigned idx = table_index_[t.label];
