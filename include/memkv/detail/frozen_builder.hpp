@@ -63,6 +63,14 @@ public:
 
     // Returns the address of a registered node equal to `content`, or npos.
     std::uint64_t find(std::uint64_t hash, std::string_view content) {
+        if (content.size() <= small_content && pending_count_ > 0) {
+            small_cell probe;
+            fill(probe, hash, content, 0);
+            for (std::size_t i = 0; i < pending_count_; ++i) {
+                const small_cell& c = pending_[(pending_head_ + pending_count_ - 1 - i) % pending_size];
+                if (same(c, probe)) return c.addr;
+            }
+        }
         if (content.size() > small_content) {
             large_cell* row = &large_[(hash & (large_rows_ - 1)) * ways_];
             for (std::size_t w = 0; w < ways_; ++w) {
@@ -96,7 +104,42 @@ public:
 #endif
     }
 
+    // Inserts through a short queue: the row is prefetched now and written
+    // pending_size inserts later, so the cache miss overlaps other work.
+    // find() searches the queue too, so nothing is lost meanwhile.
     void insert(std::uint64_t hash, std::string_view content, std::uint64_t addr) {
+        if (content.size() <= small_content) {
+            if (pending_count_ == pending_size) {
+                commit(pending_[pending_head_]);
+                pending_head_ = (pending_head_ + 1) % pending_size;
+                --pending_count_;
+            }
+            fill(pending_[(pending_head_ + pending_count_) % pending_size], hash, content, addr);
+            ++pending_count_;
+            prefetch(hash);
+            return;
+        }
+        insert_now(hash, content, addr);
+    }
+
+    // Writes every queued insert (call before dropping the registry).
+    void flush() {
+        while (pending_count_ > 0) {
+            commit(pending_[pending_head_]);
+            pending_head_ = (pending_head_ + 1) % pending_size;
+            --pending_count_;
+        }
+    }
+
+private:
+    void commit(const small_cell& c) {
+        small_cell* row = &small_[(c.hash & (rows_ - 1)) * ways_];
+        for (std::size_t i = ways_ - 1; i > 0; --i) row[i] = row[i - 1];
+        row[0] = c;
+    }
+
+public:
+    void insert_now(std::uint64_t hash, std::string_view content, std::uint64_t addr) {
         if (content.size() > small_content) {
             large_cell* row = &large_[(hash & (large_rows_ - 1)) * ways_];
             std::rotate(row, row + ways_ - 1, row + ways_);
@@ -131,6 +174,11 @@ private:
     static bool same(const small_cell& a, const small_cell& b) noexcept {
         return a.hash == b.hash && std::memcmp(a.key, b.key, sizeof a.key) == 0;  // inlined: fixed size
     }
+
+    static constexpr std::size_t pending_size = 8;
+    small_cell pending_[pending_size]{};
+    std::size_t pending_head_ = 0;  // oldest queued insert
+    std::size_t pending_count_ = 0;
 
     std::size_t rows_;
     std::size_t ways_;
