@@ -545,7 +545,17 @@ private:
     // From the top frame, go to the first key of its subtree.
     void descend_first(const_iterator& it) const {
         for (;;) {
-            const detail::frozen_node nd = node(it.stack_.back().addr);
+            const std::uint64_t addr = it.stack_.back().addr;
+            const unsigned char h = automaton_[addr];
+            if ((h & detail::node_one_next) && addr > 0) {  // one-byte chain node, inline
+                auto& f = it.stack_.back();
+                f.i = 0;
+                const std::uint64_t base = f.base;
+                it.key_.push_back(static_cast<char>(h_.table[h & 0x7F]));
+                it.stack_.push_back({addr - 1, base, -1});
+                continue;
+            }
+            const detail::frozen_node nd = node(addr);
             if (nd.final || nd.n == 0) break;
             push_child(it, nd, 0);
         }
@@ -566,6 +576,12 @@ private:
     void advance(const_iterator& it) const {
         while (!it.stack_.empty()) {
             auto& f = it.stack_.back();
+            if (f.i >= 0 && automaton_[f.addr] >= detail::node_to_leaf) {
+                // A one-transition node whose only transition was taken.
+                it.stack_.pop_back();
+                if (!it.key_.empty() && !it.stack_.empty()) it.key_.pop_back();
+                continue;
+            }
             const detail::frozen_node nd = node(f.addr);
             const std::int64_t next = std::int64_t{f.i} + 1;
             if (next < static_cast<std::int64_t>(nd.n)) {
