@@ -239,6 +239,8 @@ struct frozen_build_stats {
     std::uint64_t general_next_omitted = 0;
     std::uint64_t general_leaf_deltas = 0;
     std::uint64_t general_n2 = 0;
+    std::uint64_t join_varint_len[8] = {};
+    std::uint64_t join_explicit_label = 0;
 };
 
 class frozen_compiler {
@@ -461,6 +463,8 @@ private:
                         d = start + fixed + vl - 1 - t.addr;
                         if (varint_len(d) <= vl) break;
                     }
+                    ++stats_.join_varint_len[vl < 8 ? vl : 7];
+                    if (idx >= 31) ++stats_.join_explicit_label;
                     for (unsigned i = 0; i < vl; ++i) {
                         const unsigned char more = i + 1 < vl ? 0x80 : 0;
                         buf_.push_back(static_cast<unsigned char>(((d >> (7 * i)) & 0x7F) | more));
