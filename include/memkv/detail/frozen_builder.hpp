@@ -122,6 +122,14 @@ public:
         insert_now(hash, content, addr);
     }
 
+    // Renames the most recent insert if it registered addr (the node at addr
+    // is being folded into a pair).
+    void retarget_newest(std::uint64_t addr, std::uint64_t new_addr) noexcept {
+        if (pending_count_ == 0) return;
+        small_cell& c = pending_[(pending_head_ + pending_count_ - 1) % pending_size];
+        if (c.addr == addr) c.addr = new_addr;
+    }
+
     // Writes every queued insert (call before dropping the registry).
     void flush() {
         while (pending_count_ > 0) {
@@ -197,8 +205,8 @@ public:
         if (mem_ != nullptr) {
             mem_->insert(mem_->end(), p, p + n);
         } else {
-            crc_ = crc32c_update(crc_, p, n);
-            file_->write(p, n);
+            stage_.insert(stage_.end(), p, p + n);
+            if (stage_.size() >= (std::size_t{1} << 16)) drain(stage_.size() - 1);
         }
         size_ += n;
     }
@@ -210,13 +218,33 @@ public:
             append(&b, 1);
         }
     }
+    // Rewrites the last byte written (the file mode keeps it staged).
+    void patch_last(unsigned char b) {
+        if (mem_ != nullptr) {
+            mem_->back() = b;
+        } else {
+            stage_.back() = b;
+        }
+    }
+    // Sends everything staged to the file.
+    void flush() {
+        if (file_ != nullptr) drain(stage_.size());
+    }
     std::uint64_t size() const noexcept { return size_; }
-    // CRC of what went to a file; the in-memory form is checksummed at the end.
+    // CRC of what went to a file (after flush()); the in-memory form is
+    // checksummed at the end.
     std::uint32_t file_crc() const noexcept { return crc_; }
 
 private:
+    void drain(std::size_t n) {
+        crc_ = crc32c_update(crc_, stage_.data(), n);
+        file_->write(stage_.data(), n);
+        stage_.erase(stage_.begin(), stage_.begin() + static_cast<std::ptrdiff_t>(n));
+    }
+
     std::vector<unsigned char>* mem_ = nullptr;
     file_writer* file_ = nullptr;
+    std::vector<unsigned char> stage_;
     std::uint64_t size_ = 0;
     std::uint32_t crc_ = 0;
 };
@@ -241,6 +269,8 @@ struct frozen_build_stats {
     std::uint64_t general_n2 = 0;
     std::uint64_t join_varint_len[8] = {};
     std::uint64_t join_explicit_label = 0;
+    std::uint64_t pair_nodes = 0;
+    std::uint64_t materialized = 0;
 };
 
 class frozen_compiler {
@@ -259,8 +289,13 @@ public:
     void set_table(const std::array<unsigned char, frozen_table_size>& table) {
         table_ = table;
         table_index_.fill(0xFF);
-        for (std::size_t i = 0; i < table.size(); ++i)
+        for (std::size_t i = 0; i < frozen_singles; ++i)
             if (table_index_[table[i]] == 0xFF) table_index_[table[i]] = static_cast<unsigned char>(i);
+        pair_index_.assign(std::size_t{1} << 16, 0xFF);
+        for (std::size_t i = 0; i < frozen_pairs; ++i) {
+            const std::size_t k = std::size_t{table[frozen_singles + 2 * i]} << 8 | table[frozen_singles + 2 * i + 1];
+            if (pair_index_[k] == 0xFF) pair_index_[k] = static_cast<unsigned char>(i);
+        }
     }
     const std::array<unsigned char, frozen_table_size>& table() const noexcept { return table_; }
 
@@ -292,7 +327,10 @@ public:
     // Freezes everything; returns the root address (only if keys were added).
     std::uint64_t finish() {
         freeze_below(0);
-        return compile(path_[0], 0).addr;
+        std::uint64_t root = compile(path_[0], 0).addr;
+        if (is_virtual(root)) root = materialize(root);
+        out_.flush();
+        return root;
     }
 
     std::uint64_t keys() const noexcept { return keys_; }
@@ -324,6 +362,9 @@ private:
     // Freezes path_[depth_] .. path_[keep + 1], leaving path_[0..keep].
     void freeze_below(std::size_t keep) {
         child_chain_ = -1;
+        // A node left from an earlier cascade is referenced by the unfinished
+        // path: never fold it into a pair.
+        pairable_ = false;
         while (depth_ > keep) {
             const compiled c = compile(path_[depth_], depth_);
             --depth_;
@@ -357,30 +398,22 @@ private:
         // registered node: a registered node points only to nodes written
         // before it. That skips the lookup for every fresh tail.
         const bool fresh = !u.trans.empty() && have_last_ && u.trans.back().addr == last_addr_;
-        content_.clear();
-        content_.push_back(u.final ? '\1' : '\0');
-        std::uint64_t h = u.final ? 0x1234567ULL : 0x7654321ULL;
-        for (const utrans& t : u.trans) {
-            content_.push_back(static_cast<char>(t.label));
-            std::uint64_t a = t.addr;
-            do {
-                content_.push_back(static_cast<char>((a & 0x7F) | (a > 0x7F ? 0x80 : 0)));
-                a >>= 7;
-            } while (a != 0);
-            h = mix(h, (t.addr << 8) | t.label);
-        }
-        if (h == 0) h = 1;
+        std::uint64_t h = make_content(u);
         registry_.prefetch(h);
         if (!fresh) {
             const std::uint64_t found = registry_.find(h, content_);
             if (found != frozen_registry::npos) {
                 ++stats_.registry_hits;
+                pairable_ = false;  // the found node may be the last one written
                 return {found, count};
             }
             ++stats_.registry_misses;
         } else {
             ++stats_.fresh_skips;
         }
+        // Children that survive only inside a pair node get a real copy now.
+        for (utrans& t : u.trans)
+            if (is_virtual(t.addr)) t.addr = materialize(t.addr);
         if (single && below > 0 && u.trans[0].addr != 0 && u.trans[0].addr + 1 != out_.size()) {
             // A new node pointing into an old short suffix: a pointer costs a
             // header plus a varint of the distance; writing the suffix again
@@ -393,6 +426,13 @@ private:
             }
         }
         const std::uint64_t addr = write(u);
+        if (merged_) {
+            // u now is the pair node at its child's old address; the child
+            // lives on as a virtual address (see write()). Register u under
+            // the content a later equal node will compute.
+            u.trans[0].addr = virtual_addr(addr, merged_label_);
+            h = make_content(u);
+        }
         // Long unbranched suffixes almost never recur; caching them would
         // only evict the short, common ones (and cost a cache miss each).
         if (child_chain_ < 0 || static_cast<std::uint64_t>(child_chain_) <= max_registered_chain_)
@@ -400,6 +440,42 @@ private:
         last_addr_ = addr;
         have_last_ = true;
         return {addr, count};
+    }
+
+    // Canonical content (finality, labels, target addresses) into content_;
+    // returns its hash (never 0). Counts follow from targets.
+    std::uint64_t make_content(const unode& u) {
+        content_.clear();
+        content_.push_back(u.final ? '\1' : '\0');
+        std::uint64_t h = u.final ? 0x1234567ULL : 0x7654321ULL;
+        for (const utrans& t : u.trans) {
+            content_.push_back(static_cast<char>(t.label));
+            std::uint64_t a = t.addr;
+            do {
+                content_.push_back(static_cast<char>((a & 0x7F) | (a > 0x7F ? 0x80 : 0)));
+                a >>= 7;
+            } while (a != 0);
+            h = mix(h, (t.addr << 8) ^ t.addr >> 56 ^ t.label);
+        }
+        return h == 0 ? 1 : h;
+    }
+
+    // A state folded into a pair node at address a as its inner state, whose
+    // (only) label is `label` and whose target is a - 1. Such states have no
+    // address of their own; the builder names them by this value, and
+    // materialize() writes a real copy when a node other than the pair needs
+    // to point at one.
+    static constexpr std::uint64_t virtual_bit = std::uint64_t{1} << 63;
+    static std::uint64_t virtual_addr(std::uint64_t a, unsigned char label) noexcept {
+        return virtual_bit | a << 8 | label;
+    }
+    static bool is_virtual(std::uint64_t a) noexcept { return (a & virtual_bit) != 0; }
+    std::uint64_t materialize(std::uint64_t v) {
+        const std::uint64_t a = (v & ~virtual_bit) >> 8;
+        unode tmp;
+        tmp.trans.assign(1, utrans{static_cast<unsigned char>(v & 0xFF), a - 1, 0});
+        ++stats_.materialized;
+        return write(tmp);
     }
 
     // Writes the chain of one-transition nodes spelling `labels` and ending
@@ -430,14 +506,36 @@ private:
         const bool has_prev = start > 0;
         buf_.clear();
         const std::size_t n = u.trans.size();
+        merged_ = false;
         if (n == 1 && !u.final && has_prev && u.trans[0].addr == start - 1 && u.trans[0].addr != 0) {
-            const unsigned idx = table_index_[u.trans[0].label];
-            if (idx < 128) {  // the common case, a one-byte chain node
+            const unsigned char label = u.trans[0].label;
+            if (pairable_ && last_single_addr_ == start - 1) {
+                const unsigned p = pair_index_[std::size_t{label} << 8 | last_single_label_];
+                if (p < frozen_pairs) {
+                    // Fold this node and the single chain node below it into
+                    // one pair node at the child's address. The child loses
+                    // its identity: drop it from the registry, and the
+                    // caller must not register the result.
+                    out_.patch_last(static_cast<unsigned char>(node_one_next | node_pair_next | p));
+                    registry_.retarget_newest(start - 1, virtual_addr(start - 1, last_single_label_));
+                    pairable_ = false;
+                    merged_ = true;
+                    merged_label_ = last_single_label_;
+                    ++stats_.pair_nodes;
+                    return start - 1;
+                }
+            }
+            const unsigned idx = table_index_[label];
+            if (idx < frozen_singles) {  // the common case, a one-byte chain node
                 out_.push(static_cast<unsigned char>(node_one_next | idx));
                 ++stats_.one_next_nodes;
+                pairable_ = true;
+                last_single_addr_ = start;
+                last_single_label_ = label;
                 return start;
             }
         }
+        pairable_ = false;
         if (n == 1 && !u.final) {
             const utrans& t = u.trans[0];
             const unsigned idx = table_index_[t.label];
@@ -449,7 +547,7 @@ private:
                     buf_.push_back(static_cast<unsigned char>(node_to_leaf | 0x1F));
                     buf_.push_back(t.label);
                 }
-            } else if (next && idx < 128) {
+            } else if (next && idx < frozen_singles) {
                 buf_.push_back(static_cast<unsigned char>(node_one_next | idx));
             } else {
                 buf_.push_back(static_cast<unsigned char>(node_one | (next ? node_one_is_next : 0) |
@@ -561,6 +659,12 @@ private:
     std::int64_t child_chain_ = -1;
     std::uint64_t reemit_slack_ = 0;
     std::uint64_t max_registered_chain_ = ~std::uint64_t{0};
+    std::vector<unsigned char> pair_index_;  // (first << 8 | second) -> pair, 0xFF: none
+    bool pairable_ = false;                  // the last node written is a single chain node
+    bool merged_ = false;                    // write() folded its node into a pair
+    unsigned char merged_label_ = 0;         // ... whose inner state has this label
+    std::uint64_t last_single_addr_ = 0;
+    unsigned char last_single_label_ = 0;
 };
 
 }  // namespace memkv::detail

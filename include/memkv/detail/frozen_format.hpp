@@ -22,7 +22,7 @@ namespace memkv::detail {
 //   offset  size  field
 //   0       8     magic "MKVFROZN"
 //   8       4     format version (1)
-//   12      4     header size (256)
+//   12      4     header size (320)
 //   16      8     value type tag (frozen_type_tag<V>())
 //   24      8     user tag (FrozenLayerBuilder options; 0 by default)
 //   32      8     number of keys n
@@ -34,21 +34,25 @@ namespace memkv::detail {
 //   66      2     reserved, 0
 //   68      4     sizeof(V)
 //   72      8     packed base (kind 1: value = base + packed[i])
-//   80      4     CRC-32C of the payload (bytes 256 .. 256+A+C)
-//   84      4     CRC-32C of header bytes 0..84 and 88..256
-//   88      128   label table of the one-byte nodes
-//   216     40    reserved, 0
-//   256     A     automaton
-//   256+A   C     value column
+//   80      4     CRC-32C of the payload (bytes 320 .. 320+A+C)
+//   84      4     CRC-32C of header bytes 0..84 and 88..320
+//   88      64    single-label table of the one-byte nodes
+//   152     128   label-pair table (64 pairs) of the one-byte pair nodes
+//   280     40    reserved, 0
+//   320     A     automaton
+//   320+A   C     value column
 //
-// File size must be exactly 256 + A + C.
+// File size must be exactly 320 + A + C.
 // ---------------------------------------------------------------------------
 
 inline constexpr unsigned char frozen_magic[8] = {'M', 'K', 'V', 'F', 'R', 'O', 'Z', 'N'};
 inline constexpr std::uint32_t frozen_version = 1;
-inline constexpr std::size_t frozen_header_size = 256;
+inline constexpr std::size_t frozen_header_size = 320;
 inline constexpr std::size_t frozen_table_offset = 88;
-inline constexpr std::size_t frozen_table_size = 128;
+// 64 single labels, then 64 label pairs (2 bytes each).
+inline constexpr std::size_t frozen_singles = 64;
+inline constexpr std::size_t frozen_pairs = 64;
+inline constexpr std::size_t frozen_table_size = frozen_singles + 2 * frozen_pairs;
 
 enum class frozen_value_kind : std::uint8_t { ordinal = 0, packed = 1, raw = 2 };
 
@@ -125,7 +129,7 @@ inline frozen_header decode_frozen_header(const unsigned char* h, std::size_t im
                                           std::uint32_t expected_value_size) {
     if (image_size < frozen_header_size) {
         frozen_corrupt("truncated: " + std::to_string(image_size) +
-                       " bytes is smaller than the 256-byte header");
+                       " bytes is smaller than the " + std::to_string(frozen_header_size) + "-byte header");
     }
     for (std::size_t i = 0; i < 8; ++i)
         if (h[i] != frozen_magic[i]) frozen_corrupt("bad magic (not a FrozenLayer file)");
@@ -203,8 +207,11 @@ inline frozen_header decode_frozen_header(const unsigned char* h, std::size_t im
 //
 // Logical byte 0, the header h, selects the kind:
 //
-//   1LLLLLLL                 one-next: non-final, one transition labelled
+//   10LLLLLL                 one-next: non-final, one transition labelled
 //                            table[L], target = a - 1.            (1 byte)
+//   11PPPPPP                 pair-next: non-final, two chained transitions
+//                            labelled pair[P] (the inner state has no
+//                            address), target = a - 1.            (1 byte)
 //   01NIIIII [label] [delta] one: non-final, one transition; I = 0: explicit
 //                            label byte follows, else label = table[I - 1];
 //                            N = 1: target = a - len, else a LEB128 delta
@@ -234,6 +241,7 @@ inline frozen_header decode_frozen_header(const unsigned char* h, std::size_t im
 // ---------------------------------------------------------------------------
 
 inline constexpr unsigned char node_one_next = 0x80;
+inline constexpr unsigned char node_pair_next = 0x40;  // within one-next
 inline constexpr unsigned char node_one = 0x40;
 inline constexpr unsigned char node_one_is_next = 0x20;
 inline constexpr unsigned char node_to_leaf = 0x20;
@@ -256,7 +264,9 @@ struct frozen_node {
     bool final = false;
     bool general = false;
     // one-transition kinds
+    bool pair = false;  // the transition spells two labels
     unsigned char one_label = 0;
+    unsigned char one_label2 = 0;
     std::uint64_t one_target = 0;
     // general kind
     std::uint64_t labels_at = 0;  // logical offsets
@@ -338,7 +348,13 @@ inline frozen_node decode_frozen_node(const unsigned char* base, std::uint64_t s
     if (h & node_one_next) {
         if (addr < 1) frozen_corrupt("chain node has no successor");
         nd.n = 1;
-        nd.one_label = table[h & 0x7F];
+        if (h & node_pair_next) {
+            nd.pair = true;
+            nd.one_label = table[frozen_singles + 2 * (h & 0x3F)];
+            nd.one_label2 = table[frozen_singles + 2 * (h & 0x3F) + 1];
+        } else {
+            nd.one_label = table[h & 0x3F];
+        }
         nd.one_target = addr - 1;
         return nd;
     }
