@@ -430,6 +430,9 @@ TEST_CASE("FrozenLayer: words.txt round trip", "[frozen][data]") {
     words.erase(std::unique(words.begin(), words.end()), words.end());
     FrozenLayerBuilder<std::uint64_t> b;
     for (std::size_t i = 0; i < words.size(); ++i) b.insert(words[i], i * 3);
+    const auto st = b.stats();
+    CHECK(st.pair_nodes > 0);     // frequent label pairs were folded
+    CHECK(st.registry_hits > 0);  // suffixes were shared
     const auto f = b.finish();
     REQUIRE(f.size() == words.size());
     std::size_t i = 0;
