@@ -553,13 +553,11 @@ private:
                 --addr;
                 continue;
             }
-            {
-                const detail::frozen_node nd = node(addr);
-                const std::uint32_t j = nd.find(k[d]);
-                if (j == nd.n) return std::nullopt;
-                ord += nd.count_before(j);
-                addr = nd.target(j);
-            }
+            const detail::frozen_node nd = node(addr);
+            const std::uint32_t j = nd.find(k[d]);
+            if (j == nd.n) return std::nullopt;
+            ord += nd.count_before(j);
+            addr = nd.target(j);
 #if defined(__GNUC__) || defined(__clang__)
             // Nodes are read backwards: a chain starting here continues into
             // the previous cache line, which the hardware prefetcher rarely
