@@ -468,3 +468,41 @@ TEST_CASE("FrozenLayer: concurrent readers", "[frozen][threads]") {
     for (auto& th : threads) th.join();
     REQUIRE(bad.load() == 0);
 }
+
+TEST_CASE("FrozenLayerBuilder: streaming builds for raw and ordinal value columns", "[frozen]") {
+    memkv::test::key_generator gen(91);
+    std::map<std::string, double> md;
+    while (md.size() < 800) md.emplace(gen.next(), static_cast<double>(gen.next_u64() % 1000) / 8.0);
+    temp_file a("stream_double");
+    {
+        FrozenLayerBuilder<double> b(a.path);
+        for (const auto& [k, v] : md) b.insert(k, v);
+        const auto f = b.finish();
+        f.verify();
+        check_against(f, md, {"", "zz"});
+    }
+    const auto reopened = FrozenLayer<double>::open(a.path);
+    check_against(reopened, md, {"a"});
+
+    std::map<std::string, std::uint32_t> mo;
+    while (mo.size() < 800) mo.emplace(gen.next(), 0);
+    std::uint32_t r = 0;
+    for (auto& kv : mo) kv.second = r++;
+    temp_file b_path("stream_ordinal");
+    {
+        FrozenLayerBuilder<std::uint32_t> b(b_path.path);
+        for (const auto& [k, v] : mo) b.insert(k, v);
+        const auto f = b.finish();
+        REQUIRE(f.value_column_size() == 0);
+        f.verify();
+        check_against(f, mo, {"", "zz"});
+    }
+    // An abandoned streaming builder leaves no temporary files behind.
+    temp_file c("stream_abandoned");
+    {
+        FrozenLayerBuilder<std::uint64_t> b(c.path);
+        b.insert("x", 1);
+    }
+    REQUIRE_FALSE(std::ifstream(c.path + ".tmp").good());
+    REQUIRE_FALSE(std::ifstream(c.path + ".values.tmp").good());
+}
