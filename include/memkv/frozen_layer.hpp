@@ -852,14 +852,15 @@ private:
         std::array<unsigned char, detail::frozen_table_size> table{};
         std::copy_n(order.begin(), detail::frozen_singles, table.begin());
         // The most frequent adjacent byte pairs become one-byte pair nodes.
-        std::vector<std::uint32_t> pairs(std::size_t{1} << 16);
-        for (std::uint32_t i = 0; i < pairs.size(); ++i) pairs[i] = i;
-        if (!pair_freq_.empty()) {
-            std::partial_sort(pairs.begin(), pairs.begin() + detail::frozen_pairs, pairs.end(),
-                              [&](std::uint32_t a, std::uint32_t b) {
-                                  return pair_freq_[a] != pair_freq_[b] ? pair_freq_[a] > pair_freq_[b] : a < b;
-                              });
-        }
+        std::vector<std::uint32_t> pairs;
+        for (std::uint32_t i = 0; i < pair_freq_.size(); ++i)
+            if (pair_freq_[i] != 0) pairs.push_back(i);
+        const std::size_t top = std::min(pairs.size(), detail::frozen_pairs);
+        std::partial_sort(pairs.begin(), pairs.begin() + static_cast<std::ptrdiff_t>(top), pairs.end(),
+                          [&](std::uint32_t a, std::uint32_t b) {
+                              return pair_freq_[a] != pair_freq_[b] ? pair_freq_[a] > pair_freq_[b] : a < b;
+                          });
+        pairs.resize(detail::frozen_pairs, pairs.empty() ? 0U : pairs[0]);  // repeats are ignored
         for (std::size_t i = 0; i < detail::frozen_pairs; ++i) {
             table[detail::frozen_singles + 2 * i] = static_cast<unsigned char>(pairs[i] >> 8);
             table[detail::frozen_singles + 2 * i + 1] = static_cast<unsigned char>(pairs[i] & 0xFF);
