@@ -238,6 +238,9 @@ TEST_CASE("FrozenLayer: random key sets against std::map", "[frozen]") {
         opt.table_sample_keys = seed * 50;
         opt.registry_rows = seed == 5 ? 1 : std::size_t{1} << 10;  // tiny registry still correct
         opt.registry_ways = seed == 5 ? 1 : 4;
+        // Short random keys would switch pair nodes off automatically.
+        opt.pair_nodes = seed % 3 == 0 ? memkv::frozen_layer_options::pairs_mode::never
+                                       : memkv::frozen_layer_options::pairs_mode::always;
         FrozenLayerBuilder<std::uint64_t> b(opt);
         for (const auto& [k, v] : m) b.insert(k, v);
         const auto f = b.finish();
@@ -253,7 +256,9 @@ TEST_CASE("FrozenLayer: suffix sharing keeps the automaton small", "[frozen]") {
     for (int p = 0; p < 16; ++p)
         for (int s = 0; s < 256; ++s)
             m.emplace("prefix" + std::to_string(p * 7919) + "/suffix-" + std::to_string(s * 104729), m.size());
-    const auto f = FrozenLayer<std::uint64_t>::from_sorted(m);
+    memkv::frozen_layer_options opt;
+    opt.pair_nodes = memkv::frozen_layer_options::pairs_mode::always;
+    const auto f = FrozenLayer<std::uint64_t>::from_sorted(m, opt);
     CHECK(f.automaton_size() < m.size() * 3);
     memkv::test::key_generator gen(9);
     check_against(f, m, make_probes(m, gen, 100));
@@ -428,7 +433,9 @@ TEST_CASE("FrozenLayer: words.txt round trip", "[frozen][data]") {
     auto words = memkv::test::read_lines(memkv::test::data_path("words.txt"));
     std::sort(words.begin(), words.end());
     words.erase(std::unique(words.begin(), words.end()), words.end());
-    FrozenLayerBuilder<std::uint64_t> b;
+    memkv::frozen_layer_options opt;
+    opt.pair_nodes = memkv::frozen_layer_options::pairs_mode::always;
+    FrozenLayerBuilder<std::uint64_t> b(opt);
     for (std::size_t i = 0; i < words.size(); ++i) b.insert(words[i], i * 3);
     const auto st = b.stats();
     CHECK(st.pair_nodes > 0);     // frequent label pairs were folded

@@ -50,6 +50,12 @@ struct frozen_layer_options {
     // Stored in the header; FrozenLayer::open(path, user_tag) refuses a file
     // whose tag differs. Lets callers tell apart value types of equal layout.
     std::uint64_t user_tag = 0;
+    // One-byte pair nodes for frequent label pairs. They pay off on long
+    // unshared tails (URLs: -1.5 bytes/key) and cost a little where nearly
+    // every suffix is shared (words.txt: +0.2), so `automatic` enables them
+    // when the sampled keys' unshared tails average at least 8 bytes.
+    enum class pairs_mode { automatic, always, never };
+    pairs_mode pair_nodes = pairs_mode::automatic;
 };
 
 template <class V = std::uint64_t>
@@ -753,6 +759,7 @@ public:
         if (!compiler_) {
             sample_.emplace_back(std::string(key), value);
             sample_bytes_ += key.size() + sizeof(V) + 32;
+            sample_tail_bytes_ += key.size() - common;
             for (std::size_t i = common; i < key.size(); ++i) {
                 ++freq_[static_cast<unsigned char>(key[i])];
                 if (i + 1 < key.size()) {
@@ -860,6 +867,11 @@ private:
                           [&](std::uint32_t a, std::uint32_t b) {
                               return pair_freq_[a] != pair_freq_[b] ? pair_freq_[a] > pair_freq_[b] : a < b;
                           });
+        using pm = frozen_layer_options::pairs_mode;
+        use_pairs_ = opt_.pair_nodes == pm::always ||
+                               (opt_.pair_nodes == pm::automatic && !sample_.empty() &&
+                                sample_tail_bytes_ >= 8 * sample_.size());
+        if (!use_pairs_) pairs.clear();
         pairs.resize(detail::frozen_pairs, pairs.empty() ? 0U : pairs[0]);  // repeats are ignored
         for (std::size_t i = 0; i < detail::frozen_pairs; ++i) {
             table[detail::frozen_singles + 2 * i] = static_cast<unsigned char>(pairs[i] >> 8);
@@ -872,7 +884,7 @@ private:
         } else {
             compiler_.emplace(detail::frozen_output(&file_), opt_.registry_rows, opt_.registry_ways);
         }
-        compiler_->set_table(table);
+        compiler_->set_table(table, use_pairs_);
         compiler_->set_max_registered_chain(opt_.max_registered_chain);
         std::string_view prev;
         for (std::size_t i = 0; i < sample_.size(); ++i) {
@@ -1011,6 +1023,8 @@ private:
     std::size_t sample_bytes_ = 0;
     std::array<std::uint64_t, 256> freq_{};
     std::vector<std::uint32_t> pair_freq_;  // during the sample only
+    std::size_t sample_tail_bytes_ = 0;
+    bool use_pairs_ = false;
     std::string last_;
     std::uint64_t count_ = 0;
     std::uint64_t pushed_ = 0;
