@@ -592,16 +592,15 @@ private:
         it.key_.resize(it.stack_.empty() ? 0 : it.stack_.back().depth);
     }
 
-    // From the top frame, go to the first key of its subtree.
-    void descend_first(const_iterator& it) const {
+    // Appends the labels of the run of one-transition nodes starting at addr
+    // and returns the first node after it. Such nodes offer no alternative,
+    // so descents push no frame for them (advance/retreat never revisit
+    // them); frames pushed by lower_bound/nth for them are popped in one step.
+    std::uint64_t follow_singles(const_iterator& it, std::uint64_t addr) const {
         for (;;) {
-            const std::uint64_t addr = it.stack_.back().addr;
             const unsigned char h = automaton_[addr];
-            if ((h & detail::node_one_next) && addr > 0) {  // one-byte chain node, inline
-                auto& f = it.stack_.back();
-                f.i = 0;
-                const std::uint64_t base = f.base;
-                it.key_.resize(f.depth);
+            if (h < detail::node_to_leaf) return addr;  // general, two or leaf
+            if ((h & detail::node_one_next) && addr > 0) {
                 if (h & detail::node_pair_next) {
                     const unsigned char* pr = h_.table.data() + detail::frozen_singles + 2 * (h & 0x3F);
                     it.key_.push_back(static_cast<char>(pr[0]));
@@ -609,13 +608,36 @@ private:
                 } else {
                     it.key_.push_back(static_cast<char>(h_.table[h & 0x3F]));
                 }
-                const std::size_t depth = it.key_.size();
-                it.stack_.push_back({addr - 1, base, -1, depth});
+                --addr;
                 continue;
             }
             const detail::frozen_node nd = node(addr);
+            it.key_.push_back(static_cast<char>(nd.one_label));
+            if (nd.pair) it.key_.push_back(static_cast<char>(nd.one_label2));
+            addr = nd.target(0);
+        }
+    }
+
+    // Takes transition j of the top frame's node nd, skips the one-transition
+    // run below it and pushes a frame for the node after the run.
+    void push_child_run(const_iterator& it, const detail::frozen_node& nd, std::uint32_t j) const {
+        auto& f = it.stack_.back();
+        f.i = static_cast<std::int32_t>(j);
+        const std::uint64_t base = f.base + nd.count_before(j);
+        it.key_.resize(f.depth);
+        it.key_.push_back(static_cast<char>(nd.label(j)));
+        if (nd.pair) it.key_.push_back(static_cast<char>(nd.one_label2));
+        const std::uint64_t addr = follow_singles(it, nd.target(j));
+        const std::size_t depth = it.key_.size();
+        it.stack_.push_back({addr, base, -1, depth});
+    }
+
+    // From the top frame, go to the first key of its subtree.
+    void descend_first(const_iterator& it) const {
+        for (;;) {
+            const detail::frozen_node nd = node(it.stack_.back().addr);
             if (nd.final || nd.n == 0) break;
-            push_child(it, nd, 0);
+            push_child_run(it, nd, 0);
         }
         it.stack_.back().i = -1;
         it.sync();
@@ -624,7 +646,7 @@ private:
         for (;;) {
             const detail::frozen_node nd = node(it.stack_.back().addr);
             if (nd.n == 0) break;
-            push_child(it, nd, nd.n - 1);
+            push_child_run(it, nd, nd.n - 1);
         }
         it.stack_.back().i = -1;
         it.sync();
@@ -642,7 +664,7 @@ private:
             const detail::frozen_node nd = node(f.addr);
             const std::int64_t next = std::int64_t{f.i} + 1;
             if (next < static_cast<std::int64_t>(nd.n)) {
-                push_child(it, nd, static_cast<std::uint32_t>(next));
+                push_child_run(it, nd, static_cast<std::uint32_t>(next));
                 descend_first(it);
                 return;
             }
@@ -669,7 +691,7 @@ private:
             auto& f = it.stack_.back();
             const detail::frozen_node nd = node(f.addr);
             if (f.i > 0) {
-                push_child(it, nd, static_cast<std::uint32_t>(f.i - 1));
+                push_child_run(it, nd, static_cast<std::uint32_t>(f.i - 1));
                 descend_last(it);
                 return;
             }
