@@ -11,6 +11,16 @@
 // ordinal: bit-packed to the width they need when V is an unsigned integer,
 // omitted entirely when value == ordinal. DESIGN.md "## FrozenLayer" has the
 // byte-level layout; detail/frozen_format.hpp implements it.
+//
+//   memkv::FrozenLayerBuilder<std::uint64_t> b;         // or b("base.frz"): streams to disk
+//   b.insert("apple", 1);                               // strictly increasing byte order
+//   b.insert("banana", 2);
+//   memkv::FrozenLayer<std::uint64_t> f = b.finish();   // or b.finish("base.frz"): mapped
+//   f.find("apple");                                    // std::optional<uint64_t>{1}
+//   f.ordinal("banana");                                // 1; f.key_at(1) == "banana"
+//   for (auto it = f.lower_bound("b"); it != f.end(); ++it) use(it.key(), it.value());
+//   f.save("base.frz");
+//   auto g = memkv::FrozenLayer<std::uint64_t>::open("base.frz");  // mmap, no copy
 
 #include <algorithm>
 #include <array>
