@@ -325,10 +325,16 @@ TEST_CASE("FrozenLayerBuilder: order errors name both keys and leave the builder
 }
 
 TEST_CASE("FrozenLayer: save, open (mmap), from_bytes and streaming build agree", "[frozen]") {
-    memkv::test::key_generator gen(31);
+    memkv::test::key_generator::options go;
+    go.max_len = 40;  // enough bytes that the streaming writer drains its stage several times
+    go.long_probability = 0;
+    memkv::test::key_generator gen(31, go);
     std::map<std::string, std::uint64_t> m;
-    while (m.size() < 2000) m.emplace(gen.next(), gen.next_u64() % 100000);
-    const auto f = FrozenLayer<std::uint64_t>::from_sorted(m);
+    while (m.size() < 6000) m.emplace(gen.next(), gen.next_u64() % 100000);
+    memkv::frozen_layer_options opt;
+    opt.pair_nodes = memkv::frozen_layer_options::pairs_mode::always;
+    const auto f = FrozenLayer<std::uint64_t>::from_sorted(m, opt);
+    REQUIRE(f.automaton_size() > 65536);
 
     temp_file saved("saved");
     f.save(saved.path);
@@ -346,7 +352,7 @@ TEST_CASE("FrozenLayer: save, open (mmap), from_bytes and streaming build agree"
 
     temp_file streamed("streamed");
     {
-        FrozenLayerBuilder<std::uint64_t> b(streamed.path);
+        FrozenLayerBuilder<std::uint64_t> b(streamed.path, opt);
         for (const auto& [k, v] : m) b.insert(k, v);
         const auto s = b.finish();
         s.verify();
@@ -357,7 +363,7 @@ TEST_CASE("FrozenLayer: save, open (mmap), from_bytes and streaming build agree"
 
     temp_file direct("direct");
     {
-        FrozenLayerBuilder<std::uint64_t> b;
+        FrozenLayerBuilder<std::uint64_t> b(opt);
         for (const auto& [k, v] : m) b.insert(k, v);
         const auto d = b.finish(direct.path);
         check_against(d, m, probes);
