@@ -3,6 +3,9 @@
 // CI build exercises what the libFuzzer target does.
 
 #include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <random>
 #include <string>
@@ -60,4 +63,19 @@ TEST_CASE("FrozenLayer fuzz body: mutated valid images", "[frozen][fuzz]") {
             memkv::fuzz::frozen_fuzz_one(whole.data(), whole.size());
         }
     }
+}
+
+TEST_CASE("FrozenLayer fuzz body: committed corpus", "[frozen][fuzz]") {
+    // A sample of the libFuzzer corpus (tests/fuzz/corpus/frozen), found
+    // next to this file.
+    const auto dir = std::filesystem::path(__FILE__).parent_path() / "fuzz" / "corpus" / "frozen";
+    REQUIRE(std::filesystem::is_directory(dir));
+    std::size_t n = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+        std::ifstream in(entry.path(), std::ios::binary);
+        const std::vector<std::uint8_t> bytes(std::istreambuf_iterator<char>(in), {});
+        memkv::fuzz::frozen_fuzz_one(bytes.data(), bytes.size());
+        ++n;
+    }
+    REQUIRE(n >= 10);
 }
