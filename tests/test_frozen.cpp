@@ -347,7 +347,7 @@ TEST_CASE("FrozenLayer: save, open (mmap), from_bytes and streaming build agree"
     REQUIRE(g.memory_usage() >= bytes.size());
     std::vector<std::string> probes{"", "a", "zzz"};
     check_against(g, m, probes);
-    auto moved = std::move(g);  // iterators and lookups survive a move
+    auto moved = std::move(g);  // the mapping moves with the object
     REQUIRE(moved.find(m.begin()->first) == m.begin()->second);
 
     temp_file streamed("streamed");

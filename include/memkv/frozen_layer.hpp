@@ -47,15 +47,17 @@
 namespace memkv {
 
 struct frozen_layer_options {
-    // Registry of compiled nodes used for suffix sharing: rows x ways cells.
-    // Bigger finds more shared suffixes (smaller output) at more build memory
-    // (~48 bytes per cell plus node content over 15 bytes).
+    // Registry of compiled nodes used for suffix sharing: rows x ways cells
+    // of 32 bytes (plus a 1/16-size table for wide nodes): 8.5 MiB by
+    // default. Bigger finds more shared suffixes (smaller output) but builds
+    // slower once it outgrows the caches.
     std::size_t registry_rows = std::size_t{1} << 16;
     std::size_t registry_ways = 4;
     // Unbranched suffixes longer than this are not cached in the registry.
     std::size_t max_registered_chain = 64;
     // The first keys (at most this many, and at most 16 MiB of them) are
-    // buffered to choose the 128 labels that get one-byte chain nodes.
+    // buffered to choose the 64 labels and 64 label pairs that get one-byte
+    // chain nodes.
     std::size_t table_sample_keys = 8192;
     // Stored in the header; FrozenLayer::open(path, user_tag) refuses a file
     // whose tag differs. Lets callers tell apart value types of equal layout.
@@ -90,9 +92,9 @@ class FrozenLayerBuilder;
 //   checks the payload checksum.
 // Iterators: bidirectional, read-only; each owns its key buffer (key() is a
 //   reference into it, invalidated by ++/--) and a stack of (node, ordinal)
-//   frames, so copying one costs O(key length). Iterators are never
-//   invalidated (the layer is immutable) as long as the layer lives; moving the
-//   layer keeps them valid except for a from_bytes layer whose bytes go away.
+//   frames, so copying one costs O(key length). The layer is immutable, so
+//   iterators stay valid as long as the layer object lives and is not moved
+//   from (they point to it); a moved-to layer answers queries as before.
 // Thread safety: all const member functions may be called concurrently.
 // Movable, not copyable.
 template <class V = std::uint64_t>
