@@ -4,4 +4,6 @@
 
 #include <memkv/errors.hpp>
 #include <memkv/fast_art.hpp>
+#include <memkv/frozen_layer.hpp>
+#include <memkv/hybrid_kv.hpp>
 #include <memkv/version.hpp>

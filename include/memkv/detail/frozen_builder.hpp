@@ -1,0 +1,672 @@
+#pragma once
+
+// The engine of FrozenLayerBuilder: incremental construction of a minimal
+// counting automaton from sorted keys (the sorted-input minimization of
+// Daciuk et al.), with a bounded registry of compiled nodes.
+//
+// The unfinished path holds one node per byte of the last key. When a new
+// key arrives, the part of the path below the common prefix can never change
+// again: those nodes are "frozen" bottom-up. Freezing a node first asks the
+// registry whether an identical node (same finality, same labels, same
+// targets) was already written; if so the existing address is reused (suffix
+// sharing), otherwise the node is encoded and appended to the output.
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <memkv/detail/bitpack.hpp>
+#include <memkv/detail/crc32c.hpp>
+#include <memkv/detail/frozen_format.hpp>
+#include <memkv/detail/mmap_file.hpp>
+
+namespace memkv::detail {
+
+// Fixed-capacity, set-associative cache from node content to address.
+// rows x ways cells; a hit moves the cell to the front of its row, a miss
+// evicts the row's last cell (LRU within a row). Memory is bounded by the
+// cell count, independent of the number of keys; a node that fell out is
+// simply written again (the automaton stays correct, only less than
+// minimal).
+//
+// Most nodes (one or two transitions) have at most 15 bytes of content and
+// live in 32-byte POD cells, two per cache line:
+//
+//   small cell: [hash u64][addr u64][len u8][content: len bytes, <= 15, zero-padded]
+//
+// Wider nodes go to a second, smaller table whose cells own a std::string.
+class frozen_registry {
+public:
+    static constexpr std::size_t small_content = 15;
+    struct small_cell {
+        std::uint64_t hash;  // 0: empty
+        std::uint64_t addr;
+        unsigned char key[16];  // key[0] = content length, then content, zero-padded
+    };
+    static_assert(sizeof(small_cell) == 32, "two registry cells per cache line");
+    struct large_cell {
+        std::uint64_t hash = 0;
+        std::uint64_t addr = 0;
+        std::string content;
+    };
+
+    frozen_registry(std::size_t rows, std::size_t ways)
+        : rows_(std::bit_ceil(std::max<std::size_t>(rows, 1))), ways_(std::max<std::size_t>(ways, 1)),
+          large_rows_(std::max<std::size_t>(rows_ / 16, 1)), small_(rows_ * ways_, small_cell{}),
+          large_(large_rows_ * ways_) {}
+
+    // Returns the address of a registered node equal to `content`, or npos.
+    std::uint64_t find(std::uint64_t hash, std::string_view content) {
+        if (content.size() <= small_content && pending_count_ > 0) {
+            small_cell probe;
+            fill(probe, hash, content, 0);
+            for (std::size_t i = 0; i < pending_count_; ++i) {
+                const small_cell& c = pending_[(pending_head_ + pending_count_ - 1 - i) % pending_size];
+                if (same(c, probe)) return c.addr;
+            }
+        }
+        if (content.size() > small_content) {
+            large_cell* row = &large_[(hash & (large_rows_ - 1)) * ways_];
+            for (std::size_t w = 0; w < ways_; ++w) {
+                if (row[w].hash == hash && row[w].content == content) {
+                    std::rotate(row, row + w, row + w + 1);
+                    return row[0].addr;
+                }
+            }
+            return npos;
+        }
+        small_cell* row = &small_[(hash & (rows_ - 1)) * ways_];
+        small_cell probe;
+        fill(probe, hash, content, 0);
+        for (std::size_t w = 0; w < ways_; ++w) {
+            if (same(row[w], probe)) {
+                const small_cell hit = row[w];
+                for (std::size_t i = w; i > 0; --i) row[i] = row[i - 1];
+                row[0] = hit;
+                return hit.addr;
+            }
+        }
+        return npos;
+    }
+
+    // Starts loading the row a node with this hash will use.
+    void prefetch(std::uint64_t hash) const noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+        __builtin_prefetch(&small_[(hash & (rows_ - 1)) * ways_], 1);
+#else
+        (void)hash;
+#endif
+    }
+
+    // Inserts through a short queue: the row is prefetched now and written
+    // pending_size inserts later, so the cache miss overlaps other work.
+    // find() searches the queue too, so nothing is lost meanwhile.
+    void insert(std::uint64_t hash, std::string_view content, std::uint64_t addr) {
+        if (content.size() <= small_content) {
+            if (pending_count_ == pending_size) {
+                commit(pending_[pending_head_]);
+                pending_head_ = (pending_head_ + 1) % pending_size;
+                --pending_count_;
+            }
+            fill(pending_[(pending_head_ + pending_count_) % pending_size], hash, content, addr);
+            ++pending_count_;
+            prefetch(hash);
+            return;
+        }
+        insert_now(hash, content, addr);
+    }
+
+    // Renames the most recent insert if it registered addr (the node at addr
+    // is being folded into a pair).
+    void retarget_newest(std::uint64_t addr, std::uint64_t new_addr) noexcept {
+        if (pending_count_ == 0) return;
+        small_cell& c = pending_[(pending_head_ + pending_count_ - 1) % pending_size];
+        if (c.addr == addr) c.addr = new_addr;
+    }
+
+    // Writes every queued insert (call before dropping the registry).
+    void flush() {
+        while (pending_count_ > 0) {
+            commit(pending_[pending_head_]);
+            pending_head_ = (pending_head_ + 1) % pending_size;
+            --pending_count_;
+        }
+    }
+
+private:
+    void commit(const small_cell& c) {
+        small_cell* row = &small_[(c.hash & (rows_ - 1)) * ways_];
+        for (std::size_t i = ways_ - 1; i > 0; --i) row[i] = row[i - 1];
+        row[0] = c;
+    }
+
+public:
+    void insert_now(std::uint64_t hash, std::string_view content, std::uint64_t addr) {
+        if (content.size() > small_content) {
+            large_cell* row = &large_[(hash & (large_rows_ - 1)) * ways_];
+            std::rotate(row, row + ways_ - 1, row + ways_);
+            row[0].hash = hash;
+            row[0].addr = addr;
+            row[0].content.assign(content);
+            return;
+        }
+        small_cell* row = &small_[(hash & (rows_ - 1)) * ways_];
+        for (std::size_t i = ways_ - 1; i > 0; --i) row[i] = row[i - 1];
+        fill(row[0], hash, content, addr);
+    }
+
+    std::size_t memory_usage() const noexcept {
+        std::size_t m = small_.capacity() * sizeof(small_cell) + large_.capacity() * sizeof(large_cell);
+        for (const large_cell& c : large_)
+            if (c.content.capacity() > 15) m += c.content.capacity() + 1;
+        return m;
+    }
+
+    static constexpr std::uint64_t npos = ~std::uint64_t{0};
+
+private:
+    // Content is zero-padded so equality is three word compares.
+    static void fill(small_cell& c, std::uint64_t hash, std::string_view content, std::uint64_t addr) noexcept {
+        c.hash = hash;
+        c.addr = addr;
+        std::memset(c.key, 0, sizeof c.key);
+        c.key[0] = static_cast<unsigned char>(content.size());
+        std::memcpy(c.key + 1, content.data(), content.size());
+    }
+    static bool same(const small_cell& a, const small_cell& b) noexcept {
+        return a.hash == b.hash && std::memcmp(a.key, b.key, sizeof a.key) == 0;  // inlined: fixed size
+    }
+
+    static constexpr std::size_t pending_size = 8;
+    small_cell pending_[pending_size]{};
+    std::size_t pending_head_ = 0;  // oldest queued insert
+    std::size_t pending_count_ = 0;
+
+    std::size_t rows_;
+    std::size_t ways_;
+    std::size_t large_rows_;
+    std::vector<small_cell> small_;
+    std::vector<large_cell> large_;
+};
+
+// Where compiled node bytes go: a vector, or a file (streaming build).
+class frozen_output {
+public:
+    explicit frozen_output(std::vector<unsigned char>* mem) : mem_(mem) {}
+    explicit frozen_output(file_writer* file) : file_(file) {}
+
+    void append(const unsigned char* p, std::size_t n) {
+        if (mem_ != nullptr) {
+            mem_->insert(mem_->end(), p, p + n);
+        } else {
+            stage_.insert(stage_.end(), p, p + n);
+            if (stage_.size() >= (std::size_t{1} << 16)) drain(stage_.size() - 1);
+        }
+        size_ += n;
+    }
+    void push(unsigned char b) {
+        if (mem_ != nullptr) {
+            mem_->push_back(b);
+            ++size_;
+        } else {
+            append(&b, 1);
+        }
+    }
+    // Rewrites the last byte written (the file mode keeps it staged).
+    void patch_last(unsigned char b) {
+        if (mem_ != nullptr) {
+            mem_->back() = b;
+        } else {
+            stage_.back() = b;
+        }
+    }
+    // Sends everything staged to the file.
+    void flush() {
+        if (file_ != nullptr) drain(stage_.size());
+    }
+    std::uint64_t size() const noexcept { return size_; }
+    // CRC of what went to a file (after flush()); the in-memory form is
+    // checksummed at the end.
+    std::uint32_t file_crc() const noexcept { return crc_; }
+
+private:
+    void drain(std::size_t n) {
+        crc_ = crc32c_update(crc_, stage_.data(), n);
+        file_->write(stage_.data(), n);
+        stage_.erase(stage_.begin(), stage_.begin() + static_cast<std::ptrdiff_t>(n));
+    }
+
+    std::vector<unsigned char>* mem_ = nullptr;
+    file_writer* file_ = nullptr;
+    std::vector<unsigned char> stage_;
+    std::uint64_t size_ = 0;
+    std::uint32_t crc_ = 0;
+};
+
+// Counters describing the output, for tuning and DESIGN.md tables.
+struct frozen_build_stats {
+    std::uint64_t one_next_nodes = 0;     // 1-byte chain nodes
+    std::uint64_t one_nodes = 0;          // other single-transition nodes
+    std::uint64_t one_bytes = 0;
+    std::uint64_t general_nodes = 0;
+    std::uint64_t general_bytes = 0;
+    std::uint64_t general_trans = 0;
+    std::uint64_t registry_hits = 0;
+    std::uint64_t registry_misses = 0;
+    std::uint64_t fresh_skips = 0;
+    std::uint64_t reemitted_chains = 0;
+    std::uint64_t reemitted_bytes = 0;
+    std::uint64_t general_delta_bytes = 0;
+    std::uint64_t general_count_bytes = 0;
+    std::uint64_t general_next_omitted = 0;
+    std::uint64_t general_leaf_deltas = 0;
+    std::uint64_t general_n2 = 0;
+    std::uint64_t join_varint_len[8] = {};
+    std::uint64_t join_explicit_label = 0;
+    std::uint64_t pair_nodes = 0;
+    std::uint64_t materialized = 0;
+};
+
+class frozen_compiler {
+public:
+    frozen_compiler(frozen_output out, std::size_t registry_rows, std::size_t registry_ways)
+        : out_(out), registry_(registry_rows, registry_ways) {
+        table_index_.fill(0xFF);
+        path_.emplace_back();
+    }
+
+    void set_reemit_slack(std::uint64_t s) noexcept { reemit_slack_ = s; }
+    void set_max_registered_chain(std::uint64_t m) noexcept { max_registered_chain_ = m; }
+
+    // The 128 labels that one-byte chain nodes can carry; must be set before
+    // the first add().
+    // With use_pairs false no pair node is ever written (the pair table is
+    // then just filler).
+    void set_table(const std::array<unsigned char, frozen_table_size>& table, bool use_pairs = true) {
+        table_ = table;
+        table_index_.fill(0xFF);
+        for (std::size_t i = 0; i < frozen_singles; ++i)
+            if (table_index_[table[i]] == 0xFF) table_index_[table[i]] = static_cast<unsigned char>(i);
+        pair_index_.assign(std::size_t{1} << 16, 0xFF);
+        for (std::size_t i = 0; use_pairs && i < frozen_pairs; ++i) {
+            const std::size_t k = std::size_t{table[frozen_singles + 2 * i]} << 8 | table[frozen_singles + 2 * i + 1];
+            if (pair_index_[k] == 0xFF) pair_index_[k] = static_cast<unsigned char>(i);
+        }
+    }
+    const std::array<unsigned char, frozen_table_size>& table() const noexcept { return table_; }
+
+    // Adds key, which the caller guarantees is greater than the previous key;
+    // `common` is the length of their common prefix.
+    void add(std::string_view key, std::size_t common) {
+        if (keys_ == 0) {
+            // Address 0 is the final leaf (see frozen_format.hpp).
+            out_.append(&node_leaf, 1);
+            ++stats_.general_nodes;
+            ++stats_.general_bytes;
+            last_addr_ = 0;
+            have_last_ = true;
+        }
+        freeze_below(common);
+        for (std::size_t i = common; i < key.size(); ++i) {
+            path_[i].trans.push_back({static_cast<unsigned char>(key[i]), 0, 0});
+            // Reuse the node object (and its vector's capacity) from earlier keys.
+            if (path_.size() <= i + 1) path_.emplace_back();
+            path_[i + 1].final = false;
+            path_[i + 1].trans.clear();
+        }
+        depth_ = key.size();
+        path_[depth_].final = true;
+        prev_.assign(key);
+        ++keys_;
+    }
+
+    // Freezes everything; returns the root address (only if keys were added).
+    std::uint64_t finish() {
+        freeze_below(0);
+        std::uint64_t root = compile(path_[0], 0).addr;
+        if (is_virtual(root)) root = materialize(root);
+        out_.flush();
+        return root;
+    }
+
+    std::uint64_t keys() const noexcept { return keys_; }
+    const frozen_build_stats& stats() const noexcept { return stats_; }
+    std::uint64_t bytes_written() const noexcept { return out_.size(); }
+    const frozen_output& output() const noexcept { return out_; }
+
+    std::size_t memory_usage() const noexcept {
+        std::size_t m = registry_.memory_usage() + path_.capacity() * sizeof(unode);
+        for (const unode& u : path_) m += u.trans.capacity() * sizeof(utrans);
+        return m;
+    }
+
+private:
+    struct utrans {
+        unsigned char label;
+        std::uint64_t addr;
+        std::uint64_t count;  // keys below the target
+    };
+    struct unode {
+        bool final = false;
+        std::vector<utrans> trans;
+    };
+    struct compiled {
+        std::uint64_t addr;
+        std::uint64_t count;
+    };
+
+    // Freezes path_[depth_] .. path_[keep + 1], leaving path_[0..keep].
+    void freeze_below(std::size_t keep) {
+        child_chain_ = -1;
+        // A node left from an earlier cascade is referenced by the unfinished
+        // path: never fold it into a pair.
+        pairable_ = false;
+        while (depth_ > keep) {
+            const compiled c = compile(path_[depth_], depth_);
+            --depth_;
+            utrans& t = path_[depth_].trans.back();
+            t.addr = c.addr;
+            t.count = c.count;
+        }
+    }
+
+    static std::uint64_t mix(std::uint64_t h, std::uint64_t v) noexcept {
+        h ^= v + 0x9E3779B97F4A7C15ULL + (h << 6) + (h >> 2);
+        h *= 0xFF51AFD7ED558CCDULL;
+        return h ^ (h >> 32);
+    }
+
+    // Compiles path_[depth]. child_chain_ says whether the node compiled just
+    // before (this node's last child) is a pure chain to the leaf, and how
+    // long: then this node's suffix is prev_[depth + 1 ..].
+    compiled compile(unode& u, std::size_t depth) {
+        const std::int64_t below = child_chain_;
+        if (u.final && u.trans.empty()) {
+            child_chain_ = 0;
+            return {0, 1};  // the leaf
+        }
+        const bool single = !u.final && u.trans.size() == 1;
+        child_chain_ = single && below >= 0 ? below + 1 : -1;
+        std::uint64_t count = u.final ? 1 : 0;
+        for (const utrans& t : u.trans) count += t.count;
+
+        // A node whose last child is the node written last cannot equal any
+        // registered node: a registered node points only to nodes written
+        // before it. That skips the lookup for every fresh tail.
+        const bool fresh = !u.trans.empty() && have_last_ && u.trans.back().addr == last_addr_;
+        std::uint64_t h = make_content(u);
+        registry_.prefetch(h);
+        if (!fresh) {
+            const std::uint64_t found = registry_.find(h, content_);
+            if (found != frozen_registry::npos) {
+                ++stats_.registry_hits;
+                pairable_ = false;  // the found node may be the last one written
+                return {found, count};
+            }
+            ++stats_.registry_misses;
+        } else {
+            ++stats_.fresh_skips;
+        }
+        // Children that survive only inside a pair node get a real copy now.
+        for (utrans& t : u.trans)
+            if (is_virtual(t.addr)) t.addr = materialize(t.addr);
+        if (single && below > 0 && u.trans[0].addr != 0 && u.trans[0].addr + 1 != out_.size()) {
+            // A new node pointing into an old short suffix: a pointer costs a
+            // header plus a varint of the distance; writing the suffix again
+            // as one-byte chain nodes is often cheaper.
+            const std::uint64_t dist = out_.size() - u.trans[0].addr;
+            if (static_cast<std::uint64_t>(below) <= varint_len(dist) + reemit_slack_) {
+                u.trans[0].addr = emit_chain(std::string_view(prev_).substr(depth + 1, static_cast<std::size_t>(below)));
+                ++stats_.reemitted_chains;
+                stats_.reemitted_bytes += static_cast<std::uint64_t>(below);
+            }
+        }
+        const std::uint64_t addr = write(u);
+        if (merged_) {
+            // u now is the pair node at its child's old address; the child
+            // lives on as a virtual address (see write()). Register u under
+            // the content a later equal node will compute.
+            u.trans[0].addr = virtual_addr(addr, merged_label_);
+            h = make_content(u);
+        }
+        // Long unbranched suffixes almost never recur; caching them would
+        // only evict the short, common ones (and cost a cache miss each).
+        if (child_chain_ < 0 || static_cast<std::uint64_t>(child_chain_) <= max_registered_chain_)
+            registry_.insert(h, content_, addr);
+        last_addr_ = addr;
+        have_last_ = true;
+        return {addr, count};
+    }
+
+    // Canonical content (finality, labels, target addresses) into content_;
+    // returns its hash (never 0). Counts follow from targets.
+    std::uint64_t make_content(const unode& u) {
+        content_.clear();
+        content_.push_back(u.final ? '\1' : '\0');
+        std::uint64_t h = u.final ? 0x1234567ULL : 0x7654321ULL;
+        for (const utrans& t : u.trans) {
+            content_.push_back(static_cast<char>(t.label));
+            std::uint64_t a = t.addr;
+            do {
+                content_.push_back(static_cast<char>((a & 0x7F) | (a > 0x7F ? 0x80 : 0)));
+                a >>= 7;
+            } while (a != 0);
+            h = mix(h, (t.addr << 8) ^ t.addr >> 56 ^ t.label);
+        }
+        return h == 0 ? 1 : h;
+    }
+
+    // A state folded into a pair node at address a as its inner state, whose
+    // (only) label is `label` and whose target is a - 1. Such states have no
+    // address of their own; the builder names them by this value, and
+    // materialize() writes a real copy when a node other than the pair needs
+    // to point at one.
+    static constexpr std::uint64_t virtual_bit = std::uint64_t{1} << 63;
+    static std::uint64_t virtual_addr(std::uint64_t a, unsigned char label) noexcept {
+        return virtual_bit | a << 8 | label;
+    }
+    static bool is_virtual(std::uint64_t a) noexcept { return (a & virtual_bit) != 0; }
+    std::uint64_t materialize(std::uint64_t v) {
+        const std::uint64_t a = (v & ~virtual_bit) >> 8;
+        unode tmp;
+        tmp.trans.assign(1, utrans{static_cast<unsigned char>(v & 0xFF), a - 1, 0});
+        ++stats_.materialized;
+        return write(tmp);
+    }
+
+    // Writes the chain of one-transition nodes spelling `labels` and ending
+    // at the leaf; returns the address of its first node. Not registered.
+    std::uint64_t emit_chain(std::string_view labels) {
+        unode tmp;
+        std::uint64_t target = 0;
+        for (std::size_t i = labels.size(); i-- > 0;) {
+            tmp.trans.assign(1, utrans{static_cast<unsigned char>(labels[i]), target, 0});
+            target = write(tmp);
+        }
+        return target;
+    }
+
+    static unsigned varint_len(std::uint64_t v) noexcept {
+        unsigned n = 1;
+        while (v > 0x7F) {
+            v >>= 7;
+            ++n;
+        }
+        return n;
+    }
+
+    // Encodes u into logical order in buf_, appends it reversed, returns its
+    // address (offset of its last byte).
+    std::uint64_t write(const unode& u) {
+        const std::uint64_t start = out_.size();
+        const bool has_prev = start > 0;
+        buf_.clear();
+        const std::size_t n = u.trans.size();
+        merged_ = false;
+        if (n == 1 && !u.final && has_prev && u.trans[0].addr == start - 1 && u.trans[0].addr != 0) {
+            const unsigned char label = u.trans[0].label;
+            if (pairable_ && last_single_addr_ == start - 1) {
+                const unsigned p = pair_index_[std::size_t{label} << 8 | last_single_label_];
+                if (p < frozen_pairs) {
+                    // Fold this node and the single chain node below it into
+                    // one pair node at the child's address. The child loses
+                    // its identity: drop it from the registry, and the
+                    // caller must not register the result.
+                    out_.patch_last(static_cast<unsigned char>(node_one_next | node_pair_next | p));
+                    registry_.retarget_newest(start - 1, virtual_addr(start - 1, last_single_label_));
+                    pairable_ = false;
+                    merged_ = true;
+                    merged_label_ = last_single_label_;
+                    ++stats_.pair_nodes;
+                    return start - 1;
+                }
+            }
+            const unsigned idx = table_index_[label];
+            if (idx < frozen_singles) {  // the common case, a one-byte chain node
+                out_.push(static_cast<unsigned char>(node_one_next | idx));
+                ++stats_.one_next_nodes;
+                pairable_ = true;
+                last_single_addr_ = start;
+                last_single_label_ = label;
+                return start;
+            }
+        }
+        pairable_ = false;
+        if (n == 1 && !u.final) {
+            const utrans& t = u.trans[0];
+            const unsigned idx = table_index_[t.label];
+            const bool next = has_prev && t.addr == start - 1;
+            if (t.addr == 0) {
+                if (idx < 31) {
+                    buf_.push_back(static_cast<unsigned char>(node_to_leaf | idx));
+                } else {
+                    buf_.push_back(static_cast<unsigned char>(node_to_leaf | 0x1F));
+                    buf_.push_back(t.label);
+                }
+            } else if (next && idx < frozen_singles) {
+                buf_.push_back(static_cast<unsigned char>(node_one_next | idx));
+            } else {
+                buf_.push_back(static_cast<unsigned char>(node_one | (next ? node_one_is_next : 0) |
+                                                          (idx < 31 ? idx + 1 : 0)));
+                if (idx >= 31) buf_.push_back(t.label);
+                if (!next) {
+                    const std::uint64_t fixed = buf_.size();
+                    unsigned vl = 1;
+                    std::uint64_t d = 0;
+                    for (;; ++vl) {
+                        d = start + fixed + vl - 1 - t.addr;
+                        if (varint_len(d) <= vl) break;
+                    }
+                    ++stats_.join_varint_len[vl < 8 ? vl : 7];
+                    if (idx >= 31) ++stats_.join_explicit_label;
+                    for (unsigned i = 0; i < vl; ++i) {
+                        const unsigned char more = i + 1 < vl ? 0x80 : 0;
+                        buf_.push_back(static_cast<unsigned char>(((d >> (7 * i)) & 0x7F) | more));
+                    }
+                }
+            }
+        } else {
+            const unsigned char fin = u.final ? node_final : 0;
+            const bool last_next = n > 0 && has_prev && u.trans.back().addr == start - 1;
+            const std::size_t ndelta = n - (last_next ? 1 : 0);
+            // count_before(i) for i >= 1; the largest is count_before(n-1).
+            std::uint64_t before = u.final ? 1 : 0;
+            for (std::size_t i = 0; i + 1 < n; ++i) before += u.trans[i].count;
+            const unsigned cw = n > 1 ? std::max(1U, byte_width(before)) : 0;
+            std::uint64_t min_target = ~std::uint64_t{0};
+            for (std::size_t i = 0; i < ndelta; ++i)
+                if (u.trans[i].addr != 0) min_target = std::min(min_target, u.trans[i].addr);
+            // Smallest delta width that fits given the node's own length.
+            auto width_for = [&](std::uint64_t fixed) {
+                unsigned w = 1;
+                if (min_target != ~std::uint64_t{0}) {
+                    while (byte_width(start + fixed + ndelta * w - 1 - min_target) > w) ++w;
+                }
+                return w;
+            };
+            const std::uint64_t two_fixed = 1 + 2 + std::uint64_t{cw};
+            const unsigned two_aw = n == 2 ? width_for(two_fixed) : 9;
+            if (n == 2 && two_aw <= 2 && cw <= 2) {
+                buf_.push_back(static_cast<unsigned char>(node_two | fin | (last_next ? 0x04 : 0) |
+                                                          ((two_aw - 1) << 1) | (cw - 1)));
+                stats_.general_n2 += 1;
+            } else {
+                if (n < node_max_inline_n) {
+                    buf_.push_back(static_cast<unsigned char>(fin | n));
+                } else {
+                    buf_.push_back(static_cast<unsigned char>(fin | node_max_inline_n));
+                    buf_.push_back(static_cast<unsigned char>(n - node_max_inline_n));
+                }
+            }
+            const bool two = buf_[0] & node_two;
+            if (n > 0) {
+                const unsigned aw = two ? two_aw : width_for(buf_.size() + 1 + n + (n - 1) * cw);
+                const std::uint64_t len = buf_.size() + (two ? 0 : 1) + n + ndelta * aw + (n - 1) * cw;
+                const std::uint64_t addr = start + len - 1;
+                if (!two) buf_.push_back(static_cast<unsigned char>(aw | (cw << 4) | (last_next ? 0x80 : 0)));
+                stats_.general_delta_bytes += ndelta * aw;
+                stats_.general_count_bytes += (n - 1) * cw;
+                stats_.general_next_omitted += last_next ? 1U : 0U;
+                for (std::size_t i = 0; i < n; ++i) stats_.general_leaf_deltas += u.trans[i].addr == 0 ? 1U : 0U;
+                for (const utrans& t : u.trans) buf_.push_back(t.label);
+                unsigned char tmp[8];
+                for (std::size_t i = 0; i < ndelta; ++i) {
+                    store_le(tmp, u.trans[i].addr == 0 ? 0 : addr - u.trans[i].addr, aw);
+                    buf_.insert(buf_.end(), tmp, tmp + aw);
+                }
+                before = u.final ? 1 : 0;
+                for (std::size_t i = 0; i + 1 < n; ++i) {
+                    before += u.trans[i].count;
+                    store_le(tmp, before, cw);
+                    buf_.insert(buf_.end(), tmp, tmp + cw);
+                }
+            }
+        }
+        if (n == 1 && !u.final) {
+            if (buf_.size() == 1 && (buf_[0] & node_one_next)) {
+                ++stats_.one_next_nodes;
+            } else {
+                ++stats_.one_nodes;
+                stats_.one_bytes += buf_.size();
+            }
+        } else {
+            ++stats_.general_nodes;
+            stats_.general_bytes += buf_.size();
+            stats_.general_trans += n;
+        }
+        std::reverse(buf_.begin(), buf_.end());
+        out_.append(buf_.data(), buf_.size());
+        return start + buf_.size() - 1;
+    }
+
+    frozen_output out_;
+    frozen_registry registry_;
+    std::array<unsigned char, frozen_table_size> table_{};
+    std::array<unsigned char, 256> table_index_{};
+    std::vector<unode> path_;
+    std::size_t depth_ = 0;
+    std::uint64_t keys_ = 0;
+    std::uint64_t last_addr_ = 0;
+    bool have_last_ = false;
+    std::string content_;
+    std::vector<unsigned char> buf_;
+    frozen_build_stats stats_;
+    std::string prev_;
+    std::int64_t child_chain_ = -1;
+    std::uint64_t reemit_slack_ = 0;
+    std::uint64_t max_registered_chain_ = ~std::uint64_t{0};
+    std::vector<unsigned char> pair_index_;  // (first << 8 | second) -> pair, 0xFF: none
+    bool pairable_ = false;                  // the last node written is a single chain node
+    bool merged_ = false;                    // write() folded its node into a pair
+    unsigned char merged_label_ = 0;         // ... whose inner state has this label
+    std::uint64_t last_single_addr_ = 0;
+    unsigned char last_single_label_ = 0;
+};
+
+}  // namespace memkv::detail
