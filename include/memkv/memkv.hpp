@@ -4,3 +4,4 @@
 
 #include <memkv/errors.hpp>
 #include <memkv/version.hpp>
+#include <memkv/hybrid_kv.hpp>

@@ -1,0 +1,179 @@
+// HybridKV under threads: writers on disjoint key ranges, readers, scanners,
+// snapshots, forced and background compactions. Run by the TSan build
+// (ctest label `concurrency`).
+//
+// Consistency of a snapshot is checked after the threads stop (a snapshot is
+// point-in-time, so checking it late is as good as checking it at once):
+// writer w applies op i to a data key, then sets its marker key "w/~" to i.
+// A snapshot that shows marker m must show w's data keys exactly as they were
+// after op m or after op m+1 - anything else is a torn or resurrected state.
+
+#include <memkv/hybrid_kv.hpp>
+
+#include "memkv_catch.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <map>
+#include <optional>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using KV = memkv::HybridKV<std::uint64_t>;
+using Map = std::map<std::string, std::uint64_t>;
+
+constexpr std::uint64_t writer_count = 3;
+
+std::size_t test_scale() {
+    const char* s = std::getenv("MEMKV_TEST_SCALE");
+    const long v = s != nullptr ? std::atol(s) : 1;
+    return v > 0 ? static_cast<std::size_t>(v) : 1;
+}
+
+struct op {
+    std::string key;
+    std::optional<std::uint64_t> value;  // nullopt: erase
+};
+
+std::string writer_prefix(std::uint64_t w) { return "w" + std::to_string(w) + "/"; }
+
+// Values carry their writer, so a reader can tell a value from a wrong key.
+std::uint64_t make_value(std::uint64_t w, std::uint64_t i) { return i * writer_count + w; }
+
+Map replay(const std::vector<op>& log, std::size_t n) {
+    Map m;
+    for (std::size_t i = 0; i < n && i < log.size(); ++i) {
+        if (log[i].value) {
+            m[log[i].key] = *log[i].value;
+        } else {
+            m.erase(log[i].key);
+        }
+    }
+    return m;
+}
+
+}  // namespace
+
+TEST_CASE("HybridKV: concurrent writers, readers, snapshots, compactions", "[hybrid][concurrency]") {
+    memkv::hybrid_options o;
+    o.compaction_keys = 150;  // many background compactions
+    o.max_sealed_deltas = 3;
+    KV kv(o);
+
+    const std::size_t ops_per_writer = 2500 * test_scale();
+    std::vector<std::vector<op>> logs(writer_count);
+    std::atomic<bool> done{false};
+    std::atomic<std::size_t> bad_reads{0};
+    std::vector<KV::snapshot_type> snaps;
+
+    std::vector<std::thread> threads;
+    for (std::uint64_t w = 0; w < writer_count; ++w) {
+        threads.emplace_back([&, w] {
+            std::mt19937_64 rng(w + 17);
+            const std::string prefix = writer_prefix(w);
+            auto& log = logs[w];
+            for (std::size_t i = 1; i <= ops_per_writer; ++i) {
+                const std::string key = prefix + "d" + std::to_string(rng() % 400);
+                if (rng() % 4 == 0) {
+                    kv.erase(key);
+                    log.push_back({key, std::nullopt});
+                } else {
+                    const std::uint64_t v = make_value(w, i);
+                    kv.insert(key, v);
+                    log.push_back({key, v});
+                }
+                kv.insert(prefix + "~", i);
+            }
+        });
+    }
+    // Point readers and scanners.
+    for (int r = 0; r < 2; ++r) {
+        threads.emplace_back([&, r] {
+            std::mt19937_64 rng(static_cast<std::uint64_t>(r) + 99);
+            while (!done.load()) {
+                const std::uint64_t w = rng() % writer_count;
+                if (r == 0) {
+                    const auto v = kv.get(writer_prefix(w) + "d" + std::to_string(rng() % 400));
+                    if (v && *v % writer_count != w) bad_reads.fetch_add(1);
+                } else {
+                    std::string last;
+                    bool first = true;
+                    for (const auto& [k, v] : kv.prefix(writer_prefix(w) + "d" + std::to_string(rng() % 10))) {
+                        if ((!first && k <= last) || v % writer_count != w) bad_reads.fetch_add(1);
+                        last = k;
+                        first = false;
+                    }
+                }
+            }
+        });
+    }
+    // Snapshots and forced compactions.
+    threads.emplace_back([&] {
+        int n = 0;
+        while (!done.load()) {
+            if (n % 3 == 0) kv.compact();
+            if (snaps.size() < 40) snaps.push_back(kv.snapshot());
+            ++n;
+            std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        }
+    });
+
+    for (std::uint64_t w = 0; w < writer_count; ++w) threads[w].join();
+    done.store(true);
+    for (std::size_t t = writer_count; t < threads.size(); ++t) threads[t].join();
+
+    REQUIRE(bad_reads.load() == 0);
+    INFO("stats: compactions " << kv.stats().compactions << ", merges " << kv.stats().delta_merges);
+    REQUIRE(kv.stats().failed_compactions == 0);
+
+    // Final contents: exactly the union of what the writers wrote.
+    Map expected;
+    for (std::uint64_t w = 0; w < writer_count; ++w) {
+        Map m = replay(logs[w], logs[w].size());
+        expected.insert(m.begin(), m.end());
+        expected[writer_prefix(w) + "~"] = ops_per_writer;
+    }
+    REQUIRE(kv.size() == expected.size());
+    Map got;
+    for (const auto& [k, v] : kv.items()) got.emplace(k, v);
+    REQUIRE(got == expected);
+    for (const auto& [k, v] : expected) REQUIRE(kv.get(k) == v);
+
+    // Every snapshot: per writer, the data keys after op m or m+1.
+    REQUIRE(!snaps.empty());
+    for (const auto& snap : snaps) {
+        std::size_t items = 0;
+        for ([[maybe_unused]] const auto& kvp : snap.items()) ++items;
+        REQUIRE(items == snap.size());
+        for (std::uint64_t w = 0; w < writer_count; ++w) {
+            const std::string prefix = writer_prefix(w);
+            const std::size_t m = static_cast<std::size_t>(snap.get(prefix + "~").value_or(0));
+            Map seen;
+            for (const auto& [k, v] : snap.prefix(prefix + "d")) seen.emplace(k, v);
+            const bool ok = seen == replay(logs[w], m) || seen == replay(logs[w], m + 1);
+            INFO("writer " << w << " marker " << m);
+            REQUIRE(ok);
+        }
+    }
+    kv.compact();
+    Map after;
+    for (const auto& [k, v] : kv.items()) after.emplace(k, v);
+    REQUIRE(after == expected);
+}
+
+TEST_CASE("HybridKV: destructor stops a busy compactor", "[hybrid][concurrency]") {
+    for (int round = 0; round < 3; ++round) {
+        memkv::hybrid_options o;
+        o.compaction_keys = 64;
+        KV kv(o);
+        for (std::uint64_t i = 0; i < 3000; ++i) kv.insert("key:" + std::to_string(i), i);
+        REQUIRE(kv.size() == 3000);
+        // Destroyed here with compactions likely pending or running.
+    }
+}
