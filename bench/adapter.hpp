@@ -17,6 +17,27 @@
 //       template <class F> void for_each_prefix(std::string_view p, F&& f) const;
 //       std::optional<std::size_t> memory_usage() const;  // nullopt: structure cannot tell
 //   };
+//
+// Optional members, detected with `requires` (leave them out when the default fits):
+//
+//       void finish();          // called after the last insert()/build(), inside the timed
+//                               // build phase (e.g. a final merge or compaction)
+//       static constexpr bool has_prefix_index = false;   // default true. false: for_each_prefix
+//                               // is a filtered full scan; the harness then checks it on a
+//                               // few prefixes and does not time prefix scans
+//       static constexpr bool needs_nul_free_keys = true;  // default false. true: the structure
+//                               // cannot store keys containing '\0' (libart); it is skipped,
+//                               // not failed, on such a data set
+//
+// Guarantees the harness gives every adapter:
+//   * Every key view passed to insert(), build() and find() stays valid for the whole run
+//     (keys live in one contiguous buffer loaded before measuring), and the byte just past
+//     its end is '\0', so key.data() is also a C string (libart relies on it). Prefix views
+//     passed to for_each_prefix() carry no such guarantee.
+//   * Keys are unique and never empty; values are the key's index in the data set.
+//   * build() gets the keys strictly increasing in byte order (unsigned comparison).
+//   * for_each()/for_each_prefix() callbacks only read their arguments; the key view must
+//     stay valid until the callback returns.
 
 #include <concepts>
 #include <cstddef>
@@ -52,5 +73,27 @@ concept Structure = std::default_initializable<S> &&
         requires(S::sorted_build ? requires { s.build(sorted); }
                                  : requires { s.insert(key, value); });
     };
+
+// The optional members above, with their defaults.
+template <Structure S>
+inline constexpr bool has_prefix_index_v = [] {
+    if constexpr (requires { S::has_prefix_index; }) {
+        return static_cast<bool>(S::has_prefix_index);
+    } else {
+        return true;
+    }
+}();
+
+template <Structure S>
+inline constexpr bool needs_nul_free_keys_v = [] {
+    if constexpr (requires { S::needs_nul_free_keys; }) {
+        return static_cast<bool>(S::needs_nul_free_keys);
+    } else {
+        return false;
+    }
+}();
+
+template <class S>
+concept HasFinish = requires(S& s) { s.finish(); };
 
 }  // namespace memkv::bench

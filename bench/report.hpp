@@ -1,0 +1,372 @@
+#pragma once
+
+// Turning measurements into what memkv-bench prints and writes: the markdown
+// table on stdout, the JSON file and the gnuplot chart.
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dataset.hpp"
+#include "registry.hpp"
+
+namespace memkv::bench {
+
+enum class Status { ok, failed, skipped };
+
+// One structure's result over all its runs: each figure is the median of the
+// runs (not all taken from the same run), so one noisy run moves nothing.
+struct Summary {
+    const StructureInfo* info = nullptr;
+    Status status = Status::ok;
+    std::string message;  // why it failed or was skipped
+    std::size_t runs = 0;
+    bool verified = false;
+    bool has_memory_usage = false;
+    bool prefix_timed = false;
+    bool hwm_reset = false;
+    double rss_delta = 0;     // bytes
+    double memory_usage = 0;  // bytes, when has_memory_usage
+    double peak_rss = 0;      // bytes
+    double build_s = 0;
+    double lookup_s = 0;
+    double miss_s = 0;
+    double iterate_s = -1;  // negative: not measured
+    double prefix_s = -1;
+    std::uint64_t misses = 0;
+    std::uint64_t prefix_scans = 0;
+    std::uint64_t prefix_keys = 0;
+
+    // "bytes" of the report: the structure's own figure when it has one.
+    double bytes() const { return has_memory_usage ? memory_usage : rss_delta; }
+    const char* bytes_source() const { return has_memory_usage ? "memory_usage" : "rss_delta"; }
+};
+
+struct RunInfo {
+    std::string dataset;
+    std::size_t keys = 0;
+    std::size_t raw_bytes = 0;
+    std::size_t runs = 1;
+    std::uint64_t seed = 0;
+};
+
+namespace detail {
+
+inline double median(std::vector<double> v) {
+    if (v.empty()) return 0;
+    std::sort(v.begin(), v.end());
+    const std::size_t mid = v.size() / 2;
+    return v.size() % 2 == 1 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
+}
+
+inline std::string fixed(double v, int decimals) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+    return buf;
+}
+
+inline std::string mib(double bytes) { return fixed(bytes / (1024.0 * 1024.0), 1); }
+
+inline std::string json_string(std::string_view s) {
+    std::string out = "\"";
+    for (const char ch : s) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += ch;
+        } else if (c < 0x20) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\u%04x", c);
+            out += buf;
+        } else {
+            out += ch;
+        }
+    }
+    return out + "\"";
+}
+
+inline std::string json_integer(double v) {
+    if (!std::isfinite(v)) return "null";
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.0f", v);
+    return buf;
+}
+
+inline std::string json_number(double v) {
+    if (!std::isfinite(v)) return "null";
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.6g", v);
+    return buf;
+}
+
+}  // namespace detail
+
+// Medians over the runs of one structure; failed runs make the summary failed.
+inline Summary summarize(const StructureInfo& info, const std::vector<Measurement>& runs,
+                         const std::vector<std::string>& run_errors) {
+    Summary s;
+    s.info = &info;
+    s.runs = runs.size();
+    if (!run_errors.empty()) {
+        s.status = Status::failed;
+        s.message = run_errors.front();
+    }
+    if (runs.empty()) return s;
+    auto med = [&](auto field) {
+        std::vector<double> v;
+        for (const Measurement& m : runs) v.push_back(static_cast<double>(field(m)));
+        return detail::median(std::move(v));
+    };
+    s.verified = run_errors.empty() &&
+                 std::all_of(runs.begin(), runs.end(), [](const Measurement& m) { return m.ok == 1; });
+    s.has_memory_usage = runs.front().has_memory_usage == 1;
+    s.prefix_timed = runs.front().prefix_timed == 1;
+    s.hwm_reset = runs.front().hwm_reset == 1;
+    s.rss_delta = med([](const Measurement& m) {
+        return m.rss_after > m.rss_before ? static_cast<double>(m.rss_after - m.rss_before) : 0.0;
+    });
+    s.memory_usage = med([](const Measurement& m) { return m.memory_usage; });
+    s.peak_rss = med([](const Measurement& m) { return m.peak_rss; });
+    s.build_s = med([](const Measurement& m) { return m.build_s; });
+    s.lookup_s = med([](const Measurement& m) { return m.lookup_s; });
+    s.miss_s = med([](const Measurement& m) { return m.miss_s; });
+    s.iterate_s = med([](const Measurement& m) { return m.iterate_s; });
+    s.prefix_s = med([](const Measurement& m) { return m.prefix_s; });
+    s.misses = runs.front().misses;
+    s.prefix_scans = runs.front().prefix_scans;
+    s.prefix_keys = runs.front().prefix_keys;
+    return s;
+}
+
+inline double mops(std::size_t ops, double seconds) {
+    return seconds > 0 ? static_cast<double>(ops) / seconds / 1e6 : 0.0;
+}
+
+inline void print_table(std::FILE* out, const RunInfo& run, const std::vector<Summary>& results) {
+    const double keys = static_cast<double>(run.keys);
+    std::fprintf(out, "## memkv-bench: %s\n\n", run.dataset.c_str());
+    std::fprintf(out, "%zu keys, %zu raw key bytes (%.1f bytes/key), %zu run(s) per structure, seed %llu\n\n",
+                 run.keys, run.raw_bytes, keys > 0 ? static_cast<double>(run.raw_bytes) / keys : 0.0,
+                 run.runs, static_cast<unsigned long long>(run.seed));
+
+    const std::vector<std::string> header = {
+        "structure", "bytes/key", "overhead/key", "bytes from", "RSS delta MiB", "memory_usage MiB",
+        "peak RSS MiB", "build s", "insert Mops/s", "lookup Mops/s", "miss Mops/s", "iterate s",
+        "prefix s", "verified"};
+    std::vector<std::vector<std::string>> rows;
+    for (const Summary& s : results) {
+        std::vector<std::string> row{std::string(s.info->name)};
+        if (s.runs == 0) {
+            row.resize(header.size(), "-");
+            row.back() = s.status == Status::skipped ? "skipped" : "FAILED";
+            rows.push_back(std::move(row));
+            continue;
+        }
+        const double bytes = s.bytes();
+        row.push_back(detail::fixed(bytes / keys, 1));
+        row.push_back(detail::fixed((bytes - static_cast<double>(run.raw_bytes)) / keys, 1));
+        row.push_back(s.has_memory_usage ? "memory_usage" : "RSS");
+        row.push_back(detail::mib(s.rss_delta));
+        row.push_back(s.has_memory_usage ? detail::mib(s.memory_usage) : "-");
+        row.push_back(detail::mib(s.peak_rss));
+        row.push_back(detail::fixed(s.build_s, 3));
+        row.push_back(s.info->sorted_build ? "-" : detail::fixed(mops(run.keys, s.build_s), 2));
+        row.push_back(detail::fixed(mops(run.keys, s.lookup_s), 2));
+        row.push_back(s.misses > 0 ? detail::fixed(mops(s.misses, s.miss_s), 2) : "-");
+        row.push_back(s.iterate_s >= 0 ? detail::fixed(s.iterate_s, 3) : "-");
+        row.push_back(s.prefix_timed ? detail::fixed(s.prefix_s, 3) : "-");
+        row.push_back(s.verified ? (s.info->ordered ? "yes (ordered)" : "yes") : "FAILED");
+        rows.push_back(std::move(row));
+    }
+
+    std::vector<std::size_t> width(header.size());
+    for (std::size_t c = 0; c < header.size(); ++c) {
+        width[c] = header[c].size();
+        for (const auto& row : rows) width[c] = std::max(width[c], row[c].size());
+    }
+    auto print_row = [&](const std::vector<std::string>& row) {
+        std::fputs("|", out);
+        for (std::size_t c = 0; c < row.size(); ++c) {
+            // First column left-aligned, figures right-aligned.
+            std::fprintf(out, c == 0 ? " %-*s |" : " %*s |", static_cast<int>(width[c]), row[c].c_str());
+        }
+        std::fputs("\n", out);
+    };
+    print_row(header);
+    std::fputs("|", out);
+    for (std::size_t c = 0; c < header.size(); ++c) {
+        std::fprintf(out, "%s%s|", std::string(width[c] + 1, '-').c_str(), c == 0 ? "-" : ":");
+    }
+    std::fputs("\n", out);
+    for (const auto& row : rows) print_row(row);
+
+    std::fputs("\nbytes = memory_usage() where the structure reports it, else the VmRSS delta around the "
+               "build phase; overhead/key = (bytes - raw key bytes) / keys. Figures are medians over the "
+               "runs.\n",
+               out);
+    for (const Summary& s : results) {
+        if (s.runs > 0 && s.prefix_timed) {
+            std::fprintf(out, "prefix scans: %llu scans visiting %llu keys in total.\n",
+                         static_cast<unsigned long long>(s.prefix_scans),
+                         static_cast<unsigned long long>(s.prefix_keys));
+            break;
+        }
+    }
+    for (const Summary& s : results) {
+        if (!s.message.empty()) {
+            std::fprintf(out, "%s %s: %s\n", s.status == Status::skipped ? "skipped" : "FAILED",
+                         std::string(s.info->name).c_str(), s.message.c_str());
+        }
+    }
+}
+
+// The JSON report. Fields required by issue 2 first, then extras; a figure
+// that was not measured is null.
+inline bool write_json(const std::string& path, const RunInfo& run, const std::vector<Summary>& results) {
+    std::FILE* f = std::fopen(path.c_str(), "wb");
+    if (f == nullptr) return false;
+    const double keys = static_cast<double>(run.keys);
+    auto num = [](double v) { return detail::json_number(v); };
+    std::fprintf(f, "{\n  \"dataset\": %s,\n  \"keys\": %zu,\n  \"raw_bytes\": %zu,\n  \"runs\": %zu,\n"
+                    "  \"seed\": %llu,\n  \"results\": [",
+                 detail::json_string(run.dataset).c_str(), run.keys, run.raw_bytes, run.runs,
+                 static_cast<unsigned long long>(run.seed));
+    const char* sep = "\n";
+    for (const Summary& s : results) {
+        const bool measured = s.runs > 0;
+        const double nan = std::nan("");
+        const double bytes = measured ? s.bytes() : nan;
+        std::fprintf(f, "%s    {\"structure\": %s", sep, detail::json_string(s.info->name).c_str());
+        std::fprintf(f, ", \"status\": \"%s\"",
+                     s.status == Status::ok ? "ok" : s.status == Status::failed ? "failed" : "skipped");
+        std::fprintf(f, ", \"bytes\": %s", detail::json_integer(bytes).c_str());
+        std::fprintf(f, ", \"bytes_per_key\": %s", num(bytes / keys).c_str());
+        std::fprintf(f, ", \"overhead_per_key\": %s",
+                     num((bytes - static_cast<double>(run.raw_bytes)) / keys).c_str());
+        std::fprintf(f, ", \"insert_mops\": %s",
+                     num(measured && !s.info->sorted_build ? mops(run.keys, s.build_s) : nan).c_str());
+        std::fprintf(f, ", \"lookup_mops\": %s", num(measured ? mops(run.keys, s.lookup_s) : nan).c_str());
+        std::fprintf(f, ", \"miss_mops\": %s",
+                     num(measured && s.misses > 0 ? mops(s.misses, s.miss_s) : nan).c_str());
+        std::fprintf(f, ", \"iterate_s\": %s", num(measured && s.iterate_s >= 0 ? s.iterate_s : nan).c_str());
+        std::fprintf(f, ", \"build_s\": %s", num(measured ? s.build_s : nan).c_str());
+        std::fprintf(f, ", \"peak_rss_bytes\": %s", detail::json_integer(measured ? s.peak_rss : nan).c_str());
+        std::fprintf(f, ", \"verified\": %s", s.verified ? "true" : "false");
+        std::fprintf(f, ", \"bytes_source\": \"%s\"", s.bytes_source());
+        std::fprintf(f, ", \"rss_delta_bytes\": %s", detail::json_integer(measured ? s.rss_delta : nan).c_str());
+        std::fprintf(f, ", \"memory_usage_bytes\": %s",
+                     detail::json_integer(measured && s.has_memory_usage ? s.memory_usage : nan).c_str());
+        std::fprintf(f, ", \"prefix_s\": %s", num(measured && s.prefix_timed ? s.prefix_s : nan).c_str());
+        std::fprintf(f, ", \"prefix_scans\": %llu, \"prefix_keys\": %llu",
+                     static_cast<unsigned long long>(s.prefix_scans),
+                     static_cast<unsigned long long>(s.prefix_keys));
+        std::fprintf(f, ", \"ordered\": %s, \"sorted_build\": %s", s.info->ordered ? "true" : "false",
+                     s.info->sorted_build ? "true" : "false");
+        std::fprintf(f, ", \"peak_rss_reset\": %s", s.hwm_reset ? "true" : "false");
+        std::fprintf(f, ", \"error\": %s}", s.message.empty() ? "null" : detail::json_string(s.message).c_str());
+        sep = ",\n";
+    }
+    std::fputs("\n  ]\n}\n", f);
+    return std::fclose(f) == 0;
+}
+
+// True when an executable named `program` is on PATH.
+inline bool on_path(const std::string& program) {
+    const char* path = std::getenv("PATH");
+    if (path == nullptr) return false;
+    std::string_view rest(path);
+    while (true) {
+        const std::size_t colon = rest.find(':');
+        std::string dir(rest.substr(0, colon));
+        if (dir.empty()) dir = ".";
+        if (::access((dir + "/" + program).c_str(), X_OK) == 0) return true;
+        if (colon == std::string_view::npos) return false;
+        rest.remove_prefix(colon + 1);
+    }
+}
+
+// Draws bytes/key and lookups/s per structure with gnuplot into a PNG.
+// Returns an empty string on success, else why no chart was drawn.
+inline std::string write_chart(const std::string& png, const RunInfo& run, const std::vector<Summary>& results) {
+    if (!on_path("gnuplot")) return "gnuplot not found on PATH; chart skipped";
+    char dir_template[] = "/tmp/memkv-bench-chart.XXXXXX";
+    const char* dir = ::mkdtemp(dir_template);
+    if (dir == nullptr) return "cannot create a temporary directory; chart skipped";
+    const std::string data = std::string(dir) + "/data.txt";
+    const std::string script = std::string(dir) + "/chart.gp";
+    const double keys = static_cast<double>(run.keys);
+
+    std::FILE* f = std::fopen(data.c_str(), "wb");
+    if (f == nullptr) return "cannot write " + data;
+    std::size_t rows = 0;
+    for (const Summary& s : results) {
+        if (s.runs == 0) continue;
+        std::fprintf(f, "\"%s\" %.3f %.4f\n", std::string(s.info->name).c_str(), s.bytes() / keys,
+                     mops(run.keys, s.lookup_s));
+        ++rows;
+    }
+    std::fclose(f);
+    if (rows == 0) return "no measured structure; chart skipped";
+
+    auto quoted = [](const std::string& s) {
+        std::string out = "'";
+        for (const char c : s) {
+            if (c == '\'') out += "''";
+            else out += c;
+        }
+        return out + "'";
+    };
+    std::string title = run.dataset;
+    if (const std::size_t slash = title.rfind('/'); slash != std::string::npos) title = title.substr(slash + 1);
+    f = std::fopen(script.c_str(), "wb");
+    if (f == nullptr) return "cannot write " + script;
+    const double raw_per_key = keys > 0 ? static_cast<double>(run.raw_bytes) / keys : 0;
+    std::fprintf(f,
+                 "set terminal pngcairo size 1400,560 noenhanced font 'sans,11'\n"
+                 "set output %s\n"
+                 "set multiplot layout 1,2 title %s\n"
+                 "set style fill solid 0.85 border -1\n"
+                 "set boxwidth 0.65\n"
+                 "set grid ytics\n"
+                 "set xtics rotate by 20 right nomirror\n"
+                 "set xrange [-0.6:%zu-0.4]\n"
+                 "set yrange [0:*]\n"
+                 "set offsets 0,0,graph 0.15,0\n"
+                 "set key top left\n"
+                 "set title 'Memory: bytes per key (lower is better)'\n"
+                 "set ylabel 'bytes/key'\n"
+                 "plot %s using 0:2:xtic(1) with boxes lc rgb '#4477aa' notitle, \\\n"
+                 "     '' using 0:2:(sprintf('%%.1f', $2)) with labels offset 0,0.8 notitle, \\\n"
+                 "     %.3f with lines dt 2 lw 2 lc rgb '#cc3311' title 'raw key bytes (%.1f)'\n"
+                 "set title 'Point lookups: million per second (higher is better)'\n"
+                 "set ylabel 'Mlookups/s'\n"
+                 "plot %s using 0:3:xtic(1) with boxes lc rgb '#228833' notitle, \\\n"
+                 "     '' using 0:3:(sprintf('%%.2f', $3)) with labels offset 0,0.8 notitle\n"
+                 "unset multiplot\n",
+                 quoted(png).c_str(),
+                 quoted(title + " - " + std::to_string(run.keys) + " keys, medians of " +
+                        std::to_string(run.runs) + " run(s)")
+                     .c_str(),
+                 rows, quoted(data).c_str(), raw_per_key, raw_per_key, quoted(data).c_str());
+    std::fclose(f);
+
+    const std::string command = "gnuplot " + quoted(script) + " 2>&1";
+    const int status = std::system(command.c_str());
+    std::remove(data.c_str());
+    std::remove(script.c_str());
+    ::rmdir(dir);
+    if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        return "gnuplot failed (status " + std::to_string(status) + "); chart not written";
+    }
+    return {};
+}
+
+}  // namespace memkv::bench

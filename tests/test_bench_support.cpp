@@ -1,0 +1,223 @@
+// Tests of memkv-bench's support code: the data set loader, the synthetic key
+// generator, the workload and the measurement checks (a broken adapter must
+// be caught). Built from bench/CMakeLists.txt together with every adapter, so
+// each registered adapter is also run through measure() here.
+
+#include <algorithm>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "memkv_catch.hpp"
+#include "registry.hpp"
+
+using namespace memkv::bench;
+
+namespace {
+
+std::vector<std::string> as_strings(const Dataset& d) {
+    return {d.keys().begin(), d.keys().end()};
+}
+
+}  // namespace
+
+TEST_CASE("loader splits lines, drops CR, empty lines and duplicates", "[bench][dataset]") {
+    SECTION("LF, no trailing newline") {
+        const Dataset d = Dataset::from_lines("b\na\nc");
+        CHECK(as_strings(d) == std::vector<std::string>{"b", "a", "c"});
+        CHECK(d.raw_bytes() == 3);
+        CHECK(d.sorted() == std::vector<std::uint32_t>{1, 0, 2});
+    }
+    SECTION("CRLF and empty lines") {
+        const Dataset d = Dataset::from_lines("x\r\n\r\n\ny\r\nz\n\n");
+        CHECK(as_strings(d) == std::vector<std::string>{"x", "y", "z"});
+        CHECK(d.empty_lines_skipped() == 3);
+    }
+    SECTION("a lone CR inside a key is kept") {
+        const Dataset d = Dataset::from_lines("a\rb\n");
+        CHECK(as_strings(d) == std::vector<std::string>{"a\rb"});
+    }
+    SECTION("duplicates: first occurrence wins, values stay dense") {
+        const Dataset d = Dataset::from_lines("k1\nk2\nk1\nk3\nk2\n");
+        CHECK(as_strings(d) == std::vector<std::string>{"k1", "k2", "k3"});
+        CHECK(d.duplicates_removed() == 2);
+    }
+    SECTION("NUL and high bytes are key bytes; order is unsigned") {
+        const std::string text("a\0b\n\xff\nA\n", 7);
+        const Dataset d = Dataset::from_lines(text);
+        REQUIRE(d.size() == 3);
+        CHECK(d.keys()[0] == std::string_view("a\0b", 3));
+        CHECK(d.has_nul());
+        CHECK(d.keys()[d.sorted().back()] == "\xff");
+    }
+    SECTION("every key is followed by a NUL byte") {
+        const Dataset d = Dataset::from_lines("abc\r\nde\nf");
+        for (const std::string_view k : d.keys()) CHECK(k.data()[k.size()] == '\0');
+    }
+    SECTION("empty input") {
+        const Dataset d = Dataset::from_lines("");
+        CHECK(d.size() == 0);
+        CHECK(Dataset::from_lines("\n\n").size() == 0);
+    }
+    SECTION("a missing file throws") {
+        CHECK_THROWS(Dataset::load_file("/nonexistent/memkv-bench-keys.txt"));
+    }
+}
+
+TEST_CASE("synthetic keys are deterministic, unique and URL-like", "[bench][dataset]") {
+    const Dataset a = Dataset::synthetic(5000, 7);
+    const Dataset b = Dataset::synthetic(5000, 7);
+    const Dataset c = Dataset::synthetic(5000, 8);
+    REQUIRE(a.size() == 5000);
+    CHECK(as_strings(a) == as_strings(b));
+    CHECK(as_strings(a) != as_strings(c));
+    CHECK(a.duplicates_removed() == 0);
+    const std::set<std::string> unique(a.keys().begin(), a.keys().end());
+    CHECK(unique.size() == a.size());
+    for (const std::string_view k : a.keys()) {
+        CHECK((k.starts_with("https://") || k.starts_with("http://")));
+        CHECK(k.find('\n') == std::string_view::npos);
+    }
+    CHECK(!a.has_nul());
+    // Zipf-like hosts: the most frequent host holds far more than its even share.
+    std::map<std::string_view, std::size_t> per_host;
+    for (const std::string_view k : a.keys()) {
+        const std::string_view rest = k.substr(k.find("//") + 2);
+        ++per_host[rest.substr(0, rest.find('/'))];
+    }
+    std::size_t top = 0;
+    for (const auto& [host, count] : per_host) top = std::max(top, count);
+    CHECK(top > 10 * a.size() / per_host.size());
+}
+
+TEST_CASE("workload: orders are permutations, misses absent, prefixes exact", "[bench][workload]") {
+    const Dataset d = Dataset::synthetic(3000, 3);
+    WorkloadOptions opt;
+    opt.misses = 2000;
+    opt.prefixes = 100;
+    const Workload w = make_workload(d, opt);
+    REQUIRE(w.size() == d.size());
+    std::vector<std::uint64_t> values;
+    for (const Entry& e : w.insert_order) {
+        CHECK(d.keys()[e.value] == e.key);
+        values.push_back(e.value);
+    }
+    std::sort(values.begin(), values.end());
+    for (std::size_t i = 0; i < values.size(); ++i) REQUIRE(values[i] == i);
+    CHECK(std::is_sorted(w.sorted.begin(), w.sorted.end(),
+                         [](const Entry& x, const Entry& y) { return x.key < y.key; }));
+    CHECK(w.lookup_order.size() == d.size());
+
+    const std::set<std::string_view> present(d.keys().begin(), d.keys().end());
+    REQUIRE(w.misses.size() == 2000);
+    for (const std::string_view m : w.misses) {
+        CHECK(present.count(m) == 0);
+        CHECK(m.data()[m.size()] == '\0');
+    }
+    REQUIRE(w.prefixes.size() == 100);
+    for (const PrefixQuery& q : w.prefixes) {
+        const auto expected = static_cast<std::size_t>(std::count_if(
+            d.keys().begin(), d.keys().end(), [&](std::string_view k) { return k.starts_with(q.prefix); }));
+        CHECK(q.hi - q.lo == expected);
+        CHECK(expected >= 1);
+    }
+    // Same seed, same workload.
+    const Workload again = make_workload(d, opt);
+    CHECK(again.insert_order.front().value == w.insert_order.front().value);
+    CHECK(again.misses == w.misses);
+}
+
+namespace {
+
+// A reference adapter with switchable faults, to show the checks catch them.
+struct Faulty {
+    static constexpr std::string_view name = "faulty";
+    static constexpr bool ordered = true;
+    static constexpr bool sorted_build = false;
+
+    enum class Fault { none, wrong_value, finds_absent, drops_key, wrong_order, throws };
+    static inline Fault fault = Fault::none;
+
+    void insert(std::string_view key, std::uint64_t value) {
+        if (fault == Fault::throws) throw std::runtime_error("out of cheese");
+        map.emplace(std::string(key), value);
+    }
+    std::optional<std::uint64_t> find(std::string_view key) const {
+        const auto it = map.find(key);
+        if (it == map.end()) {
+            if (fault == Fault::finds_absent && key.size() % 2 == 0) return 0;
+            return std::nullopt;
+        }
+        if (fault == Fault::wrong_value && it->second == 5) return 6;
+        return it->second;
+    }
+    template <class F>
+    void for_each(F&& f) const {
+        if (fault == Fault::wrong_order) {
+            for (auto it = map.rbegin(); it != map.rend(); ++it) f(std::string_view(it->first), it->second);
+            return;
+        }
+        bool first = true;
+        for (const auto& [k, v] : map) {
+            if (fault == Fault::drops_key && std::exchange(first, false)) continue;
+            f(std::string_view(k), v);
+        }
+    }
+    template <class F>
+    void for_each_prefix(std::string_view p, F&& f) const {
+        for (auto it = map.lower_bound(p); it != map.end() && std::string_view(it->first).starts_with(p); ++it) {
+            f(std::string_view(it->first), it->second);
+        }
+    }
+    std::optional<std::size_t> memory_usage() const { return map.size() * 100; }
+
+    std::map<std::string, std::uint64_t, std::less<>> map;
+};
+static_assert(Structure<Faulty>);
+
+}  // namespace
+
+TEST_CASE("measure() verifies results and reports faults", "[bench][measure]") {
+    const Dataset d = Dataset::synthetic(2000, 5);
+    WorkloadOptions opt;
+    opt.misses = 2000;
+    opt.prefixes = 50;
+    const Workload w = make_workload(d, opt);
+
+    Faulty::fault = Faulty::Fault::none;
+    Measurement m = measure<Faulty>(w);
+    CHECK(m.ok == 1);
+    CHECK(std::string(m.error).empty());
+    CHECK(m.has_memory_usage == 1);
+    CHECK(m.memory_usage == 2000 * 100);
+    CHECK(m.prefix_timed == 1);
+    CHECK(m.build_s >= 0);
+
+    using F = Faulty::Fault;
+    for (const F fault : {F::wrong_value, F::finds_absent, F::drops_key, F::wrong_order, F::throws}) {
+        Faulty::fault = fault;
+        m = measure<Faulty>(w);
+        INFO("fault " << static_cast<int>(fault) << ": " << m.error);
+        CHECK(m.ok == 0);
+        CHECK(!std::string(m.error).empty());
+    }
+    Faulty::fault = F::none;
+}
+
+TEST_CASE("every registered adapter passes the harness on a small set", "[bench][adapters]") {
+    const Dataset d = Dataset::synthetic(3000, 11);
+    WorkloadOptions opt;
+    opt.misses = 3000;
+    opt.prefixes = 50;
+    const Workload w = make_workload(d, opt);
+    REQUIRE(!registry().empty());
+    for (const StructureInfo& s : registry()) {
+        const Measurement m = s.run(w);
+        INFO(s.name << ": " << m.error);
+        CHECK(m.ok == 1);
+    }
+}
