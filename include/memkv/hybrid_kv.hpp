@@ -289,6 +289,9 @@ public:
 
     stats_type stats() const { return engine_->stats(); }
 
+    // Whether a full compaction is merging right now (monitoring; lock-free).
+    bool compaction_running() const noexcept { return engine_->compaction_running(); }
+
     // Writes a checkpoint of the current state to `path` (plus the base file
     // beside it). Atomic: a crash leaves the previous checkpoint at `path`
     // intact. Concurrent writers continue; writes after the call began may or

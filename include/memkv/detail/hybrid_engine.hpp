@@ -119,6 +119,8 @@ public:
 
     std::size_t size() const noexcept { return size_.load(std::memory_order_relaxed); }
 
+    bool compaction_running() const noexcept { return running_.load(std::memory_order_relaxed); }
+
     std::size_t memory_usage() const {
         std::shared_lock lock(mu_);
         std::size_t total = sizeof(*this) + active_->memory_usage() + sizeof(layers_type) +
@@ -195,6 +197,11 @@ public:
             input = layers_;
         }
         if (input->sealed.empty()) return false;
+        running_.store(true, std::memory_order_relaxed);
+        struct running_reset {
+            std::atomic<bool>& flag;
+            ~running_reset() { flag.store(false, std::memory_order_relaxed); }
+        } reset{running_};
 
         const auto start = std::chrono::steady_clock::now();
         bool aborted = false;
@@ -475,6 +482,7 @@ private:
     bool stop_ = false;
     std::atomic<bool> stopping_{false};
     std::atomic<bool> compaction_requested_{false};
+    std::atomic<bool> running_{false};
     std::thread worker_;
 
     std::atomic<std::uint64_t> compactions_{0};
