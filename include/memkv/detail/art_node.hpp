@@ -1,0 +1,266 @@
+#pragma once
+
+// FastArt's node and leaf layouts. Everything lives in a slab_arena and is
+// addressed by 32-bit references; bit 31 of a reference says "leaf".
+//
+// Child reference (4 bytes):
+//
+//    31  30                                     0
+//   +---+----------------------------------------+
+//   | L |  arena reference (slot | unit offset)  |   L = 1: leaf, 0: inner node
+//   +---+----------------------------------------+   0 = no child
+//
+// Inner node, linear kind (capacity C in {3, 6, 11, 16, 24, 32, 48}):
+//
+//   0      1       2        4             8                    16
+//   +------+-------+--------+-------------+--------------------+
+//   | kind | flags | count  | prefix_len  | prefix[0..8)       |  16-byte header
+//   +------+-------+--------+-------------+--------------------+
+//   | keys[C] (sorted, count used)  | pad to 4                 |
+//   +--------------------------------------------------------- +
+//   | refs[C] (u32, refs[i] is the child for keys[i])          |
+//   +----------------------------------------------------------+
+//   | terminal ref (u32)            -- only if flags & has_terminal
+//   | prefix[8..prefix_len)         -- only if prefix_len > 8
+//   +----------------------------------------------------------+
+//
+// Inner node, full kind (kind byte 0): the header, then refs[256] indexed by
+// the byte itself (0 = absent), then the same optional terminal and prefix
+// tail. The capacities are chosen so each body is a whole number of 8-byte
+// units: 32, 48, 72, 96, 136, 176, 256 and 1040 bytes.
+//
+// A node at depth d (d key bytes above it) owns the key bytes
+// [d, d + prefix_len) and branches on byte d + prefix_len. A key that ends
+// exactly after the prefix lives in the terminal leaf (no terminator byte is
+// reserved, so every byte value is an ordinary branch). Invariant: count +
+// (terminal ? 1 : 0) >= 2, otherwise the node would be path-compressed away.
+//
+// Leaf (8-byte aligned, the value first so it is aligned for V):
+//
+//   0            vsize        vsize+1 (or +5)
+//   +------------+------------+-------------------------------+
+//   | V or u32   | len8 [len32] | suffix bytes (len)           |
+//   +------------+------------+-------------------------------+
+//
+// vsize is sizeof(V) when V is stored inline, 4 when V is boxed in a block of
+// its own (types whose move may throw, so that moving a leaf never throws).
+// len8 < 255 is the suffix length; len8 = 255 means a little-endian u32
+// follows. A leaf stores only the key bytes below its depth: the bytes above
+// are implied by the path, which is where most of libart's per-leaf bytes go
+// on URL-like keys. A terminal leaf has an empty suffix.
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include <memkv/detail/arena_slab.hpp>
+
+namespace memkv::detail::art {
+
+using ref_t = std::uint32_t;
+inline constexpr ref_t leaf_tag = 0x8000'0000u;
+
+inline constexpr bool is_leaf(ref_t r) noexcept { return (r & leaf_tag) != 0; }
+inline constexpr ref_t untag(ref_t r) noexcept { return r & ~leaf_tag; }
+
+struct node_header {
+    std::uint8_t kind;   // 0: full (256 refs); otherwise the linear capacity
+    std::uint8_t flags;  // has_terminal
+    std::uint16_t count;  // children, the terminal not counted
+    std::uint32_t prefix_len;
+    std::uint8_t prefix[8];
+};
+static_assert(sizeof(node_header) == 16);
+static_assert(alignof(node_header) <= slab_arena::unit);
+
+inline constexpr std::uint8_t has_terminal = 1;
+inline constexpr std::size_t inline_prefix = sizeof(node_header::prefix);
+inline constexpr std::uint8_t full_kind = 0;
+
+// Growth sequence of linear capacities; after the last comes the full node.
+inline constexpr std::uint8_t linear_caps[] = {3, 6, 11, 16, 24, 32, 48};
+inline constexpr std::size_t n_linear = sizeof(linear_caps);
+
+constexpr std::size_t align4(std::size_t n) noexcept { return (n + 3) & ~std::size_t{3}; }
+
+constexpr std::size_t refs_offset(std::uint8_t kind) noexcept {
+    return kind == full_kind ? sizeof(node_header) : sizeof(node_header) + align4(kind);
+}
+constexpr std::size_t body_bytes(std::uint8_t kind) noexcept {
+    return kind == full_kind ? sizeof(node_header) + 256 * sizeof(ref_t)
+                             : refs_offset(kind) + std::size_t{kind} * sizeof(ref_t);
+}
+static_assert(body_bytes(3) == 32 && body_bytes(6) == 48 && body_bytes(11) == 72 &&
+              body_bytes(16) == 96 && body_bytes(24) == 136 && body_bytes(32) == 176 &&
+              body_bytes(48) == 256 && body_bytes(full_kind) == 1040);
+
+constexpr std::size_t node_bytes(std::uint8_t kind, bool terminal, std::size_t prefix_len) noexcept {
+    return body_bytes(kind) + (terminal ? sizeof(ref_t) : 0) +
+           (prefix_len > inline_prefix ? prefix_len - inline_prefix : 0);
+}
+
+constexpr std::uint8_t capacity(std::uint8_t kind) noexcept {
+    return kind;  // meaningless for the full kind, which callers treat apart
+}
+
+// Smallest kind whose capacity holds n children.
+constexpr std::uint8_t kind_for(std::size_t n) noexcept {
+    for (std::uint8_t c : linear_caps) {
+        if (n <= c) return c;
+    }
+    return full_kind;
+}
+constexpr std::uint8_t next_kind(std::uint8_t kind) noexcept { return kind_for(std::size_t{kind} + 1); }
+// The kind to shrink to after an erase left n children, or kind itself. The
+// 3/4 hysteresis keeps an insert/erase pair at a boundary from reallocating
+// every time.
+constexpr std::uint8_t shrunk_kind(std::uint8_t kind, std::size_t n) noexcept {
+    std::uint8_t smaller = 0;
+    if (kind == full_kind) {
+        smaller = linear_caps[n_linear - 1];
+    } else {
+        for (std::size_t i = 1; i < n_linear; ++i) {
+            if (linear_caps[i] == kind) smaller = linear_caps[i - 1];
+        }
+        if (smaller == 0) return kind;
+    }
+    return n <= std::size_t{smaller} * 3 / 4 ? kind_for(n) : kind;
+}
+
+// A view of one inner node in arena memory.
+struct node_ref {
+    std::byte* p;
+
+    node_header& h() const noexcept { return *reinterpret_cast<node_header*>(p); }
+    std::uint8_t kind() const noexcept { return h().kind; }
+    bool full() const noexcept { return h().kind == full_kind; }
+    std::size_t count() const noexcept { return h().count; }
+    bool terminal() const noexcept { return (h().flags & has_terminal) != 0; }
+    std::size_t prefix_len() const noexcept { return h().prefix_len; }
+    unsigned char* keys() const noexcept { return reinterpret_cast<unsigned char*>(p + sizeof(node_header)); }
+    ref_t* refs() const noexcept { return reinterpret_cast<ref_t*>(p + refs_offset(kind())); }
+    ref_t* term() const noexcept { return reinterpret_cast<ref_t*>(p + body_bytes(kind())); }
+    unsigned char* prefix_tail() const noexcept {
+        return reinterpret_cast<unsigned char*>(p + body_bytes(kind()) + (terminal() ? sizeof(ref_t) : 0));
+    }
+    std::size_t units() const noexcept {
+        return slab_arena::units_for(node_bytes(kind(), terminal(), prefix_len()));
+    }
+    unsigned char prefix_at(std::size_t i) const noexcept {
+        return i < inline_prefix ? h().prefix[i] : prefix_tail()[i - inline_prefix];
+    }
+    // Copies the whole prefix to out (prefix_len bytes).
+    void copy_prefix(unsigned char* out) const noexcept {
+        const std::size_t n = prefix_len();
+        std::memcpy(out, h().prefix, n < inline_prefix ? n : inline_prefix);
+        if (n > inline_prefix) std::memcpy(out + inline_prefix, prefix_tail(), n - inline_prefix);
+    }
+    // Number of leading bytes of the prefix equal to key[0..avail), at most
+    // min(prefix_len, avail).
+    std::size_t match_prefix(const unsigned char* key, std::size_t avail) const noexcept {
+        const std::size_t n = prefix_len() < avail ? prefix_len() : avail;
+        const std::size_t a = n < inline_prefix ? n : inline_prefix;
+        for (std::size_t i = 0; i < a; ++i) {
+            if (h().prefix[i] != key[i]) return i;
+        }
+        const unsigned char* t = prefix_tail();
+        for (std::size_t i = a; i < n; ++i) {
+            if (t[i - inline_prefix] != key[i]) return i;
+        }
+        return n;
+    }
+
+    // Index of byte b among the linear keys, or count() if absent. Reads the
+    // key array in 16-byte groups: every node is at least 32 bytes and the
+    // key array starts at offset 16, so a group never leaves the block.
+    std::size_t linear_find(unsigned char b) const noexcept {
+        const unsigned char* k = keys();
+        const std::size_t n = count();
+#if defined(__SSE2__)
+        const __m128i needle = _mm_set1_epi8(static_cast<char>(b));
+        for (std::size_t i = 0; i < n; i += 16) {
+            const __m128i group = _mm_loadu_si128(reinterpret_cast<const __m128i*>(k + i));
+            unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(group, needle)));
+            const std::size_t left = n - i;
+            if (left < 16) mask &= (1u << left) - 1;
+            if (mask != 0) return i + static_cast<std::size_t>(__builtin_ctz(mask));
+        }
+        return n;
+#else
+        for (std::size_t i = 0; i < n; ++i) {
+            if (k[i] == b) return i;
+        }
+        return n;
+#endif
+    }
+
+    // The child slot for byte b, or nullptr.
+    ref_t* find_child(unsigned char b) const noexcept {
+        if (full()) {
+            ref_t* s = refs() + b;
+            return *s != 0 ? s : nullptr;
+        }
+        const std::size_t i = linear_find(b);
+        return i < count() ? refs() + i : nullptr;
+    }
+
+    // Positions order a node's entries: -1 is the terminal, 0.. are children
+    // (index for linear nodes, the byte itself for full nodes). none = no
+    // such position.
+    static constexpr int none = -2;
+
+    int first_pos() const noexcept { return terminal() ? -1 : next_child_pos(-1); }
+    int last_pos() const noexcept {
+        const int c = prev_child_pos(full() ? 256 : static_cast<int>(count()));
+        return c != none ? c : (terminal() ? -1 : none);
+    }
+    int next_child_pos(int pos) const noexcept {
+        if (full()) {
+            const ref_t* r = refs();
+            for (int i = pos + 1; i < 256; ++i) {
+                if (r[i] != 0) return i;
+            }
+            return none;
+        }
+        return pos + 1 < static_cast<int>(count()) ? pos + 1 : none;
+    }
+    int prev_child_pos(int pos) const noexcept {
+        if (full()) {
+            const ref_t* r = refs();
+            for (int i = pos - 1; i >= 0; --i) {
+                if (r[i] != 0) return i;
+            }
+            return none;
+        }
+        return pos - 1 >= 0 ? pos - 1 : none;
+    }
+    int next_pos(int pos) const noexcept { return next_child_pos(pos); }
+    int prev_pos(int pos) const noexcept {
+        if (pos < 0) return none;
+        const int c = prev_child_pos(pos);
+        return c != none ? c : (terminal() ? -1 : none);
+    }
+    // First child position whose byte is >= b, or none.
+    int lower_child_pos(unsigned char b) const noexcept {
+        if (full()) return next_child_pos(static_cast<int>(b) - 1);
+        const unsigned char* k = keys();
+        const std::size_t n = count();
+        for (std::size_t i = 0; i < n; ++i) {
+            if (k[i] >= b) return static_cast<int>(i);
+        }
+        return none;
+    }
+    ref_t child_at(int pos) const noexcept {
+        return pos < 0 ? *term() : refs()[pos];
+    }
+    unsigned char byte_at(int pos) const noexcept {
+        return full() ? static_cast<unsigned char>(pos) : keys()[pos];
+    }
+};
+
+}  // namespace memkv::detail::art

@@ -1,0 +1,905 @@
+#pragma once
+
+// FastArt's engine: insertion, lookup, erasure, ordered seeks and the
+// invariant checker over the layouts of art_node.hpp. The public facade is
+// memkv/fast_art.hpp.
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <new>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <memkv/detail/arena_slab.hpp>
+#include <memkv/detail/art_node.hpp>
+
+namespace memkv::detail::art {
+
+// Key lengths are stored in 32 bits.
+inline constexpr std::size_t max_key_size = 0xFFFF'FFFFu;
+
+inline void check_key_size(std::size_t n) {
+    if (n > max_key_size) throw std::length_error("memkv::FastArt: key longer than 2^32-1 bytes");
+}
+
+inline const unsigned char* ubytes(std::string_view s) noexcept {
+    return reinterpret_cast<const unsigned char*>(s.data());
+}
+
+// One level of an iterator's path: the node, the position taken in it, and
+// the key length above the node (its prefix starts there).
+struct frame {
+    ref_t node;
+    int pos;
+    std::size_t depth;
+};
+
+// Iterator state. path holds the key bytes above the current leaf; the key
+// is path + the leaf's suffix. leaf == 0 is the end position.
+struct cursor {
+    std::vector<frame> stack;
+    std::string path;
+    ref_t leaf = 0;
+
+    void reset() noexcept {
+        stack.clear();
+        path.clear();
+        leaf = 0;
+    }
+};
+
+template <class V>
+class tree {
+public:
+    static_assert(alignof(V) <= slab_arena::unit, "FastArt: alignof(V) must be at most 8");
+    static_assert(std::is_move_constructible_v<V>, "FastArt: V must be move-constructible");
+    static_assert(std::is_destructible_v<V>);
+
+    // A type whose move may throw is boxed in its own block so that moving a
+    // leaf (when a path is re-compressed on erase) never throws.
+    static constexpr bool boxed = !std::is_nothrow_move_constructible_v<V>;
+    static constexpr std::size_t vsize = boxed ? sizeof(ref_t) : sizeof(V);
+
+    tree() = default;
+    tree(const tree&) = delete;
+    tree& operator=(const tree&) = delete;
+    tree(tree&& o) noexcept { swap(o); }
+    tree& operator=(tree&& o) noexcept {
+        if (this != &o) {
+            clear();
+            swap(o);
+        }
+        return *this;
+    }
+    ~tree() { destroy_values(); }
+
+    void swap(tree& o) noexcept {
+        arena_.swap(o.arena_);
+        std::swap(root_, o.root_);
+        std::swap(size_, o.size_);
+    }
+
+    std::size_t size() const noexcept { return size_; }
+    ref_t root() const noexcept { return root_; }
+
+    std::size_t memory_usage() const noexcept { return sizeof(*this) + arena_.memory_usage(); }
+
+    void clear() noexcept {
+        destroy_values();
+        arena_.release();
+        root_ = 0;
+        size_ = 0;
+    }
+
+    // ---- leaves -----------------------------------------------------------
+
+    std::byte* at(ref_t r) const noexcept { return arena_.ptr(untag(r)); }
+    node_ref node(ref_t r) const noexcept { return {arena_.ptr(r)}; }
+
+    static constexpr std::size_t len_bytes(std::size_t n) noexcept { return n < 255 ? 1 : 5; }
+    static constexpr std::size_t leaf_units(std::size_t slen) noexcept {
+        return slab_arena::units_for(vsize + len_bytes(slen) + slen);
+    }
+
+    static std::string_view suffix_of(const std::byte* p) noexcept {
+        const auto* q = reinterpret_cast<const unsigned char*>(p) + vsize;
+        if (q[0] < 255) return {reinterpret_cast<const char*>(q + 1), q[0]};
+        std::uint32_t n = 0;
+        std::memcpy(&n, q + 1, sizeof n);
+        return {reinterpret_cast<const char*>(q + 5), n};
+    }
+    std::string_view suffix(ref_t leaf) const noexcept { return suffix_of(at(leaf)); }
+
+    // Writes length and bytes; s may overlap the leaf's current suffix.
+    static void write_suffix(std::byte* p, std::string_view s) noexcept {
+        auto* q = reinterpret_cast<unsigned char*>(p) + vsize;
+        if (s.size() < 255) {
+            if (!s.empty()) std::memmove(q + 1, s.data(), s.size());
+            q[0] = static_cast<unsigned char>(s.size());
+        } else {
+            std::memmove(q + 5, s.data(), s.size());
+            const auto n = static_cast<std::uint32_t>(s.size());
+            q[0] = 255;
+            std::memcpy(q + 1, &n, sizeof n);
+        }
+    }
+
+    V& value(ref_t leaf) const noexcept {
+        std::byte* p = at(leaf);
+        if constexpr (boxed) {
+            ref_t b = 0;
+            std::memcpy(&b, p, sizeof b);
+            return *std::launder(reinterpret_cast<V*>(arena_.ptr(b)));
+        } else {
+            return *std::launder(reinterpret_cast<V*>(p));
+        }
+    }
+
+    template <class... Args>
+    ref_t make_leaf(std::string_view s, Args&&... args) {
+        const std::size_t n = leaf_units(s.size());
+        const ref_t r = arena_.allocate(n);
+        std::byte* p = arena_.ptr(r);
+        if constexpr (boxed) {
+            const std::size_t bn = slab_arena::units_for(sizeof(V));
+            ref_t b = 0;
+            try {
+                b = arena_.allocate(bn);
+            } catch (...) {
+                arena_.deallocate(r, n);
+                throw;
+            }
+            try {
+                ::new (static_cast<void*>(arena_.ptr(b))) V(std::forward<Args>(args)...);
+            } catch (...) {
+                arena_.deallocate(b, bn);
+                arena_.deallocate(r, n);
+                throw;
+            }
+            std::memcpy(p, &b, sizeof b);
+        } else {
+            try {
+                ::new (static_cast<void*>(p)) V(std::forward<Args>(args)...);
+            } catch (...) {
+                arena_.deallocate(r, n);
+                throw;
+            }
+        }
+        write_suffix(p, s);
+        return r | leaf_tag;
+    }
+
+    void destroy_leaf(ref_t leaf) noexcept {
+        std::byte* p = at(leaf);
+        const std::size_t n = leaf_units(suffix_of(p).size());
+        if constexpr (boxed) {
+            ref_t b = 0;
+            std::memcpy(&b, p, sizeof b);
+            std::launder(reinterpret_cast<V*>(arena_.ptr(b)))->~V();
+            arena_.deallocate(b, slab_arena::units_for(sizeof(V)));
+        } else {
+            std::launder(reinterpret_cast<V*>(p))->~V();
+        }
+        arena_.deallocate(untag(leaf), n);
+    }
+
+    // Moves leaf's value into the fresh block dst (leaf_units(s.size())
+    // units), writes suffix s there and frees the old leaf. Never throws.
+    ref_t move_leaf(ref_t leaf, ref_t dst, std::string_view s) noexcept {
+        std::byte* p = at(leaf);
+        std::byte* q = arena_.ptr(dst);
+        const std::size_t old_n = leaf_units(suffix_of(p).size());
+        if constexpr (boxed) {
+            std::memcpy(q, p, sizeof(ref_t));
+        } else {
+            V* v = std::launder(reinterpret_cast<V*>(p));
+            ::new (static_cast<void*>(q)) V(std::move(*v));
+            v->~V();
+        }
+        write_suffix(q, s);
+        arena_.deallocate(untag(leaf), old_n);
+        return dst | leaf_tag;
+    }
+
+    // The leaf sank by `drop` levels: drop the first bytes of its suffix in
+    // place and hand the freed tail units back. The value does not move.
+    void shorten_leaf(ref_t leaf, std::size_t drop) noexcept {
+        std::byte* p = at(leaf);
+        const std::string_view s = suffix_of(p);
+        const std::size_t old_n = leaf_units(s.size());
+        write_suffix(p, s.substr(drop));
+        arena_.shrink(untag(leaf), old_n, leaf_units(s.size() - drop));
+    }
+
+    // ---- inner nodes ------------------------------------------------------
+
+    std::size_t gather(node_ref nd, unsigned char* bytes, ref_t* kids) const noexcept {
+        if (!nd.full()) {
+            std::memcpy(bytes, nd.keys(), nd.count());
+            std::memcpy(kids, nd.refs(), nd.count() * sizeof(ref_t));
+            return nd.count();
+        }
+        std::size_t n = 0;
+        const ref_t* r = nd.refs();
+        for (std::size_t b = 0; b < 256; ++b) {
+            if (r[b] != 0) {
+                bytes[n] = static_cast<unsigned char>(b);
+                kids[n++] = r[b];
+            }
+        }
+        return n;
+    }
+
+    static void write_node(std::byte* p, std::uint8_t kind, std::string_view prefix, bool term,
+                           ref_t term_ref, const unsigned char* bytes, const ref_t* kids,
+                           std::size_t n) noexcept {
+        auto* h = ::new (static_cast<void*>(p)) node_header{};
+        h->kind = kind;
+        h->flags = term ? has_terminal : 0;
+        h->count = static_cast<std::uint16_t>(n);
+        h->prefix_len = static_cast<std::uint32_t>(prefix.size());
+        if (!prefix.empty()) std::memcpy(h->prefix, prefix.data(), std::min(prefix.size(), inline_prefix));
+        node_ref nd{p};
+        if (kind == full_kind) {
+            ref_t* r = nd.refs();
+            std::memset(static_cast<void*>(r), 0, 256 * sizeof(ref_t));
+            for (std::size_t i = 0; i < n; ++i) r[bytes[i]] = kids[i];
+        } else {
+            std::memcpy(nd.keys(), bytes, n);
+            std::memcpy(nd.refs(), kids, n * sizeof(ref_t));
+        }
+        if (term) *nd.term() = term_ref;
+        if (prefix.size() > inline_prefix) {
+            std::memcpy(nd.prefix_tail(), prefix.data() + inline_prefix, prefix.size() - inline_prefix);
+        }
+    }
+
+    ref_t alloc_node(std::uint8_t kind, bool term, std::size_t plen) {
+        return arena_.allocate(slab_arena::units_for(node_bytes(kind, term, plen)));
+    }
+
+    void free_node(ref_t r) noexcept { arena_.deallocate(r, node(r).units()); }
+
+    static std::string prefix_string(node_ref nd) {
+        std::string s(nd.prefix_len(), '\0');
+        nd.copy_prefix(reinterpret_cast<unsigned char*>(s.data()));
+        return s;
+    }
+
+    // Drops the first `drop` prefix bytes of a node in place (it sank below a
+    // new parent); returns the freed tail units to the arena.
+    void shorten_prefix(ref_t r, std::size_t drop) noexcept {
+        node_ref nd = node(r);
+        const std::size_t old_n = nd.units();
+        const std::size_t plen = nd.prefix_len();
+        const std::size_t nlen = plen - drop;
+        // Shift the whole prefix left by `drop`, across the header/tail seam.
+        for (std::size_t i = 0; i < nlen; ++i) {
+            const unsigned char c = nd.prefix_at(i + drop);
+            if (i < inline_prefix) {
+                nd.h().prefix[i] = c;
+            } else {
+                nd.prefix_tail()[i - inline_prefix] = c;
+            }
+        }
+        nd.h().prefix_len = static_cast<std::uint32_t>(nlen);
+        arena_.shrink(r, old_n, nd.units());
+    }
+
+    // ---- insertion --------------------------------------------------------
+
+    // Inserts key with a value built from args unless the key is present.
+    // Returns the key's leaf and whether it was inserted. Strong guarantee.
+    template <class... Args>
+    std::pair<ref_t, bool> emplace(std::string_view key, Args&&... args) {
+        check_key_size(key.size());
+        const unsigned char* k = ubytes(key);
+        ref_t* slot = &root_;
+        std::size_t depth = 0;
+        for (;;) {
+            const ref_t r = *slot;
+            if (r == 0) {  // only the root of an empty tree
+                const ref_t l = make_leaf(key, std::forward<Args>(args)...);
+                *slot = l;
+                ++size_;
+                return {l, true};
+            }
+            if (is_leaf(r)) {
+                const std::string_view s = suffix(r);
+                const std::string_view rest = key.substr(depth);
+                const std::size_t c = static_cast<std::size_t>(
+                    std::mismatch(s.begin(), s.end(), rest.begin(), rest.end()).first - s.begin());
+                if (c == s.size() && c == rest.size()) return {r, false};
+                // A node at `depth` with prefix rest[0, c) takes both leaves.
+                const bool new_term = c == rest.size();
+                const bool old_term = c == s.size();
+                const ref_t nl = make_leaf(new_term ? std::string_view{} : rest.substr(c + 1),
+                                           std::forward<Args>(args)...);
+                ref_t n = 0;
+                try {
+                    n = alloc_node(3, new_term || old_term, c);
+                } catch (...) {
+                    destroy_leaf(nl);
+                    throw;
+                }
+                unsigned char bytes[2];
+                ref_t kids[2];
+                std::size_t cnt = 0;
+                ref_t term = 0;
+                if (new_term) {
+                    term = nl;
+                    bytes[0] = static_cast<unsigned char>(s[c]);
+                    kids[0] = r;
+                    cnt = 1;
+                } else if (old_term) {
+                    term = r;
+                    bytes[0] = k[depth + c];
+                    kids[0] = nl;
+                    cnt = 1;
+                } else {
+                    const auto ob = static_cast<unsigned char>(s[c]);
+                    const unsigned char nb = k[depth + c];
+                    const bool old_first = ob < nb;
+                    bytes[0] = old_first ? ob : nb;
+                    kids[0] = old_first ? r : nl;
+                    bytes[1] = old_first ? nb : ob;
+                    kids[1] = old_first ? nl : r;
+                    cnt = 2;
+                }
+                write_node(arena_.ptr(n), 3, rest.substr(0, c), new_term || old_term, term, bytes,
+                           kids, cnt);
+                shorten_leaf(r, old_term ? c : c + 1);
+                *slot = n;
+                ++size_;
+                return {nl, true};
+            }
+            node_ref nd = node(r);
+            const std::size_t plen = nd.prefix_len();
+            const std::size_t avail = key.size() - depth;
+            const std::size_t m = nd.match_prefix(k + depth, avail);
+            if (m < plen) {
+                // The key leaves the prefix after m bytes: a new node with
+                // prefix prefix[0, m) takes this node and the new leaf.
+                const bool new_term = m == avail;
+                const unsigned char ob = nd.prefix_at(m);
+                const ref_t nl = make_leaf(new_term ? std::string_view{} : key.substr(depth + m + 1),
+                                           std::forward<Args>(args)...);
+                ref_t n = 0;
+                try {
+                    n = alloc_node(3, new_term, m);
+                } catch (...) {
+                    destroy_leaf(nl);
+                    throw;
+                }
+                unsigned char bytes[2];
+                ref_t kids[2];
+                std::size_t cnt = 0;
+                if (new_term) {
+                    bytes[0] = ob;
+                    kids[0] = r;
+                    cnt = 1;
+                } else {
+                    const unsigned char nb = k[depth + m];
+                    const bool old_first = ob < nb;
+                    bytes[0] = old_first ? ob : nb;
+                    kids[0] = old_first ? r : nl;
+                    bytes[1] = old_first ? nb : ob;
+                    kids[1] = old_first ? nl : r;
+                    cnt = 2;
+                }
+                write_node(arena_.ptr(n), 3, key.substr(depth, m), new_term, new_term ? nl : 0, bytes,
+                           kids, cnt);
+                shorten_prefix(r, m + 1);
+                *slot = n;
+                ++size_;
+                return {nl, true};
+            }
+            depth += plen;
+            if (depth == key.size()) {
+                if (nd.terminal()) return {*nd.term(), false};
+                const ref_t nl = make_leaf(std::string_view{}, std::forward<Args>(args)...);
+                ref_t n = 0;
+                try {
+                    n = rebuild(r, nd.kind(), true, nl, nullptr);
+                } catch (...) {
+                    destroy_leaf(nl);
+                    throw;
+                }
+                free_node(r);
+                *slot = n;
+                ++size_;
+                return {nl, true};
+            }
+            const unsigned char b = k[depth];
+            if (ref_t* cs = nd.find_child(b)) {
+                slot = cs;
+                ++depth;
+                continue;
+            }
+            const ref_t nl = make_leaf(key.substr(depth + 1), std::forward<Args>(args)...);
+            if (nd.full() || nd.count() < nd.kind()) {
+                add_child(nd, b, nl);
+            } else {
+                const std::pair<unsigned char, ref_t> extra{b, nl};
+                ref_t n = 0;
+                try {
+                    n = rebuild(r, next_kind(nd.kind()), nd.terminal(), nd.terminal() ? *nd.term() : 0,
+                                &extra);
+                } catch (...) {
+                    destroy_leaf(nl);
+                    throw;
+                }
+                free_node(r);
+                *slot = n;
+            }
+            ++size_;
+            return {nl, true};
+        }
+    }
+
+    static void add_child(node_ref nd, unsigned char b, ref_t child) noexcept {
+        if (nd.full()) {
+            nd.refs()[b] = child;
+        } else {
+            const std::size_t n = nd.count();
+            unsigned char* keys = nd.keys();
+            ref_t* refs = nd.refs();
+            std::size_t i = n;
+            while (i > 0 && keys[i - 1] > b) {
+                keys[i] = keys[i - 1];
+                refs[i] = refs[i - 1];
+                --i;
+            }
+            keys[i] = b;
+            refs[i] = child;
+        }
+        ++nd.h().count;
+    }
+
+    // A copy of node r with another kind and terminal, optionally one more
+    // child. The caller frees r.
+    ref_t rebuild(ref_t r, std::uint8_t kind, bool term, ref_t term_ref,
+                  const std::pair<unsigned char, ref_t>* extra) {
+        node_ref nd = node(r);
+        unsigned char bytes[257];
+        ref_t kids[257];
+        std::size_t n = gather(nd, bytes, kids);
+        if (extra != nullptr) {
+            std::size_t i = n;
+            while (i > 0 && bytes[i - 1] > extra->first) {
+                bytes[i] = bytes[i - 1];
+                kids[i] = kids[i - 1];
+                --i;
+            }
+            bytes[i] = extra->first;
+            kids[i] = extra->second;
+            ++n;
+        }
+        const std::string prefix = prefix_string(nd);
+        const ref_t out = alloc_node(kind, term, prefix.size());
+        write_node(arena_.ptr(out), kind, prefix, term, term_ref, bytes, kids, n);
+        return out;
+    }
+
+    // ---- lookup -----------------------------------------------------------
+
+    ref_t find(std::string_view key) const noexcept {
+        const unsigned char* k = ubytes(key);
+        const std::size_t len = key.size();
+        ref_t r = root_;
+        std::size_t depth = 0;
+        while (r != 0) {
+            if (is_leaf(r)) {
+                const std::string_view s = suffix(r);
+                if (s.size() == len - depth && std::memcmp(s.data(), k + depth, s.size()) == 0) return r;
+                return 0;
+            }
+            const node_ref nd = node(r);
+            const std::size_t plen = nd.prefix_len();
+            if (len - depth < plen || nd.match_prefix(k + depth, plen) != plen) return 0;
+            depth += plen;
+            if (depth == len) return nd.terminal() ? *nd.term() : 0;
+            const ref_t* cs = nd.find_child(k[depth]);
+            if (cs == nullptr) return 0;
+            r = *cs;
+            ++depth;
+        }
+        return 0;
+    }
+
+    // Length of the longest stored key that is a prefix of key, or npos.
+    std::size_t longest_prefix(std::string_view key) const noexcept {
+        const unsigned char* k = ubytes(key);
+        std::size_t best = std::string_view::npos;
+        ref_t r = root_;
+        std::size_t depth = 0;
+        while (r != 0) {
+            if (is_leaf(r)) {
+                const std::string_view s = suffix(r);
+                if (key.size() - depth >= s.size() && std::memcmp(s.data(), k + depth, s.size()) == 0) {
+                    best = depth + s.size();
+                }
+                break;
+            }
+            const node_ref nd = node(r);
+            const std::size_t plen = nd.prefix_len();
+            if (key.size() - depth < plen || nd.match_prefix(k + depth, plen) != plen) break;
+            depth += plen;
+            if (nd.terminal()) best = depth;
+            if (depth == key.size()) break;
+            const ref_t* cs = nd.find_child(k[depth]);
+            if (cs == nullptr) break;
+            r = *cs;
+            ++depth;
+        }
+        return best;
+    }
+
+    // ---- erasure ----------------------------------------------------------
+
+    // Removes key; returns 1 if it was present. Strong guarantee: the only
+    // possible exception is std::bad_alloc when a node must be re-compressed
+    // with its last child, and then nothing has changed.
+    std::size_t erase(std::string_view key) {
+        if (root_ == 0) return 0;
+        const unsigned char* k = ubytes(key);
+        ref_t* slot = &root_;
+        ref_t* pslot = nullptr;  // the slot holding the parent node
+        std::size_t depth = 0;
+        for (;;) {
+            const ref_t r = *slot;
+            if (is_leaf(r)) {
+                const std::string_view s = suffix(r);
+                if (s.size() != key.size() - depth || std::memcmp(s.data(), k + depth, s.size()) != 0) return 0;
+                break;
+            }
+            const node_ref nd = node(r);
+            const std::size_t plen = nd.prefix_len();
+            if (key.size() - depth < plen || nd.match_prefix(k + depth, plen) != plen) return 0;
+            depth += plen;
+            pslot = slot;
+            if (depth == key.size()) {
+                if (!nd.terminal()) return 0;
+                slot = nd.term();
+                continue;
+            }
+            ref_t* cs = nd.find_child(k[depth]);
+            if (cs == nullptr) return 0;
+            slot = cs;
+            ++depth;
+        }
+        const ref_t leaf = *slot;
+        if (pslot == nullptr) {
+            clear();
+            return 1;
+        }
+        const ref_t pr = *pslot;
+        node_ref nd = node(pr);
+        const bool removing_term = slot == nd.term();
+        const std::size_t cnt_after = nd.count() - (removing_term ? 0 : 1);
+        const bool term_after = nd.terminal() && !removing_term;
+        if (cnt_after + (term_after ? 1 : 0) >= 2) {
+            remove_in_place(pr, nd, slot, removing_term);
+            destroy_leaf(leaf);
+            --size_;
+            maybe_shrink(pslot);
+            return 1;
+        }
+        // One entry survives: it takes the node's place, absorbing the node's
+        // prefix (and its branch byte) into its own suffix or prefix.
+        ref_t survivor = 0;
+        int branch = -1;
+        if (term_after) {
+            survivor = *nd.term();
+        } else {
+            unsigned char bytes[256];
+            ref_t kids[256];
+            const std::size_t n = gather(nd, bytes, kids);
+            for (std::size_t i = 0; i < n; ++i) {
+                if (kids[i] != leaf) {
+                    survivor = kids[i];
+                    branch = bytes[i];
+                }
+            }
+        }
+        std::string merged = prefix_string(nd);
+        if (branch >= 0) merged.push_back(static_cast<char>(branch));
+        ref_t replacement = 0;
+        if (is_leaf(survivor)) {
+            merged.append(suffix(survivor));
+            check_key_size(merged.size());
+            const ref_t dst = arena_.allocate(leaf_units(merged.size()));  // may throw: nothing changed
+            destroy_leaf(leaf);
+            replacement = move_leaf(survivor, dst, merged);
+        } else {
+            const node_ref sn = node(survivor);
+            merged += prefix_string(sn);
+            const ref_t dst = alloc_node(sn.kind(), sn.terminal(), merged.size());  // may throw
+            unsigned char bytes[256];
+            ref_t kids[256];
+            const std::size_t n = gather(sn, bytes, kids);
+            write_node(arena_.ptr(dst), sn.kind(), merged, sn.terminal(), sn.terminal() ? *sn.term() : 0,
+                       bytes, kids, n);
+            destroy_leaf(leaf);
+            free_node(survivor);
+            replacement = dst;
+        }
+        free_node(pr);
+        *pslot = replacement;
+        --size_;
+        return 1;
+    }
+
+    void remove_in_place(ref_t r, node_ref nd, ref_t* slot, bool removing_term) noexcept {
+        if (removing_term) {
+            // The prefix tail sits after the terminal slot: close the gap.
+            const std::size_t old_n = nd.units();
+            const std::size_t plen = nd.prefix_len();
+            if (plen > inline_prefix) {
+                unsigned char* tail = nd.prefix_tail();
+                std::memmove(tail - sizeof(ref_t), tail, plen - inline_prefix);
+            }
+            nd.h().flags = static_cast<std::uint8_t>(nd.h().flags & ~has_terminal);
+            arena_.shrink(r, old_n, nd.units());
+            return;
+        }
+        if (nd.full()) {
+            *slot = 0;
+        } else {
+            const std::size_t i = static_cast<std::size_t>(slot - nd.refs());
+            const std::size_t n = nd.count();
+            std::memmove(nd.keys() + i, nd.keys() + i + 1, n - i - 1);
+            std::memmove(nd.refs() + i, nd.refs() + i + 1, (n - i - 1) * sizeof(ref_t));
+        }
+        --nd.h().count;
+    }
+
+    // After an erase, move a sparse node to a smaller kind. Best effort: if
+    // the allocation fails the node simply stays larger than needed.
+    void maybe_shrink(ref_t* pslot) noexcept {
+        const ref_t r = *pslot;
+        node_ref nd = node(r);
+        const std::uint8_t k2 = shrunk_kind(nd.kind(), nd.count());
+        if (k2 == nd.kind()) return;
+        try {
+            const ref_t n = rebuild(r, k2, nd.terminal(), nd.terminal() ? *nd.term() : 0, nullptr);
+            free_node(r);
+            *pslot = n;
+        } catch (...) {
+        }
+    }
+
+    // ---- ordered positions ------------------------------------------------
+
+    void descend_first(cursor& c, ref_t r) const {
+        while (!is_leaf(r)) {
+            const node_ref nd = node(r);
+            const int pos = nd.first_pos();
+            c.stack.push_back({r, pos, c.path.size()});
+            append_prefix(c.path, nd);
+            if (pos >= 0) c.path.push_back(static_cast<char>(nd.byte_at(pos)));
+            r = nd.child_at(pos);
+        }
+        c.leaf = r;
+    }
+
+    void descend_last(cursor& c, ref_t r) const {
+        while (!is_leaf(r)) {
+            const node_ref nd = node(r);
+            const int pos = nd.last_pos();
+            c.stack.push_back({r, pos, c.path.size()});
+            append_prefix(c.path, nd);
+            if (pos >= 0) c.path.push_back(static_cast<char>(nd.byte_at(pos)));
+            r = nd.child_at(pos);
+        }
+        c.leaf = r;
+    }
+
+    static void append_prefix(std::string& path, node_ref nd) {
+        const std::size_t old = path.size();
+        path.resize(old + nd.prefix_len());
+        nd.copy_prefix(reinterpret_cast<unsigned char*>(path.data() + old));
+    }
+
+    void first(cursor& c) const {
+        c.reset();
+        if (root_ != 0) descend_first(c, root_);
+    }
+    void last(cursor& c) const {
+        c.reset();
+        if (root_ != 0) descend_last(c, root_);
+    }
+
+    // Moves to the first leaf after the subtree at the top frame's position.
+    void advance(cursor& c) const {
+        while (!c.stack.empty()) {
+            frame& f = c.stack.back();
+            const node_ref nd = node(f.node);
+            const int p = nd.next_pos(f.pos);
+            if (p != node_ref::none) {
+                f.pos = p;
+                c.path.resize(f.depth + nd.prefix_len());
+                c.path.push_back(static_cast<char>(nd.byte_at(p)));
+                descend_first(c, nd.child_at(p));
+                return;
+            }
+            c.path.resize(f.depth);
+            c.stack.pop_back();
+        }
+        c.reset();
+    }
+
+    void retreat(cursor& c) const {
+        if (c.leaf == 0) {
+            last(c);
+            return;
+        }
+        while (!c.stack.empty()) {
+            frame& f = c.stack.back();
+            const node_ref nd = node(f.node);
+            const int p = nd.prev_pos(f.pos);
+            if (p != node_ref::none) {
+                f.pos = p;
+                c.path.resize(f.depth + nd.prefix_len());
+                if (p >= 0) c.path.push_back(static_cast<char>(nd.byte_at(p)));
+                descend_last(c, nd.child_at(p));
+                return;
+            }
+            c.path.resize(f.depth);
+            c.stack.pop_back();
+        }
+        // Stepped before the first element: wrap to end (undefined for
+        // standard iterators; end is the safest place to land).
+        c.reset();
+    }
+
+    // Positions c at the first key >= key.
+    void lower_bound(cursor& c, std::string_view key) const {
+        c.reset();
+        if (root_ == 0) return;
+        const unsigned char* k = ubytes(key);
+        ref_t r = root_;
+        std::size_t depth = 0;
+        for (;;) {
+            if (is_leaf(r)) {
+                c.leaf = r;
+                if (suffix(r) < key.substr(depth)) advance(c);
+                return;
+            }
+            const node_ref nd = node(r);
+            const std::size_t plen = nd.prefix_len();
+            const std::size_t avail = key.size() - depth;
+            const std::size_t m = nd.match_prefix(k + depth, avail);
+            if (m < plen) {
+                // Key ran out inside the prefix, or the prefix is larger at m:
+                // the whole subtree is >= key. Otherwise it is all < key.
+                if (m == avail || nd.prefix_at(m) > k[depth + m]) {
+                    descend_first(c, r);
+                } else {
+                    advance(c);
+                }
+                return;
+            }
+            if (depth + plen == key.size()) {
+                descend_first(c, r);
+                return;
+            }
+            const unsigned char b = k[depth + plen];
+            const int pos = nd.lower_child_pos(b);
+            c.stack.push_back({r, pos, depth});
+            append_prefix(c.path, nd);
+            if (pos == node_ref::none) {
+                // Everything here is < key; leave past the last child.
+                c.stack.back().pos = nd.full() ? 255 : static_cast<int>(nd.count()) - 1;
+                advance(c);
+                return;
+            }
+            const unsigned char pb = nd.byte_at(pos);
+            c.path.push_back(static_cast<char>(pb));
+            if (pb > b) {
+                descend_first(c, nd.child_at(pos));
+                return;
+            }
+            r = nd.child_at(pos);
+            depth += plen + 1;
+        }
+    }
+
+    // ---- whole-tree walks -------------------------------------------------
+
+    // Calls f(ref_t leaf) for every leaf, in no particular order.
+    template <class F>
+    void for_each_leaf(F&& f) const {
+        if (root_ == 0) return;
+        std::vector<ref_t> todo{root_};
+        while (!todo.empty()) {
+            const ref_t r = todo.back();
+            todo.pop_back();
+            if (is_leaf(r)) {
+                f(r);
+                continue;
+            }
+            const node_ref nd = node(r);
+            if (nd.terminal()) todo.push_back(*nd.term());
+            unsigned char bytes[256];
+            ref_t kids[256];
+            const std::size_t n = gather(nd, bytes, kids);
+            todo.insert(todo.end(), kids, kids + n);
+        }
+    }
+
+    void destroy_values() noexcept {
+        if constexpr (!std::is_trivially_destructible_v<V>) {
+            // The walk's small vector may fail to allocate; values are then
+            // leaked rather than the process terminated.
+            try {
+                for_each_leaf([this](ref_t l) { value(l).~V(); });
+            } catch (...) {
+            }
+        }
+    }
+
+    // Throws std::logic_error naming the first broken invariant.
+    void verify() const {
+        auto fail = [](const char* what) { throw std::logic_error(std::string("FastArt::verify: ") + what); };
+        if ((root_ == 0) != (size_ == 0)) fail("root and size disagree");
+        if (root_ == 0) return;
+        std::size_t leaves = 0;
+        struct item {
+            ref_t r;
+            bool terminal;
+        };
+        std::vector<item> todo{{root_, false}};
+        while (!todo.empty()) {
+            const item it = todo.back();
+            todo.pop_back();
+            if (!arena_.plausible(untag(it.r))) fail("reference outside the arena");
+            if (is_leaf(it.r)) {
+                ++leaves;
+                if (it.terminal && !suffix(it.r).empty()) fail("terminal leaf with a suffix");
+                continue;
+            }
+            if (it.terminal) fail("terminal slot holds an inner node");
+            const node_ref nd = node(it.r);
+            const std::uint8_t kind = nd.kind();
+            const bool known = kind == full_kind ||
+                               std::find(std::begin(linear_caps), std::end(linear_caps), kind) !=
+                                   std::end(linear_caps);
+            if (!known) fail("unknown node kind");
+            if ((nd.h().flags & ~has_terminal) != 0) fail("unknown node flags");
+            if (nd.count() + (nd.terminal() ? 1 : 0) < 2) fail("node with fewer than two entries");
+            if (nd.terminal()) todo.push_back({*nd.term(), true});
+            if (kind == full_kind) {
+                std::size_t n = 0;
+                for (std::size_t b = 0; b < 256; ++b) {
+                    if (nd.refs()[b] != 0) {
+                        ++n;
+                        todo.push_back({nd.refs()[b], false});
+                    }
+                }
+                if (n != nd.count()) fail("full node count mismatch");
+            } else {
+                if (nd.count() > kind) fail("linear node over capacity");
+                for (std::size_t i = 0; i < nd.count(); ++i) {
+                    if (i > 0 && nd.keys()[i - 1] >= nd.keys()[i]) fail("linear keys not increasing");
+                    if (nd.refs()[i] == 0) fail("null child in a linear node");
+                    todo.push_back({nd.refs()[i], false});
+                }
+            }
+        }
+        if (leaves != size_) fail("leaf count differs from size()");
+    }
+
+private:
+    slab_arena arena_;
+    ref_t root_ = 0;
+    std::size_t size_ = 0;
+};
+
+}  // namespace memkv::detail::art
