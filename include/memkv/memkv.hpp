@@ -3,5 +3,6 @@
 // Umbrella header: everything memkv offers.
 
 #include <memkv/errors.hpp>
+#include <memkv/frozen_layer.hpp>
 #include <memkv/version.hpp>
 #include <memkv/hybrid_kv.hpp>

@@ -1,0 +1,322 @@
+#pragma once
+
+// The engine of FrozenLayerBuilder: incremental construction of a minimal
+// counting automaton from sorted keys (the sorted-input minimization of
+// Daciuk et al.), with a bounded registry of compiled nodes.
+//
+// The unfinished path holds one node per byte of the last key. When a new
+// key arrives, the part of the path below the common prefix can never change
+// again: those nodes are "frozen" bottom-up. Freezing a node first asks the
+// registry whether an identical node (same finality, same labels, same
+// targets) was already written; if so the existing address is reused (suffix
+// sharing), otherwise the node is encoded and appended to the output.
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <memkv/detail/bitpack.hpp>
+#include <memkv/detail/crc32c.hpp>
+#include <memkv/detail/frozen_format.hpp>
+#include <memkv/detail/mmap_file.hpp>
+
+namespace memkv::detail {
+
+// Fixed-capacity, set-associative cache from node content to address.
+// rows x ways cells; a hit moves the cell to the front of its row, a miss
+// evicts the row's last cell (LRU within a row). Memory is bounded by the
+// cell count and the size of the cached nodes' content, independent of the
+// number of keys; a node that fell out is simply written again (the
+// automaton stays correct, only slightly less than minimal).
+class frozen_registry {
+public:
+    struct cell {
+        std::uint64_t hash = 0;  // 0: empty
+        std::uint64_t addr = 0;
+        std::string content;
+    };
+
+    frozen_registry(std::size_t rows, std::size_t ways)
+        : rows_(std::bit_ceil(std::max<std::size_t>(rows, 1))), ways_(std::max<std::size_t>(ways, 1)),
+          cells_(rows_ * ways_) {}
+
+    // Returns the address of a registered node equal to `content`, or npos.
+    std::uint64_t find(std::uint64_t hash, std::string_view content) {
+        cell* row = &cells_[(hash & (rows_ - 1)) * ways_];
+        for (std::size_t w = 0; w < ways_; ++w) {
+            if (row[w].hash == hash && row[w].content == content) {
+                std::rotate(row, row + w, row + w + 1);
+                return row[0].addr;
+            }
+        }
+        return npos;
+    }
+
+    void insert(std::uint64_t hash, std::string_view content, std::uint64_t addr) {
+        cell* row = &cells_[(hash & (rows_ - 1)) * ways_];
+        std::rotate(row, row + ways_ - 1, row + ways_);
+        row[0].hash = hash;
+        row[0].addr = addr;
+        row[0].content.assign(content);
+    }
+
+    std::size_t memory_usage() const noexcept {
+        std::size_t m = cells_.capacity() * sizeof(cell);
+        for (const cell& c : cells_)
+            if (c.content.capacity() > 15) m += c.content.capacity() + 1;
+        return m;
+    }
+
+    static constexpr std::uint64_t npos = ~std::uint64_t{0};
+
+private:
+    std::size_t rows_;
+    std::size_t ways_;
+    std::vector<cell> cells_;
+};
+
+// Where compiled node bytes go: a vector, or a file (streaming build).
+class frozen_output {
+public:
+    explicit frozen_output(std::vector<unsigned char>* mem) : mem_(mem) {}
+    explicit frozen_output(file_writer* file) : file_(file) {}
+
+    void append(const unsigned char* p, std::size_t n) {
+        if (mem_ != nullptr) {
+            mem_->insert(mem_->end(), p, p + n);
+        } else {
+            crc_ = crc32c_update(crc_, p, n);
+            file_->write(p, n);
+        }
+        size_ += n;
+    }
+    std::uint64_t size() const noexcept { return size_; }
+    // CRC of what went to a file; the in-memory form is checksummed at the end.
+    std::uint32_t file_crc() const noexcept { return crc_; }
+
+private:
+    std::vector<unsigned char>* mem_ = nullptr;
+    file_writer* file_ = nullptr;
+    std::uint64_t size_ = 0;
+    std::uint32_t crc_ = 0;
+};
+
+class frozen_compiler {
+public:
+    frozen_compiler(frozen_output out, std::size_t registry_rows, std::size_t registry_ways)
+        : out_(out), registry_(registry_rows, registry_ways) {
+        table_index_.fill(0xFF);
+        path_.emplace_back();
+    }
+
+    // The 128 labels that one-byte chain nodes can carry; must be set before
+    // the first add().
+    void set_table(const std::array<unsigned char, frozen_table_size>& table) {
+        table_ = table;
+        table_index_.fill(0xFF);
+        for (std::size_t i = 0; i < table.size(); ++i)
+            if (table_index_[table[i]] == 0xFF) table_index_[table[i]] = static_cast<unsigned char>(i);
+    }
+    const std::array<unsigned char, frozen_table_size>& table() const noexcept { return table_; }
+
+    // Adds key, which the caller guarantees is greater than the previous key;
+    // `common` is the length of their common prefix.
+    void add(std::string_view key, std::size_t common) {
+        freeze_below(common);
+        for (std::size_t i = common; i < key.size(); ++i) {
+            path_[i].trans.push_back({static_cast<unsigned char>(key[i]), 0, 0});
+            // Reuse the node object (and its vector's capacity) from earlier keys.
+            if (path_.size() <= i + 1) path_.emplace_back();
+            path_[i + 1].final = false;
+            path_[i + 1].trans.clear();
+        }
+        depth_ = key.size();
+        path_[depth_].final = true;
+        ++keys_;
+    }
+
+    // Freezes everything; returns the root address (only if keys were added).
+    std::uint64_t finish() {
+        freeze_below(0);
+        return compile(path_[0]).addr;
+    }
+
+    std::uint64_t keys() const noexcept { return keys_; }
+    std::uint64_t bytes_written() const noexcept { return out_.size(); }
+    const frozen_output& output() const noexcept { return out_; }
+
+    std::size_t memory_usage() const noexcept {
+        std::size_t m = registry_.memory_usage() + path_.capacity() * sizeof(unode);
+        for (const unode& u : path_) m += u.trans.capacity() * sizeof(utrans);
+        return m;
+    }
+
+private:
+    struct utrans {
+        unsigned char label;
+        std::uint64_t addr;
+        std::uint64_t count;  // keys below the target
+    };
+    struct unode {
+        bool final = false;
+        std::vector<utrans> trans;
+    };
+    struct compiled {
+        std::uint64_t addr;
+        std::uint64_t count;
+    };
+
+    // Freezes path_[depth_] .. path_[keep + 1], leaving path_[0..keep].
+    void freeze_below(std::size_t keep) {
+        while (depth_ > keep) {
+            const compiled c = compile(path_[depth_]);
+            --depth_;
+            utrans& t = path_[depth_].trans.back();
+            t.addr = c.addr;
+            t.count = c.count;
+        }
+    }
+
+    static std::uint64_t mix(std::uint64_t h, std::uint64_t v) noexcept {
+        h ^= v + 0x9E3779B97F4A7C15ULL + (h << 6) + (h >> 2);
+        h *= 0xFF51AFD7ED558CCDULL;
+        return h ^ (h >> 32);
+    }
+
+    compiled compile(const unode& u) {
+        std::uint64_t count = u.final ? 1 : 0;
+        for (const utrans& t : u.trans) count += t.count;
+
+        // A node whose last child is the node written last cannot equal any
+        // registered node: a registered node points only to nodes written
+        // before it. That skips the lookup for every fresh tail.
+        const bool fresh = !u.trans.empty() && have_last_ && u.trans.back().addr == last_addr_;
+        content_.clear();
+        content_.push_back(u.final ? '\1' : '\0');
+        std::uint64_t h = u.final ? 0x1234567ULL : 0x7654321ULL;
+        for (const utrans& t : u.trans) {
+            content_.push_back(static_cast<char>(t.label));
+            std::uint64_t a = t.addr;
+            do {
+                content_.push_back(static_cast<char>((a & 0x7F) | (a > 0x7F ? 0x80 : 0)));
+                a >>= 7;
+            } while (a != 0);
+            h = mix(h, (t.addr << 8) | t.label);
+        }
+        if (h == 0) h = 1;
+        if (!fresh) {
+            const std::uint64_t found = registry_.find(h, content_);
+            if (found != frozen_registry::npos) return {found, count};
+        }
+        const std::uint64_t addr = write(u);
+        registry_.insert(h, content_, addr);
+        last_addr_ = addr;
+        have_last_ = true;
+        return {addr, count};
+    }
+
+    static unsigned varint_len(std::uint64_t v) noexcept {
+        unsigned n = 1;
+        while (v > 0x7F) {
+            v >>= 7;
+            ++n;
+        }
+        return n;
+    }
+
+    // Encodes u into logical order in buf_, appends it reversed, returns its
+    // address (offset of its last byte).
+    std::uint64_t write(const unode& u) {
+        const std::uint64_t start = out_.size();
+        const bool has_prev = start > 0;
+        buf_.clear();
+        const std::size_t n = u.trans.size();
+        if (n == 1 && !u.final) {
+            const utrans& t = u.trans[0];
+            const unsigned idx = table_index_[t.label];
+            const bool next = has_prev && t.addr == start - 1;
+            if (next && idx < 128) {
+                buf_.push_back(static_cast<unsigned char>(node_one_next | idx));
+            } else {
+                buf_.push_back(static_cast<unsigned char>(node_one | (next ? node_one_is_next : 0) |
+                                                          (idx < 31 ? idx + 1 : 0)));
+                if (idx >= 31) buf_.push_back(t.label);
+                if (!next) {
+                    const std::uint64_t fixed = buf_.size();
+                    unsigned vl = 1;
+                    std::uint64_t d = 0;
+                    for (;; ++vl) {
+                        d = start + fixed + vl - 1 - t.addr;
+                        if (varint_len(d) <= vl) break;
+                    }
+                    for (unsigned i = 0; i < vl; ++i) {
+                        const unsigned char more = i + 1 < vl ? 0x80 : 0;
+                        buf_.push_back(static_cast<unsigned char>(((d >> (7 * i)) & 0x7F) | more));
+                    }
+                }
+            }
+        } else {
+            const unsigned char fin = u.final ? node_final : 0;
+            if (n < node_max_inline_n) {
+                buf_.push_back(static_cast<unsigned char>(fin | n));
+            } else {
+                buf_.push_back(static_cast<unsigned char>(fin | node_max_inline_n));
+                buf_.push_back(static_cast<unsigned char>(n - node_max_inline_n));
+            }
+            if (n > 0) {
+                const bool last_next = has_prev && u.trans.back().addr == start - 1;
+                const std::size_t ndelta = n - (last_next ? 1 : 0);
+                // count_before(i) for i >= 1; the largest is count_before(n-1).
+                std::uint64_t before = u.final ? 1 : 0;
+                for (std::size_t i = 0; i + 1 < n; ++i) before += u.trans[i].count;
+                const unsigned cw = n > 1 ? std::max(1U, byte_width(before)) : 0;
+                std::uint64_t min_target = ~std::uint64_t{0};
+                for (std::size_t i = 0; i < ndelta; ++i) min_target = std::min(min_target, u.trans[i].addr);
+                const std::uint64_t fixed = buf_.size() + 1 + n + (n - 1) * cw;
+                unsigned aw = 1;
+                if (ndelta > 0) {
+                    for (;; ++aw) {
+                        const std::uint64_t a = start + fixed + ndelta * aw - 1;
+                        if (byte_width(a - min_target) <= aw) break;
+                    }
+                }
+                const std::uint64_t addr = start + fixed + ndelta * aw - 1;
+                buf_.push_back(static_cast<unsigned char>(aw | (cw << 4) | (last_next ? 0x80 : 0)));
+                for (const utrans& t : u.trans) buf_.push_back(t.label);
+                unsigned char tmp[8];
+                for (std::size_t i = 0; i < ndelta; ++i) {
+                    store_le(tmp, addr - u.trans[i].addr, aw);
+                    buf_.insert(buf_.end(), tmp, tmp + aw);
+                }
+                before = u.final ? 1 : 0;
+                for (std::size_t i = 0; i + 1 < n; ++i) {
+                    before += u.trans[i].count;
+                    store_le(tmp, before, cw);
+                    buf_.insert(buf_.end(), tmp, tmp + cw);
+                }
+            }
+        }
+        std::reverse(buf_.begin(), buf_.end());
+        out_.append(buf_.data(), buf_.size());
+        return start + buf_.size() - 1;
+    }
+
+    frozen_output out_;
+    frozen_registry registry_;
+    std::array<unsigned char, frozen_table_size> table_{};
+    std::array<unsigned char, 256> table_index_{};
+    std::vector<unode> path_;
+    std::size_t depth_ = 0;
+    std::uint64_t keys_ = 0;
+    std::uint64_t last_addr_ = 0;
+    bool have_last_ = false;
+    std::string content_;
+    std::vector<unsigned char> buf_;
+};
+
+}  // namespace memkv::detail

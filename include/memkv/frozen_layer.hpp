@@ -1,0 +1,864 @@
+#pragma once
+
+// memkv::FrozenLayer<V>: an immutable, compressed, ordered map from byte-string
+// keys to values, built once from sorted keys, saved to a file and memory-mapped
+// back. memkv::FrozenLayerBuilder<V> builds it.
+//
+// The keys live in a minimal acyclic automaton that shares both prefixes and
+// suffixes (an FST without outputs), in which every transition knows how many
+// keys lie before it. That makes the automaton a perfect map key -> ordinal
+// (rank in byte order) and back. Values sit in a separate column indexed by
+// ordinal: bit-packed to the width they need when V is an unsigned integer,
+// omitted entirely when value == ordinal. DESIGN.md "## FrozenLayer" has the
+// byte-level layout; detail/frozen_format.hpp implements it.
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <iterator>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <memkv/detail/bitpack.hpp>
+#include <memkv/detail/crc32c.hpp>
+#include <memkv/detail/frozen_builder.hpp>
+#include <memkv/detail/frozen_format.hpp>
+#include <memkv/detail/mmap_file.hpp>
+#include <memkv/errors.hpp>
+
+namespace memkv {
+
+struct frozen_layer_options {
+    // Registry of compiled nodes used for suffix sharing: rows x ways cells.
+    // Bigger finds more shared suffixes (smaller output) at more build memory
+    // (~48 bytes per cell plus node content over 15 bytes).
+    std::size_t registry_rows = std::size_t{1} << 16;
+    std::size_t registry_ways = 4;
+    // The first keys (at most this many, and at most 16 MiB of them) are
+    // buffered to choose the 128 labels that get one-byte chain nodes.
+    std::size_t table_sample_keys = 8192;
+    // Stored in the header; FrozenLayer::open(path, user_tag) refuses a file
+    // whose tag differs. Lets callers tell apart value types of equal layout.
+    std::uint64_t user_tag = 0;
+};
+
+template <class V = std::uint64_t>
+class FrozenLayerBuilder;
+
+// FrozenLayer<V> — contract
+//
+// Values: V must be trivially copyable (it is stored as bytes, or bit-packed
+//   when V is an unsigned integer type other than bool).
+// Keys: any bytes (NUL and 0xFF included), the empty key included; no
+//   terminator. Key length is bounded only by memory.
+// Complexity: find/contains/ordinal/lower_bound are O(key length) node visits
+//   (a node with many transitions is binary-searched); key_at(i) O(key length
+//   x log fan-out); iterator ++/-- amortized O(1) node visits.
+// Storage: one contiguous image (header + automaton + value column) that is
+//   owned (finish(), from_sorted), memory-mapped (open) or borrowed
+//   (from_bytes: the caller keeps the bytes alive and unchanged).
+// Errors: open/from_bytes throw memkv::format_error for a truncated, foreign,
+//   wrong-version or wrong-value-type image and io_error for OS failures.
+//   Queries never read outside the image; on an image that passed open() but
+//   lies inside, a query may throw format_error (never crash). verify()
+//   checks the payload checksum.
+// Iterators: bidirectional, read-only; each owns its key buffer (key() is a
+//   reference into it, invalidated by ++/--) and a stack of (node, ordinal)
+//   frames, so copying one costs O(key length). Iterators are never
+//   invalidated (the layer is immutable) as long as the layer lives; moving the
+//   layer keeps them valid except for a from_bytes layer whose bytes go away.
+// Thread safety: all const member functions may be called concurrently.
+// Movable, not copyable.
+template <class V = std::uint64_t>
+class FrozenLayer {
+    static_assert(std::is_trivially_copyable_v<V>, "FrozenLayer<V> needs a trivially copyable V");
+
+public:
+    using key_type = std::string;
+    using mapped_type = V;
+    using size_type = std::size_t;
+
+    class const_iterator;
+    using iterator = const_iterator;
+    using reverse_iterator = std::reverse_iterator<const_iterator>;
+
+    // A pair of iterators usable with range-for.
+    struct iterator_range {
+        const_iterator first;
+        const_iterator last;
+        const_iterator begin() const { return first; }
+        const_iterator end() const { return last; }
+        bool empty() const { return first == last; }
+    };
+
+    FrozenLayer() { init_empty(); }
+    FrozenLayer(FrozenLayer&&) noexcept = default;
+    FrozenLayer& operator=(FrozenLayer&&) noexcept = default;
+    FrozenLayer(const FrozenLayer&) = delete;
+    FrozenLayer& operator=(const FrozenLayer&) = delete;
+    ~FrozenLayer() = default;
+
+    // --- construction -----------------------------------------------------
+
+    // Memory-maps a file written by save() or FrozenLayerBuilder::finish(path).
+    // Validates the header and section bounds (O(1)); call verify() to also
+    // check the payload checksum (reads every byte).
+    static FrozenLayer open(const std::string& path, std::uint64_t user_tag = 0) {
+        FrozenLayer f{no_init{}};
+        f.mapped_ = detail::mapped_file(path);
+        f.attach(f.mapped_.data(), f.mapped_.size(), user_tag);
+        return f;
+    }
+
+    // Interprets bytes in place (no copy): they must outlive the layer.
+    static FrozenLayer from_bytes(std::span<const unsigned char> bytes, std::uint64_t user_tag = 0) {
+        FrozenLayer f{no_init{}};
+        f.attach(bytes.data(), bytes.size(), user_tag);
+        return f;
+    }
+    static FrozenLayer from_bytes(std::span<const std::byte> bytes, std::uint64_t user_tag = 0) {
+        return from_bytes(std::span<const unsigned char>(
+                              reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size()),
+                          user_tag);
+    }
+
+    // Builds from (key, value) pairs already in strictly increasing key order.
+    template <class Range>
+    static FrozenLayer from_sorted(const Range& items, frozen_layer_options opt = {}) {
+        FrozenLayerBuilder<V> b(opt);
+        for (const auto& [k, v] : items) b.insert(std::string_view(k), v);
+        return b.finish();
+    }
+
+    // Sorts (key, value) pairs and builds; a duplicate key is a build_error.
+    static FrozenLayer from_unsorted(std::vector<std::pair<std::string, V>> items,
+                                     frozen_layer_options opt = {}) {
+        std::sort(items.begin(), items.end(),
+                  [](const auto& a, const auto& b) { return a.first < b.first; });
+        return from_sorted(items, opt);
+    }
+
+    // --- lookup -----------------------------------------------------------
+
+    size_type size() const noexcept { return static_cast<size_type>(h_.num_keys); }
+    bool empty() const noexcept { return h_.num_keys == 0; }
+
+    std::optional<V> find(std::string_view key) const {
+        const std::optional<std::uint64_t> o = walk(key);
+        if (!o) return std::nullopt;
+        return value_at(*o);
+    }
+    std::optional<V> get(std::string_view key) const { return find(key); }
+    bool contains(std::string_view key) const { return walk(key).has_value(); }
+    V at(std::string_view key) const {
+        const std::optional<std::uint64_t> o = walk(key);
+        if (!o) throw std::out_of_range("FrozenLayer::at: key not found");
+        return value_at(*o);
+    }
+
+    // Rank of key among all keys in byte order, if present.
+    std::optional<size_type> ordinal(std::string_view key) const {
+        const std::optional<std::uint64_t> o = walk(key);
+        if (!o) return std::nullopt;
+        return static_cast<size_type>(*o);
+    }
+    // The key of rank i; throws std::out_of_range if i >= size().
+    std::string key_at(size_type i) const {
+        if (i >= size()) throw std::out_of_range("FrozenLayer::key_at: ordinal out of range");
+        return nth(i).key();
+    }
+    // Value of the key of rank i; throws std::out_of_range if i >= size().
+    V value_at_ordinal(size_type i) const {
+        if (i >= size()) throw std::out_of_range("FrozenLayer::value_at_ordinal: out of range");
+        return value_at(i);
+    }
+
+    // --- ordered access ---------------------------------------------------
+
+    const_iterator begin() const {
+        const_iterator it(this);
+        if (!empty()) {
+            it.stack_.push_back({h_.root, 0, -1});
+            descend_first(it);
+        }
+        return it;
+    }
+    const_iterator end() const { return const_iterator(this); }
+    const_iterator cbegin() const { return begin(); }
+    const_iterator cend() const { return end(); }
+    reverse_iterator rbegin() const { return reverse_iterator(end()); }
+    reverse_iterator rend() const { return reverse_iterator(begin()); }
+
+    // Iterator to the key of rank i, end() if i >= size().
+    const_iterator nth(size_type i) const {
+        const_iterator it(this);
+        if (i >= size()) return it;
+        it.stack_.push_back({h_.root, 0, -1});
+        for (;;) {
+            auto& f = it.stack_.back();
+            const detail::frozen_node nd = node(f.addr);
+            const std::uint64_t r = i - f.base;
+            if ((nd.final && r == 0) || nd.n == 0) {
+                if (r != 0) detail::frozen_corrupt("ordinal counts inconsistent");
+                break;
+            }
+            const std::uint32_t j = nd.by_rank(r);
+            const std::uint64_t cb = nd.count_before(j);
+            if (cb > r) detail::frozen_corrupt("ordinal counts inconsistent");
+            push_child(it, nd, j);
+        }
+        it.sync();
+        return it;
+    }
+
+    // First key >= key.
+    const_iterator lower_bound(std::string_view key) const {
+        const_iterator it(this);
+        if (empty()) return it;
+        it.stack_.push_back({h_.root, 0, -1});
+        for (std::size_t d = 0;; ++d) {
+            const detail::frozen_node nd = node(it.stack_.back().addr);
+            if (d == key.size()) {
+                if (nd.final || nd.n == 0) {
+                    it.stack_.back().i = -1;
+                    it.sync();
+                } else {
+                    descend_first(it);
+                }
+                return it;
+            }
+            const auto c = static_cast<unsigned char>(key[d]);
+            const std::uint32_t j = nd.lower(c);
+            if (j == nd.n) {
+                // Everything below this node is smaller: continue after it.
+                it.stack_.back().i = static_cast<std::int32_t>(nd.n) - 1;
+                advance(it);
+                return it;
+            }
+            const unsigned char l = nd.label(j);
+            push_child(it, nd, j);
+            if (l != c) {
+                descend_first(it);
+                return it;
+            }
+        }
+    }
+    // First key > key.
+    const_iterator upper_bound(std::string_view key) const {
+        const_iterator it = lower_bound(key);
+        if (it != end() && std::string_view(it.key()) == key) ++it;
+        return it;
+    }
+    // Keys in [lo, hi).
+    iterator_range range(std::string_view lo, std::string_view hi) const {
+        const_iterator a = lower_bound(lo);
+        if (hi <= lo) return {a, a};
+        return {std::move(a), lower_bound(hi)};
+    }
+    // Keys that start with p (the tsl::htrie_map name is equal_prefix_range).
+    iterator_range prefix(std::string_view p) const {
+        const_iterator a = lower_bound(p);
+        // The first string greater than every extension of p: drop trailing
+        // 0xFF bytes and increment the last byte; none left means "no bound".
+        std::string succ(p);
+        while (!succ.empty() && static_cast<unsigned char>(succ.back()) == 0xFF) succ.pop_back();
+        if (succ.empty()) return {std::move(a), end()};
+        succ.back() = static_cast<char>(static_cast<unsigned char>(succ.back()) + 1);
+        return {std::move(a), lower_bound(succ)};
+    }
+    iterator_range equal_prefix_range(std::string_view p) const { return prefix(p); }
+
+    // The longest key that is a prefix of `key`, or end().
+    const_iterator longest_prefix(std::string_view key) const {
+        if (empty()) return end();
+        std::uint64_t addr = h_.root;
+        std::optional<std::size_t> best;
+        for (std::size_t d = 0;; ++d) {
+            const detail::frozen_node nd = node(addr);
+            if (nd.final) best = d;
+            if (d == key.size()) break;
+            const std::uint32_t j = nd.find(static_cast<unsigned char>(key[d]));
+            if (j == nd.n) break;
+            addr = nd.target(j);
+        }
+        if (!best) return end();
+        return lower_bound(key.substr(0, *best));
+    }
+
+    // --- storage ----------------------------------------------------------
+
+    // Bytes of the image this layer reads: the owned buffer, the mapping (a
+    // mapped layer counts the whole mapping, resident or not) or the borrowed
+    // span, plus the object itself.
+    std::size_t memory_usage() const noexcept {
+        return sizeof(*this) + (owned_.empty() ? image_size_ : owned_.capacity());
+    }
+    // The serialized image (exactly what save() writes).
+    std::span<const unsigned char> bytes() const noexcept { return {image_, image_size_}; }
+    std::uint64_t user_tag() const noexcept { return h_.user_tag; }
+    std::size_t automaton_size() const noexcept { return static_cast<std::size_t>(h_.automaton_size); }
+    std::size_t value_column_size() const noexcept { return static_cast<std::size_t>(h_.values_size); }
+    unsigned value_bits() const noexcept { return h_.value_bits; }
+
+    // Writes the image to path (through path + ".tmp" and a rename, so a
+    // crash never leaves a half-written file under the final name).
+    void save(const std::string& path) const {
+        const std::string tmp = path + ".tmp";
+        try {
+            detail::file_writer w(tmp);
+            w.write(image_, image_size_);
+            w.close();
+            detail::rename_file(tmp, path);
+        } catch (...) {
+            detail::remove_file_noexcept(tmp);
+            throw;
+        }
+    }
+
+    // Checks the payload checksum; throws format_error on mismatch.
+    void verify() const {
+        const std::uint32_t c = detail::crc32c(image_ + detail::frozen_header_size,
+                                               image_size_ - detail::frozen_header_size);
+        if (c != h_.payload_crc) detail::frozen_corrupt("payload checksum mismatch (corrupted file)");
+    }
+
+    // --- iterator ---------------------------------------------------------
+
+    class const_iterator {
+    public:
+        using iterator_category = std::bidirectional_iterator_tag;
+        using value_type = std::pair<std::string, V>;
+        using difference_type = std::ptrdiff_t;
+        using reference = std::pair<std::string_view, V>;
+        using pointer = void;
+
+        const_iterator() = default;
+
+        // The current key; a reference into this iterator's buffer.
+        const std::string& key() const noexcept { return key_; }
+        void key(std::string& out) const { out.assign(key_); }
+        V value() const { return layer_->value_at(ord_); }
+        // Rank of the current key (size() at end()).
+        std::size_t ordinal() const noexcept { return static_cast<std::size_t>(ord_); }
+        reference operator*() const { return {std::string_view(key_), value()}; }
+
+        const_iterator& operator++() {
+            layer_->advance(*this);
+            return *this;
+        }
+        const_iterator operator++(int) {
+            const_iterator t = *this;
+            ++*this;
+            return t;
+        }
+        const_iterator& operator--() {
+            layer_->retreat(*this);
+            return *this;
+        }
+        const_iterator operator--(int) {
+            const_iterator t = *this;
+            --*this;
+            return t;
+        }
+        friend bool operator==(const const_iterator& a, const const_iterator& b) noexcept {
+            return a.ord_ == b.ord_ && a.stack_.empty() == b.stack_.empty();
+        }
+
+    private:
+        friend class FrozenLayer;
+        struct frame {
+            std::uint64_t addr;
+            std::uint64_t base;  // ordinal of the first key below this node
+            std::int32_t i;      // transition taken; -1: the key ends here
+        };
+        explicit const_iterator(const FrozenLayer* l) : layer_(l), ord_(l->h_.num_keys) {}
+        void sync() noexcept { ord_ = stack_.empty() ? layer_->h_.num_keys : stack_.back().base; }
+
+        const FrozenLayer* layer_ = nullptr;
+        std::vector<frame> stack_;
+        std::string key_;
+        std::uint64_t ord_ = 0;
+    };
+
+private:
+    friend class FrozenLayerBuilder<V>;
+
+    struct no_init {};
+    explicit FrozenLayer(no_init) {}
+
+    void init_empty() {
+        // A valid empty image, so a default-constructed layer behaves.
+        owned_.assign(detail::frozen_header_size, 0);
+        detail::frozen_header f;
+        f.type_tag = detail::frozen_type_tag<V>();
+        f.value_size = sizeof(V);
+        f.value_kind = detail::frozen_packable<V> ? detail::frozen_value_kind::ordinal
+                                                   : detail::frozen_value_kind::raw;
+        f.payload_crc = detail::crc32c(nullptr, 0);
+        detail::encode_frozen_header(f, owned_.data());
+        attach(owned_.data(), owned_.size(), 0);
+    }
+
+    void attach(const unsigned char* p, std::size_t n, std::uint64_t user_tag) {
+        h_ = detail::decode_frozen_header(p, n, detail::frozen_type_tag<V>(),
+                                          static_cast<std::uint32_t>(sizeof(V)));
+        if (h_.user_tag != user_tag) {
+            detail::frozen_corrupt("user tag mismatch: file has " + std::to_string(h_.user_tag) +
+                                   ", expected " + std::to_string(user_tag));
+        }
+        const bool raw = h_.value_kind == detail::frozen_value_kind::raw;
+        if (detail::frozen_packable<V> == raw) detail::frozen_corrupt("value column kind does not fit the value type");
+        image_ = p;
+        image_size_ = n;
+        automaton_ = p + detail::frozen_header_size;
+        values_ = automaton_ + h_.automaton_size;
+    }
+
+    detail::frozen_node node(std::uint64_t addr) const {
+        return detail::decode_frozen_node(automaton_, h_.automaton_size, addr, h_.table.data());
+    }
+
+    V value_at(std::uint64_t i) const {
+        if (i >= h_.num_keys) detail::frozen_corrupt("ordinal out of range");
+        if constexpr (detail::frozen_packable<V>) {
+            if (h_.value_kind == detail::frozen_value_kind::ordinal) return static_cast<V>(i);
+            return static_cast<V>(h_.value_base +
+                                  detail::packed_column::get(values_, i, h_.value_bits));
+        } else {
+            V v;
+            std::memcpy(&v, values_ + i * sizeof(V), sizeof(V));
+            return v;
+        }
+    }
+
+    // Ordinal of key, if present. The hot path: one-byte chain nodes are
+    // handled inline without building a frozen_node.
+    std::optional<std::uint64_t> walk(std::string_view key) const {
+        if (empty()) return std::nullopt;
+        const unsigned char* a = automaton_;
+        const unsigned char* table = h_.table.data();
+        std::uint64_t addr = h_.root;
+        std::uint64_t ord = 0;
+        const auto* k = reinterpret_cast<const unsigned char*>(key.data());
+        const std::size_t len = key.size();
+        for (std::size_t d = 0; d < len; ++d) {
+            const unsigned char h = a[addr];
+            if (h & detail::node_one_next) {
+                if (table[h & 0x7F] != k[d]) return std::nullopt;
+                if (addr == 0) detail::frozen_corrupt("chain node has no successor");
+                --addr;
+                continue;
+            }
+            const detail::frozen_node nd = node(addr);
+            const std::uint32_t j = nd.find(k[d]);
+            if (j == nd.n) return std::nullopt;
+            ord += nd.count_before(j);
+            addr = nd.target(j);
+        }
+        const unsigned char h = a[addr];
+        if ((h & (detail::node_one_next | detail::node_one)) != 0 || (h & detail::node_final) == 0)
+            return std::nullopt;
+        return ord;
+    }
+
+    void push_child(const_iterator& it, const detail::frozen_node& nd, std::uint32_t j) const {
+        auto& f = it.stack_.back();
+        f.i = static_cast<std::int32_t>(j);
+        const std::uint64_t base = f.base + nd.count_before(j);
+        it.key_.push_back(static_cast<char>(nd.label(j)));
+        it.stack_.push_back({nd.target(j), base, -1});
+    }
+
+    // From the top frame, go to the first key of its subtree.
+    void descend_first(const_iterator& it) const {
+        for (;;) {
+            const detail::frozen_node nd = node(it.stack_.back().addr);
+            if (nd.final || nd.n == 0) break;
+            push_child(it, nd, 0);
+        }
+        it.stack_.back().i = -1;
+        it.sync();
+    }
+    void descend_last(const_iterator& it) const {
+        for (;;) {
+            const detail::frozen_node nd = node(it.stack_.back().addr);
+            if (nd.n == 0) break;
+            push_child(it, nd, nd.n - 1);
+        }
+        it.stack_.back().i = -1;
+        it.sync();
+    }
+
+    // Next key after the top frame's transition i (i = -1: after its own key).
+    void advance(const_iterator& it) const {
+        while (!it.stack_.empty()) {
+            auto& f = it.stack_.back();
+            const detail::frozen_node nd = node(f.addr);
+            const std::int64_t next = std::int64_t{f.i} + 1;
+            if (next < static_cast<std::int64_t>(nd.n)) {
+                push_child(it, nd, static_cast<std::uint32_t>(next));
+                descend_first(it);
+                return;
+            }
+            it.stack_.pop_back();
+            if (!it.key_.empty() && !it.stack_.empty()) it.key_.pop_back();
+        }
+        it.key_.clear();
+        it.sync();
+    }
+
+    void retreat(const_iterator& it) const {
+        if (it.stack_.empty()) {  // --end(): the last key
+            if (empty()) return;
+            it.key_.clear();
+            it.stack_.push_back({h_.root, 0, -1});
+            descend_last(it);
+            return;
+        }
+        for (;;) {
+            it.stack_.pop_back();
+            if (it.stack_.empty()) {  // before begin(): undefined; become end()
+                it.key_.clear();
+                it.sync();
+                return;
+            }
+            it.key_.pop_back();
+            auto& f = it.stack_.back();
+            const detail::frozen_node nd = node(f.addr);
+            if (f.i > 0) {
+                push_child(it, nd, static_cast<std::uint32_t>(f.i - 1));
+                descend_last(it);
+                return;
+            }
+            if (nd.final) {
+                f.i = -1;
+                it.sync();
+                return;
+            }
+        }
+    }
+
+    std::vector<unsigned char> owned_;
+    detail::mapped_file mapped_;
+    const unsigned char* image_ = nullptr;
+    std::size_t image_size_ = 0;
+    const unsigned char* automaton_ = nullptr;
+    const unsigned char* values_ = nullptr;
+    detail::frozen_header h_;
+};
+
+// FrozenLayerBuilder<V> — contract
+//
+// insert(key, value) takes keys in strictly increasing byte order (unsigned
+// lexicographic, a prefix before its extensions). An out-of-order or
+// duplicate key throws memkv::build_error naming both the previous and the
+// offending key; the builder is left unchanged and stays usable (strong
+// guarantee). finish() / finish(path) end the builder: any later call throws
+// std::logic_error.
+//
+// Memory: bounded independently of the number of keys by the registry
+// (options.registry_rows x registry_ways cells), the unfinished path (one node
+// per byte of the longest key), the label sample (options.table_sample_keys
+// keys, at most 16 MiB), plus — for an in-memory builder — the output
+// automaton and the values (sizeof(V) per key). A streaming builder
+// (constructed with a path) writes both to disk as it goes and holds neither.
+//
+// Complexity: O(total key bytes) node compilations, each O(fan-out) plus a
+// registry probe.
+template <class V>
+class FrozenLayerBuilder {
+    static_assert(std::is_trivially_copyable_v<V>, "FrozenLayer<V> needs a trivially copyable V");
+
+public:
+    // In-memory builder: finish() returns an owning layer; finish(path) writes
+    // the file and returns it memory-mapped.
+    explicit FrozenLayerBuilder(frozen_layer_options opt = {}) : opt_(opt) {}
+
+    // Streaming builder: automaton and values go to path + ".tmp" and
+    // path + ".values.tmp" while keys arrive; finish() completes the file at
+    // `path` and returns it memory-mapped.
+    explicit FrozenLayerBuilder(std::string path, frozen_layer_options opt = {})
+        : opt_(opt), stream_path_(std::move(path)) {
+        file_ = detail::file_writer(stream_path_ + ".tmp");
+        unsigned char zero[detail::frozen_header_size] = {};
+        file_.write(zero, sizeof zero);
+        values_file_ = detail::file_writer(stream_path_ + ".values.tmp");
+    }
+
+    FrozenLayerBuilder(FrozenLayerBuilder&&) = delete;  // the compiler points into *this
+    FrozenLayerBuilder& operator=(FrozenLayerBuilder&&) = delete;
+
+    ~FrozenLayerBuilder() {
+        if (!stream_path_.empty() && !finished_) {
+            file_ = detail::file_writer();
+            values_file_ = detail::file_writer();
+            detail::remove_file_noexcept(stream_path_ + ".tmp");
+            detail::remove_file_noexcept(stream_path_ + ".values.tmp");
+        }
+    }
+
+    void insert(std::string_view key, const V& value) {
+        check_live();
+        std::size_t common = 0;
+        if (count_ > 0) {
+            const std::size_t m = std::min(key.size(), last_.size());
+            while (common < m && key[common] == last_[common]) ++common;
+            const bool ok = common == last_.size()
+                                ? key.size() > last_.size()
+                                : common < key.size() && static_cast<unsigned char>(key[common]) >
+                                                             static_cast<unsigned char>(last_[common]);
+            if (!ok) {
+                throw build_error("FrozenLayerBuilder: keys must be inserted in strictly increasing order; got " +
+                                  quote(key) + " after " + quote(last_) +
+                                  (key == last_ ? " (duplicate)" : ""));
+            }
+        }
+        if (!compiler_) {
+            sample_.emplace_back(std::string(key), value);
+            sample_bytes_ += key.size() + sizeof(V) + 32;
+            for (std::size_t i = common; i < key.size(); ++i) ++freq_[static_cast<unsigned char>(key[i])];
+            if (sample_.size() >= opt_.table_sample_keys || sample_bytes_ >= (std::size_t{16} << 20)) start_compiler();
+        } else {
+            compiler_->add(key, common);
+            push_value(value);
+        }
+        last_.assign(key);
+        ++count_;
+    }
+
+    std::size_t size() const noexcept { return static_cast<std::size_t>(count_); }
+
+    // Current memory held by the builder (registry, path, sample, output).
+    std::size_t memory_usage() const noexcept {
+        std::size_t m = sizeof(*this) + image_.capacity() + values_.capacity() * sizeof(V);
+        if (compiler_) m += compiler_->memory_usage();
+        for (const auto& s : sample_) m += s.first.capacity() + sizeof(s);
+        return m;
+    }
+
+    FrozenLayer<V> finish() {
+        check_live();
+        if (!stream_path_.empty()) return finish(stream_path_);
+        complete();
+        finished_ = true;
+        FrozenLayer<V> f{typename FrozenLayer<V>::no_init{}};
+        f.owned_ = std::move(image_);
+        f.attach(f.owned_.data(), f.owned_.size(), opt_.user_tag);
+        return f;
+    }
+
+    FrozenLayer<V> finish(const std::string& path) {
+        check_live();
+        complete();
+        finished_ = true;
+        if (stream_path_.empty()) {
+            const std::string tmp = path + ".tmp";
+            try {
+                detail::file_writer w(tmp);
+                w.write(image_.data(), image_.size());
+                w.close();
+                detail::rename_file(tmp, path);
+            } catch (...) {
+                detail::remove_file_noexcept(tmp);
+                throw;
+            }
+            std::vector<unsigned char>().swap(image_);
+        } else {
+            detail::rename_file(stream_path_ + ".tmp", path);
+        }
+        return FrozenLayer<V>::open(path, opt_.user_tag);
+    }
+
+private:
+    void check_live() const {
+        if (finished_) throw std::logic_error("FrozenLayerBuilder: used after finish()");
+    }
+
+    static std::string quote(std::string_view s) {
+        static constexpr char hex[] = "0123456789abcdef";
+        std::string q = "\"";
+        const std::size_t shown = std::min<std::size_t>(s.size(), 80);
+        for (std::size_t i = 0; i < shown; ++i) {
+            const auto c = static_cast<unsigned char>(s[i]);
+            if (c >= 0x20 && c < 0x7F && c != '"' && c != '\\') {
+                q.push_back(static_cast<char>(c));
+            } else {
+                q += "\\x";
+                q.push_back(hex[c >> 4]);
+                q.push_back(hex[c & 15]);
+            }
+        }
+        q.push_back('"');
+        if (shown < s.size()) q += "... (" + std::to_string(s.size()) + " bytes)";
+        return q;
+    }
+
+    // Chooses the one-byte-node labels from the sample and replays it.
+    void start_compiler() {
+        std::array<unsigned char, 256> order{};
+        for (std::size_t i = 0; i < 256; ++i) order[i] = static_cast<unsigned char>(i);
+        std::stable_sort(order.begin(), order.end(),
+                         [&](unsigned char a, unsigned char b) { return freq_[a] > freq_[b]; });
+        std::array<unsigned char, detail::frozen_table_size> table{};
+        std::copy_n(order.begin(), table.size(), table.begin());
+        if (stream_path_.empty()) {
+            image_.assign(detail::frozen_header_size, 0);
+            compiler_.emplace(detail::frozen_output(&image_), opt_.registry_rows, opt_.registry_ways);
+        } else {
+            compiler_.emplace(detail::frozen_output(&file_), opt_.registry_rows, opt_.registry_ways);
+        }
+        compiler_->set_table(table);
+        std::string_view prev;
+        for (std::size_t i = 0; i < sample_.size(); ++i) {
+            const std::string_view k = sample_[i].first;
+            std::size_t common = 0;
+            if (i > 0) {
+                const std::size_t m = std::min(k.size(), prev.size());
+                while (common < m && k[common] == prev[common]) ++common;
+            }
+            compiler_->add(k, common);
+            push_value(sample_[i].second);
+            prev = k;
+        }
+        // Keep last_ valid: it is a copy, not a view into the sample.
+        std::vector<std::pair<std::string, V>>().swap(sample_);
+    }
+
+    void push_value(const V& v) {
+        const std::uint64_t index = pushed_++;
+        if constexpr (detail::frozen_packable<V>) {
+            const auto u = static_cast<std::uint64_t>(v);
+            if (u != index) identity_ = false;
+            min_ = std::min(min_, u);
+            max_ = std::max(max_, u);
+            if (stream_path_.empty()) {
+                values_.push_back(v);
+            } else {
+                unsigned char b[8];
+                detail::store_le(b, u, 8);
+                values_file_.write(b, 8);
+            }
+        } else {
+            if (stream_path_.empty()) {
+                values_.push_back(v);
+            } else {
+                unsigned char b[sizeof(V)];
+                std::memcpy(b, &v, sizeof(V));
+                values_file_.write(b, sizeof(V));
+            }
+        }
+    }
+
+    // Finishes the automaton and appends the value column and the header.
+    void complete() {
+        if (!compiler_) start_compiler();
+        detail::frozen_header f;
+        f.type_tag = detail::frozen_type_tag<V>();
+        f.user_tag = opt_.user_tag;
+        f.value_size = sizeof(V);
+        f.num_keys = count_;
+        f.table = compiler_->table();
+        if (count_ > 0) f.root = compiler_->finish();
+        f.automaton_size = compiler_->bytes_written();
+
+        if constexpr (detail::frozen_packable<V>) {
+            if (identity_) {
+                f.value_kind = detail::frozen_value_kind::ordinal;
+            } else {
+                f.value_kind = detail::frozen_value_kind::packed;
+                f.value_base = min_;
+                f.value_bits = static_cast<std::uint8_t>(std::bit_width(max_ - min_));
+            }
+        } else {
+            f.value_kind = detail::frozen_value_kind::raw;
+        }
+
+        if (stream_path_.empty()) {
+            const std::size_t values_at = image_.size();
+            auto sink = [&](const unsigned char* p, std::size_t n) { image_.insert(image_.end(), p, p + n); };
+            write_values(f, sink, nullptr);
+            f.values_size = image_.size() - values_at;
+            f.payload_crc = detail::crc32c(image_.data() + detail::frozen_header_size,
+                                           image_.size() - detail::frozen_header_size);
+            detail::encode_frozen_header(f, image_.data());
+            std::vector<V>().swap(values_);
+        } else {
+            std::uint32_t crc = compiler_->output().file_crc();
+            std::uint64_t written = 0;
+            auto sink = [&](const unsigned char* p, std::size_t n) {
+                crc = detail::crc32c_update(crc, p, n);
+                file_.write(p, n);
+                written += n;
+            };
+            values_file_.close();
+            {
+                detail::mapped_file raw(stream_path_ + ".values.tmp");
+                write_values(f, sink, raw.data());
+            }
+            detail::remove_file_noexcept(stream_path_ + ".values.tmp");
+            f.values_size = written;
+            f.payload_crc = crc;
+            unsigned char h[detail::frozen_header_size];
+            detail::encode_frozen_header(f, h);
+            file_.pwrite_at(0, h, sizeof h);
+            file_.close();
+        }
+    }
+
+    // Writes the value column; `raw` is the streamed values (or null: values_).
+    template <class Sink>
+    void write_values(const detail::frozen_header& f, Sink& sink, const unsigned char* raw) {
+        if constexpr (detail::frozen_packable<V>) {
+            if (f.value_kind == detail::frozen_value_kind::ordinal) return;
+            detail::packed_writer<Sink> w(f.value_bits, sink);
+            for (std::uint64_t i = 0; i < count_; ++i) {
+                const std::uint64_t u =
+                    raw ? detail::load_le64(raw + i * 8) : static_cast<std::uint64_t>(values_[i]);
+                w.push(u - f.value_base);
+            }
+            w.finish();
+        } else {
+            if (raw) {
+                for (std::uint64_t done = 0, total = count_ * sizeof(V); done < total;) {
+                    const std::size_t chunk = static_cast<std::size_t>(std::min<std::uint64_t>(total - done, 1U << 20));
+                    sink(raw + done, chunk);
+                    done += chunk;
+                }
+            } else {
+                for (const V& v : values_) {
+                    unsigned char b[sizeof(V)];
+                    std::memcpy(b, &v, sizeof(V));
+                    sink(b, sizeof(V));
+                }
+            }
+        }
+    }
+
+    frozen_layer_options opt_;
+    std::string stream_path_;
+    detail::file_writer file_;
+    detail::file_writer values_file_;
+    std::vector<unsigned char> image_;
+    std::vector<V> values_;
+    std::optional<detail::frozen_compiler> compiler_;
+    std::vector<std::pair<std::string, V>> sample_;
+    std::size_t sample_bytes_ = 0;
+    std::array<std::uint64_t, 256> freq_{};
+    std::string last_;
+    std::uint64_t count_ = 0;
+    std::uint64_t pushed_ = 0;
+    std::uint64_t min_ = ~std::uint64_t{0};
+    std::uint64_t max_ = 0;
+    bool identity_ = true;
+    bool finished_ = false;
+};
+
+}  // namespace memkv
