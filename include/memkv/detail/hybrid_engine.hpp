@@ -75,9 +75,10 @@ public:
         bool wake = false;
         {
             std::unique_lock lock(mu_);
-            if (auto cur = active_->get(key)) {
+            if (slot_type* cur = active_->get_if(key)) {
                 inserted = !cur->live;
-                active_->insert_or_assign(key, slot_type{value, true, cur->below});
+                cur->value = value;
+                cur->live = true;
             } else {
                 const bool below = visible_below_locked(key);
                 inserted = !below;
@@ -92,11 +93,12 @@ public:
 
     std::size_t erase(std::string_view key) {
         std::unique_lock lock(mu_);
-        if (auto cur = active_->get(key)) {
+        if (slot_type* cur = active_->get_if(key)) {
             if (!cur->live) return 0;
             // Nothing underneath to hide: dropping the entry is enough.
             if (cur->below) {
-                active_->insert_or_assign(key, slot_type{V{}, false, true});
+                cur->live = false;
+                cur->value = V{};
             } else {
                 active_->erase(key);
             }
@@ -110,7 +112,7 @@ public:
 
     std::optional<V> get(std::string_view key) const {
         std::shared_lock lock(mu_);
-        if (auto cur = active_->get(key)) {
+        if (const slot_type* cur = std::as_const(*active_).get_if(key)) {
             if (!cur->live) return std::nullopt;
             return cur->value;
         }
@@ -380,7 +382,7 @@ public:
 private:
     bool visible_below_locked(std::string_view key) const {
         if (layers_->sealed.empty() && !layers_->base) return false;
-        return layers_get(*layers_, key).has_value();
+        return layers_contain(*layers_, key);
     }
 
     void seal_locked() {

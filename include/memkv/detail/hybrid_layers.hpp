@@ -65,13 +65,22 @@ struct hybrid_layers {
 template <class V>
 std::optional<V> layers_get(const hybrid_layers<V>& layers, std::string_view key) {
     for (const auto& delta : layers.sealed) {
-        if (auto slot = delta->get(key)) {
+        if (const hybrid_slot<V>* slot = delta->get_if(key)) {
             if (!slot->live) return std::nullopt;
             return slot->value;
         }
     }
     if (layers.base) return layers.base->get(key);
     return std::nullopt;
+}
+
+// Whether `key` is visible in the sealed deltas and the base (no value decode).
+template <class V>
+bool layers_contain(const hybrid_layers<V>& layers, std::string_view key) {
+    for (const auto& delta : layers.sealed) {
+        if (const hybrid_slot<V>* slot = delta->get_if(key)) return slot->live;
+    }
+    return layers.base && layers.base->contains(key);
 }
 
 // Bounds of a scan: every key >= lo, and then either below `hi` or starting
@@ -183,7 +192,11 @@ private:
             s.done = true;
             s.key.clear();
         } else {
-            s.key = s.it.key();
+            if constexpr (requires { s.it.key(s.key); }) {
+                s.it.key(s.key);  // reuses the buffer
+            } else {
+                s.key = s.it.key();
+            }
         }
     }
 
