@@ -12,6 +12,7 @@
 
 #include "memkv_catch.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -46,13 +47,13 @@ std::string writer_prefix(std::uint64_t w) { return "w" + std::to_string(w) + "/
 // Values carry their writer, so a reader can tell a value from a wrong key.
 std::uint64_t make_value(std::uint64_t w, std::uint64_t i) { return i * writer_count + w; }
 
-Map replay(const std::vector<op>& log, std::size_t n) {
+Map replay(const std::vector<op>& log) {
     Map m;
-    for (std::size_t i = 0; i < n && i < log.size(); ++i) {
-        if (log[i].value) {
-            m[log[i].key] = *log[i].value;
+    for (const op& o : log) {
+        if (o.value) {
+            m[o.key] = *o.value;
         } else {
-            m.erase(log[i].key);
+            m.erase(o.key);
         }
     }
     return m;
@@ -66,7 +67,7 @@ TEST_CASE("HybridKV: concurrent writers, readers, snapshots, compactions", "[hyb
     o.max_sealed_deltas = 3;
     KV kv(o);
 
-    const std::size_t ops_per_writer = 2500 * test_scale();
+    const std::size_t ops_per_writer = 20000 * test_scale();
     std::vector<std::vector<op>> logs(writer_count);
     std::atomic<bool> done{false};
     std::atomic<std::size_t> bad_reads{0};
@@ -79,7 +80,7 @@ TEST_CASE("HybridKV: concurrent writers, readers, snapshots, compactions", "[hyb
             const std::string prefix = writer_prefix(w);
             auto& log = logs[w];
             for (std::size_t i = 1; i <= ops_per_writer; ++i) {
-                const std::string key = prefix + "d" + std::to_string(rng() % 400);
+                const std::string key = prefix + "d" + std::to_string(rng() % 2000);
                 if (rng() % 4 == 0) {
                     kv.erase(key);
                     log.push_back({key, std::nullopt});
@@ -99,7 +100,7 @@ TEST_CASE("HybridKV: concurrent writers, readers, snapshots, compactions", "[hyb
             while (!done.load()) {
                 const std::uint64_t w = rng() % writer_count;
                 if (r == 0) {
-                    const auto v = kv.get(writer_prefix(w) + "d" + std::to_string(rng() % 400));
+                    const auto v = kv.get(writer_prefix(w) + "d" + std::to_string(rng() % 2000));
                     if (v && *v % writer_count != w) bad_reads.fetch_add(1);
                 } else {
                     std::string last;
@@ -115,12 +116,17 @@ TEST_CASE("HybridKV: concurrent writers, readers, snapshots, compactions", "[hyb
     }
     // Snapshots and forced compactions.
     threads.emplace_back([&] {
+        std::mt19937_64 rng(7);
         int n = 0;
         while (!done.load()) {
-            if (n % 3 == 0) kv.compact();
-            if (snaps.size() < 40) snaps.push_back(kv.snapshot());
+            if (n % 5 == 0) kv.compact();
+            if (snaps.size() < 40) {
+                snaps.push_back(kv.snapshot());
+            } else {
+                snaps[rng() % snaps.size()] = kv.snapshot();
+            }
             ++n;
-            std::this_thread::sleep_for(std::chrono::milliseconds(2));
+            std::this_thread::sleep_for(std::chrono::microseconds(300));
         }
     });
 
@@ -128,6 +134,7 @@ TEST_CASE("HybridKV: concurrent writers, readers, snapshots, compactions", "[hyb
     done.store(true);
     for (std::size_t t = writer_count; t < threads.size(); ++t) threads[t].join();
 
+    INFO("snapshots " << snaps.size() << " compactions " << kv.stats().compactions << " merges " << kv.stats().delta_merges);
     REQUIRE(bad_reads.load() == 0);
     INFO("stats: compactions " << kv.stats().compactions << ", merges " << kv.stats().delta_merges);
     REQUIRE(kv.stats().failed_compactions == 0);
@@ -135,7 +142,7 @@ TEST_CASE("HybridKV: concurrent writers, readers, snapshots, compactions", "[hyb
     // Final contents: exactly the union of what the writers wrote.
     Map expected;
     for (std::uint64_t w = 0; w < writer_count; ++w) {
-        Map m = replay(logs[w], logs[w].size());
+        Map m = replay(logs[w]);
         expected.insert(m.begin(), m.end());
         expected[writer_prefix(w) + "~"] = ops_per_writer;
     }
@@ -145,18 +152,40 @@ TEST_CASE("HybridKV: concurrent writers, readers, snapshots, compactions", "[hyb
     REQUIRE(got == expected);
     for (const auto& [k, v] : expected) REQUIRE(kv.get(k) == v);
 
-    // Every snapshot: per writer, the data keys after op m or m+1.
+    // Every snapshot: per writer, the data keys after op m or m+1. The log is
+    // replayed once per writer, visiting the snapshots in marker order.
     REQUIRE(!snaps.empty());
     for (const auto& snap : snaps) {
         std::size_t items = 0;
         for ([[maybe_unused]] const auto& kvp : snap.items()) ++items;
         REQUIRE(items == snap.size());
-        for (std::uint64_t w = 0; w < writer_count; ++w) {
-            const std::string prefix = writer_prefix(w);
-            const std::size_t m = static_cast<std::size_t>(snap.get(prefix + "~").value_or(0));
+    }
+    for (std::uint64_t w = 0; w < writer_count; ++w) {
+        const std::string prefix = writer_prefix(w);
+        std::vector<std::pair<std::size_t, std::size_t>> order;  // (marker, snapshot)
+        for (std::size_t i = 0; i < snaps.size(); ++i) {
+            order.emplace_back(static_cast<std::size_t>(snaps[i].get(prefix + "~").value_or(0)), i);
+        }
+        std::sort(order.begin(), order.end());
+        Map state;
+        std::size_t applied = 0;
+        auto apply = [&](Map& m, const op& entry) {
+            if (entry.value) {
+                m[entry.key] = *entry.value;
+            } else {
+                m.erase(entry.key);
+            }
+        };
+        for (const auto& [m, i] : order) {
+            for (; applied < m; ++applied) apply(state, logs[w][applied]);
             Map seen;
-            for (const auto& [k, v] : snap.prefix(prefix + "d")) seen.emplace(k, v);
-            const bool ok = seen == replay(logs[w], m) || seen == replay(logs[w], m + 1);
+            for (const auto& [k, v] : snaps[i].prefix(prefix + "d")) seen.emplace(k, v);
+            bool ok = seen == state;
+            if (!ok && m < logs[w].size()) {
+                Map next = state;
+                apply(next, logs[w][m]);
+                ok = seen == next;
+            }
             INFO("writer " << w << " marker " << m);
             REQUIRE(ok);
         }

@@ -7,7 +7,7 @@
 //
 // Concurrency design (see DESIGN.md, "HybridKV"):
 //
-//   mu_ (std::shared_mutex) guards active_, layers_ and size_'s updates.
+//   mu_ (hybrid_rwlock, writer-preferring) guards active_, layers_ and size_'s updates.
 //     point reads   shared lock: active_ -> sealed deltas -> base
 //     writes        exclusive lock: mutate active_ (plus a lookup in the lower
 //                   layers the first time a key enters active_)
@@ -24,6 +24,7 @@
 
 #include <memkv/detail/hybrid_checkpoint.hpp>
 #include <memkv/detail/hybrid_layers.hpp>
+#include <memkv/detail/hybrid_rwlock.hpp>
 #include <memkv/errors.hpp>
 
 #include <atomic>
@@ -469,7 +470,7 @@ private:
 
     const hybrid_options opt_;
 
-    mutable std::shared_mutex mu_;
+    mutable hybrid_rwlock mu_;
     std::unique_ptr<delta_type> active_;
     layers_ptr layers_;
     std::atomic<std::size_t> size_{0};
