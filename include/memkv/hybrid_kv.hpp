@@ -40,6 +40,11 @@ struct hybrid_options {
     // Scans and snapshots seal the active delta; once more than this many
     // sealed deltas are waiting, they are merged into one (cost: their size).
     std::size_t max_sealed_deltas = 4;
+    // Options of the FrozenLayerBuilder behind each compaction. Its suffix
+    // registry is additionally capped at about one row per key being merged,
+    // so compacting a small store does not pay for a registry sized for
+    // millions of keys.
+    frozen_layer_options frozen{};
 };
 
 // A consistent-enough picture of a HybridKV for monitoring (each figure is

@@ -27,7 +27,9 @@
 #include <memkv/detail/hybrid_rwlock.hpp>
 #include <memkv/errors.hpp>
 
+#include <algorithm>
 #include <atomic>
+#include <bit>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -211,7 +213,11 @@ public:
         std::size_t keys = 0;
         std::shared_ptr<const base_type> base;
         {
-            FrozenLayerBuilder<V> builder;
+            std::size_t expected = input->base ? input->base->size() : 0;
+            for (const auto& d : input->sealed) expected += d->size();
+            frozen_layer_options fo = opt_.frozen;
+            fo.registry_rows = std::min(fo.registry_rows, std::max<std::size_t>(std::bit_ceil(expected), 256));
+            FrozenLayerBuilder<V> builder(fo);
             hybrid_merge_cursor<V> cursor(*input, std::string_view{}, true);
             typename hybrid_merge_cursor<V>::entry e;
             std::size_t steps = 0;
@@ -346,7 +352,7 @@ public:
         auto layers = std::make_shared<layers_type>();
         if (!base_name.empty()) {
             if (base_name.find('/') != std::string::npos) throw fail("bad base file name");
-            layers->base = std::make_shared<const base_type>(base_type::open(dir + "/" + base_name));
+            layers->base = std::make_shared<const base_type>(base_type::open(dir + "/" + base_name, opt_.frozen.user_tag));
         }
 
         auto delta = std::make_unique<delta_type>();
