@@ -88,7 +88,8 @@ public:
 
     class const_iterator;
     using iterator = const_iterator;
-    using reverse_iterator = std::reverse_iterator<const_iterator>;
+    class const_reverse_iterator;
+    using reverse_iterator = const_reverse_iterator;
 
     // A pair of iterators usable with range-for.
     struct iterator_range {
@@ -194,8 +195,15 @@ public:
     const_iterator end() const { return const_iterator(this); }
     const_iterator cbegin() const { return begin(); }
     const_iterator cend() const { return end(); }
-    reverse_iterator rbegin() const { return reverse_iterator(end()); }
-    reverse_iterator rend() const { return reverse_iterator(begin()); }
+    // Reverse iteration. Not std::reverse_iterator: that dereferences a
+    // temporary copy, and key() points into the iterator that owns it.
+    const_reverse_iterator rbegin() const {
+        if (empty()) return rend();
+        const_iterator it = end();
+        --it;
+        return const_reverse_iterator(std::move(it), false);
+    }
+    const_reverse_iterator rend() const { return const_reverse_iterator(end(), true); }
 
     // Iterator to the key of rank i, end() if i >= size().
     const_iterator nth(size_type i) const {
@@ -386,6 +394,62 @@ public:
         std::vector<frame> stack_;
         std::string key_;
         std::uint64_t ord_ = 0;
+    };
+
+    // Walks keys in descending order; the same members as const_iterator.
+    class const_reverse_iterator {
+    public:
+        using iterator_category = std::bidirectional_iterator_tag;
+        using value_type = std::pair<std::string, V>;
+        using difference_type = std::ptrdiff_t;
+        using reference = std::pair<std::string_view, V>;
+        using pointer = void;
+
+        const_reverse_iterator() = default;
+        const std::string& key() const noexcept { return cur_.key(); }
+        V value() const { return cur_.value(); }
+        std::size_t ordinal() const noexcept { return cur_.ordinal(); }
+        reference operator*() const { return *cur_; }
+        // The forward iterator at the same key.
+        const const_iterator& base_at() const noexcept { return cur_; }
+
+        const_reverse_iterator& operator++() {
+            if (cur_.ordinal() == 0) {
+                at_rend_ = true;
+                cur_ = cur_.layer_->end();
+            } else {
+                --cur_;
+            }
+            return *this;
+        }
+        const_reverse_iterator operator++(int) {
+            const_reverse_iterator t = *this;
+            ++*this;
+            return t;
+        }
+        const_reverse_iterator& operator--() {
+            if (at_rend_) {
+                at_rend_ = false;
+                cur_ = cur_.layer_->begin();
+            } else {
+                ++cur_;
+            }
+            return *this;
+        }
+        const_reverse_iterator operator--(int) {
+            const_reverse_iterator t = *this;
+            --*this;
+            return t;
+        }
+        friend bool operator==(const const_reverse_iterator& a, const const_reverse_iterator& b) noexcept {
+            return a.at_rend_ == b.at_rend_ && (a.at_rend_ || a.cur_ == b.cur_);
+        }
+
+    private:
+        friend class FrozenLayer;
+        const_reverse_iterator(const_iterator it, bool at_rend) : cur_(std::move(it)), at_rend_(at_rend) {}
+        const_iterator cur_;
+        bool at_rend_ = true;
     };
 
 private:

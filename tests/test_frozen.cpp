@@ -1,0 +1,442 @@
+// FrozenLayer: hand-checked cases, model tests against std::map, builder
+// errors, files (save/open/streaming), format errors.
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <unistd.h>
+
+#include "memkv_catch.hpp"
+#include "test_support.hpp"
+
+#include <memkv/frozen_layer.hpp>
+
+namespace {
+
+using memkv::FrozenLayer;
+using memkv::FrozenLayerBuilder;
+
+std::string temp_path(const std::string& name) {
+    return "/tmp/memkv_test_frozen_" + std::to_string(::getpid()) + "_" + name;
+}
+
+struct temp_file {
+    std::string path;
+    explicit temp_file(const std::string& name) : path(temp_path(name)) {}
+    ~temp_file() { std::remove(path.c_str()); }
+};
+
+std::vector<unsigned char> read_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::vector<unsigned char>(std::istreambuf_iterator<char>(in), {});
+}
+
+// Checks every query of f against the model m, probing with the model's keys
+// and with the extra probe strings.
+template <class V>
+void check_against(const FrozenLayer<V>& f, const std::map<std::string, V>& m,
+                   const std::vector<std::string>& probes) {
+    REQUIRE(f.size() == m.size());
+    REQUIRE(f.empty() == m.empty());
+
+    // Forward iteration, ordinal, key_at, find.
+    std::size_t r = 0;
+    auto it = f.begin();
+    for (const auto& [k, v] : m) {
+        REQUIRE(it != f.end());
+        REQUIRE(it.key() == k);
+        REQUIRE(it.value() == v);
+        REQUIRE(it.ordinal() == r);
+        REQUIRE(f.find(k) == v);
+        REQUIRE(f.contains(k));
+        REQUIRE(f.at(k) == v);
+        REQUIRE(f.ordinal(k) == r);
+        REQUIRE(f.key_at(r) == k);
+        REQUIRE(f.nth(r).key() == k);
+        ++it;
+        ++r;
+    }
+    REQUIRE(it == f.end());
+    REQUIRE_THROWS_AS(f.key_at(m.size()), std::out_of_range);
+
+    // Reverse iteration.
+    auto mr = m.rbegin();
+    for (auto rit = f.rbegin(); rit != f.rend(); ++rit, ++mr) {
+        REQUIRE(mr != m.rend());
+        REQUIRE((*rit).first == mr->first);
+        REQUIRE((*rit).second == mr->second);
+    }
+    REQUIRE(mr == m.rend());
+
+    for (const std::string& p : probes) {
+        const auto mi = m.find(p);
+        const auto fv = f.find(p);
+        if (mi == m.end()) {
+            REQUIRE_FALSE(fv);
+            REQUIRE_FALSE(f.ordinal(p));
+            REQUIRE_THROWS_AS(f.at(p), std::out_of_range);
+        } else {
+            REQUIRE(fv == mi->second);
+        }
+        const auto lb = f.lower_bound(p);
+        const auto mlb = m.lower_bound(p);
+        if (mlb == m.end()) {
+            REQUIRE(lb == f.end());
+        } else {
+            REQUIRE(lb != f.end());
+            REQUIRE(lb.key() == mlb->first);
+            REQUIRE(lb.ordinal() == static_cast<std::size_t>(std::distance(m.begin(), mlb)));
+        }
+        const auto ub = f.upper_bound(p);
+        const auto mub = m.upper_bound(p);
+        if (mub == m.end()) {
+            REQUIRE(ub == f.end());
+        } else {
+            REQUIRE(ub != f.end());
+            REQUIRE(ub.key() == mub->first);
+        }
+        // prefix(p)
+        std::vector<std::string> want, got;
+        for (auto i = m.lower_bound(p); i != m.end() && i->first.compare(0, p.size(), p) == 0; ++i)
+            want.push_back(i->first);
+        for (auto i : f.prefix(p)) got.emplace_back(i.first);
+        REQUIRE(got == want);
+        // longest_prefix(p)
+        std::string best;
+        bool found = false;
+        for (std::size_t len = 0; len <= p.size(); ++len) {
+            if (m.count(p.substr(0, len))) {
+                best = p.substr(0, len);
+                found = true;
+            }
+        }
+        const auto lp = f.longest_prefix(p);
+        if (!found) {
+            REQUIRE(lp == f.end());
+        } else {
+            REQUIRE(lp != f.end());
+            REQUIRE(lp.key() == best);
+        }
+        // Stepping back from lower_bound reaches the model's predecessor.
+        if (mlb != m.begin()) {
+            auto prev = lb;
+            --prev;
+            REQUIRE(prev.key() == std::prev(mlb)->first);
+        }
+    }
+    // range(lo, hi) over a few probe pairs.
+    for (std::size_t i = 0; i + 1 < probes.size() && i < 20; i += 2) {
+        std::string lo = probes[i], hi = probes[i + 1];
+        if (hi < lo) std::swap(lo, hi);
+        std::vector<std::string> want, got;
+        for (auto j = m.lower_bound(lo); j != m.end() && j->first < hi; ++j) want.push_back(j->first);
+        for (auto j : f.range(lo, hi)) got.emplace_back(j.first);
+        REQUIRE(got == want);
+    }
+}
+
+std::vector<std::string> make_probes(const std::map<std::string, std::uint64_t>& m,
+                                     memkv::test::key_generator& gen, std::size_t n) {
+    std::vector<std::string> probes{"", std::string(1, '\0'), std::string(1, '\xff'), "\xff\xff"};
+    std::size_t i = 0;
+    for (const auto& kv : m) {
+        if (i++ % 7 != 0) continue;
+        const std::string& k = kv.first;
+        probes.push_back(k);
+        probes.push_back(k + '\0');
+        probes.push_back(k.substr(0, k.size() / 2));
+        if (!k.empty()) {
+            std::string c = k;
+            c.back() = static_cast<char>(c.back() + 1);
+            probes.push_back(c);
+        }
+        if (probes.size() > n) break;
+    }
+    for (std::size_t j = 0; j < n / 4; ++j) probes.push_back(gen.next());
+    return probes;
+}
+
+}  // namespace
+
+TEST_CASE("FrozenLayer: small hand-checked map with prefix keys, NUL and 0xFF", "[frozen]") {
+    const std::map<std::string, std::uint64_t> m = {
+        {"", 10},
+        {std::string(1, '\0'), 11},
+        {std::string("a\0b", 3), 12},
+        {"a", 13},
+        {"ab", 14},
+        {"abc", 15},
+        {"abd", 16},
+        {"b", 17},
+        {"\xff", 18},
+        {"\xff\xff", 19},
+    };
+    const auto f = FrozenLayer<std::uint64_t>::from_sorted(m);
+    REQUIRE(f.size() == 10);
+    REQUIRE(f.find("") == 10U);
+    REQUIRE(f.find("ab") == 14U);
+    REQUIRE_FALSE(f.find("abe"));
+    REQUIRE_FALSE(f.find("c"));
+    REQUIRE(f.ordinal("a") == 2U);
+    REQUIRE(f.key_at(5) == "abc");
+    REQUIRE(f.lower_bound("aa").key() == "ab");
+    REQUIRE(f.upper_bound("ab").key() == "abc");
+    REQUIRE(f.longest_prefix("abzzz").key() == "ab");
+    REQUIRE(f.longest_prefix("zzz").key() == "");
+    std::vector<std::string> pre;
+    for (auto e : f.prefix("ab")) pre.emplace_back(e.first);
+    REQUIRE(pre == std::vector<std::string>{"ab", "abc", "abd"});
+    memkv::test::key_generator gen(1);
+    check_against(f, m, make_probes(m, gen, 40));
+}
+
+TEST_CASE("FrozenLayer: empty layers", "[frozen]") {
+    const FrozenLayer<std::uint64_t> a;
+    REQUIRE(a.empty());
+    REQUIRE(a.begin() == a.end());
+    REQUIRE_FALSE(a.find(""));
+    REQUIRE(a.lower_bound("x") == a.end());
+    REQUIRE(a.longest_prefix("x") == a.end());
+    FrozenLayerBuilder<std::uint64_t> b;
+    const auto f = b.finish();
+    REQUIRE(f.size() == 0);
+    REQUIRE(f.prefix("").empty());
+    f.verify();
+    const auto g = FrozenLayer<std::uint64_t>::from_bytes(f.bytes());
+    REQUIRE(g.empty());
+
+    // Only the empty key.
+    std::map<std::string, std::uint64_t> m{{"", 7}};
+    const auto h = FrozenLayer<std::uint64_t>::from_sorted(m);
+    memkv::test::key_generator gen(2);
+    check_against(h, m, {"", "a", std::string(1, '\0')});
+}
+
+TEST_CASE("FrozenLayer: random key sets against std::map", "[frozen]") {
+    for (std::uint64_t seed : {1U, 2U, 3U, 4U, 5U, 6U}) {
+        CAPTURE(seed);
+        memkv::test::key_generator::options go;
+        go.long_probability = seed == 3 ? 0.002 : 0.0;
+        memkv::test::key_generator gen(seed, go);
+        std::map<std::string, std::uint64_t> m;
+        const std::size_t n = seed % 2 ? 3000 : 500;
+        while (m.size() < n) m.emplace(gen.next(), gen.next_u64() >> (seed * 9 % 64));
+        if (seed == 4) {  // ordinal values: no value column at all
+            std::uint64_t r = 0;
+            for (auto& kv : m) kv.second = r++;
+        }
+        memkv::frozen_layer_options opt;
+        opt.table_sample_keys = seed * 50;
+        opt.registry_rows = seed == 5 ? 1 : std::size_t{1} << 10;  // tiny registry still correct
+        opt.registry_ways = seed == 5 ? 1 : 4;
+        FrozenLayerBuilder<std::uint64_t> b(opt);
+        for (const auto& [k, v] : m) b.insert(k, v);
+        const auto f = b.finish();
+        if (seed == 4) REQUIRE(f.value_column_size() == 0);
+        f.verify();
+        check_against(f, m, make_probes(m, gen, 400));
+    }
+}
+
+TEST_CASE("FrozenLayer: suffix sharing keeps the automaton small", "[frozen]") {
+    // 4096 keys from 16 prefixes x 256 suffixes share all their suffixes.
+    std::map<std::string, std::uint64_t> m;
+    for (int p = 0; p < 16; ++p)
+        for (int s = 0; s < 256; ++s)
+            m.emplace("prefix" + std::to_string(p * 7919) + "/suffix-" + std::to_string(s * 104729), m.size());
+    const auto f = FrozenLayer<std::uint64_t>::from_sorted(m);
+    CHECK(f.automaton_size() < m.size() * 3);
+    memkv::test::key_generator gen(9);
+    check_against(f, m, make_probes(m, gen, 100));
+}
+
+TEMPLATE_TEST_CASE("FrozenLayer: value types", "[frozen]", std::uint8_t, std::uint32_t, std::int64_t,
+                   double) {
+    std::map<std::string, TestType> m;
+    memkv::test::key_generator gen(77);
+    while (m.size() < 700) m.emplace(gen.next(), static_cast<TestType>(gen.next_u64() % 250));
+    const auto f = FrozenLayer<TestType>::from_sorted(m);
+    std::vector<std::string> probes{"", "zz"};
+    check_against(f, m, probes);
+    const auto g = FrozenLayer<TestType>::from_bytes(f.bytes());
+    check_against(g, m, probes);
+}
+
+TEST_CASE("FrozenLayer: struct values", "[frozen]") {
+    struct point {
+        float x;
+        std::int16_t y;
+        bool operator==(const point&) const = default;
+    };
+    std::vector<std::pair<std::string, point>> items{{"b", {1.5f, 2}}, {"a", {3.f, -4}}, {"c", {0.f, 0}}};
+    const auto f = FrozenLayer<point>::from_unsorted(items);
+    REQUIRE(f.size() == 3);
+    REQUIRE(f.at("a") == point{3.f, -4});
+    REQUIRE(f.begin().key() == "a");
+    items.push_back({"a", {0.f, 1}});
+    REQUIRE_THROWS_AS(FrozenLayer<point>::from_unsorted(items), memkv::build_error);
+}
+
+TEST_CASE("FrozenLayerBuilder: order errors name both keys and leave the builder usable", "[frozen]") {
+    FrozenLayerBuilder<std::uint64_t> b;
+    b.insert("apple", 1);
+    b.insert("banana", 2);
+    try {
+        b.insert("apricot", 3);
+        FAIL("no exception");
+    } catch (const memkv::build_error& e) {
+        const std::string msg = e.what();
+        CHECK(msg.find("\"apricot\"") != std::string::npos);
+        CHECK(msg.find("\"banana\"") != std::string::npos);
+    }
+    try {
+        b.insert("banana", 3);
+        FAIL("no exception");
+    } catch (const memkv::build_error& e) {
+        CHECK(std::string(e.what()).find("duplicate") != std::string::npos);
+    }
+    REQUIRE_THROWS_AS(b.insert("ban", 3), memkv::build_error);    // a prefix of the last key
+    REQUIRE_THROWS_AS(b.insert("", 3), memkv::build_error);       // empty after non-empty
+    try {
+        b.insert(std::string("\x01\xff", 2), 0);
+    } catch (const memkv::build_error& e) {
+        CHECK(std::string(e.what()).find("\\x01\\xff") != std::string::npos);
+    }
+    b.insert("cherry", 4);  // still usable
+    const auto f = b.finish();
+    REQUIRE(f.size() == 3);
+    REQUIRE(f.find("cherry") == 4U);
+    REQUIRE_THROWS_AS(b.insert("date", 5), std::logic_error);
+    REQUIRE_THROWS_AS(b.finish(), std::logic_error);
+}
+
+TEST_CASE("FrozenLayer: save, open (mmap), from_bytes and streaming build agree", "[frozen]") {
+    memkv::test::key_generator gen(31);
+    std::map<std::string, std::uint64_t> m;
+    while (m.size() < 2000) m.emplace(gen.next(), gen.next_u64() % 100000);
+    const auto f = FrozenLayer<std::uint64_t>::from_sorted(m);
+
+    temp_file saved("saved");
+    f.save(saved.path);
+    const auto bytes = read_file(saved.path);
+    REQUIRE(bytes.size() == f.bytes().size());
+    REQUIRE(std::equal(bytes.begin(), bytes.end(), f.bytes().begin()));
+
+    auto g = FrozenLayer<std::uint64_t>::open(saved.path);
+    g.verify();
+    REQUIRE(g.memory_usage() >= bytes.size());
+    std::vector<std::string> probes{"", "a", "zzz"};
+    check_against(g, m, probes);
+    auto moved = std::move(g);  // iterators and lookups survive a move
+    REQUIRE(moved.find(m.begin()->first) == m.begin()->second);
+
+    temp_file streamed("streamed");
+    {
+        FrozenLayerBuilder<std::uint64_t> b(streamed.path);
+        for (const auto& [k, v] : m) b.insert(k, v);
+        const auto s = b.finish();
+        s.verify();
+        check_against(s, m, probes);
+    }
+    const auto sbytes = read_file(streamed.path);
+    REQUIRE(sbytes == bytes);  // streaming and in-memory builds are byte-identical
+
+    temp_file direct("direct");
+    {
+        FrozenLayerBuilder<std::uint64_t> b;
+        for (const auto& [k, v] : m) b.insert(k, v);
+        const auto d = b.finish(direct.path);
+        check_against(d, m, probes);
+    }
+    REQUIRE(read_file(direct.path) == bytes);
+}
+
+TEST_CASE("FrozenLayer: format errors", "[frozen]") {
+    std::map<std::string, std::uint64_t> m{{"alpha", 1}, {"beta", 900}, {"gamma", 3}, {"", 4}};
+    const auto f = FrozenLayer<std::uint64_t>::from_sorted(m);
+    const std::vector<unsigned char> good(f.bytes().begin(), f.bytes().end());
+    using span = std::span<const unsigned char>;
+
+    SECTION("wrong magic") {
+        auto b = good;
+        b[0] = 'X';
+        REQUIRE_THROWS_AS(FrozenLayer<std::uint64_t>::from_bytes(span(b)), memkv::format_error);
+    }
+    SECTION("wrong version") {
+        auto b = good;
+        b[8] = 2;
+        try {
+            (void)FrozenLayer<std::uint64_t>::from_bytes(span(b));
+            FAIL("no exception");
+        } catch (const memkv::format_error& e) {
+            CHECK(std::string(e.what()).find("version") != std::string::npos);
+        }
+    }
+    SECTION("wrong value type and user tag") {
+        REQUIRE_THROWS_AS(FrozenLayer<std::uint32_t>::from_bytes(span(good)), memkv::format_error);
+        REQUIRE_THROWS_AS(FrozenLayer<double>::from_bytes(span(good)), memkv::format_error);
+        REQUIRE_THROWS_AS(FrozenLayer<std::uint64_t>::from_bytes(span(good), 42), memkv::format_error);
+    }
+    SECTION("truncated at every length") {
+        for (std::size_t len = 0; len < good.size(); ++len) {
+            CAPTURE(len);
+            REQUIRE_THROWS_AS(FrozenLayer<std::uint64_t>::from_bytes(span(good.data(), len)),
+                              memkv::format_error);
+        }
+        auto longer = good;
+        longer.push_back(0);
+        REQUIRE_THROWS_AS(FrozenLayer<std::uint64_t>::from_bytes(span(longer)), memkv::format_error);
+    }
+    SECTION("every flipped byte is caught by open or verify") {
+        for (std::size_t i = 0; i < good.size(); ++i) {
+            for (int bit : {0x01, 0x80}) {
+                CAPTURE(i, static_cast<int>(bit));
+                auto b = good;
+                b[i] = static_cast<unsigned char>(b[i] ^ bit);
+                bool caught = false;
+                try {
+                    const auto g = FrozenLayer<std::uint64_t>::from_bytes(span(b));
+                    g.verify();
+                } catch (const memkv::format_error&) {
+                    caught = true;
+                }
+                REQUIRE(caught);
+            }
+        }
+    }
+    SECTION("open on missing file and on a non-layer file") {
+        REQUIRE_THROWS_AS(FrozenLayer<std::uint64_t>::open(temp_path("does-not-exist")), memkv::io_error);
+        temp_file junk("junk");
+        {
+            std::ofstream out(junk.path, std::ios::binary);
+            out << "this is not a frozen layer";
+        }
+        REQUIRE_THROWS_AS(FrozenLayer<std::uint64_t>::open(junk.path), memkv::format_error);
+    }
+}
+
+TEST_CASE("FrozenLayer: words.txt round trip", "[frozen][data]") {
+    auto words = memkv::test::read_lines(memkv::test::data_path("words.txt"));
+    std::sort(words.begin(), words.end());
+    words.erase(std::unique(words.begin(), words.end()), words.end());
+    FrozenLayerBuilder<std::uint64_t> b;
+    for (std::size_t i = 0; i < words.size(); ++i) b.insert(words[i], i * 3);
+    const auto f = b.finish();
+    REQUIRE(f.size() == words.size());
+    std::size_t i = 0;
+    for (auto it = f.begin(); it != f.end(); ++it, ++i) {
+        REQUIRE(it.key() == words[i]);
+        REQUIRE(it.value() == i * 3);
+    }
+    for (std::size_t j = 0; j < words.size(); j += 97) {
+        REQUIRE(f.find(words[j]) == j * 3);
+        REQUIRE(f.key_at(j) == words[j]);
+    }
+}
