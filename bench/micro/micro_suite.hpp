@@ -35,7 +35,7 @@ struct MicroData {
 };
 
 // Built on first use (inside a benchmark's setup, never in a timed loop).
-inline const Workload& workload() {
+inline const MicroData& micro_data() {
     static const MicroData* d = [] {
         std::size_t n = 100'000;
         if (const char* env = std::getenv("MEMKV_MICRO_KEYS")) {
@@ -49,7 +49,19 @@ inline const Workload& workload() {
         md->workload = make_workload(md->data, opt);
         return md;
     }();
-    return d->workload;
+    return *d;
+}
+
+inline const Workload& workload() { return micro_data().workload; }
+
+// True (and the case marked skipped) when S cannot hold the data set's keys.
+template <Structure S>
+bool unsupported(benchmark::State& state) {
+    if (needs_nul_free_keys_v<S> && micro_data().data.has_nul()) {
+        state.SkipWithError("keys contain NUL bytes, which this structure cannot store");
+        return true;
+    }
+    return false;
 }
 
 template <Structure S>
@@ -73,6 +85,7 @@ const S& built() {
 
 template <Structure S>
 void bench_insert(benchmark::State& state) {
+    if (unsupported<S>(state)) return;
     const Workload& w = workload();
     for (auto _ : state) {
         auto s = build<S>(w);
@@ -86,6 +99,7 @@ void bench_insert(benchmark::State& state) {
 
 template <Structure S>
 void bench_find(benchmark::State& state) {
+    if (unsupported<S>(state)) return;
     const Workload& w = workload();
     const S& s = built<S>();
     std::size_t i = 0;
@@ -100,6 +114,7 @@ void bench_find(benchmark::State& state) {
 
 template <Structure S>
 void bench_miss(benchmark::State& state) {
+    if (unsupported<S>(state)) return;
     const Workload& w = workload();
     const S& s = built<S>();
     if (w.misses.empty()) {
@@ -117,6 +132,7 @@ void bench_miss(benchmark::State& state) {
 
 template <Structure S>
 void bench_iterate(benchmark::State& state) {
+    if (unsupported<S>(state)) return;
     const S& s = built<S>();
     std::int64_t visited = 0;
     for (auto _ : state) {
@@ -132,8 +148,13 @@ void bench_iterate(benchmark::State& state) {
 
 template <Structure S>
 void bench_prefix(benchmark::State& state) {
+    if (unsupported<S>(state)) return;
     const Workload& w = workload();
     const S& s = built<S>();
+    if (w.prefixes.empty()) {
+        state.SkipWithError("no prefixes");
+        return;
+    }
     std::size_t i = 0;
     std::int64_t visited = 0;
     for (auto _ : state) {
