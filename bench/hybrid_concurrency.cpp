@@ -197,7 +197,7 @@ int main(int argc, char** argv) {
     const auto st = kv.stats();
     std::printf("writes: %llu (%.0f writes/s); background compactions: %llu (last: %.1f ms, %zu keys)\n",
                 static_cast<unsigned long long>(writes), static_cast<double>(writes) / elapsed,
-                static_cast<unsigned long long>(st.compactions), st.last_compaction_duration.count() / 1e6,
+                static_cast<unsigned long long>(st.compactions), std::chrono::duration<double, std::milli>(st.last_compaction_duration).count(),
                 st.last_compaction_keys);
     std::printf("reads (get), latency per call:\n");
     print("all", all, elapsed);

@@ -78,14 +78,21 @@ public:
         bool wake = false;
         {
             std::unique_lock lock(mu_);
-            if (slot_type* cur = active_->get_if(key)) {
-                inserted = !cur->live;
-                cur->value = value;
-                cur->live = true;
+            // One descent for the common cases (a new key, or an update).
+            auto [it, fresh] = active_->try_emplace(key, slot_type{value, true, false});
+            slot_type& slot = it.value();
+            if (fresh) {
+                try {
+                    slot.below = visible_below_locked(key);
+                } catch (...) {
+                    active_->erase(key);  // strong guarantee
+                    throw;
+                }
+                inserted = !slot.below;
             } else {
-                const bool below = visible_below_locked(key);
-                inserted = !below;
-                active_->insert(key, slot_type{value, true, below});
+                inserted = !slot.live;
+                slot.value = value;
+                slot.live = true;
             }
             if (inserted) size_.fetch_add(1, std::memory_order_relaxed);
             wake = over_threshold_locked();
