@@ -4,12 +4,14 @@
 // read started. A benchmark, not a test: nothing is asserted.
 //
 //   memkv-hybrid-concurrency [--dataset FILE | --synthetic N] [--readers N]
-//                            [--seconds S] [--compaction-keys N]
+//                            [--seconds S]
 //
 // Setup: the first half of the keys is inserted and compacted into the base.
 // Run: the writer inserts the second half (then keeps re-assigning random
-// keys), readers look up random keys of the whole set; a compaction starts
-// every --compaction-keys writes.
+// keys), readers look up random keys of the whole set, for S seconds. During
+// the first half of the run no compaction runs; during the second half a
+// compactor thread runs compact() back to back (the code path of the
+// background thread, minus the trigger), so both halves see the same writer.
 
 #include <memkv/hybrid_kv.hpp>
 
@@ -104,7 +106,6 @@ int main(int argc, char** argv) {
     std::size_t synthetic = 500'000;
     std::size_t readers = 3;
     double seconds = 5.0;
-    std::size_t compaction_keys = 200'000;
     for (int i = 1; i < argc; ++i) {
         const std::string_view a = argv[i];
         auto value = [&]() -> const char* {
@@ -122,12 +123,10 @@ int main(int argc, char** argv) {
             readers = std::strtoull(value(), nullptr, 10);
         } else if (a == "--seconds") {
             seconds = std::strtod(value(), nullptr);
-        } else if (a == "--compaction-keys") {
-            compaction_keys = std::strtoull(value(), nullptr, 10);
         } else {
             std::fprintf(stderr,
                          "usage: %s [--dataset FILE | --synthetic N] [--readers N] [--seconds S] "
-                         "[--compaction-keys N]\n",
+                         "\n",
                          argv[0]);
             return 2;
         }
@@ -137,12 +136,12 @@ int main(int argc, char** argv) {
                                       : memkv::bench::Dataset::load_file(dataset);
     const auto& keys = data.keys();
     const std::size_t half = keys.size() / 2;
-    std::printf("data set %s: %zu keys; %zu readers, 1 writer, %.1f s, compaction every %zu writes\n",
-                data.name().c_str(), keys.size(), readers, seconds, compaction_keys);
+    std::printf("data set %s: %zu keys; %zu readers, 1 writer, %.1f s (second half: compactions back to back), "
+                "%u hardware threads\n",
+                data.name().c_str(), keys.size(), readers, seconds, std::thread::hardware_concurrency());
 
     memkv::hybrid_options opt;
-    opt.compaction_keys = compaction_keys;
-    opt.compaction_bytes = 0;
+    opt.background_compaction = false;
     memkv::MemKV<std::uint64_t> kv(opt);
     for (std::size_t i = 0; i < half; ++i) kv.insert(keys[i], i);
     kv.compact();
@@ -167,20 +166,36 @@ int main(int argc, char** argv) {
             }
         });
     }
-    std::uint64_t writes = 0;
+    std::atomic<std::uint64_t> writes{0};
     std::thread writer([&] {
         memkv::bench::Rng rng(12345);
         std::size_t next = half;
         while (!stop.load(std::memory_order_relaxed)) {
             const std::size_t i = next < keys.size() ? next++ : static_cast<std::size_t>(rng.below(keys.size()));
             kv.insert(keys[i], i);
-            ++writes;
+            writes.fetch_add(1, std::memory_order_relaxed);
         }
     });
 
     const auto start = clock_type::now();
-    std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+    std::this_thread::sleep_for(std::chrono::duration<double>(seconds / 2));
+    const std::uint64_t writes_quiet = writes.load();
+    std::uint64_t compactions = 0;
+    double longest_compaction_ms = 0;
+    std::int64_t longest_lock_ns = 0;
+    std::thread compactor([&] {
+        while (!stop.load(std::memory_order_relaxed)) {
+            const auto t0 = clock_type::now();
+            kv.compact();
+            longest_lock_ns = std::max<std::int64_t>(longest_lock_ns, kv.stats().last_compaction_lock_wait.count());
+            longest_compaction_ms = std::max(
+                longest_compaction_ms, std::chrono::duration<double, std::milli>(clock_type::now() - t0).count());
+            ++compactions;
+        }
+    });
+    std::this_thread::sleep_for(std::chrono::duration<double>(seconds / 2));
     stop.store(true);
+    compactor.join();
     writer.join();
     for (auto& t : threads) t.join();
     const double elapsed = std::chrono::duration<double>(clock_type::now() - start).count();
@@ -195,10 +210,15 @@ int main(int argc, char** argv) {
     all.merge(quiet);
     all.merge(compacting);
     const auto st = kv.stats();
-    std::printf("writes: %llu (%.0f writes/s); background compactions: %llu (last: %.1f ms, %zu keys)\n",
-                static_cast<unsigned long long>(writes), static_cast<double>(writes) / elapsed,
-                static_cast<unsigned long long>(st.compactions), std::chrono::duration<double, std::milli>(st.last_compaction_duration).count(),
-                st.last_compaction_keys);
+    const std::uint64_t total_writes = writes.load();
+    std::printf("writes/s: %.0f without compaction, %.0f with compactions running\n",
+                static_cast<double>(writes_quiet) / (seconds / 2),
+                static_cast<double>(total_writes - writes_quiet) / (elapsed - seconds / 2));
+    std::printf("writes: %llu (%.0f writes/s); compactions: %llu (longest %.1f ms, last one %zu keys)\n",
+                static_cast<unsigned long long>(total_writes), static_cast<double>(total_writes) / elapsed,
+                static_cast<unsigned long long>(compactions), longest_compaction_ms, st.last_compaction_keys);
+    std::printf("longest exclusive-lock section of a compaction (seal or swap, incl. waiting for it): %lld ns\n",
+                static_cast<long long>(longest_lock_ns));
     std::printf("reads (get), latency per call:\n");
     print("all", all, elapsed);
     print("no compaction running", quiet, elapsed);

@@ -60,6 +60,10 @@ struct hybrid_stats {
     std::uint64_t failed_compactions = 0;  // background compactions that threw
     std::chrono::nanoseconds last_compaction_duration{0};
     std::size_t last_compaction_keys = 0;  // keys in the base it produced
+    // The longer of the last compaction's two exclusive-lock sections (seal,
+    // swap), from asking for the lock to releasing it: the most that
+    // compaction itself made any reader or writer wait.
+    std::chrono::nanoseconds last_compaction_lock_wait{0};
 };
 
 }  // namespace memkv

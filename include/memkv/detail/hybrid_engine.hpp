@@ -163,6 +163,7 @@ public:
         s.failed_compactions = failed_.load(std::memory_order_relaxed);
         s.last_compaction_duration = std::chrono::nanoseconds(last_duration_ns_.load(std::memory_order_relaxed));
         s.last_compaction_keys = last_keys_.load(std::memory_order_relaxed);
+        s.last_compaction_lock_wait = std::chrono::nanoseconds(last_lock_ns_.load(std::memory_order_relaxed));
         return s;
     }
 
@@ -202,12 +203,14 @@ public:
     bool compact() {
         std::lock_guard compaction_guard(compaction_mu_);
         layers_ptr input;
+        const auto seal_start = std::chrono::steady_clock::now();
         {
             std::unique_lock lock(mu_);
             seal_locked();
             compaction_requested_.store(false, std::memory_order_relaxed);
             input = layers_;
         }
+        const auto seal_end = std::chrono::steady_clock::now();
         if (input->sealed.empty()) return false;
         running_.store(true, std::memory_order_relaxed);
         struct running_reset {
@@ -240,7 +243,10 @@ public:
             if (aborted) return false;
             if (keys != 0) base = std::make_shared<const base_type>(builder.finish());
         }
+        const auto swap_start = std::chrono::steady_clock::now();
         replace_oldest(input->sealed.size(), std::move(base), nullptr);
+        const auto swap_end = std::chrono::steady_clock::now();
+        last_lock_ns_.store(std::max(seal_end - seal_start, swap_end - swap_start).count(), std::memory_order_relaxed);
 
         const auto took = std::chrono::steady_clock::now() - start;
         last_duration_ns_.store(std::chrono::duration_cast<std::chrono::nanoseconds>(took).count(),
@@ -414,13 +420,14 @@ private:
     // if set, one merged delta. The old layers die after the lock is released.
     void replace_oldest(std::size_t merged, std::shared_ptr<const base_type> base,
                         std::shared_ptr<const delta_type> delta) {
+        auto next = std::make_shared<layers_type>();
+        next->base = std::move(base);
+        next->sealed.reserve(opt_.max_sealed_deltas + 2);
         layers_ptr old;
         {
             std::unique_lock lock(mu_);
-            auto next = std::make_shared<layers_type>();
             const std::size_t keep = layers_->sealed.size() - merged;
-            next->base = std::move(base);
-            next->sealed.assign(layers_->sealed.begin(),
+            next->sealed.insert(next->sealed.end(), layers_->sealed.begin(),
                                 layers_->sealed.begin() + static_cast<std::ptrdiff_t>(keep));
             if (delta) next->sealed.push_back(std::move(delta));
             old = std::exchange(layers_, std::move(next));
@@ -505,6 +512,7 @@ private:
     std::atomic<std::uint64_t> delta_merges_{0};
     std::atomic<std::uint64_t> failed_{0};
     std::atomic<std::int64_t> last_duration_ns_{0};
+    std::atomic<std::int64_t> last_lock_ns_{0};
     std::atomic<std::size_t> last_keys_{0};
 };
 
