@@ -7,6 +7,7 @@
 #include "test_support.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <iterator>
@@ -205,6 +206,8 @@ TEST_CASE("HybridKV: memory_usage and stats move with compaction", "[hybrid]") {
     REQUIRE(after.delta_keys == 0);
     REQUIRE(after.base_keys == 5000);
     REQUIRE(after.last_compaction_keys == 5000);
+    REQUIRE(after.last_compaction_finished > std::chrono::system_clock::time_point{});
+    REQUIRE(before.last_compaction_finished == std::chrono::system_clock::time_point{});
     REQUIRE(kv.memory_usage() >= after.base_bytes);
 }
 

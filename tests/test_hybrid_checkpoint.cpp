@@ -212,6 +212,21 @@ TEST_CASE("HybridKV checkpoint: corrupt manifests are rejected", "[hybrid][check
             REQUIRE_THROWS_AS(KV::open(path), memkv::format_error);
         }
     }
+    SECTION("a newer format version (with a valid header checksum)") {
+        std::string bad = good;
+        bad[8] = 2;
+        const std::uint32_t crc =
+            memkv::detail::hybrid_crc32(reinterpret_cast<const unsigned char*>(bad.data()), 52);
+        for (int i = 0; i < 4; ++i) bad[52 + static_cast<std::size_t>(i)] = static_cast<char>((crc >> (8 * i)) & 0xFFU);
+        spit(path, bad);
+        REQUIRE_THROWS_AS(KV::open(path), memkv::format_error);
+    }
+    SECTION("a missing base file") {
+        for (const auto& e : fs::directory_iterator(dir.path)) {
+            if (e.path().filename() != "store") fs::remove(e.path());
+        }
+        REQUIRE_THROWS_AS(KV::open(path), memkv::error);
+    }
     SECTION("wrong value type") {
         REQUIRE_THROWS_AS(memkv::HybridKV<std::uint32_t>::open(path), memkv::format_error);
     }

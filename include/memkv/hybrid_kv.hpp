@@ -59,6 +59,7 @@ struct hybrid_stats {
     std::uint64_t delta_merges = 0;        // sealed-delta merges completed
     std::uint64_t failed_compactions = 0;  // background compactions that threw
     std::chrono::nanoseconds last_compaction_duration{0};
+    std::chrono::system_clock::time_point last_compaction_finished{};  // epoch: none yet
     std::size_t last_compaction_keys = 0;  // keys in the base it produced
     // The longer of the last compaction's two exclusive-lock sections (seal,
     // swap), from asking for the lock to releasing it: the most that

@@ -163,6 +163,8 @@ public:
         s.failed_compactions = failed_.load(std::memory_order_relaxed);
         s.last_compaction_duration = std::chrono::nanoseconds(last_duration_ns_.load(std::memory_order_relaxed));
         s.last_compaction_keys = last_keys_.load(std::memory_order_relaxed);
+        s.last_compaction_finished = std::chrono::system_clock::time_point(
+            std::chrono::system_clock::duration(last_finished_.load(std::memory_order_relaxed)));
         s.last_compaction_lock_wait = std::chrono::nanoseconds(last_lock_ns_.load(std::memory_order_relaxed));
         return s;
     }
@@ -252,6 +254,7 @@ public:
         last_duration_ns_.store(std::chrono::duration_cast<std::chrono::nanoseconds>(took).count(),
                                 std::memory_order_relaxed);
         last_keys_.store(keys, std::memory_order_relaxed);
+        last_finished_.store(std::chrono::system_clock::now().time_since_epoch().count(), std::memory_order_relaxed);
         compactions_.fetch_add(1, std::memory_order_relaxed);
         return true;
     }
@@ -513,6 +516,7 @@ private:
     std::atomic<std::uint64_t> failed_{0};
     std::atomic<std::int64_t> last_duration_ns_{0};
     std::atomic<std::int64_t> last_lock_ns_{0};
+    std::atomic<std::chrono::system_clock::rep> last_finished_{0};
     std::atomic<std::size_t> last_keys_{0};
 };
 
