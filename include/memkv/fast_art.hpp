@@ -396,16 +396,10 @@ public:
 private:
     template <class VV, class F>
     void walk(F& f) const {
-        cursor c;
-        tree_.first(c);
-        std::string k;
-        while (c.leaf != 0) {
-            k.assign(c.path);
-            k.append(tree_.suffix(c.leaf));
-            VV& v = tree_.value(c.leaf);
-            f(std::string_view(k), v);
-            tree_.advance(c);
-        }
+        tree_.walk([&](std::string_view k, ref_t leaf) {
+            VV& v = tree_.value(leaf);
+            f(k, v);
+        });
     }
 
     iterator lazy_at(std::string_view key, ref_t leaf) {

@@ -100,6 +100,10 @@ public:
     // ---- leaves -----------------------------------------------------------
 
     std::byte* at(ref_t r) const noexcept { return arena_.ptr(untag(r)); }
+#if defined(__GNUC__) || defined(__clang__)
+    [[gnu::always_inline]]
+#endif
+    void prefetch(ref_t r) const noexcept { arena_.prefetch(untag(r)); }
     node_ref node(ref_t r) const noexcept { return {arena_.ptr(r)}; }
 
     static constexpr std::size_t len_bytes(std::size_t n) noexcept { return n < 255 ? 1 : 5; }
@@ -812,6 +816,75 @@ public:
     }
 
     // ---- whole-tree walks -------------------------------------------------
+
+    void prefetch_children(ref_t r) const noexcept {
+        const node_ref nd = node(r);
+        const ref_t* refs = nd.refs();
+        if (nd.full()) {
+            for (std::size_t b = 0; b < 256; ++b) {
+                if (refs[b] != 0) prefetch(refs[b]);
+            }
+        } else {
+            for (std::size_t i = 0; i < nd.count(); ++i) prefetch(refs[i]);
+        }
+    }
+
+    // Calls f(std::string_view key, ref_t leaf) for every leaf in key order.
+    // Depth-first over an explicit stack of pending entries (no recursion: a
+    // tree of long keys can be as deep as its longest key). An entry carries
+    // the key length above it, so the one key buffer is never copied: an
+    // entry writes only at or past its own length, and every entry still on
+    // the stack shares the bytes before its length with the current one.
+    // Children are prefetched when pushed; the walk is bound by memory
+    // latency, and the stack order puts many independent loads in flight.
+    template <class F>
+    void walk(F&& f) const {
+        if (root_ == 0) return;
+        struct item {
+            ref_t r;
+            int byte;  // branch byte to write at len, -1 for none
+            std::size_t len;
+        };
+        std::vector<item> todo;
+        todo.reserve(64);
+        todo.push_back({root_, -1, 0});
+        std::string buf(256, '\0');
+        while (!todo.empty()) {
+            const item it = todo.back();
+            todo.pop_back();
+            std::size_t len = it.len;
+            if (it.byte >= 0) buf[len++] = static_cast<char>(it.byte);
+            if (is_leaf(it.r)) {
+                const std::string_view s = suffix(it.r);
+                if (buf.size() < len + s.size()) buf.resize(2 * (len + s.size()));
+                copy_bytes(reinterpret_cast<unsigned char*>(buf.data() + len), ubytes(s), s.size());
+                f(std::string_view(buf.data(), len + s.size()), it.r);
+                continue;
+            }
+            const node_ref nd = node(it.r);
+            const std::size_t plen = nd.prefix_len();
+            // +1: room for the branch byte of a child.
+            if (buf.size() < len + plen + 1) buf.resize(2 * (len + plen + 1));
+            nd.copy_prefix(reinterpret_cast<unsigned char*>(buf.data() + len));
+            len += plen;
+            const ref_t* refs = nd.refs();
+            if (nd.full()) {
+                for (int b = 255; b >= 0; --b) {
+                    if (refs[b] != 0) {
+                        prefetch(refs[b]);
+                        todo.push_back({refs[b], b, len});
+                    }
+                }
+            } else {
+                const unsigned char* keys = nd.keys();
+                for (std::size_t i = nd.count(); i-- > 0;) {
+                    prefetch(refs[i]);
+                    todo.push_back({refs[i], keys[i], len});
+                }
+            }
+            if (nd.terminal()) todo.push_back({*nd.term(), -1, len});
+        }
+    }
 
     // Calls f(ref_t leaf) for every leaf, in no particular order.
     template <class F>
