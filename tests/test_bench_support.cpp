@@ -136,13 +136,15 @@ TEST_CASE("workload: orders are permutations, misses absent, prefixes exact", "[
 
 namespace {
 
+enum class Fault { none, wrong_value, finds_absent, drops_key, repeats_key, wrong_order, throws };
+
 // A reference adapter with switchable faults, to show the checks catch them.
+template <bool Ordered>
 struct Faulty {
     static constexpr std::string_view name = "faulty";
-    static constexpr bool ordered = true;
+    static constexpr bool ordered = Ordered;
     static constexpr bool sorted_build = false;
 
-    enum class Fault { none, wrong_value, finds_absent, drops_key, wrong_order, throws };
     static inline Fault fault = Fault::none;
 
     void insert(std::string_view key, std::uint64_t value) {
@@ -164,9 +166,15 @@ struct Faulty {
             for (auto it = map.rbegin(); it != map.rend(); ++it) f(std::string_view(it->first), it->second);
             return;
         }
-        bool first = true;
+        std::size_t i = 0;
         for (const auto& [k, v] : map) {
-            if (fault == Fault::drops_key && std::exchange(first, false)) continue;
+            const std::size_t at = i++;
+            if (fault == Fault::drops_key && at == 0) continue;
+            // Visits the first key twice instead of the second: the count stays right.
+            if (fault == Fault::repeats_key && at == 1) {
+                f(std::string_view(map.begin()->first), map.begin()->second);
+                continue;
+            }
             f(std::string_view(k), v);
         }
     }
@@ -180,7 +188,8 @@ struct Faulty {
 
     std::map<std::string, std::uint64_t, std::less<>> map;
 };
-static_assert(Structure<Faulty>);
+static_assert(Structure<Faulty<true>>);
+static_assert(Structure<Faulty<false>>);
 
 }  // namespace
 
@@ -191,8 +200,10 @@ TEST_CASE("measure() verifies results and reports faults", "[bench][measure]") {
     opt.prefixes = 50;
     const Workload w = make_workload(d, opt);
 
-    Faulty::fault = Faulty::Fault::none;
-    Measurement m = measure<Faulty>(w);
+    using Ordered = Faulty<true>;
+    using Unordered = Faulty<false>;
+    Ordered::fault = Fault::none;
+    Measurement m = measure<Ordered>(w);
     CHECK(m.ok == 1);
     CHECK(std::string(m.error).empty());
     CHECK(m.has_memory_usage == 1);
@@ -200,15 +211,28 @@ TEST_CASE("measure() verifies results and reports faults", "[bench][measure]") {
     CHECK(m.prefix_timed == 1);
     CHECK(m.build_s >= 0);
 
-    using F = Faulty::Fault;
-    for (const F fault : {F::wrong_value, F::finds_absent, F::drops_key, F::wrong_order, F::throws}) {
-        Faulty::fault = fault;
-        m = measure<Faulty>(w);
+    for (const Fault fault :
+         {Fault::wrong_value, Fault::finds_absent, Fault::drops_key, Fault::repeats_key, Fault::wrong_order,
+          Fault::throws}) {
+        Ordered::fault = fault;
+        m = measure<Ordered>(w);
         INFO("fault " << static_cast<int>(fault) << ": " << m.error);
         CHECK(m.ok == 0);
         CHECK(!std::string(m.error).empty());
     }
-    Faulty::fault = F::none;
+    Ordered::fault = Fault::none;
+
+    // Unordered structures are checked as sets: order is free, repeats are not.
+    Unordered::fault = Fault::wrong_order;
+    m = measure<Unordered>(w);
+    CHECK(m.ok == 1);
+    for (const Fault fault : {Fault::drops_key, Fault::repeats_key}) {
+        Unordered::fault = fault;
+        m = measure<Unordered>(w);
+        INFO("unordered, fault " << static_cast<int>(fault) << ": " << m.error);
+        CHECK(m.ok == 0);
+    }
+    Unordered::fault = Fault::none;
 }
 
 TEST_CASE("every registered adapter passes the harness on a small set", "[bench][adapters]") {

@@ -528,8 +528,7 @@ private:
             addr = nd.target(j);
         }
         const unsigned char h = a[addr];
-        if ((h & (detail::node_one_next | detail::node_one)) != 0 || (h & detail::node_final) == 0)
-            return std::nullopt;
+        if (!detail::frozen_header_final(h)) return std::nullopt;
         return ord;
     }
 
@@ -699,6 +698,11 @@ public:
     }
 
     std::size_t size() const noexcept { return static_cast<std::size_t>(count_); }
+
+    // Output statistics so far (node kinds and bytes, registry hits).
+    detail::frozen_build_stats stats() const {
+        return compiler_ ? compiler_->stats() : detail::frozen_build_stats{};
+    }
 
     // Current memory held by the builder (registry, path, sample, output).
     std::size_t memory_usage() const noexcept {

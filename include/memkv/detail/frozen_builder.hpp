@@ -106,6 +106,21 @@ private:
     std::uint32_t crc_ = 0;
 };
 
+// Counters describing the output, for tuning and DESIGN.md tables.
+struct frozen_build_stats {
+    std::uint64_t one_next_nodes = 0;     // 1-byte chain nodes
+    std::uint64_t one_nodes = 0;          // other single-transition nodes
+    std::uint64_t one_bytes = 0;
+    std::uint64_t general_nodes = 0;
+    std::uint64_t general_bytes = 0;
+    std::uint64_t general_trans = 0;
+    std::uint64_t registry_hits = 0;
+    std::uint64_t registry_misses = 0;
+    std::uint64_t fresh_skips = 0;
+    std::uint64_t reemitted_chains = 0;
+    std::uint64_t reemitted_bytes = 0;
+};
+
 class frozen_compiler {
 public:
     frozen_compiler(frozen_output out, std::size_t registry_rows, std::size_t registry_ways)
@@ -113,6 +128,8 @@ public:
         table_index_.fill(0xFF);
         path_.emplace_back();
     }
+
+    void set_reemit_slack(std::uint64_t s) noexcept { reemit_slack_ = s; }
 
     // The 128 labels that one-byte chain nodes can carry; must be set before
     // the first add().
@@ -127,6 +144,14 @@ public:
     // Adds key, which the caller guarantees is greater than the previous key;
     // `common` is the length of their common prefix.
     void add(std::string_view key, std::size_t common) {
+        if (keys_ == 0) {
+            // Address 0 is the final leaf (see frozen_format.hpp).
+            out_.append(&node_leaf, 1);
+            ++stats_.general_nodes;
+            ++stats_.general_bytes;
+            last_addr_ = 0;
+            have_last_ = true;
+        }
         freeze_below(common);
         for (std::size_t i = common; i < key.size(); ++i) {
             path_[i].trans.push_back({static_cast<unsigned char>(key[i]), 0, 0});
@@ -137,16 +162,18 @@ public:
         }
         depth_ = key.size();
         path_[depth_].final = true;
+        prev_.assign(key);
         ++keys_;
     }
 
     // Freezes everything; returns the root address (only if keys were added).
     std::uint64_t finish() {
         freeze_below(0);
-        return compile(path_[0]).addr;
+        return compile(path_[0], 0).addr;
     }
 
     std::uint64_t keys() const noexcept { return keys_; }
+    const frozen_build_stats& stats() const noexcept { return stats_; }
     std::uint64_t bytes_written() const noexcept { return out_.size(); }
     const frozen_output& output() const noexcept { return out_; }
 
@@ -173,8 +200,9 @@ private:
 
     // Freezes path_[depth_] .. path_[keep + 1], leaving path_[0..keep].
     void freeze_below(std::size_t keep) {
+        child_chain_ = -1;
         while (depth_ > keep) {
-            const compiled c = compile(path_[depth_]);
+            const compiled c = compile(path_[depth_], depth_);
             --depth_;
             utrans& t = path_[depth_].trans.back();
             t.addr = c.addr;
@@ -188,7 +216,17 @@ private:
         return h ^ (h >> 32);
     }
 
-    compiled compile(const unode& u) {
+    // Compiles path_[depth]. child_chain_ says whether the node compiled just
+    // before (this node's last child) is a pure chain to the leaf, and how
+    // long: then this node's suffix is prev_[depth + 1 ..].
+    compiled compile(unode& u, std::size_t depth) {
+        const std::int64_t below = child_chain_;
+        if (u.final && u.trans.empty()) {
+            child_chain_ = 0;
+            return {0, 1};  // the leaf
+        }
+        const bool single = !u.final && u.trans.size() == 1;
+        child_chain_ = single && below >= 0 ? below + 1 : -1;
         std::uint64_t count = u.final ? 1 : 0;
         for (const utrans& t : u.trans) count += t.count;
 
@@ -211,13 +249,42 @@ private:
         if (h == 0) h = 1;
         if (!fresh) {
             const std::uint64_t found = registry_.find(h, content_);
-            if (found != frozen_registry::npos) return {found, count};
+            if (found != frozen_registry::npos) {
+                ++stats_.registry_hits;
+                return {found, count};
+            }
+            ++stats_.registry_misses;
+        } else {
+            ++stats_.fresh_skips;
+        }
+        if (single && below > 0 && u.trans[0].addr != 0 && u.trans[0].addr + 1 != out_.size()) {
+            // A new node pointing into an old short suffix: a pointer costs a
+            // header plus a varint of the distance; writing the suffix again
+            // as one-byte chain nodes is often cheaper.
+            const std::uint64_t dist = out_.size() - u.trans[0].addr;
+            if (static_cast<std::uint64_t>(below) <= varint_len(dist) + reemit_slack_) {
+                u.trans[0].addr = emit_chain(std::string_view(prev_).substr(depth + 1, static_cast<std::size_t>(below)));
+                ++stats_.reemitted_chains;
+                stats_.reemitted_bytes += static_cast<std::uint64_t>(below);
+            }
         }
         const std::uint64_t addr = write(u);
         registry_.insert(h, content_, addr);
         last_addr_ = addr;
         have_last_ = true;
         return {addr, count};
+    }
+
+    // Writes the chain of one-transition nodes spelling `labels` and ending
+    // at the leaf; returns the address of its first node. Not registered.
+    std::uint64_t emit_chain(std::string_view labels) {
+        unode tmp;
+        std::uint64_t target = 0;
+        for (std::size_t i = labels.size(); i-- > 0;) {
+            tmp.trans.assign(1, utrans{static_cast<unsigned char>(labels[i]), target, 0});
+            target = write(tmp);
+        }
+        return target;
     }
 
     static unsigned varint_len(std::uint64_t v) noexcept {
@@ -240,7 +307,14 @@ private:
             const utrans& t = u.trans[0];
             const unsigned idx = table_index_[t.label];
             const bool next = has_prev && t.addr == start - 1;
-            if (next && idx < 128) {
+            if (t.addr == 0) {
+                if (idx < 31) {
+                    buf_.push_back(static_cast<unsigned char>(node_to_leaf | idx));
+                } else {
+                    buf_.push_back(static_cast<unsigned char>(node_to_leaf | 0x1F));
+                    buf_.push_back(t.label);
+                }
+            } else if (next && idx < 128) {
                 buf_.push_back(static_cast<unsigned char>(node_one_next | idx));
             } else {
                 buf_.push_back(static_cast<unsigned char>(node_one | (next ? node_one_is_next : 0) |
@@ -276,10 +350,11 @@ private:
                 for (std::size_t i = 0; i + 1 < n; ++i) before += u.trans[i].count;
                 const unsigned cw = n > 1 ? std::max(1U, byte_width(before)) : 0;
                 std::uint64_t min_target = ~std::uint64_t{0};
-                for (std::size_t i = 0; i < ndelta; ++i) min_target = std::min(min_target, u.trans[i].addr);
+                for (std::size_t i = 0; i < ndelta; ++i)
+                    if (u.trans[i].addr != 0) min_target = std::min(min_target, u.trans[i].addr);
                 const std::uint64_t fixed = buf_.size() + 1 + n + (n - 1) * cw;
                 unsigned aw = 1;
-                if (ndelta > 0) {
+                if (min_target != ~std::uint64_t{0}) {
                     for (;; ++aw) {
                         const std::uint64_t a = start + fixed + ndelta * aw - 1;
                         if (byte_width(a - min_target) <= aw) break;
@@ -290,7 +365,7 @@ private:
                 for (const utrans& t : u.trans) buf_.push_back(t.label);
                 unsigned char tmp[8];
                 for (std::size_t i = 0; i < ndelta; ++i) {
-                    store_le(tmp, addr - u.trans[i].addr, aw);
+                    store_le(tmp, u.trans[i].addr == 0 ? 0 : addr - u.trans[i].addr, aw);
                     buf_.insert(buf_.end(), tmp, tmp + aw);
                 }
                 before = u.final ? 1 : 0;
@@ -300,6 +375,18 @@ private:
                     buf_.insert(buf_.end(), tmp, tmp + cw);
                 }
             }
+        }
+        if (n == 1 && !u.final) {
+            if (buf_.size() == 1 && (buf_[0] & node_one_next)) {
+                ++stats_.one_next_nodes;
+            } else {
+                ++stats_.one_nodes;
+                stats_.one_bytes += buf_.size();
+            }
+        } else {
+            ++stats_.general_nodes;
+            stats_.general_bytes += buf_.size();
+            stats_.general_trans += n;
         }
         std::reverse(buf_.begin(), buf_.end());
         out_.append(buf_.data(), buf_.size());
@@ -317,6 +404,10 @@ private:
     bool have_last_ = false;
     std::string content_;
     std::vector<unsigned char> buf_;
+    frozen_build_stats stats_;
+    std::string prev_;
+    std::int64_t child_chain_ = -1;
+    std::uint64_t reemit_slack_ = 0;
 };
 
 }  // namespace memkv::detail

@@ -196,26 +196,33 @@ inline frozen_header decode_frozen_header(const unsigned char* h, std::size_t im
 // byte k of the node at address a is automaton[a - k]. That makes "the node
 // written just before me" addressable as a - len: single-transition chains
 // cost no target field. Every target address is smaller than the address of
-// the node that points to it, so any walk terminates.
+// the node that points to it, so any walk terminates. Address 0 always holds
+// the final leaf (the accepting state with no transitions, header 0x10); a
+// stored delta of 0 means "target = the leaf", so the transitions that end
+// keys need no long pointer.
 //
 // Logical byte 0, the header h, selects the kind:
 //
-//   1LLLLLLL                one-next: non-final, one transition labelled
-//                           table[L], target = a - 1.           (1 byte)
+//   1LLLLLLL                 one-next: non-final, one transition labelled
+//                            table[L], target = a - 1.            (1 byte)
 //   01NIIIII [label] [delta] one: non-final, one transition; I = 0: explicit
-//                           label byte follows, else label = table[I - 1];
-//                           N = 1: target = a - len, else a LEB128 delta
-//                           follows and target = a - delta.
-//   00FCCCCC [n-31] S labels[n] deltas[...] counts[n-1]
-//                           general: F = final; C < 31: n = C, C == 31: the
-//                           next byte holds n - 31 (n <= 256). n == 0: a leaf
-//                           (header only). S: bits 0-3 aw (1..8) = bytes per
-//                           delta, bits 4-6 cw = bytes per count, bit 7 =
-//                           the last transition's target is a - len (its
-//                           delta is omitted). labels ascending. deltas
-//                           (aw bytes each, LE): target_i = a - delta_i.
-//                           counts (cw bytes, LE): counts[i-1] =
-//                           count_before(i) for i >= 1.
+//                            label byte follows, else label = table[I - 1];
+//                            N = 1: target = a - len, else a LEB128 delta
+//                            follows: target = delta ? a - delta : 0.
+//   001IIIII [label]         one-to-leaf: non-final, one transition to the
+//                            leaf (address 0); I < 31: label = table[I],
+//                            I == 31: explicit label byte follows.
+//   000FCCCC [n-15] S labels[n] deltas[...] counts[n-1]
+//                            general: F = final; C < 15: n = C, C == 15: the
+//                            next byte holds n - 15 (n <= 256). n == 0: a
+//                            leaf (header only). S: bits 0-3 aw (1..8) =
+//                            bytes per delta, bits 4-6 cw = bytes per count,
+//                            bit 7 = the last transition's target is a - len
+//                            (its delta is omitted). labels ascending.
+//                            deltas (aw bytes each, LE): target_i = a -
+//                            delta_i, or the leaf for delta_i == 0. counts
+//                            (cw bytes, LE): counts[i-1] = count_before(i)
+//                            for i >= 1.
 //
 // count_before(i) = F + number of keys below transitions 0..i-1: the rank of
 // the first key through transition i among the keys below this node, so
@@ -225,8 +232,15 @@ inline frozen_header decode_frozen_header(const unsigned char* h, std::size_t im
 inline constexpr unsigned char node_one_next = 0x80;
 inline constexpr unsigned char node_one = 0x40;
 inline constexpr unsigned char node_one_is_next = 0x20;
-inline constexpr unsigned char node_final = 0x20;
-inline constexpr unsigned node_max_inline_n = 31;
+inline constexpr unsigned char node_to_leaf = 0x20;
+inline constexpr unsigned char node_final = 0x10;
+inline constexpr unsigned node_max_inline_n = 15;
+inline constexpr unsigned char node_leaf = node_final;  // general, final, n = 0
+
+// True if the header byte h starts a final node.
+inline constexpr bool frozen_header_final(unsigned char h) noexcept {
+    return h < node_to_leaf && (h & node_final) != 0;
+}
 
 // A decoded node. Cheap to construct (a few byte reads); transitions are
 // decoded lazily by index.
@@ -262,8 +276,8 @@ struct frozen_node {
         if (!general) return one_target;
         if (last_next && i + 1 == n) return addr - len;  // len <= addr checked in decode
         const std::uint64_t d = field(deltas_at + std::uint64_t{i} * aw, aw);
-        if (d == 0 || d > addr) frozen_corrupt("transition target out of bounds");
-        return addr - d;
+        if (d > addr) frozen_corrupt("transition target out of bounds");
+        return d == 0 ? 0 : addr - d;
     }
     std::uint64_t count_before(std::uint32_t i) const noexcept {
         if (i == 0 || !general) return final ? 1 : 0;
@@ -344,14 +358,26 @@ inline frozen_node decode_frozen_node(const unsigned char* base, std::uint64_t s
             d |= static_cast<std::uint64_t>(b & 0x7F) << shift;
             if (!(b & 0x80)) break;
         }
-        if (d == 0 || d > addr) frozen_corrupt("transition target out of bounds");
-        nd.one_target = addr - d;
+        if (d >= addr) frozen_corrupt("transition target out of bounds");
+        nd.one_target = d == 0 ? 0 : addr - d;
+        return nd;
+    }
+    if (h & node_to_leaf) {
+        nd.n = 1;
+        nd.one_target = 0;
+        if ((h & 0x1F) == 0x1F) {
+            if (addr < 1) frozen_corrupt("truncated node");
+            nd.one_label = nd.at(1);
+        } else {
+            nd.one_label = table[h & 0x1F];
+        }
+        if (addr == 0) frozen_corrupt("transition target out of bounds");
         return nd;
     }
     nd.general = true;
     nd.final = (h & node_final) != 0;
     std::uint64_t k = 1;
-    std::uint32_t n = h & 0x1F;
+    std::uint32_t n = h & 0x0F;
     if (n == node_max_inline_n) {
         if (addr < k) frozen_corrupt("truncated node");
         n += nd.at(k++);
