@@ -277,27 +277,32 @@ int run(const Options& opt) {
     std::vector<const StructureInfo*> chosen;
     if (!select_structures(opt.structures, chosen)) return exit_usage;
 
+    Progress& pg = progress();
+    pg.enable(opt.progress);
+    const std::size_t total = chosen.size() * opt.runs;
+    pg.step(0, total, "loading keys");
+
     Dataset data;
     try {
         data = opt.synthetic > 0 ? Dataset::synthetic(opt.synthetic, opt.workload.seed)
                                  : Dataset::load_file(opt.dataset);
     } catch (const std::exception& e) {
+        pg.clear();
         std::fprintf(stderr, "memkv-bench: %s\n", e.what());
         return exit_usage;
     }
     if (data.duplicates_removed() > 0 || data.empty_lines_skipped() > 0) {
+        pg.clear();
         std::fprintf(stderr, "memkv-bench: %s: removed %zu duplicate key(s), skipped %zu empty line(s)\n",
                      data.name().c_str(), data.duplicates_removed(), data.empty_lines_skipped());
     }
+    pg.step(0, total, "preparing the workload");
     const Workload workload = make_workload(data, opt.workload);
     // Hand freed loader memory back to the kernel, so a child cannot fill its
     // structure from free lists inherited from the parent, which would hide
     // part of the structure from the RSS delta.
     ::malloc_trim(0);
 
-    Progress& pg = progress();
-    pg.enable(opt.progress);
-    const std::size_t total = chosen.size() * opt.runs;
     std::size_t done = 0;
     std::vector<Summary> results;
     for (const StructureInfo* info : chosen) {

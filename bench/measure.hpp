@@ -6,10 +6,11 @@
 // main.cpp): the process holds nothing but the shared workload and this one
 // structure, so the RSS delta around the build phase is the structure's.
 //
-// Phases, in order:
+// Phases, in order (after an untimed warm-up on a 64-key instance):
 //   build    insert every key in a shuffled order (or build() from sorted keys
 //            for sorted_build structures), then finish() if present. Timed;
-//            VmRSS read before and after, VmHWM reset before and read after.
+//            anonymous RSS read before and after, VmHWM reset before and read
+//            after.
 //   lookup   find() every key in a second shuffled order; every value checked
 //            inside the timed loop (one compare, negligible next to a lookup).
 //   miss     find() of absent keys (a present key plus one byte); timed.
@@ -57,8 +58,8 @@ struct Measurement {
     double miss_s = -1;
     double iterate_s = -1;
     double prefix_s = -1;
-    std::uint64_t rss_before = 0;  // VmRSS just before the build phase
-    std::uint64_t rss_after = 0;   // VmRSS just after it
+    std::uint64_t rss_before = 0;  // resident anonymous memory just before the build phase
+    std::uint64_t rss_after = 0;   // and just after it (see anon_rss_bytes)
     std::uint64_t peak_rss = 0;    // VmHWM just after it (whole process)
     std::uint64_t memory_usage = 0;
     std::uint64_t misses = 0;        // absent lookups done
@@ -91,6 +92,18 @@ inline std::uint64_t proc_status_bytes(const char* field) {
         if (line != nullptr) ++line;
     }
     return 0;
+}
+
+// The anonymous part of VmRSS (RssAnon + RssShmem): what a structure's
+// allocations make resident. The file-backed rest is program code, which a
+// forked child faults in lazily (fork does not copy page tables of file
+// mappings), so the first run of a code path would otherwise count a few
+// hundred KiB of library code as structure memory. Falls back to VmRSS on
+// kernels without RssAnon (< 4.5).
+inline std::uint64_t anon_rss_bytes() {
+    const std::uint64_t anon = proc_status_bytes("RssAnon");
+    if (anon == 0) return proc_status_bytes("VmRSS");
+    return anon + proc_status_bytes("RssShmem");
 }
 
 // Resets VmHWM to the current RSS (Linux >= 4.0); false where not permitted.
@@ -239,9 +252,32 @@ Measurement measure(const Workload& w) {
     Progress& pg = progress();
     const std::size_t n = w.size();
     try {
+        // Warm-up: a small instance built, used and destroyed first, so
+        // first-use effects (allocator arenas, code pages, lazy binding) are
+        // out of the way before the baseline.
+        pg.phase("warm-up");
+        {
+            const std::size_t few = std::min<std::size_t>(n, 64);
+            auto warm = std::make_unique<S>();
+            if constexpr (S::sorted_build) {
+                warm->build(std::span<const Entry>(w.sorted).first(few));
+            } else {
+                for (std::size_t i = 0; i < few; ++i) warm->insert(w.insert_order[i].key, w.insert_order[i].value);
+            }
+            if constexpr (HasFinish<S>) warm->finish();
+            std::uint64_t sum = 0;
+            for (std::size_t i = 0; i < few; ++i) sum += std::as_const(*warm).find(w.insert_order[i].key).value_or(0);
+            std::as_const(*warm).for_each([&](std::string_view k, std::uint64_t v) { sum += v + k.size(); });
+            if (few > 0) {
+                std::as_const(*warm).for_each_prefix(w.insert_order[0].key,
+                                                     [&](std::string_view k, std::uint64_t v) { sum += v + k.size(); });
+            }
+            detail::sink(sum + std::as_const(*warm).memory_usage().value_or(0));
+        }
+
         // build
         pg.phase(S::sorted_build ? "build" : "insert");
-        m.rss_before = detail::proc_status_bytes("VmRSS");
+        m.rss_before = detail::anon_rss_bytes();
         m.hwm_reset = detail::reset_peak_rss() ? 1 : 0;
         auto start = clock::now();
         auto s = std::make_unique<S>();
@@ -252,7 +288,7 @@ Measurement measure(const Workload& w) {
         }
         if constexpr (HasFinish<S>) s->finish();
         m.build_s = detail::seconds_since(start);
-        m.rss_after = detail::proc_status_bytes("VmRSS");
+        m.rss_after = detail::anon_rss_bytes();
         m.peak_rss = detail::proc_status_bytes("VmHWM");
         if (const std::optional<std::size_t> bytes = std::as_const(*s).memory_usage()) {
             m.has_memory_usage = 1;

@@ -208,8 +208,8 @@ inline void print_table(std::FILE* out, const RunInfo& run, const std::vector<Su
     std::fputs("\n", out);
     for (const auto& row : rows) print_row(row);
 
-    std::fputs("\nbytes = memory_usage() where the structure reports it, else the VmRSS delta around the "
-               "build phase; overhead/key = (bytes - raw key bytes) / keys. Figures are medians over the "
+    std::fputs("\nbytes = memory_usage() where the structure reports it, else the resident (anonymous) "
+               "memory delta around the build phase; overhead/key = (bytes - raw key bytes) / keys. Figures are medians over the "
                "runs.\n",
                out);
     for (const Summary& s : results) {

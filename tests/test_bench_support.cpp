@@ -8,6 +8,9 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <span>
+#include <stdexcept>
+#include <utility>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -247,4 +250,66 @@ TEST_CASE("every registered adapter passes the harness on a small set", "[bench]
         INFO(s.name << ": " << m.error);
         CHECK(m.ok == 1);
     }
+}
+
+namespace {
+
+// A sorted_build adapter (a sorted vector with binary search) with a finish()
+// hook, for the build() path of the harness.
+struct SortedVector {
+    static constexpr std::string_view name = "sorted_vector";
+    static constexpr bool ordered = true;
+    static constexpr bool sorted_build = true;
+    static inline int finished = 0;
+
+    void build(std::span<const Entry> sorted) {
+        for (const Entry& e : sorted) {
+            if (!entries.empty() && !(entries.back().first < e.key)) throw std::logic_error("unsorted build input");
+            entries.emplace_back(std::string(e.key), e.value);
+        }
+    }
+    void finish() { ++finished; }
+
+    std::optional<std::uint64_t> find(std::string_view key) const {
+        const auto it = lower(key);
+        if (it == entries.end() || it->first != key) return std::nullopt;
+        return it->second;
+    }
+    template <class F>
+    void for_each(F&& f) const {
+        for (const auto& [k, v] : entries) f(std::string_view(k), v);
+    }
+    template <class F>
+    void for_each_prefix(std::string_view p, F&& f) const {
+        for (auto it = lower(p); it != entries.end() && std::string_view(it->first).starts_with(p); ++it) {
+            f(std::string_view(it->first), it->second);
+        }
+    }
+    std::optional<std::size_t> memory_usage() const { return std::nullopt; }
+
+    std::vector<std::pair<std::string, std::uint64_t>>::const_iterator lower(std::string_view key) const {
+        return std::lower_bound(entries.begin(), entries.end(), key,
+                                [](const auto& e, std::string_view k) { return std::string_view(e.first) < k; });
+    }
+
+    std::vector<std::pair<std::string, std::uint64_t>> entries;
+};
+static_assert(Structure<SortedVector>);
+static_assert(HasFinish<SortedVector>);
+
+}  // namespace
+
+TEST_CASE("measure() builds sorted_build structures from sorted keys", "[bench][measure]") {
+    const Dataset d = Dataset::from_lines("delta\nalpha\ncharlie\nbravo\nalphabet\n\xc3\xa9t\xc3\xa9\n");
+    WorkloadOptions opt;
+    opt.misses = 100;
+    opt.prefixes = 20;
+    const Workload w = make_workload(d, opt);
+    SortedVector::finished = 0;
+    const Measurement m = measure<SortedVector>(w);
+    INFO(m.error);
+    CHECK(m.ok == 1);
+    CHECK(SortedVector::finished == 2);  // the warm-up instance and the measured one
+    CHECK(m.has_memory_usage == 0);
+    CHECK(m.misses == 100);
 }
