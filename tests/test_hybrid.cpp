@@ -11,6 +11,8 @@
 #include <cstdint>
 #include <cstdlib>
 #include <iterator>
+#include <ranges>
+#include <type_traits>
 #include <map>
 #include <optional>
 #include <string>
@@ -56,7 +58,23 @@ memkv::hybrid_options quiet() {
     return o;
 }
 
+static_assert(std::input_iterator<KV::range_type::iterator>);
+static_assert(std::sentinel_for<std::default_sentinel_t, KV::range_type::iterator>);
+static_assert(std::ranges::input_range<KV::range_type>);
+static_assert(std::is_nothrow_move_constructible_v<KV>);
+static_assert(!std::is_copy_constructible_v<KV>);
+
 }  // namespace
+
+TEST_CASE("HybridKV: ranges work with <algorithm> and <ranges>", "[hybrid]") {
+    KV kv(quiet());
+    for (std::uint64_t i = 0; i < 10; ++i) kv.insert("n" + std::to_string(i), i);
+    auto r = kv.prefix("n");
+    REQUIRE(std::ranges::count_if(r, [](const auto& p) { return p.second % 2 == 0; }) == 5);
+    const auto it = std::ranges::find_if(r, [](const auto& p) { return p.first == "n7"; });
+    REQUIRE(it != r.end());
+    REQUIRE(it->second == 7);
+}
 
 TEST_CASE("HybridKV: quick start from the README", "[hybrid]") {
     memkv::MemKV<std::uint64_t> kv;
