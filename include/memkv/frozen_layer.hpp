@@ -42,6 +42,8 @@ struct frozen_layer_options {
     // (~48 bytes per cell plus node content over 15 bytes).
     std::size_t registry_rows = std::size_t{1} << 16;
     std::size_t registry_ways = 4;
+    // Unbranched suffixes longer than this are not cached in the registry.
+    std::size_t max_registered_chain = 64;
     // The first keys (at most this many, and at most 16 MiB of them) are
     // buffered to choose the 128 labels that get one-byte chain nodes.
     std::size_t table_sample_keys = 8192;
@@ -718,6 +720,7 @@ public:
         complete();
         finished_ = true;
         FrozenLayer<V> f{typename FrozenLayer<V>::no_init{}};
+        image_.shrink_to_fit();  // memory_usage() reports capacity
         f.owned_ = std::move(image_);
         f.attach(f.owned_.data(), f.owned_.size(), opt_.user_tag);
         return f;
@@ -784,6 +787,7 @@ private:
             compiler_.emplace(detail::frozen_output(&file_), opt_.registry_rows, opt_.registry_ways);
         }
         compiler_->set_table(table);
+        compiler_->set_max_registered_chain(opt_.max_registered_chain);
         std::string_view prev;
         for (std::size_t i = 0; i < sample_.size(); ++i) {
             const std::string_view k = sample_[i].first;

@@ -16,6 +16,7 @@
 #include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,47 +31,54 @@ namespace memkv::detail {
 // Fixed-capacity, set-associative cache from node content to address.
 // rows x ways cells; a hit moves the cell to the front of its row, a miss
 // evicts the row's last cell (LRU within a row). Memory is bounded by the
-// cell count and the size of the cached nodes' content, independent of the
-// number of keys; a node that fell out is simply written again (the
-// automaton stays correct, only slightly less than minimal).
+// cell count (64 bytes each), independent of the number of keys; a node that
+// fell out is simply written again (the automaton stays correct, only less
+// than minimal). Node content longer than a cell holds is not cached: such
+// wide nodes rarely repeat.
+//
+//   cell (64 bytes): [hash u64][addr u64][len u8][content: len bytes, <= 47]
 class frozen_registry {
 public:
+    static constexpr std::size_t max_content = 15;
     struct cell {
-        std::uint64_t hash = 0;  // 0: empty
-        std::uint64_t addr = 0;
-        std::string content;
+        std::uint64_t hash;  // 0: empty
+        std::uint64_t addr;
+        unsigned char len;
+        char content[max_content];
     };
+    static_assert(sizeof(cell) == 32, "two registry cells per cache line");
 
     frozen_registry(std::size_t rows, std::size_t ways)
         : rows_(std::bit_ceil(std::max<std::size_t>(rows, 1))), ways_(std::max<std::size_t>(ways, 1)),
-          cells_(rows_ * ways_) {}
+          cells_(rows_ * ways_, cell{}) {}
 
     // Returns the address of a registered node equal to `content`, or npos.
     std::uint64_t find(std::uint64_t hash, std::string_view content) {
+        if (content.size() > max_content) return npos;
         cell* row = &cells_[(hash & (rows_ - 1)) * ways_];
         for (std::size_t w = 0; w < ways_; ++w) {
-            if (row[w].hash == hash && row[w].content == content) {
-                std::rotate(row, row + w, row + w + 1);
-                return row[0].addr;
+            if (row[w].hash == hash && row[w].len == content.size() &&
+                std::memcmp(row[w].content, content.data(), content.size()) == 0) {
+                const cell hit = row[w];
+                std::memmove(row + 1, row, w * sizeof(cell));
+                row[0] = hit;
+                return hit.addr;
             }
         }
         return npos;
     }
 
     void insert(std::uint64_t hash, std::string_view content, std::uint64_t addr) {
+        if (content.size() > max_content) return;
         cell* row = &cells_[(hash & (rows_ - 1)) * ways_];
-        std::rotate(row, row + ways_ - 1, row + ways_);
+        std::memmove(row + 1, row, (ways_ - 1) * sizeof(cell));
         row[0].hash = hash;
         row[0].addr = addr;
-        row[0].content.assign(content);
+        row[0].len = static_cast<unsigned char>(content.size());
+        std::memcpy(row[0].content, content.data(), content.size());
     }
 
-    std::size_t memory_usage() const noexcept {
-        std::size_t m = cells_.capacity() * sizeof(cell);
-        for (const cell& c : cells_)
-            if (c.content.capacity() > 15) m += c.content.capacity() + 1;
-        return m;
-    }
+    std::size_t memory_usage() const noexcept { return cells_.capacity() * sizeof(cell); }
 
     static constexpr std::uint64_t npos = ~std::uint64_t{0};
 
@@ -130,6 +138,7 @@ public:
     }
 
     void set_reemit_slack(std::uint64_t s) noexcept { reemit_slack_ = s; }
+    void set_max_registered_chain(std::uint64_t m) noexcept { max_registered_chain_ = m; }
 
     // The 128 labels that one-byte chain nodes can carry; must be set before
     // the first add().
@@ -269,7 +278,10 @@ private:
             }
         }
         const std::uint64_t addr = write(u);
-        registry_.insert(h, content_, addr);
+        // Long unbranched suffixes almost never recur; caching them would
+        // only evict the short, common ones (and cost a cache miss each).
+        if (child_chain_ < 0 || static_cast<std::uint64_t>(child_chain_) <= max_registered_chain_)
+            registry_.insert(h, content_, addr);
         last_addr_ = addr;
         have_last_ = true;
         return {addr, count};
@@ -408,6 +420,7 @@ private:
     std::string prev_;
     std::int64_t child_chain_ = -1;
     std::uint64_t reemit_slack_ = 0;
+    std::uint64_t max_registered_chain_ = ~std::uint64_t{0};
 };
 
 }  // namespace memkv::detail
