@@ -61,6 +61,7 @@ struct Measurement {
     std::uint64_t rss_before = 0;  // resident anonymous memory just before the build phase
     std::uint64_t rss_after = 0;   // and just after it (see anon_rss_bytes)
     std::uint64_t peak_rss = 0;    // VmHWM just after it (whole process)
+    std::uint64_t vm_rss_before = 0;  // VmRSS just before the build phase (peak's baseline)
     std::uint64_t memory_usage = 0;
     std::uint64_t misses = 0;        // absent lookups done
     std::uint64_t prefix_scans = 0;  // prefix scans timed
@@ -278,6 +279,7 @@ Measurement measure(const Workload& w) {
         // build
         pg.phase(S::sorted_build ? "build" : "insert");
         m.rss_before = detail::anon_rss_bytes();
+        m.vm_rss_before = detail::proc_status_bytes("VmRSS");
         m.hwm_reset = detail::reset_peak_rss() ? 1 : 0;
         auto start = clock::now();
         auto s = std::make_unique<S>();

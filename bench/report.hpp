@@ -36,6 +36,7 @@ struct Summary {
     double rss_delta = 0;     // bytes
     double memory_usage = 0;  // bytes, when has_memory_usage
     double peak_rss = 0;      // bytes
+    double build_peak = 0;    // bytes: peak_rss above the VmRSS before the build
     double build_s = 0;
     double lookup_s = 0;
     double miss_s = 0;
@@ -135,6 +136,9 @@ inline Summary summarize(const StructureInfo& info, const std::vector<Measuremen
     });
     s.memory_usage = med([](const Measurement& m) { return m.memory_usage; });
     s.peak_rss = med([](const Measurement& m) { return m.peak_rss; });
+    s.build_peak = med([](const Measurement& m) {
+        return m.peak_rss > m.vm_rss_before ? static_cast<double>(m.peak_rss - m.vm_rss_before) : 0.0;
+    });
     s.build_s = med([](const Measurement& m) { return m.build_s; });
     s.lookup_s = med([](const Measurement& m) { return m.lookup_s; });
     s.miss_s = med([](const Measurement& m) { return m.miss_s; });
@@ -159,7 +163,7 @@ inline void print_table(std::FILE* out, const RunInfo& run, const std::vector<Su
 
     const std::vector<std::string> header = {
         "structure", "bytes/key", "overhead/key", "bytes from", "RSS delta MiB", "memory_usage MiB",
-        "peak RSS MiB", "build s", "insert Mops/s", "lookup Mops/s", "miss Mops/s", "iterate s",
+        "peak RSS MiB", "build peak MiB", "build s", "insert Mops/s", "lookup Mops/s", "miss Mops/s", "iterate s",
         "prefix s", "verified"};
     std::vector<std::vector<std::string>> rows;
     for (const Summary& s : results) {
@@ -177,6 +181,7 @@ inline void print_table(std::FILE* out, const RunInfo& run, const std::vector<Su
         row.push_back(detail::mib(s.rss_delta));
         row.push_back(s.has_memory_usage ? detail::mib(s.memory_usage) : "-");
         row.push_back(detail::mib(s.peak_rss));
+        row.push_back(s.hwm_reset ? detail::mib(s.build_peak) : "-");
         row.push_back(detail::fixed(s.build_s, 3));
         row.push_back(s.info->sorted_build ? "-" : detail::fixed(mops(run.keys, s.build_s), 2));
         row.push_back(detail::fixed(mops(run.keys, s.lookup_s), 2));
@@ -209,8 +214,10 @@ inline void print_table(std::FILE* out, const RunInfo& run, const std::vector<Su
     for (const auto& row : rows) print_row(row);
 
     std::fputs("\nbytes = memory_usage() where the structure reports it, else the resident (anonymous) "
-               "memory delta around the build phase; overhead/key = (bytes - raw key bytes) / keys. Figures are medians over the "
-               "runs.\n",
+               "memory delta around the build phase; overhead/key = (bytes - raw key bytes) / keys.\n"
+               "peak RSS = the whole process's VmHWM during the build; build peak = that peak above the RSS "
+               "before the build (transient build memory included).\n"
+               "Figures are medians over the runs.\n",
                out);
     for (const Summary& s : results) {
         if (s.runs > 0 && s.prefix_timed) {
@@ -271,6 +278,8 @@ inline bool write_json(const std::string& path, const RunInfo& run, const std::v
         std::fprintf(f, ", \"ordered\": %s, \"sorted_build\": %s", s.info->ordered ? "true" : "false",
                      s.info->sorted_build ? "true" : "false");
         std::fprintf(f, ", \"peak_rss_reset\": %s", s.hwm_reset ? "true" : "false");
+        std::fprintf(f, ", \"build_peak_bytes\": %s",
+                     detail::json_integer(measured && s.hwm_reset ? s.build_peak : nan).c_str());
         std::fprintf(f, ", \"error\": %s}", s.message.empty() ? "null" : detail::json_string(s.message).c_str());
         sep = ",\n";
     }
