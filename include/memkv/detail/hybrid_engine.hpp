@@ -46,8 +46,22 @@
 #include <vector>
 
 #include <unistd.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 namespace memkv::detail {
+
+// Hands memory that the allocator keeps on its free lists back to the OS.
+// A compaction frees a whole delta and the builder's scratch at once; glibc
+// keeps most of it (per-thread arenas, a heap top that is not free), so
+// without this the process stays ~100 MiB above its live data after a
+// compaction of 1.7M URLs. Other allocators return memory on their own.
+inline void release_free_memory() noexcept {
+#if defined(__GLIBC__)
+    ::malloc_trim(0);
+#endif
+}
 
 template <class V>
 class hybrid_engine {
@@ -251,6 +265,8 @@ public:
         last_lock_ns_.store(std::max(seal_end - seal_start, swap_end - swap_start).count(), std::memory_order_relaxed);
 
         const auto took = std::chrono::steady_clock::now() - start;
+        input.reset();  // the merged layers die here unless a snapshot holds them
+        if (opt_.release_memory) release_free_memory();
         last_duration_ns_.store(std::chrono::duration_cast<std::chrono::nanoseconds>(took).count(),
                                 std::memory_order_relaxed);
         last_keys_.store(keys, std::memory_order_relaxed);
