@@ -45,9 +45,10 @@ struct hybrid_options {
     // so compacting a small store does not pay for a registry sized for
     // millions of keys.
     frozen_layer_options frozen{};
-    // After each full compaction, return the freed delta and builder memory
-    // to the OS (malloc_trim on glibc; nothing elsewhere). Costs a few
-    // milliseconds in the compacting thread; no lock of the store is held.
+    // After a full compaction that merged at least 8 MiB of deltas, return the
+    // freed delta and builder memory to the OS (malloc_trim on glibc; nothing
+    // elsewhere). Costs milliseconds in the compacting thread; no lock of the
+    // store is held.
     bool release_memory = true;
 };
 

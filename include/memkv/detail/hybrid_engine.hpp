@@ -265,8 +265,11 @@ public:
         last_lock_ns_.store(std::max(seal_end - seal_start, swap_end - swap_start).count(), std::memory_order_relaxed);
 
         const auto took = std::chrono::steady_clock::now() - start;
+        std::size_t merged_bytes = 0;
+        for (const auto& d : input->sealed) merged_bytes += d->memory_usage();
         input.reset();  // the merged layers die here unless a snapshot holds them
-        if (opt_.release_memory) release_free_memory();
+        // Trimming walks the allocator's arenas: worth it only after big merges.
+        if (opt_.release_memory && merged_bytes >= (std::size_t{8} << 20)) release_free_memory();
         last_duration_ns_.store(std::chrono::duration_cast<std::chrono::nanoseconds>(took).count(),
                                 std::memory_order_relaxed);
         last_keys_.store(keys, std::memory_order_relaxed);
