@@ -221,7 +221,8 @@ public:
         layers_ptr input;
         const auto seal_start = std::chrono::steady_clock::now();
         {
-            std::unique_lock lock(mu_);
+            hybrid_priority_lock priority(mu_);
+            std::unique_lock lock(priority);
             seal_locked();
             compaction_requested_.store(false, std::memory_order_relaxed);
             input = layers_;
@@ -447,7 +448,8 @@ private:
         next->sealed.reserve(opt_.max_sealed_deltas + 2);
         layers_ptr old;
         {
-            std::unique_lock lock(mu_);
+            hybrid_priority_lock priority(mu_);
+            std::unique_lock lock(priority);
             const std::size_t keep = layers_->sealed.size() - merged;
             next->sealed.insert(next->sealed.end(), layers_->sealed.begin(),
                                 layers_->sealed.begin() + static_cast<std::ptrdiff_t>(keep));
