@@ -2,6 +2,8 @@
 // errors, files (save/open/streaming), format errors.
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 #include <cstdint>
 #include <cstdio>
 #include <fstream>
@@ -70,7 +72,7 @@ void check_against(const FrozenLayer<V>& f, const std::map<std::string, V>& m,
     auto mr = m.rbegin();
     for (auto rit = f.rbegin(); rit != f.rend(); ++rit, ++mr) {
         REQUIRE(mr != m.rend());
-        REQUIRE((*rit).first == mr->first);
+        REQUIRE(std::string((*rit).first) == mr->first);
         REQUIRE((*rit).second == mr->second);
     }
     REQUIRE(mr == m.rend());
@@ -439,4 +441,27 @@ TEST_CASE("FrozenLayer: words.txt round trip", "[frozen][data]") {
         REQUIRE(f.find(words[j]) == j * 3);
         REQUIRE(f.key_at(j) == words[j]);
     }
+}
+
+TEST_CASE("FrozenLayer: concurrent readers", "[frozen][threads]") {
+    memkv::test::key_generator gen(55);
+    std::map<std::string, std::uint64_t> m;
+    while (m.size() < 3000) m.emplace(gen.next(), gen.next_u64() % 5000);
+    const auto f = FrozenLayer<std::uint64_t>::from_sorted(m);
+    std::vector<std::pair<std::string, std::uint64_t>> items(m.begin(), m.end());
+    std::atomic<std::size_t> bad{0};
+    std::vector<std::thread> threads;
+    for (unsigned t = 0; t < 4; ++t) {
+        threads.emplace_back([&, t] {
+            for (std::size_t i = t; i < items.size(); i += 2) {
+                if (f.find(items[i].first) != items[i].second) ++bad;
+                if (f.key_at(i) != items[i].first) ++bad;
+            }
+            std::size_t n = 0;
+            for (auto it = f.begin(); it != f.end(); ++it) n += it.value() == items[it.ordinal()].second;
+            if (n != items.size()) ++bad;
+        });
+    }
+    for (auto& th : threads) th.join();
+    REQUIRE(bad.load() == 0);
 }

@@ -189,7 +189,7 @@ public:
     const_iterator begin() const {
         const_iterator it(this);
         if (!empty()) {
-            it.stack_.push_back({h_.root, 0, -1});
+            it.stack_.push_back({h_.root, 0, -1, 0});
             descend_first(it);
         }
         return it;
@@ -211,7 +211,7 @@ public:
     const_iterator nth(size_type i) const {
         const_iterator it(this);
         if (i >= size()) return it;
-        it.stack_.push_back({h_.root, 0, -1});
+        it.stack_.push_back({h_.root, 0, -1, 0});
         for (;;) {
             auto& f = it.stack_.back();
             const detail::frozen_node nd = node(f.addr);
@@ -233,7 +233,7 @@ public:
     const_iterator lower_bound(std::string_view key) const {
         const_iterator it(this);
         if (empty()) return it;
-        it.stack_.push_back({h_.root, 0, -1});
+        it.stack_.push_back({h_.root, 0, -1, 0});
         for (std::size_t d = 0;; ++d) {
             const detail::frozen_node nd = node(it.stack_.back().addr);
             if (d == key.size()) {
@@ -254,6 +254,25 @@ public:
                 return it;
             }
             const unsigned char l = nd.label(j);
+            if (l == c && nd.pair) {
+                // A two-label transition: compare its second label too.
+                if (d + 1 < key.size()) {
+                    const auto c2 = static_cast<unsigned char>(key[d + 1]);
+                    if (nd.one_label2 < c2) {
+                        it.stack_.back().i = static_cast<std::int32_t>(nd.n) - 1;
+                        advance(it);
+                        return it;
+                    }
+                    if (nd.one_label2 == c2) {
+                        push_child(it, nd, j);
+                        ++d;
+                        continue;
+                    }
+                }
+                push_child(it, nd, j);  // key ends inside, or below is bigger
+                descend_first(it);
+                return it;
+            }
             push_child(it, nd, j);
             if (l != c) {
                 descend_first(it);
@@ -297,6 +316,10 @@ public:
             if (d == key.size()) break;
             const std::uint32_t j = nd.find(static_cast<unsigned char>(key[d]));
             if (j == nd.n) break;
+            if (nd.pair) {
+                if (d + 1 == key.size() || static_cast<unsigned char>(key[d + 1]) != nd.one_label2) break;
+                ++d;
+            }
             addr = nd.target(j);
         }
         if (!best) return end();
@@ -386,8 +409,9 @@ public:
         friend class FrozenLayer;
         struct frame {
             std::uint64_t addr;
-            std::uint64_t base;  // ordinal of the first key below this node
-            std::int32_t i;      // transition taken; -1: the key ends here
+            std::uint64_t base;   // ordinal of the first key below this node
+            std::int32_t i;       // transition taken; -1: the key ends here
+            std::size_t depth;    // key length at this node
         };
         explicit const_iterator(const FrozenLayer* l) : layer_(l), ord_(l->h_.num_keys) {}
         void sync() noexcept { ord_ = stack_.empty() ? layer_->h_.num_keys : stack_.back().base; }
@@ -518,7 +542,13 @@ private:
         for (std::size_t d = 0; d < len; ++d) {
             const unsigned char h = a[addr];
             if (h & detail::node_one_next) {
-                if (table[h & 0x7F] != k[d]) return std::nullopt;
+                if (h & detail::node_pair_next) {
+                    const unsigned char* pr = table + detail::frozen_singles + 2 * (h & 0x3F);
+                    if (pr[0] != k[d] || d + 1 == len || pr[1] != k[d + 1]) return std::nullopt;
+                    ++d;
+                } else if (table[h & 0x3F] != k[d]) {
+                    return std::nullopt;
+                }
                 if (addr == 0) detail::frozen_corrupt("chain node has no successor");
                 --addr;
                 continue;
@@ -538,14 +568,40 @@ private:
         auto& f = it.stack_.back();
         f.i = static_cast<std::int32_t>(j);
         const std::uint64_t base = f.base + nd.count_before(j);
+        it.key_.resize(f.depth);
         it.key_.push_back(static_cast<char>(nd.label(j)));
-        it.stack_.push_back({nd.target(j), base, -1});
+        if (nd.pair) it.key_.push_back(static_cast<char>(nd.one_label2));
+        const std::size_t depth = it.key_.size();
+        it.stack_.push_back({nd.target(j), base, -1, depth});
+    }
+    // Pops the top frame and trims the key to the new top's depth.
+    static void pop_frame(const_iterator& it) {
+        it.stack_.pop_back();
+        it.key_.resize(it.stack_.empty() ? 0 : it.stack_.back().depth);
     }
 
     // From the top frame, go to the first key of its subtree.
     void descend_first(const_iterator& it) const {
         for (;;) {
-            const detail::frozen_node nd = node(it.stack_.back().addr);
+            const std::uint64_t addr = it.stack_.back().addr;
+            const unsigned char h = automaton_[addr];
+            if ((h & detail::node_one_next) && addr > 0) {  // one-byte chain node, inline
+                auto& f = it.stack_.back();
+                f.i = 0;
+                const std::uint64_t base = f.base;
+                it.key_.resize(f.depth);
+                if (h & detail::node_pair_next) {
+                    const unsigned char* pr = h_.table.data() + detail::frozen_singles + 2 * (h & 0x3F);
+                    it.key_.push_back(static_cast<char>(pr[0]));
+                    it.key_.push_back(static_cast<char>(pr[1]));
+                } else {
+                    it.key_.push_back(static_cast<char>(h_.table[h & 0x3F]));
+                }
+                const std::size_t depth = it.key_.size();
+                it.stack_.push_back({addr - 1, base, -1, depth});
+                continue;
+            }
+            const detail::frozen_node nd = node(addr);
             if (nd.final || nd.n == 0) break;
             push_child(it, nd, 0);
         }
@@ -566,6 +622,11 @@ private:
     void advance(const_iterator& it) const {
         while (!it.stack_.empty()) {
             auto& f = it.stack_.back();
+            if (f.i >= 0 && automaton_[f.addr] >= detail::node_to_leaf) {
+                // A one-transition node whose only transition was taken.
+                pop_frame(it);
+                continue;
+            }
             const detail::frozen_node nd = node(f.addr);
             const std::int64_t next = std::int64_t{f.i} + 1;
             if (next < static_cast<std::int64_t>(nd.n)) {
@@ -573,8 +634,7 @@ private:
                 descend_first(it);
                 return;
             }
-            it.stack_.pop_back();
-            if (!it.key_.empty() && !it.stack_.empty()) it.key_.pop_back();
+            pop_frame(it);
         }
         it.key_.clear();
         it.sync();
@@ -584,18 +644,16 @@ private:
         if (it.stack_.empty()) {  // --end(): the last key
             if (empty()) return;
             it.key_.clear();
-            it.stack_.push_back({h_.root, 0, -1});
+            it.stack_.push_back({h_.root, 0, -1, 0});
             descend_last(it);
             return;
         }
         for (;;) {
-            it.stack_.pop_back();
+            pop_frame(it);
             if (it.stack_.empty()) {  // before begin(): undefined; become end()
-                it.key_.clear();
                 it.sync();
                 return;
             }
-            it.key_.pop_back();
             auto& f = it.stack_.back();
             const detail::frozen_node nd = node(f.addr);
             if (f.i > 0) {
@@ -689,7 +747,14 @@ public:
         if (!compiler_) {
             sample_.emplace_back(std::string(key), value);
             sample_bytes_ += key.size() + sizeof(V) + 32;
-            for (std::size_t i = common; i < key.size(); ++i) ++freq_[static_cast<unsigned char>(key[i])];
+            for (std::size_t i = common; i < key.size(); ++i) {
+                ++freq_[static_cast<unsigned char>(key[i])];
+                if (i + 1 < key.size()) {
+                    if (pair_freq_.empty()) pair_freq_.assign(std::size_t{1} << 16, 0);
+                    ++pair_freq_[std::size_t{static_cast<unsigned char>(key[i])} << 8 |
+                                 static_cast<unsigned char>(key[i + 1])];
+                }
+            }
             if (sample_.size() >= opt_.table_sample_keys || sample_bytes_ >= (std::size_t{16} << 20)) start_compiler();
         } else {
             compiler_->add(key, common);
@@ -779,7 +844,21 @@ private:
         std::stable_sort(order.begin(), order.end(),
                          [&](unsigned char a, unsigned char b) { return freq_[a] > freq_[b]; });
         std::array<unsigned char, detail::frozen_table_size> table{};
-        std::copy_n(order.begin(), table.size(), table.begin());
+        std::copy_n(order.begin(), detail::frozen_singles, table.begin());
+        // The most frequent adjacent byte pairs become one-byte pair nodes.
+        std::vector<std::uint32_t> pairs(std::size_t{1} << 16);
+        for (std::uint32_t i = 0; i < pairs.size(); ++i) pairs[i] = i;
+        if (!pair_freq_.empty()) {
+            std::partial_sort(pairs.begin(), pairs.begin() + detail::frozen_pairs, pairs.end(),
+                              [&](std::uint32_t a, std::uint32_t b) {
+                                  return pair_freq_[a] != pair_freq_[b] ? pair_freq_[a] > pair_freq_[b] : a < b;
+                              });
+        }
+        for (std::size_t i = 0; i < detail::frozen_pairs; ++i) {
+            table[detail::frozen_singles + 2 * i] = static_cast<unsigned char>(pairs[i] >> 8);
+            table[detail::frozen_singles + 2 * i + 1] = static_cast<unsigned char>(pairs[i] & 0xFF);
+        }
+        std::vector<std::uint32_t>().swap(pair_freq_);
         if (stream_path_.empty()) {
             image_.assign(detail::frozen_header_size, 0);
             compiler_.emplace(detail::frozen_output(&image_), opt_.registry_rows, opt_.registry_ways);
@@ -924,6 +1003,7 @@ private:
     std::vector<std::pair<std::string, V>> sample_;
     std::size_t sample_bytes_ = 0;
     std::array<std::uint64_t, 256> freq_{};
+    std::vector<std::uint32_t> pair_freq_;  // during the sample only
     std::string last_;
     std::uint64_t count_ = 0;
     std::uint64_t pushed_ = 0;

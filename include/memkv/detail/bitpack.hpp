@@ -21,7 +21,9 @@ inline std::uint32_t load_le32(const unsigned char* p) noexcept {
 }
 inline std::uint64_t load_le64(const unsigned char* p) noexcept { return load_le(p, 8); }
 
+// width <= 8 (clamped, which also tells the optimizer the bound).
 inline void store_le(unsigned char* p, std::uint64_t v, unsigned width) noexcept {
+    if (width > 8) width = 8;
     for (unsigned i = 0; i < width; ++i) p[i] = static_cast<unsigned char>(v >> (8 * i));
 }
 

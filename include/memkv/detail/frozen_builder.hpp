@@ -31,36 +31,63 @@ namespace memkv::detail {
 // Fixed-capacity, set-associative cache from node content to address.
 // rows x ways cells; a hit moves the cell to the front of its row, a miss
 // evicts the row's last cell (LRU within a row). Memory is bounded by the
-// cell count (64 bytes each), independent of the number of keys; a node that
-// fell out is simply written again (the automaton stays correct, only less
-// than minimal). Node content longer than a cell holds is not cached: such
-// wide nodes rarely repeat.
+// cell count, independent of the number of keys; a node that fell out is
+// simply written again (the automaton stays correct, only less than
+// minimal).
 //
-//   cell (64 bytes): [hash u64][addr u64][len u8][content: len bytes, <= 47]
+// Most nodes (one or two transitions) have at most 15 bytes of content and
+// live in 32-byte POD cells, two per cache line:
+//
+//   small cell: [hash u64][addr u64][len u8][content: len bytes, <= 15, zero-padded]
+//
+// Wider nodes go to a second, smaller table whose cells own a std::string.
 class frozen_registry {
 public:
-    static constexpr std::size_t max_content = 15;
-    struct cell {
+    static constexpr std::size_t small_content = 15;
+    struct small_cell {
         std::uint64_t hash;  // 0: empty
         std::uint64_t addr;
-        unsigned char len;
-        char content[max_content];
+        unsigned char key[16];  // key[0] = content length, then content, zero-padded
     };
-    static_assert(sizeof(cell) == 32, "two registry cells per cache line");
+    static_assert(sizeof(small_cell) == 32, "two registry cells per cache line");
+    struct large_cell {
+        std::uint64_t hash = 0;
+        std::uint64_t addr = 0;
+        std::string content;
+    };
 
     frozen_registry(std::size_t rows, std::size_t ways)
         : rows_(std::bit_ceil(std::max<std::size_t>(rows, 1))), ways_(std::max<std::size_t>(ways, 1)),
-          cells_(rows_ * ways_, cell{}) {}
+          large_rows_(std::max<std::size_t>(rows_ / 16, 1)), small_(rows_ * ways_, small_cell{}),
+          large_(large_rows_ * ways_) {}
 
     // Returns the address of a registered node equal to `content`, or npos.
     std::uint64_t find(std::uint64_t hash, std::string_view content) {
-        if (content.size() > max_content) return npos;
-        cell* row = &cells_[(hash & (rows_ - 1)) * ways_];
+        if (content.size() <= small_content && pending_count_ > 0) {
+            small_cell probe;
+            fill(probe, hash, content, 0);
+            for (std::size_t i = 0; i < pending_count_; ++i) {
+                const small_cell& c = pending_[(pending_head_ + pending_count_ - 1 - i) % pending_size];
+                if (same(c, probe)) return c.addr;
+            }
+        }
+        if (content.size() > small_content) {
+            large_cell* row = &large_[(hash & (large_rows_ - 1)) * ways_];
+            for (std::size_t w = 0; w < ways_; ++w) {
+                if (row[w].hash == hash && row[w].content == content) {
+                    std::rotate(row, row + w, row + w + 1);
+                    return row[0].addr;
+                }
+            }
+            return npos;
+        }
+        small_cell* row = &small_[(hash & (rows_ - 1)) * ways_];
+        small_cell probe;
+        fill(probe, hash, content, 0);
         for (std::size_t w = 0; w < ways_; ++w) {
-            if (row[w].hash == hash && row[w].len == content.size() &&
-                std::memcmp(row[w].content, content.data(), content.size()) == 0) {
-                const cell hit = row[w];
-                std::memmove(row + 1, row, w * sizeof(cell));
+            if (same(row[w], probe)) {
+                const small_cell hit = row[w];
+                for (std::size_t i = w; i > 0; --i) row[i] = row[i - 1];
                 row[0] = hit;
                 return hit.addr;
             }
@@ -68,24 +95,104 @@ public:
         return npos;
     }
 
-    void insert(std::uint64_t hash, std::string_view content, std::uint64_t addr) {
-        if (content.size() > max_content) return;
-        cell* row = &cells_[(hash & (rows_ - 1)) * ways_];
-        std::memmove(row + 1, row, (ways_ - 1) * sizeof(cell));
-        row[0].hash = hash;
-        row[0].addr = addr;
-        row[0].len = static_cast<unsigned char>(content.size());
-        std::memcpy(row[0].content, content.data(), content.size());
+    // Starts loading the row a node with this hash will use.
+    void prefetch(std::uint64_t hash) const noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+        __builtin_prefetch(&small_[(hash & (rows_ - 1)) * ways_], 1);
+#else
+        (void)hash;
+#endif
     }
 
-    std::size_t memory_usage() const noexcept { return cells_.capacity() * sizeof(cell); }
+    // Inserts through a short queue: the row is prefetched now and written
+    // pending_size inserts later, so the cache miss overlaps other work.
+    // find() searches the queue too, so nothing is lost meanwhile.
+    void insert(std::uint64_t hash, std::string_view content, std::uint64_t addr) {
+        if (content.size() <= small_content) {
+            if (pending_count_ == pending_size) {
+                commit(pending_[pending_head_]);
+                pending_head_ = (pending_head_ + 1) % pending_size;
+                --pending_count_;
+            }
+            fill(pending_[(pending_head_ + pending_count_) % pending_size], hash, content, addr);
+            ++pending_count_;
+            prefetch(hash);
+            return;
+        }
+        insert_now(hash, content, addr);
+    }
+
+    // Renames the most recent insert if it registered addr (the node at addr
+    // is being folded into a pair).
+    void retarget_newest(std::uint64_t addr, std::uint64_t new_addr) noexcept {
+        if (pending_count_ == 0) return;
+        small_cell& c = pending_[(pending_head_ + pending_count_ - 1) % pending_size];
+        if (c.addr == addr) c.addr = new_addr;
+    }
+
+    // Writes every queued insert (call before dropping the registry).
+    void flush() {
+        while (pending_count_ > 0) {
+            commit(pending_[pending_head_]);
+            pending_head_ = (pending_head_ + 1) % pending_size;
+            --pending_count_;
+        }
+    }
+
+private:
+    void commit(const small_cell& c) {
+        small_cell* row = &small_[(c.hash & (rows_ - 1)) * ways_];
+        for (std::size_t i = ways_ - 1; i > 0; --i) row[i] = row[i - 1];
+        row[0] = c;
+    }
+
+public:
+    void insert_now(std::uint64_t hash, std::string_view content, std::uint64_t addr) {
+        if (content.size() > small_content) {
+            large_cell* row = &large_[(hash & (large_rows_ - 1)) * ways_];
+            std::rotate(row, row + ways_ - 1, row + ways_);
+            row[0].hash = hash;
+            row[0].addr = addr;
+            row[0].content.assign(content);
+            return;
+        }
+        small_cell* row = &small_[(hash & (rows_ - 1)) * ways_];
+        for (std::size_t i = ways_ - 1; i > 0; --i) row[i] = row[i - 1];
+        fill(row[0], hash, content, addr);
+    }
+
+    std::size_t memory_usage() const noexcept {
+        std::size_t m = small_.capacity() * sizeof(small_cell) + large_.capacity() * sizeof(large_cell);
+        for (const large_cell& c : large_)
+            if (c.content.capacity() > 15) m += c.content.capacity() + 1;
+        return m;
+    }
 
     static constexpr std::uint64_t npos = ~std::uint64_t{0};
 
 private:
+    // Content is zero-padded so equality is three word compares.
+    static void fill(small_cell& c, std::uint64_t hash, std::string_view content, std::uint64_t addr) noexcept {
+        c.hash = hash;
+        c.addr = addr;
+        std::memset(c.key, 0, sizeof c.key);
+        c.key[0] = static_cast<unsigned char>(content.size());
+        std::memcpy(c.key + 1, content.data(), content.size());
+    }
+    static bool same(const small_cell& a, const small_cell& b) noexcept {
+        return a.hash == b.hash && std::memcmp(a.key, b.key, sizeof a.key) == 0;  // inlined: fixed size
+    }
+
+    static constexpr std::size_t pending_size = 8;
+    small_cell pending_[pending_size]{};
+    std::size_t pending_head_ = 0;  // oldest queued insert
+    std::size_t pending_count_ = 0;
+
     std::size_t rows_;
     std::size_t ways_;
-    std::vector<cell> cells_;
+    std::size_t large_rows_;
+    std::vector<small_cell> small_;
+    std::vector<large_cell> large_;
 };
 
 // Where compiled node bytes go: a vector, or a file (streaming build).
@@ -98,18 +205,46 @@ public:
         if (mem_ != nullptr) {
             mem_->insert(mem_->end(), p, p + n);
         } else {
-            crc_ = crc32c_update(crc_, p, n);
-            file_->write(p, n);
+            stage_.insert(stage_.end(), p, p + n);
+            if (stage_.size() >= (std::size_t{1} << 16)) drain(stage_.size() - 1);
         }
         size_ += n;
     }
+    void push(unsigned char b) {
+        if (mem_ != nullptr) {
+            mem_->push_back(b);
+            ++size_;
+        } else {
+            append(&b, 1);
+        }
+    }
+    // Rewrites the last byte written (the file mode keeps it staged).
+    void patch_last(unsigned char b) {
+        if (mem_ != nullptr) {
+            mem_->back() = b;
+        } else {
+            stage_.back() = b;
+        }
+    }
+    // Sends everything staged to the file.
+    void flush() {
+        if (file_ != nullptr) drain(stage_.size());
+    }
     std::uint64_t size() const noexcept { return size_; }
-    // CRC of what went to a file; the in-memory form is checksummed at the end.
+    // CRC of what went to a file (after flush()); the in-memory form is
+    // checksummed at the end.
     std::uint32_t file_crc() const noexcept { return crc_; }
 
 private:
+    void drain(std::size_t n) {
+        crc_ = crc32c_update(crc_, stage_.data(), n);
+        file_->write(stage_.data(), n);
+        stage_.erase(stage_.begin(), stage_.begin() + static_cast<std::ptrdiff_t>(n));
+    }
+
     std::vector<unsigned char>* mem_ = nullptr;
     file_writer* file_ = nullptr;
+    std::vector<unsigned char> stage_;
     std::uint64_t size_ = 0;
     std::uint32_t crc_ = 0;
 };
@@ -127,6 +262,15 @@ struct frozen_build_stats {
     std::uint64_t fresh_skips = 0;
     std::uint64_t reemitted_chains = 0;
     std::uint64_t reemitted_bytes = 0;
+    std::uint64_t general_delta_bytes = 0;
+    std::uint64_t general_count_bytes = 0;
+    std::uint64_t general_next_omitted = 0;
+    std::uint64_t general_leaf_deltas = 0;
+    std::uint64_t general_n2 = 0;
+    std::uint64_t join_varint_len[8] = {};
+    std::uint64_t join_explicit_label = 0;
+    std::uint64_t pair_nodes = 0;
+    std::uint64_t materialized = 0;
 };
 
 class frozen_compiler {
@@ -145,8 +289,13 @@ public:
     void set_table(const std::array<unsigned char, frozen_table_size>& table) {
         table_ = table;
         table_index_.fill(0xFF);
-        for (std::size_t i = 0; i < table.size(); ++i)
+        for (std::size_t i = 0; i < frozen_singles; ++i)
             if (table_index_[table[i]] == 0xFF) table_index_[table[i]] = static_cast<unsigned char>(i);
+        pair_index_.assign(std::size_t{1} << 16, 0xFF);
+        for (std::size_t i = 0; i < frozen_pairs; ++i) {
+            const std::size_t k = std::size_t{table[frozen_singles + 2 * i]} << 8 | table[frozen_singles + 2 * i + 1];
+            if (pair_index_[k] == 0xFF) pair_index_[k] = static_cast<unsigned char>(i);
+        }
     }
     const std::array<unsigned char, frozen_table_size>& table() const noexcept { return table_; }
 
@@ -178,7 +327,10 @@ public:
     // Freezes everything; returns the root address (only if keys were added).
     std::uint64_t finish() {
         freeze_below(0);
-        return compile(path_[0], 0).addr;
+        std::uint64_t root = compile(path_[0], 0).addr;
+        if (is_virtual(root)) root = materialize(root);
+        out_.flush();
+        return root;
     }
 
     std::uint64_t keys() const noexcept { return keys_; }
@@ -210,6 +362,9 @@ private:
     // Freezes path_[depth_] .. path_[keep + 1], leaving path_[0..keep].
     void freeze_below(std::size_t keep) {
         child_chain_ = -1;
+        // A node left from an earlier cascade is referenced by the unfinished
+        // path: never fold it into a pair.
+        pairable_ = false;
         while (depth_ > keep) {
             const compiled c = compile(path_[depth_], depth_);
             --depth_;
@@ -243,29 +398,22 @@ private:
         // registered node: a registered node points only to nodes written
         // before it. That skips the lookup for every fresh tail.
         const bool fresh = !u.trans.empty() && have_last_ && u.trans.back().addr == last_addr_;
-        content_.clear();
-        content_.push_back(u.final ? '\1' : '\0');
-        std::uint64_t h = u.final ? 0x1234567ULL : 0x7654321ULL;
-        for (const utrans& t : u.trans) {
-            content_.push_back(static_cast<char>(t.label));
-            std::uint64_t a = t.addr;
-            do {
-                content_.push_back(static_cast<char>((a & 0x7F) | (a > 0x7F ? 0x80 : 0)));
-                a >>= 7;
-            } while (a != 0);
-            h = mix(h, (t.addr << 8) | t.label);
-        }
-        if (h == 0) h = 1;
+        std::uint64_t h = make_content(u);
+        registry_.prefetch(h);
         if (!fresh) {
             const std::uint64_t found = registry_.find(h, content_);
             if (found != frozen_registry::npos) {
                 ++stats_.registry_hits;
+                pairable_ = false;  // the found node may be the last one written
                 return {found, count};
             }
             ++stats_.registry_misses;
         } else {
             ++stats_.fresh_skips;
         }
+        // Children that survive only inside a pair node get a real copy now.
+        for (utrans& t : u.trans)
+            if (is_virtual(t.addr)) t.addr = materialize(t.addr);
         if (single && below > 0 && u.trans[0].addr != 0 && u.trans[0].addr + 1 != out_.size()) {
             // A new node pointing into an old short suffix: a pointer costs a
             // header plus a varint of the distance; writing the suffix again
@@ -278,6 +426,13 @@ private:
             }
         }
         const std::uint64_t addr = write(u);
+        if (merged_) {
+            // u now is the pair node at its child's old address; the child
+            // lives on as a virtual address (see write()). Register u under
+            // the content a later equal node will compute.
+            u.trans[0].addr = virtual_addr(addr, merged_label_);
+            h = make_content(u);
+        }
         // Long unbranched suffixes almost never recur; caching them would
         // only evict the short, common ones (and cost a cache miss each).
         if (child_chain_ < 0 || static_cast<std::uint64_t>(child_chain_) <= max_registered_chain_)
@@ -285,6 +440,42 @@ private:
         last_addr_ = addr;
         have_last_ = true;
         return {addr, count};
+    }
+
+    // Canonical content (finality, labels, target addresses) into content_;
+    // returns its hash (never 0). Counts follow from targets.
+    std::uint64_t make_content(const unode& u) {
+        content_.clear();
+        content_.push_back(u.final ? '\1' : '\0');
+        std::uint64_t h = u.final ? 0x1234567ULL : 0x7654321ULL;
+        for (const utrans& t : u.trans) {
+            content_.push_back(static_cast<char>(t.label));
+            std::uint64_t a = t.addr;
+            do {
+                content_.push_back(static_cast<char>((a & 0x7F) | (a > 0x7F ? 0x80 : 0)));
+                a >>= 7;
+            } while (a != 0);
+            h = mix(h, (t.addr << 8) ^ t.addr >> 56 ^ t.label);
+        }
+        return h == 0 ? 1 : h;
+    }
+
+    // A state folded into a pair node at address a as its inner state, whose
+    // (only) label is `label` and whose target is a - 1. Such states have no
+    // address of their own; the builder names them by this value, and
+    // materialize() writes a real copy when a node other than the pair needs
+    // to point at one.
+    static constexpr std::uint64_t virtual_bit = std::uint64_t{1} << 63;
+    static std::uint64_t virtual_addr(std::uint64_t a, unsigned char label) noexcept {
+        return virtual_bit | a << 8 | label;
+    }
+    static bool is_virtual(std::uint64_t a) noexcept { return (a & virtual_bit) != 0; }
+    std::uint64_t materialize(std::uint64_t v) {
+        const std::uint64_t a = (v & ~virtual_bit) >> 8;
+        unode tmp;
+        tmp.trans.assign(1, utrans{static_cast<unsigned char>(v & 0xFF), a - 1, 0});
+        ++stats_.materialized;
+        return write(tmp);
     }
 
     // Writes the chain of one-transition nodes spelling `labels` and ending
@@ -315,6 +506,36 @@ private:
         const bool has_prev = start > 0;
         buf_.clear();
         const std::size_t n = u.trans.size();
+        merged_ = false;
+        if (n == 1 && !u.final && has_prev && u.trans[0].addr == start - 1 && u.trans[0].addr != 0) {
+            const unsigned char label = u.trans[0].label;
+            if (pairable_ && last_single_addr_ == start - 1) {
+                const unsigned p = pair_index_[std::size_t{label} << 8 | last_single_label_];
+                if (p < frozen_pairs) {
+                    // Fold this node and the single chain node below it into
+                    // one pair node at the child's address. The child loses
+                    // its identity: drop it from the registry, and the
+                    // caller must not register the result.
+                    out_.patch_last(static_cast<unsigned char>(node_one_next | node_pair_next | p));
+                    registry_.retarget_newest(start - 1, virtual_addr(start - 1, last_single_label_));
+                    pairable_ = false;
+                    merged_ = true;
+                    merged_label_ = last_single_label_;
+                    ++stats_.pair_nodes;
+                    return start - 1;
+                }
+            }
+            const unsigned idx = table_index_[label];
+            if (idx < frozen_singles) {  // the common case, a one-byte chain node
+                out_.push(static_cast<unsigned char>(node_one_next | idx));
+                ++stats_.one_next_nodes;
+                pairable_ = true;
+                last_single_addr_ = start;
+                last_single_label_ = label;
+                return start;
+            }
+        }
+        pairable_ = false;
         if (n == 1 && !u.final) {
             const utrans& t = u.trans[0];
             const unsigned idx = table_index_[t.label];
@@ -326,7 +547,7 @@ private:
                     buf_.push_back(static_cast<unsigned char>(node_to_leaf | 0x1F));
                     buf_.push_back(t.label);
                 }
-            } else if (next && idx < 128) {
+            } else if (next && idx < frozen_singles) {
                 buf_.push_back(static_cast<unsigned char>(node_one_next | idx));
             } else {
                 buf_.push_back(static_cast<unsigned char>(node_one | (next ? node_one_is_next : 0) |
@@ -340,6 +561,8 @@ private:
                         d = start + fixed + vl - 1 - t.addr;
                         if (varint_len(d) <= vl) break;
                     }
+                    ++stats_.join_varint_len[vl < 8 ? vl : 7];
+                    if (idx >= 31) ++stats_.join_explicit_label;
                     for (unsigned i = 0; i < vl; ++i) {
                         const unsigned char more = i + 1 < vl ? 0x80 : 0;
                         buf_.push_back(static_cast<unsigned char>(((d >> (7 * i)) & 0x7F) | more));
@@ -348,32 +571,47 @@ private:
             }
         } else {
             const unsigned char fin = u.final ? node_final : 0;
-            if (n < node_max_inline_n) {
-                buf_.push_back(static_cast<unsigned char>(fin | n));
-            } else {
-                buf_.push_back(static_cast<unsigned char>(fin | node_max_inline_n));
-                buf_.push_back(static_cast<unsigned char>(n - node_max_inline_n));
-            }
-            if (n > 0) {
-                const bool last_next = has_prev && u.trans.back().addr == start - 1;
-                const std::size_t ndelta = n - (last_next ? 1 : 0);
-                // count_before(i) for i >= 1; the largest is count_before(n-1).
-                std::uint64_t before = u.final ? 1 : 0;
-                for (std::size_t i = 0; i + 1 < n; ++i) before += u.trans[i].count;
-                const unsigned cw = n > 1 ? std::max(1U, byte_width(before)) : 0;
-                std::uint64_t min_target = ~std::uint64_t{0};
-                for (std::size_t i = 0; i < ndelta; ++i)
-                    if (u.trans[i].addr != 0) min_target = std::min(min_target, u.trans[i].addr);
-                const std::uint64_t fixed = buf_.size() + 1 + n + (n - 1) * cw;
-                unsigned aw = 1;
+            const bool last_next = n > 0 && has_prev && u.trans.back().addr == start - 1;
+            const std::size_t ndelta = n - (last_next ? 1 : 0);
+            // count_before(i) for i >= 1; the largest is count_before(n-1).
+            std::uint64_t before = u.final ? 1 : 0;
+            for (std::size_t i = 0; i + 1 < n; ++i) before += u.trans[i].count;
+            const unsigned cw = n > 1 ? std::max(1U, byte_width(before)) : 0;
+            std::uint64_t min_target = ~std::uint64_t{0};
+            for (std::size_t i = 0; i < ndelta; ++i)
+                if (u.trans[i].addr != 0) min_target = std::min(min_target, u.trans[i].addr);
+            // Smallest delta width that fits given the node's own length.
+            auto width_for = [&](std::uint64_t fixed) {
+                unsigned w = 1;
                 if (min_target != ~std::uint64_t{0}) {
-                    for (;; ++aw) {
-                        const std::uint64_t a = start + fixed + ndelta * aw - 1;
-                        if (byte_width(a - min_target) <= aw) break;
-                    }
+                    while (byte_width(start + fixed + ndelta * w - 1 - min_target) > w) ++w;
                 }
-                const std::uint64_t addr = start + fixed + ndelta * aw - 1;
-                buf_.push_back(static_cast<unsigned char>(aw | (cw << 4) | (last_next ? 0x80 : 0)));
+                return w;
+            };
+            const std::uint64_t two_fixed = 1 + 2 + std::uint64_t{cw};
+            const unsigned two_aw = n == 2 ? width_for(two_fixed) : 9;
+            if (n == 2 && two_aw <= 2 && cw <= 2) {
+                buf_.push_back(static_cast<unsigned char>(node_two | fin | (last_next ? 0x04 : 0) |
+                                                          ((two_aw - 1) << 1) | (cw - 1)));
+                stats_.general_n2 += 1;
+            } else {
+                if (n < node_max_inline_n) {
+                    buf_.push_back(static_cast<unsigned char>(fin | n));
+                } else {
+                    buf_.push_back(static_cast<unsigned char>(fin | node_max_inline_n));
+                    buf_.push_back(static_cast<unsigned char>(n - node_max_inline_n));
+                }
+            }
+            const bool two = buf_[0] & node_two;
+            if (n > 0) {
+                const unsigned aw = two ? two_aw : width_for(buf_.size() + 1 + n + (n - 1) * cw);
+                const std::uint64_t len = buf_.size() + (two ? 0 : 1) + n + ndelta * aw + (n - 1) * cw;
+                const std::uint64_t addr = start + len - 1;
+                if (!two) buf_.push_back(static_cast<unsigned char>(aw | (cw << 4) | (last_next ? 0x80 : 0)));
+                stats_.general_delta_bytes += ndelta * aw;
+                stats_.general_count_bytes += (n - 1) * cw;
+                stats_.general_next_omitted += last_next ? 1U : 0U;
+                for (std::size_t i = 0; i < n; ++i) stats_.general_leaf_deltas += u.trans[i].addr == 0 ? 1U : 0U;
                 for (const utrans& t : u.trans) buf_.push_back(t.label);
                 unsigned char tmp[8];
                 for (std::size_t i = 0; i < ndelta; ++i) {
@@ -421,6 +659,12 @@ private:
     std::int64_t child_chain_ = -1;
     std::uint64_t reemit_slack_ = 0;
     std::uint64_t max_registered_chain_ = ~std::uint64_t{0};
+    std::vector<unsigned char> pair_index_;  // (first << 8 | second) -> pair, 0xFF: none
+    bool pairable_ = false;                  // the last node written is a single chain node
+    bool merged_ = false;                    // write() folded its node into a pair
+    unsigned char merged_label_ = 0;         // ... whose inner state has this label
+    std::uint64_t last_single_addr_ = 0;
+    unsigned char last_single_label_ = 0;
 };
 
 }  // namespace memkv::detail

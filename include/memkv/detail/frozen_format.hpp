@@ -22,7 +22,7 @@ namespace memkv::detail {
 //   offset  size  field
 //   0       8     magic "MKVFROZN"
 //   8       4     format version (1)
-//   12      4     header size (256)
+//   12      4     header size (320)
 //   16      8     value type tag (frozen_type_tag<V>())
 //   24      8     user tag (FrozenLayerBuilder options; 0 by default)
 //   32      8     number of keys n
@@ -34,21 +34,25 @@ namespace memkv::detail {
 //   66      2     reserved, 0
 //   68      4     sizeof(V)
 //   72      8     packed base (kind 1: value = base + packed[i])
-//   80      4     CRC-32C of the payload (bytes 256 .. 256+A+C)
-//   84      4     CRC-32C of header bytes 0..84 and 88..256
-//   88      128   label table of the one-byte nodes
-//   216     40    reserved, 0
-//   256     A     automaton
-//   256+A   C     value column
+//   80      4     CRC-32C of the payload (bytes 320 .. 320+A+C)
+//   84      4     CRC-32C of header bytes 0..84 and 88..320
+//   88      64    single-label table of the one-byte nodes
+//   152     128   label-pair table (64 pairs) of the one-byte pair nodes
+//   280     40    reserved, 0
+//   320     A     automaton
+//   320+A   C     value column
 //
-// File size must be exactly 256 + A + C.
+// File size must be exactly 320 + A + C.
 // ---------------------------------------------------------------------------
 
 inline constexpr unsigned char frozen_magic[8] = {'M', 'K', 'V', 'F', 'R', 'O', 'Z', 'N'};
 inline constexpr std::uint32_t frozen_version = 1;
-inline constexpr std::size_t frozen_header_size = 256;
+inline constexpr std::size_t frozen_header_size = 320;
 inline constexpr std::size_t frozen_table_offset = 88;
-inline constexpr std::size_t frozen_table_size = 128;
+// 64 single labels, then 64 label pairs (2 bytes each).
+inline constexpr std::size_t frozen_singles = 64;
+inline constexpr std::size_t frozen_pairs = 64;
+inline constexpr std::size_t frozen_table_size = frozen_singles + 2 * frozen_pairs;
 
 enum class frozen_value_kind : std::uint8_t { ordinal = 0, packed = 1, raw = 2 };
 
@@ -125,7 +129,7 @@ inline frozen_header decode_frozen_header(const unsigned char* h, std::size_t im
                                           std::uint32_t expected_value_size) {
     if (image_size < frozen_header_size) {
         frozen_corrupt("truncated: " + std::to_string(image_size) +
-                       " bytes is smaller than the 256-byte header");
+                       " bytes is smaller than the " + std::to_string(frozen_header_size) + "-byte header");
     }
     for (std::size_t i = 0; i < 8; ++i)
         if (h[i] != frozen_magic[i]) frozen_corrupt("bad magic (not a FrozenLayer file)");
@@ -197,14 +201,17 @@ inline frozen_header decode_frozen_header(const unsigned char* h, std::size_t im
 // written just before me" addressable as a - len: single-transition chains
 // cost no target field. Every target address is smaller than the address of
 // the node that points to it, so any walk terminates. Address 0 always holds
-// the final leaf (the accepting state with no transitions, header 0x10); a
+// the final leaf (the accepting state with no transitions, header 0x08); a
 // stored delta of 0 means "target = the leaf", so the transitions that end
 // keys need no long pointer.
 //
 // Logical byte 0, the header h, selects the kind:
 //
-//   1LLLLLLL                 one-next: non-final, one transition labelled
+//   10LLLLLL                 one-next: non-final, one transition labelled
 //                            table[L], target = a - 1.            (1 byte)
+//   11PPPPPP                 pair-next: non-final, two chained transitions
+//                            labelled pair[P] (the inner state has no
+//                            address), target = a - 1.            (1 byte)
 //   01NIIIII [label] [delta] one: non-final, one transition; I = 0: explicit
 //                            label byte follows, else label = table[I - 1];
 //                            N = 1: target = a - len, else a LEB128 delta
@@ -212,10 +219,14 @@ inline frozen_header decode_frozen_header(const unsigned char* h, std::size_t im
 //   001IIIII [label]         one-to-leaf: non-final, one transition to the
 //                            leaf (address 0); I < 31: label = table[I],
 //                            I == 31: explicit label byte follows.
-//   000FCCCC [n-15] S labels[n] deltas[...] counts[n-1]
-//                            general: F = final; C < 15: n = C, C == 15: the
-//                            next byte holds n - 15 (n <= 256). n == 0: a
-//                            leaf (header only). S: bits 0-3 aw (1..8) =
+//   0001FLAC labels[2] deltas[...] count
+//                            two: n = 2 without the S byte: F = final, L =
+//                            last target is a - len, aw = 1 + A, cw = 1 + C;
+//                            then as general below.
+//   00000CCC / 00001CCC [n-7] S labels[n] deltas[...] counts[n-1]
+//                            general (bit 3 = F, final): C < 7: n = C,
+//                            C == 7: the next byte holds n - 7 (n <= 256).
+//                            n == 0: a leaf (header only). S: bits 0-3 aw (1..8) =
 //                            bytes per delta, bits 4-6 cw = bytes per count,
 //                            bit 7 = the last transition's target is a - len
 //                            (its delta is omitted). labels ascending.
@@ -230,11 +241,13 @@ inline frozen_header decode_frozen_header(const unsigned char* h, std::size_t im
 // ---------------------------------------------------------------------------
 
 inline constexpr unsigned char node_one_next = 0x80;
+inline constexpr unsigned char node_pair_next = 0x40;  // within one-next
 inline constexpr unsigned char node_one = 0x40;
 inline constexpr unsigned char node_one_is_next = 0x20;
 inline constexpr unsigned char node_to_leaf = 0x20;
-inline constexpr unsigned char node_final = 0x10;
-inline constexpr unsigned node_max_inline_n = 15;
+inline constexpr unsigned char node_two = 0x10;
+inline constexpr unsigned char node_final = 0x08;  // in general and two nodes
+inline constexpr unsigned node_max_inline_n = 7;
 inline constexpr unsigned char node_leaf = node_final;  // general, final, n = 0
 
 // True if the header byte h starts a final node.
@@ -251,7 +264,9 @@ struct frozen_node {
     bool final = false;
     bool general = false;
     // one-transition kinds
+    bool pair = false;  // the transition spells two labels
     unsigned char one_label = 0;
+    unsigned char one_label2 = 0;
     std::uint64_t one_target = 0;
     // general kind
     std::uint64_t labels_at = 0;  // logical offsets
@@ -333,7 +348,13 @@ inline frozen_node decode_frozen_node(const unsigned char* base, std::uint64_t s
     if (h & node_one_next) {
         if (addr < 1) frozen_corrupt("chain node has no successor");
         nd.n = 1;
-        nd.one_label = table[h & 0x7F];
+        if (h & node_pair_next) {
+            nd.pair = true;
+            nd.one_label = table[frozen_singles + 2 * (h & 0x3F)];
+            nd.one_label2 = table[frozen_singles + 2 * (h & 0x3F) + 1];
+        } else {
+            nd.one_label = table[h & 0x3F];
+        }
         nd.one_target = addr - 1;
         return nd;
     }
@@ -377,7 +398,19 @@ inline frozen_node decode_frozen_node(const unsigned char* base, std::uint64_t s
     nd.general = true;
     nd.final = (h & node_final) != 0;
     std::uint64_t k = 1;
-    std::uint32_t n = h & 0x0F;
+    if (h & node_two) {
+        nd.n = 2;
+        nd.last_next = (h & 0x04) != 0;
+        nd.aw = 1U + ((h >> 1) & 1U);
+        nd.cw = 1U + (h & 1U);
+        nd.labels_at = 1;
+        nd.deltas_at = 3;
+        nd.counts_at = 3 + (nd.last_next ? 1U : 2U) * nd.aw;
+        nd.len = nd.counts_at + nd.cw;
+        if (nd.len > addr + (nd.last_next ? 0U : 1U)) frozen_corrupt("truncated node");
+        return nd;
+    }
+    std::uint32_t n = h & 0x07;
     if (n == node_max_inline_n) {
         if (addr < k) frozen_corrupt("truncated node");
         n += nd.at(k++);
