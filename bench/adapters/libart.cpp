@@ -10,10 +10,10 @@
 //     key it hands to insert()/find(). The callbacks strip it again.
 //   * A key containing '\0' collides with that convention, so the adapter sets
 //     needs_nul_free_keys and the harness skips it on such data sets.
-//   * Node16 keeps its child bytes sorted with a signed SIMD compare, so
-//     iteration visits bytes >= 0x80 before 0x00..0x7F: ordered = false, and
-//     iteration is checked as a set (count, values, no repeats), not as a
-//     sequence.
+//   * Node16 places its child bytes with a signed SIMD compare (x86), so
+//     iteration leaves byte order once a Node16 holds a byte >= 0x80:
+//     ordered = false, and iteration is checked as a set (count, values, no
+//     repeats), not as a sequence.
 //   * Values are void*; a null value means "absent", so value v is stored as
 //     the pointer-sized integer v + 1.
 //   * libart reports no memory figure: memory_usage() is nullopt and the RSS
