@@ -17,12 +17,15 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <random>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <unistd.h>
 
 namespace {
 
@@ -205,4 +208,56 @@ TEST_CASE("HybridKV: destructor stops a busy compactor", "[hybrid][concurrency]"
         REQUIRE(kv.size() == 3000);
         // Destroyed here with compactions likely pending or running.
     }
+}
+
+TEST_CASE("HybridKV: save while writers run writes a consistent checkpoint", "[hybrid][concurrency][checkpoint]") {
+    namespace fs = std::filesystem;
+    const fs::path dir = fs::temp_directory_path() / ("memkv_hybrid_conc_" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    const std::string path = (dir / "store").string();
+
+    memkv::hybrid_options o;
+    o.compaction_keys = 500;
+    KV kv(o);
+    constexpr std::uint64_t writers = 2;
+    const std::uint64_t per_writer = 6000;
+    std::vector<std::thread> threads;
+    std::atomic<bool> done{false};
+    for (std::uint64_t w = 0; w < writers; ++w) {
+        threads.emplace_back([&, w] {
+            // Keys of writer w appear in order 0, 1, 2, ...: any consistent
+            // state holds a prefix of them.
+            for (std::uint64_t i = 0; i < per_writer; ++i) kv.insert(writer_prefix(w) + std::to_string(1000000 + i), i);
+        });
+    }
+    std::vector<std::string> saved;
+    threads.emplace_back([&] {
+        int n = 0;
+        while (!done.load()) {
+            const std::string p = path + std::to_string(n++ % 3);
+            kv.save(p);
+            saved.push_back(p);
+        }
+    });
+    for (std::uint64_t w = 0; w < writers; ++w) threads[w].join();
+    done.store(true);
+    threads.back().join();
+    REQUIRE(!saved.empty());
+
+    for (std::size_t i = saved.size() >= 3 ? saved.size() - 3 : 0; i < saved.size(); ++i) {
+        KV back = KV::open(saved[i]);
+        std::uint64_t total = 0;
+        for (std::uint64_t w = 0; w < writers; ++w) {
+            std::uint64_t expect = 0;
+            for (const auto& [k, v] : back.prefix(writer_prefix(w))) {
+                REQUIRE(k == writer_prefix(w) + std::to_string(1000000 + expect));
+                REQUIRE(v == expect);
+                ++expect;
+            }
+            total += expect;
+        }
+        REQUIRE(back.size() == total);
+    }
+    fs::remove_all(dir);
 }
