@@ -34,7 +34,6 @@
 
 #if defined(__linux__)
 #include <sys/mman.h>
-#include <cstdlib>
 #endif
 
 namespace memkv::detail {
@@ -190,7 +189,7 @@ private:
         if (bytes < huge_page) return static_cast<std::byte*>(::operator new(bytes));
         void* p = ::operator new(bytes, std::align_val_t{huge_page});
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
-        if (!std::getenv("NOHUGE")) ::madvise(p, bytes, MADV_HUGEPAGE);  // a hint; failure changes nothing
+        ::madvise(p, bytes, MADV_HUGEPAGE);  // a hint; failure changes nothing
 #endif
         return static_cast<std::byte*>(p);
     }
@@ -208,7 +207,6 @@ private:
     };
 
     void push_free(ref r, std::size_t n) noexcept {
-        if (std::getenv("NOFREE")) return;
         if (free_heads_.empty()) {
             // First free: the head table is small and allocated once; if that
             // allocation fails the block is simply not reused.

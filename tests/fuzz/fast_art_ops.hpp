@@ -1,0 +1,256 @@
+#pragma once
+
+// The body shared by the FastArt fuzz target (fuzz_fast_art.cpp) and its
+// replay unit test: bytes are decoded into a sequence of operations applied to
+// a FastArt and to a std::map, and every result is compared. A mismatch throws
+// memkv::test::fast_art_mismatch naming the operation.
+
+#include <cstddef>
+#include <cstdint>
+#include <iterator>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <memkv/fast_art.hpp>
+
+namespace memkv::test {
+
+struct fast_art_mismatch : std::logic_error {
+    using std::logic_error::logic_error;
+};
+
+inline void fa_check(bool ok, const char* what) {
+    if (!ok) throw fast_art_mismatch(std::string("FastArt differs from std::map: ") + what);
+}
+
+// Full comparison: size, forward and backward iteration, verify().
+template <class V>
+void fa_compare_all(const FastArt<V>& t, const std::map<std::string, V>& m) {
+    t.verify();
+    fa_check(t.size() == m.size(), "size");
+    fa_check(t.empty() == m.empty(), "empty");
+    auto it = t.begin();
+    std::string k;
+    for (const auto& [mk, mv] : m) {
+        fa_check(it != t.end(), "forward iteration ended early");
+        it.key(k);
+        fa_check(k == mk, "forward iteration key");
+        fa_check(it.value() == mv, "forward iteration value");
+        ++it;
+    }
+    fa_check(it == t.end(), "forward iteration too long");
+    auto rit = t.rbegin();
+    for (auto mi = m.rbegin(); mi != m.rend(); ++mi) {
+        fa_check(rit != t.rend(), "reverse iteration ended early");
+        fa_check(rit.key() == mi->first, "reverse iteration key");
+        ++rit;
+    }
+    fa_check(rit == t.rend(), "reverse iteration too long");
+    std::size_t n = 0;
+    auto mi = m.begin();
+    t.for_each([&](std::string_view fk, const V& v) {
+        fa_check(mi != m.end() && fk == mi->first && v == mi->second, "for_each");
+        ++mi;
+        ++n;
+    });
+    fa_check(n == m.size(), "for_each count");
+}
+
+// Compares the iterator range [b, e) of t with [mb, me) of m.
+template <class It, class MIt>
+void fa_compare_range(It b, const It& e, MIt mb, const MIt& me, const char* what) {
+    std::string k;
+    for (; mb != me; ++mb, ++b) {
+        fa_check(b != e, what);
+        b.key(k);
+        fa_check(k == mb->first && b.value() == mb->second, what);
+    }
+    fa_check(b == e, what);
+}
+
+class byte_reader {
+public:
+    byte_reader(const std::uint8_t* data, std::size_t size) : p_(data), end_(data + size) {}
+    bool done() const { return p_ == end_; }
+    std::uint8_t byte() { return p_ == end_ ? 0 : *p_++; }
+    std::string bytes(std::size_t n) {
+        const std::size_t avail = static_cast<std::size_t>(end_ - p_);
+        if (n > avail) n = avail;
+        std::string s(reinterpret_cast<const char*>(p_), n);
+        p_ += n;
+        return s;
+    }
+
+private:
+    const std::uint8_t* p_;
+    const std::uint8_t* end_;
+};
+
+// Decodes and runs operations until the bytes run out.
+inline void run_fast_art_ops(const std::uint8_t* data, std::size_t size) {
+    byte_reader in(data, size);
+    FastArt<std::uint64_t> t;
+    std::map<std::string, std::uint64_t> m;
+    std::vector<std::string> seen;  // earlier keys: reuse makes hits and shared prefixes likely
+    std::uint64_t counter = 0;
+
+    auto next_key = [&]() -> std::string {
+        const std::uint8_t mode = in.byte();
+        std::string k;
+        if ((mode & 0xC0) != 0 && !seen.empty()) {
+            // An earlier key, cut and/or extended.
+            const std::string& base = seen[in.byte() % seen.size()];
+            k = base.substr(0, (mode & 0x80) ? base.size() : in.byte() % (base.size() + 1));
+            k += in.bytes(mode & 0x03);
+        } else if ((mode & 0x3F) == 0x3F) {
+            k.assign(300 + in.byte() * 4u, 'x');  // long: past the one-byte length form
+            k += in.bytes(2);
+        } else {
+            k = in.bytes(mode & 0x0F);
+        }
+        if (seen.size() < 64) {
+            seen.push_back(k);
+        } else {
+            seen[counter % seen.size()] = k;
+        }
+        return k;
+    };
+
+    while (!in.done()) {
+        const std::uint8_t op = in.byte() % 16;
+        const std::string k = next_key();
+        ++counter;
+        switch (op) {
+            case 0:
+            case 1:
+            case 2: {
+                const auto [it, ins] = t.insert(k, counter);
+                const auto [mit, mins] = m.insert({k, counter});
+                fa_check(ins == mins, "insert: inserted flag");
+                fa_check(it.key() == k && it.value() == mit->second, "insert: iterator");
+                break;
+            }
+            case 3:
+            case 4: {
+                const auto [it, ins] = t.insert_or_assign(k, counter);
+                const auto [mit, mins] = m.insert_or_assign(k, counter);
+                fa_check(ins == mins && it.value() == counter, "insert_or_assign");
+                break;
+            }
+            case 5:
+            case 6:
+                fa_check(t.erase(k) == m.erase(k), "erase(key)");
+                break;
+            case 7: {
+                const auto it = t.find(k);
+                const auto mit = m.find(k);
+                fa_check((it == t.end()) == (mit == m.end()), "find");
+                if (mit != m.end()) fa_check(it.key() == k && it.value() == mit->second, "find: value");
+                fa_check(t.contains(k) == (mit != m.end()), "contains");
+                if (mit != m.end()) {
+                    // erase(iterator) returns the successor.
+                    auto nx = t.erase(it);
+                    auto mnx = m.erase(mit);
+                    fa_check((nx == t.end()) == (mnx == m.end()), "erase(iterator)");
+                    if (mnx != m.end()) fa_check(nx.key() == mnx->first, "erase(iterator): next");
+                }
+                break;
+            }
+            case 8: {
+                auto lb = t.lower_bound(k);
+                auto mlb = m.lower_bound(k);
+                // A few steps both ways from the bound.
+                std::string kk;
+                for (int i = 0; i < 3 && mlb != m.end(); ++i, ++lb, ++mlb) {
+                    fa_check(lb != t.end(), "lower_bound: end");
+                    lb.key(kk);
+                    fa_check(kk == mlb->first, "lower_bound: key");
+                }
+                fa_check((lb == t.end()) == (mlb == m.end()), "lower_bound: walk end");
+                if (mlb != m.begin()) {
+                    --lb;
+                    --mlb;
+                    fa_check(lb.key() == mlb->first, "lower_bound: step back");
+                }
+                break;
+            }
+            case 9: {
+                auto ub = t.upper_bound(k);
+                auto mub = m.upper_bound(k);
+                fa_check((ub == t.end()) == (mub == m.end()), "upper_bound");
+                if (mub != m.end()) fa_check(ub.key() == mub->first, "upper_bound: key");
+                break;
+            }
+            case 10: {
+                const auto v = t.prefix(k);
+                auto mb = m.lower_bound(k);
+                auto me = mb;
+                while (me != m.end() && me->first.compare(0, k.size(), k) == 0) ++me;
+                fa_compare_range(v.begin(), v.end(), mb, me, "prefix view");
+                break;
+            }
+            case 11: {
+                const std::string hi = next_key();
+                const auto v = t.range(k, hi);
+                if (hi <= k) {
+                    fa_check(v.empty(), "range: empty");
+                } else {
+                    fa_compare_range(v.begin(), v.end(), m.lower_bound(k), m.lower_bound(hi), "range view");
+                }
+                break;
+            }
+            case 12: {
+                auto it = t.longest_prefix(k);
+                std::string best;
+                bool found = false;
+                for (std::size_t n = 0; n <= k.size(); ++n) {
+                    if (m.count(k.substr(0, n)) != 0) {
+                        best = k.substr(0, n);
+                        found = true;
+                    }
+                }
+                fa_check((it != t.end()) == found, "longest_prefix: found");
+                if (found) fa_check(it.key() == best, "longest_prefix: key");
+                break;
+            }
+            case 13: {
+                if (in.byte() % 8 != 0) break;  // rare: it can empty the tree
+                std::size_t n = 0;
+                for (auto mi = m.lower_bound(k); mi != m.end() && mi->first.compare(0, k.size(), k) == 0;) {
+                    mi = m.erase(mi);
+                    ++n;
+                }
+                fa_check(t.erase_prefix(k) == n, "erase_prefix");
+                break;
+            }
+            case 14: {
+                auto v = t.get(k);
+                auto mit = m.find(k);
+                fa_check(v.has_value() == (mit != m.end()), "get");
+                if (v) fa_check(*v == mit->second, "get: value");
+                break;
+            }
+            default: {
+                // Copies must be deep and equal; the original must not change.
+                if (in.byte() % 4 != 0) break;
+                FastArt<std::uint64_t> c(t);
+                c.verify();
+                fa_check(c.size() == t.size(), "copy: size");
+                if (!c.empty()) c.erase(c.begin().key());
+                fa_check(t.size() == m.size(), "copy: original unchanged");
+                break;
+            }
+        }
+        fa_check(t.size() == m.size(), "size after operation");
+    }
+    fa_compare_all(t, m);
+    // Erasing everything gives all memory back.
+    const std::size_t empty_usage = FastArt<std::uint64_t>().memory_usage();
+    for (const auto& kv : m) fa_check(t.erase(kv.first) == 1, "final erase");
+    fa_check(t.empty() && t.memory_usage() == empty_usage, "memory back to empty");
+}
+
+}  // namespace memkv::test

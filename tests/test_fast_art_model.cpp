@@ -1,0 +1,161 @@
+// Model-based test of FastArt: random operations mirrored into std::map, size
+// checked after each, bounds, views and iteration compared, verify() and a
+// full comparison periodically. Fixed seeds, printed on failure. Set
+// MEMKV_TEST_SCALE=<n> to run n times as many operations.
+#include <cstdint>
+#include <cstdlib>
+#include <map>
+#include <string>
+
+#include <memkv/fast_art.hpp>
+
+#include "fuzz/fast_art_ops.hpp"
+#include "memkv_catch.hpp"
+#include "test_support.hpp"
+
+namespace {
+
+std::size_t test_scale() {
+    const char* s = std::getenv("MEMKV_TEST_SCALE");
+    const long v = s != nullptr ? std::strtol(s, nullptr, 10) : 1;
+    return v > 0 ? static_cast<std::size_t>(v) : 1;
+}
+
+using memkv::test::fa_check;
+using memkv::test::fa_compare_all;
+using memkv::test::fa_compare_range;
+
+void run_model(std::uint64_t seed, std::size_t ops, memkv::test::key_generator::options opt) {
+    memkv::test::key_generator gen(seed, opt);
+    memkv::FastArt<std::uint64_t> t;
+    std::map<std::string, std::uint64_t> m;
+    const std::size_t empty_usage = t.memory_usage();
+    for (std::size_t i = 0; i < ops; ++i) {
+        const std::string k = gen.next();
+        const std::size_t op = gen.pick(100);
+        if (op < 30) {
+            const auto v = gen.next_u64();
+            const bool ins = t.insert(k, v).second;
+            fa_check(ins == m.insert({k, v}).second, "insert");
+        } else if (op < 40) {
+            const auto v = gen.next_u64();
+            t.insert_or_assign(k, v);
+            m.insert_or_assign(k, v);
+        } else if (op < 45) {
+            const auto v = gen.next_u64();
+            t[k] = v;
+            m[k] = v;
+        } else if (op < 70) {
+            fa_check(t.erase(k) == m.erase(k), "erase");
+        } else if (op < 80) {
+            const std::uint64_t* v = t.get_if(k);
+            const auto mit = m.find(k);
+            fa_check((v != nullptr) == (mit != m.end()), "find");
+            if (v != nullptr) fa_check(*v == mit->second, "find value");
+        } else if (op < 88) {
+            // lower_bound and a short walk in both directions.
+            auto it = t.lower_bound(k);
+            auto mit = m.lower_bound(k);
+            for (int s = 0; s < 4 && mit != m.end(); ++s, ++it, ++mit) {
+                fa_check(it != t.end() && it.key() == mit->first && it.value() == mit->second, "lower_bound");
+            }
+            fa_check((it == t.end()) == (mit == m.end()), "lower_bound end");
+            for (int s = 0; s < 4 && mit != m.begin(); ++s) {
+                --it;
+                --mit;
+                fa_check(it.key() == mit->first, "lower_bound backwards");
+            }
+        } else if (op < 92) {
+            auto it = t.upper_bound(k);
+            auto mit = m.upper_bound(k);
+            fa_check((it == t.end()) == (mit == m.end()), "upper_bound");
+            if (mit != m.end()) fa_check(it.key() == mit->first, "upper_bound key");
+        } else if (op < 96) {
+            // Short prefixes select many keys; the generator's keys are short.
+            const std::string p = k.substr(0, gen.pick(3));
+            auto mb = m.lower_bound(p);
+            auto me = mb;
+            while (me != m.end() && me->first.compare(0, p.size(), p) == 0) ++me;
+            const auto v = t.prefix(p);
+            fa_compare_range(v.begin(), v.end(), mb, me, "prefix");
+        } else if (op < 99) {
+            const std::string hi = gen.next();
+            const auto v = t.range(k, hi);
+            if (hi > k) {
+                fa_compare_range(v.begin(), v.end(), m.lower_bound(k), m.lower_bound(hi), "range");
+            } else {
+                fa_check(v.empty(), "empty range");
+            }
+        } else {
+            // erase(iterator) at a random bound.
+            auto it = t.lower_bound(k);
+            auto mit = m.lower_bound(k);
+            if (mit != m.end()) {
+                auto nx = t.erase(it);
+                auto mnx = m.erase(mit);
+                fa_check((nx == t.end()) == (mnx == m.end()), "erase(iterator)");
+                if (mnx != m.end()) fa_check(nx.key() == mnx->first, "erase(iterator) next");
+            }
+        }
+        fa_check(t.size() == m.size(), "size");
+        if (i % 25000 == 0) fa_compare_all(t, m);
+    }
+    fa_compare_all(t, m);
+    t.clear();
+    fa_check(t.empty() && t.memory_usage() == empty_usage, "clear gives memory back");
+}
+
+}  // namespace
+
+TEST_CASE("FastArt matches std::map under random operations", "[fast_art][model]") {
+    const std::size_t scale = test_scale();
+    struct config {
+        std::uint64_t seed;
+        std::size_t max_len;
+        double long_probability;
+    };
+    // Short keys over a small alphabet: deep sharing, prefix keys, NUL/0xFF.
+    // Longer keys: long compressed paths. Some >64 KiB keys in both.
+    const config configs[] = {
+        {0x5EED0001, 6, 0.0002},
+        {0x5EED0002, 12, 0.0005},
+        {0x5EED0003, 40, 0.0005},
+        {0x5EED0004, 3, 0.0},
+    };
+    for (const auto& c : configs) {
+        memkv::test::key_generator::options opt;
+        opt.max_len = c.max_len;
+        opt.long_probability = c.long_probability;
+        INFO("seed " << c.seed << " max_len " << c.max_len);
+        REQUIRE_NOTHROW(run_model(c.seed, 250'000 * scale, opt));
+    }
+}
+
+TEST_CASE("FastArt grows and shrinks every node kind", "[fast_art][model]") {
+    // All 256 bytes under one parent, at several depths, then erased in a
+    // scrambled order: walks 3 -> 6 -> ... -> 48 -> full and back.
+    memkv::FastArt<std::uint64_t> t;
+    std::map<std::string, std::uint64_t> m;
+    for (const std::string base : {"", "x", "deep/shared/prefix/longer/than/eight/bytes/"}) {
+        for (int b = 0; b < 256; ++b) {
+            std::string k = base;
+            k.push_back(static_cast<char>(b));
+            t.insert(k, static_cast<std::uint64_t>(b));
+            m.insert({k, static_cast<std::uint64_t>(b)});
+            if (b % 17 == 0) fa_compare_all(t, m);
+        }
+        t.insert(base, 1000);
+        m.insert({base, 1000});
+    }
+    fa_compare_all(t, m);
+    for (int j = 0; j < 256; ++j) {
+        const int b = (j * 167) % 256;  // 167 is odd: a permutation
+        for (const std::string base : {"", "x", "deep/shared/prefix/longer/than/eight/bytes/"}) {
+            std::string k = base;
+            k.push_back(static_cast<char>(b));
+            fa_check(t.erase(k) == 1 && m.erase(k) == 1, "erase");
+        }
+        if (j % 13 == 0) fa_compare_all(t, m);
+    }
+    fa_compare_all(t, m);
+}
