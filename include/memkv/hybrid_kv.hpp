@@ -52,8 +52,9 @@ struct hybrid_options {
     bool release_memory = true;
 };
 
-// A consistent-enough picture of a HybridKV for monitoring (each figure is
-// exact at the moment it is read; they are read one after another).
+// A picture of a HybridKV for monitoring. The delta and base figures are read
+// together under the store's lock (consistent with each other); the
+// compaction figures are read just after, without it.
 struct hybrid_stats {
     std::size_t delta_keys = 0;   // entries in the active + sealed deltas, tombstones included
     std::size_t delta_bytes = 0;  // their memory_usage()
@@ -210,9 +211,9 @@ private:
 // Contract
 //   V            trivially copyable and default-constructible (the base is a
 //                FrozenLayer<V>, which stores values as raw bytes).
-//   Keys         any bytes, empty and NUL-containing included; the maximum key
-//                length is FastArt's and FrozenLayer's (see their headers).
-//                Order is unsigned byte order.
+//   Keys         any bytes, empty and NUL-containing included, up to
+//                FastArt::max_key_size() (2^32 - 1) bytes; longer keys throw
+//                std::length_error. Order is unsigned byte order.
 //   Complexity   get/contains: one lookup per layer, newest first, stopping at
 //                the first layer that mentions the key (usually 1-2 layers).
 //                insert/erase: one delta update, plus - the first time a key
