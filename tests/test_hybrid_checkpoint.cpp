@@ -188,6 +188,15 @@ TEST_CASE("HybridKV checkpoint: an interrupted save leaves the previous one read
     // A crash after the new base was renamed in, before the commit.
     spit(dir.file(base_name), base);
     REQUIRE(contents(KV::open(path)) == ma);
+
+    // The next successful save sweeps the leftovers (and the old base).
+    spit(dir.file("store.base.notahexname"), "keep me");
+    a.insert("after", 1);
+    a.save(path);
+    REQUIRE(count_files(dir.path) == 3);  // manifest, its base, the unrelated file
+    Map ma2 = ma;
+    ma2["after"] = 1;
+    REQUIRE(contents(KV::open(path)) == ma2);
 }
 
 TEST_CASE("HybridKV checkpoint: corrupt manifests are rejected", "[hybrid][checkpoint]") {

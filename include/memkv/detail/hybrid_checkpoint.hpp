@@ -31,8 +31,8 @@
 // Commit protocol (crash safety): the base goes to a fresh, never-used name
 // (temp file, fsync, rename), the manifest to PATH.tmp (write, fsync), then
 // rename(PATH.tmp, PATH) is the single commit point, followed by an fsync of
-// the directory. Only after that is the previous checkpoint's base file
-// removed. A crash at any step leaves the previous manifest and the base it
+// the directory. Only after that are the previous checkpoint's base file and
+// leftovers of crashed saves ("<name>.base.<16 hex>[.tmp]") removed. A crash at any step leaves the previous manifest and the base it
 // names untouched; leftovers of the failed save are ignored by open().
 
 #include <memkv/errors.hpp>
@@ -42,6 +42,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <filesystem>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -189,6 +190,26 @@ inline std::string read_whole_file(const std::string& path) {
 
 inline void rename_path(const std::string& from, const std::string& to) {
     if (::rename(from.c_str(), to.c_str()) != 0) throw hybrid_io_error("cannot rename " + from + " to", to);
+}
+
+// Removes the files "<name>.base.<16 hex>" (and their ".tmp") in `dir`
+// except `keep`: bases of earlier checkpoints of `name` and leftovers of
+// interrupted saves. Best effort; errors are ignored.
+inline void remove_stale_bases(const std::string& dir, const std::string& name, const std::string& keep) {
+    std::error_code ec;
+    const std::string stem = name + ".base.";
+    try {
+        for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+            const std::string f = entry.path().filename().string();
+            if (f == keep || f.size() < stem.size() + 16 || f.compare(0, stem.size(), stem) != 0) continue;
+            const std::string_view rest = std::string_view(f).substr(stem.size());
+            const std::string_view hex = rest.substr(0, 16);
+            const bool is_hex = hex.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+            if (is_hex && (rest.size() == 16 || rest.substr(16) == ".tmp")) std::filesystem::remove(entry.path(), ec);
+        }
+    } catch (const std::exception&) {
+        // A directory that changes under us: what is left goes next time.
+    }
 }
 
 // Splits PATH into (directory, file name); the directory is "." for a bare name.

@@ -356,21 +356,13 @@ public:
         std::string file = encode_hybrid_header(static_cast<std::uint32_t>(sizeof(V)), h);
         file += payload;
 
-        // The previous checkpoint's base is removed only after the commit.
-        std::string old_base;
-        try {
-            const std::string old = read_whole_file(path);
-            const auto oh = decode_hybrid_manifest(old, static_cast<std::uint32_t>(sizeof(V)), path);
-            old_base = old.substr(hybrid_header_size, oh.base_name_length);
-        } catch (const error&) {
-            // No previous checkpoint, or an unreadable one: nothing to clean.
-        }
-
         const std::string tmp = path + ".tmp";
         write_file_synced(tmp, file);
         rename_path(tmp, path);  // the commit point
         fsync_path(dir, true);
-        if (!old_base.empty() && old_base != base_name) ::unlink((dir + "/" + old_base).c_str());
+        // Only now: the previous checkpoint's base, and leftovers of saves
+        // that crashed, are no longer named by any manifest.
+        remove_stale_bases(dir, name, base_name);
     }
 
     // Restores a checkpoint written by save(). The worker is not started yet.
