@@ -3,6 +3,7 @@
 // Umbrella header: everything memkv offers.
 
 #include <memkv/errors.hpp>
+#include <memkv/fast_art.hpp>
 #include <memkv/frozen_layer.hpp>
 #include <memkv/version.hpp>
 #include <memkv/hybrid_kv.hpp>

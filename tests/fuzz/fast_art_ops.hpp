@@ -59,11 +59,17 @@ void fa_compare_all(const FastArt<V>& t, const std::map<std::string, V>& m) {
     fa_check(n == m.size(), "for_each count");
 }
 
-// Compares the iterator range [b, e) of t with [mb, me) of m.
+// Compares the iterator range [b, e) of t with [mb, me) of m, or only their
+// first `limit` elements.
 template <class It, class MIt>
-void fa_compare_range(It b, const It& e, MIt mb, const MIt& me, const char* what) {
+void fa_compare_range(It b, const It& e, MIt mb, const MIt& me, const char* what,
+                      std::size_t limit = static_cast<std::size_t>(-1)) {
     std::string k;
-    for (; mb != me; ++mb, ++b) {
+    for (std::size_t n = 0; mb != me; ++mb, ++b, ++n) {
+        if (n == limit) {
+            fa_check(b != e, what);
+            return;
+        }
         fa_check(b != e, what);
         b.key(k);
         fa_check(k == mb->first && b.value() == mb->second, what);
