@@ -50,6 +50,11 @@ struct hybrid_options {
     // elsewhere). Costs milliseconds in the compacting thread; no lock of the
     // store is held.
     bool release_memory = true;
+    // Nice value of the background compaction thread (Linux; 0: inherit). A
+    // positive value lets the application's own threads win the CPU when
+    // cores are short; compact() called by the application runs in the
+    // caller's thread at the caller's priority.
+    int compaction_nice = 10;
 };
 
 // A picture of a HybridKV for monitoring. The delta and base figures are read

@@ -49,6 +49,10 @@
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
+#if defined(__linux__)
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#endif
 
 namespace memkv::detail {
 
@@ -473,6 +477,14 @@ private:
     }
 
     void run_worker() {
+#if defined(__linux__)
+        // Background work yields the CPU to the application's threads when
+        // cores are short (Linux applies nice values per thread).
+        if (opt_.compaction_nice != 0) {
+            const auto tid = static_cast<id_t>(::syscall(SYS_gettid));
+            (void)::setpriority(PRIO_PROCESS, tid, opt_.compaction_nice);
+        }
+#endif
         std::unique_lock guard(cv_mu_);
         for (;;) {
             cv_.wait(guard, [this] { return stop_ || wake_; });
