@@ -50,10 +50,13 @@ struct hybrid_options {
     // elsewhere). Costs milliseconds in the compacting thread; no lock of the
     // store is held.
     bool release_memory = true;
-    // Nice value of the background compaction thread (Linux; 0: inherit). A
-    // positive value lets the application's own threads win the CPU when
-    // cores are short; compact() called by the application runs in the
-    // caller's thread at the caller's priority.
+    // Nice value of the thread that runs background compactions' merges
+    // (Linux; 0: no extra thread, the merge runs in the background worker at
+    // the process's priority). A positive value lets the application's own
+    // threads win the CPU when cores are short. The seal and swap, the only
+    // steps under the store's lock, always run at normal priority, so a niced
+    // thread never holds the lock. compact() called by the application runs
+    // entirely in the caller's thread.
     int compaction_nice = 10;
 };
 

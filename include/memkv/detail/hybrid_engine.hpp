@@ -32,6 +32,8 @@
 #include <bit>
 #include <chrono>
 #include <condition_variable>
+#include <exception>
+#include <functional>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -67,6 +69,73 @@ inline void release_free_memory() noexcept {
 #endif
 }
 
+// A thread at a lower OS priority that runs one job at a time for a caller
+// that waits for it. HybridKV's background compaction runs its merge here
+// while the seal and swap - the only steps under the store's lock - stay in
+// the normal-priority worker: a niced thread holding the lock could be kept
+// off the CPU for tens of milliseconds on a busy machine, stalling every
+// reader and writer (priority inversion).
+class hybrid_niced_runner {
+public:
+    explicit hybrid_niced_runner(int nice) : thread_([this, nice] { loop(nice); }) {}
+    hybrid_niced_runner(const hybrid_niced_runner&) = delete;
+    hybrid_niced_runner& operator=(const hybrid_niced_runner&) = delete;
+    ~hybrid_niced_runner() {
+        {
+            std::lock_guard guard(mu_);
+            stop_ = true;
+        }
+        cv_.notify_all();
+        thread_.join();
+    }
+
+    // Runs job() in the niced thread and waits; rethrows what it threw.
+    template <class F>
+    void run(F&& job) {
+        std::function<void()> fn(std::forward<F>(job));
+        std::unique_lock guard(mu_);
+        job_ = &fn;
+        error_ = nullptr;
+        cv_.notify_all();
+        cv_.wait(guard, [this] { return job_ == nullptr; });
+        if (error_) std::rethrow_exception(error_);
+    }
+
+private:
+    void loop(int nice) {
+#if defined(__linux__)
+        // Linux applies nice values per thread.
+        (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), nice);
+#else
+        (void)nice;
+#endif
+        std::unique_lock guard(mu_);
+        for (;;) {
+            cv_.wait(guard, [this] { return stop_ || job_ != nullptr; });
+            if (job_ == nullptr) return;  // stop_ and no job left
+            std::function<void()>* fn = job_;
+            guard.unlock();
+            std::exception_ptr error;
+            try {
+                (*fn)();
+            } catch (...) {
+                error = std::current_exception();
+            }
+            guard.lock();
+            error_ = error;
+            job_ = nullptr;
+            cv_.notify_all();
+        }
+    }
+
+    std::mutex mu_;
+    std::condition_variable cv_;
+    std::function<void()>* job_ = nullptr;
+    std::exception_ptr error_;
+    bool stop_ = false;
+    std::thread thread_;  // last: starts after the members it uses exist
+};
+
 template <class V>
 class hybrid_engine {
 public:
@@ -86,7 +155,9 @@ public:
 
     // Started separately so open() can restore the layers first.
     void start_worker() {
-        if (opt_.background_compaction) worker_ = std::thread([this] { run_worker(); });
+        if (!opt_.background_compaction) return;
+        if (opt_.compaction_nice != 0) niced_ = std::make_unique<hybrid_niced_runner>(opt_.compaction_nice);
+        worker_ = std::thread([this] { run_worker(); });
     }
 
     // ---- point operations ------------------------------------------------
@@ -220,7 +291,10 @@ public:
     // Merges every delta (the active one sealed first) and the base into a new
     // base. Returns false when there was nothing to do or it was abandoned
     // because the engine is being destroyed.
-    bool compact() {
+    bool compact() { return compact_impl(false); }
+
+private:
+    bool compact_impl(bool background) {
         std::lock_guard compaction_guard(compaction_mu_);
         layers_ptr input;
         const auto seal_start = std::chrono::steady_clock::now();
@@ -243,7 +317,7 @@ public:
         bool aborted = false;
         std::size_t keys = 0;
         std::shared_ptr<const base_type> base;
-        {
+        auto build = [&] {
             std::size_t expected = input->base ? input->base->size() : 0;
             for (const auto& d : input->sealed) expected += d->size();
             frozen_layer_options fo = opt_.frozen;
@@ -255,15 +329,20 @@ public:
             while (cursor.next(e)) {
                 if ((++steps & 4095U) == 0 && stopping_.load(std::memory_order_relaxed)) {
                     aborted = true;
-                    break;
+                    return;
                 }
                 if (!e.slot.live) continue;  // tombstones die here, with what they shadowed
                 builder.insert(e.key, e.slot.value);
                 ++keys;
             }
-            if (aborted) return false;
             if (keys != 0) base = std::make_shared<const base_type>(builder.finish());
+        };
+        if (background && niced_) {
+            niced_->run(build);
+        } else {
+            build();
         }
+        if (aborted) return false;
         const auto swap_start = std::chrono::steady_clock::now();
         replace_oldest(input->sealed.size(), std::move(base), nullptr);
         const auto swap_end = std::chrono::steady_clock::now();
@@ -283,6 +362,7 @@ public:
         return true;
     }
 
+public:
     // Merges the sealed deltas into one (tombstones kept where they still hide
     // something in the base). O(total sealed entries); the base is untouched.
     void merge_deltas() {
@@ -477,14 +557,6 @@ private:
     }
 
     void run_worker() {
-#if defined(__linux__)
-        // Background work yields the CPU to the application's threads when
-        // cores are short (Linux applies nice values per thread).
-        if (opt_.compaction_nice != 0) {
-            const auto tid = static_cast<id_t>(::syscall(SYS_gettid));
-            (void)::setpriority(PRIO_PROCESS, tid, opt_.compaction_nice);
-        }
-#endif
         std::unique_lock guard(cv_mu_);
         for (;;) {
             cv_.wait(guard, [this] { return stop_ || wake_; });
@@ -493,7 +565,7 @@ private:
             guard.unlock();
             try {
                 if (compaction_requested_.load(std::memory_order_relaxed)) {
-                    compact();
+                    compact_impl(true);
                 } else {
                     merge_deltas();
                 }
@@ -514,6 +586,7 @@ private:
         }
         cv_.notify_all();
         if (worker_.joinable()) worker_.join();
+        niced_.reset();
     }
 
     const hybrid_options opt_;
@@ -535,6 +608,7 @@ private:
     std::atomic<bool> compaction_requested_{false};
     std::atomic<bool> running_{false};
     std::thread worker_;
+    std::unique_ptr<hybrid_niced_runner> niced_;  // the merge of background compactions
 
     std::atomic<std::uint64_t> compactions_{0};
     std::atomic<std::uint64_t> delta_merges_{0};
