@@ -238,10 +238,11 @@ private:
 //   Threads      every member function may be called concurrently from any
 //                number of threads. Point reads take a shared lock; writes an
 //                exclusive one (microseconds); scans and snapshots read without
-//                a lock once started. One background thread per instance
-//                (hybrid_options::background_compaction) runs compactions;
-//                the destructor stops it and joins (an unfinished compaction
-//                is abandoned, nothing half-done is published).
+//                a lock once started. With background_compaction, each
+//                instance owns a worker thread (seal, swap) and a niced merge
+//                thread (compaction_nice); the destructor stops and joins
+//                both (an unfinished compaction is abandoned, nothing
+//                half-done is published).
 //   Moves        move-only; a moved-from HybridKV may only be destroyed or
 //                assigned to.
 //   Persistence  save(path) writes a crash-safe checkpoint; open(path) maps
