@@ -146,6 +146,14 @@ TEST_CASE("FastArt: ordered access", "[fast_art]") {
     std::vector<std::string> p;
     for (const auto& e : t.prefix("ban")) p.push_back(e.key());
     REQUIRE(p == std::vector<std::string>{"banana", "band", "bandana"});
+    std::vector<std::string> q;
+    t.for_each_prefix("ban", [&](std::string_view k, std::uint64_t&) { q.emplace_back(k); });
+    REQUIRE(q == p);
+    q.clear();
+    t.for_each_prefix("bandanas", [&](std::string_view k, std::uint64_t&) { q.emplace_back(k); });
+    REQUIRE(q.empty());
+    t.for_each_prefix("a", [&](std::string_view k, std::uint64_t&) { q.emplace_back(k); });
+    REQUIRE(q == std::vector<std::string>{"apple", "apply", "apt"});
     std::vector<std::string> r;
     for (const auto& e : t.range("apply", "band")) r.push_back(e.key());
     REQUIRE(r == std::vector<std::string>{"apply", "apt", "b", "banana"});

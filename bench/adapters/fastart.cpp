@@ -1,12 +1,11 @@
 // memkv::FastArt<std::uint64_t>: memkv's mutable ordered map. Inserts go
 // through try_emplace_value (no iterator is built), lookups through get_if,
-// full iteration through for_each, prefix queries through the prefix view.
+// full iteration through for_each, prefix queries through for_each_prefix.
 // memory_usage() is FastArt's own exact figure (arena chunks, bookkeeping and
 // the allocator's per-allocation overhead).
 
 #include <cstdint>
 #include <optional>
-#include <string>
 #include <string_view>
 
 #include <memkv/fast_art.hpp>
@@ -36,11 +35,7 @@ public:
 
     template <class F>
     void for_each_prefix(std::string_view prefix, F&& f) const {
-        std::string key;
-        for (const auto& e : tree_.prefix(prefix)) {
-            e.key(key);
-            f(std::string_view(key), e.value());
-        }
+        tree_.for_each_prefix(prefix, [&f](std::string_view k, const std::uint64_t& v) { f(k, v); });
     }
 
     std::optional<std::size_t> memory_usage() const { return tree_.memory_usage(); }

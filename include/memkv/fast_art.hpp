@@ -389,6 +389,20 @@ public:
         walk<const V>(f);
     }
 
+    // Calls f(std::string_view key, V& value) for every key starting with p,
+    // in key order: one descent, then a walk of the matching subtree.
+    template <class F>
+    void for_each_prefix(std::string_view p, F&& f) {
+        tree_.walk_prefix(p, [&](std::string_view k, ref_t leaf) { f(k, tree_.value(leaf)); });
+    }
+    template <class F>
+    void for_each_prefix(std::string_view p, F&& f) const {
+        tree_.walk_prefix(p, [&](std::string_view k, ref_t leaf) {
+            const V& v = tree_.value(leaf);
+            f(k, v);
+        });
+    }
+
     // Checks every structural invariant; throws std::logic_error on the first
     // violation. O(n); for tests and debugging.
     void verify() const { tree_.verify(); }

@@ -196,6 +196,12 @@ inline void run_fast_art_ops(const std::uint8_t* data, std::size_t size) {
                 auto me = mb;
                 while (me != m.end() && me->first.compare(0, k.size(), k) == 0) ++me;
                 fa_compare_range(v.begin(), v.end(), mb, me, "prefix view");
+                auto mi = mb;
+                t.for_each_prefix(k, [&](std::string_view fk, const std::uint64_t& fv) {
+                    fa_check(mi != me && fk == mi->first && fv == mi->second, "for_each_prefix");
+                    ++mi;
+                });
+                fa_check(mi == me, "for_each_prefix: count");
                 break;
             }
             case 11: {

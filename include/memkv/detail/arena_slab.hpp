@@ -129,14 +129,6 @@ public:
         push_free(r, n);
     }
 
-    // The block at r shrank from old_n to new_n units: give the tail back.
-    void shrink(ref r, std::size_t old_n, std::size_t new_n) noexcept {
-        if (new_n >= old_n) return;
-        const slot_kind k = meta_[r >> offset_bits].kind;
-        if (k != slot_kind::chunk && k != slot_kind::chunk_tail) return;
-        push_free(r + static_cast<ref>(new_n), old_n - new_n);
-    }
-
     // Gives every byte back to the system.
     void release() noexcept {
         for (std::size_t s = 1; s < slots_.size(); ++s) {

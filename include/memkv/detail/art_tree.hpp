@@ -211,14 +211,12 @@ public:
         return dst | leaf_tag;
     }
 
-    // The leaf sank by `drop` levels: drop the first bytes of its suffix in
-    // place and hand the freed tail units back. The value does not move.
+    // The leaf sank by `drop` levels and its block size stays the same:
+    // drop the first bytes of its suffix in place.
     void shorten_leaf(ref_t leaf, std::size_t drop) noexcept {
         std::byte* p = at(leaf);
         const std::string_view s = suffix_of(p);
-        const std::size_t old_n = leaf_units(s.size());
         write_suffix(p, s.substr(drop));
-        arena_.shrink(untag(leaf), old_n, leaf_units(s.size() - drop));
     }
 
     // ---- inner nodes ------------------------------------------------------
@@ -277,10 +275,11 @@ public:
     }
 
     // Drops the first `drop` prefix bytes of a node in place (it sank below a
-    // new parent); returns the freed tail units to the arena.
+    // new parent); only when its block size stays the same. Blocks are never
+    // trimmed: a freed tail of one or two units would fit almost no later
+    // request, and a churning tree would collect them without bound.
     void shorten_prefix(ref_t r, std::size_t drop) noexcept {
         node_ref nd = node(r);
-        const std::size_t old_n = nd.units();
         const std::size_t plen = nd.prefix_len();
         const std::size_t nlen = plen - drop;
         // Shift the whole prefix left by `drop`, across the header/tail seam.
@@ -293,7 +292,17 @@ public:
             }
         }
         nd.h().prefix_len = static_cast<std::uint32_t>(nlen);
-        arena_.shrink(r, old_n, nd.units());
+    }
+
+    // Copy of node r with a new prefix into the fresh block dst; frees r.
+    void relocate_node(ref_t r, ref_t dst, std::string_view prefix) noexcept {
+        const node_ref nd = node(r);
+        unsigned char bytes[256];
+        ref_t kids[256];
+        const std::size_t n = gather(nd, bytes, kids);
+        write_node(arena_.ptr(dst), nd.kind(), prefix, nd.terminal(), nd.terminal() ? *nd.term() : 0, bytes,
+                   kids, n);
+        free_node(r);
     }
 
     // ---- insertion --------------------------------------------------------
@@ -323,15 +332,22 @@ public:
                 // A node at `depth` with prefix rest[0, c) takes both leaves.
                 const bool new_term = c == rest.size();
                 const bool old_term = c == s.size();
-                const ref_t nl = make_leaf(new_term ? std::string_view{} : rest.substr(c + 1),
-                                           std::forward<Args>(args)...);
+                // The old leaf keeps its block if its size class does not
+                // change, else it moves to a right-sized one (allocated first).
+                const std::size_t drop = old_term ? c : c + 1;
+                const bool in_place = leaf_units(s.size()) == leaf_units(s.size() - drop);
+                const ref_t moved_to = in_place ? 0 : arena_.allocate(leaf_units(s.size() - drop));
+                ref_t nl = 0;
                 ref_t n = 0;
                 try {
+                    nl = make_leaf(new_term ? std::string_view{} : rest.substr(c + 1), std::forward<Args>(args)...);
                     n = alloc_node(3, new_term || old_term, c);
                 } catch (...) {
-                    destroy_leaf(nl);
+                    if (nl != 0) destroy_leaf(nl);
+                    if (moved_to != 0) arena_.deallocate(moved_to, leaf_units(s.size() - drop));
                     throw;
                 }
+                const ref_t old_leaf = in_place ? r : (moved_to | leaf_tag);
                 unsigned char bytes[2];
                 ref_t kids[2];
                 std::size_t cnt = 0;
@@ -339,10 +355,10 @@ public:
                 if (new_term) {
                     term = nl;
                     bytes[0] = static_cast<unsigned char>(s[c]);
-                    kids[0] = r;
+                    kids[0] = old_leaf;
                     cnt = 1;
                 } else if (old_term) {
-                    term = r;
+                    term = old_leaf;
                     bytes[0] = k[depth + c];
                     kids[0] = nl;
                     cnt = 1;
@@ -351,19 +367,24 @@ public:
                     const unsigned char nb = k[depth + c];
                     const bool old_first = ob < nb;
                     bytes[0] = old_first ? ob : nb;
-                    kids[0] = old_first ? r : nl;
+                    kids[0] = old_first ? old_leaf : nl;
                     bytes[1] = old_first ? nb : ob;
-                    kids[1] = old_first ? nl : r;
+                    kids[1] = old_first ? nl : old_leaf;
                     cnt = 2;
                 }
                 write_node(arena_.ptr(n), 3, rest.substr(0, c), new_term || old_term, term, bytes,
                            kids, cnt);
-                shorten_leaf(r, old_term ? c : c + 1);
+                if (in_place) {
+                    shorten_leaf(r, drop);
+                } else {
+                    move_leaf(r, moved_to, s.substr(drop));
+                }
                 *slot = n;
                 ++size_;
                 return {nl, true};
             }
             node_ref nd = node(r);
+            nd.prefetch_second_line();
             const std::size_t plen = nd.prefix_len();
             const std::size_t avail = key.size() - depth;
             const std::size_t m = nd.match_prefix(k + depth, avail);
@@ -372,34 +393,48 @@ public:
                 // prefix prefix[0, m) takes this node and the new leaf.
                 const bool new_term = m == avail;
                 const unsigned char ob = nd.prefix_at(m);
-                const ref_t nl = make_leaf(new_term ? std::string_view{} : key.substr(depth + m + 1),
-                                           std::forward<Args>(args)...);
+                const std::size_t old_units = nd.units();
+                const std::size_t new_units =
+                    slab_arena::units_for(node_bytes(nd.kind(), nd.terminal(), plen - (m + 1)));
+                const bool in_place = old_units == new_units;
+                std::string rest_prefix;
+                if (!in_place) rest_prefix = prefix_string(nd).substr(m + 1);
+                const ref_t moved_to = in_place ? 0 : arena_.allocate(new_units);
+                ref_t nl = 0;
                 ref_t n = 0;
                 try {
+                    nl = make_leaf(new_term ? std::string_view{} : key.substr(depth + m + 1),
+                                   std::forward<Args>(args)...);
                     n = alloc_node(3, new_term, m);
                 } catch (...) {
-                    destroy_leaf(nl);
+                    if (nl != 0) destroy_leaf(nl);
+                    if (moved_to != 0) arena_.deallocate(moved_to, new_units);
                     throw;
                 }
+                const ref_t old_node = in_place ? r : moved_to;
                 unsigned char bytes[2];
                 ref_t kids[2];
                 std::size_t cnt = 0;
                 if (new_term) {
                     bytes[0] = ob;
-                    kids[0] = r;
+                    kids[0] = old_node;
                     cnt = 1;
                 } else {
                     const unsigned char nb = k[depth + m];
                     const bool old_first = ob < nb;
                     bytes[0] = old_first ? ob : nb;
-                    kids[0] = old_first ? r : nl;
+                    kids[0] = old_first ? old_node : nl;
                     bytes[1] = old_first ? nb : ob;
-                    kids[1] = old_first ? nl : r;
+                    kids[1] = old_first ? nl : old_node;
                     cnt = 2;
                 }
                 write_node(arena_.ptr(n), 3, key.substr(depth, m), new_term, new_term ? nl : 0, bytes,
                            kids, cnt);
-                shorten_prefix(r, m + 1);
+                if (in_place) {
+                    shorten_prefix(r, m + 1);
+                } else {
+                    relocate_node(r, moved_to, rest_prefix);
+                }
                 *slot = n;
                 ++size_;
                 return {nl, true};
@@ -505,6 +540,7 @@ public:
                 return 0;
             }
             const node_ref nd = node(r);
+            nd.prefetch_second_line();
             const std::size_t plen = nd.prefix_len();
             if (len - depth < plen || nd.match_prefix(k + depth, plen) != plen) return 0;
             depth += plen;
@@ -589,7 +625,23 @@ public:
         const std::size_t cnt_after = nd.count() - (removing_term ? 0 : 1);
         const bool term_after = nd.terminal() && !removing_term;
         if (cnt_after + (term_after ? 1 : 0) >= 2) {
-            remove_in_place(pr, nd, slot, removing_term);
+            if (removing_term && nd.units() != slab_arena::units_for(node_bytes(nd.kind(), false, nd.prefix_len()))) {
+                // Without its terminal slot the node needs fewer units: move
+                // it (allocation first, so a failure changes nothing).
+                const std::string prefix = prefix_string(nd);
+                const ref_t dst = alloc_node(nd.kind(), false, prefix.size());
+                unsigned char bytes[256];
+                ref_t kids[256];
+                const std::size_t n = gather(nd, bytes, kids);
+                write_node(arena_.ptr(dst), nd.kind(), prefix, false, 0, bytes, kids, n);
+                free_node(pr);
+                *pslot = dst;
+                destroy_leaf(leaf);
+                --size_;
+                maybe_shrink(pslot);
+                return 1;
+            }
+            remove_in_place(nd, slot, removing_term);
             destroy_leaf(leaf);
             --size_;
             maybe_shrink(pslot);
@@ -640,17 +692,16 @@ public:
         return 1;
     }
 
-    void remove_in_place(ref_t r, node_ref nd, ref_t* slot, bool removing_term) noexcept {
+    // Removes a child or the terminal; the node's unit count must not change.
+    static void remove_in_place(node_ref nd, ref_t* slot, bool removing_term) noexcept {
         if (removing_term) {
             // The prefix tail sits after the terminal slot: close the gap.
-            const std::size_t old_n = nd.units();
             const std::size_t plen = nd.prefix_len();
             if (plen > inline_prefix) {
                 unsigned char* tail = nd.prefix_tail();
                 std::memmove(tail - sizeof(ref_t), tail, plen - inline_prefix);
             }
             nd.h().flags = static_cast<std::uint8_t>(nd.h().flags & ~has_terminal);
-            arena_.shrink(r, old_n, nd.units());
             return;
         }
         if (nd.full()) {
@@ -839,7 +890,44 @@ public:
     // latency, and the stack order puts many independent loads in flight.
     template <class F>
     void walk(F&& f) const {
-        if (root_ == 0) return;
+        walk_from(root_, std::string_view{}, f);
+    }
+
+    // Calls f(key, leaf) for every key starting with p, in key order: one
+    // descent to the subtree that holds them, then a walk of that subtree.
+    template <class F>
+    void walk_prefix(std::string_view p, F&& f) const {
+        const unsigned char* k = ubytes(p);
+        std::string path;
+        ref_t r = root_;
+        std::size_t depth = 0;
+        while (r != 0 && depth < p.size()) {
+            if (is_leaf(r)) {
+                const std::string_view s = suffix(r);
+                if (s.substr(0, p.size() - depth) != p.substr(depth)) return;
+                break;
+            }
+            const node_ref nd = node(r);
+            const std::size_t plen = nd.prefix_len();
+            const std::size_t avail = p.size() - depth;
+            const std::size_t m = nd.match_prefix(k + depth, avail);
+            if (m < plen && m < avail) return;
+            if (avail <= plen) break;  // p ends inside this prefix: all of it matches
+            append_prefix(path, nd);
+            depth += plen;
+            const ref_t* cs = nd.find_child(k[depth]);
+            if (cs == nullptr) return;
+            path.push_back(static_cast<char>(k[depth]));
+            ++depth;
+            r = *cs;
+        }
+        if (r != 0) walk_from(r, path, f);
+    }
+
+    // The walk of the subtree r whose key bytes above it are base.
+    template <class F>
+    void walk_from(ref_t start, std::string_view base, F& f) const {
+        if (start == 0) return;
         struct item {
             ref_t r;
             int byte;  // branch byte to write at len, -1 for none
@@ -847,8 +935,9 @@ public:
         };
         std::vector<item> todo;
         todo.reserve(64);
-        todo.push_back({root_, -1, 0});
-        std::string buf(256, '\0');
+        todo.push_back({start, -1, base.size()});
+        std::string buf(std::max<std::size_t>(256, 2 * base.size()), '\0');
+        copy_bytes(reinterpret_cast<unsigned char*>(buf.data()), ubytes(base), base.size());
         while (!todo.empty()) {
             const item it = todo.back();
             todo.pop_back();
