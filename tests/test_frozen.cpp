@@ -238,6 +238,9 @@ TEST_CASE("FrozenLayer: random key sets against std::map", "[frozen]") {
         opt.table_sample_keys = seed * 50;
         opt.registry_rows = seed == 5 ? 1 : std::size_t{1} << 10;  // tiny registry still correct
         opt.registry_ways = seed == 5 ? 1 : 4;
+        // Short random keys would switch pair nodes off automatically.
+        opt.pair_nodes = seed % 3 == 0 ? memkv::frozen_layer_options::pairs_mode::never
+                                       : memkv::frozen_layer_options::pairs_mode::always;
         FrozenLayerBuilder<std::uint64_t> b(opt);
         for (const auto& [k, v] : m) b.insert(k, v);
         const auto f = b.finish();
@@ -253,7 +256,9 @@ TEST_CASE("FrozenLayer: suffix sharing keeps the automaton small", "[frozen]") {
     for (int p = 0; p < 16; ++p)
         for (int s = 0; s < 256; ++s)
             m.emplace("prefix" + std::to_string(p * 7919) + "/suffix-" + std::to_string(s * 104729), m.size());
-    const auto f = FrozenLayer<std::uint64_t>::from_sorted(m);
+    memkv::frozen_layer_options opt;
+    opt.pair_nodes = memkv::frozen_layer_options::pairs_mode::always;
+    const auto f = FrozenLayer<std::uint64_t>::from_sorted(m, opt);
     CHECK(f.automaton_size() < m.size() * 3);
     memkv::test::key_generator gen(9);
     check_against(f, m, make_probes(m, gen, 100));
@@ -320,10 +325,16 @@ TEST_CASE("FrozenLayerBuilder: order errors name both keys and leave the builder
 }
 
 TEST_CASE("FrozenLayer: save, open (mmap), from_bytes and streaming build agree", "[frozen]") {
-    memkv::test::key_generator gen(31);
+    memkv::test::key_generator::options go;
+    go.max_len = 40;  // enough bytes that the streaming writer drains its stage several times
+    go.long_probability = 0;
+    memkv::test::key_generator gen(31, go);
     std::map<std::string, std::uint64_t> m;
-    while (m.size() < 2000) m.emplace(gen.next(), gen.next_u64() % 100000);
-    const auto f = FrozenLayer<std::uint64_t>::from_sorted(m);
+    while (m.size() < 6000) m.emplace(gen.next(), gen.next_u64() % 100000);
+    memkv::frozen_layer_options opt;
+    opt.pair_nodes = memkv::frozen_layer_options::pairs_mode::always;
+    const auto f = FrozenLayer<std::uint64_t>::from_sorted(m, opt);
+    REQUIRE(f.automaton_size() > 65536);
 
     temp_file saved("saved");
     f.save(saved.path);
@@ -341,7 +352,7 @@ TEST_CASE("FrozenLayer: save, open (mmap), from_bytes and streaming build agree"
 
     temp_file streamed("streamed");
     {
-        FrozenLayerBuilder<std::uint64_t> b(streamed.path);
+        FrozenLayerBuilder<std::uint64_t> b(streamed.path, opt);
         for (const auto& [k, v] : m) b.insert(k, v);
         const auto s = b.finish();
         s.verify();
@@ -352,7 +363,7 @@ TEST_CASE("FrozenLayer: save, open (mmap), from_bytes and streaming build agree"
 
     temp_file direct("direct");
     {
-        FrozenLayerBuilder<std::uint64_t> b;
+        FrozenLayerBuilder<std::uint64_t> b(opt);
         for (const auto& [k, v] : m) b.insert(k, v);
         const auto d = b.finish(direct.path);
         check_against(d, m, probes);
@@ -428,8 +439,13 @@ TEST_CASE("FrozenLayer: words.txt round trip", "[frozen][data]") {
     auto words = memkv::test::read_lines(memkv::test::data_path("words.txt"));
     std::sort(words.begin(), words.end());
     words.erase(std::unique(words.begin(), words.end()), words.end());
-    FrozenLayerBuilder<std::uint64_t> b;
+    memkv::frozen_layer_options opt;
+    opt.pair_nodes = memkv::frozen_layer_options::pairs_mode::always;
+    FrozenLayerBuilder<std::uint64_t> b(opt);
     for (std::size_t i = 0; i < words.size(); ++i) b.insert(words[i], i * 3);
+    const auto st = b.stats();
+    CHECK(st.pair_nodes > 0);     // frequent label pairs were folded
+    CHECK(st.registry_hits > 0);  // suffixes were shared
     const auto f = b.finish();
     REQUIRE(f.size() == words.size());
     std::size_t i = 0;
@@ -464,4 +480,42 @@ TEST_CASE("FrozenLayer: concurrent readers", "[frozen][threads]") {
     }
     for (auto& th : threads) th.join();
     REQUIRE(bad.load() == 0);
+}
+
+TEST_CASE("FrozenLayerBuilder: streaming builds for raw and ordinal value columns", "[frozen]") {
+    memkv::test::key_generator gen(91);
+    std::map<std::string, double> md;
+    while (md.size() < 800) md.emplace(gen.next(), static_cast<double>(gen.next_u64() % 1000) / 8.0);
+    temp_file a("stream_double");
+    {
+        FrozenLayerBuilder<double> b(a.path);
+        for (const auto& [k, v] : md) b.insert(k, v);
+        const auto f = b.finish();
+        f.verify();
+        check_against(f, md, {"", "zz"});
+    }
+    const auto reopened = FrozenLayer<double>::open(a.path);
+    check_against(reopened, md, {"a"});
+
+    std::map<std::string, std::uint32_t> mo;
+    while (mo.size() < 800) mo.emplace(gen.next(), 0);
+    std::uint32_t r = 0;
+    for (auto& kv : mo) kv.second = r++;
+    temp_file b_path("stream_ordinal");
+    {
+        FrozenLayerBuilder<std::uint32_t> b(b_path.path);
+        for (const auto& [k, v] : mo) b.insert(k, v);
+        const auto f = b.finish();
+        REQUIRE(f.value_column_size() == 0);
+        f.verify();
+        check_against(f, mo, {"", "zz"});
+    }
+    // An abandoned streaming builder leaves no temporary files behind.
+    temp_file c("stream_abandoned");
+    {
+        FrozenLayerBuilder<std::uint64_t> b(c.path);
+        b.insert("x", 1);
+    }
+    REQUIRE_FALSE(std::ifstream(c.path + ".tmp").good());
+    REQUIRE_FALSE(std::ifstream(c.path + ".values.tmp").good());
 }

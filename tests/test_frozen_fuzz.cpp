@@ -31,7 +31,9 @@ TEST_CASE("FrozenLayer fuzz body: mutated valid images", "[frozen][fuzz]") {
         std::map<std::string, std::uint64_t> m;
         const std::size_t n = 1 + rng() % 60;
         while (m.size() < n) m.emplace(gen.next(), rng() % 1000);
-        const auto f = memkv::FrozenLayer<std::uint64_t>::from_sorted(m);
+        memkv::frozen_layer_options opt;
+        opt.pair_nodes = memkv::frozen_layer_options::pairs_mode::always;  // images with pair nodes
+        const auto f = memkv::FrozenLayer<std::uint64_t>::from_sorted(m, opt);
         const auto img = f.bytes();
         for (int k = 0; k < 60; ++k) {
             // Mode 1 input: 12 bytes of (n, root, layout) then the payload with

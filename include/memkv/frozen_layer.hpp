@@ -11,6 +11,16 @@
 // ordinal: bit-packed to the width they need when V is an unsigned integer,
 // omitted entirely when value == ordinal. DESIGN.md "## FrozenLayer" has the
 // byte-level layout; detail/frozen_format.hpp implements it.
+//
+//   memkv::FrozenLayerBuilder<std::uint64_t> b;         // or b("base.frz"): streams to disk
+//   b.insert("apple", 1);                               // strictly increasing byte order
+//   b.insert("banana", 2);
+//   memkv::FrozenLayer<std::uint64_t> f = b.finish();   // or b.finish("base.frz"): mapped
+//   f.find("apple");                                    // std::optional<uint64_t>{1}
+//   f.ordinal("banana");                                // 1; f.key_at(1) == "banana"
+//   for (auto it = f.lower_bound("b"); it != f.end(); ++it) use(it.key(), it.value());
+//   f.save("base.frz");
+//   auto g = memkv::FrozenLayer<std::uint64_t>::open("base.frz");  // mmap, no copy
 
 #include <algorithm>
 #include <array>
@@ -50,6 +60,12 @@ struct frozen_layer_options {
     // Stored in the header; FrozenLayer::open(path, user_tag) refuses a file
     // whose tag differs. Lets callers tell apart value types of equal layout.
     std::uint64_t user_tag = 0;
+    // One-byte pair nodes for frequent label pairs. They pay off on long
+    // unshared tails (URLs: -1.5 bytes/key) and cost a little where nearly
+    // every suffix is shared (words.txt: +0.2), so `automatic` enables them
+    // when the sampled keys' unshared tails average at least 8 bytes.
+    enum class pairs_mode { automatic, always, never };
+    pairs_mode pair_nodes = pairs_mode::automatic;
 };
 
 template <class V = std::uint64_t>
@@ -558,6 +574,12 @@ private:
             if (j == nd.n) return std::nullopt;
             ord += nd.count_before(j);
             addr = nd.target(j);
+#if defined(__GNUC__) || defined(__clang__)
+            // Nodes are read backwards: a chain starting here continues into
+            // the previous cache line, which the hardware prefetcher rarely
+            // fetches on its own.
+            if (addr >= 64) __builtin_prefetch(a + addr - 64);
+#endif
         }
         const unsigned char h = a[addr];
         if (!detail::frozen_header_final(h)) return std::nullopt;
@@ -580,16 +602,15 @@ private:
         it.key_.resize(it.stack_.empty() ? 0 : it.stack_.back().depth);
     }
 
-    // From the top frame, go to the first key of its subtree.
-    void descend_first(const_iterator& it) const {
+    // Appends the labels of the run of one-transition nodes starting at addr
+    // and returns the first node after it. Such nodes offer no alternative,
+    // so descents push no frame for them (advance/retreat never revisit
+    // them); frames pushed by lower_bound/nth for them are popped in one step.
+    std::uint64_t follow_singles(const_iterator& it, std::uint64_t addr) const {
         for (;;) {
-            const std::uint64_t addr = it.stack_.back().addr;
             const unsigned char h = automaton_[addr];
-            if ((h & detail::node_one_next) && addr > 0) {  // one-byte chain node, inline
-                auto& f = it.stack_.back();
-                f.i = 0;
-                const std::uint64_t base = f.base;
-                it.key_.resize(f.depth);
+            if (h < detail::node_to_leaf) return addr;  // general, two or leaf
+            if ((h & detail::node_one_next) && addr > 0) {
                 if (h & detail::node_pair_next) {
                     const unsigned char* pr = h_.table.data() + detail::frozen_singles + 2 * (h & 0x3F);
                     it.key_.push_back(static_cast<char>(pr[0]));
@@ -597,13 +618,36 @@ private:
                 } else {
                     it.key_.push_back(static_cast<char>(h_.table[h & 0x3F]));
                 }
-                const std::size_t depth = it.key_.size();
-                it.stack_.push_back({addr - 1, base, -1, depth});
+                --addr;
                 continue;
             }
             const detail::frozen_node nd = node(addr);
+            it.key_.push_back(static_cast<char>(nd.one_label));
+            if (nd.pair) it.key_.push_back(static_cast<char>(nd.one_label2));
+            addr = nd.target(0);
+        }
+    }
+
+    // Takes transition j of the top frame's node nd, skips the one-transition
+    // run below it and pushes a frame for the node after the run.
+    void push_child_run(const_iterator& it, const detail::frozen_node& nd, std::uint32_t j) const {
+        auto& f = it.stack_.back();
+        f.i = static_cast<std::int32_t>(j);
+        const std::uint64_t base = f.base + nd.count_before(j);
+        it.key_.resize(f.depth);
+        it.key_.push_back(static_cast<char>(nd.label(j)));
+        if (nd.pair) it.key_.push_back(static_cast<char>(nd.one_label2));
+        const std::uint64_t addr = follow_singles(it, nd.target(j));
+        const std::size_t depth = it.key_.size();
+        it.stack_.push_back({addr, base, -1, depth});
+    }
+
+    // From the top frame, go to the first key of its subtree.
+    void descend_first(const_iterator& it) const {
+        for (;;) {
+            const detail::frozen_node nd = node(it.stack_.back().addr);
             if (nd.final || nd.n == 0) break;
-            push_child(it, nd, 0);
+            push_child_run(it, nd, 0);
         }
         it.stack_.back().i = -1;
         it.sync();
@@ -612,7 +656,7 @@ private:
         for (;;) {
             const detail::frozen_node nd = node(it.stack_.back().addr);
             if (nd.n == 0) break;
-            push_child(it, nd, nd.n - 1);
+            push_child_run(it, nd, nd.n - 1);
         }
         it.stack_.back().i = -1;
         it.sync();
@@ -630,7 +674,7 @@ private:
             const detail::frozen_node nd = node(f.addr);
             const std::int64_t next = std::int64_t{f.i} + 1;
             if (next < static_cast<std::int64_t>(nd.n)) {
-                push_child(it, nd, static_cast<std::uint32_t>(next));
+                push_child_run(it, nd, static_cast<std::uint32_t>(next));
                 descend_first(it);
                 return;
             }
@@ -657,7 +701,7 @@ private:
             auto& f = it.stack_.back();
             const detail::frozen_node nd = node(f.addr);
             if (f.i > 0) {
-                push_child(it, nd, static_cast<std::uint32_t>(f.i - 1));
+                push_child_run(it, nd, static_cast<std::uint32_t>(f.i - 1));
                 descend_last(it);
                 return;
             }
@@ -747,6 +791,7 @@ public:
         if (!compiler_) {
             sample_.emplace_back(std::string(key), value);
             sample_bytes_ += key.size() + sizeof(V) + 32;
+            sample_tail_bytes_ += key.size() - common;
             for (std::size_t i = common; i < key.size(); ++i) {
                 ++freq_[static_cast<unsigned char>(key[i])];
                 if (i + 1 < key.size()) {
@@ -846,14 +891,20 @@ private:
         std::array<unsigned char, detail::frozen_table_size> table{};
         std::copy_n(order.begin(), detail::frozen_singles, table.begin());
         // The most frequent adjacent byte pairs become one-byte pair nodes.
-        std::vector<std::uint32_t> pairs(std::size_t{1} << 16);
-        for (std::uint32_t i = 0; i < pairs.size(); ++i) pairs[i] = i;
-        if (!pair_freq_.empty()) {
-            std::partial_sort(pairs.begin(), pairs.begin() + detail::frozen_pairs, pairs.end(),
-                              [&](std::uint32_t a, std::uint32_t b) {
-                                  return pair_freq_[a] != pair_freq_[b] ? pair_freq_[a] > pair_freq_[b] : a < b;
-                              });
-        }
+        std::vector<std::uint32_t> pairs;
+        for (std::uint32_t i = 0; i < pair_freq_.size(); ++i)
+            if (pair_freq_[i] != 0) pairs.push_back(i);
+        const std::size_t top = std::min(pairs.size(), detail::frozen_pairs);
+        std::partial_sort(pairs.begin(), pairs.begin() + static_cast<std::ptrdiff_t>(top), pairs.end(),
+                          [&](std::uint32_t a, std::uint32_t b) {
+                              return pair_freq_[a] != pair_freq_[b] ? pair_freq_[a] > pair_freq_[b] : a < b;
+                          });
+        using pm = frozen_layer_options::pairs_mode;
+        use_pairs_ = opt_.pair_nodes == pm::always ||
+                               (opt_.pair_nodes == pm::automatic && !sample_.empty() &&
+                                sample_tail_bytes_ >= 8 * sample_.size());
+        if (!use_pairs_) pairs.clear();
+        pairs.resize(detail::frozen_pairs, pairs.empty() ? 0U : pairs[0]);  // repeats are ignored
         for (std::size_t i = 0; i < detail::frozen_pairs; ++i) {
             table[detail::frozen_singles + 2 * i] = static_cast<unsigned char>(pairs[i] >> 8);
             table[detail::frozen_singles + 2 * i + 1] = static_cast<unsigned char>(pairs[i] & 0xFF);
@@ -865,7 +916,7 @@ private:
         } else {
             compiler_.emplace(detail::frozen_output(&file_), opt_.registry_rows, opt_.registry_ways);
         }
-        compiler_->set_table(table);
+        compiler_->set_table(table, use_pairs_);
         compiler_->set_max_registered_chain(opt_.max_registered_chain);
         std::string_view prev;
         for (std::size_t i = 0; i < sample_.size(); ++i) {
@@ -1004,6 +1055,8 @@ private:
     std::size_t sample_bytes_ = 0;
     std::array<std::uint64_t, 256> freq_{};
     std::vector<std::uint32_t> pair_freq_;  // during the sample only
+    std::size_t sample_tail_bytes_ = 0;
+    bool use_pairs_ = false;
     std::string last_;
     std::uint64_t count_ = 0;
     std::uint64_t pushed_ = 0;

@@ -286,13 +286,15 @@ public:
 
     // The 128 labels that one-byte chain nodes can carry; must be set before
     // the first add().
-    void set_table(const std::array<unsigned char, frozen_table_size>& table) {
+    // With use_pairs false no pair node is ever written (the pair table is
+    // then just filler).
+    void set_table(const std::array<unsigned char, frozen_table_size>& table, bool use_pairs = true) {
         table_ = table;
         table_index_.fill(0xFF);
         for (std::size_t i = 0; i < frozen_singles; ++i)
             if (table_index_[table[i]] == 0xFF) table_index_[table[i]] = static_cast<unsigned char>(i);
         pair_index_.assign(std::size_t{1} << 16, 0xFF);
-        for (std::size_t i = 0; i < frozen_pairs; ++i) {
+        for (std::size_t i = 0; use_pairs && i < frozen_pairs; ++i) {
             const std::size_t k = std::size_t{table[frozen_singles + 2 * i]} << 8 | table[frozen_singles + 2 * i + 1];
             if (pair_index_[k] == 0xFF) pair_index_[k] = static_cast<unsigned char>(i);
         }
