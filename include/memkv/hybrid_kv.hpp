@@ -307,9 +307,11 @@ public:
     // counts what FrozenLayer reports for it.
     size_type memory_usage() const { return engine_->memory_usage(); }
 
-    // Folds every delta into a new base now, in the calling thread (waits for
-    // a running background compaction first). Writers and readers continue
-    // meanwhile; writes made during it land in the new active delta.
+    // Folds every delta into a new base now, in the calling thread. A running
+    // background compaction is abandoned (within a few thousand keys) rather
+    // than waited for, since this one covers everything it would have; one
+    // started by another compact() call is waited for. Writers and readers
+    // continue meanwhile; writes made during it land in the new active delta.
     void compact() { engine_->compact(); }
 
     stats_type stats() const { return engine_->stats(); }

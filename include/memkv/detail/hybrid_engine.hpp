@@ -291,11 +291,24 @@ public:
     // Merges every delta (the active one sealed first) and the base into a new
     // base. Returns false when there was nothing to do or it was abandoned
     // because the engine is being destroyed.
-    bool compact() { return compact_impl(false); }
+    // A running background compaction is abandoned rather than waited for:
+    // this one merges everything it would have, plus what came since.
+    bool compact() {
+        std::unique_lock<std::mutex> guard;
+        {
+            preempt_.fetch_add(1, std::memory_order_relaxed);
+            struct release {
+                std::atomic<int>& n;
+                ~release() { n.fetch_sub(1, std::memory_order_relaxed); }
+            } claim{preempt_};
+            guard = std::unique_lock(compaction_mu_);
+        }
+        return compact_locked(false);
+    }
 
 private:
-    bool compact_impl(bool background) {
-        std::lock_guard compaction_guard(compaction_mu_);
+    // Full compaction; the caller holds compaction_mu_.
+    bool compact_locked(bool background) {
         layers_ptr input;
         const auto seal_start = std::chrono::steady_clock::now();
         {
@@ -327,7 +340,9 @@ private:
             typename hybrid_merge_cursor<V>::entry e;
             std::size_t steps = 0;
             while (cursor.next(e)) {
-                if ((++steps & 4095U) == 0 && stopping_.load(std::memory_order_relaxed)) {
+                if ((++steps & 4095U) == 0 &&
+                    (stopping_.load(std::memory_order_relaxed) ||
+                     (background && preempt_.load(std::memory_order_relaxed) != 0))) {
                     aborted = true;
                     return;
                 }
@@ -565,7 +580,8 @@ private:
             guard.unlock();
             try {
                 if (compaction_requested_.load(std::memory_order_relaxed)) {
-                    compact_impl(true);
+                    std::lock_guard compaction_guard(compaction_mu_);
+                    compact_locked(true);
                 } else {
                     merge_deltas();
                 }
@@ -607,6 +623,7 @@ private:
     std::atomic<bool> stopping_{false};
     std::atomic<bool> compaction_requested_{false};
     std::atomic<bool> running_{false};
+    std::atomic<int> preempt_{0};  // callers of compact() waiting for compaction_mu_
     std::thread worker_;
     std::unique_ptr<hybrid_niced_runner> niced_;  // the merge of background compactions
 
