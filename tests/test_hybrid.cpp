@@ -1,0 +1,352 @@
+// HybridKV, single thread: hand-checked cases and a model-based test against
+// std::map with compactions, delta merges and snapshots at random points.
+
+#include <memkv/hybrid_kv.hpp>
+
+#include "memkv_catch.hpp"
+#include "test_support.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <iterator>
+#include <ranges>
+#include <type_traits>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace {
+
+using Map = std::map<std::string, std::uint64_t>;
+using KV = memkv::HybridKV<std::uint64_t>;
+using Pairs = std::vector<std::pair<std::string, std::uint64_t>>;
+
+std::size_t test_scale() {
+    const char* s = std::getenv("MEMKV_TEST_SCALE");
+    const long v = s != nullptr ? std::atol(s) : 1;
+    return v > 0 ? static_cast<std::size_t>(v) : 1;
+}
+
+template <class Range>
+std::vector<typename Range::value_type> collect(const Range& r) {
+    std::vector<typename Range::value_type> out;
+    for (const auto& [k, v] : r) out.emplace_back(k, v);
+    return out;
+}
+
+Pairs model_prefix(const Map& m, const std::string& p) {
+    Pairs out;
+    for (auto it = m.lower_bound(p); it != m.end() && it->first.starts_with(p); ++it) out.emplace_back(*it);
+    return out;
+}
+
+Pairs model_range(const Map& m, const std::string& lo, const std::string& hi) {
+    Pairs out;
+    for (auto it = m.lower_bound(lo); it != m.end() && it->first < hi; ++it) out.emplace_back(*it);
+    return out;
+}
+
+Pairs model_from(const Map& m, const std::string& lo) { return Pairs(m.lower_bound(lo), m.end()); }
+
+memkv::hybrid_options quiet() {
+    memkv::hybrid_options o;
+    o.background_compaction = false;
+    return o;
+}
+
+static_assert(std::input_iterator<KV::range_type::iterator>);
+static_assert(std::sentinel_for<std::default_sentinel_t, KV::range_type::iterator>);
+static_assert(std::ranges::input_range<KV::range_type>);
+static_assert(std::is_nothrow_move_constructible_v<KV>);
+static_assert(!std::is_copy_constructible_v<KV>);
+
+}  // namespace
+
+TEST_CASE("HybridKV: ranges work with <algorithm> and <ranges>", "[hybrid]") {
+    KV kv(quiet());
+    for (std::uint64_t i = 0; i < 10; ++i) kv.insert("n" + std::to_string(i), i);
+    auto r = kv.prefix("n");
+    REQUIRE(std::ranges::count_if(r, [](const auto& p) { return p.second % 2 == 0; }) == 5);
+    const auto it = std::ranges::find_if(r, [](const auto& p) { return p.first == "n7"; });
+    REQUIRE(it != r.end());
+    REQUIRE(it->second == 7);
+}
+
+TEST_CASE("HybridKV: quick start from the README", "[hybrid]") {
+    memkv::MemKV<std::uint64_t> kv;
+    kv.insert("user:1001", 1001);
+    kv.insert("user:1500", 1500);
+    kv.insert("user:2500", 2500);
+    kv.insert("item:7", 7);
+    REQUIRE(kv.get("user:1001") == 1001);
+    REQUIRE(collect(kv.prefix("user:")) == Pairs{{"user:1001", 1001}, {"user:1500", 1500}, {"user:2500", 2500}});
+    REQUIRE(collect(kv.range("user:1000", "user:2000")) == Pairs{{"user:1001", 1001}, {"user:1500", 1500}});
+}
+
+TEST_CASE("HybridKV: insert, assign, erase across layers", "[hybrid]") {
+    KV kv(quiet());
+    REQUIRE(kv.empty());
+    REQUIRE(kv.insert("a", 1));
+    REQUIRE(kv.insert("", 0));
+    REQUIRE_FALSE(kv.insert("a", 2));  // assign
+    REQUIRE(kv.size() == 2);
+    REQUIRE(kv.get("a") == 2);
+    REQUIRE(kv.contains(""));
+
+    kv.compact();  // "a" and "" now live in the base
+    REQUIRE(kv.stats().base_keys == 2);
+    REQUIRE(kv.stats().delta_keys == 0);
+    REQUIRE(kv.get("a") == 2);
+
+    REQUIRE_FALSE(kv.insert("a", 3));  // shadows the base
+    REQUIRE(kv.get("a") == 3);
+    REQUIRE(kv.size() == 2);
+
+    REQUIRE(kv.erase("a") == 1);  // tombstone over the base
+    REQUIRE(kv.erase("a") == 0);
+    REQUIRE_FALSE(kv.get("a"));
+    REQUIRE(kv.size() == 1);
+    REQUIRE(kv.erase("zzz") == 0);
+
+    REQUIRE(kv.insert("a", 4));  // re-insert over the tombstone
+    REQUIRE(kv.get("a") == 4);
+    REQUIRE(kv.size() == 2);
+    REQUIRE(kv.erase("a") == 1);
+
+    kv.compact();  // the tombstone and the key it shadowed are gone
+    const auto s = kv.stats();
+    REQUIRE(s.base_keys == 1);
+    REQUIRE(s.delta_keys == 0);
+    REQUIRE(s.compactions == 2);
+    REQUIRE(kv.size() == 1);
+    REQUIRE(collect(kv.items()) == Pairs{{"", 0}});
+
+    REQUIRE(kv.erase("") == 1);
+    kv.compact();  // empty base
+    REQUIRE(kv.empty());
+    REQUIRE(kv.stats().base_keys == 0);
+    REQUIRE(collect(kv.items()).empty());
+}
+
+TEST_CASE("HybridKV: erase of a delta-only key leaves no tombstone", "[hybrid]") {
+    KV kv(quiet());
+    kv.insert("x", 1);
+    REQUIRE(kv.erase("x") == 1);
+    REQUIRE(kv.stats().delta_keys == 0);
+    REQUIRE(kv.empty());
+}
+
+TEST_CASE("HybridKV: scans are point-in-time", "[hybrid]") {
+    KV kv(quiet());
+    for (std::uint64_t i = 0; i < 100; ++i) kv.insert("k" + std::to_string(1000 + i), i);
+    auto r = kv.prefix("k");
+    auto it = r.begin();
+    REQUIRE(it->first == "k1000");
+    kv.insert("k0", 7);   // before every key: must not appear
+    kv.erase("k1050");    // must still appear
+    kv.insert("k1099", 99999);
+    kv.compact();
+    std::size_t n = 0;
+    for (; it != r.end(); ++it, ++n) {
+        REQUIRE(it->first == "k" + std::to_string(1000 + n));
+        REQUIRE(it->second == n);
+    }
+    REQUIRE(n == 100);
+    // A second pass over the same range sees the same point in time.
+    REQUIRE(collect(r).size() == 100);
+    REQUIRE(collect(kv.prefix("k")).size() == 100);  // k0 in, k1050 out
+    REQUIRE(kv.get("k1099") == 99999);
+}
+
+TEST_CASE("HybridKV: a range outlives its store", "[hybrid]") {
+    std::optional<KV::range_type> r;
+    {
+        KV kv;
+        kv.insert("a", 1);
+        kv.compact();
+        kv.insert("b", 2);
+        r.emplace(kv.items());
+    }
+    REQUIRE(collect(*r) == Pairs{{"a", 1}, {"b", 2}});
+}
+
+TEST_CASE("HybridKV: many sealed deltas are merged", "[hybrid]") {
+    memkv::hybrid_options o = quiet();
+    o.max_sealed_deltas = 2;
+    KV kv(o);
+    kv.insert("base", 1);
+    kv.compact();
+    std::vector<KV::snapshot_type> snaps;
+    for (int i = 0; i < 10; ++i) {
+        kv.insert("k" + std::to_string(i), static_cast<std::uint64_t>(i));
+        if (i == 3) kv.erase("base");
+        snaps.push_back(kv.snapshot());  // seals
+        REQUIRE(kv.stats().sealed_deltas <= 2);
+    }
+    REQUIRE(kv.stats().delta_merges > 0);
+    REQUIRE(kv.size() == 10);
+    REQUIRE_FALSE(kv.contains("base"));
+    REQUIRE(snaps[2].contains("base"));
+    REQUIRE(snaps[2].size() == 4);
+    REQUIRE_FALSE(snaps[3].contains("base"));
+    REQUIRE(collect(snaps[9].items()).size() == 10);
+}
+
+TEST_CASE("HybridKV: background compaction by key count", "[hybrid]") {
+    const int nice = GENERATE(0, 10);  // merge in the worker itself, or in the niced helper
+    INFO("compaction_nice " << nice);
+    memkv::hybrid_options o;
+    o.compaction_nice = nice;
+    o.compaction_keys = 100;
+    KV kv(o);
+    Map model;
+    for (std::uint64_t i = 0; i < 2000; ++i) {
+        const std::string k = "key" + std::to_string(i * 7919 % 2000);
+        kv.insert(k, i);
+        model[k] = i;
+    }
+    kv.compact();
+    REQUIRE(kv.stats().compactions >= 1);
+    REQUIRE(kv.size() == model.size());
+    REQUIRE(collect(kv.items()) == Pairs(model.begin(), model.end()));
+}
+
+TEST_CASE("HybridKV: memory_usage and stats move with compaction", "[hybrid]") {
+    KV kv(quiet());
+    for (std::uint64_t i = 0; i < 5000; ++i) kv.insert("https://example.org/p/" + std::to_string(i), i);
+    const auto before = kv.stats();
+    REQUIRE(before.delta_keys == 5000);
+    REQUIRE(before.delta_bytes > 0);
+    REQUIRE(kv.memory_usage() >= before.delta_bytes);
+    kv.compact();
+    const auto after = kv.stats();
+    REQUIRE(after.delta_keys == 0);
+    REQUIRE(after.base_keys == 5000);
+    REQUIRE(after.last_compaction_keys == 5000);
+    REQUIRE(after.last_compaction_finished > std::chrono::system_clock::time_point{});
+    REQUIRE(before.last_compaction_finished == std::chrono::system_clock::time_point{});
+    REQUIRE(kv.memory_usage() >= after.base_bytes);
+}
+
+TEST_CASE("HybridKV: model test against std::map", "[hybrid][model]") {
+    const std::uint64_t seed = GENERATE(1u, 2u, 3u, 4u);
+    const bool background = GENERATE(false, true);
+    INFO("seed " << seed << " background " << background);
+    memkv::test::key_generator gen(seed);
+    std::vector<std::string> pool;
+    for (int i = 0; i < 400; ++i) pool.push_back(gen.next());
+
+    memkv::hybrid_options o;
+    o.background_compaction = background;
+    o.compaction_keys = background ? 64 : 0;
+    o.max_sealed_deltas = 3;
+    KV kv(o);
+    Map model;
+    std::vector<std::pair<KV::snapshot_type, Map>> snaps;
+
+    auto check_scans = [&](const auto& view, const Map& m) {
+        const std::string a = pool[gen.pick(pool.size())];
+        const std::string b = pool[gen.pick(pool.size())];
+        const std::string p = a.substr(0, gen.pick(std::min<std::size_t>(a.size(), 3) + 1));
+        REQUIRE(collect(view.prefix(p)) == model_prefix(m, p));
+        REQUIRE(collect(view.range(std::min(a, b), std::max(a, b))) ==
+                model_range(m, std::min(a, b), std::max(a, b)));
+        REQUIRE(collect(view.lower_bound(a)) == model_from(m, a));
+    };
+
+    const std::size_t steps = 3000 * test_scale();
+    for (std::size_t step = 0; step < steps; ++step) {
+        const std::string& key = pool[gen.pick(pool.size())];
+        const std::size_t op = gen.pick(100);
+        if (op < 45) {
+            const std::uint64_t v = gen.next_u64();
+            const bool fresh = model.insert_or_assign(key, v).second;
+            REQUIRE(kv.insert(key, v) == fresh);
+        } else if (op < 70) {
+            REQUIRE(kv.erase(key) == model.erase(key));
+        } else if (op < 90) {
+            const auto it = model.find(key);
+            const auto got = kv.get(key);
+            if (it == model.end()) {
+                REQUIRE_FALSE(got);
+            } else {
+                REQUIRE(got == it->second);
+            }
+        } else if (op < 93) {
+            kv.compact();
+        } else if (op < 96) {
+            if (snaps.size() < 6) {
+                snaps.emplace_back(kv.snapshot(), model);
+            } else {
+                snaps[gen.pick(snaps.size())] = {kv.snapshot(), model};
+            }
+        } else if (op < 98) {
+            check_scans(kv, model);
+        } else if (!snaps.empty()) {
+            const auto& [snap, m] = snaps[gen.pick(snaps.size())];
+            REQUIRE(snap.size() == m.size());
+            for (int i = 0; i < 20; ++i) {
+                const std::string& k = pool[gen.pick(pool.size())];
+                const auto it = m.find(k);
+                REQUIRE(snap.get(k) == (it == m.end() ? std::nullopt : std::optional(it->second)));
+            }
+            check_scans(snap, m);
+        }
+        REQUIRE(kv.size() == model.size());
+    }
+    REQUIRE(collect(kv.items()) == Pairs(model.begin(), model.end()));
+    for (const auto& [snap, m] : snaps) REQUIRE(collect(snap.items()) == Pairs(m.begin(), m.end()));
+    kv.compact();
+    REQUIRE(collect(kv.items()) == Pairs(model.begin(), model.end()));
+    REQUIRE(kv.stats().delta_keys == 0);
+}
+
+TEST_CASE("HybridKV: erase then re-insert across compactions", "[hybrid][model]") {
+    KV kv(quiet());
+    Map model;
+    for (int round = 0; round < 6; ++round) {
+        for (std::uint64_t i = 0; i < 300; ++i) {
+            const std::string k = "k/" + std::to_string(i);
+            if ((i + static_cast<std::uint64_t>(round)) % 3 == 0) {
+                REQUIRE(kv.erase(k) == model.erase(k));
+            } else {
+                kv.insert(k, i * 10 + static_cast<std::uint64_t>(round));
+                model[k] = i * 10 + static_cast<std::uint64_t>(round);
+            }
+        }
+        if (round % 2 == 0) kv.compact();
+        REQUIRE(kv.size() == model.size());
+        REQUIRE(collect(kv.items()) == Pairs(model.begin(), model.end()));
+    }
+}
+
+TEST_CASE("HybridKV: a struct value type", "[hybrid]") {
+    struct point {
+        std::int32_t x;
+        std::int32_t y;
+    };
+    memkv::HybridKV<point> kv;
+    kv.insert("p", point{3, -4});
+    kv.compact();
+    kv.insert("q", point{1, 2});
+    const auto p = kv.get("p");
+    REQUIRE(p);
+    REQUIRE(p->x == 3);
+    REQUIRE(p->y == -4);
+    REQUIRE(collect(kv.items()).size() == 2);
+}
+
+TEST_CASE("HybridKV: move", "[hybrid]") {
+    KV a;
+    a.insert("x", 1);
+    KV b(std::move(a));
+    REQUIRE(b.get("x") == 1);
+    KV c;
+    c = std::move(b);
+    REQUIRE(c.get("x") == 1);
+    REQUIRE(c.size() == 1);
+}

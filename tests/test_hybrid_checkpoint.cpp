@@ -1,0 +1,245 @@
+// HybridKV checkpoints: round trips, crash safety (a save interrupted at any
+// byte leaves the previous checkpoint readable) and corrupt manifests.
+
+#include <memkv/hybrid_kv.hpp>
+
+#include "memkv_catch.hpp"
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <string>
+#include <unistd.h>
+#include <utility>
+#include <vector>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+using KV = memkv::HybridKV<std::uint64_t>;
+using Map = std::map<std::string, std::uint64_t>;
+
+// A fresh directory, removed with everything in it at scope exit.
+struct temp_dir {
+    fs::path path;
+    temp_dir() {
+        path = fs::temp_directory_path() /
+               ("memkv_hybrid_ckpt_" + std::to_string(::getpid()) + "_" + std::to_string(counter()++));
+        fs::remove_all(path);
+        fs::create_directories(path);
+    }
+    ~temp_dir() {
+        std::error_code ec;
+        fs::remove_all(path, ec);
+    }
+    std::string file(const std::string& name) const { return (path / name).string(); }
+    static int& counter() {
+        static int n = 0;
+        return n;
+    }
+};
+
+Map contents(const KV& kv) {
+    Map m;
+    for (const auto& [k, v] : kv.items()) m.emplace(k, v);
+    return m;
+}
+
+std::string slurp(const std::string& p) {
+    std::ifstream in(p, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+void spit(const std::string& p, const std::string& bytes) {
+    std::ofstream out(p, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+std::size_t count_files(const fs::path& dir) {
+    std::size_t n = 0;
+    for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir)) ++n;
+    return n;
+}
+
+// A store with keys in the base, overrides and tombstones in the delta.
+Map fill(KV& kv, std::uint64_t salt) {
+    Map m;
+    for (std::uint64_t i = 0; i < 500; ++i) {
+        const std::string k = "key/" + std::to_string(i);
+        kv.insert(k, i + salt);
+        m[k] = i + salt;
+    }
+    kv.insert(std::string("nul\0key", 7), 7);
+    m[std::string("nul\0key", 7)] = 7;
+    kv.compact();
+    for (std::uint64_t i = 0; i < 500; i += 7) {
+        const std::string k = "key/" + std::to_string(i);
+        kv.erase(k);
+        m.erase(k);
+    }
+    for (std::uint64_t i = 3; i < 500; i += 11) {
+        const std::string k = "key/" + std::to_string(i);
+        kv.insert(k, 1000000 + i);
+        m[k] = 1000000 + i;
+    }
+    kv.insert("new", 42);
+    m["new"] = 42;
+    kv.insert("", 1);
+    m[""] = 1;
+    return m;
+}
+
+}  // namespace
+
+TEST_CASE("HybridKV checkpoint: round trip", "[hybrid][checkpoint]") {
+    temp_dir dir;
+    const std::string path = dir.file("store.mkv");
+    KV kv;
+    const Map m = fill(kv, 0);
+    REQUIRE(contents(kv) == m);
+    kv.save(path);
+
+    KV back = KV::open(path);
+    REQUIRE(back.size() == m.size());
+    REQUIRE(contents(back) == m);
+    REQUIRE(back.get("key/3") == 1000003);
+    REQUIRE_FALSE(back.contains("key/7"));
+    REQUIRE(back.stats().base_keys > 0);
+    REQUIRE(back.stats().delta_keys > 0);
+
+    // The restored store keeps working: writes, erases, compaction.
+    back.insert("key/7", 77);
+    REQUIRE(back.erase("key/1") == 1);
+    back.compact();
+    Map m2 = m;
+    m2["key/7"] = 77;
+    m2.erase("key/1");
+    REQUIRE(contents(back) == m2);
+    REQUIRE(back.size() == m2.size());
+}
+
+TEST_CASE("HybridKV checkpoint: empty store and delta-only store", "[hybrid][checkpoint]") {
+    temp_dir dir;
+    const std::string path = dir.file("s");
+    {
+        KV kv;
+        kv.save(path);
+        KV back = KV::open(path);
+        REQUIRE(back.empty());
+        REQUIRE(contents(back).empty());
+    }
+    {
+        KV kv;
+        kv.insert("only", 5);
+        kv.save(path);
+        KV back = KV::open(path);
+        REQUIRE(contents(back) == Map{{"only", 5}});
+        REQUIRE(back.stats().base_keys == 0);
+    }
+}
+
+TEST_CASE("HybridKV checkpoint: a new save replaces the old one and its base", "[hybrid][checkpoint]") {
+    temp_dir dir;
+    const std::string path = dir.file("store");
+    KV a;
+    fill(a, 0);
+    a.save(path);
+    const std::size_t files = count_files(dir.path);
+    REQUIRE(files == 2);  // manifest + base
+
+    KV b;
+    const Map mb = fill(b, 5);
+    b.save(path);
+    REQUIRE(count_files(dir.path) == 2);  // the old base is gone
+    REQUIRE(contents(KV::open(path)) == mb);
+}
+
+TEST_CASE("HybridKV checkpoint: an interrupted save leaves the previous one readable",
+          "[hybrid][checkpoint]") {
+    temp_dir dir;
+    const std::string path = dir.file("store");
+    KV a;
+    const Map ma = fill(a, 0);
+    a.save(path);
+
+    // The bytes a second save would write, produced elsewhere.
+    temp_dir scratch;
+    KV b;
+    fill(b, 9);
+    b.insert("only-in-b", 1);
+    b.save(scratch.file("store"));
+    const std::string manifest = slurp(scratch.file("store"));
+    std::string base_name;
+    for (const auto& e : fs::directory_iterator(scratch.path)) {
+        if (e.path().filename() != "store") base_name = e.path().filename().string();
+    }
+    REQUIRE(!base_name.empty());
+    const std::string base = slurp(scratch.file(base_name));
+
+    // A crash at any point of the manifest write: PATH.tmp holds a prefix.
+    for (std::size_t cut = 0; cut < manifest.size(); cut += 1 + manifest.size() / 50) {
+        spit(path + ".tmp", manifest.substr(0, cut));
+        spit(dir.file(base_name + ".tmp"), base.substr(0, cut * base.size() / manifest.size()));
+        REQUIRE(contents(KV::open(path)) == ma);
+    }
+    // A crash after the new base was renamed in, before the commit.
+    spit(dir.file(base_name), base);
+    REQUIRE(contents(KV::open(path)) == ma);
+
+    // The next successful save sweeps the leftovers (and the old base).
+    spit(dir.file("store.base.notahexname"), "keep me");
+    a.insert("after", 1);
+    a.save(path);
+    REQUIRE(count_files(dir.path) == 3);  // manifest, its base, the unrelated file
+    Map ma2 = ma;
+    ma2["after"] = 1;
+    REQUIRE(contents(KV::open(path)) == ma2);
+}
+
+TEST_CASE("HybridKV checkpoint: corrupt manifests are rejected", "[hybrid][checkpoint]") {
+    temp_dir dir;
+    const std::string path = dir.file("store");
+    KV kv;
+    fill(kv, 0);
+    kv.save(path);
+    const std::string good = slurp(path);
+
+    SECTION("truncated") {
+        for (std::size_t cut = 0; cut < good.size(); cut += 1 + good.size() / 40) {
+            spit(path, good.substr(0, cut));
+            REQUIRE_THROWS_AS(KV::open(path), memkv::format_error);
+        }
+    }
+    SECTION("a flipped byte anywhere") {
+        for (std::size_t at = 0; at < good.size(); at += 1 + good.size() / 60) {
+            std::string bad = good;
+            bad[at] = static_cast<char>(bad[at] ^ 0x10);
+            spit(path, bad);
+            REQUIRE_THROWS_AS(KV::open(path), memkv::format_error);
+        }
+    }
+    SECTION("a newer format version (with a valid header checksum)") {
+        std::string bad = good;
+        bad[8] = 2;
+        const std::uint32_t crc =
+            memkv::detail::hybrid_crc32(reinterpret_cast<const unsigned char*>(bad.data()), 52);
+        for (int i = 0; i < 4; ++i) bad[52 + static_cast<std::size_t>(i)] = static_cast<char>((crc >> (8 * i)) & 0xFFU);
+        spit(path, bad);
+        REQUIRE_THROWS_AS(KV::open(path), memkv::format_error);
+    }
+    SECTION("a missing base file") {
+        for (const auto& e : fs::directory_iterator(dir.path)) {
+            if (e.path().filename() != "store") fs::remove(e.path());
+        }
+        REQUIRE_THROWS_AS(KV::open(path), memkv::error);
+    }
+    SECTION("wrong value type") {
+        REQUIRE_THROWS_AS(memkv::HybridKV<std::uint32_t>::open(path), memkv::format_error);
+    }
+    SECTION("missing file") {
+        REQUIRE_THROWS_AS(KV::open(dir.file("nope")), memkv::io_error);
+    }
+}
