@@ -10,7 +10,7 @@ int main() {
     // FastArt: a mutable ordered map, like std::map<std::string, V>.
     memkv::FastArt<std::uint64_t> art;
     art.insert("https://example.org/a", 1);
-    art.insert_or_assign("https://example.org/b", 2);
+    art.insert_or_assign("https://example.org/b", std::uint64_t{2});
     art["https://example.com/"] = 3;
     std::uint64_t sum = 0;
     for (auto it = art.lower_bound("https://example.org/"); it != art.end(); ++it) {
