@@ -7,7 +7,8 @@
 //
 // Concurrency design (see DESIGN.md, "HybridKV"):
 //
-//   mu_ (hybrid_rwlock, writer-preferring) guards active_, layers_ and size_'s updates.
+//   mu_ (hybrid_rwlock, writer-preferring) guards active_, layers_ and size_'s
+//   updates.
 //     point reads   shared lock: active_ -> sealed deltas -> base
 //     writes        exclusive lock: mutate active_ (plus a lookup in the lower
 //                   layers the first time a key enters active_)

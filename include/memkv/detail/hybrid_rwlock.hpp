@@ -4,8 +4,8 @@
 //
 // Why not std::shared_mutex: on glibc it is a pthread_rwlock that prefers
 // readers, so a steady stream of point reads (each holding the lock for well
-// under a microsecond, but overlapping) keeps the shared count above zero and
-// starves writers, seals and compaction swaps indefinitely. Here:
+// under a microsecond, but overlapping) can keep the shared count above zero
+// and starve writers, seals and compaction swaps indefinitely. Here:
 //
 //   * a writer that arrives blocks new readers at once (P) and waits only for
 //     the readers already inside;
