@@ -986,6 +986,22 @@ public:
         while (!todo.empty()) {
             const item it = todo.back();
             todo.pop_back();
+            // A node's first entry is popped right after the node is
+            // expanded, so its prefetch has no time to land. Start it earlier:
+            // the entry two pops ahead, if a node, was prefetched when pushed
+            // and has likely arrived; fetch its first entry now. (One pop
+            // ahead reads a node still in flight and stalls on it.)
+            if (todo.size() >= 2) {
+                const ref_t a = todo[todo.size() - 2].r;
+                if (!is_leaf(a)) {
+                    const node_ref an = node(a);
+                    if (an.terminal()) {
+                        prefetch_block(*an.term());
+                    } else if (!an.full()) {
+                        prefetch_block(an.refs()[0]);
+                    }
+                }
+            }
             std::size_t len = it.len;
             if (it.byte >= 0) buf[len++] = static_cast<char>(it.byte);
             if (is_leaf(it.r)) {
