@@ -986,18 +986,24 @@ public:
         while (!todo.empty()) {
             const item it = todo.back();
             todo.pop_back();
-            // A node's first entry is popped right after the node is
-            // expanded, so its prefetch has no time to land. Start it earlier:
-            // the entry two pops ahead, if a node, was prefetched when pushed
-            // and has likely arrived; fetch its first entry now. (One pop
-            // ahead reads a node still in flight and stalls on it.)
+            // A node's first entries are popped right after the node is
+            // expanded (the second one at once if the first is a leaf), so
+            // their push-time prefetches have no time to land. Start them
+            // earlier: the entry two pops ahead, if a node, was prefetched
+            // when pushed and has likely arrived; fetch its first two entries
+            // now (count + terminal >= 2 makes both exist). One pop ahead
+            // reads a node still in flight and stalls on it. Full nodes are
+            // rare and would need a scan; skipped.
             if (todo.size() >= 2) {
                 const ref_t a = todo[todo.size() - 2].r;
                 if (!is_leaf(a)) {
                     const node_ref an = node(a);
-                    if (an.terminal()) {
-                        prefetch_block(*an.term());
-                    } else if (!an.full()) {
+                    if (!an.full()) {
+                        if (an.terminal()) {
+                            prefetch_block(*an.term());
+                        } else {
+                            prefetch_block(an.refs()[1]);
+                        }
                         prefetch_block(an.refs()[0]);
                     }
                 }
