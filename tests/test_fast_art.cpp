@@ -19,6 +19,14 @@ using Art = memkv::FastArt<std::uint64_t>;
 
 namespace {
 
+// "k" + the number, spelled so that g++ 12 -O3 raises no false -Wrestrict
+// positive on operator+(const char*, std::string&&).
+std::string key_k(int i) {
+    std::string k = "k";
+    k += std::to_string(i);
+    return k;
+}
+
 std::vector<std::string> keys_of(const Art& t) {
     std::vector<std::string> out;
     for (const auto& e : t) out.push_back(e.key());
@@ -252,11 +260,11 @@ TEST_CASE("FastArt: memory comes back", "[fast_art]") {
     for (int i = 0; i < 50'000; ++i) REQUIRE(t.erase("http://example.com/" + std::to_string(i * 7919)) == 1);
     REQUIRE(t.memory_usage() == empty);
     // Churn at a steady size reuses freed blocks instead of growing.
-    for (int i = 0; i < 20'000; ++i) t.insert("k" + std::to_string(i), 1);
+    for (int i = 0; i < 20'000; ++i) t.insert(key_k(i), 1);
     const std::size_t steady = t.memory_usage();
     for (int round = 0; round < 5; ++round) {
-        for (int i = 0; i < 20'000; ++i) t.erase("k" + std::to_string(i + round * 20'000));
-        for (int i = 0; i < 20'000; ++i) t.insert("k" + std::to_string(i + (round + 1) * 20'000), 1);
+        for (int i = 0; i < 20'000; ++i) t.erase(key_k(i + round * 20'000));
+        for (int i = 0; i < 20'000; ++i) t.insert(key_k(i + (round + 1) * 20'000), 1);
     }
     REQUIRE(t.memory_usage() < steady * 2);
     t.verify();
@@ -269,8 +277,8 @@ TEST_CASE("FastArt: move-only values", "[fast_art]") {
     t.insert_or_assign("a", std::make_unique<int>(3));
     REQUIRE(**t.get_if("a") == 3);
     REQUIRE(*t.at("b") == 2);
-    for (int i = 0; i < 1000; ++i) t.try_emplace("k" + std::to_string(i), std::make_unique<int>(i));
-    for (int i = 0; i < 1000; i += 2) t.erase("k" + std::to_string(i));
+    for (int i = 0; i < 1000; ++i) t.try_emplace(key_k(i), std::make_unique<int>(i));
+    for (int i = 0; i < 1000; i += 2) t.erase(key_k(i));
     REQUIRE(*t.find("k1").value() == 1);
     auto moved = std::move(t);
     REQUIRE(moved.size() == 502);
@@ -299,7 +307,7 @@ TEST_CASE("FastArt: throwing-move values and failed construction", "[fast_art]")
     throwing_move::live = 0;
     {
         memkv::FastArt<throwing_move> t;
-        for (int i = 0; i < 500; ++i) t.try_emplace("k" + std::to_string(i), i);
+        for (int i = 0; i < 500; ++i) t.try_emplace(key_k(i), i);
         const std::size_t usage = t.memory_usage();
         // A failed construction leaves the tree as it was (strong guarantee),
         // in every insertion shape: new branch, split leaf, split prefix.
@@ -312,7 +320,7 @@ TEST_CASE("FastArt: throwing-move values and failed construction", "[fast_art]")
         REQUIRE(t.memory_usage() >= usage);
         REQUIRE(throwing_move::live == 500);
         // Erasures that merge nodes move nothing that could throw.
-        for (int i = 0; i < 500; i += 2) t.erase("k" + std::to_string(i));
+        for (int i = 0; i < 500; i += 2) t.erase(key_k(i));
         t.verify();
         REQUIRE(throwing_move::live == 250);
         REQUIRE(t.at("k1").v == 1);

@@ -68,6 +68,16 @@ inline constexpr ref_t leaf_tag = 0x8000'0000u;
 inline constexpr bool is_leaf(ref_t r) noexcept { return (r & leaf_tag) != 0; }
 inline constexpr ref_t untag(ref_t r) noexcept { return r & ~leaf_tag; }
 
+// g++ 12 at -O3 inlines these into call sites whose source is a short string
+// literal and then warns about the 8- and 4-byte loads of branches that the
+// length rules out (-Warray-bounds, -Wstringop-overread false positives). The
+// loads are guarded by n, so the warnings are silenced here, for these two
+// functions only, rather than in every user's build.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Warray-bounds"
+#pragma GCC diagnostic ignored "-Wstringop-overread"
+#endif
 // memcpy for the short copies of key building (suffixes, prefixes average
 // 10-30 bytes): fixed-size word moves that the compiler inlines, overlapping
 // at the end instead of reading past the source. A library memcpy call costs
@@ -114,6 +124,9 @@ inline bool equal_bytes(const unsigned char* a, const unsigned char* b, std::siz
     }
     return true;
 }
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 struct node_header {
     std::uint8_t kind;   // 0: full (256 refs); otherwise the linear capacity
