@@ -777,22 +777,16 @@ public:
 
     // ---- ordered positions ------------------------------------------------
 
-    void descend_first(cursor& c, ref_t r) const {
-        while (!is_leaf(r)) {
-            const node_ref nd = node(r);
-            const int pos = nd.first_pos();
-            c.stack.push_back({r, pos, c.path.size()});
-            append_prefix(c.path, nd);
-            if (pos >= 0) c.path.push_back(static_cast<char>(nd.byte_at(pos)));
-            r = nd.child_at(pos);
-        }
-        c.leaf = r;
-    }
+    void descend_first(cursor& c, ref_t r) const { descend_edge<false>(c, r); }
+    void descend_last(cursor& c, ref_t r) const { descend_edge<true>(c, r); }
 
-    void descend_last(cursor& c, ref_t r) const {
+    // Walks from r to its smallest (Last = false) or largest leaf, recording
+    // the path in c.
+    template <bool Last>
+    void descend_edge(cursor& c, ref_t r) const {
         while (!is_leaf(r)) {
             const node_ref nd = node(r);
-            const int pos = nd.last_pos();
+            const int pos = Last ? nd.last_pos() : nd.first_pos();
             c.stack.push_back({r, pos, c.path.size()});
             append_prefix(c.path, nd);
             if (pos >= 0) c.path.push_back(static_cast<char>(nd.byte_at(pos)));
