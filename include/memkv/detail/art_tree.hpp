@@ -478,15 +478,7 @@ public:
             if (depth == key.size()) {
                 if (nd.terminal()) return {*nd.term(), false};
                 const ref_t nl = make_leaf(std::string_view{}, std::forward<Args>(args)...);
-                ref_t n = 0;
-                try {
-                    n = rebuild(r, nd.kind(), true, nl, nullptr);
-                } catch (...) {
-                    destroy_leaf(nl);
-                    throw;
-                }
-                free_node(r);
-                *slot = n;
+                replace_adding_leaf(slot, r, nl, nd.kind(), true, nl, nullptr);
                 ++size_;
                 return {nl, true};
             }
@@ -501,16 +493,8 @@ public:
                 add_child(nd, b, nl);
             } else {
                 const std::pair<unsigned char, ref_t> extra{b, nl};
-                ref_t n = 0;
-                try {
-                    n = rebuild(r, next_kind(nd.kind()), nd.terminal(), nd.terminal() ? *nd.term() : 0,
-                                &extra);
-                } catch (...) {
-                    destroy_leaf(nl);
-                    throw;
-                }
-                free_node(r);
-                *slot = n;
+                replace_adding_leaf(slot, r, nl, next_kind(nd.kind()), nd.terminal(),
+                                    nd.terminal() ? *nd.term() : 0, &extra);
             }
             ++size_;
             return {nl, true};
@@ -534,6 +518,22 @@ public:
             refs[i] = child;
         }
         ++nd.h().count;
+    }
+
+    // Replaces node r (held in *slot) by a rebuilt copy that also holds the new
+    // leaf nl. If the rebuild throws, nl is destroyed and the tree is unchanged
+    // (the strong guarantee of insert).
+    void replace_adding_leaf(ref_t* slot, ref_t r, ref_t nl, std::uint8_t kind, bool term,
+                             ref_t term_ref, const std::pair<unsigned char, ref_t>* extra) {
+        ref_t n = 0;
+        try {
+            n = rebuild(r, kind, term, term_ref, extra);
+        } catch (...) {
+            destroy_leaf(nl);
+            throw;
+        }
+        free_node(r);
+        *slot = n;
     }
 
     // A copy of node r with another kind and terminal, optionally one more
