@@ -282,13 +282,7 @@ Measurement measure(const Workload& w) {
         m.vm_rss_before = detail::proc_status_bytes("VmRSS");
         m.hwm_reset = detail::reset_peak_rss() ? 1 : 0;
         auto start = clock::now();
-        auto s = std::make_unique<S>();
-        if constexpr (S::sorted_build) {
-            s->build(std::span<const Entry>(w.sorted));
-        } else {
-            for (const Entry& e : w.insert_order) s->insert(e.key, e.value);
-        }
-        if constexpr (HasFinish<S>) s->finish();
+        auto s = load_structure<S>(w);
         m.build_s = detail::seconds_since(start);
         m.rss_after = detail::anon_rss_bytes();
         m.peak_rss = detail::proc_status_bytes("VmHWM");

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -127,6 +128,21 @@ inline Workload make_workload(const Dataset& data, const WorkloadOptions& option
         }
     }
     return w;
+}
+
+// Builds S from the workload the way every phase that needs a loaded
+// structure does: build() from sorted keys for sorted builders, otherwise
+// insert() in the shuffled insert order; then finish() when S has one.
+template <Structure S>
+std::unique_ptr<S> load_structure(const Workload& w) {
+    auto s = std::make_unique<S>();
+    if constexpr (S::sorted_build) {
+        s->build(std::span<const Entry>(w.sorted));
+    } else {
+        for (const Entry& e : w.insert_order) s->insert(e.key, e.value);
+    }
+    if constexpr (HasFinish<S>) s->finish();
+    return s;
 }
 
 }  // namespace memkv::bench

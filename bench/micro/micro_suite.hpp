@@ -64,22 +64,11 @@ bool unsupported(benchmark::State& state) {
     return false;
 }
 
-template <Structure S>
-std::unique_ptr<S> build(const Workload& w) {
-    auto s = std::make_unique<S>();
-    if constexpr (S::sorted_build) {
-        s->build(std::span<const Entry>(w.sorted));
-    } else {
-        for (const Entry& e : w.insert_order) s->insert(e.key, e.value);
-    }
-    if constexpr (HasFinish<S>) s->finish();
-    return s;
-}
 
 // One built instance per type, shared by the read-only cases.
 template <Structure S>
 const S& built() {
-    static const std::unique_ptr<S> s = build<S>(workload());
+    static const std::unique_ptr<S> s = load_structure<S>(workload());
     return *s;
 }
 
@@ -88,7 +77,7 @@ void bench_insert(benchmark::State& state) {
     if (unsupported<S>(state)) return;
     const Workload& w = workload();
     for (auto _ : state) {
-        auto s = build<S>(w);
+        auto s = load_structure<S>(w);
         benchmark::DoNotOptimize(s.get());
         state.PauseTiming();
         s.reset();
