@@ -21,7 +21,7 @@
 // most 2^15 units (256 KiB), or one 256 KiB window of a larger chunk or block. Slot 0 is
 // never used, so reference 0 is the null reference. Small blocks (at most
 // max_small_units) never straddle two slots; a large block gets ceil(n / 2^15)
-// consecutive slots of its own, so ptr() is the same two loads for every block.
+// consecutive slots of its own, so ptr() is the same load and add for every block.
 // The arena addresses at most 2^16 slots * 256 KiB = 16 GiB.
 
 #include <algorithm>
@@ -75,7 +75,7 @@ public:
     ~slab_arena() { release(); }
 
     void swap(slab_arena& o) noexcept {
-        std::swap(slots_, o.slots_);
+        std::swap(bases_, o.bases_);
         std::swap(meta_, o.meta_);
         std::swap(free_heads_, o.free_heads_);
         std::swap(free_slots_, o.free_slots_);
@@ -85,8 +85,12 @@ public:
         std::swap(held_bytes_, o.held_bytes_);
     }
 
+    // bases_[s] is slot s's address minus the offset of its first unit, so
+    // ptr() is one load and one add: it sits on the dependent chain of every
+    // level of a descent. Kept as integers, since the biased value points
+    // outside any object.
     std::byte* ptr(ref r) const noexcept {
-        return slots_[r >> offset_bits] + static_cast<std::size_t>(r & offset_mask) * unit;
+        return reinterpret_cast<std::byte*>(bases_[r >> offset_bits] + std::uintptr_t{r} * unit);
     }
 
     // A hint to start loading block r. always_inline: GCC otherwise deems a
@@ -131,14 +135,14 @@ public:
 
     // Gives every byte back to the system.
     void release() noexcept {
-        for (std::size_t s = 1; s < slots_.size(); ++s) {
+        for (std::size_t s = 1; s < bases_.size(); ++s) {
             if (meta_[s].kind == slot_kind::chunk || meta_[s].kind == slot_kind::large_head) {
-                free_memory(slots_[s], meta_[s].units);
+                free_memory(slot_address(s), meta_[s].units);
             }
         }
         // Assigning {} would keep the capacity; swapping with a fresh vector
         // gives it back.
-        std::vector<std::byte*>().swap(slots_);
+        std::vector<std::uintptr_t>().swap(bases_);
         std::vector<slot_meta>().swap(meta_);
         std::vector<ref>().swap(free_heads_);
         std::vector<std::uint32_t>().swap(free_slots_);
@@ -156,7 +160,7 @@ public:
                 bytes += v.capacity() * sizeof(v[0]) + malloc_overhead;
             }
         };
-        vec(slots_);
+        vec(bases_);
         vec(meta_);
         vec(free_heads_);
         vec(free_slots_);
@@ -166,7 +170,7 @@ public:
     // True if r could have been returned by allocate() (for verify()).
     bool plausible(ref r) const noexcept {
         const std::size_t s = r >> offset_bits;
-        if (r == 0 || s >= slots_.size()) return false;
+        if (r == 0 || s >= bases_.size()) return false;
         const auto k = meta_[s].kind;
         if (k == slot_kind::chunk) return (r & offset_mask) < meta_[s].units;
         if (k == slot_kind::chunk_tail) return true;
@@ -176,22 +180,68 @@ public:
 private:
     enum class slot_kind : std::uint8_t { unused, chunk, chunk_tail, large_head, large_tail };
 
+    // Big blocks (the 2 MiB chunks, huge keys) are mapped directly on Linux
+    // rather than taken from operator new: glibc serves a 2 MiB request from
+    // its heap once an earlier one of that size was freed (its mmap threshold
+    // rises), and heap pages that were already touched at 4 KiB are not
+    // turned into huge pages. A fresh, 2 MiB-aligned mapping is, so a tree
+    // built after another was destroyed is as fast as the first one.
+    static constexpr bool maps_directly(std::size_t bytes) noexcept {
+#if defined(__linux__)
+        return bytes >= huge_page;
+#else
+        (void)bytes;
+        return false;
+#endif
+    }
+    static constexpr std::size_t mapped_length(std::size_t bytes) noexcept {
+        return (bytes + huge_page - 1) & ~(huge_page - 1);
+    }
+    // What a block of `units` costs: the mapping, or the bytes plus the
+    // allocator's per-allocation overhead.
+    static constexpr std::size_t footprint(std::size_t units) noexcept {
+        const std::size_t bytes = units * unit;
+        return maps_directly(bytes) ? mapped_length(bytes) : bytes + malloc_overhead;
+    }
+
     static std::byte* get_memory(std::size_t units) {
         const std::size_t bytes = units * unit;
-        if (bytes < huge_page) return static_cast<std::byte*>(::operator new(bytes));
-        void* p = ::operator new(bytes, std::align_val_t{huge_page});
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-        ::madvise(p, bytes, MADV_HUGEPAGE);  // a hint; failure changes nothing
+#if defined(__linux__)
+        if (maps_directly(bytes)) {
+            // Over-map by one huge page and trim both ends to align.
+            const std::size_t len = mapped_length(bytes);
+            void* raw = ::mmap(nullptr, len + huge_page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            if (raw == MAP_FAILED) throw std::bad_alloc();
+            const auto base = reinterpret_cast<std::uintptr_t>(raw);
+            const std::uintptr_t aligned = (base + huge_page - 1) & ~std::uintptr_t{huge_page - 1};
+            if (aligned != base) ::munmap(raw, aligned - base);
+            const std::size_t tail = huge_page - (aligned - base);
+            if (tail != 0) ::munmap(reinterpret_cast<void*>(aligned + len), tail);
+#if defined(MADV_HUGEPAGE)
+            ::madvise(reinterpret_cast<void*>(aligned), len, MADV_HUGEPAGE);  // a hint
 #endif
-        return static_cast<std::byte*>(p);
+            return reinterpret_cast<std::byte*>(aligned);
+        }
+#endif
+        return static_cast<std::byte*>(::operator new(bytes));
     }
     static void free_memory(std::byte* p, std::size_t units) noexcept {
-        if (units * unit < huge_page) {
-            ::operator delete(p);
-        } else {
-            ::operator delete(p, std::align_val_t{huge_page});
+        const std::size_t bytes = units * unit;
+#if defined(__linux__)
+        if (maps_directly(bytes)) {
+            ::munmap(p, mapped_length(bytes));
+            return;
         }
+#endif
+        ::operator delete(p);
     }
+    void set_slot(std::size_t s, std::byte* address) noexcept {
+        bases_[s] = reinterpret_cast<std::uintptr_t>(address) - (std::uintptr_t{s} << offset_bits) * unit;
+    }
+    std::byte* slot_address(std::size_t s) const noexcept {
+        return reinterpret_cast<std::byte*>(bases_[s] + (std::uintptr_t{s} << offset_bits) * unit);
+    }
+
     struct slot_meta {
         std::size_t units = 0;  // chunk size or large block size, in units
         std::uint32_t span = 0;  // slots covered by a large block
@@ -213,10 +263,10 @@ private:
     }
 
     std::size_t take_slots(std::size_t count) {
-        if (slots_.empty()) {
-            slots_.reserve(16);
+        if (bases_.empty()) {
+            bases_.reserve(16);
             meta_.reserve(16);
-            slots_.push_back(nullptr);  // slot 0: reference 0 stays null
+            bases_.push_back(0);  // slot 0: reference 0 stays null
             meta_.push_back({});
         }
         if (count == 1 && !free_slots_.empty()) {
@@ -224,9 +274,9 @@ private:
             free_slots_.pop_back();
             return s;
         }
-        if (slots_.size() + count > max_slots) throw std::bad_alloc();
-        const std::size_t s = slots_.size();
-        slots_.resize(s + count, nullptr);
+        if (bases_.size() + count > max_slots) throw std::bad_alloc();
+        const std::size_t s = bases_.size();
+        bases_.resize(s + count, 0);
         meta_.resize(s + count);
         return s;
     }
@@ -250,11 +300,11 @@ private:
         // goes to its size class instead of being lost.
         if (bump_end_ > bump_) push_free(bump_, bump_end_ - bump_);
         for (std::size_t i = 0; i < span; ++i) {
-            slots_[s + i] = mem + i * slot_units * unit;
+            set_slot(s + i, mem + i * slot_units * unit);
             meta_[s + i] = {units, static_cast<std::uint32_t>(span),
                             i == 0 ? slot_kind::chunk : slot_kind::chunk_tail};
         }
-        held_bytes_ += units * unit + malloc_overhead;
+        held_bytes_ += footprint(units);
         last_chunk_units_ = units;
         bump_ = static_cast<ref>(s << offset_bits);
         bump_end_ = bump_ + static_cast<ref>(units);
@@ -272,20 +322,20 @@ private:
             throw;
         }
         for (std::size_t i = 0; i < span; ++i) {
-            slots_[s + i] = mem + i * slot_units * unit;
+            set_slot(s + i, mem + i * slot_units * unit);
             meta_[s + i] = {n, static_cast<std::uint32_t>(span),
                             i == 0 ? slot_kind::large_head : slot_kind::large_tail};
         }
-        held_bytes_ += n * unit + malloc_overhead;
+        held_bytes_ += footprint(n);
         return static_cast<ref>(s << offset_bits);
     }
 
     void release_large(std::size_t s) noexcept {
-        free_memory(slots_[s], meta_[s].units);
+        free_memory(slot_address(s), meta_[s].units);
         const std::size_t span = meta_[s].span;
-        held_bytes_ -= meta_[s].units * unit + malloc_overhead;
+        held_bytes_ -= footprint(meta_[s].units);
         for (std::size_t i = 0; i < span; ++i) {
-            slots_[s + i] = nullptr;
+            bases_[s + i] = 0;
             meta_[s + i] = {};
         }
         // Single slots are reused; the table entries of a multi-slot block
@@ -298,7 +348,7 @@ private:
         }
     }
 
-    std::vector<std::byte*> slots_;
+    std::vector<std::uintptr_t> bases_;  // biased slot addresses, see ptr()
     std::vector<slot_meta> meta_;
     std::vector<ref> free_heads_;  // index: block size in units; 0 = empty list
     std::vector<std::uint32_t> free_slots_;

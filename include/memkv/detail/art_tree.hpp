@@ -348,16 +348,15 @@ public:
     std::pair<ref_t, bool> emplace(std::string_view key, Args&&... args) {
         check_key_size(key.size());
         const unsigned char* k = ubytes(key);
+        if (root_ == 0) {
+            root_ = make_leaf(key, std::forward<Args>(args)...);
+            ++size_;
+            return {root_, true};
+        }
         ref_t* slot = &root_;
         std::size_t depth = 0;
         for (;;) {
-            const ref_t r = *slot;
-            if (r == 0) {  // only the root of an empty tree
-                const ref_t l = make_leaf(key, std::forward<Args>(args)...);
-                *slot = l;
-                ++size_;
-                return {l, true};
-            }
+            const ref_t r = *slot;  // never 0 below a non-empty root
             if (is_leaf(r)) {
                 const std::string_view s = suffix(r);
                 const std::string_view rest = key.substr(depth);
@@ -587,7 +586,7 @@ public:
             const node_ref nd = node(r);
             nd.prefetch_second_line();
             const std::size_t plen = nd.prefix_len();
-            if (len - depth < plen || nd.match_prefix(k + depth, plen) != plen) return 0;
+            if (nd.match_prefix(k + depth, len - depth) != plen) return 0;
             depth += plen;
             if (depth == len) return nd.terminal() ? *nd.term() : 0;
             const ref_t* cs = nd.find_child(k[depth]);
@@ -614,7 +613,7 @@ public:
             }
             const node_ref nd = node(r);
             const std::size_t plen = nd.prefix_len();
-            if (key.size() - depth < plen || nd.match_prefix(k + depth, plen) != plen) break;
+            if (nd.match_prefix(k + depth, key.size() - depth) != plen) break;
             depth += plen;
             if (nd.terminal()) best = depth;
             if (depth == key.size()) break;
@@ -646,7 +645,7 @@ public:
             }
             const node_ref nd = node(r);
             const std::size_t plen = nd.prefix_len();
-            if (key.size() - depth < plen || nd.match_prefix(k + depth, plen) != plen) return 0;
+            if (nd.match_prefix(k + depth, key.size() - depth) != plen) return 0;
             depth += plen;
             pslot = slot;
             if (depth == key.size()) {
