@@ -88,6 +88,9 @@ public:
 
     std::size_t size() const noexcept { return size_; }
     ref_t root() const noexcept { return root_; }
+    // Depth of the jump node (see jump_state), 0 when there is none; for
+    // tests and diagnostics.
+    std::size_t jump_depth() const noexcept { return jump_.node != 0 ? jump_.depth : 0; }
 
     std::size_t memory_usage() const noexcept { return sizeof(*this) + arena_.memory_usage(); }
 
