@@ -207,7 +207,7 @@ TEST_CASE("FastArt: random operations around a popular path", "[fast_art][jump][
             } else {
                 mp.check_find(k);
             }
-            learnt += mp.tree().jump_depth() != 0 ? 1 : 0;
+            if (mp.tree().jump_depth() != 0) ++learnt;
             if (i % 2'500 == 0) mp.check_all();
         }
         mp.check_all();

@@ -72,8 +72,8 @@ inline constexpr ref_t untag(ref_t r) noexcept { return r & ~leaf_tag; }
 // g++ 12 at -O3 inlines these into call sites whose source is a short string
 // literal and then warns about the 8- and 4-byte loads of branches that the
 // length rules out (-Warray-bounds, -Wstringop-overread false positives). The
-// loads are guarded by n, so the warnings are silenced here, for these two
-// functions only, rather than in every user's build.
+// loads are guarded by the caller's length checks, so the warnings are
+// silenced here, for these functions only, rather than in every user's build.
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Warray-bounds"
@@ -94,6 +94,13 @@ inline void copy_bytes(unsigned char* dst, const unsigned char* src, std::size_t
     } else {
         for (std::size_t i = 0; i < n; ++i) dst[i] = src[i];
     }
+}
+
+// Eight bytes from p, which the caller guarantees are there.
+inline std::uint64_t load_u64(const unsigned char* p) noexcept {
+    std::uint64_t v = 0;
+    std::memcpy(&v, p, sizeof v);
+    return v;
 }
 
 // Byte equality for short runs, same idea as copy_bytes.
@@ -243,11 +250,7 @@ struct node_ref {
             // level. XOR 8 bytes of each; the first difference is the
             // lowest set byte.
             if (n <= inline_prefix && avail >= inline_prefix) {
-                std::uint64_t a = 0;
-                std::uint64_t b = 0;
-                std::memcpy(&a, h().prefix, sizeof a);
-                std::memcpy(&b, key, sizeof b);
-                const std::uint64_t x = a ^ b;
+                const std::uint64_t x = load_u64(h().prefix) ^ load_u64(key);
                 const std::size_t d = static_cast<std::size_t>(std::countr_zero(x)) / 8;  // 8 if x == 0
                 return d < n ? d : n;
             }
