@@ -31,7 +31,10 @@ namespace memkv {
 // Complexity: find / insert / erase / lower_bound are O(key length), with at
 //   most one node visit per distinguishing byte; ++ and -- are amortized O(1)
 //   (a step through a 256-wide node scans up to 256 slots). Iteration yields
-//   keys in byte order.
+//   keys in byte order. Inserts learn one "jump": a 256-wide node below a
+//   long path most keys share (on URLs, "https://github.com/"); find and
+//   insert of a key with that prefix start there instead of at the root.
+//   Only inserts update it, so const calls stay read-only (DESIGN.md).
 // Memory: nodes and leaves live in an arena of 8-byte units addressed by
 //   32-bit references, so the whole tree is limited to 16 GiB of nodes and
 //   leaves. memory_usage() is exact: every byte the arena holds plus its
