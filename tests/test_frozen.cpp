@@ -250,6 +250,51 @@ TEST_CASE("FrozenLayer: random key sets against std::map", "[frozen]") {
     }
 }
 
+TEST_CASE("FrozenLayer: keys under a dominant prefix use the jump and agree with std::map", "[frozen]") {
+    // 80% of the keys start with P; the others branch off along P, end on
+    // it, or are P's own prefixes, so the automaton spells P a byte at a
+    // time with side branches, and the jump starts lookups at P's end.
+    const std::string P = "https://host.example/";
+    for (const auto pairs : {memkv::frozen_layer_options::pairs_mode::always,
+                             memkv::frozen_layer_options::pairs_mode::never}) {
+        std::mt19937_64 rng(77);
+        auto pick = [&rng](std::size_t n) { return static_cast<std::size_t>(rng() % n); };
+        std::map<std::string, std::uint64_t> m;
+        while (m.size() < 4000) {
+            std::string k;
+            if (pick(10) < 8) {
+                k = P;
+            } else {
+                k = P.substr(0, pick(P.size() + 1));
+                if (pick(4) != 0) k.push_back(static_cast<char>(pick(256)));
+            }
+            for (std::size_t i = pick(8); i > 0; --i) k.push_back("abc/\0\xff"[pick(6)]);
+            m.emplace(k, rng() % 1000);
+        }
+        memkv::frozen_layer_options opt;
+        opt.pair_nodes = pairs;
+        const auto f = FrozenLayer<std::uint64_t>::from_sorted(m, opt);
+        f.verify();
+        REQUIRE(f.jump_prefix() == P);
+        std::vector<std::string> probes = {P, P + "zz", P + std::string(1, '\0'), P.substr(0, 20), ""};
+        for (std::size_t i = 0; i < P.size(); ++i) probes.push_back(P.substr(0, i) + "#");
+        for (const auto& kv : m) {
+            if (pick(8) == 0) probes.push_back(kv.first + "a");
+            if (pick(8) == 0 && !kv.first.empty()) probes.push_back(kv.first.substr(0, kv.first.size() - 1));
+        }
+        check_against(f, m, probes);
+        // The jump is found again when the image is read back.
+        const auto g = FrozenLayer<std::uint64_t>::from_bytes(f.bytes());
+        REQUIRE(g.jump_prefix() == P);
+        for (const auto& p : probes) REQUIRE(g.find(p) == f.find(p));
+    }
+    // No dominant path, or a short one: no jump.
+    std::map<std::string, std::uint64_t> few{{"a", 1}, {"b", 2}, {"https://x", 3}};
+    REQUIRE(FrozenLayer<std::uint64_t>::from_sorted(few).jump_prefix().empty());
+    std::map<std::string, std::uint64_t> short_path{{"abc1", 1}, {"abc2", 2}, {"abc3", 3}};
+    REQUIRE(FrozenLayer<std::uint64_t>::from_sorted(short_path).jump_prefix().empty());
+}
+
 TEST_CASE("FrozenLayer: suffix sharing keeps the automaton small", "[frozen]") {
     // 4096 keys from 16 prefixes x 256 suffixes share all their suffixes.
     std::map<std::string, std::uint64_t> m;

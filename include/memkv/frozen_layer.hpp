@@ -185,6 +185,13 @@ public:
         return value_at(*o);
     }
 
+    // The prefix whose lookups start below it (see find_jump: a path that at
+    // least half of all keys share), or empty when there is none. A
+    // diagnostic: results never depend on it.
+    std::string_view jump_prefix() const noexcept {
+        return {reinterpret_cast<const char*>(jump_path_), jump_len_};
+    }
+
     // Rank of key among all keys in byte order, if present.
     std::optional<size_type> ordinal(std::string_view key) const {
         const std::optional<std::uint64_t> o = walk(key);
@@ -528,6 +535,53 @@ private:
         image_size_ = n;
         automaton_ = p + detail::frozen_header_size;
         values_ = automaton_ + h_.automaton_size;
+        find_jump();
+    }
+
+    // The jump: where lookups of keys with a long, dominant prefix start.
+    // Real key sets often put most keys under one long path that the
+    // automaton still spells a transition per byte, because a long tail of
+    // other keys branches off along it (98% of the URL set starts with
+    // "https://github.com/": 19 node decodes before the first byte that
+    // tells URLs apart). Found once here, the image being immutable: from the
+    // root, follow the transition that holds at least half of all keys while
+    // there is one (at most jump_max bytes); if that path is at least
+    // jump_min bytes long, walk() starts keys that begin with it at its end
+    // state and ordinal. Nothing is stored in the file.
+    static constexpr std::size_t jump_min = 8;
+    static constexpr std::size_t jump_max = 56;
+
+    void find_jump() {
+        jump_len_ = 0;
+        if (h_.num_keys == 0) return;
+        std::uint64_t addr = h_.root;
+        std::uint64_t ord = 0;
+        std::uint64_t below = h_.num_keys;  // keys at or below addr
+        std::size_t len = 0;
+        for (;;) {
+            const detail::frozen_node nd = node(addr);
+            std::uint32_t best = nd.n;
+            std::uint64_t best_count = 0;
+            for (std::uint32_t j = 0; j < nd.n; ++j) {
+                const std::uint64_t end = j + 1 < nd.n ? nd.count_before(j + 1) : below;
+                const std::uint64_t c = end - nd.count_before(j);
+                if (c > best_count) {
+                    best = j;
+                    best_count = c;
+                }
+            }
+            const std::size_t labels = nd.pair ? 2 : 1;
+            if (best == nd.n || best_count * 2 < h_.num_keys || len + labels > jump_max) break;
+            jump_path_[len++] = nd.label(best);
+            if (nd.pair) jump_path_[len++] = nd.one_label2;
+            ord += nd.count_before(best);
+            addr = nd.target(best);
+            below = best_count;
+        }
+        if (len < jump_min) return;
+        jump_len_ = len;
+        jump_addr_ = addr;
+        jump_ord_ = ord;
     }
 
     detail::frozen_node node(std::uint64_t addr) const {
@@ -557,7 +611,13 @@ private:
         std::uint64_t ord = 0;
         const auto* k = reinterpret_cast<const unsigned char*>(key.data());
         const std::size_t len = key.size();
-        for (std::size_t d = 0; d < len; ++d) {
+        std::size_t d = 0;
+        if (jump_len_ != 0 && len >= jump_len_ && std::memcmp(k, jump_path_, jump_len_) == 0) {
+            addr = jump_addr_;
+            ord = jump_ord_;
+            d = jump_len_;
+        }
+        for (; d < len; ++d) {
             const unsigned char h = a[addr];
             if (h & detail::node_one_next) {
                 if (h & detail::node_pair_next) {
@@ -722,6 +782,10 @@ private:
     const unsigned char* automaton_ = nullptr;
     const unsigned char* values_ = nullptr;
     detail::frozen_header h_;
+    std::size_t jump_len_ = 0;  // 0: no jump
+    std::uint64_t jump_addr_ = 0;
+    std::uint64_t jump_ord_ = 0;
+    unsigned char jump_path_[jump_max] = {};
 };
 
 // FrozenLayerBuilder<V> — contract
