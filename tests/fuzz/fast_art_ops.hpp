@@ -114,6 +114,12 @@ inline void run_fast_art_ops(const std::uint8_t* data, std::size_t size) {
         } else if ((mode & 0x3F) == 0x3F) {
             k.assign(300 + in.byte() * 4u, 'x');  // long: past the one-byte length form
             k += in.bytes(2);
+        } else if ((mode & 0x30) == 0x30) {
+            // Under one 21-byte prefix with any next byte: enough of these
+            // make a full node deep enough for the tree to learn its jump.
+            k = "https://jump.example/";
+            k.push_back(static_cast<char>(in.byte()));
+            k += in.bytes(mode & 0x03);
         } else {
             k = in.bytes(mode & 0x0F);
         }
