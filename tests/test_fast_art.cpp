@@ -180,6 +180,29 @@ TEST_CASE("FastArt: ordered access", "[fast_art]") {
     REQUIRE(std::distance(t.begin(), t.end()) == 8);
 }
 
+TEST_CASE("FastArt: erase(first, last)", "[fast_art]") {
+    Art t;
+    for (int i = 0; i < 20; ++i) t.insert(key_k(i), static_cast<std::uint64_t>(i));
+    // Keys sort as k0 k1 k10 k11 ... k19 k2 k3 ... k9.
+    REQUIRE(t.erase(t.find("k3"), t.find("k3")) == t.find("k3"));  // empty range
+    REQUIRE(t.size() == 20);
+    auto it = t.erase(t.find("k10"), t.find("k15"));
+    REQUIRE(it == t.find("k15"));
+    REQUIRE(it.key() == "k15");
+    REQUIRE(t.size() == 15);
+    REQUIRE_FALSE(t.contains("k10"));
+    REQUIRE_FALSE(t.contains("k14"));
+    REQUIRE(t.contains("k1"));
+    it = t.erase(t.find("k7"), t.end());
+    REQUIRE(it == t.end());
+    REQUIRE(keys_of(t) == (std::vector<std::string>{"k0", "k1", "k15", "k16", "k17", "k18", "k19", "k2", "k3",
+                                                    "k4", "k5", "k6"}));
+    it = t.erase(t.begin(), t.end());
+    REQUIRE(it == t.end());
+    REQUIRE(t.empty());
+    REQUIRE(t.memory_usage() == Art().memory_usage());
+}
+
 TEST_CASE("FastArt: longest_prefix and erase_prefix", "[fast_art]") {
     Art t;
     for (const char* k : {"", "/", "/usr", "/usr/lib", "/usr/local/bin", "/var"}) t.insert(k, 1);

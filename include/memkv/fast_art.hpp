@@ -43,7 +43,7 @@ namespace memkv {
 // Exception guarantee: insert, try_emplace, insert_or_assign (insert part),
 //   erase(key), copy: strong. An erase can only throw std::bad_alloc (when the
 //   last two entries of a node are merged into one); the tree is unchanged
-//   then. Assignment of a value in insert_or_assign is V's own guarantee.
+//   then. erase(first, last) erases key by key: basic guarantee. Assignment of a value in insert_or_assign is V's own guarantee.
 // Iterators: an iterator holds the path from the root (a small vector) and
 //   the key bytes above its leaf, so copying one allocates; key() rebuilds
 //   the key. Iterators returned by find / insert / try_emplace start "lazy"
@@ -295,6 +295,25 @@ public:
         return lower_bound(k);
     }
     iterator erase(iterator pos) { return erase(const_iterator(pos)); }
+
+    // Erases the keys of [first, last); returns an iterator to the key last
+    // referred to (end() if last was end()). Like erase(iterator) it works
+    // key by key: O(k * key length) for k keys, no extra memory. Basic
+    // guarantee: if an erase throws (std::bad_alloc on a node merge), the
+    // keys before the failing one are gone and the rest are still there.
+    iterator erase(const_iterator first, const_iterator last) {
+        const bool to_end = last == cend();
+        const std::string stop = to_end ? std::string() : last.key();
+        if (first == last) return to_end ? end() : lower_bound(stop);
+        std::string k = first.key();
+        for (;;) {
+            tree_.erase(k);
+            iterator next = lower_bound(k);
+            if (next == end()) return next;
+            next.key(k);
+            if (!to_end && k >= stop) return next;
+        }
+    }
 
     // Erases every key starting with p; returns how many.
     size_type erase_prefix(std::string_view p) {

@@ -235,7 +235,19 @@ inline void run_fast_art_ops(const std::uint8_t* data, std::size_t size) {
                 break;
             }
             case 13: {
-                if (in.byte() % 8 != 0) break;  // rare: it can empty the tree
+                const std::uint8_t which = in.byte() % 8;
+                if (which == 1) {
+                    // erase(first, last) over [lower_bound(k), lower_bound(k2)).
+                    const std::string k2 = next_key();
+                    if (k2 < k) break;
+                    auto nx = t.erase(t.lower_bound(k), t.lower_bound(k2));
+                    m.erase(m.lower_bound(k), m.lower_bound(k2));
+                    const auto mnx = m.lower_bound(k2);
+                    fa_check((nx == t.end()) == (mnx == m.end()), "erase(first, last): result");
+                    if (mnx != m.end()) fa_check(nx.key() == mnx->first, "erase(first, last): next");
+                    break;
+                }
+                if (which != 0) break;  // rare: it can empty the tree
                 std::size_t n = 0;
                 for (auto mi = m.lower_bound(k); mi != m.end() && mi->first.compare(0, k.size(), k) == 0;) {
                     mi = m.erase(mi);
