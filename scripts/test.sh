@@ -13,6 +13,8 @@ ensure_packages cmake ninja-build g++ clang libclang-rt-14-dev catch2 libbenchma
 build=${MEMKV_BUILD_DIR:-$MEMKV_ROOT/build}
 rm -f "$build"/{test,asan,tsan}/junit.xml
 common=(-DMEMKV_WERROR=ON -DMEMKV_BUILD_EXAMPLES=ON -DMEMKV_BUILD_TESTS=ON)
+# libart's words.txt/uuid.txt: ../shared/data by default, or this directory.
+if [ -n "${MEMKV_TEST_DATA_DIR:-}" ]; then common+=("-DMEMKV_TEST_DATA_DIR=$MEMKV_TEST_DATA_DIR"); fi
 
 log "normal build (g++, RelWithDebInfo)"
 configure_and_build "$build/test" "${common[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
