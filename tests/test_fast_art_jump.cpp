@@ -28,6 +28,15 @@ public:
         REQUIRE(t_.value(leaf) == m_.at(k));
     }
     void erase(const std::string& k) { REQUIRE(t_.erase(k) == m_.erase(k)); }
+    void erase_prefix(const std::string& p) {
+        std::size_t n = 0;
+        for (auto it = m_.lower_bound(p); it != m_.end() && it->first.compare(0, p.size(), p) == 0;) {
+            it = m_.erase(it);
+            ++n;
+        }
+        REQUIRE(t_.erase_prefix(p) == n);
+        REQUIRE_NOTHROW(t_.verify());
+    }
     void check_find(const std::string& k) const {
         const auto leaf = t_.find(k);
         const auto it = m_.find(k);
@@ -172,6 +181,15 @@ TEST_CASE("FastArt: shrinking or merging the jump node drops the jump", "[fast_a
     mp.check_all();
     build_popular_path(mp);
     REQUIRE(mp.tree().jump_depth() == P.size());
+    // The whole subtree under the jump in one erase_prefix: its node is freed.
+    mp.erase_prefix(P);
+    REQUIRE(mp.tree().jump_depth() == 0);
+    mp.check_all();
+    build_popular_path(mp);
+    REQUIRE(mp.tree().jump_depth() == P.size());
+    mp.erase_prefix(P.substr(0, 5));  // from above the path
+    mp.check_all();
+    build_popular_path(mp);
     mp.tree().clear();
     REQUIRE(mp.tree().jump_depth() == 0);
     REQUIRE_NOTHROW(mp.tree().verify());
@@ -202,8 +220,13 @@ TEST_CASE("FastArt: random operations around a popular path", "[fast_art][jump][
             const std::size_t op = pick(100);
             if (op < 45) {
                 mp.insert(k, rng());
-            } else if (op < 80) {
+            } else if (op < 79) {
                 mp.erase(k);
+            } else if (op < 80) {
+                // A subtree at once: mostly below the jump node, sometimes
+                // on P or inside it (which takes the jump node with it).
+                const std::size_t cut = pick(4) != 0 ? P.size() + 1 + pick(3) : pick(k.size() + 1);
+                mp.erase_prefix(k.substr(0, cut));
             } else {
                 mp.check_find(k);
             }
@@ -211,6 +234,7 @@ TEST_CASE("FastArt: random operations around a popular path", "[fast_art][jump][
             if (i % 2'500 == 0) mp.check_all();
         }
         mp.check_all();
+        INFO("operations with a jump in place: " << learnt);
         REQUIRE(learnt > 10'000);  // the jump was in use for most of the run
     }
 }

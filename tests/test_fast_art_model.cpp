@@ -98,6 +98,16 @@ void run_model(std::uint64_t seed, std::size_t ops, memkv::test::key_generator::
             } else {
                 fa_check(v.empty(), "empty range");
             }
+        } else if (gen.pick(4) == 0) {
+            // erase_prefix of a short prefix of k (rare: it can empty much of the tree).
+            const std::string p = k.substr(0, gen.pick(k.size() + 1));
+            if (p.empty() && gen.pick(8) != 0) continue;
+            std::size_t n = 0;
+            for (auto mi = m.lower_bound(p); mi != m.end() && mi->first.compare(0, p.size(), p) == 0;) {
+                mi = m.erase(mi);
+                ++n;
+            }
+            fa_check(t.erase_prefix(p) == n, "erase_prefix");
         } else {
             // erase(iterator) at a random bound.
             auto it = t.lower_bound(k);

@@ -740,18 +740,30 @@ public:
             maybe_shrink(pslot);
             return 1;
         }
-        // One entry survives: it takes the node's place, absorbing the node's
-        // prefix (and its branch byte) into its own suffix or prefix.
+        merge_into_survivor(pslot, leaf, removing_term, [&]() noexcept { destroy_leaf(leaf); });
+        --size_;
+        return 1;
+    }
+
+    // The node held in *pslot keeps a single entry once `removed` (one of
+    // its children, or its terminal) goes: that entry takes the node's
+    // place, absorbing the node's prefix (and its branch byte) into its own
+    // suffix or prefix. The one allocation comes first; if it throws,
+    // nothing has changed. Then destroy() (noexcept) disposes of `removed`.
+    template <class Destroy>
+    void merge_into_survivor(ref_t* pslot, ref_t removed, bool removed_is_term, Destroy&& destroy) {
+        const ref_t pr = *pslot;
+        const node_ref nd = node(pr);
         ref_t survivor = 0;
         int branch = -1;
-        if (term_after) {
+        if (nd.terminal() && !removed_is_term) {
             survivor = *nd.term();
         } else {
             unsigned char bytes[256];
             ref_t kids[256];
             const std::size_t n = gather(nd, bytes, kids);
             for (std::size_t i = 0; i < n; ++i) {
-                if (kids[i] != leaf) {
+                if (kids[i] != removed) {
                     survivor = kids[i];
                     branch = bytes[i];
                 }
@@ -764,7 +776,7 @@ public:
             merged.append(suffix(survivor));
             check_key_size(merged.size());
             const ref_t dst = arena_.allocate(leaf_units(merged.size()));  // may throw: nothing changed
-            destroy_leaf(leaf);
+            destroy();
             replacement = move_leaf(survivor, dst, merged);
         } else {
             const node_ref sn = node(survivor);
@@ -775,14 +787,99 @@ public:
             const std::size_t n = gather(sn, bytes, kids);
             write_node(arena_.ptr(dst), sn.kind(), merged, sn.terminal(), sn.terminal() ? *sn.term() : 0,
                        bytes, kids, n);
-            destroy_leaf(leaf);
+            destroy();
             free_node(survivor);
             replacement = dst;
         }
         free_node(pr);
         *pslot = replacement;
-        --size_;
-        return 1;
+    }
+
+    // Erases every key starting with p in one piece: one descent to the
+    // subtree that holds them all, a pass that counts it, a pass that frees
+    // it, and one unlink. Strong guarantee: what may throw (the counting
+    // stack, a merge's allocation) comes before anything is freed.
+    std::size_t erase_prefix(std::string_view p) {
+        if (root_ == 0) return 0;
+        const unsigned char* k = ubytes(p);
+        ref_t* slot = &root_;
+        ref_t* pslot = nullptr;  // the slot holding slot's node
+        std::size_t depth = 0;
+        while (depth < p.size()) {
+            const ref_t r = *slot;
+            if (is_leaf(r)) {
+                if (suffix(r).substr(0, p.size() - depth) != p.substr(depth)) return 0;
+                break;
+            }
+            const node_ref nd = node(r);
+            const std::size_t plen = nd.prefix_len();
+            const std::size_t avail = p.size() - depth;
+            const std::size_t m = nd.match_prefix(k + depth, avail);
+            if (m < plen && m < avail) return 0;
+            if (avail <= plen) break;  // p ends inside or right after the prefix
+            depth += plen;
+            ref_t* cs = nd.find_child(k[depth]);
+            if (cs == nullptr) return 0;
+            pslot = slot;
+            slot = cs;
+            ++depth;
+        }
+        // Every key below *slot starts with p, and no other key does.
+        const ref_t target = *slot;
+        std::vector<ref_t> stack;
+        std::size_t peak = 0;
+        std::size_t n = 0;
+        visit_subtree(target, stack, peak, [&n](ref_t) noexcept { ++n; }, [](ref_t) noexcept {});
+        if (pslot == nullptr) {
+            clear();
+            return n;
+        }
+        stack.reserve(peak);  // the freeing pass below never allocates
+        auto destroy = [&]() noexcept {
+            std::size_t unused = 0;
+            visit_subtree(target, stack, unused, [this](ref_t l) noexcept { destroy_leaf(l); },
+                          [this](ref_t r) noexcept { free_node(r); });
+        };
+        node_ref pn = node(*pslot);
+        if (pn.count() - 1 + (pn.terminal() ? 1 : 0) >= 2) {
+            destroy();
+            remove_in_place(pn, slot, false);
+            size_ -= n;
+            maybe_shrink(pslot);
+        } else {
+            merge_into_survivor(pslot, target, false, destroy);
+            size_ -= n;
+        }
+        return n;
+    }
+
+    // Depth-first over the subtree r: on_leaf(leaf) for each leaf,
+    // on_node(node) for each inner node after its entries were pushed (so it
+    // may free the node). peak: the stack's largest size. With stack's
+    // capacity at least the peak of an earlier visit of the same subtree,
+    // nothing allocates.
+    template <class OnLeaf, class OnNode>
+    void visit_subtree(ref_t r, std::vector<ref_t>& stack, std::size_t& peak, OnLeaf&& on_leaf, OnNode&& on_node) {
+        stack.clear();
+        stack.push_back(r);
+        peak = std::max(peak, stack.size());
+        while (!stack.empty()) {
+            const ref_t x = stack.back();
+            stack.pop_back();
+            if (is_leaf(x)) {
+                on_leaf(x);
+                continue;
+            }
+            const node_ref nd = node(x);
+            if (nd.terminal()) stack.push_back(*nd.term());
+            const ref_t* refs = nd.refs();
+            const std::size_t slots = nd.full() ? 256 : nd.count();
+            for (std::size_t i = 0; i < slots; ++i) {
+                if (refs[i] != 0) stack.push_back(refs[i]);
+            }
+            peak = std::max(peak, stack.size());
+            on_node(x);
+        }
     }
 
     // Removes a child or the terminal; the node's unit count must not change.
