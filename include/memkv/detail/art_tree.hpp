@@ -859,7 +859,8 @@ public:
     // capacity at least the peak of an earlier visit of the same subtree,
     // nothing allocates.
     template <class OnLeaf, class OnNode>
-    void visit_subtree(ref_t r, std::vector<ref_t>& stack, std::size_t& peak, OnLeaf&& on_leaf, OnNode&& on_node) {
+    void visit_subtree(ref_t r, std::vector<ref_t>& stack, std::size_t& peak, OnLeaf&& on_leaf,
+                       OnNode&& on_node) const {
         stack.clear();
         stack.push_back(r);
         peak = std::max(peak, stack.size());
@@ -1185,21 +1186,9 @@ public:
     template <class F>
     void for_each_leaf(F&& f) const {
         if (root_ == 0) return;
-        std::vector<ref_t> todo{root_};
-        while (!todo.empty()) {
-            const ref_t r = todo.back();
-            todo.pop_back();
-            if (is_leaf(r)) {
-                f(r);
-                continue;
-            }
-            const node_ref nd = node(r);
-            if (nd.terminal()) todo.push_back(*nd.term());
-            unsigned char bytes[256];
-            ref_t kids[256];
-            const std::size_t n = gather(nd, bytes, kids);
-            todo.insert(todo.end(), kids, kids + n);
-        }
+        std::vector<ref_t> stack;
+        std::size_t peak = 0;
+        visit_subtree(root_, stack, peak, f, [](ref_t) noexcept {});
     }
 
     void destroy_values() noexcept {
