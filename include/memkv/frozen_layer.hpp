@@ -648,15 +648,20 @@ private:
         return ord;
     }
 
-    void push_child(const_iterator& it, const detail::frozen_node& nd, std::uint32_t j) const {
+    // Takes transition j of the top frame's node nd and pushes a frame for
+    // its target; with skip_run, for the first node after the run of
+    // one-transition nodes below it (see follow_singles).
+    void push_child(const_iterator& it, const detail::frozen_node& nd, std::uint32_t j,
+                    bool skip_run = false) const {
         auto& f = it.stack_.back();
         f.i = static_cast<std::int32_t>(j);
         const std::uint64_t base = f.base + nd.count_before(j);
         it.key_.resize(f.depth);
         it.key_.push_back(static_cast<char>(nd.label(j)));
         if (nd.pair) it.key_.push_back(static_cast<char>(nd.one_label2));
+        const std::uint64_t addr = skip_run ? follow_singles(it, nd.target(j)) : nd.target(j);
         const std::size_t depth = it.key_.size();
-        it.stack_.push_back({nd.target(j), base, -1, depth});
+        it.stack_.push_back({addr, base, -1, depth});
     }
     // Pops the top frame and trims the key to the new top's depth.
     static void pop_frame(const_iterator& it) {
@@ -690,26 +695,12 @@ private:
         }
     }
 
-    // Takes transition j of the top frame's node nd, skips the one-transition
-    // run below it and pushes a frame for the node after the run.
-    void push_child_run(const_iterator& it, const detail::frozen_node& nd, std::uint32_t j) const {
-        auto& f = it.stack_.back();
-        f.i = static_cast<std::int32_t>(j);
-        const std::uint64_t base = f.base + nd.count_before(j);
-        it.key_.resize(f.depth);
-        it.key_.push_back(static_cast<char>(nd.label(j)));
-        if (nd.pair) it.key_.push_back(static_cast<char>(nd.one_label2));
-        const std::uint64_t addr = follow_singles(it, nd.target(j));
-        const std::size_t depth = it.key_.size();
-        it.stack_.push_back({addr, base, -1, depth});
-    }
-
     // From the top frame, go to the first key of its subtree.
     void descend_first(const_iterator& it) const {
         for (;;) {
             const detail::frozen_node nd = node(it.stack_.back().addr);
             if (nd.final || nd.n == 0) break;
-            push_child_run(it, nd, 0);
+            push_child(it, nd, 0, true);
         }
         it.stack_.back().i = -1;
         it.sync();
@@ -718,7 +709,7 @@ private:
         for (;;) {
             const detail::frozen_node nd = node(it.stack_.back().addr);
             if (nd.n == 0) break;
-            push_child_run(it, nd, nd.n - 1);
+            push_child(it, nd, nd.n - 1, true);
         }
         it.stack_.back().i = -1;
         it.sync();
@@ -736,7 +727,7 @@ private:
             const detail::frozen_node nd = node(f.addr);
             const std::int64_t next = std::int64_t{f.i} + 1;
             if (next < static_cast<std::int64_t>(nd.n)) {
-                push_child_run(it, nd, static_cast<std::uint32_t>(next));
+                push_child(it, nd, static_cast<std::uint32_t>(next), true);
                 descend_first(it);
                 return;
             }
@@ -763,7 +754,7 @@ private:
             auto& f = it.stack_.back();
             const detail::frozen_node nd = node(f.addr);
             if (f.i > 0) {
-                push_child_run(it, nd, static_cast<std::uint32_t>(f.i - 1));
+                push_child(it, nd, static_cast<std::uint32_t>(f.i - 1), true);
                 descend_last(it);
                 return;
             }
