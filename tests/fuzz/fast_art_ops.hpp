@@ -59,6 +59,13 @@ void fa_compare_all(const FastArt<V>& t, const std::map<std::string, V>& m) {
     fa_check(n == m.size(), "for_each count");
 }
 
+// it (into t) and mit (into m) stand at the same key, or both at the end.
+template <class T, class It, class M, class MIt>
+void fa_check_position(const T& t, const It& it, const M& m, const MIt& mit, const char* what) {
+    fa_check((it == t.end()) == (mit == m.end()), what);
+    if (mit != m.end()) fa_check(it.key() == mit->first, what);
+}
+
 // Compares the iterator range [b, e) of t with [mb, me) of m, or only their
 // first `limit` elements.
 template <class It, class MIt>
@@ -166,8 +173,7 @@ inline void run_fast_art_ops(const std::uint8_t* data, std::size_t size) {
                     // erase(iterator) returns the successor.
                     auto nx = t.erase(it);
                     auto mnx = m.erase(mit);
-                    fa_check((nx == t.end()) == (mnx == m.end()), "erase(iterator)");
-                    if (mnx != m.end()) fa_check(nx.key() == mnx->first, "erase(iterator): next");
+                    fa_check_position(t, nx, m, mnx, "erase(iterator): next");
                 }
                 break;
             }
@@ -192,8 +198,7 @@ inline void run_fast_art_ops(const std::uint8_t* data, std::size_t size) {
             case 9: {
                 auto ub = t.upper_bound(k);
                 auto mub = m.upper_bound(k);
-                fa_check((ub == t.end()) == (mub == m.end()), "upper_bound");
-                if (mub != m.end()) fa_check(ub.key() == mub->first, "upper_bound: key");
+                fa_check_position(t, ub, m, mub, "upper_bound");
                 break;
             }
             case 10: {
@@ -243,8 +248,7 @@ inline void run_fast_art_ops(const std::uint8_t* data, std::size_t size) {
                     auto nx = t.erase(t.lower_bound(k), t.lower_bound(k2));
                     m.erase(m.lower_bound(k), m.lower_bound(k2));
                     const auto mnx = m.lower_bound(k2);
-                    fa_check((nx == t.end()) == (mnx == m.end()), "erase(first, last): result");
-                    if (mnx != m.end()) fa_check(nx.key() == mnx->first, "erase(first, last): next");
+                    fa_check_position(t, nx, m, mnx, "erase(first, last): next");
                     break;
                 }
                 if (which != 0) break;  // rare: it can empty the tree
