@@ -4,43 +4,15 @@
 
 #include <csignal>
 #include <cstdint>
-#include <functional>
-#include <map>
 #include <optional>
-#include <string>
 #include <string_view>
 
+#include "adapters/std_map.hpp"
 #include "registry.hpp"
 
 namespace {
 
-class MapBase {
-public:
-    static constexpr bool ordered = true;
-    static constexpr bool sorted_build = false;
-
-    void insert(std::string_view key, std::uint64_t value) { map_.emplace(std::string(key), value); }
-    std::optional<std::uint64_t> find(std::string_view key) const {
-        const auto it = map_.find(key);
-        if (it == map_.end()) return std::nullopt;
-        return it->second;
-    }
-    template <class F>
-    void for_each(F&& f) const {
-        for (const auto& [k, v] : map_) f(std::string_view(k), v);
-    }
-    template <class F>
-    void for_each_prefix(std::string_view p, F&& f) const {
-        for (auto it = map_.lower_bound(p); it != map_.end() && std::string_view(it->first).starts_with(p); ++it) {
-            f(std::string_view(it->first), it->second);
-        }
-    }
-    std::optional<std::size_t> memory_usage() const { return std::nullopt; }
-    std::size_t size() const { return map_.size(); }
-
-private:
-    std::map<std::string, std::uint64_t, std::less<>> map_;
-};
+using MapBase = memkv::bench::adapters::StdMap;
 
 // Returns a wrong value for one key.
 class BrokenLookup : public MapBase {
