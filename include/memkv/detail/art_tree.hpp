@@ -338,14 +338,15 @@ public:
         nd.h().prefix_len = static_cast<std::uint32_t>(nlen);
     }
 
-    // Copy of node r with a new prefix into the fresh block dst; frees r.
-    void relocate_node(ref_t r, ref_t dst, std::string_view prefix) noexcept {
+    // Copy of node r with a new prefix (and without its terminal slot if
+    // drop_terminal) into the fresh block dst; frees r.
+    void relocate_node(ref_t r, ref_t dst, std::string_view prefix, bool drop_terminal = false) noexcept {
         const node_ref nd = node(r);
         unsigned char bytes[256];
         ref_t kids[256];
         const std::size_t n = gather(nd, bytes, kids);
-        write_node(arena_.ptr(dst), nd.kind(), prefix, nd.terminal(), nd.terminal() ? *nd.term() : 0, bytes,
-                   kids, n);
+        const bool term = nd.terminal() && !drop_terminal;
+        write_node(arena_.ptr(dst), nd.kind(), prefix, term, term ? *nd.term() : 0, bytes, kids, n);
         free_node(r);
     }
 
@@ -429,14 +430,7 @@ public:
                     kids[0] = nl;
                     cnt = 1;
                 } else {
-                    const auto ob = static_cast<unsigned char>(s[c]);
-                    const unsigned char nb = k[depth + c];
-                    const bool old_first = ob < nb;
-                    bytes[0] = old_first ? ob : nb;
-                    kids[0] = old_first ? old_leaf : nl;
-                    bytes[1] = old_first ? nb : ob;
-                    kids[1] = old_first ? nl : old_leaf;
-                    cnt = 2;
+                    cnt = two_children(static_cast<unsigned char>(s[c]), old_leaf, k[depth + c], nl, bytes, kids);
                 }
                 write_node(arena_.ptr(n), 3, rest.substr(0, c), new_term || old_term, term, bytes,
                            kids, cnt);
@@ -487,13 +481,7 @@ public:
                     kids[0] = old_node;
                     cnt = 1;
                 } else {
-                    const unsigned char nb = k[depth + m];
-                    const bool old_first = ob < nb;
-                    bytes[0] = old_first ? ob : nb;
-                    kids[0] = old_first ? old_node : nl;
-                    bytes[1] = old_first ? nb : ob;
-                    kids[1] = old_first ? nl : old_node;
-                    cnt = 2;
+                    cnt = two_children(ob, old_node, k[depth + m], nl, bytes, kids);
                 }
                 write_node(arena_.ptr(n), 3, key.substr(depth, m), new_term, new_term ? nl : 0, bytes,
                            kids, cnt);
@@ -530,7 +518,8 @@ public:
                 ++depth;
                 continue;
             }
-            if (!nd.full() && nd.count() == nd.kind() && slot == nullptr) return {0, false};
+            // (A start at the jump node, slot == nullptr, never gets here
+            // with a node to grow: the jump node is full.)
             const ref_t nl = make_leaf(key.substr(depth + 1), std::forward<Args>(args)...);
             if (nd.full() || nd.count() < nd.kind()) {
                 add_child(nd, b, nl);
@@ -542,6 +531,18 @@ public:
             ++size_;
             return {nl, true};
         }
+    }
+
+    // The children of a fresh node that splits an old entry (byte ob) from
+    // a new leaf (byte nb), in byte order; returns their number.
+    static std::size_t two_children(unsigned char ob, ref_t old, unsigned char nb, ref_t nl, unsigned char* bytes,
+                                    ref_t* kids) noexcept {
+        const bool old_first = ob < nb;
+        bytes[0] = old_first ? ob : nb;
+        kids[0] = old_first ? old : nl;
+        bytes[1] = old_first ? nb : ob;
+        kids[1] = old_first ? nl : old;
+        return 2;
     }
 
     static void add_child(node_ref nd, unsigned char b, ref_t child) noexcept {
@@ -723,11 +724,7 @@ public:
                 // it (allocation first, so a failure changes nothing).
                 const std::string prefix = prefix_string(nd);
                 const ref_t dst = alloc_node(nd.kind(), false, prefix.size());
-                unsigned char bytes[256];
-                ref_t kids[256];
-                const std::size_t n = gather(nd, bytes, kids);
-                write_node(arena_.ptr(dst), nd.kind(), prefix, false, 0, bytes, kids, n);
-                free_node(pr);
+                relocate_node(pr, dst, prefix, true);
                 *pslot = dst;
                 destroy_leaf(leaf);
                 --size_;
@@ -782,13 +779,8 @@ public:
             const node_ref sn = node(survivor);
             merged += prefix_string(sn);
             const ref_t dst = alloc_node(sn.kind(), sn.terminal(), merged.size());  // may throw
-            unsigned char bytes[256];
-            ref_t kids[256];
-            const std::size_t n = gather(sn, bytes, kids);
-            write_node(arena_.ptr(dst), sn.kind(), merged, sn.terminal(), sn.terminal() ? *sn.term() : 0,
-                       bytes, kids, n);
             destroy();
-            free_node(survivor);
+            relocate_node(survivor, dst, merged);
             replacement = dst;
         }
         free_node(pr);
@@ -800,31 +792,12 @@ public:
     // it, and one unlink. Strong guarantee: what may throw (the counting
     // stack, a merge's allocation) comes before anything is freed.
     std::size_t erase_prefix(std::string_view p) {
-        if (root_ == 0) return 0;
-        const unsigned char* k = ubytes(p);
-        ref_t* slot = &root_;
-        ref_t* pslot = nullptr;  // the slot holding slot's node
-        std::size_t depth = 0;
-        while (depth < p.size()) {
-            const ref_t r = *slot;
-            if (is_leaf(r)) {
-                if (suffix(r).substr(0, p.size() - depth) != p.substr(depth)) return 0;
-                break;
-            }
-            const node_ref nd = node(r);
-            const std::size_t plen = nd.prefix_len();
-            const std::size_t avail = p.size() - depth;
-            const std::size_t m = nd.match_prefix(k + depth, avail);
-            if (m < plen && m < avail) return 0;
-            if (avail <= plen) break;  // p ends inside or right after the prefix
-            depth += plen;
-            ref_t* cs = nd.find_child(k[depth]);
-            if (cs == nullptr) return 0;
-            pslot = slot;
-            slot = cs;
-            ++depth;
-        }
-        // Every key below *slot starts with p, and no other key does.
+        const prefix_place at = locate_prefix(p);
+        if (at.slot == nullptr) return 0;
+        // The one mutating caller of the const search: the slots are this
+        // tree's own.
+        ref_t* const slot = const_cast<ref_t*>(at.slot);
+        ref_t* const pslot = const_cast<ref_t*>(at.parent);
         const ref_t target = *slot;
         std::vector<ref_t> stack;
         std::size_t peak = 0;
@@ -1082,31 +1055,42 @@ public:
     // descent to the subtree that holds them, then a walk of that subtree.
     template <class F>
     void walk_prefix(std::string_view p, F&& f) const {
-        const unsigned char* k = ubytes(p);
-        std::string path;
-        ref_t r = root_;
+        const prefix_place at = locate_prefix(p);
+        if (at.slot != nullptr) walk_from(*at.slot, p.substr(0, at.depth), f);
+    }
+
+    // Where the keys starting with p are: slot holds the subtree that has
+    // exactly them (nullptr if there are none), parent the slot of the node
+    // above it (nullptr at the root), depth the key bytes above slot (those
+    // of p). One descent along p.
+    struct prefix_place {
+        const ref_t* slot = nullptr;
+        const ref_t* parent = nullptr;
         std::size_t depth = 0;
-        while (r != 0 && depth < p.size()) {
+    };
+    prefix_place locate_prefix(std::string_view p) const noexcept {
+        if (root_ == 0) return {};
+        const unsigned char* k = ubytes(p);
+        prefix_place at{&root_, nullptr, 0};
+        while (at.depth < p.size()) {
+            const ref_t r = *at.slot;
             if (is_leaf(r)) {
-                const std::string_view s = suffix(r);
-                if (s.substr(0, p.size() - depth) != p.substr(depth)) return;
+                if (suffix(r).substr(0, p.size() - at.depth) != p.substr(at.depth)) return {};
                 break;
             }
             const node_ref nd = node(r);
             const std::size_t plen = nd.prefix_len();
-            const std::size_t avail = p.size() - depth;
-            const std::size_t m = nd.match_prefix(k + depth, avail);
-            if (m < plen && m < avail) return;
-            if (avail <= plen) break;  // p ends inside this prefix: all of it matches
-            append_prefix(path, nd);
-            depth += plen;
-            const ref_t* cs = nd.find_child(k[depth]);
-            if (cs == nullptr) return;
-            path.push_back(static_cast<char>(k[depth]));
-            ++depth;
-            r = *cs;
+            const std::size_t avail = p.size() - at.depth;
+            const std::size_t m = nd.match_prefix(k + at.depth, avail);
+            if (m < plen && m < avail) return {};
+            if (avail <= plen) break;  // p ends inside or right after the prefix
+            const ref_t* cs = nd.find_child(k[at.depth + plen]);
+            if (cs == nullptr) return {};
+            at.parent = at.slot;
+            at.slot = cs;
+            at.depth += plen + 1;
         }
-        if (r != 0) walk_from(r, path, f);
+        return at;
     }
 
     // The walk of the subtree r whose key bytes above it are base.
