@@ -96,7 +96,9 @@ inline void copy_bytes(unsigned char* dst, const unsigned char* src, std::size_t
     }
 }
 
-// Eight bytes from p, which the caller guarantees are there.
+// Eight bytes from p, which the caller guarantees are there. The same load
+// as bitpack's load_u64_unaligned, but it must sit inside this pragma region:
+// g++ reports its false positive at the load itself.
 inline std::uint64_t load_u64(const unsigned char* p) noexcept {
     std::uint64_t v = 0;
     std::memcpy(&v, p, sizeof v);
@@ -106,16 +108,10 @@ inline std::uint64_t load_u64(const unsigned char* p) noexcept {
 // Byte equality for short runs, same idea as copy_bytes.
 inline bool equal_bytes(const unsigned char* a, const unsigned char* b, std::size_t n) noexcept {
     if (n >= 8) {
-        std::uint64_t x = 0;
-        std::uint64_t y = 0;
         for (std::size_t i = 0; i + 8 < n; i += 8) {
-            std::memcpy(&x, a + i, 8);
-            std::memcpy(&y, b + i, 8);
-            if (x != y) return false;
+            if (load_u64(a + i) != load_u64(b + i)) return false;
         }
-        std::memcpy(&x, a + n - 8, 8);
-        std::memcpy(&y, b + n - 8, 8);
-        return x == y;
+        return load_u64(a + n - 8) == load_u64(b + n - 8);
     }
     if (n >= 4) {
         std::uint32_t x = 0;
