@@ -13,6 +13,9 @@ function(memkv_target_options target)
       target_compile_options(${target} PRIVATE
         -fsanitize=${MEMKV_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all)
       target_link_options(${target} PRIVATE -fsanitize=${MEMKV_SANITIZE})
+      # Invariant assertions and FastArt's iterator generations
+      # (detail/assert.hpp), also when the sanitizer build is optimized.
+      target_compile_definitions(${target} PRIVATE MEMKV_DEBUG=1)
     endif()
   elseif(MSVC)
     target_compile_options(${target} PRIVATE /W4 /permissive-)

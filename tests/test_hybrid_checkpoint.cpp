@@ -223,11 +223,30 @@ TEST_CASE("HybridKV checkpoint: corrupt manifests are rejected", "[hybrid][check
     }
     SECTION("a newer format version (with a valid header checksum)") {
         std::string bad = good;
-        bad[8] = 2;
+        bad[8] = static_cast<char>(memkv::detail::hybrid_format_version + 1);
         const std::uint32_t crc =
-            memkv::detail::hybrid_crc32(reinterpret_cast<const unsigned char*>(bad.data()), 52);
+            memkv::detail::crc32c(reinterpret_cast<const unsigned char*>(bad.data()), 52);
         for (int i = 0; i < 4; ++i) bad[52 + static_cast<std::size_t>(i)] = static_cast<char>((crc >> (8 * i)) & 0xFFU);
         spit(path, bad);
+        REQUIRE_THROWS_AS(KV::open(path), memkv::format_error);
+    }
+    SECTION("format version 1 (memkv 0.1.0: CRC-32/IEEE) still opens") {
+        // The same manifest as version 0.1.0 wrote it: version 1, both
+        // checksums CRC-32/IEEE.
+        std::string old = good;
+        old[8] = 1;
+        const auto* p = reinterpret_cast<const unsigned char*>(old.data());
+        const std::uint32_t payload_crc =
+            memkv::detail::crc32_ieee(p + memkv::detail::hybrid_header_size, old.size() - memkv::detail::hybrid_header_size);
+        for (int i = 0; i < 4; ++i) old[44 + static_cast<std::size_t>(i)] = static_cast<char>((payload_crc >> (8 * i)) & 0xFFU);
+        const std::uint32_t header_crc = memkv::detail::crc32_ieee(p, 52);
+        for (int i = 0; i < 4; ++i) old[52 + static_cast<std::size_t>(i)] = static_cast<char>((header_crc >> (8 * i)) & 0xFFU);
+        spit(path, old);
+        CHECK(contents(KV::open(path)) == contents(kv));
+        // ... and a version-1 manifest with a CRC-32C header is corrupt.
+        std::string mixed = good;
+        mixed[8] = 1;
+        spit(path, mixed);
         REQUIRE_THROWS_AS(KV::open(path), memkv::format_error);
     }
     SECTION("a missing base file") {

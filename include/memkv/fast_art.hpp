@@ -14,7 +14,8 @@
 #include <type_traits>
 #include <utility>
 
-#include <memkv/detail/art_tree.hpp>
+#include <memkv/detail/art/tree.hpp>
+#include <memkv/detail/fwd.hpp>
 
 namespace memkv {
 
@@ -56,7 +57,7 @@ namespace memkv {
 //   the one remaining sibling leaf.
 // Thread safety: like a standard container. Concurrent const calls are
 //   safe; any mutation needs exclusive access.
-template <class V = std::uint64_t>
+template <class V>
 class FastArt {
     using tree_type = detail::art::tree<V>;
     using cursor = detail::art::cursor;

@@ -16,8 +16,8 @@
 #include <utility>
 #include <vector>
 
-#include <memkv/detail/arena_slab.hpp>
-#include <memkv/detail/art_node.hpp>
+#include <memkv/detail/art/arena.hpp>
+#include <memkv/detail/art/node.hpp>
 
 namespace memkv::detail::art {
 

@@ -52,4 +52,16 @@ inline std::uint32_t crc32c(const unsigned char* p, std::size_t n) noexcept {
     return crc32c_update(0, p, n);
 }
 
+// CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320), bit-serial. Only for
+// reading HybridKV checkpoints of format version 1, which used it; everything
+// memkv writes is checksummed with crc32c.
+inline std::uint32_t crc32_ieee(const unsigned char* p, std::size_t n) noexcept {
+    std::uint32_t c = ~std::uint32_t{0};
+    while (n--) {
+        c ^= *p++;
+        for (int k = 0; k < 8; ++k) c = (c & 1U) != 0 ? 0xEDB88320U ^ (c >> 1) : c >> 1;
+    }
+    return ~c;
+}
+
 }  // namespace memkv::detail

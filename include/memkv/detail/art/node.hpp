@@ -59,7 +59,7 @@
 #include <emmintrin.h>
 #endif
 
-#include <memkv/detail/arena_slab.hpp>
+#include <memkv/detail/art/arena.hpp>
 
 namespace memkv::detail::art {
 

@@ -21,10 +21,10 @@
 #include <string_view>
 #include <vector>
 
-#include <memkv/detail/bitpack.hpp>
-#include <memkv/detail/crc32c.hpp>
-#include <memkv/detail/frozen_format.hpp>
-#include <memkv/detail/mmap_file.hpp>
+#include <memkv/detail/frozen/packed_column.hpp>
+#include <memkv/detail/io/crc32c.hpp>
+#include <memkv/detail/frozen/format.hpp>
+#include <memkv/detail/io/file.hpp>
 
 namespace memkv::detail {
 

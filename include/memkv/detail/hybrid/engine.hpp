@@ -2,8 +2,7 @@
 
 // HybridKV's engine (memkv::detail): the lock, the layer stack, the size
 // counter, the background compactor and the checkpoint writer/reader. The
-// public facade, memkv::HybridKV<V> in <memkv/hybrid_kv.hpp>, forwards here and
-// defines hybrid_options and hybrid_stats before including this header.
+// public facade, memkv::HybridKV<V> in <memkv/hybrid_kv.hpp>, forwards here.
 //
 // Concurrency design (see DESIGN.md, "HybridKV"):
 //
@@ -23,9 +22,11 @@
 //   list and then read without any lock: writers never wait for them.
 //   Old layers are destroyed after the lock is released.
 
-#include <memkv/detail/hybrid_checkpoint.hpp>
-#include <memkv/detail/hybrid_layers.hpp>
-#include <memkv/detail/hybrid_rwlock.hpp>
+#include <memkv/detail/hybrid/checkpoint.hpp>
+#include <memkv/detail/io/file.hpp>
+#include <memkv/detail/hybrid/layers.hpp>
+#include <memkv/detail/hybrid/options.hpp>
+#include <memkv/detail/hybrid/rwlock.hpp>
 #include <memkv/errors.hpp>
 
 #include <algorithm>
@@ -424,7 +425,7 @@ public:
             const std::string tmp = dir + "/" + base_name + ".tmp";
             layers->base->save(tmp);
             fsync_path(tmp, false);
-            rename_path(tmp, dir + "/" + base_name);
+            rename_file(tmp, dir + "/" + base_name);
         }
 
         // 2. The manifest: header, base name, merged delta records.
@@ -435,7 +436,7 @@ public:
             typename hybrid_merge_cursor<V>::entry e;
             while (cursor.next(e)) {
                 if (!e.slot.live && !e.slot.below) continue;
-                put_le(payload, e.key.size(), 4);
+                append_le(payload, e.key.size(), 4);
                 payload.push_back(static_cast<char>((e.slot.live ? hybrid_flag_live : 0) |
                                                     (e.slot.below ? hybrid_flag_below : 0)));
                 payload.append(e.key);
@@ -452,13 +453,13 @@ public:
         h.record_count = records;
         h.payload_length = payload.size();
         h.base_name_length = static_cast<std::uint32_t>(base_name.size());
-        h.payload_crc = hybrid_crc32(reinterpret_cast<const unsigned char*>(payload.data()), payload.size());
+        h.payload_crc = crc32c(reinterpret_cast<const unsigned char*>(payload.data()), payload.size());
         std::string file = encode_hybrid_header(static_cast<std::uint32_t>(sizeof(V)), h);
         file += payload;
 
         const std::string tmp = path + ".tmp";
-        write_file_synced(tmp, file);
-        rename_path(tmp, path);  // the commit point
+        write_file_synced(tmp, reinterpret_cast<const unsigned char*>(file.data()), file.size());
+        rename_file(tmp, path);  // the commit point
         fsync_path(dir, true);
         // Only now: the previous checkpoint's base, and leftovers of saves
         // that crashed, are no longer named by any manifest.
@@ -488,7 +489,7 @@ public:
         const auto* p = reinterpret_cast<const unsigned char*>(file.data());
         for (std::uint64_t i = 0; i < h.record_count; ++i) {
             if (file.size() - pos < 5) throw fail("truncated delta record");
-            const std::size_t key_len = static_cast<std::size_t>(get_le(p + pos, 4));
+            const std::size_t key_len = static_cast<std::size_t>(load_le(p + pos, 4));
             const std::uint8_t flags = p[pos + 4];
             pos += 5;
             if (file.size() - pos < key_len) throw fail("truncated delta key");

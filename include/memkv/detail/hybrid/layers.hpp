@@ -13,8 +13,9 @@
 // active delta is immutable and shared by pointer, so readers that hold a
 // hybrid_layers can walk it without any lock.
 
-#include <memkv/fast_art.hpp>
-#include <memkv/frozen_layer.hpp>
+// FastArt and FrozenLayer are only named here; <memkv/hybrid_kv.hpp> includes
+// their definitions before anything is instantiated.
+#include <memkv/detail/fwd.hpp>
 
 #include <algorithm>
 #include <cstddef>

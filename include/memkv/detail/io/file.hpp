@@ -1,8 +1,10 @@
 #pragma once
 
-// RAII wrappers over POSIX files: a read-only memory mapping and a buffered
-// sequential writer. Errors become memkv::io_error carrying the path and
-// strerror(errno).
+// Every file operation memkv performs (memkv::detail): a read-only memory
+// mapping, a buffered sequential writer, whole-file read and synced write,
+// fsync of a file or directory, atomic rename, path splitting. Errors become
+// memkv::io_error naming the operation, the path and strerror(errno). The
+// FrozenLayer image and the HybridKV checkpoint both go through here.
 
 #include <cerrno>
 #include <cstddef>
@@ -182,5 +184,53 @@ inline void rename_file(const std::string& from, const std::string& to) {
 }
 
 inline void remove_file_noexcept(const std::string& path) noexcept { ::unlink(path.c_str()); }
+
+// Writes bytes to path (created or truncated) and fsyncs it before closing.
+inline void write_file_synced(const std::string& path, const unsigned char* p, std::size_t n) {
+    file_writer w(path);
+    w.write(p, n);
+    w.close();
+}
+
+// fsync of an existing file, or of a directory (after a rename into it).
+inline void fsync_path(const std::string& path, bool directory) {
+    const int fd = ::open(path.c_str(), (directory ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);
+    if (fd < 0) throw_io("cannot open", path);
+    if (::fsync(fd) != 0) {
+        const int e = errno;
+        ::close(fd);
+        errno = e;
+        throw_io("cannot fsync", path);
+    }
+    ::close(fd);
+}
+
+inline std::string read_whole_file(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw_io("cannot open", path);
+    std::string out;
+    char buf[1 << 16];
+    for (;;) {
+        const ::ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            const int e = errno;
+            ::close(fd);
+            errno = e;
+            throw_io("cannot read", path);
+        }
+        if (n == 0) break;
+        out.append(buf, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    return out;
+}
+
+// Splits PATH into (directory, file name); the directory is "." for a bare name.
+inline std::pair<std::string, std::string> split_path(const std::string& path) {
+    const auto slash = path.find_last_of('/');
+    if (slash == std::string::npos) return {".", path};
+    return {slash == 0 ? "/" : path.substr(0, slash), path.substr(slash + 1)};
+}
 
 }  // namespace memkv::detail

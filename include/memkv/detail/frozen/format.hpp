@@ -10,8 +10,9 @@
 #include <string>
 #include <type_traits>
 
-#include <memkv/detail/bitpack.hpp>
-#include <memkv/detail/crc32c.hpp>
+#include <memkv/detail/frozen/packed_column.hpp>
+#include <memkv/detail/io/endian.hpp>
+#include <memkv/detail/io/crc32c.hpp>
 #include <memkv/errors.hpp>
 
 namespace memkv::detail {
