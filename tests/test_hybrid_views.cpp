@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <iterator>
 #include <map>
 #include <ranges>
@@ -38,6 +39,12 @@ static_assert(std::same_as<It::pointer, memkv::detail::arrow_proxy<memkv::entry<
 static_assert(std::same_as<It::iterator_category, std::input_iterator_tag>);
 static_assert(std::same_as<It::iterator_concept, std::bidirectional_iterator_tag>);
 static_assert(std::same_as<KV::snapshot_type::view_type, View>);
+
+std::size_t test_scale() {
+    const char* s = std::getenv("MEMKV_TEST_SCALE");
+    const long v = s != nullptr ? std::atol(s) : 1;
+    return v > 0 ? static_cast<std::size_t>(v) : 1;
+}
 
 memkv::hybrid_options quiet() {
     memkv::hybrid_options o;
@@ -282,12 +289,13 @@ TEST_CASE("HybridKV views: random layered stores, both directions, against std::
         REQUIRE(forward(v) == all);
         REQUIRE(backward(v) == Pairs(all.rbegin(), all.rend()));
         REQUIRE(std::ranges::equal(v | std::views::reverse, all | std::views::reverse, same));
-        random_walk(v, all, gen, 3000);
+        random_walk(v, all, gen, 1500);
     }
     kv.verify();
     snap.verify();
 
-    for (int q = 0; q < 150; ++q) {
+    const std::size_t queries = 40 * test_scale();
+    for (std::size_t q = 0; q < queries; ++q) {
         const std::string a = pool[gen.pick(pool.size())];
         const std::string b = pool[gen.pick(pool.size())];
         const std::string p = a.substr(0, gen.pick(std::min<std::size_t>(a.size(), 3) + 1));

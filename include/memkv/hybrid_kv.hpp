@@ -44,8 +44,11 @@ namespace detail {
 // view and its iterators, so an iterator outlives its view (borrowed range).
 template <class V>
 struct hybrid_scan {
+    hybrid_scan(std::shared_ptr<const hybrid_layers<V>> l, scan_bounds b)
+        : layers(std::move(l)), origin(layers.get(), std::move(b), true) {}
+
     std::shared_ptr<const hybrid_layers<V>> layers;  // null: an empty store
-    scan_bounds bounds;
+    hybrid_scan_origin<V> origin;                    // reads *layers: declared after it
 };
 }  // namespace detail
 
@@ -62,8 +65,9 @@ struct hybrid_scan {
 // through a proxy); it.key() (a reference into the iterator) and it.value()
 // are the cheap accessors.
 //
-// Costs: begin() is one lower_bound per layer (plus skipping tombstones);
-// --end() one or two lower_bounds per layer; each step O(#layers) key
+// Costs: creating the view seeks each layer once (lower_bound(lo), shared
+// by all its iterators); begin() then only skips tombstones; --end() is one
+// lower_bound(hi) per layer; each step O(#layers) key
 // comparisons plus one step of each layer on the current key. A change of
 // direction moves every layer one key across the current one.
 // std::reverse_iterator (views::reverse) copies the iterator and steps back
@@ -111,7 +115,7 @@ public:
             bool ok = false;
             if (end_) {
                 if (scan_) {
-                    cursor_ = detail::hybrid_merge_cursor<V>(scan_->layers.get(), scan_->bounds, true);
+                    cursor_ = detail::hybrid_merge_cursor<V>(scan_->origin);
                     ok = cursor_.seek_last();
                 }
             } else {
@@ -140,13 +144,13 @@ public:
         explicit iterator(scan_ptr scan) : scan_(std::move(scan)) {}
 
         void seek_first() {
-            cursor_ = detail::hybrid_merge_cursor<V>(scan_->layers.get(), scan_->bounds, true);
+            cursor_ = detail::hybrid_merge_cursor<V>(scan_->origin);
             bool ok = cursor_.seek_first();
             while (ok && !cursor_.slot().live) ok = cursor_.next();
             end_ = !ok;
         }
 
-        scan_ptr scan_;  // keeps the layers and the bounds the cursor reads alive
+        scan_ptr scan_;  // keeps the layers and the origin the cursor reads alive
         detail::hybrid_merge_cursor<V> cursor_;
         bool end_ = true;
     };
@@ -170,8 +174,7 @@ private:
     friend class hybrid_snapshot;
 
     hybrid_view(std::shared_ptr<const detail::hybrid_layers<V>> layers, detail::scan_bounds bounds)
-        : scan_(std::make_shared<const detail::hybrid_scan<V>>(
-              detail::hybrid_scan<V>{std::move(layers), std::move(bounds)})) {}
+        : scan_(std::make_shared<const detail::hybrid_scan<V>>(std::move(layers), std::move(bounds))) {}
 
     scan_ptr scan_;  // null: default-constructed, empty
 };

@@ -375,7 +375,8 @@ private:
             frozen_layer_options fo = opt_.frozen;
             fo.registry_rows = std::min(fo.registry_rows, std::max<std::size_t>(std::bit_ceil(expected), 256));
             FrozenLayerBuilder<V> builder(fo);
-            hybrid_merge_cursor<V> cursor(input.get(), all_bounds(), true);
+            const hybrid_scan_origin<V> origin(input.get(), scan_bounds{}, true);
+            hybrid_merge_cursor<V> cursor(origin);
             std::size_t steps = 0;
             for (bool ok = cursor.seek_first(); ok; ok = cursor.next()) {
                 if ((++steps & 4095U) == 0 &&
@@ -428,7 +429,8 @@ public:
         if (input->sealed.size() < 2) return;
         auto merged = std::make_shared<delta_type>();
         {
-            hybrid_merge_cursor<V> cursor(input.get(), all_bounds(), false);
+            const hybrid_scan_origin<V> origin(input.get(), scan_bounds{}, false);
+            hybrid_merge_cursor<V> cursor(origin);
             for (bool ok = cursor.seek_first(); ok; ok = cursor.next()) {
                 if (!cursor.slot().live && !cursor.slot().below) continue;
                 merged->insert(cursor.key(), cursor.slot());
@@ -467,7 +469,8 @@ public:
         std::string payload = base_name;
         std::uint64_t records = 0;
         {
-            hybrid_merge_cursor<V> cursor(layers.get(), all_bounds(), false);
+            const hybrid_scan_origin<V> origin(layers.get(), scan_bounds{}, false);
+            hybrid_merge_cursor<V> cursor(origin);
             for (bool ok = cursor.seek_first(); ok; ok = cursor.next()) {
                 const std::string& key = cursor.key();
                 const slot_type& slot = cursor.slot();

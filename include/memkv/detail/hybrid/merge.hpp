@@ -44,10 +44,40 @@ inline scan_bounds range_bounds(std::string_view lo, std::string_view hi) {
     return {std::string(lo), std::string(hi <= lo ? lo : hi), true};
 }
 inline scan_bounds from_bounds(std::string_view lo) { return {std::string(lo), std::string(), false}; }
-inline const scan_bounds& all_bounds() {
-    static const scan_bounds b;
-    return b;
-}
+
+// Where a scan of a layer stack starts: its bounds, and each layer's first
+// key >= lo (its lower_bound(lo)). Computed once; every cursor made from it
+// (each begin() and --end() of a view, and every copy of their iterators)
+// shares it instead of seeking again or copying those iterators. Immutable
+// after construction; the layers must outlive it.
+template <class V>
+class hybrid_scan_origin {
+public:
+    using delta_iter = decltype(std::declval<const hybrid_delta<V>&>().lower_bound(std::string_view{}));
+    using base_iter = decltype(std::declval<const FrozenLayer<V>&>().lower_bound(std::string_view{}));
+
+    hybrid_scan_origin(const hybrid_layers<V>* layers, scan_bounds bounds, bool include_base)
+        : bounds_(std::move(bounds)) {
+        if (layers == nullptr) return;
+        deltas_.reserve(layers->sealed.size());
+        for (const auto& d : layers->sealed) deltas_.emplace_back(d.get(), d->lower_bound(std::string_view(bounds_.lo)));
+        if (include_base && layers->base) {
+            base_.emplace(layers->base.get(), layers->base->lower_bound(std::string_view(bounds_.lo)));
+        }
+    }
+    hybrid_scan_origin(const hybrid_scan_origin&) = delete;  // cursors point into it
+    hybrid_scan_origin& operator=(const hybrid_scan_origin&) = delete;
+
+    const scan_bounds& bounds() const noexcept { return bounds_; }
+
+private:
+    template <class>
+    friend class hybrid_merge_cursor;
+
+    scan_bounds bounds_;
+    std::vector<std::pair<const hybrid_delta<V>*, delta_iter>> deltas_;  // newest first
+    std::optional<std::pair<const FrozenLayer<V>*, base_iter>> base_;
+};
 
 // K-way merge over a hybrid_layers stack (sealed deltas newest first, then the
 // base), restricted to a scan_bounds, that steps both ways. Each key appears
@@ -77,11 +107,11 @@ inline const scan_bounds& all_bounds() {
 // minimum is a linear pass, not a heap. Cost per step: O(#sources) key
 // comparisons plus one step of each source on the key; a direction change
 // adds one step per source. The cursor owns nothing: the layers and the
-// bounds must outlive it.
+// origin must outlive it. A copy costs one iterator and one key per source.
 template <class V>
 class hybrid_merge_cursor {
-    using delta_iter = decltype(std::declval<const hybrid_delta<V>&>().lower_bound(std::string_view{}));
-    using base_iter = decltype(std::declval<const FrozenLayer<V>&>().lower_bound(std::string_view{}));
+    using delta_iter = typename hybrid_scan_origin<V>::delta_iter;
+    using base_iter = typename hybrid_scan_origin<V>::base_iter;
 
     enum class where : std::uint8_t { at, above, below };
 
@@ -89,7 +119,7 @@ class hybrid_merge_cursor {
     struct source {
         const Layer* layer = nullptr;
         It it;
-        It first;
+        const It* first = nullptr;  // in the origin
         It end;
         std::string key;
         where state = where::above;
@@ -101,25 +131,19 @@ public:
     hybrid_merge_cursor() = default;
 
     // Positions nothing yet: call seek_first() or seek_last().
-    hybrid_merge_cursor(const hybrid_layers<V>* layers, const scan_bounds& bounds, bool include_base)
-        : bounds_(&bounds) {
-        if (layers == nullptr) return;
-        deltas_.reserve(layers->sealed.size());
-        for (const auto& d : layers->sealed) {
-            auto first = d->lower_bound(std::string_view(bounds.lo));
-            deltas_.push_back({d.get(), first, first, d->end(), {}, where::above});
-        }
-        if (include_base && layers->base) {
-            const FrozenLayer<V>* b = layers->base.get();
-            auto first = b->lower_bound(std::string_view(bounds.lo));
-            base_.emplace(base_source{b, first, first, b->end(), {}, where::above});
+    explicit hybrid_merge_cursor(const hybrid_scan_origin<V>& origin) : bounds_(&origin.bounds_) {
+        deltas_.reserve(origin.deltas_.size());
+        for (const auto& [d, first] : origin.deltas_) deltas_.push_back({d, first, &first, d->end(), {}, where::above});
+        if (origin.base_) {
+            const auto& [b, first] = *origin.base_;
+            base_.emplace(base_source{b, first, &first, b->end(), {}, where::above});
         }
     }
 
     // The first key in bounds (tombstones included); false if there is none.
     bool seek_first() {
         for_each_source([this](auto& s) {
-            s.it = s.first;
+            s.it = *s.first;
             load_forward(s);
         });
         forward_ = true;
@@ -144,7 +168,7 @@ public:
         if (!forward_) {
             for_each_source([this](auto& s) {
                 if (s.state == where::below) {
-                    s.it = s.first;
+                    s.it = *s.first;
                     load_forward(s);
                 } else if (s.state == where::at && s.key != cur_) {
                     ++s.it;  // its last key < cur: the next one is > cur
@@ -213,7 +237,7 @@ private:
     // To the last key before `it`, or below when `it` is the first in bounds.
     template <class Source>
     void step_back(Source& s) {
-        if (s.it == s.first) {
+        if (s.it == *s.first) {
             s.state = where::below;
             return;
         }
@@ -285,7 +309,8 @@ void layers_verify(const hybrid_layers<V>& layers, std::size_t size) {
         }
     }
     if (layers.base) layers.base->verify();
-    hybrid_merge_cursor<V> cursor(&layers, all_bounds(), true);
+    const hybrid_scan_origin<V> origin(&layers, scan_bounds{}, true);
+    hybrid_merge_cursor<V> cursor(origin);
     std::size_t visible = 0;
     std::string last;
     bool first = true;
