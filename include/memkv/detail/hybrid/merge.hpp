@@ -144,7 +144,7 @@ public:
     bool seek_first() {
         for_each_source([this](auto& s) {
             s.it = *s.first;
-            load_forward(s);
+            this->load_forward(s);
         });
         forward_ = true;
         valid_ = false;
@@ -155,7 +155,7 @@ public:
     bool seek_last() {
         for_each_source([this](auto& s) {
             s.it = bounds_->has_hi ? s.layer->lower_bound(std::string_view(bounds_->hi)) : s.end;
-            step_back(s);
+            this->step_back(s);
         });
         forward_ = false;
         valid_ = false;
@@ -169,10 +169,10 @@ public:
             for_each_source([this](auto& s) {
                 if (s.state == where::below) {
                     s.it = *s.first;
-                    load_forward(s);
+                    this->load_forward(s);
                 } else if (s.state == where::at && s.key != cur_) {
                     ++s.it;  // its last key < cur: the next one is > cur
-                    load_forward(s);
+                    this->load_forward(s);
                 }
             });
             forward_ = true;
@@ -180,7 +180,7 @@ public:
         for_each_source([this](auto& s) {
             if (s.state == where::at && s.key == cur_) {
                 ++s.it;
-                load_forward(s);
+                this->load_forward(s);
             }
         });
         return pick();
@@ -192,12 +192,12 @@ public:
         if (forward_) {
             for_each_source([this](auto& s) {
                 // On its first key >= cur, which is > cur (or none in bounds).
-                if (s.state == where::above || (s.state == where::at && s.key != cur_)) step_back(s);
+                if (s.state == where::above || (s.state == where::at && s.key != cur_)) this->step_back(s);
             });
             forward_ = false;
         }
         for_each_source([this](auto& s) {
-            if (s.state == where::at && s.key == cur_) step_back(s);
+            if (s.state == where::at && s.key == cur_) this->step_back(s);
         });
         return pick();
     }
