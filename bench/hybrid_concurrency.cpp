@@ -174,7 +174,7 @@ int main(int argc, char** argv) {
         std::size_t next = half;
         while (!stop.load(std::memory_order_relaxed)) {
             const std::size_t i = next < keys.size() ? next++ : static_cast<std::size_t>(rng.below(keys.size()));
-            kv.insert(keys[i], i);
+            kv.insert_or_assign(keys[i], i);  // re-assigns once past the second half
             writes.fetch_add(1, std::memory_order_relaxed);
         }
     });

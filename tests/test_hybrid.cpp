@@ -52,15 +52,25 @@ Pairs model_range(const Map& m, const std::string& lo, const std::string& hi) {
 
 Pairs model_from(const Map& m, const std::string& lo) { return Pairs(m.lower_bound(lo), m.end()); }
 
+// The view walked backwards from its end (views::reverse), in forward order.
+template <class Range>
+Pairs collect_backwards(const Range& r) {
+    Pairs out;
+    for (const auto& [k, v] : r | std::views::reverse) out.emplace_back(k, v);
+    std::reverse(out.begin(), out.end());
+    return out;
+}
+
 memkv::hybrid_options quiet() {
     memkv::hybrid_options o;
     o.background_compaction = false;
     return o;
 }
 
-static_assert(std::input_iterator<KV::range_type::iterator>);
-static_assert(std::sentinel_for<std::default_sentinel_t, KV::range_type::iterator>);
-static_assert(std::ranges::input_range<KV::range_type>);
+static_assert(std::bidirectional_iterator<KV::view_type::iterator>);
+static_assert(std::ranges::bidirectional_range<KV::view_type>);
+static_assert(std::ranges::common_range<KV::view_type>);
+static_assert(std::ranges::view<KV::view_type>);
 static_assert(std::is_nothrow_move_constructible_v<KV>);
 static_assert(!std::is_copy_constructible_v<KV>);
 
@@ -92,7 +102,9 @@ TEST_CASE("HybridKV: insert, assign, erase across layers", "[hybrid]") {
     REQUIRE(kv.empty());
     REQUIRE(kv.insert("a", 1));
     REQUIRE(kv.insert("", 0));
-    REQUIRE_FALSE(kv.insert("a", 2));  // assign
+    REQUIRE_FALSE(kv.insert("a", 2));  // present: unchanged
+    REQUIRE(kv.get("a") == 1);
+    REQUIRE_FALSE(kv.insert_or_assign("a", 2));  // assign
     REQUIRE(kv.size() == 2);
     REQUIRE(kv.get("a") == 2);
     REQUIRE(kv.contains(""));
@@ -102,7 +114,10 @@ TEST_CASE("HybridKV: insert, assign, erase across layers", "[hybrid]") {
     REQUIRE(kv.stats().delta_keys == 0);
     REQUIRE(kv.get("a") == 2);
 
-    REQUIRE_FALSE(kv.insert("a", 3));  // shadows the base
+    REQUIRE_FALSE(kv.insert("a", 3));  // in the base: unchanged
+    REQUIRE(kv.get("a") == 2);
+    REQUIRE(kv.stats().delta_keys == 0);  // and no delta entry left behind
+    REQUIRE_FALSE(kv.insert_or_assign("a", 3));  // shadows the base
     REQUIRE(kv.get("a") == 3);
     REQUIRE(kv.size() == 2);
 
@@ -148,7 +163,7 @@ TEST_CASE("HybridKV: scans are point-in-time", "[hybrid]") {
     REQUIRE(it->first == "k1000");
     kv.insert("k0", 7);   // before every key: must not appear
     kv.erase("k1050");    // must still appear
-    kv.insert("k1099", 99999);
+    kv.insert_or_assign("k1099", 99999);
     kv.compact();
     std::size_t n = 0;
     for (; it != r.end(); ++it, ++n) {
@@ -163,7 +178,7 @@ TEST_CASE("HybridKV: scans are point-in-time", "[hybrid]") {
 }
 
 TEST_CASE("HybridKV: a range outlives its store", "[hybrid]") {
-    std::optional<KV::range_type> r;
+    std::optional<KV::view_type> r;
     {
         KV kv;
         kv.insert("a", 1);
@@ -255,17 +270,26 @@ TEST_CASE("HybridKV: model test against std::map", "[hybrid][model]") {
         REQUIRE(collect(view.prefix(p)) == model_prefix(m, p));
         REQUIRE(collect(view.range(std::min(a, b), std::max(a, b))) ==
                 model_range(m, std::min(a, b), std::max(a, b)));
-        REQUIRE(collect(view.lower_bound(a)) == model_from(m, a));
+        REQUIRE(collect(view.from(a)) == model_from(m, a));
+        REQUIRE(collect_backwards(view.prefix(p)) == model_prefix(m, p));
+        REQUIRE(collect_backwards(view.range(std::min(a, b), std::max(a, b))) ==
+                model_range(m, std::min(a, b), std::max(a, b)));
+        REQUIRE(collect_backwards(view.from(a)) == model_from(m, a));
     };
 
     const std::size_t steps = 3000 * test_scale();
     for (std::size_t step = 0; step < steps; ++step) {
         const std::string& key = pool[gen.pick(pool.size())];
         const std::size_t op = gen.pick(100);
-        if (op < 45) {
+        if (op < 20) {
+            const std::uint64_t v = gen.next_u64();
+            const bool fresh = model.insert({key, v}).second;  // never overwrites
+            REQUIRE(kv.insert(key, v) == fresh);
+            REQUIRE(kv.get(key) == model.at(key));
+        } else if (op < 45) {
             const std::uint64_t v = gen.next_u64();
             const bool fresh = model.insert_or_assign(key, v).second;
-            REQUIRE(kv.insert(key, v) == fresh);
+            REQUIRE(kv.insert_or_assign(key, v) == fresh);
         } else if (op < 70) {
             REQUIRE(kv.erase(key) == model.erase(key));
         } else if (op < 90) {
@@ -299,7 +323,12 @@ TEST_CASE("HybridKV: model test against std::map", "[hybrid][model]") {
         REQUIRE(kv.size() == model.size());
     }
     REQUIRE(collect(kv.items()) == Pairs(model.begin(), model.end()));
-    for (const auto& [snap, m] : snaps) REQUIRE(collect(snap.items()) == Pairs(m.begin(), m.end()));
+    REQUIRE(collect_backwards(kv.items()) == Pairs(model.begin(), model.end()));
+    kv.verify();
+    for (const auto& [snap, m] : snaps) {
+        REQUIRE(collect(snap.items()) == Pairs(m.begin(), m.end()));
+        snap.verify();
+    }
     kv.compact();
     REQUIRE(collect(kv.items()) == Pairs(model.begin(), model.end()));
     REQUIRE(kv.stats().delta_keys == 0);
@@ -314,7 +343,7 @@ TEST_CASE("HybridKV: erase then re-insert across compactions", "[hybrid][model]"
             if ((i + static_cast<std::uint64_t>(round)) % 3 == 0) {
                 REQUIRE(kv.erase(k) == model.erase(k));
             } else {
-                kv.insert(k, i * 10 + static_cast<std::uint64_t>(round));
+                kv.insert_or_assign(k, i * 10 + static_cast<std::uint64_t>(round));
                 model[k] = i * 10 + static_cast<std::uint64_t>(round);
             }
         }

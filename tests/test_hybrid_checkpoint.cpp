@@ -69,7 +69,7 @@ Map fill(KV& kv, std::uint64_t salt) {
     Map m;
     for (std::uint64_t i = 0; i < 500; ++i) {
         const std::string k = "key/" + std::to_string(i);
-        kv.insert(k, i + salt);
+        REQUIRE(kv.insert(k, i + salt));
         m[k] = i + salt;
     }
     kv.insert(std::string("nul\0key", 7), 7);
@@ -82,7 +82,7 @@ Map fill(KV& kv, std::uint64_t salt) {
     }
     for (std::uint64_t i = 3; i < 500; i += 11) {
         const std::string k = "key/" + std::to_string(i);
-        kv.insert(k, 1000000 + i);
+        kv.insert_or_assign(k, 1000000 + i);  // overrides the base (or a tombstone)
         m[k] = 1000000 + i;
     }
     kv.insert("new", 42);
@@ -111,7 +111,7 @@ TEST_CASE("HybridKV checkpoint: round trip", "[hybrid][checkpoint]") {
     REQUIRE(back.stats().delta_keys > 0);
 
     // The restored store keeps working: writes, erases, compaction.
-    back.insert("key/7", 77);
+    REQUIRE(back.insert("key/7", 77));
     REQUIRE(back.erase("key/1") == 1);
     back.compact();
     Map m2 = m;

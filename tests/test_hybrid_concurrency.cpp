@@ -89,10 +89,10 @@ TEST_CASE("HybridKV: concurrent writers, readers, snapshots, compactions", "[hyb
                     log.push_back({key, std::nullopt});
                 } else {
                     const std::uint64_t v = make_value(w, i);
-                    kv.insert(key, v);
+                    kv.insert_or_assign(key, v);
                     log.push_back({key, v});
                 }
-                kv.insert(prefix + "~", i);
+                kv.insert_or_assign(prefix + "~", i);
             }
         });
     }

@@ -5,91 +5,171 @@
 // FrozenLayer base; a background thread compacts the deltas into a new base.
 //
 //   memkv::MemKV<std::uint64_t> kv;
-//   kv.insert("user:1001", 1001);
-//   assert(kv.get("user:1001") == 1001);
+//   kv.insert("user:1001", 1001);             // only if absent
+//   kv.insert_or_assign("user:1001", 1002);   // overwrites
+//   assert(kv.get("user:1001") == 1002);
 //   for (auto [k, v] : kv.prefix("user:")) { ... }
-//   for (auto [k, v] : kv.range("user:1000", "user:2000")) { ... }
+//   for (auto [k, v] : kv.range("user:1000", "user:2000") | std::views::reverse) { ... }
 
 #include <memkv/detail/fwd.hpp>
+#include <memkv/detail/assert.hpp>
 #include <memkv/detail/hybrid/engine.hpp>
+#include <memkv/detail/hybrid/merge.hpp>
 #include <memkv/detail/hybrid/options.hpp>
+#include <memkv/entry.hpp>
 #include <memkv/fast_art.hpp>
+#include <memkv/frozen_builder.hpp>
 #include <memkv/frozen_layer.hpp>
+#include <memkv/key_view.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <iterator>
 #include <memory>
 #include <optional>
+#include <ranges>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 namespace memkv {
 
-// A lazily merged, point-in-time sequence of (key, value) pairs in byte order,
-// returned by prefix(), range() and lower_bound(). It owns references to the
-// layers it reads, so it stays valid after the store moves on (or is
-// destroyed); writers never wait for it. Each begin() starts a new pass.
-// Iteration costs O(#layers) comparisons per key plus the key's rebuild.
+namespace detail {
+// What a view reads: the layers it captured and its bounds. Shared by the
+// view and its iterators, so an iterator outlives its view (borrowed range).
 template <class V>
-class hybrid_range {
-    using layers_ptr = std::shared_ptr<const detail::hybrid_layers<V>>;
+struct hybrid_scan {
+    hybrid_scan(std::shared_ptr<const hybrid_layers<V>> l, scan_bounds b)
+        : layers(std::move(l)), origin(layers.get(), std::move(b), true) {}
+
+    std::shared_ptr<const hybrid_layers<V>> layers;  // null: an empty store
+    hybrid_scan_origin<V> origin;                    // reads *layers: declared after it
+};
+}  // namespace detail
+
+// hybrid_view<V>: a lazily merged, point-in-time, bidirectional view of
+// (key, value) pairs in byte order, returned by prefix(), range(), from() and
+// items() of HybridKV and of its snapshots. It holds the layers it reads, so
+// it and its iterators stay valid after the store moves on (or is destroyed);
+// writers never wait for it and it is never invalidated.
+//
+// A std::ranges::bidirectional_range, common_range, view and borrowed_range:
+// range-for, <algorithm>, views::reverse, views::keys / values and
+// std::reverse_iterator all work. Dereferencing gives a `const entry<V>`
+// (std::pair<std::string, V> that owns a copy of the key; `it->first` works
+// through a proxy); it.key() (a reference into the iterator) and it.value()
+// are the cheap accessors.
+//
+// Costs: creating the view seeks each layer once (lower_bound(lo), shared
+// by all its iterators); begin() then only skips tombstones; --end() is one
+// lower_bound(hi) per layer; each step O(#layers) key
+// comparisons plus one step of each layer on the current key; a hand-written
+// `--it` loop costs about what a forward loop does. A change of direction
+// moves every layer one key across the current one. std::reverse_iterator
+// (so views::reverse) copies the iterator - one layer iterator and one key
+// per layer, with their allocations - and steps the copy back on every
+// dereference: about 10x a forward step with a base and 4 sealed deltas.
+// Iterators of one view compare by their current key. The classic
+// iterator_category is input (the reference is a prvalue), so use
+// std::ranges::next/prev/advance: std::prev walks input iterators forward.
+template <class V>
+class hybrid_view : public std::ranges::view_base {
+    using scan_ptr = std::shared_ptr<const detail::hybrid_scan<V>>;
 
 public:
     using value_type = std::pair<std::string, V>;
 
     class iterator {
     public:
-        using iterator_category = std::input_iterator_tag;
-        using iterator_concept = std::input_iterator_tag;
         using value_type = std::pair<std::string, V>;
+        using reference = const entry<V>;
+        using pointer = detail::arrow_proxy<entry<V>>;
         using difference_type = std::ptrdiff_t;
-        using reference = const value_type&;
-        using pointer = const value_type*;
+        using iterator_category = std::input_iterator_tag;  // reference is not a true reference
+        using iterator_concept = std::bidirectional_iterator_tag;
 
         iterator() = default;
 
-        reference operator*() const noexcept { return current_; }
-        pointer operator->() const noexcept { return &current_; }
+        reference operator*() const { return reference(cursor_.key(), cursor_.slot().value); }
+        pointer operator->() const { return pointer{**this}; }
+
+        // The current key (a reference into this iterator) and value.
+        const std::string& key() const noexcept { return cursor_.key(); }
+        void key(std::string& out) const { out.assign(cursor_.key()); }
+        V value() const noexcept { return cursor_.slot().value; }
+
         iterator& operator++() {
-            advance();
+            MEMKV_ASSERT(!end_);  // ++end() is undefined
+            bool ok = cursor_.next();
+            while (ok && !cursor_.slot().live) ok = cursor_.next();
+            end_ = !ok;
             return *this;
         }
-        void operator++(int) { advance(); }
-        friend bool operator==(const iterator& it, std::default_sentinel_t) noexcept { return it.done_; }
+        iterator operator++(int) {
+            iterator t = *this;
+            ++*this;
+            return t;
+        }
+        iterator& operator--() {
+            bool ok = false;
+            if (end_) {
+                if (scan_) {
+                    cursor_ = detail::hybrid_merge_cursor<V>(scan_->origin);
+                    ok = cursor_.seek_last();
+                }
+            } else {
+                ok = cursor_.prev();
+            }
+            while (ok && !cursor_.slot().live) ok = cursor_.prev();
+            MEMKV_ASSERT(ok);  // --begin() is undefined
+            end_ = !ok;
+            return *this;
+        }
+        iterator operator--(int) {
+            iterator t = *this;
+            --*this;
+            return t;
+        }
+
+        friend bool operator==(const iterator& a, const iterator& b) noexcept {
+            if (a.end_ || b.end_) return a.end_ == b.end_;
+            return a.cursor_.key() == b.cursor_.key();
+        }
 
     private:
-        friend class hybrid_range;
+        friend class hybrid_view;
 
-        iterator(layers_ptr layers, const detail::scan_bounds& bounds)
-            : layers_(std::move(layers)), bounds_(bounds), cursor_(*layers_, bounds_.lo, true), done_(false) {
-            advance();
+        // end(): nothing positioned until someone steps back from it.
+        explicit iterator(scan_ptr scan) : scan_(std::move(scan)) {}
+
+        void seek_first() {
+            cursor_ = detail::hybrid_merge_cursor<V>(scan_->origin);
+            bool ok = cursor_.seek_first();
+            while (ok && !cursor_.slot().live) ok = cursor_.next();
+            end_ = !ok;
         }
 
-        void advance() {
-            while (cursor_.next(scratch_)) {
-                if (bounds_.past_end(scratch_.key)) break;
-                if (!scratch_.slot.live) continue;
-                current_.first.swap(scratch_.key);
-                current_.second = scratch_.slot.value;
-                return;
-            }
-            done_ = true;
-        }
-
-        layers_ptr layers_;
-        detail::scan_bounds bounds_;
+        scan_ptr scan_;  // keeps the layers and the origin the cursor reads alive
         detail::hybrid_merge_cursor<V> cursor_;
-        typename detail::hybrid_merge_cursor<V>::entry scratch_;
-        value_type current_{};
-        bool done_ = true;
+        bool end_ = true;
     };
+    using const_iterator = iterator;
 
-    iterator begin() const { return iterator(layers_, bounds_); }
-    std::default_sentinel_t end() const noexcept { return {}; }
+    hybrid_view() = default;
+
+    iterator begin() const {
+        iterator it(scan_);
+        if (scan_) it.seek_first();
+        return it;
+    }
+    iterator end() const { return iterator(scan_); }
+    // O(#layers): one seek, no full pass.
+    bool empty() const { return begin() == end(); }
 
 private:
     template <class>
@@ -97,50 +177,68 @@ private:
     template <class>
     friend class hybrid_snapshot;
 
-    hybrid_range(layers_ptr layers, detail::scan_bounds bounds)
-        : layers_(std::move(layers)), bounds_(std::move(bounds)) {}
+    hybrid_view(std::shared_ptr<const detail::hybrid_layers<V>> layers, detail::scan_bounds bounds)
+        : scan_(std::make_shared<const detail::hybrid_scan<V>>(std::move(layers), std::move(bounds))) {}
 
-    layers_ptr layers_;
-    detail::scan_bounds bounds_;
+    scan_ptr scan_;  // null: default-constructed, empty
 };
 
-namespace detail {
-inline scan_bounds prefix_bounds(std::string_view p) {
-    return {std::string(p), std::string(p), scan_bounds::kind::prefix};
-}
-inline scan_bounds range_bounds(std::string_view lo, std::string_view hi) {
-    return {std::string(lo), std::string(hi), scan_bounds::kind::below};
-}
-inline scan_bounds from_bounds(std::string_view lo) {
-    return {std::string(lo), std::string(), scan_bounds::kind::unbounded};
-}
-}  // namespace detail
-
 // A read-only, point-in-time view of a HybridKV, from snapshot(). Same read
-// API as the store; nothing written after snapshot() returned is visible, and
-// compactions never disturb it. Holding one keeps the layers it sees alive
-// (memory: whatever compactions replaced since). Copyable, cheap (one
-// shared_ptr). Thread safety: every member is const and safe to call
-// concurrently.
+// members as the store (get, contains, count, at, longest_prefix, prefix,
+// range, from, items, size, empty, memory_usage, verify); nothing written
+// after snapshot() returned is visible, and compactions never disturb it.
+// Holding one keeps the layers it sees alive (memory: whatever compactions
+// replaced since). Copyable, cheap (one shared_ptr). Thread safety: every
+// member is const and safe to call concurrently.
 template <class V>
 class hybrid_snapshot {
     using layers_ptr = std::shared_ptr<const detail::hybrid_layers<V>>;
 
 public:
+    using key_type = std::string;
+    using mapped_type = V;
+    using value_type = std::pair<std::string, V>;
     using size_type = std::size_t;
-    using range_type = hybrid_range<V>;
+    using view_type = hybrid_view<V>;
+    using range_type = view_type;
 
-    std::optional<V> get(std::string_view key) const { return detail::layers_get(*layers_, key); }
-    bool contains(std::string_view key) const { return get(key).has_value(); }
+    hybrid_snapshot() = default;
+
+    std::optional<V> get(key_view key) const {
+        if (!layers_) return std::nullopt;
+        return detail::layers_get(*layers_, key);
+    }
+    bool contains(key_view key) const { return layers_ && detail::layers_contain(*layers_, key); }
+    size_type count(key_view key) const { return contains(key) ? 1 : 0; }
+    V at(key_view key) const {
+        if (std::optional<V> v = get(key)) return *v;
+        throw std::out_of_range("memkv::HybridKV snapshot::at: key not found");
+    }
+    // The longest key that is a prefix of `key`, with its value. O(|key|)
+    // layered lookups (see HybridKV::longest_prefix).
+    std::optional<std::pair<std::string, V>> longest_prefix(key_view key) const {
+        if (!layers_) return std::nullopt;
+        return detail::layers_longest_prefix(*layers_, key);
+    }
     size_type size() const noexcept { return size_; }
     bool empty() const noexcept { return size_ == 0; }
 
-    range_type prefix(std::string_view p) const { return {layers_, detail::prefix_bounds(p)}; }
-    range_type range(std::string_view lo, std::string_view hi) const {
-        return {layers_, detail::range_bounds(lo, hi)};
+    view_type prefix(key_view p) const { return {layers_, detail::prefix_bounds(p)}; }
+    view_type range(key_view lo, key_view hi) const { return {layers_, detail::range_bounds(lo, hi)}; }
+    view_type from(key_view key) const { return {layers_, detail::from_bounds(key)}; }
+    view_type items() const { return {layers_, detail::from_bounds({})}; }
+
+    // Bytes of the layers this snapshot holds (shared with the store and
+    // other snapshots as long as they hold the same layers).
+    size_type memory_usage() const { return layers_ ? detail::layers_memory_usage(*layers_) : 0; }
+
+    // Checks every layer and that size() matches the visible keys; throws on
+    // the first violation (std::logic_error; format_error for a bad base
+    // checksum). O(entries).
+    void verify() const {
+        if (layers_) detail::layers_verify(*layers_, size_);
+        else if (size_ != 0) throw std::logic_error("memkv::HybridKV::verify: no layers but a size");
     }
-    range_type lower_bound(std::string_view key) const { return {layers_, detail::from_bounds(key)}; }
-    range_type items() const { return lower_bound({}); }
 
 private:
     template <class>
@@ -149,47 +247,83 @@ private:
     hybrid_snapshot(layers_ptr layers, size_type n) : layers_(std::move(layers)), size_(n) {}
 
     layers_ptr layers_;
-    size_type size_;
+    size_type size_ = 0;
 };
 
 // HybridKV<V>: an ordered, thread-safe map from byte-string keys to V.
 //
 // Contract
-//   V            trivially copyable and default-constructible (the base is a
-//                FrozenLayer<V>, which stores values as raw bytes).
-//   Keys         any bytes, empty and NUL-containing included, up to
-//                FastArt::max_key_size() (2^32 - 1) bytes; longer keys throw
-//                std::length_error. Order is unsigned byte order.
-//   Complexity   get/contains: one lookup per layer, newest first, stopping at
-//                the first layer that mentions the key (usually 1-2 layers).
-//                insert/erase: one delta update, plus - the first time a key
-//                enters the active delta - a lookup in the lower layers to keep
-//                size() exact and to know whether a tombstone is needed.
-//                size(): O(1), exact. prefix/range/lower_bound: O(1) to start
-//                (the active delta is sealed, O(#sealed)), then O(#layers) per
-//                key. compact(): O(base + deltas), off the lock.
-//   Exceptions   strong guarantee for insert/erase (a failed delta insert
-//                leaves the store unchanged, as FastArt's insert does); a
-//                failed compaction swaps nothing in.
-//   Iterators    ranges and snapshots are point-in-time and never invalidated;
-//                they keep the layers they read alive.
+//   V            trivially copyable, default-constructible, alignof(V) <= 8
+//                (the base is a FrozenLayer<V>, which stores values as raw
+//                bytes; deltas hold them in FastArt's 8-byte-aligned slots).
+//                Any size: values wider than 64 bits use a raw column.
+//   Keys         memkv::key_view: any bytes, empty and NUL-containing
+//                included, up to FastArt::max_key_size() (2^32 - 1) bytes;
+//                longer keys throw std::length_error. Order is unsigned byte
+//                order.
+//   Members      std::map's meanings: insert(k, v) adds k only if absent
+//                (never overwrites) and returns whether it did;
+//                insert_or_assign(k, v) overwrites (returns true if k was
+//                new); get -> optional<V>; at -> V or std::out_of_range;
+//                erase -> 0/1. No find and no iterators into the store
+//                itself (nothing stable to point at): scans are views.
+//   Complexity   get/contains/count/at: one lookup per layer, newest first,
+//                stopping at the first layer that mentions the key (usually
+//                1-2 layers). insert/insert_or_assign/erase: one delta update,
+//                plus - the first time a key enters the active delta - a
+//                lookup in the lower layers to keep size() exact and to know
+//                whether a tombstone is needed (insert of a key visible below
+//                undoes its delta entry: two descents). size(): O(1), exact.
+//                prefix/range/from/items: to create, a seal of the active
+//                delta (O(#sealed) under the exclusive lock, only if it is
+//                non-empty) and one lower_bound per layer; see hybrid_view
+//                for iteration and reverse costs. compact(): O(base +
+//                deltas), off the lock.
+//   erase_prefix(p)  takes one point-in-time merged scan of p and erases
+//                the keys it saw, in batches of 128 under the exclusive lock.
+//                Cost: O(n) merged steps plus n erases (a key held by the
+//                base becomes a tombstone in the active delta until the next
+//                compaction). Not atomic: readers may see part of the prefix
+//                removed; keys inserted under p after the scan began survive;
+//                the count returned is of keys this call removed.
+//   longest_prefix(k)  the longest visible key that is a prefix of k (the
+//                empty key included), tombstones respected: one layered
+//                lookup per candidate length, longest first, under one
+//                shared lock: O(|k|) lookups of O(|k|) each, per layer.
+//   Exceptions   strong guarantee for insert/insert_or_assign/erase (a failed
+//                delta insert leaves the store unchanged, as FastArt's insert
+//                does); a failed compaction swaps nothing in.
+//   Views        prefix/range/from/items views and snapshots are point-in-time
+//                and never invalidated; they keep the layers they read alive.
 //   Threads      every member function may be called concurrently from any
-//                number of threads. Point reads take a shared lock; writes an
-//                exclusive one (microseconds); scans and snapshots read without
-//                a lock once started. With background_compaction, each
-//                instance owns a worker thread (seal, swap) and a niced merge
-//                thread (compaction_nice); the destructor stops and joins
-//                both (an unfinished compaction is abandoned, nothing
-//                half-done is published).
-//   Moves        move-only; a moved-from HybridKV may only be destroyed or
-//                assigned to.
+//                number of threads (except the move operations, on either
+//                side). Point reads take a shared lock; writes an exclusive
+//                one (microseconds); scans and snapshots read without a lock
+//                once started. With background_compaction, each instance owns
+//                a worker thread (seal, swap) and a niced merge thread
+//                (compaction_nice); the destructor stops and joins both (an
+//                unfinished compaction is abandoned, nothing half-done is
+//                published).
+//   Moves        move-only, noexcept. A moved-from HybridKV is a valid empty
+//                store that keeps its options: every member works on it (size
+//                0, get nullopt, empty views); its engine (and its threads)
+//                start on its next write.
+//   verify()     checks every layer (FastArt::verify on the deltas,
+//                FrozenLayer::verify - the CRC - on the base), that merged
+//                keys increase, and that size() equals the visible keys;
+//                throws on the first violation. Seals the active delta; O(n).
 //   Persistence  save(path) writes a crash-safe checkpoint; open(path) maps
 //                its base and restores the delta (format: DESIGN.md and
-//                detail/hybrid_checkpoint.hpp).
+//                detail/hybrid/checkpoint.hpp).
 template <class V>
 class HybridKV {
-    static_assert(std::is_trivially_copyable_v<V>, "HybridKV<V> needs a trivially copyable V");
-    static_assert(std::is_default_constructible_v<V>, "HybridKV<V> needs a default-constructible V");
+    static_assert(std::is_trivially_copyable_v<V>,
+                  "memkv::HybridKV<V>: V must be trivially copyable (the base stores values as raw bytes)");
+    static_assert(std::is_default_constructible_v<V>, "memkv::HybridKV<V>: V must be default-constructible");
+    static_assert(alignof(V) <= 8,
+                  "memkv::HybridKV<V>: alignof(V) must be at most 8 (delta values live in FastArt's 8-byte slots)");
+
+    using engine_type = detail::hybrid_engine<V>;
 
 public:
     using key_type = std::string;
@@ -198,85 +332,199 @@ public:
     using size_type = std::size_t;
     using options = hybrid_options;
     using stats_type = hybrid_stats;
-    using range_type = hybrid_range<V>;
+    using view_type = hybrid_view<V>;
+    using range_type = view_type;
     using snapshot_type = hybrid_snapshot<V>;
 
-    HybridKV() : HybridKV(options{}) {}
-    explicit HybridKV(const options& opt) : engine_(std::make_unique<detail::hybrid_engine<V>>(opt)) {
-        engine_->start_worker();
-    }
-    HybridKV(HybridKV&&) noexcept = default;
-    HybridKV& operator=(HybridKV&&) noexcept = default;
-    ~HybridKV() = default;
+    static_assert(std::is_nothrow_copy_constructible_v<options> && std::is_nothrow_copy_assignable_v<options>,
+                  "moves copy the options");
 
-    // Inserts `key`, or assigns `value` if it is present. Returns true if the
-    // key was new.
-    bool insert(std::string_view key, const V& value) { return engine_->insert(key, value); }
+    HybridKV() : HybridKV(options{}) {}
+    explicit HybridKV(const options& opt) : opt_(opt) {
+        auto e = std::make_unique<engine_type>(opt_);
+        e->start_worker();
+        engine_.store(e.release(), std::memory_order_release);
+    }
+    HybridKV(HybridKV&& o) noexcept : opt_(o.opt_), engine_(o.engine_.exchange(nullptr)) {}
+    HybridKV& operator=(HybridKV&& o) noexcept {
+        if (this != &o) {
+            opt_ = o.opt_;
+            delete engine_.exchange(o.engine_.exchange(nullptr));
+        }
+        return *this;
+    }
+    HybridKV(const HybridKV&) = delete;
+    HybridKV& operator=(const HybridKV&) = delete;
+    ~HybridKV() { delete engine_.load(std::memory_order_relaxed); }
+
+    // ---- writes ----------------------------------------------------------
+
+    // Adds `key` -> `value` if `key` is absent; never overwrites. Returns
+    // whether it was added.
+    bool insert(key_view key, const V& value) { return ensure().insert(key, value, false); }
+
+    // Adds `key` -> `value`, or overwrites its value. Returns true if the key
+    // was new, false if it was assigned.
+    bool insert_or_assign(key_view key, const V& value) { return ensure().insert(key, value, true); }
 
     // Removes `key`; returns the number of keys removed (0 or 1).
-    size_type erase(std::string_view key) { return engine_->erase(key); }
+    size_type erase(key_view key) {
+        engine_type* e = engine();
+        return e ? e->erase(key) : 0;
+    }
 
-    std::optional<V> get(std::string_view key) const { return engine_->get(key); }
-    bool contains(std::string_view key) const { return engine_->get(key).has_value(); }
+    // Removes every key starting with `p`; returns how many this call
+    // removed. Not atomic (see the contract): one point-in-time scan, then
+    // erases in batches.
+    size_type erase_prefix(key_view p) {
+        engine_type* e = engine();
+        if (e == nullptr) return 0;
+        const view_type v(e->capture().first, detail::prefix_bounds(p));
+        constexpr std::size_t batch_size = 128;
+        std::vector<std::string> batch;
+        batch.reserve(batch_size);
+        size_type removed = 0;
+        for (auto it = v.begin(), end = v.end(); it != end; ++it) {
+            batch.push_back(it.key());
+            if (batch.size() == batch_size) {
+                removed += e->erase_batch(batch);
+                batch.clear();
+            }
+        }
+        if (!batch.empty()) removed += e->erase_batch(batch);
+        return removed;
+    }
 
-    size_type size() const noexcept { return engine_->size(); }
+    // ---- point reads -----------------------------------------------------
+
+    std::optional<V> get(key_view key) const {
+        const engine_type* e = engine();
+        return e ? e->get(key) : std::nullopt;
+    }
+    bool contains(key_view key) const {
+        const engine_type* e = engine();
+        return e && e->contains(key);
+    }
+    size_type count(key_view key) const { return contains(key) ? 1 : 0; }
+    // The value of `key`; throws std::out_of_range if it is absent.
+    V at(key_view key) const {
+        if (std::optional<V> v = get(key)) return *v;
+        throw std::out_of_range("memkv::HybridKV::at: key not found");
+    }
+    // The longest visible key that is a prefix of `key` (possibly `key`
+    // itself or the empty key), with its value; nullopt if none. Cost:
+    // O(|key|) layered lookups under one shared lock (see the contract).
+    std::optional<std::pair<std::string, V>> longest_prefix(key_view key) const {
+        const engine_type* e = engine();
+        return e ? e->longest_prefix(key) : std::nullopt;
+    }
+
+    size_type size() const noexcept {
+        const engine_type* e = engine();
+        return e ? e->size() : 0;
+    }
     bool empty() const noexcept { return size() == 0; }
 
-    // Keys starting with `p`, in byte order, as of this call.
-    range_type prefix(std::string_view p) const { return {engine_->capture().first, detail::prefix_bounds(p)}; }
-    // Keys in [lo, hi), in byte order, as of this call.
-    range_type range(std::string_view lo, std::string_view hi) const {
-        return {engine_->capture().first, detail::range_bounds(lo, hi)};
-    }
-    // Keys >= key, in byte order, as of this call (seek, then iterate).
-    range_type lower_bound(std::string_view key) const {
-        return {engine_->capture().first, detail::from_bounds(key)};
-    }
-    // Every key, in byte order, as of this call.
-    range_type items() const { return lower_bound({}); }
+    // ---- views (point-in-time, bidirectional) ----------------------------
 
-    // A point-in-time view with the same read API.
+    // Keys starting with `p`, in byte order, as of this call.
+    view_type prefix(key_view p) const { return {capture_layers(), detail::prefix_bounds(p)}; }
+    // Keys in [lo, hi), in byte order, as of this call; empty if hi <= lo.
+    view_type range(key_view lo, key_view hi) const { return {capture_layers(), detail::range_bounds(lo, hi)}; }
+    // Keys >= key, in byte order, as of this call.
+    view_type from(key_view key) const { return {capture_layers(), detail::from_bounds(key)}; }
+    // Every key, in byte order, as of this call.
+    view_type items() const { return {capture_layers(), detail::from_bounds({})}; }
+
+    // A point-in-time view with the same read members.
     snapshot_type snapshot() const {
-        auto [layers, n] = engine_->capture();
+        engine_type* e = engine();
+        if (e == nullptr) return {};
+        auto [layers, n] = e->capture();
         return snapshot_type(std::move(layers), n);
     }
 
+    // ---- maintenance -----------------------------------------------------
+
     // Bytes held by the deltas, the base and the bookkeeping. A mapped base
     // counts what FrozenLayer reports for it.
-    size_type memory_usage() const { return engine_->memory_usage(); }
+    size_type memory_usage() const {
+        const engine_type* e = engine();
+        return sizeof(*this) + (e ? e->memory_usage() : 0);
+    }
+
+    // See the contract: checks every layer and size(); throws on the first
+    // violation (std::logic_error; format_error for a bad base checksum).
+    void verify() const {
+        if (engine_type* e = engine()) e->verify();
+    }
 
     // Folds every delta into a new base now, in the calling thread. A running
     // background compaction is abandoned (within a few thousand keys) rather
     // than waited for, since this one covers everything it would have; one
     // started by another compact() call is waited for. Writers and readers
     // continue meanwhile; writes made during it land in the new active delta.
-    void compact() { engine_->compact(); }
+    void compact() {
+        if (engine_type* e = engine()) e->compact();
+    }
 
-    stats_type stats() const { return engine_->stats(); }
+    stats_type stats() const {
+        const engine_type* e = engine();
+        return e ? e->stats() : stats_type{};
+    }
 
     // Whether a full compaction is merging right now (monitoring; lock-free).
-    bool compaction_running() const noexcept { return engine_->compaction_running(); }
+    bool compaction_running() const noexcept {
+        const engine_type* e = engine();
+        return e && e->compaction_running();
+    }
 
     // Writes a checkpoint of the current state to `path` (plus the base file
     // beside it). Atomic: a crash leaves the previous checkpoint at `path`
     // intact. Concurrent writers continue; writes after the call began may or
     // may not be included. Throws io_error.
-    void save(const std::string& path) const { engine_->save(path); }
+    void save(const std::string& path) const { ensure().save(path); }
 
     // Opens a checkpoint written by save(): maps the base, restores the delta.
     // Throws format_error (corrupt or foreign file) or io_error.
     static HybridKV open(const std::string& path, const options& opt = {}) {
         HybridKV kv(deferred_start{}, opt);
-        kv.engine_->load(path);
-        kv.engine_->start_worker();
+        kv.engine()->load(path);
+        kv.engine()->start_worker();
         return kv;
     }
 
 private:
     struct deferred_start {};
-    HybridKV(deferred_start, const options& opt) : engine_(std::make_unique<detail::hybrid_engine<V>>(opt)) {}
+    HybridKV(deferred_start, const options& opt) : opt_(opt), engine_(new engine_type(opt_)) {}
 
-    std::unique_ptr<detail::hybrid_engine<V>> engine_;
+    engine_type* engine() const noexcept { return engine_.load(std::memory_order_acquire); }
+
+    // The engine, created on first use by a moved-from store. Racing callers
+    // each build one; the first to publish wins, the others are destroyed
+    // (their workers joined) unused.
+    engine_type& ensure() const {
+        if (engine_type* e = engine()) return *e;
+        auto fresh = std::make_unique<engine_type>(opt_);
+        fresh->start_worker();
+        engine_type* expected = nullptr;
+        if (engine_.compare_exchange_strong(expected, fresh.get(), std::memory_order_acq_rel,
+                                            std::memory_order_acquire)) {
+            return *fresh.release();
+        }
+        return *expected;
+    }
+
+    std::shared_ptr<const detail::hybrid_layers<V>> capture_layers() const {
+        engine_type* e = engine();
+        return e ? e->capture().first : nullptr;
+    }
+
+    options opt_;
+    // Owned (deleted by the destructor); null after a move until the next
+    // write. Atomic so that concurrent first writes to a moved-from store
+    // agree on one engine.
+    mutable std::atomic<engine_type*> engine_{nullptr};
 };
 
 // The name applications use.
@@ -284,3 +532,9 @@ template <class V>
 using MemKV = HybridKV<V>;
 
 }  // namespace memkv
+
+// Views' iterators hold the scan state themselves, not a pointer into the view.
+namespace std::ranges {
+template <class V>
+inline constexpr bool enable_borrowed_range<memkv::hybrid_view<V>> = true;
+}  // namespace std::ranges

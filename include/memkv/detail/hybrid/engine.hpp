@@ -25,6 +25,8 @@
 #include <memkv/detail/hybrid/checkpoint.hpp>
 #include <memkv/detail/io/file.hpp>
 #include <memkv/detail/hybrid/layers.hpp>
+#include <memkv/detail/hybrid/merge.hpp>
+#include <memkv/detail/assert.hpp>
 #include <memkv/detail/hybrid/options.hpp>
 #include <memkv/detail/hybrid/rwlock.hpp>
 #include <memkv/errors.hpp>
@@ -41,6 +43,7 @@
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <shared_mutex>
 #include <string>
@@ -164,23 +167,33 @@ public:
 
     // ---- point operations ------------------------------------------------
 
-    bool insert(std::string_view key, const V& value) {
+    // assign == false: insert only if absent (returns false and changes
+    // nothing when the key is visible). assign == true: insert or overwrite.
+    // Returns whether the key was new.
+    bool insert(std::string_view key, const V& value, bool assign) {
         bool inserted = false;
         bool wake = false;
         {
             std::unique_lock lock(mu_);
             // One descent for the common cases (a new key, or an update).
             auto [it, fresh] = active_->try_emplace(key, slot_type{value, true, false});
-            slot_type& slot = it.value();
             if (fresh) {
+                bool below = false;
                 try {
-                    slot.below = visible_below_locked(key);
+                    below = visible_below_locked(key);
                 } catch (...) {
                     active_->erase(key);  // strong guarantee
                     throw;
                 }
-                inserted = !slot.below;
+                if (below && !assign) {
+                    active_->erase(key);  // visible below: insert() leaves it alone
+                    return false;
+                }
+                it.value().below = below;
+                inserted = !below;
             } else {
+                slot_type& slot = it.value();
+                if (slot.live && !assign) return false;
                 inserted = !slot.live;
                 slot.value = value;
                 slot.live = true;
@@ -193,31 +206,59 @@ public:
     }
 
     std::size_t erase(std::string_view key) {
-        std::unique_lock lock(mu_);
-        if (slot_type* cur = active_->get_if(key)) {
-            if (!cur->live) return 0;
-            // Nothing underneath to hide: dropping the entry is enough.
-            if (cur->below) {
-                cur->live = false;
-                cur->value = V{};
-            } else {
-                active_->erase(key);
-            }
-        } else {
-            if (!visible_below_locked(key)) return 0;
-            active_->insert(key, slot_type{V{}, false, true});
+        bool wake = false;
+        std::size_t n = 0;
+        {
+            std::unique_lock lock(mu_);
+            n = erase_locked(key);
+            wake = n != 0 && over_threshold_locked();
         }
-        size_.fetch_sub(1, std::memory_order_relaxed);
-        return 1;
+        if (wake) request_compaction();
+        return n;
+    }
+
+    // Erases each key (one exclusive lock for the batch); returns how many
+    // were visible.
+    std::size_t erase_batch(const std::vector<std::string>& keys) {
+        bool wake = false;
+        std::size_t n = 0;
+        {
+            std::unique_lock lock(mu_);
+            for (const std::string& k : keys) n += erase_locked(k);
+            wake = n != 0 && over_threshold_locked();
+        }
+        if (wake) request_compaction();
+        return n;
     }
 
     std::optional<V> get(std::string_view key) const {
         std::shared_lock lock(mu_);
-        if (const slot_type* cur = std::as_const(*active_).get_if(key)) {
-            if (!cur->live) return std::nullopt;
-            return cur->value;
+        return get_locked(key);
+    }
+
+    bool contains(std::string_view key) const {
+        std::shared_lock lock(mu_);
+        if (const slot_type* cur = std::as_const(*active_).get_if(key)) return cur->live;
+        return layers_contain(*layers_, key);
+    }
+
+    // The longest visible key that is a prefix of `key`: one layered lookup
+    // per candidate length, longest first, under one shared lock (so the
+    // answer is one point in time).
+    std::optional<std::pair<std::string, V>> longest_prefix(std::string_view key) const {
+        std::shared_lock lock(mu_);
+        for (std::size_t n = key.size() + 1; n-- > 0;) {
+            const std::string_view k = key.substr(0, n);
+            if (std::optional<V> v = get_locked(k)) return std::pair<std::string, V>(std::string(k), *v);
         }
-        return layers_get(*layers_, key);
+        return std::nullopt;
+    }
+
+    // Checks every layer (the active delta is sealed first) and the size; see
+    // layers_verify.
+    void verify() {
+        const auto [layers, n] = capture();
+        layers_verify(*layers, n);
     }
 
     std::size_t size() const noexcept { return size_.load(std::memory_order_relaxed); }
@@ -226,11 +267,7 @@ public:
 
     std::size_t memory_usage() const {
         std::shared_lock lock(mu_);
-        std::size_t total = sizeof(*this) + active_->memory_usage() + sizeof(layers_type) +
-                            layers_->sealed.capacity() * sizeof(layers_->sealed[0]);
-        for (const auto& d : layers_->sealed) total += d->memory_usage();
-        if (layers_->base) total += layers_->base->memory_usage();
-        return total;
+        return sizeof(*this) + active_->memory_usage() + layers_memory_usage(*layers_);
     }
 
     hybrid_stats stats() const {
@@ -338,18 +375,18 @@ private:
             frozen_layer_options fo = opt_.frozen;
             fo.registry_rows = std::min(fo.registry_rows, std::max<std::size_t>(std::bit_ceil(expected), 256));
             FrozenLayerBuilder<V> builder(fo);
-            hybrid_merge_cursor<V> cursor(*input, std::string_view{}, true);
-            typename hybrid_merge_cursor<V>::entry e;
+            const hybrid_scan_origin<V> origin(input.get(), scan_bounds{}, true);
+            hybrid_merge_cursor<V> cursor(origin);
             std::size_t steps = 0;
-            while (cursor.next(e)) {
+            for (bool ok = cursor.seek_first(); ok; ok = cursor.next()) {
                 if ((++steps & 4095U) == 0 &&
                     (stopping_.load(std::memory_order_relaxed) ||
                      (background && preempt_.load(std::memory_order_relaxed) != 0))) {
                     aborted = true;
                     return;
                 }
-                if (!e.slot.live) continue;  // tombstones die here, with what they shadowed
-                builder.insert(e.key, e.slot.value);
+                if (!cursor.slot().live) continue;  // tombstones die here, with what they shadowed
+                builder.insert(cursor.key(), cursor.slot().value);
                 ++keys;
             }
             if (keys != 0) base = std::make_shared<const base_type>(builder.finish());
@@ -392,11 +429,11 @@ public:
         if (input->sealed.size() < 2) return;
         auto merged = std::make_shared<delta_type>();
         {
-            hybrid_merge_cursor<V> cursor(*input, std::string_view{}, false);
-            typename hybrid_merge_cursor<V>::entry e;
-            while (cursor.next(e)) {
-                if (!e.slot.live && !e.slot.below) continue;
-                merged->insert(e.key, e.slot);
+            const hybrid_scan_origin<V> origin(input.get(), scan_bounds{}, false);
+            hybrid_merge_cursor<V> cursor(origin);
+            for (bool ok = cursor.seek_first(); ok; ok = cursor.next()) {
+                if (!cursor.slot().live && !cursor.slot().below) continue;
+                merged->insert(cursor.key(), cursor.slot());
             }
         }
         std::shared_ptr<const delta_type> result;
@@ -432,17 +469,19 @@ public:
         std::string payload = base_name;
         std::uint64_t records = 0;
         {
-            hybrid_merge_cursor<V> cursor(*layers, std::string_view{}, false);
-            typename hybrid_merge_cursor<V>::entry e;
-            while (cursor.next(e)) {
-                if (!e.slot.live && !e.slot.below) continue;
-                append_le(payload, e.key.size(), 4);
-                payload.push_back(static_cast<char>((e.slot.live ? hybrid_flag_live : 0) |
-                                                    (e.slot.below ? hybrid_flag_below : 0)));
-                payload.append(e.key);
-                if (e.slot.live) {
+            const hybrid_scan_origin<V> origin(layers.get(), scan_bounds{}, false);
+            hybrid_merge_cursor<V> cursor(origin);
+            for (bool ok = cursor.seek_first(); ok; ok = cursor.next()) {
+                const std::string& key = cursor.key();
+                const slot_type& slot = cursor.slot();
+                if (!slot.live && !slot.below) continue;
+                append_le(payload, key.size(), 4);
+                payload.push_back(static_cast<char>((slot.live ? hybrid_flag_live : 0) |
+                                                    (slot.below ? hybrid_flag_below : 0)));
+                payload.append(key);
+                if (slot.live) {
                     char bytes[sizeof(V)];
-                    std::memcpy(bytes, &e.slot.value, sizeof(V));
+                    std::memcpy(bytes, &slot.value, sizeof(V));
                     payload.append(bytes, sizeof(V));
                 }
                 ++records;
@@ -516,6 +555,34 @@ public:
     }
 
 private:
+    std::optional<V> get_locked(std::string_view key) const {
+        if (const slot_type* cur = std::as_const(*active_).get_if(key)) {
+            if (!cur->live) return std::nullopt;
+            return cur->value;
+        }
+        return layers_get(*layers_, key);
+    }
+
+    // The caller holds mu_ exclusively.
+    std::size_t erase_locked(std::string_view key) {
+        if (slot_type* cur = active_->get_if(key)) {
+            if (!cur->live) return 0;
+            // Nothing underneath to hide: dropping the entry is enough.
+            if (cur->below) {
+                cur->live = false;
+                cur->value = V{};
+            } else {
+                active_->erase(key);
+            }
+        } else {
+            if (!visible_below_locked(key)) return 0;
+            active_->insert(key, slot_type{V{}, false, true});
+        }
+        MEMKV_ASSERT(size_.load(std::memory_order_relaxed) > 0);  // size never underflows
+        size_.fetch_sub(1, std::memory_order_relaxed);
+        return 1;
+    }
+
     bool visible_below_locked(std::string_view key) const {
         if (layers_->sealed.empty() && !layers_->base) return false;
         return layers_contain(*layers_, key);

@@ -1,6 +1,7 @@
 #pragma once
 
-// HybridKV's layer stack and the k-way merge over it (memkv::detail).
+// HybridKV's layer stack and the point lookups over it (memkv::detail); the
+// k-way merge that scans it is in merge.hpp.
 //
 //   newest  active delta    FastArt<hybrid_slot<V>>   mutable, under the store's lock
 //     |     sealed delta 0  shared_ptr<const delta>   immutable from the moment it is sealed
@@ -84,125 +85,25 @@ bool layers_contain(const hybrid_layers<V>& layers, std::string_view key) {
     return layers.base && layers.base->contains(key);
 }
 
-// Bounds of a scan: every key >= lo, and then either below `hi` or starting
-// with `prefix` (whichever is set).
-struct scan_bounds {
-    enum class kind : std::uint8_t { unbounded, below, prefix };
-    std::string lo;
-    std::string limit;  // hi (exclusive) or the prefix
-    kind k = kind::unbounded;
-
-    bool past_end(std::string_view key) const noexcept {
-        switch (k) {
-        case kind::unbounded: return false;
-        case kind::below: return key >= std::string_view(limit);
-        case kind::prefix: return !key.starts_with(limit);
-        }
-        return false;
-    }
-};
-
-// K-way merge over a hybrid_layers stack (deltas newest first, then the base),
-// yielding each key once in byte order with the state of its newest layer.
-// With `include_base == false` only the deltas are merged; the result then
-// carries tombstones and, per key, the `below` bit of its oldest delta entry
-// (the one relative to the layers under all the merged deltas).
-//
-// Sources are few (the sealed-delta count is kept small by the compactor), so
-// the minimum is found by a linear pass instead of a heap. Cost per step:
-// O(#sources) key comparisons plus one iterator increment per source that held
-// the key. The cursor owns nothing: the layers must outlive it.
+// The longest key that is a prefix of `key` and visible in the sealed deltas
+// and the base, with its value. One layered lookup per candidate length,
+// longest first: O(|key| * (#sealed + 1)) lookups of O(|key|) each.
 template <class V>
-class hybrid_merge_cursor {
-    using delta_iter = decltype(std::declval<const hybrid_delta<V>&>().lower_bound(std::string_view{}));
-    using base_iter = decltype(std::declval<const FrozenLayer<V>&>().lower_bound(std::string_view{}));
-
-    struct delta_source {
-        delta_iter it;
-        delta_iter end;
-        std::string key;
-        bool done = false;
-    };
-    struct base_source {
-        base_iter it;
-        base_iter end;
-        std::string key;
-        bool done = false;
-    };
-
-public:
-    struct entry {
-        std::string key;
-        hybrid_slot<V> slot;
-    };
-
-    hybrid_merge_cursor() = default;
-
-    hybrid_merge_cursor(const hybrid_layers<V>& layers, std::string_view lo, bool include_base) {
-        deltas_.reserve(layers.sealed.size());
-        for (const auto& d : layers.sealed) {
-            delta_source s{d->lower_bound(lo), d->end(), {}, false};
-            load(s);
-            deltas_.push_back(std::move(s));
-        }
-        if (include_base && layers.base) {
-            base_.emplace(base_source{layers.base->lower_bound(lo), layers.base->end(), {}, false});
-            load(*base_);
-        }
+std::optional<std::pair<std::string, V>> layers_longest_prefix(const hybrid_layers<V>& layers, std::string_view key) {
+    for (std::size_t n = key.size() + 1; n-- > 0;) {
+        const std::string_view k = key.substr(0, n);
+        if (std::optional<V> v = layers_get(layers, k)) return std::pair<std::string, V>(std::string(k), *v);
     }
+    return std::nullopt;
+}
 
-    // Moves to the next key (tombstones included) and stores it in `out`.
-    // Returns false when every source is exhausted.
-    bool next(entry& out) {
-        const std::string* min = nullptr;
-        for (const auto& s : deltas_) {
-            if (!s.done && (min == nullptr || s.key < *min)) min = &s.key;
-        }
-        if (base_ && !base_->done && (min == nullptr || base_->key < *min)) min = &base_->key;
-        if (min == nullptr) return false;
-        out.key = *min;  // copy before the sources move on
-
-        bool found = false;
-        for (auto& s : deltas_) {
-            if (s.done || s.key != out.key) continue;
-            const hybrid_slot<V>& slot = s.it.value();
-            if (!found) {
-                out.slot = slot;
-                found = true;
-            } else {
-                out.slot.below = slot.below;  // the oldest delta entry decides `below`
-            }
-            ++s.it;
-            load(s);
-        }
-        if (base_ && !base_->done && base_->key == out.key) {
-            if (!found) {
-                out.slot = hybrid_slot<V>{base_->it.value(), true, false};
-                found = true;
-            }
-            ++base_->it;
-            load(*base_);
-        }
-        return true;
-    }
-
-private:
-    template <class Source>
-    static void load(Source& s) {
-        if (s.it == s.end) {
-            s.done = true;
-            s.key.clear();
-        } else {
-            if constexpr (requires { s.it.key(s.key); }) {
-                s.it.key(s.key);  // reuses the buffer
-            } else {
-                s.key = s.it.key();
-            }
-        }
-    }
-
-    std::vector<delta_source> deltas_;
-    std::optional<base_source> base_;
-};
+// Bytes held by the layers (the deltas' and the base's memory_usage()).
+template <class V>
+std::size_t layers_memory_usage(const hybrid_layers<V>& layers) {
+    std::size_t total = sizeof(layers) + layers.sealed.capacity() * sizeof(layers.sealed[0]);
+    for (const auto& d : layers.sealed) total += d->memory_usage();
+    if (layers.base) total += layers.base->memory_usage();
+    return total;
+}
 
 }  // namespace memkv::detail
