@@ -4,31 +4,34 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <ranges>
 #include <string>
 
 int main() {
-    // FastArt: a mutable ordered map, like std::map<std::string, V>.
+    // FastArt: a mutable ordered map, used like std::map<std::string, V>.
     memkv::FastArt<std::uint64_t> art;
     art.insert("https://example.org/a", 1);
-    art.insert_or_assign("https://example.org/b", std::uint64_t{2});
+    art.insert_or_assign("https://example.org/b", 2);
     art["https://example.com/"] = 3;
+    for (auto& [url, n] : art.prefix("https://example.org/")) n += 10;  // values by reference
     std::uint64_t sum = 0;
-    for (auto it = art.lower_bound("https://example.org/"); it != art.end(); ++it) {
-        std::printf("%s -> %llu\n", it.key().c_str(), static_cast<unsigned long long>(it.value()));
-        sum += it.value();
+    for (const auto& [url, n] : art | std::views::reverse) {  // keys in descending byte order
+        std::printf("%s -> %llu\n", url.c_str(), static_cast<unsigned long long>(n));
+        sum += n;
     }
-    const auto n_org = std::distance(art.prefix("https://example.org/").begin(),
-                                     art.prefix("https://example.org/").end());
+    const auto a = art.find("https://example.org/a");  // an iterator, like std::map::find
 
-    // FrozenLayer: built once from sorted keys, saved, memory-mapped back.
-    memkv::FrozenLayerBuilder<std::uint64_t> builder;
-    for (auto it = art.begin(); it != art.end(); ++it) builder.insert(it.key(), it.value());
-    memkv::FrozenLayer<std::uint64_t> frozen = builder.finish();
+    // FrozenLayer: built once from sorted (key, value) pairs, saved,
+    // memory-mapped back.
+    auto frozen = memkv::FrozenLayer<std::uint64_t>::from_sorted(art);
     const std::string path = "memkv_example_structures.frz";
     frozen.save(path);
-    auto mapped = memkv::FrozenLayer<std::uint64_t>::open(path);
-    const bool ok = mapped.size() == 3 && mapped.get("https://example.org/b") == 2 &&
-                    mapped.ordinal("https://example.com/") == 0 && sum == 3 && n_org == 2;
+    auto mapped = memkv::FrozenLayer<std::uint64_t>::open(path);  // mmap, no rebuild
+    std::uint64_t org = 0;
+    for (auto [url, n] : mapped.from("https://example.org/")) org += n;  // seek, then scan
+    const bool ok = mapped.size() == 3 && mapped.get("https://example.org/b") == 12 &&
+                    mapped.find("https://example.com/")->second == 3 && mapped.ordinal("https://example.com/") == 0 &&
+                    a->second == 11 && sum == 26 && org == 23;
     std::remove(path.c_str());
     return ok ? 0 : 1;
 }

@@ -2,6 +2,7 @@
 
 // Umbrella header: everything memkv offers.
 
+#include <memkv/entry.hpp>
 #include <memkv/errors.hpp>
 #include <memkv/fast_art.hpp>
 #include <memkv/frozen_builder.hpp>
