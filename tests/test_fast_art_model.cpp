@@ -67,6 +67,10 @@ void run_model(std::uint64_t seed, std::size_t ops, memkv::test::key_generator::
                 --mit;
                 fa_check(it.key() == mit->first, "lower_bound backwards");
             }
+            // from(k): keys >= k, the first and the last few.
+            const auto fv = t.from(k);
+            fa_compare_range(fv.begin(), fv.end(), m.lower_bound(k), m.end(), "from", 4);
+            memkv::test::fa_compare_reversed(fv, m.lower_bound(k), m.end(), "from reversed", 4);
         } else if (op < 92) {
             auto it = t.upper_bound(k);
             auto mit = m.upper_bound(k);
@@ -80,6 +84,7 @@ void run_model(std::uint64_t seed, std::size_t ops, memkv::test::key_generator::
             while (me != m.end() && me->first.compare(0, p.size(), p) == 0) ++me;
             const auto v = t.prefix(p);
             fa_compare_range(v.begin(), v.end(), mb, me, "prefix", 100);
+            memkv::test::fa_compare_reversed(v, mb, me, "prefix reversed", 100);
             std::size_t n = 0;
             auto mi = mb;
             if (p.size() >= 2) t.for_each_prefix(p, [&](std::string_view fk, std::uint64_t& fv) {
@@ -94,6 +99,7 @@ void run_model(std::uint64_t seed, std::size_t ops, memkv::test::key_generator::
             const auto v = t.range(k, hi);
             if (hi > k) {
                 fa_compare_range(v.begin(), v.end(), m.lower_bound(k), m.lower_bound(hi), "range", 100);
+                memkv::test::fa_compare_reversed(v, m.lower_bound(k), m.lower_bound(hi), "range reversed", 100);
             } else {
                 fa_check(v.empty(), "empty range");
             }
