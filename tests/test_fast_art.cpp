@@ -167,7 +167,7 @@ TEST_CASE("FastArt: ordered access", "[fast_art]") {
     REQUIRE(r == std::vector<std::string>{"apply", "apt", "b", "banana"});
     REQUIRE(t.range("c", "a").empty());
     std::vector<std::string> rev;
-    for (auto it = t.rbegin(); it != t.rend(); ++it) rev.push_back(it.key());
+    for (auto it = t.rbegin(); it != t.rend(); ++it) rev.push_back(it->first);
     std::vector<std::string> fwd = keys_of(t);
     std::reverse(fwd.begin(), fwd.end());
     REQUIRE(rev == fwd);

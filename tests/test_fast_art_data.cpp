@@ -3,6 +3,7 @@
 // maximum, delete one by one), plus the ones FastArt adds.
 #include <algorithm>
 #include <cstdint>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -41,16 +42,25 @@ void libart_style_checks(const std::vector<std::string>& lines) {
     std::sort(sorted.begin(), sorted.end());
     std::size_t i = 0;
     std::string key;
-    for (const auto& e : t) {
-        e.key(key);
+    for (auto it = t.begin(); it != t.end(); ++it) {
+        it.key(key);  // the cheap accessor: reuses the buffer
         bad += i >= sorted.size() || key != sorted[i];
+        ++i;
+    }
+    REQUIRE(bad == 0);
+    REQUIRE(i == sorted.size());
+    // The same through range-for's entries (each owns a copy of its key).
+    i = 0;
+    for (const auto& [k, v] : t) {
+        bad += i >= sorted.size() || k != sorted[i];
         ++i;
     }
     REQUIRE(bad == 0);
     REQUIRE(i == sorted.size());
     // Minimum and maximum.
     REQUIRE(t.begin().key() == sorted.front());
-    REQUIRE(t.rbegin().key() == sorted.back());
+    REQUIRE(t.rbegin()->first == sorted.back());
+    REQUIRE(std::ranges::prev(t.end()).key() == sorted.back());
     // Prefix iteration: libart's art_iter_prefix check on the first key's
     // first two bytes.
     const std::string p = sorted[sorted.size() / 2].substr(0, 2);

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <iterator>
 #include <map>
+#include <ranges>
 #include <string>
 
 #include <memkv/fast_art.hpp>
@@ -26,6 +27,13 @@ std::size_t test_scale() {
 using memkv::test::fa_check;
 using memkv::test::fa_compare_all;
 using memkv::test::fa_compare_range;
+
+// A view through views::reverse against [mb, me) of the model, backwards.
+template <class View, class MIt>
+void compare_views_reverse(const View& v, MIt mb, MIt me, const char* what, std::size_t limit) {
+    auto r = v | std::views::reverse;
+    memkv::test::fa_compare_reversed_range(r.begin(), r.end(), mb, me, what, limit);
+}
 
 void run_model(std::uint64_t seed, std::size_t ops, memkv::test::key_generator::options opt) {
     memkv::test::key_generator gen(seed, opt);
@@ -67,6 +75,11 @@ void run_model(std::uint64_t seed, std::size_t ops, memkv::test::key_generator::
                 --mit;
                 fa_check(it.key() == mit->first, "lower_bound backwards");
             }
+            // from(k): keys >= k, the first and the last few.
+            const auto fv = t.from(k);
+            fa_compare_range(fv.begin(), fv.end(), m.lower_bound(k), m.end(), "from", 4);
+            memkv::test::fa_compare_reversed(fv, m.lower_bound(k), m.end(), "from reversed", 4);
+            compare_views_reverse(fv, m.lower_bound(k), m.end(), "from | views::reverse", 4);
         } else if (op < 92) {
             auto it = t.upper_bound(k);
             auto mit = m.upper_bound(k);
@@ -80,6 +93,7 @@ void run_model(std::uint64_t seed, std::size_t ops, memkv::test::key_generator::
             while (me != m.end() && me->first.compare(0, p.size(), p) == 0) ++me;
             const auto v = t.prefix(p);
             fa_compare_range(v.begin(), v.end(), mb, me, "prefix", 100);
+            compare_views_reverse(v, mb, me, "prefix | views::reverse", 100);
             std::size_t n = 0;
             auto mi = mb;
             if (p.size() >= 2) t.for_each_prefix(p, [&](std::string_view fk, std::uint64_t& fv) {
@@ -94,6 +108,7 @@ void run_model(std::uint64_t seed, std::size_t ops, memkv::test::key_generator::
             const auto v = t.range(k, hi);
             if (hi > k) {
                 fa_compare_range(v.begin(), v.end(), m.lower_bound(k), m.lower_bound(hi), "range", 100);
+                compare_views_reverse(v, m.lower_bound(k), m.lower_bound(hi), "range | views::reverse", 100);
             } else {
                 fa_check(v.empty(), "empty range");
             }
@@ -118,9 +133,14 @@ void run_model(std::uint64_t seed, std::size_t ops, memkv::test::key_generator::
             }
         }
         fa_check(t.size() == m.size(), "size");
-        if (i % 50'000 == 0) fa_compare_all(t, m);
+        if (i % 50'000 == 0) {
+            fa_compare_all(t, m);
+            compare_views_reverse(t.from(""), m.begin(), m.end(), "views::reverse", static_cast<std::size_t>(-1));
+        }
     }
     fa_compare_all(t, m);
+    fa_check(std::ranges::equal(t | std::views::reverse, m | std::views::reverse, memkv::test::fa_same_element),
+             "whole map | views::reverse");
     t.clear();
     fa_check(t.empty() && t.memory_usage() == empty_usage, "clear gives memory back");
 }

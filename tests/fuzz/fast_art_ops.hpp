@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <algorithm>
 #include <iterator>
 #include <map>
 #include <stdexcept>
@@ -26,7 +27,16 @@ inline void fa_check(bool ok, const char* what) {
     if (!ok) throw fast_art_mismatch(std::string("FastArt differs from std::map: ") + what);
 }
 
-// Full comparison: size, forward and backward iteration, verify().
+// An element of FastArt (an entry) equals one of std::map.
+inline constexpr auto fa_same_element = [](const auto& e, const auto& me) {
+    return e.first == me.first && e.second == me.second;
+};
+
+// Full comparison: size, forward iteration (accessors and entries),
+// backward iteration (std::reverse_iterator, --it from end()), for_each,
+// verify(). (No std::views here: this body is also the libFuzzer target,
+// built with clang, and clang 14 cannot instantiate libstdc++ 12's views.
+// The unit tests apply views::reverse.)
 template <class V>
 void fa_compare_all(const FastArt<V>& t, const std::map<std::string, V>& m) {
     t.verify();
@@ -39,16 +49,28 @@ void fa_compare_all(const FastArt<V>& t, const std::map<std::string, V>& m) {
         it.key(k);
         fa_check(k == mk, "forward iteration key");
         fa_check(it.value() == mv, "forward iteration value");
+        const auto e = *it;
+        fa_check(e.first == mk && e.second == mv, "forward iteration entry");
         ++it;
     }
     fa_check(it == t.end(), "forward iteration too long");
     auto rit = t.rbegin();
+    const auto rend = t.rend();
     for (auto mi = m.rbegin(); mi != m.rend(); ++mi) {
-        fa_check(rit != t.rend(), "reverse iteration ended early");
-        fa_check(rit.key() == mi->first, "reverse iteration key");
+        fa_check(rit != rend, "reverse iteration ended early");
+        fa_check(rit->first == mi->first && (*rit).second == mi->second, "reverse iteration element");
         ++rit;
     }
-    fa_check(rit == t.rend(), "reverse iteration too long");
+    fa_check(rit == rend, "reverse iteration too long");
+    // --it from end() to begin().
+    it = t.end();
+    for (auto mi = m.rbegin(); mi != m.rend(); ++mi) {
+        --it;
+        it.key(k);
+        fa_check(k == mi->first && it.value() == mi->second, "--it from end()");
+    }
+    fa_check(it == t.begin(), "--it from end() reaches begin()");
+    fa_check(std::equal(t.rbegin(), t.rend(), m.rbegin(), m.rend(), fa_same_element), "std::equal backwards");
     std::size_t n = 0;
     auto mi = m.begin();
     t.for_each([&](std::string_view fk, const V& v) {
@@ -82,6 +104,29 @@ void fa_compare_range(It b, const It& e, MIt mb, const MIt& me, const char* what
         fa_check(k == mb->first && b.value() == mb->second, what);
     }
     fa_check(b == e, what);
+}
+
+// Compares [rb, re), a FastArt range walked backwards (reverse iterators
+// of a view, or views::reverse of one), with [mb, me) of m walked
+// backwards, or only their last `limit` elements.
+template <class RIt, class MIt>
+void fa_compare_reversed_range(RIt rb, const RIt& re, MIt mb, MIt me, const char* what,
+                               std::size_t limit = static_cast<std::size_t>(-1)) {
+    for (std::size_t n = 0; mb != me; ++n, ++rb) {
+        --me;
+        fa_check(rb != re, what);
+        if (n == limit) return;
+        fa_check(fa_same_element(*rb, *me), what);
+    }
+    fa_check(rb == re, what);
+}
+
+// A FastArt view walked backwards with std::reverse_iterator.
+template <class View, class MIt>
+void fa_compare_reversed(const View& v, MIt mb, MIt me, const char* what,
+                         std::size_t limit = static_cast<std::size_t>(-1)) {
+    fa_compare_reversed_range(std::make_reverse_iterator(v.end()), std::make_reverse_iterator(v.begin()), mb, me,
+                              what, limit);
 }
 
 class byte_reader {
@@ -193,6 +238,10 @@ inline void run_fast_art_ops(const std::uint8_t* data, std::size_t size) {
                     --mlb;
                     fa_check(lb.key() == mlb->first, "lower_bound: step back");
                 }
+                // from(k): the keys >= k, both ways (the first and last few).
+                const auto fv = t.from(k);
+                fa_compare_range(fv.begin(), fv.end(), m.lower_bound(k), m.end(), "from view", 3);
+                fa_compare_reversed(fv, m.lower_bound(k), m.end(), "from view reversed", 3);
                 break;
             }
             case 9: {
@@ -207,6 +256,7 @@ inline void run_fast_art_ops(const std::uint8_t* data, std::size_t size) {
                 auto me = mb;
                 while (me != m.end() && me->first.compare(0, k.size(), k) == 0) ++me;
                 fa_compare_range(v.begin(), v.end(), mb, me, "prefix view");
+                fa_compare_reversed(v, mb, me, "prefix view reversed");
                 auto mi = mb;
                 t.for_each_prefix(k, [&](std::string_view fk, const std::uint64_t& fv) {
                     fa_check(mi != me && fk == mi->first && fv == mi->second, "for_each_prefix");
@@ -222,6 +272,7 @@ inline void run_fast_art_ops(const std::uint8_t* data, std::size_t size) {
                     fa_check(v.empty(), "range: empty");
                 } else {
                     fa_compare_range(v.begin(), v.end(), m.lower_bound(k), m.lower_bound(hi), "range view");
+                    fa_compare_reversed(v, m.lower_bound(k), m.lower_bound(hi), "range view reversed");
                 }
                 break;
             }

@@ -32,6 +32,8 @@
 #include <utility>
 #include <vector>
 
+#include <memkv/detail/assert.hpp>
+
 #if defined(__linux__)
 #include <sys/mman.h>
 #endif
@@ -108,6 +110,7 @@ public:
     // A block of n >= 1 units, 8-byte aligned, uninitialized. Throws
     // std::bad_alloc when memory or the 16 GiB address space is exhausted.
     ref allocate(std::size_t n) {
+        MEMKV_ASSERT(n >= 1);
         if (n <= max_small_units) {
             if (!free_heads_.empty() && free_heads_[n] != 0) {
                 const ref r = free_heads_[n];
@@ -125,6 +128,7 @@ public:
     // Returns a block of n units. A large block is released whole, whatever n
     // says (it may have been shrunk in place).
     void deallocate(ref r, std::size_t n) noexcept {
+        MEMKV_ASSERT(plausible(r) && n >= 1);
         const std::size_t s = r >> offset_bits;
         if (meta_[s].kind == slot_kind::large_head) {
             release_large(s);

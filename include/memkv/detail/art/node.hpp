@@ -60,6 +60,7 @@
 #endif
 
 #include <memkv/detail/art/arena.hpp>
+#include <memkv/detail/assert.hpp>
 
 namespace memkv::detail::art {
 
@@ -348,6 +349,7 @@ struct node_ref {
         return none;
     }
     ref_t child_at(int pos) const noexcept {
+        MEMKV_ASSERT(pos < 0 ? pos == -1 && terminal() : pos < (full() ? 256 : static_cast<int>(count())));
         return pos < 0 ? *term() : refs()[pos];
     }
     unsigned char byte_at(int pos) const noexcept {

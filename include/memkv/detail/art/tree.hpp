@@ -18,6 +18,7 @@
 
 #include <memkv/detail/art/arena.hpp>
 #include <memkv/detail/art/node.hpp>
+#include <memkv/detail/assert.hpp>
 
 namespace memkv::detail::art {
 
@@ -57,9 +58,10 @@ struct cursor {
 template <class V>
 class tree {
 public:
-    static_assert(alignof(V) <= slab_arena::unit, "FastArt: alignof(V) must be at most 8");
-    static_assert(std::is_move_constructible_v<V>, "FastArt: V must be move-constructible");
-    static_assert(std::is_destructible_v<V>);
+    // memkv::FastArt<V> checks these first, with messages naming itself.
+    static_assert(alignof(V) <= slab_arena::unit, "memkv::FastArt<V>: alignof(V) must be at most 8");
+    static_assert(std::is_move_constructible_v<V>, "memkv::FastArt<V>: V must be move-constructible");
+    static_assert(std::is_destructible_v<V>, "memkv::FastArt<V>: V must be destructible");
 
     // A type whose move may throw is boxed in its own block so that moving a
     // leaf (when a path is re-compressed on erase) never throws.
@@ -79,12 +81,22 @@ public:
     }
     ~tree() { destroy_values(); }
 
+    // The generation stays with the object (iterators refer to the object,
+    // not to its nodes): both sides count a modification.
     void swap(tree& o) noexcept {
         arena_.swap(o.arena_);
         std::swap(root_, o.root_);
         std::swap(size_, o.size_);
         std::swap(jump_, o.jump_);
+        modified();
+        o.modified();
     }
+
+#if MEMKV_DEBUG_ITERATORS
+    // Debug builds: how many times this tree changed shape (an insert, an
+    // erase, clear, swap, move). Iterators record it and check it on use.
+    std::uint64_t generation() const noexcept { return gen_; }
+#endif
 
     std::size_t size() const noexcept { return size_; }
     ref_t root() const noexcept { return root_; }
@@ -100,6 +112,7 @@ public:
         root_ = 0;
         size_ = 0;
         jump_ = {};
+        modified();
     }
 
     // ---- leaves -----------------------------------------------------------
@@ -109,7 +122,10 @@ public:
     [[gnu::always_inline]]
 #endif
     void prefetch(ref_t r) const noexcept { arena_.prefetch(untag(r)); }
-    node_ref node(ref_t r) const noexcept { return {arena_.ptr(r)}; }
+    node_ref node(ref_t r) const noexcept {
+        MEMKV_ASSERT(r != 0 && !is_leaf(r));
+        return {arena_.ptr(r)};
+    }
 
     // The walks' prefetch: the block's first line and the one holding byte
     // 40. Blocks are 8-byte aligned and a URL leaf (value, length, a suffix
@@ -174,6 +190,7 @@ public:
     }
 
     V& value(ref_t leaf) const noexcept {
+        MEMKV_ASSERT(is_leaf(leaf));
         std::byte* p = at(leaf);
         if constexpr (boxed) {
             ref_t b = 0;
@@ -219,6 +236,7 @@ public:
     }
 
     void destroy_leaf(ref_t leaf) noexcept {
+        MEMKV_ASSERT(is_leaf(leaf));
         std::byte* p = at(leaf);
         const std::size_t n = leaf_units(suffix_of(p).size());
         if constexpr (boxed) {
@@ -255,6 +273,7 @@ public:
     void shorten_leaf(ref_t leaf, std::size_t drop) noexcept {
         std::byte* p = at(leaf);
         const std::string_view s = suffix_of(p);
+        MEMKV_ASSERT(drop <= s.size() && leaf_units(s.size()) == leaf_units(s.size() - drop));
         write_suffix(p, s.substr(drop));
     }
 
@@ -280,6 +299,9 @@ public:
     static void write_node(std::byte* p, std::uint8_t kind, std::string_view prefix, bool term,
                            ref_t term_ref, const unsigned char* bytes, const ref_t* kids,
                            std::size_t n) noexcept {
+        // Every node holds two entries or more; a linear node within its kind.
+        MEMKV_ASSERT(n + (term ? 1 : 0) >= 2);
+        MEMKV_ASSERT(kind == full_kind || n <= kind);
         auto* h = ::new (static_cast<void*>(p)) node_header{};
         h->kind = kind;
         h->flags = term ? has_terminal : 0;
@@ -325,7 +347,9 @@ public:
         if (r == jump_.node) jump_ = {};  // its depth changes
         node_ref nd = node(r);
         const std::size_t plen = nd.prefix_len();
+        MEMKV_ASSERT(drop <= plen);
         const std::size_t nlen = plen - drop;
+        MEMKV_ASSERT(slab_arena::units_for(node_bytes(nd.kind(), nd.terminal(), nlen)) == nd.units());
         // Shift the whole prefix left by `drop`, across the header/tail seam.
         for (std::size_t i = 0; i < nlen; ++i) {
             const unsigned char c = nd.prefix_at(i + drop);
@@ -359,7 +383,7 @@ public:
         check_key_size(key.size());
         if (root_ == 0) {
             root_ = make_leaf(key, std::forward<Args>(args)...);
-            ++size_;
+            inserted_one();
             return {root_, true};
         }
         if (jump_.node != 0) {
@@ -440,7 +464,7 @@ public:
                     move_leaf(r, moved_to, s.substr(drop));
                 }
                 *slot = n;
-                ++size_;
+                inserted_one();
                 return {nl, true};
             }
             node_ref nd = node(r);
@@ -491,7 +515,7 @@ public:
                     relocate_node(r, moved_to, rest_prefix);
                 }
                 *slot = n;
-                ++size_;
+                inserted_one();
                 return {nl, true};
             }
             const std::size_t node_depth = depth;
@@ -501,7 +525,7 @@ public:
                 if (slot == nullptr) return {0, false};
                 const ref_t nl = make_leaf(std::string_view{}, std::forward<Args>(args)...);
                 replace_adding_leaf(slot, r, nl, nd.kind(), true, nl, nullptr);
-                ++size_;
+                inserted_one();
                 return {nl, true};
             }
             const unsigned char b = k[depth];
@@ -528,7 +552,7 @@ public:
                 replace_adding_leaf(slot, r, nl, next_kind(nd.kind()), nd.terminal(),
                                     nd.terminal() ? *nd.term() : 0, &extra);
             }
-            ++size_;
+            inserted_one();
             return {nl, true};
         }
     }
@@ -546,6 +570,7 @@ public:
     }
 
     static void add_child(node_ref nd, unsigned char b, ref_t child) noexcept {
+        MEMKV_ASSERT(nd.full() ? nd.refs()[b] == 0 : nd.count() < nd.kind());
         if (nd.full()) {
             nd.refs()[b] = child;
         } else {
@@ -709,6 +734,7 @@ public:
             ++depth;
         }
         const ref_t leaf = *slot;
+        MEMKV_ASSERT(is_leaf(leaf));
         if (pslot == nullptr) {
             clear();
             return 1;
@@ -727,18 +753,18 @@ public:
                 relocate_node(pr, dst, prefix, true);
                 *pslot = dst;
                 destroy_leaf(leaf);
-                --size_;
+                erased(1);
                 maybe_shrink(pslot);
                 return 1;
             }
             remove_in_place(nd, slot, removing_term);
             destroy_leaf(leaf);
-            --size_;
+            erased(1);
             maybe_shrink(pslot);
             return 1;
         }
         merge_into_survivor(pslot, leaf, removing_term, [&]() noexcept { destroy_leaf(leaf); });
-        --size_;
+        erased(1);
         return 1;
     }
 
@@ -751,6 +777,7 @@ public:
     void merge_into_survivor(ref_t* pslot, ref_t removed, bool removed_is_term, Destroy&& destroy) {
         const ref_t pr = *pslot;
         const node_ref nd = node(pr);
+        MEMKV_ASSERT(nd.count() + (nd.terminal() ? 1 : 0) == 2);
         ref_t survivor = 0;
         int branch = -1;
         if (nd.terminal() && !removed_is_term) {
@@ -817,11 +844,11 @@ public:
         if (pn.count() - 1 + (pn.terminal() ? 1 : 0) >= 2) {
             destroy();
             remove_in_place(pn, slot, false);
-            size_ -= n;
+            erased(n);
             maybe_shrink(pslot);
         } else {
             merge_into_survivor(pslot, target, false, destroy);
-            size_ -= n;
+            erased(n);
         }
         return n;
     }
@@ -858,6 +885,7 @@ public:
 
     // Removes a child or the terminal; the node's unit count must not change.
     static void remove_in_place(node_ref nd, ref_t* slot, bool removing_term) noexcept {
+        MEMKV_ASSERT(removing_term ? nd.terminal() : nd.count() > 0);
         if (removing_term) {
             // The prefix tail sits after the terminal slot: close the gap.
             const std::size_t plen = nd.prefix_len();
@@ -1258,6 +1286,23 @@ public:
     }
 
 private:
+    // Every change of size goes through these two, so the debug generation
+    // counts every successful insert and erase.
+    void inserted_one() noexcept {
+        ++size_;
+        modified();
+    }
+    void erased(std::size_t n) noexcept {
+        MEMKV_ASSERT(n >= 1 && n <= size_);
+        size_ -= n;
+        modified();
+    }
+    void modified() noexcept {
+#if MEMKV_DEBUG_ITERATORS
+        ++gen_;
+#endif
+    }
+
     // ---- the jump -----------------------------------------------------------
     //
     // Real key sets often share one long path that the trie still spells a
@@ -1304,6 +1349,9 @@ private:
     ref_t root_ = 0;
     std::size_t size_ = 0;
     jump_state jump_;
+#if MEMKV_DEBUG_ITERATORS
+    std::uint64_t gen_ = 0;
+#endif
 };
 
 }  // namespace memkv::detail::art
