@@ -430,6 +430,8 @@ public:
 
         const_iterator& operator++() {
             MEMKV_ASSERT(layer_ != nullptr && !at_end());  // ++end() is undefined
+            if (lazy_) [[unlikely]]
+                materialize();
             layer_->advance(*this);
             return *this;
         }
@@ -440,6 +442,8 @@ public:
         }
         const_iterator& operator--() {
             MEMKV_ASSERT(layer_ != nullptr);
+            if (lazy_) [[unlikely]]
+                materialize();
             layer_->retreat(*this);
             return *this;
         }
@@ -449,9 +453,11 @@ public:
             return t;
         }
         friend bool operator==(const const_iterator& a, const const_iterator& b) noexcept {
-            // Iterators of different layers are not comparable.
+            // Iterators of different layers are not comparable. The ordinal
+            // tells positions apart (end() is size()); on an image whose
+            // counts lie, that may end an iteration early, never late.
             MEMKV_ASSERT(a.layer_ == b.layer_ || a.layer_ == nullptr || b.layer_ == nullptr);
-            return a.ord_ == b.ord_ && a.at_end() == b.at_end();
+            return a.ord_ == b.ord_;
         }
 
     private:
@@ -466,9 +472,13 @@ public:
         void sync() noexcept { ord_ = stack_.empty() ? layer_->h_.num_keys : stack_.back().base; }
         bool at_end() const noexcept { return stack_.empty() && !lazy_; }
         // A lazy iterator (find, longest_prefix) holds only key_ and ord_;
-        // this builds its frames, as lower_bound(key_) would.
+        // this builds its frames, as lower_bound(key_) would. Kept out of
+        // line: ++ and -- only test lazy_.
+#if defined(__GNUC__) || defined(__clang__)
+        __attribute__((noinline))
+#endif
         void materialize() {
-            if (!lazy_) return;
+            MEMKV_ASSERT(lazy_);
             const std::string k = std::move(key_);
             const std::uint64_t o = ord_;
             lazy_ = false;
@@ -799,7 +809,7 @@ private:
 
     // Next key after the top frame's transition i (i = -1: after its own key).
     void advance(const_iterator& it) const {
-        it.materialize();
+        MEMKV_ASSERT(!it.lazy_);
         while (!it.stack_.empty()) {
             auto& f = it.stack_.back();
             if (f.i >= 0 && automaton_[f.addr] >= detail::node_to_leaf) {
@@ -821,7 +831,7 @@ private:
     }
 
     void retreat(const_iterator& it) const {
-        it.materialize();
+        MEMKV_ASSERT(!it.lazy_);
         if (it.stack_.empty()) {  // --end(): the last key
             if (empty()) return;
             it.key_.clear();
