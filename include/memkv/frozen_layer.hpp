@@ -107,9 +107,12 @@ class frozen_layer_view;
 //   iterator owns its key buffer and a stack of (node, ordinal) frames, so
 //   copying one costs O(key length) (std::reverse_iterator copies on each
 //   dereference). The classic helpers that read iterator_category (std::prev,
-//   std::advance by a negative n) see an input iterator: use --it,
-//   std::ranges::prev / advance. Iterators and views point to the layer object: they stay
-//   valid as long as it lives and is not moved from or assigned to.
+//   std::advance by a negative n) see an input iterator: use --it or
+//   std::ranges::prev / advance. Iterators compare by ordinal (end() is
+//   size()). Iterators and views point to the layer object: they stay valid
+//   as long as it lives and is not moved from or assigned to; debug builds
+//   (MEMKV_ASSERT) catch dereferencing or incrementing end() and comparing
+//   iterators of different layers.
 // Views: prefix(p), range(lo, hi) (half-open; empty if hi <= lo) and from(k)
 //   (keys >= k) return a frozen_layer_view: a std::ranges::view that is
 //   bidirectional, common and borrowed (its iterators point to the layer, not
