@@ -113,6 +113,11 @@ struct frozen_node {
     unsigned char label(std::uint32_t i) const noexcept {
         return general ? at(labels_at + i) : one_label;
     }
+    // Forced inline: on every step of every iterator, and GCC weighs the
+    // throw on a corrupt delta against inlining it.
+#if defined(__GNUC__) || defined(__clang__)
+    __attribute__((always_inline))
+#endif
     std::uint64_t target(std::uint32_t i) const {
         if (!general) return one_target;
         if (last_next && i + 1 == n) return addr - len;  // len <= addr checked in decode
