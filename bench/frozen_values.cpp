@@ -83,7 +83,7 @@ int main(int argc, char** argv) {
         const auto t1 = std::chrono::steady_clock::now();
         std::size_t bad = 0;
         for (const std::uint32_t i : lookup_order) {
-            const auto v = f.find(keys[i]);
+            const auto v = f.get(keys[i]);
             bad += !(v && *v == value[i]);
         }
         const double lookup_s = seconds_since(t1);

@@ -56,7 +56,7 @@ void check_against(const FrozenLayer<V>& f, const std::map<std::string, V>& m,
         REQUIRE(it.key() == k);
         REQUIRE(it.value() == v);
         REQUIRE(it.ordinal() == r);
-        REQUIRE(f.find(k) == v);
+        REQUIRE(f.get(k) == v);
         REQUIRE(f.contains(k));
         REQUIRE(f.at(k) == v);
         REQUIRE(f.ordinal(k) == r);
@@ -79,7 +79,7 @@ void check_against(const FrozenLayer<V>& f, const std::map<std::string, V>& m,
 
     for (const std::string& p : probes) {
         const auto mi = m.find(p);
-        const auto fv = f.find(p);
+        const auto fv = f.get(p);
         if (mi == m.end()) {
             REQUIRE_FALSE(fv);
             REQUIRE_FALSE(f.ordinal(p));
@@ -182,10 +182,10 @@ TEST_CASE("FrozenLayer: small hand-checked map with prefix keys, NUL and 0xFF", 
     };
     const auto f = FrozenLayer<std::uint64_t>::from_sorted(m);
     REQUIRE(f.size() == 10);
-    REQUIRE(f.find("") == 10U);
-    REQUIRE(f.find("ab") == 14U);
-    REQUIRE_FALSE(f.find("abe"));
-    REQUIRE_FALSE(f.find("c"));
+    REQUIRE(f.get("") == 10U);
+    REQUIRE(f.get("ab") == 14U);
+    REQUIRE_FALSE(f.get("abe"));
+    REQUIRE_FALSE(f.get("c"));
     REQUIRE(f.ordinal("a") == 2U);
     REQUIRE(f.key_at(5) == "abc");
     REQUIRE(f.lower_bound("aa").key() == "ab");
@@ -203,7 +203,7 @@ TEST_CASE("FrozenLayer: empty layers", "[frozen]") {
     const FrozenLayer<std::uint64_t> a;
     REQUIRE(a.empty());
     REQUIRE(a.begin() == a.end());
-    REQUIRE_FALSE(a.find(""));
+    REQUIRE_FALSE(a.get(""));
     REQUIRE(a.lower_bound("x") == a.end());
     REQUIRE(a.longest_prefix("x") == a.end());
     FrozenLayerBuilder<std::uint64_t> b;
@@ -286,7 +286,7 @@ TEST_CASE("FrozenLayer: keys under a dominant prefix use the jump and agree with
         // The jump is found again when the image is read back.
         const auto g = FrozenLayer<std::uint64_t>::from_bytes(f.bytes());
         REQUIRE(g.jump_prefix() == P);
-        for (const auto& p : probes) REQUIRE(g.find(p) == f.find(p));
+        for (const auto& p : probes) REQUIRE(g.get(p) == f.get(p));
     }
     // No dominant path, or a short one: no jump.
     std::map<std::string, std::uint64_t> few{{"a", 1}, {"b", 2}, {"https://x", 3}};
@@ -364,7 +364,7 @@ TEST_CASE("FrozenLayerBuilder: order errors name both keys and leave the builder
     b.insert("cherry", 4);  // still usable
     const auto f = b.finish();
     REQUIRE(f.size() == 3);
-    REQUIRE(f.find("cherry") == 4U);
+    REQUIRE(f.get("cherry") == 4U);
     REQUIRE_THROWS_AS(b.insert("date", 5), std::logic_error);
     REQUIRE_THROWS_AS(b.finish(), std::logic_error);
 }
@@ -393,7 +393,7 @@ TEST_CASE("FrozenLayer: save, open (mmap), from_bytes and streaming build agree"
     std::vector<std::string> probes{"", "a", "zzz"};
     check_against(g, m, probes);
     auto moved = std::move(g);  // the mapping moves with the object
-    REQUIRE(moved.find(m.begin()->first) == m.begin()->second);
+    REQUIRE(moved.get(m.begin()->first) == m.begin()->second);
 
     temp_file streamed("streamed");
     {
@@ -499,7 +499,7 @@ TEST_CASE("FrozenLayer: words.txt round trip", "[frozen][data]") {
         REQUIRE(it.value() == i * 3);
     }
     for (std::size_t j = 0; j < words.size(); j += 97) {
-        REQUIRE(f.find(words[j]) == j * 3);
+        REQUIRE(f.get(words[j]) == j * 3);
         REQUIRE(f.key_at(j) == words[j]);
     }
 }
@@ -515,7 +515,7 @@ TEST_CASE("FrozenLayer: concurrent readers", "[frozen][threads]") {
     for (unsigned t = 0; t < 4; ++t) {
         threads.emplace_back([&, t] {
             for (std::size_t i = t; i < items.size(); i += 2) {
-                if (f.find(items[i].first) != items[i].second) ++bad;
+                if (f.get(items[i].first) != items[i].second) ++bad;
                 if (f.key_at(i) != items[i].first) ++bad;
             }
             std::size_t n = 0;

@@ -28,7 +28,7 @@ public:
         layer_ = b.finish();
     }
 
-    std::optional<std::uint64_t> find(std::string_view key) const { return layer_.find(key); }
+    std::optional<std::uint64_t> find(std::string_view key) const { return layer_.get(key); }
 
     template <class F>
     void for_each(F&& f) const {

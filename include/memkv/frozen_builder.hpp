@@ -9,7 +9,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -17,69 +19,109 @@
 #include <utility>
 #include <vector>
 
+#include <memkv/detail/assert.hpp>
 #include <memkv/detail/frozen/compiler.hpp>
 #include <memkv/detail/frozen/format.hpp>
 #include <memkv/detail/frozen/options.hpp>
+#include <memkv/detail/frozen/packed_column.hpp>
 #include <memkv/detail/fwd.hpp>
-#include <memkv/detail/io/crc32c.hpp>
+#include <memkv/detail/io/byte_sink.hpp>
 #include <memkv/detail/io/file.hpp>
 #include <memkv/errors.hpp>
 #include <memkv/frozen_layer.hpp>
+#include <memkv/key_view.hpp>
 
 namespace memkv {
 
 // FrozenLayerBuilder<V> — contract
 //
-// insert(key, value) takes keys in strictly increasing byte order (unsigned
-// lexicographic, a prefix before its extensions). An out-of-order or
-// duplicate key throws memkv::build_error naming both the previous and the
+// Values: as FrozenLayer<V> (trivially copyable; the value column is chosen
+// by FrozenLayer's rule: packed for unsigned integers of at most 64 bits,
+// raw bytes otherwise).
+// Keys: insert(key, value) takes a memkv::key_view (std::string, string_view,
+// const char*, byte spans and vectors) in strictly increasing byte order
+// (unsigned lexicographic, a prefix before its extensions). An out-of-order
+// or duplicate key throws memkv::build_error naming both the previous and the
 // offending key; the builder is left unchanged and stays usable (strong
-// guarantee). finish() / finish(path) end the builder: any later call throws
-// std::logic_error.
+// guarantee).
+// Output: everything goes to a byte sink chosen once at construction
+// (detail/io/byte_sink.hpp): memory (a vector) for FrozenLayerBuilder(opt),
+// the file path + ".tmp" for FrozenLayerBuilder(path, opt). The values go to
+// a second sink (a vector, or path + ".values.tmp") while keys arrive and are
+// packed into the image's value column by finish().
+// finish() / finish(path) end the builder: once one has succeeded, any later
+// call throws std::logic_error. A failed finish(path) does not lose the
+// build: on an in-memory builder a path that cannot be created fails before
+// anything changes (the builder stays usable, strong guarantee); a failure
+// later in writing or renaming leaves the finished image in memory, and
+// finish() or finish(other_path) may be called again (insert() then throws
+// std::logic_error). On a streaming builder a failed rename can be retried
+// the same way; a failed write of the file itself makes the builder unusable.
 //
 // Memory: bounded independently of the number of keys by the registry
 // (options.registry_rows x registry_ways cells), the unfinished path (one node
 // per byte of the longest key), the label sample (options.table_sample_keys
-// keys, at most 16 MiB), plus — for an in-memory builder — the output
-// automaton and the values (sizeof(V) per key). A streaming builder
-// (constructed with a path) writes both to disk as it goes and holds neither.
+// keys, at most 16 MiB) and the sinks' buffers (64 KiB stage, plus 1 MiB per
+// file), plus -- for an in-memory builder -- the output automaton and the
+// values (sizeof(V) per key). A streaming builder writes both to disk as it
+// goes and holds neither.
 //
 // Complexity: O(total key bytes) node compilations, each O(fan-out) plus a
 // registry probe.
+//
+// Not copyable or movable.
 template <class V>
 class FrozenLayerBuilder {
-    static_assert(std::is_trivially_copyable_v<V>, "FrozenLayer<V> needs a trivially copyable V");
+    static_assert(std::is_trivially_copyable_v<V>,
+                  "memkv::FrozenLayerBuilder<V> requires a trivially copyable V (values are stored as bytes)");
+    static_assert(!std::is_const_v<V> && !std::is_volatile_v<V>,
+                  "memkv::FrozenLayerBuilder<V> requires a V that is not const or volatile");
+    static_assert(!std::is_array_v<V>,
+                  "memkv::FrozenLayerBuilder<V> requires a V that is not an array (use std::array)");
 
 public:
     // In-memory builder: finish() returns an owning layer; finish(path) writes
     // the file and returns it memory-mapped.
-    explicit FrozenLayerBuilder(frozen_layer_options opt = {}) : opt_(opt) {}
+    explicit FrozenLayerBuilder(frozen_layer_options opt = {})
+        : opt_(opt), out_(std::make_unique<detail::memory_sink>()),
+          values_(std::make_unique<detail::memory_sink>()) {
+        start_image();
+    }
 
     // Streaming builder: automaton and values go to path + ".tmp" and
     // path + ".values.tmp" while keys arrive; finish() completes the file at
     // `path` and returns it memory-mapped.
     explicit FrozenLayerBuilder(std::string path, frozen_layer_options opt = {})
         : opt_(opt), stream_path_(std::move(path)) {
-        file_ = detail::file_writer(stream_path_ + ".tmp");
-        unsigned char zero[detail::frozen_header_size] = {};
-        file_.write(zero, sizeof zero);
-        values_file_ = detail::file_writer(stream_path_ + ".values.tmp");
+        out_ = std::make_unique<detail::file_sink>(stream_path_ + ".tmp");
+        try {
+            values_ = std::make_unique<detail::file_sink>(stream_path_ + ".values.tmp");
+            start_image();
+        } catch (...) {
+            out_.reset();
+            values_.reset();
+            detail::remove_file_noexcept(stream_path_ + ".tmp");
+            detail::remove_file_noexcept(stream_path_ + ".values.tmp");
+            throw;
+        }
     }
 
-    FrozenLayerBuilder(FrozenLayerBuilder&&) = delete;  // the compiler points into *this
+    FrozenLayerBuilder(FrozenLayerBuilder&&) = delete;
     FrozenLayerBuilder& operator=(FrozenLayerBuilder&&) = delete;
 
     ~FrozenLayerBuilder() {
-        if (!stream_path_.empty() && !finished_) {
-            file_ = detail::file_writer();
-            values_file_ = detail::file_writer();
+        if (!stream_path_.empty() && state_ != state::finished) {
+            compiler_.reset();
+            out_.reset();
+            values_.reset();
             detail::remove_file_noexcept(stream_path_ + ".tmp");
             detail::remove_file_noexcept(stream_path_ + ".values.tmp");
         }
     }
 
-    void insert(std::string_view key, const V& value) {
+    void insert(key_view k, const V& value) {
         check_live();
+        const std::string_view key = k.view();
         std::size_t common = 0;
         if (count_ > 0) {
             const std::size_t m = std::min(key.size(), last_.size());
@@ -113,6 +155,7 @@ public:
         }
         last_.assign(key);
         ++count_;
+        MEMKV_ASSERT(pushed_ + sample_.size() == count_);
     }
 
     std::size_t size() const noexcept { return static_cast<std::size_t>(count_); }
@@ -122,51 +165,66 @@ public:
         return compiler_ ? compiler_->stats() : detail::frozen_build_stats{};
     }
 
-    // Current memory held by the builder (registry, path, sample, output).
+    // Current memory held by the builder (registry, path, sample, sinks).
     std::size_t memory_usage() const noexcept {
-        std::size_t m = sizeof(*this) + image_.capacity() + values_.capacity() * sizeof(V);
+        std::size_t m = sizeof(*this);
+        if (out_) m += out_->memory_usage();
+        if (values_) m += values_->memory_usage();
         if (compiler_) m += compiler_->memory_usage();
         for (const auto& s : sample_) m += s.first.capacity() + sizeof(s);
         return m;
     }
 
     FrozenLayer<V> finish() {
-        check_live();
         if (!stream_path_.empty()) return finish(stream_path_);
-        complete();
-        finished_ = true;
+        check_finishable();
+        complete_once();
+        state_ = state::finished;
         FrozenLayer<V> f{typename FrozenLayer<V>::no_init{}};
-        image_.shrink_to_fit();  // memory_usage() reports capacity
-        f.owned_ = std::move(image_);
+        f.owned_ = static_cast<detail::memory_sink&>(*out_).take();
+        out_.reset();
         f.attach(f.owned_.data(), f.owned_.size(), opt_.user_tag);
         return f;
     }
 
     FrozenLayer<V> finish(const std::string& path) {
-        check_live();
-        complete();
-        finished_ = true;
+        check_finishable();
         if (stream_path_.empty()) {
             const std::string tmp = path + ".tmp";
+            // Created first: a path that cannot be written fails here, with
+            // the builder untouched.
+            detail::file_writer w(tmp);
             try {
-                detail::file_writer w(tmp);
-                w.write(image_.data(), image_.size());
+                complete_once();
+                const std::span<const unsigned char> image = out_->contents();
+                w.write(image.data(), image.size());
                 w.close();
                 detail::rename_file(tmp, path);
             } catch (...) {
+                w = detail::file_writer();
                 detail::remove_file_noexcept(tmp);
                 throw;
             }
-            std::vector<unsigned char>().swap(image_);
+            out_.reset();
         } else {
+            complete_once();
             detail::rename_file(stream_path_ + ".tmp", path);
         }
+        state_ = state::finished;
         return FrozenLayer<V>::open(path, opt_.user_tag);
     }
 
 private:
+    // building -> completed (image done, not yet handed out) -> finished;
+    // broken when completing failed halfway.
+    enum class state { building, completed, finished, broken };
+
     void check_live() const {
-        if (finished_) throw std::logic_error("FrozenLayerBuilder: used after finish()");
+        if (state_ != state::building) throw std::logic_error("FrozenLayerBuilder: insert() after finish()");
+    }
+    void check_finishable() const {
+        if (state_ == state::finished) throw std::logic_error("FrozenLayerBuilder: used after finish()");
+        if (state_ == state::broken) throw std::logic_error("FrozenLayerBuilder: used after a failed finish()");
     }
 
     static std::string quote(std::string_view s) {
@@ -186,6 +244,14 @@ private:
         q.push_back('"');
         if (shown < s.size()) q += "... (" + std::to_string(s.size()) + " bytes)";
         return q;
+    }
+
+    // The header's place, written when the rest is known; the payload checksum
+    // covers everything after it.
+    void start_image() {
+        unsigned char zero[detail::frozen_header_size] = {};
+        out_->write(zero, sizeof zero);
+        out_->begin_checksum();
     }
 
     // Chooses the one-byte-node labels from the sample and replays it.
@@ -216,12 +282,8 @@ private:
             table[detail::frozen_singles + 2 * i + 1] = static_cast<unsigned char>(pairs[i] & 0xFF);
         }
         std::vector<std::uint32_t>().swap(pair_freq_);
-        if (stream_path_.empty()) {
-            image_.assign(detail::frozen_header_size, 0);
-            compiler_.emplace(detail::frozen_output(&image_), opt_.registry_rows, opt_.registry_ways);
-        } else {
-            compiler_.emplace(detail::frozen_output(&file_), opt_.registry_rows, opt_.registry_ways);
-        }
+        compiler_.emplace(detail::frozen_output(*out_, detail::frozen_header_size), opt_.registry_rows,
+                          opt_.registry_ways);
         compiler_->set_table(table, use_pairs_);
         compiler_->set_max_registered_chain(opt_.max_registered_chain);
         std::string_view prev;
@@ -240,34 +302,35 @@ private:
         std::vector<std::pair<std::string, V>>().swap(sample_);
     }
 
+    // Values are spooled as sizeof(V) bytes each: packable ones as
+    // little-endian integers, others as their object representation.
     void push_value(const V& v) {
         const std::uint64_t index = pushed_++;
+        unsigned char b[sizeof(V)];
         if constexpr (detail::frozen_packable<V>) {
             const auto u = static_cast<std::uint64_t>(v);
             if (u != index) identity_ = false;
             min_ = std::min(min_, u);
             max_ = std::max(max_, u);
-            if (stream_path_.empty()) {
-                values_.push_back(v);
-            } else {
-                unsigned char b[8];
-                detail::store_le(b, u, 8);
-                values_file_.write(b, 8);
-            }
+            detail::store_le(b, u, sizeof(V));
         } else {
-            if (stream_path_.empty()) {
-                values_.push_back(v);
-            } else {
-                unsigned char b[sizeof(V)];
-                std::memcpy(b, &v, sizeof(V));
-                values_file_.write(b, sizeof(V));
-            }
+            std::memcpy(b, &v, sizeof(V));
         }
+        values_->write(b, sizeof(V));
     }
 
-    // Finishes the automaton and appends the value column and the header.
+    void complete_once() {
+        if (state_ == state::completed) return;
+        MEMKV_ASSERT(state_ == state::building);
+        state_ = state::broken;  // until it has succeeded
+        complete();
+        state_ = state::completed;
+    }
+
+    // Finishes the automaton, appends the value column and writes the header.
     void complete() {
         if (!compiler_) start_compiler();
+        MEMKV_ASSERT(pushed_ == count_);
         detail::frozen_header f;
         f.type_tag = detail::frozen_type_tag<V>();
         f.user_tag = opt_.user_tag;
@@ -276,6 +339,7 @@ private:
         f.table = compiler_->table();
         if (count_ > 0) f.root = compiler_->finish();
         f.automaton_size = compiler_->bytes_written();
+        MEMKV_ASSERT(out_->size() == detail::frozen_header_size + f.automaton_size);
 
         if constexpr (detail::frozen_packable<V>) {
             if (identity_) {
@@ -289,73 +353,37 @@ private:
             f.value_kind = detail::frozen_value_kind::raw;
         }
 
-        if (stream_path_.empty()) {
-            const std::size_t values_at = image_.size();
-            auto sink = [&](const unsigned char* p, std::size_t n) { image_.insert(image_.end(), p, p + n); };
-            write_values(f, sink, nullptr);
-            f.values_size = image_.size() - values_at;
-            f.payload_crc = detail::crc32c(image_.data() + detail::frozen_header_size,
-                                           image_.size() - detail::frozen_header_size);
-            detail::encode_frozen_header(f, image_.data());
-            std::vector<V>().swap(values_);
-        } else {
-            std::uint32_t crc = compiler_->output().file_crc();
-            std::uint64_t written = 0;
-            auto sink = [&](const unsigned char* p, std::size_t n) {
-                crc = detail::crc32c_update(crc, p, n);
-                file_.write(p, n);
-                written += n;
-            };
-            values_file_.close();
-            {
-                detail::mapped_file raw(stream_path_ + ".values.tmp");
-                write_values(f, sink, raw.data());
-            }
-            detail::remove_file_noexcept(stream_path_ + ".values.tmp");
-            f.values_size = written;
-            f.payload_crc = crc;
-            unsigned char h[detail::frozen_header_size];
-            detail::encode_frozen_header(f, h);
-            file_.pwrite_at(0, h, sizeof h);
-            file_.close();
-        }
+        const std::uint64_t values_at = out_->size();
+        write_values(f, values_->contents());
+        f.values_size = out_->size() - values_at;
+        f.payload_crc = out_->checksum();
+        unsigned char h[detail::frozen_header_size];
+        detail::encode_frozen_header(f, h);
+        out_->patch(0, h, sizeof h);
+        out_->finish();
+        compiler_.reset();  // the registry's memory
+        values_.reset();
+        if (!stream_path_.empty()) detail::remove_file_noexcept(stream_path_ + ".values.tmp");
     }
 
-    // Writes the value column; `raw` is the streamed values (or null: values_).
-    template <class Sink>
-    void write_values(const detail::frozen_header& f, Sink& sink, const unsigned char* raw) {
+    // Writes the value column from the spooled values.
+    void write_values(const detail::frozen_header& f, std::span<const unsigned char> raw) {
+        MEMKV_ASSERT(raw.size() == count_ * sizeof(V));
         if constexpr (detail::frozen_packable<V>) {
             if (f.value_kind == detail::frozen_value_kind::ordinal) return;
-            detail::packed_writer<Sink> w(f.value_bits, sink);
-            for (std::uint64_t i = 0; i < count_; ++i) {
-                const std::uint64_t u =
-                    raw ? detail::load_le64(raw + i * 8) : static_cast<std::uint64_t>(values_[i]);
-                w.push(u - f.value_base);
-            }
+            auto sink = [this](const unsigned char* p, std::size_t n) { out_->write(p, n); };
+            detail::packed_writer<decltype(sink)> w(f.value_bits, sink);
+            for (std::uint64_t i = 0; i < count_; ++i) w.push(detail::load_le(raw.data() + i * sizeof(V), sizeof(V)) - f.value_base);
             w.finish();
         } else {
-            if (raw) {
-                for (std::uint64_t done = 0, total = count_ * sizeof(V); done < total;) {
-                    const std::size_t chunk = static_cast<std::size_t>(std::min<std::uint64_t>(total - done, 1U << 20));
-                    sink(raw + done, chunk);
-                    done += chunk;
-                }
-            } else {
-                for (const V& v : values_) {
-                    unsigned char b[sizeof(V)];
-                    std::memcpy(b, &v, sizeof(V));
-                    sink(b, sizeof(V));
-                }
-            }
+            out_->write(raw.data(), raw.size());
         }
     }
 
     frozen_layer_options opt_;
-    std::string stream_path_;
-    detail::file_writer file_;
-    detail::file_writer values_file_;
-    std::vector<unsigned char> image_;
-    std::vector<V> values_;
+    std::string stream_path_;                // empty: in memory
+    std::unique_ptr<detail::byte_sink> out_;     // the image
+    std::unique_ptr<detail::byte_sink> values_;  // the values, until the column is written
     std::optional<detail::frozen_compiler> compiler_;
     std::vector<std::pair<std::string, V>> sample_;
     std::size_t sample_bytes_ = 0;
@@ -369,7 +397,7 @@ private:
     std::uint64_t min_ = ~std::uint64_t{0};
     std::uint64_t max_ = 0;
     bool identity_ = true;
-    bool finished_ = false;
+    state state_ = state::building;
 };
 
 }  // namespace memkv

@@ -2,33 +2,40 @@
 
 // memkv::FrozenLayer<V>: an immutable, compressed, ordered map from byte-string
 // keys to values, built once from sorted keys, saved to a file and memory-mapped
-// back. memkv::FrozenLayerBuilder<V> builds it.
+// back. memkv::FrozenLayerBuilder<V> (frozen_builder.hpp) builds it.
 //
 // The keys live in a minimal acyclic automaton that shares both prefixes and
 // suffixes (an FST without outputs), in which every transition knows how many
 // keys lie before it. That makes the automaton a perfect map key -> ordinal
 // (rank in byte order) and back. Values sit in a separate column indexed by
-// ordinal: bit-packed to the width they need when V is an unsigned integer,
-// omitted entirely when value == ordinal. DESIGN.md "## FrozenLayer" has the
-// byte-level layout; detail/frozen_format.hpp implements it.
+// ordinal: bit-packed to the width they need when V is an unsigned integer of
+// at most 64 bits, omitted entirely when value == ordinal, raw bytes
+// otherwise. DESIGN.md "## FrozenLayer" has the byte-level layout;
+// detail/frozen/format.hpp (header) and detail/frozen/node.hpp (nodes)
+// implement it.
 //
 //   memkv::FrozenLayerBuilder<std::uint64_t> b;         // or b("base.frz"): streams to disk
 //   b.insert("apple", 1);                               // strictly increasing byte order
 //   b.insert("banana", 2);
 //   memkv::FrozenLayer<std::uint64_t> f = b.finish();   // or b.finish("base.frz"): mapped
-//   f.find("apple");                                    // std::optional<uint64_t>{1}
+//   f.get("apple");                                     // std::optional<uint64_t>{1}
+//   f.at("banana");                                     // 2 (throws std::out_of_range if absent)
+//   f.find("apple")->second;                            // 1: find gives an iterator
 //   f.ordinal("banana");                                // 1; f.key_at(1) == "banana"
+//   for (const auto& [k, v] : f.prefix("b")) use(k, v);
 //   for (auto it = f.lower_bound("b"); it != f.end(); ++it) use(it.key(), it.value());
 //   f.save("base.frz");
 //   auto g = memkv::FrozenLayer<std::uint64_t>::open("base.frz");  // mmap, no copy
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <iterator>
 #include <optional>
+#include <ranges>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -37,67 +44,113 @@
 #include <utility>
 #include <vector>
 
+#include <sys/stat.h>
+
+#include <memkv/detail/assert.hpp>
 #include <memkv/detail/frozen/format.hpp>
+#include <memkv/detail/frozen/node.hpp>
 #include <memkv/detail/frozen/options.hpp>
 #include <memkv/detail/frozen/packed_column.hpp>
 #include <memkv/detail/fwd.hpp>
 #include <memkv/detail/io/crc32c.hpp>
 #include <memkv/detail/io/file.hpp>
+#include <memkv/entry.hpp>
 #include <memkv/errors.hpp>
+#include <memkv/key_view.hpp>
 
 namespace memkv {
 
+template <class V>
+class frozen_layer_view;
 
 // FrozenLayer<V> — contract
 //
-// Values: V must be trivially copyable (it is stored as bytes, or bit-packed
-//   when V is an unsigned integer type other than bool).
+// Values: V must be trivially copyable, not const, volatile or an array. The
+//   value column is chosen by V: unsigned integers of at most 64 bits (not
+//   bool) are bit-packed to the width the values need (no column at all when
+//   every value equals its key's ordinal); every other V, including unsigned
+//   __int128, is stored as its sizeof(V) bytes. Values are decoded on each
+//   access and returned by value.
 // Keys: any bytes (NUL and 0xFF included), the empty key included; no
-//   terminator. Key length is bounded only by memory.
-// Complexity: find/contains/ordinal/lower_bound are O(key length) node visits
-//   (a node with many transitions is binary-searched); key_at(i) O(key length
-//   x log fan-out); iterator ++/-- amortized O(1) node visits.
+//   terminator. Key length is bounded only by memory. Every member that takes
+//   a key takes a memkv::key_view (std::string, string_view, const char*,
+//   std::span<const std::byte / unsigned char>, std::vector<unsigned char>).
+// Lookup: get(k) -> std::optional<V>, contains, count, at (throws
+//   std::out_of_range) walk the automaton once and build nothing. find(k)
+//   returns an iterator (end() if absent) that is lazy: it holds the key and
+//   its ordinal (key(), value(), ordinal() and *it need nothing more) and
+//   builds its frame stack on the first ++ or -- (a lower_bound), so find
+//   costs what get costs plus a copy of the key. longest_prefix is lazy too.
+// Complexity: get/contains/find/ordinal/lower_bound are O(key length) node
+//   visits (a node with many transitions is binary-searched); key_at(i)
+//   O(key length x log fan-out); iterator ++/-- amortized O(1) node visits.
 // Storage: one contiguous image (header + automaton + value column) that is
 //   owned (finish(), from_sorted), memory-mapped (open) or borrowed
-//   (from_bytes: the caller keeps the bytes alive and unchanged).
-// Errors: open/from_bytes throw memkv::format_error for a truncated, foreign,
-//   wrong-version or wrong-value-type image and io_error for OS failures.
-//   Queries never read outside the image; on an image that passed open() but
-//   lies inside, a query may throw format_error (never crash). verify()
-//   checks the payload checksum.
-// Iterators: bidirectional, read-only; each owns its key buffer (key() is a
-//   reference into it, invalidated by ++/--) and a stack of (node, ordinal)
-//   frames, so copying one costs O(key length). The layer is immutable, so
-//   iterators stay valid as long as the layer object lives and is not moved
-//   from (they point to it); a moved-to layer answers queries as before.
+//   (from_bytes: the caller keeps the bytes alive and unchanged). A
+//   default-constructed or moved-from layer is a valid empty layer: it reads
+//   a static empty image for its V (no allocation; moves are noexcept).
+// Errors: open/from_bytes throw memkv::format_error for a truncated, foreign
+//   ("not a FrozenLayer file"), wrong-version or wrong-value-type image and
+//   io_error for OS failures (a directory is named as one). Queries never
+//   read outside the image; on an image that passed open() but lies inside,
+//   a query may throw format_error (never crash). verify() checks the payload
+//   checksum.
+// Iterators: bidirectional (std::bidirectional_iterator; the classic
+//   iterator_category is input, since *it is a prvalue), read-only. *it is a
+//   `const memkv::entry<V>` that owns a copy of the key (`first`) and the
+//   value (`second`), so it stays valid after the iterator moves or dies:
+//   std::reverse_iterator, views::reverse, structured bindings
+//   (`auto&`, `const auto&`, `auto`) and collected entries are safe. The copy
+//   costs an allocation per dereference for keys longer than the std::string
+//   small buffer; it.key() (a reference into the iterator's own buffer,
+//   invalidated by ++/--), it.key(buf) and it.value() cost nothing extra. An
+//   iterator owns its key buffer and a stack of (node, ordinal) frames, so
+//   copying one costs O(key length) (std::reverse_iterator copies on each
+//   dereference). The classic helpers that read iterator_category (std::prev,
+//   std::advance by a negative n) see an input iterator: use --it or
+//   std::ranges::prev / advance. Iterators compare by ordinal (end() is
+//   size()). Iterators and views point to the layer object: they stay valid
+//   as long as it lives and is not moved from or assigned to; debug builds
+//   (MEMKV_ASSERT) catch dereferencing or incrementing end() and comparing
+//   iterators of different layers.
+// Views: prefix(p), range(lo, hi) (half-open; empty if hi <= lo) and from(k)
+//   (keys >= k) return a frozen_layer_view: a std::ranges::view that is
+//   bidirectional, common and borrowed (its iterators point to the layer, not
+//   into the view).
 // Thread safety: all const member functions may be called concurrently.
-// Movable, not copyable.
+// Movable (noexcept), not copyable.
 template <class V>
 class FrozenLayer {
-    static_assert(std::is_trivially_copyable_v<V>, "FrozenLayer<V> needs a trivially copyable V");
+    static_assert(std::is_trivially_copyable_v<V>,
+                  "memkv::FrozenLayer<V> requires a trivially copyable V (values are stored as bytes)");
+    static_assert(!std::is_const_v<V> && !std::is_volatile_v<V>,
+                  "memkv::FrozenLayer<V> requires a V that is not const or volatile");
+    static_assert(!std::is_array_v<V>, "memkv::FrozenLayer<V> requires a V that is not an array (use std::array)");
 
 public:
     using key_type = std::string;
     using mapped_type = V;
+    using value_type = std::pair<std::string, V>;
     using size_type = std::size_t;
+    using difference_type = std::ptrdiff_t;
+    using reference = const entry<V>;
+    using const_reference = const entry<V>;
 
     class const_iterator;
     using iterator = const_iterator;
-    class const_reverse_iterator;
+    using const_reverse_iterator = std::reverse_iterator<const_iterator>;
     using reverse_iterator = const_reverse_iterator;
+    // What prefix / range / from return.
+    using view = frozen_layer_view<V>;
+    using iterator_range = view;  // the name before views
 
-    // A pair of iterators usable with range-for.
-    struct iterator_range {
-        const_iterator first;
-        const_iterator last;
-        const_iterator begin() const { return first; }
-        const_iterator end() const { return last; }
-        bool empty() const { return first == last; }
-    };
-
-    FrozenLayer() { init_empty(); }
-    FrozenLayer(FrozenLayer&&) noexcept = default;
-    FrozenLayer& operator=(FrozenLayer&&) noexcept = default;
+    FrozenLayer() noexcept { attach_empty(); }
+    // The moved-from layer is a valid empty layer (no allocation).
+    FrozenLayer(FrozenLayer&& o) noexcept { take(o); }
+    FrozenLayer& operator=(FrozenLayer&& o) noexcept {
+        if (this != &o) take(o);
+        return *this;
+    }
     FrozenLayer(const FrozenLayer&) = delete;
     FrozenLayer& operator=(const FrozenLayer&) = delete;
     ~FrozenLayer() = default;
@@ -108,6 +161,9 @@ public:
     // Validates the header and section bounds (O(1)); call verify() to also
     // check the payload checksum (reads every byte).
     static FrozenLayer open(const std::string& path, std::uint64_t user_tag = 0) {
+        struct ::stat st {};
+        if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+            throw io_error("FrozenLayer: cannot open '" + path + "': it is a directory, not a FrozenLayer file");
         FrozenLayer f{no_init{}};
         f.mapped_ = detail::mapped_file(path);
         f.attach(f.mapped_.data(), f.mapped_.size(), user_tag);
@@ -130,7 +186,7 @@ public:
     template <class Range>
     static FrozenLayer from_sorted(const Range& items, frozen_layer_options opt = {}) {
         FrozenLayerBuilder<V> b(opt);
-        for (const auto& [k, v] : items) b.insert(std::string_view(k), v);
+        for (const auto& [k, v] : items) b.insert(k, v);
         return b.finish();
     }
 
@@ -147,17 +203,26 @@ public:
     size_type size() const noexcept { return static_cast<size_type>(h_.num_keys); }
     bool empty() const noexcept { return h_.num_keys == 0; }
 
-    std::optional<V> find(std::string_view key) const {
-        const std::optional<std::uint64_t> o = walk(key);
+    // The value of key, if present. One walk; nothing is built.
+    std::optional<V> get(key_view key) const {
+        const std::optional<std::uint64_t> o = walk(key.view());
         if (!o) return std::nullopt;
         return value_at(*o);
     }
-    std::optional<V> get(std::string_view key) const { return find(key); }
-    bool contains(std::string_view key) const { return walk(key).has_value(); }
-    V at(std::string_view key) const {
-        const std::optional<std::uint64_t> o = walk(key);
+    bool contains(key_view key) const { return walk(key.view()).has_value(); }
+    size_type count(key_view key) const { return contains(key) ? 1 : 0; }
+    // The value of key; throws std::out_of_range if absent.
+    V at(key_view key) const {
+        const std::optional<std::uint64_t> o = walk(key.view());
         if (!o) throw std::out_of_range("FrozenLayer::at: key not found");
         return value_at(*o);
+    }
+    // An iterator at key, end() if absent. Lazy: one walk plus a copy of the
+    // key; the frame stack is built on the first ++ or --.
+    const_iterator find(key_view key) const {
+        const std::optional<std::uint64_t> o = walk(key.view());
+        if (!o) return end();
+        return lazy_at(key.view(), *o);
     }
 
     // The prefix whose lookups start below it (see find_jump: a path that at
@@ -168,8 +233,8 @@ public:
     }
 
     // Rank of key among all keys in byte order, if present.
-    std::optional<size_type> ordinal(std::string_view key) const {
-        const std::optional<std::uint64_t> o = walk(key);
+    std::optional<size_type> ordinal(key_view key) const {
+        const std::optional<std::uint64_t> o = walk(key.view());
         if (!o) return std::nullopt;
         return static_cast<size_type>(*o);
     }
@@ -194,18 +259,15 @@ public:
         }
         return it;
     }
-    const_iterator end() const { return const_iterator(this); }
+    const_iterator end() const noexcept { return const_iterator(this); }
     const_iterator cbegin() const { return begin(); }
-    const_iterator cend() const { return end(); }
-    // Reverse iteration. Not std::reverse_iterator: that dereferences a
-    // temporary copy, and key() points into the iterator that owns it.
-    const_reverse_iterator rbegin() const {
-        if (empty()) return rend();
-        const_iterator it = end();
-        --it;
-        return const_reverse_iterator(std::move(it), false);
-    }
-    const_reverse_iterator rend() const { return const_reverse_iterator(end(), true); }
+    const_iterator cend() const noexcept { return end(); }
+    // std::reverse_iterator: each dereference copies the iterator and steps
+    // it back (O(key length)); the entry it yields owns its key.
+    const_reverse_iterator rbegin() const { return const_reverse_iterator(end()); }
+    const_reverse_iterator rend() const { return const_reverse_iterator(begin()); }
+    const_reverse_iterator crbegin() const { return rbegin(); }
+    const_reverse_iterator crend() const { return rend(); }
 
     // Iterator to the key of rank i, end() if i >= size().
     const_iterator nth(size_type i) const {
@@ -230,89 +292,63 @@ public:
     }
 
     // First key >= key.
-    const_iterator lower_bound(std::string_view key) const {
+    const_iterator lower_bound(key_view key) const {
         const_iterator it(this);
-        if (empty()) return it;
-        it.stack_.push_back({h_.root, 0, -1, 0});
-        for (std::size_t d = 0;; ++d) {
-            const detail::frozen_node nd = node(it.stack_.back().addr);
-            if (d == key.size()) {
-                if (nd.final || nd.n == 0) {
-                    it.stack_.back().i = -1;
-                    it.sync();
-                } else {
-                    descend_first(it);
-                }
-                return it;
-            }
-            const auto c = static_cast<unsigned char>(key[d]);
-            const std::uint32_t j = nd.lower(c);
-            if (j == nd.n) {
-                // Everything below this node is smaller: continue after it.
-                it.stack_.back().i = static_cast<std::int32_t>(nd.n) - 1;
-                advance(it);
-                return it;
-            }
-            const unsigned char l = nd.label(j);
-            if (l == c && nd.pair) {
-                // A two-label transition: compare its second label too.
-                if (d + 1 < key.size()) {
-                    const auto c2 = static_cast<unsigned char>(key[d + 1]);
-                    if (nd.one_label2 < c2) {
-                        it.stack_.back().i = static_cast<std::int32_t>(nd.n) - 1;
-                        advance(it);
-                        return it;
-                    }
-                    if (nd.one_label2 == c2) {
-                        push_child(it, nd, j);
-                        ++d;
-                        continue;
-                    }
-                }
-                push_child(it, nd, j);  // key ends inside, or below is bigger
-                descend_first(it);
-                return it;
-            }
-            push_child(it, nd, j);
-            if (l != c) {
-                descend_first(it);
-                return it;
-            }
-        }
-    }
-    // First key > key.
-    const_iterator upper_bound(std::string_view key) const {
-        const_iterator it = lower_bound(key);
-        if (it != end() && std::string_view(it.key()) == key) ++it;
+        seek(it, key.view());
         return it;
     }
-    // Keys in [lo, hi).
-    iterator_range range(std::string_view lo, std::string_view hi) const {
-        const_iterator a = lower_bound(lo);
-        if (hi <= lo) return {a, a};
-        return {std::move(a), lower_bound(hi)};
+    // First key > key.
+    const_iterator upper_bound(key_view key) const {
+        const_iterator it = lower_bound(key);
+        if (it != end() && std::string_view(it.key()) == key.view()) ++it;
+        return it;
     }
+    // [lower_bound(key), upper_bound(key)): one key or none.
+    std::pair<const_iterator, const_iterator> equal_range(key_view key) const {
+        const_iterator lo = lower_bound(key);
+        const_iterator hi = lo;
+        if (hi != end() && std::string_view(hi.key()) == key.view()) ++hi;
+        return {std::move(lo), std::move(hi)};
+    }
+    // Keys in [lo, hi); empty if hi <= lo.
+    view range(key_view lo, key_view hi) const {
+        const_iterator a = lower_bound(lo);
+        if (hi.view() <= lo.view()) {
+            const_iterator b = a;
+            return view(std::move(a), std::move(b));
+        }
+        return view(std::move(a), lower_bound(hi));
+    }
+    // Keys >= key.
+    view from(key_view key) const { return view(lower_bound(key), end()); }
     // Keys that start with p (the tsl::htrie_map name is equal_prefix_range).
-    iterator_range prefix(std::string_view p) const {
+    view prefix(key_view pk) const {
+        const std::string_view p = pk.view();
         const_iterator a = lower_bound(p);
         // The first string greater than every extension of p: drop trailing
         // 0xFF bytes and increment the last byte; none left means "no bound".
         std::string succ(p);
         while (!succ.empty() && static_cast<unsigned char>(succ.back()) == 0xFF) succ.pop_back();
-        if (succ.empty()) return {std::move(a), end()};
+        if (succ.empty()) return view(std::move(a), end());
         succ.back() = static_cast<char>(static_cast<unsigned char>(succ.back()) + 1);
-        return {std::move(a), lower_bound(succ)};
+        return view(std::move(a), lower_bound(succ));
     }
-    iterator_range equal_prefix_range(std::string_view p) const { return prefix(p); }
+    view equal_prefix_range(key_view p) const { return prefix(p); }
 
-    // The longest key that is a prefix of `key`, or end().
-    const_iterator longest_prefix(std::string_view key) const {
+    // The longest key that is a prefix of `key`, or end(). Lazy like find.
+    const_iterator longest_prefix(key_view kv) const {
         if (empty()) return end();
+        const std::string_view key = kv.view();
         std::uint64_t addr = h_.root;
+        std::uint64_t ord = 0;
         std::optional<std::size_t> best;
+        std::uint64_t best_ord = 0;
         for (std::size_t d = 0;; ++d) {
             const detail::frozen_node nd = node(addr);
-            if (nd.final) best = d;
+            if (nd.final) {
+                best = d;
+                best_ord = ord;
+            }
             if (d == key.size()) break;
             const std::uint32_t j = nd.find(static_cast<unsigned char>(key[d]));
             if (j == nd.n) break;
@@ -320,10 +356,11 @@ public:
                 if (d + 1 == key.size() || static_cast<unsigned char>(key[d + 1]) != nd.one_label2) break;
                 ++d;
             }
+            ord += nd.count_before(j);
             addr = nd.target(j);
         }
         if (!best) return end();
-        return lower_bound(key.substr(0, *best));
+        return lazy_at(key.substr(0, *best), best_ord);
     }
 
     // --- storage ----------------------------------------------------------
@@ -367,23 +404,37 @@ public:
 
     class const_iterator {
     public:
-        using iterator_category = std::bidirectional_iterator_tag;
+        // *it is a prvalue, so the classic category claims only input;
+        // C++20 algorithms and std::reverse_iterator use iterator_concept.
+        using iterator_category = std::input_iterator_tag;
+        using iterator_concept = std::bidirectional_iterator_tag;
         using value_type = std::pair<std::string, V>;
         using difference_type = std::ptrdiff_t;
-        using reference = std::pair<std::string_view, V>;
-        using pointer = void;
+        using reference = const entry<V>;
+        using pointer = detail::arrow_proxy<entry<V>>;
 
         const_iterator() = default;
 
-        // The current key; a reference into this iterator's buffer.
+        // The current key: a reference into this iterator's buffer,
+        // invalidated by ++ and --.
         const std::string& key() const noexcept { return key_; }
+        // Copies the current key into out, reusing its capacity.
         void key(std::string& out) const { out.assign(key_); }
-        V value() const { return layer_->value_at(ord_); }
+        V value() const {
+            MEMKV_ASSERT(layer_ != nullptr && !at_end());  // not end()
+            return layer_->value_at(ord_);
+        }
         // Rank of the current key (size() at end()).
         std::size_t ordinal() const noexcept { return static_cast<std::size_t>(ord_); }
-        reference operator*() const { return {std::string_view(key_), value()}; }
+
+        // An entry that owns a copy of the key and the value.
+        reference operator*() const { return reference(key_, value()); }
+        pointer operator->() const { return pointer{entry<V>(key_, value())}; }
 
         const_iterator& operator++() {
+            MEMKV_ASSERT(layer_ != nullptr && !at_end());  // ++end() is undefined
+            if (lazy_) [[unlikely]]
+                materialize();
             layer_->advance(*this);
             return *this;
         }
@@ -393,6 +444,9 @@ public:
             return t;
         }
         const_iterator& operator--() {
+            MEMKV_ASSERT(layer_ != nullptr);
+            if (lazy_) [[unlikely]]
+                materialize();
             layer_->retreat(*this);
             return *this;
         }
@@ -402,7 +456,11 @@ public:
             return t;
         }
         friend bool operator==(const const_iterator& a, const const_iterator& b) noexcept {
-            return a.ord_ == b.ord_ && a.stack_.empty() == b.stack_.empty();
+            // Iterators of different layers are not comparable. The ordinal
+            // tells positions apart (end() is size()); on an image whose
+            // counts lie, that may end an iteration early, never late.
+            MEMKV_ASSERT(a.layer_ == b.layer_ || a.layer_ == nullptr || b.layer_ == nullptr);
+            return a.ord_ == b.ord_;
         }
 
     private:
@@ -413,91 +471,88 @@ public:
             std::int32_t i;       // transition taken; -1: the key ends here
             std::size_t depth;    // key length at this node
         };
-        explicit const_iterator(const FrozenLayer* l) : layer_(l), ord_(l->h_.num_keys) {}
+        explicit const_iterator(const FrozenLayer* l) noexcept : layer_(l), ord_(l->h_.num_keys) {}
         void sync() noexcept { ord_ = stack_.empty() ? layer_->h_.num_keys : stack_.back().base; }
+        bool at_end() const noexcept { return stack_.empty() && !lazy_; }
+        // A lazy iterator (find, longest_prefix) holds only key_ and ord_;
+        // this builds its frames, as lower_bound(key_) would. Kept out of
+        // line: ++ and -- only test lazy_.
+#if defined(__GNUC__) || defined(__clang__)
+        __attribute__((noinline))
+#endif
+        void materialize() {
+            MEMKV_ASSERT(lazy_);
+            const std::string k = std::move(key_);
+            const std::uint64_t o = ord_;
+            lazy_ = false;
+            key_.clear();
+            layer_->seek(*this, k);
+            if (ord_ != o || key_ != k) detail::frozen_corrupt("ordinal counts inconsistent");
+        }
 
         const FrozenLayer* layer_ = nullptr;
         std::vector<frame> stack_;
         std::string key_;
         std::uint64_t ord_ = 0;
-    };
-
-    // Walks keys in descending order; the same members as const_iterator.
-    class const_reverse_iterator {
-    public:
-        using iterator_category = std::bidirectional_iterator_tag;
-        using value_type = std::pair<std::string, V>;
-        using difference_type = std::ptrdiff_t;
-        using reference = std::pair<std::string_view, V>;
-        using pointer = void;
-
-        const_reverse_iterator() = default;
-        const std::string& key() const noexcept { return cur_.key(); }
-        V value() const { return cur_.value(); }
-        std::size_t ordinal() const noexcept { return cur_.ordinal(); }
-        reference operator*() const { return *cur_; }
-        // The forward iterator at the same key.
-        const const_iterator& base_at() const noexcept { return cur_; }
-
-        const_reverse_iterator& operator++() {
-            if (cur_.ordinal() == 0) {
-                at_rend_ = true;
-                cur_ = cur_.layer_->end();
-            } else {
-                --cur_;
-            }
-            return *this;
-        }
-        const_reverse_iterator operator++(int) {
-            const_reverse_iterator t = *this;
-            ++*this;
-            return t;
-        }
-        const_reverse_iterator& operator--() {
-            if (at_rend_) {
-                at_rend_ = false;
-                cur_ = cur_.layer_->begin();
-            } else {
-                ++cur_;
-            }
-            return *this;
-        }
-        const_reverse_iterator operator--(int) {
-            const_reverse_iterator t = *this;
-            --*this;
-            return t;
-        }
-        friend bool operator==(const const_reverse_iterator& a, const const_reverse_iterator& b) noexcept {
-            return a.at_rend_ == b.at_rend_ && (a.at_rend_ || a.cur_ == b.cur_);
-        }
-
-    private:
-        friend class FrozenLayer;
-        const_reverse_iterator(const_iterator it, bool at_rend) : cur_(std::move(it)), at_rend_(at_rend) {}
-        const_iterator cur_;
-        bool at_rend_ = true;
+        bool lazy_ = false;
     };
 
 private:
     friend class FrozenLayerBuilder<V>;
 
     struct no_init {};
-    explicit FrozenLayer(no_init) {}
+    explicit FrozenLayer(no_init) noexcept {}
 
-    void init_empty() {
-        // A valid empty image, so a default-constructed layer behaves.
-        owned_.assign(detail::frozen_header_size, 0);
+    // The header of an empty layer of this V.
+    static detail::frozen_header empty_header() noexcept {
         detail::frozen_header f;
         f.type_tag = detail::frozen_type_tag<V>();
         f.value_size = sizeof(V);
         f.value_kind = detail::frozen_packable<V> ? detail::frozen_value_kind::ordinal
                                                    : detail::frozen_value_kind::raw;
         f.payload_crc = detail::crc32c(nullptr, 0);
-        detail::encode_frozen_header(f, owned_.data());
-        attach(owned_.data(), owned_.size(), 0);
+        return f;
+    }
+    // One static, never-freed empty image per V: what default-constructed
+    // and moved-from layers read.
+    static const std::array<unsigned char, detail::frozen_header_size>& empty_image() noexcept {
+        static const std::array<unsigned char, detail::frozen_header_size> image = [] {
+            std::array<unsigned char, detail::frozen_header_size> a{};
+            detail::encode_frozen_header(empty_header(), a.data());
+            return a;
+        }();
+        return image;
+    }
+    void attach_empty() noexcept {
+        h_ = empty_header();
+        image_ = empty_image().data();
+        image_size_ = detail::frozen_header_size;
+        automaton_ = image_ + detail::frozen_header_size;
+        values_ = automaton_;
+        jump_len_ = 0;
+        jump_addr_ = 0;
+        jump_ord_ = 0;
+    }
+    // Takes o's image (the owned buffer and the mapping move; their bytes
+    // stay where they are) and leaves o empty.
+    void take(FrozenLayer& o) noexcept {
+        owned_ = std::move(o.owned_);
+        std::vector<unsigned char>().swap(o.owned_);
+        mapped_ = std::move(o.mapped_);
+        image_ = o.image_;
+        image_size_ = o.image_size_;
+        automaton_ = o.automaton_;
+        values_ = o.values_;
+        h_ = o.h_;
+        jump_len_ = o.jump_len_;
+        jump_addr_ = o.jump_addr_;
+        jump_ord_ = o.jump_ord_;
+        std::memcpy(jump_path_, o.jump_path_, sizeof jump_path_);
+        o.attach_empty();
     }
 
     void attach(const unsigned char* p, std::size_t n, std::uint64_t user_tag) {
+        MEMKV_ASSERT(p != nullptr || n == 0);
         h_ = detail::decode_frozen_header(p, n, detail::frozen_type_tag<V>(),
                                           static_cast<std::uint32_t>(sizeof(V)));
         if (h_.user_tag != user_tag) {
@@ -511,6 +566,70 @@ private:
         automaton_ = p + detail::frozen_header_size;
         values_ = automaton_ + h_.automaton_size;
         find_jump();
+    }
+
+    // A lazy iterator at key, whose ordinal is ord (see const_iterator).
+    const_iterator lazy_at(std::string_view key, std::uint64_t ord) const {
+        // Only a lying image gets here with a bad ordinal: that is its error,
+        // not an invariant of this code, so it is checked in Release too.
+        if (ord >= h_.num_keys) detail::frozen_corrupt("ordinal out of range");
+        const_iterator it(this);
+        it.key_.assign(key);
+        it.ord_ = ord;
+        it.lazy_ = true;
+        return it;
+    }
+
+    // Positions it (empty, not lazy) at the first key >= key.
+    void seek(const_iterator& it, std::string_view key) const {
+        MEMKV_ASSERT(it.stack_.empty() && !it.lazy_);
+        if (empty()) return;
+        it.stack_.push_back({h_.root, 0, -1, 0});
+        for (std::size_t d = 0;; ++d) {
+            const detail::frozen_node nd = node(it.stack_.back().addr);
+            if (d == key.size()) {
+                if (nd.final || nd.n == 0) {
+                    it.stack_.back().i = -1;
+                    it.sync();
+                } else {
+                    descend_first(it);
+                }
+                return;
+            }
+            const auto c = static_cast<unsigned char>(key[d]);
+            const std::uint32_t j = nd.lower(c);
+            if (j == nd.n) {
+                // Everything below this node is smaller: continue after it.
+                it.stack_.back().i = static_cast<std::int32_t>(nd.n) - 1;
+                advance(it);
+                return;
+            }
+            const unsigned char l = nd.label(j);
+            if (l == c && nd.pair) {
+                // A two-label transition: compare its second label too.
+                if (d + 1 < key.size()) {
+                    const auto c2 = static_cast<unsigned char>(key[d + 1]);
+                    if (nd.one_label2 < c2) {
+                        it.stack_.back().i = static_cast<std::int32_t>(nd.n) - 1;
+                        advance(it);
+                        return;
+                    }
+                    if (nd.one_label2 == c2) {
+                        push_child(it, nd, j);
+                        ++d;
+                        continue;
+                    }
+                }
+                push_child(it, nd, j);  // key ends inside, or below is bigger
+                descend_first(it);
+                return;
+            }
+            push_child(it, nd, j);
+            if (l != c) {
+                descend_first(it);
+                return;
+            }
+        }
     }
 
     // The jump: where lookups of keys with a long, dominant prefix start.
@@ -570,9 +689,10 @@ private:
             return static_cast<V>(h_.value_base +
                                   detail::packed_column::get(values_, i, h_.value_bits));
         } else {
-            V v;
-            std::memcpy(&v, values_ + i * sizeof(V), sizeof(V));
-            return v;
+            // bit_cast: V need not be default-constructible.
+            std::array<unsigned char, sizeof(V)> b;
+            std::memcpy(b.data(), values_ + i * sizeof(V), sizeof(V));
+            return std::bit_cast<V>(b);
         }
     }
 
@@ -692,6 +812,7 @@ private:
 
     // Next key after the top frame's transition i (i = -1: after its own key).
     void advance(const_iterator& it) const {
+        MEMKV_ASSERT(!it.lazy_);
         while (!it.stack_.empty()) {
             auto& f = it.stack_.back();
             if (f.i >= 0 && automaton_[f.addr] >= detail::node_to_leaf) {
@@ -713,6 +834,7 @@ private:
     }
 
     void retreat(const_iterator& it) const {
+        MEMKV_ASSERT(!it.lazy_);
         if (it.stack_.empty()) {  // --end(): the last key
             if (empty()) return;
             it.key_.clear();
@@ -754,7 +876,40 @@ private:
     unsigned char jump_path_[jump_max] = {};
 };
 
+// What FrozenLayer's prefix, range and from return: a pair of iterators as a
+// std::ranges::view (bidirectional, common, borrowed: the iterators point to
+// the layer, so they outlive the view). Derives from view_base rather than
+// view_interface, which clang 14 cannot instantiate with libstdc++ 12; the
+// members view_interface would give are written out.
+template <class V>
+class frozen_layer_view : public std::ranges::view_base {
+public:
+    using iterator = typename FrozenLayer<V>::const_iterator;
+    using const_iterator = iterator;
+
+    frozen_layer_view() = default;
+    frozen_layer_view(iterator first, iterator last) : first_(std::move(first)), last_(std::move(last)) {}
+
+    iterator begin() const { return first_; }
+    iterator end() const { return last_; }
+    bool empty() const noexcept { return first_ == last_; }
+    explicit operator bool() const noexcept { return !empty(); }
+    // Keys in the view: O(1), from the ordinals.
+    std::size_t size() const noexcept {
+        return last_.ordinal() > first_.ordinal() ? last_.ordinal() - first_.ordinal() : 0;
+    }
+    typename iterator::reference front() const { return *first_; }
+    typename iterator::reference back() const { return *std::ranges::prev(last_); }
+
+private:
+    iterator first_;
+    iterator last_;
+};
+
 }  // namespace memkv
+
+template <class V>
+inline constexpr bool std::ranges::enable_borrowed_range<memkv::frozen_layer_view<V>> = true;
 
 // FrozenLayer::from_sorted needs the builder, and the builder returns a
 // FrozenLayer: either header may be included first.

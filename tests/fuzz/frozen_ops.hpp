@@ -16,6 +16,7 @@
 // report or a hang is a bug.
 
 #include <algorithm>
+#include <iterator>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -42,7 +43,17 @@ inline void frozen_probe(const FrozenLayer<std::uint64_t>& f, std::string_view k
     } catch (const format_error&) {
     }
     for (std::string_view k : probes) {
-        try { (void)f.find(k); } catch (const format_error&) {}
+        try { (void)f.get(k); } catch (const format_error&) {}
+        try {
+            // find's lazy iterator builds its frames on the first ++ / --.
+            auto it = f.find(k);
+            if (it != f.end()) {
+                (void)it.value();
+                auto back = it;
+                ++it;
+                --back;
+            }
+        } catch (const format_error&) {}
         try { (void)f.ordinal(k); } catch (const format_error&) {}
         try {
             auto it = f.lower_bound(k);
@@ -151,7 +162,7 @@ inline void frozen_mode_model(const std::uint8_t* data, std::size_t size) {
     auto it = f.begin();
     for (const auto& kv : model) {
         frozen_check(it != f.end() && it.key() == kv.first && it.value() == kv.second);
-        frozen_check(f.find(kv.first) == kv.second);
+        frozen_check(f.get(kv.first) == kv.second);
         frozen_check(f.ordinal(kv.first) == r);
         frozen_check(f.key_at(r) == kv.first);
         ++it;
@@ -164,8 +175,23 @@ inline void frozen_mode_model(const std::uint8_t* data, std::size_t size) {
         if (!probes[2].empty()) probes[2].back() = static_cast<char>(probes[2].back() + 1);
         for (const std::string& p : probes) {
             auto m = model.find(p);
-            auto fv = f.find(p);
+            auto fv = f.get(p);
             frozen_check(m == model.end() ? !fv : (fv && *fv == m->second));
+            // find: lazy; stepping it either way agrees with the model.
+            auto fi = f.find(p);
+            if (m == model.end()) {
+                frozen_check(fi == f.end() && !f.contains(p));
+            } else {
+                frozen_check(fi != f.end() && fi.key() == p && fi.value() == m->second &&
+                             (*fi).first == p && fi->second == m->second);
+                auto nx = fi;
+                ++nx;
+                frozen_check(std::next(m) == model.end() ? nx == f.end() : (nx != f.end() && nx.key() == std::next(m)->first));
+                if (m != model.begin()) {
+                    --fi;
+                    frozen_check(fi.key() == std::prev(m)->first);
+                }
+            }
             auto lb = f.lower_bound(p);
             auto mlb = model.lower_bound(p);
             frozen_check(mlb == model.end() ? lb == f.end() : (lb != f.end() && lb.key() == mlb->first));

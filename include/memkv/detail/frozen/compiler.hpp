@@ -9,7 +9,8 @@
 // again: those nodes are "frozen" bottom-up. Freezing a node first asks the
 // registry whether an identical node (same finality, same labels, same
 // targets) was already written; if so the existing address is reused (suffix
-// sharing), otherwise the node is encoded and appended to the output.
+// sharing), otherwise the node is encoded (node.hpp) and appended to the
+// output, a byte sink.
 
 #include <algorithm>
 #include <array>
@@ -21,10 +22,10 @@
 #include <string_view>
 #include <vector>
 
-#include <memkv/detail/frozen/packed_column.hpp>
-#include <memkv/detail/io/crc32c.hpp>
+#include <memkv/detail/assert.hpp>
 #include <memkv/detail/frozen/format.hpp>
-#include <memkv/detail/io/file.hpp>
+#include <memkv/detail/frozen/node.hpp>
+#include <memkv/detail/io/byte_sink.hpp>
 
 namespace memkv::detail {
 
@@ -195,82 +196,23 @@ private:
     std::vector<large_cell> large_;
 };
 
-// Where compiled node bytes go: a vector, or a file (streaming build).
+// Where compiled node bytes go: a byte sink (memory or file, the builder's
+// choice) whose automaton starts at sink offset `base` (after the file
+// header). Addresses are automaton offsets.
 class frozen_output {
 public:
-    explicit frozen_output(std::vector<unsigned char>* mem) : mem_(mem) {}
-    explicit frozen_output(file_writer* file) : file_(file) {}
-
-    void append(const unsigned char* p, std::size_t n) {
-        if (mem_ != nullptr) {
-            mem_->insert(mem_->end(), p, p + n);
-        } else {
-            stage_.insert(stage_.end(), p, p + n);
-            if (stage_.size() >= (std::size_t{1} << 16)) drain(stage_.size() - 1);
-        }
-        size_ += n;
+    frozen_output(byte_sink& sink, std::uint64_t base) noexcept : sink_(&sink), base_(base) {
+        MEMKV_ASSERT(sink.size() == base);
     }
-    void push(unsigned char b) {
-        if (mem_ != nullptr) {
-            mem_->push_back(b);
-            ++size_;
-        } else {
-            append(&b, 1);
-        }
-    }
-    // Rewrites the last byte written (the file mode keeps it staged).
-    void patch_last(unsigned char b) {
-        if (mem_ != nullptr) {
-            mem_->back() = b;
-        } else {
-            stage_.back() = b;
-        }
-    }
-    // Sends everything staged to the file.
-    void flush() {
-        if (file_ != nullptr) drain(stage_.size());
-    }
-    std::uint64_t size() const noexcept { return size_; }
-    // CRC of what went to a file (after flush()); the in-memory form is
-    // checksummed at the end.
-    std::uint32_t file_crc() const noexcept { return crc_; }
+    void append(const unsigned char* p, std::size_t n) { sink_->write(p, n); }
+    void push(unsigned char b) { sink_->push(b); }
+    // Rewrites the last byte written (a byte sink keeps it patchable).
+    void patch_last(unsigned char b) noexcept { sink_->patch_last(b); }
+    std::uint64_t size() const noexcept { return sink_->size() - base_; }
 
 private:
-    void drain(std::size_t n) {
-        crc_ = crc32c_update(crc_, stage_.data(), n);
-        file_->write(stage_.data(), n);
-        stage_.erase(stage_.begin(), stage_.begin() + static_cast<std::ptrdiff_t>(n));
-    }
-
-    std::vector<unsigned char>* mem_ = nullptr;
-    file_writer* file_ = nullptr;
-    std::vector<unsigned char> stage_;
-    std::uint64_t size_ = 0;
-    std::uint32_t crc_ = 0;
-};
-
-// Counters describing the output, for tuning and DESIGN.md tables.
-struct frozen_build_stats {
-    std::uint64_t one_next_nodes = 0;     // 1-byte chain nodes
-    std::uint64_t one_nodes = 0;          // other single-transition nodes
-    std::uint64_t one_bytes = 0;
-    std::uint64_t general_nodes = 0;
-    std::uint64_t general_bytes = 0;
-    std::uint64_t general_trans = 0;
-    std::uint64_t registry_hits = 0;
-    std::uint64_t registry_misses = 0;
-    std::uint64_t fresh_skips = 0;
-    std::uint64_t reemitted_chains = 0;
-    std::uint64_t reemitted_bytes = 0;
-    std::uint64_t general_delta_bytes = 0;
-    std::uint64_t general_count_bytes = 0;
-    std::uint64_t general_next_omitted = 0;
-    std::uint64_t general_leaf_deltas = 0;
-    std::uint64_t general_n2 = 0;
-    std::uint64_t join_varint_len[8] = {};
-    std::uint64_t join_explicit_label = 0;
-    std::uint64_t pair_nodes = 0;
-    std::uint64_t materialized = 0;
+    byte_sink* sink_;
+    std::uint64_t base_;
 };
 
 class frozen_compiler {
@@ -305,7 +247,7 @@ public:
     // `common` is the length of their common prefix.
     void add(std::string_view key, std::size_t common) {
         if (keys_ == 0) {
-            // Address 0 is the final leaf (see frozen_format.hpp).
+            // Address 0 is the final leaf (see node.hpp).
             out_.append(&node_leaf, 1);
             ++stats_.general_nodes;
             ++stats_.general_bytes;
@@ -331,14 +273,12 @@ public:
         freeze_below(0);
         std::uint64_t root = compile(path_[0], 0).addr;
         if (is_virtual(root)) root = materialize(root);
-        out_.flush();
         return root;
     }
 
     std::uint64_t keys() const noexcept { return keys_; }
     const frozen_build_stats& stats() const noexcept { return stats_; }
     std::uint64_t bytes_written() const noexcept { return out_.size(); }
-    const frozen_output& output() const noexcept { return out_; }
 
     std::size_t memory_usage() const noexcept {
         std::size_t m = registry_.memory_usage() + path_.capacity() * sizeof(unode);
@@ -347,11 +287,7 @@ public:
     }
 
 private:
-    struct utrans {
-        unsigned char label;
-        std::uint64_t addr;
-        std::uint64_t count;  // keys below the target
-    };
+    using utrans = frozen_trans;
     struct unode {
         bool final = false;
         std::vector<utrans> trans;
@@ -421,7 +357,7 @@ private:
             // header plus a varint of the distance; writing the suffix again
             // as one-byte chain nodes is often cheaper.
             const std::uint64_t dist = out_.size() - u.trans[0].addr;
-            if (static_cast<std::uint64_t>(below) <= varint_len(dist) + reemit_slack_) {
+            if (static_cast<std::uint64_t>(below) <= frozen_varint_len(dist) + reemit_slack_) {
                 u.trans[0].addr = emit_chain(std::string_view(prev_).substr(depth + 1, static_cast<std::size_t>(below)));
                 ++stats_.reemitted_chains;
                 stats_.reemitted_bytes += static_cast<std::uint64_t>(below);
@@ -492,21 +428,12 @@ private:
         return target;
     }
 
-    static unsigned varint_len(std::uint64_t v) noexcept {
-        unsigned n = 1;
-        while (v > 0x7F) {
-            v >>= 7;
-            ++n;
-        }
-        return n;
-    }
-
-    // Encodes u into logical order in buf_, appends it reversed, returns its
-    // address (offset of its last byte).
+    // Writes u (encoded by node.hpp) and returns its address (offset of its
+    // last byte). The one-byte chain kinds are chosen here, since choosing
+    // them may fold the node written just before into a pair node.
     std::uint64_t write(const unode& u) {
         const std::uint64_t start = out_.size();
         const bool has_prev = start > 0;
-        buf_.clear();
         const std::size_t n = u.trans.size();
         merged_ = false;
         if (n == 1 && !u.final && has_prev && u.trans[0].addr == start - 1 && u.trans[0].addr != 0) {
@@ -518,7 +445,7 @@ private:
                     // one pair node at the child's address. The child loses
                     // its identity: drop it from the registry, and the
                     // caller must not register the result.
-                    out_.patch_last(static_cast<unsigned char>(node_one_next | node_pair_next | p));
+                    out_.patch_last(frozen_pair_next_byte(p));
                     registry_.retarget_newest(start - 1, virtual_addr(start - 1, last_single_label_));
                     pairable_ = false;
                     merged_ = true;
@@ -529,7 +456,7 @@ private:
             }
             const unsigned idx = table_index_[label];
             if (idx < frozen_singles) {  // the common case, a one-byte chain node
-                out_.push(static_cast<unsigned char>(node_one_next | idx));
+                out_.push(frozen_one_next_byte(idx));
                 ++stats_.one_next_nodes;
                 pairable_ = true;
                 last_single_addr_ = start;
@@ -538,108 +465,7 @@ private:
             }
         }
         pairable_ = false;
-        if (n == 1 && !u.final) {
-            const utrans& t = u.trans[0];
-            const unsigned idx = table_index_[t.label];
-            const bool next = has_prev && t.addr == start - 1;
-            if (t.addr == 0) {
-                if (idx < 31) {
-                    buf_.push_back(static_cast<unsigned char>(node_to_leaf | idx));
-                } else {
-                    buf_.push_back(static_cast<unsigned char>(node_to_leaf | 0x1F));
-                    buf_.push_back(t.label);
-                }
-            } else if (next && idx < frozen_singles) {
-                buf_.push_back(static_cast<unsigned char>(node_one_next | idx));
-            } else {
-                buf_.push_back(static_cast<unsigned char>(node_one | (next ? node_one_is_next : 0) |
-                                                          (idx < 31 ? idx + 1 : 0)));
-                if (idx >= 31) buf_.push_back(t.label);
-                if (!next) {
-                    const std::uint64_t fixed = buf_.size();
-                    unsigned vl = 1;
-                    std::uint64_t d = 0;
-                    for (;; ++vl) {
-                        d = start + fixed + vl - 1 - t.addr;
-                        if (varint_len(d) <= vl) break;
-                    }
-                    ++stats_.join_varint_len[vl < 8 ? vl : 7];
-                    if (idx >= 31) ++stats_.join_explicit_label;
-                    for (unsigned i = 0; i < vl; ++i) {
-                        const unsigned char more = i + 1 < vl ? 0x80 : 0;
-                        buf_.push_back(static_cast<unsigned char>(((d >> (7 * i)) & 0x7F) | more));
-                    }
-                }
-            }
-        } else {
-            const unsigned char fin = u.final ? node_final : 0;
-            const bool last_next = n > 0 && has_prev && u.trans.back().addr == start - 1;
-            const std::size_t ndelta = n - (last_next ? 1 : 0);
-            // count_before(i) for i >= 1; the largest is count_before(n-1).
-            std::uint64_t before = u.final ? 1 : 0;
-            for (std::size_t i = 0; i + 1 < n; ++i) before += u.trans[i].count;
-            const unsigned cw = n > 1 ? std::max(1U, byte_width(before)) : 0;
-            std::uint64_t min_target = ~std::uint64_t{0};
-            for (std::size_t i = 0; i < ndelta; ++i)
-                if (u.trans[i].addr != 0) min_target = std::min(min_target, u.trans[i].addr);
-            // Smallest delta width that fits given the node's own length.
-            auto width_for = [&](std::uint64_t fixed) {
-                unsigned w = 1;
-                if (min_target != ~std::uint64_t{0}) {
-                    while (byte_width(start + fixed + ndelta * w - 1 - min_target) > w) ++w;
-                }
-                return w;
-            };
-            const std::uint64_t two_fixed = 1 + 2 + std::uint64_t{cw};
-            const unsigned two_aw = n == 2 ? width_for(two_fixed) : 9;
-            if (n == 2 && two_aw <= 2 && cw <= 2) {
-                buf_.push_back(static_cast<unsigned char>(node_two | fin | (last_next ? 0x04 : 0) |
-                                                          ((two_aw - 1) << 1) | (cw - 1)));
-                stats_.general_n2 += 1;
-            } else {
-                if (n < node_max_inline_n) {
-                    buf_.push_back(static_cast<unsigned char>(fin | n));
-                } else {
-                    buf_.push_back(static_cast<unsigned char>(fin | node_max_inline_n));
-                    buf_.push_back(static_cast<unsigned char>(n - node_max_inline_n));
-                }
-            }
-            const bool two = buf_[0] & node_two;
-            if (n > 0) {
-                const unsigned aw = two ? two_aw : width_for(buf_.size() + 1 + n + (n - 1) * cw);
-                const std::uint64_t len = buf_.size() + (two ? 0 : 1) + n + ndelta * aw + (n - 1) * cw;
-                const std::uint64_t addr = start + len - 1;
-                if (!two) buf_.push_back(static_cast<unsigned char>(aw | (cw << 4) | (last_next ? 0x80 : 0)));
-                stats_.general_delta_bytes += ndelta * aw;
-                stats_.general_count_bytes += (n - 1) * cw;
-                stats_.general_next_omitted += last_next ? 1U : 0U;
-                for (std::size_t i = 0; i < n; ++i) stats_.general_leaf_deltas += u.trans[i].addr == 0 ? 1U : 0U;
-                for (const utrans& t : u.trans) buf_.push_back(t.label);
-                unsigned char tmp[8];
-                for (std::size_t i = 0; i < ndelta; ++i) {
-                    store_le(tmp, u.trans[i].addr == 0 ? 0 : addr - u.trans[i].addr, aw);
-                    buf_.insert(buf_.end(), tmp, tmp + aw);
-                }
-                before = u.final ? 1 : 0;
-                for (std::size_t i = 0; i + 1 < n; ++i) {
-                    before += u.trans[i].count;
-                    store_le(tmp, before, cw);
-                    buf_.insert(buf_.end(), tmp, tmp + cw);
-                }
-            }
-        }
-        if (n == 1 && !u.final) {
-            if (buf_.size() == 1 && (buf_[0] & node_one_next)) {
-                ++stats_.one_next_nodes;
-            } else {
-                ++stats_.one_nodes;
-                stats_.one_bytes += buf_.size();
-            }
-        } else {
-            ++stats_.general_nodes;
-            stats_.general_bytes += buf_.size();
-            stats_.general_trans += n;
-        }
+        encode_frozen_node(buf_, start, u.final, u.trans, table_index_, stats_);
         std::reverse(buf_.begin(), buf_.end());
         out_.append(buf_.data(), buf_.size());
         return start + buf_.size() - 1;

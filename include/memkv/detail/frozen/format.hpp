@@ -1,8 +1,10 @@
 #pragma once
 
-// FrozenLayer's serialized form: the file header and the automaton's node
-// encoding, with bounds-checked decoders. See DESIGN.md "## FrozenLayer" for
-// the byte-by-byte description; this file is its executable form.
+// FrozenLayer's serialized form around the automaton: the file header (its
+// layout, encoder and validating decoder), the value type tag and the rule
+// for which value column a V gets. The automaton's nodes are in node.hpp.
+// See DESIGN.md "## FrozenLayer" for the byte-by-byte description; these two
+// files are its executable form.
 
 #include <array>
 #include <cstddef>
@@ -57,10 +59,13 @@ inline constexpr std::size_t frozen_table_size = frozen_singles + 2 * frozen_pai
 
 enum class frozen_value_kind : std::uint8_t { ordinal = 0, packed = 1, raw = 2 };
 
-// Values that take the packed column: unsigned integers other than bool.
+// Values that take the packed column (or none, when value == ordinal):
+// unsigned integers of at most 64 bits other than bool. The column stores
+// 64-bit words, so a wider integer (unsigned __int128, an integer type under
+// -std=gnu++20) must take the raw column, which keeps all sizeof(V) bytes.
 template <class V>
-inline constexpr bool frozen_packable =
-    std::is_integral_v<V> && std::is_unsigned_v<V> && !std::is_same_v<V, bool>;
+inline constexpr bool frozen_packable = std::is_integral_v<V> && std::is_unsigned_v<V> &&
+                                        !std::is_same_v<V, bool> && sizeof(V) <= sizeof(std::uint64_t);
 
 // A fingerprint of V's representation: a file built for one V is refused by
 // FrozenLayer<W> for a W with a different size, alignment or kind.
@@ -128,12 +133,29 @@ inline void encode_frozen_header(const frozen_header& f, unsigned char* h) noexc
 inline frozen_header decode_frozen_header(const unsigned char* h, std::size_t image_size,
                                           std::uint64_t expected_type_tag,
                                           std::uint32_t expected_value_size) {
+    // The magic first: another file (a HybridKV manifest, say) is "not a
+    // FrozenLayer file" whatever its length, not a truncated one.
+    for (std::size_t i = 0; i < 8 && i < image_size; ++i) {
+        if (h[i] != frozen_magic[i]) {
+            std::string shown;
+            for (std::size_t j = 0; j < 8 && j < image_size; ++j) {
+                const auto c = h[j];
+                if (c >= 0x20 && c < 0x7F && c != '"' && c != '\\') {
+                    shown.push_back(static_cast<char>(c));
+                } else {
+                    static constexpr char hex[] = "0123456789abcdef";
+                    shown += "\\x";
+                    shown.push_back(hex[c >> 4]);
+                    shown.push_back(hex[c & 15]);
+                }
+            }
+            frozen_corrupt("not a FrozenLayer file (bad magic: starts with \"" + shown + "\", expected \"MKVFROZN\")");
+        }
+    }
     if (image_size < frozen_header_size) {
         frozen_corrupt("truncated: " + std::to_string(image_size) +
                        " bytes is smaller than the " + std::to_string(frozen_header_size) + "-byte header");
     }
-    for (std::size_t i = 0; i < 8; ++i)
-        if (h[i] != frozen_magic[i]) frozen_corrupt("bad magic (not a FrozenLayer file)");
     frozen_header f;
     f.version = load_le32(h + 8);
     if (f.version != frozen_version) {
@@ -193,249 +215,6 @@ inline frozen_header decode_frozen_header(const unsigned char* h, std::size_t im
     }
     if (f.values_size != expect_values) frozen_corrupt("value column size does not match key count");
     return f;
-}
-
-// ---------------------------------------------------------------------------
-// Automaton nodes. Nodes are written children-first (post-order); a node's
-// address is the offset of its LAST byte and it is read backwards, so logical
-// byte k of the node at address a is automaton[a - k]. That makes "the node
-// written just before me" addressable as a - len: single-transition chains
-// cost no target field. Every target address is smaller than the address of
-// the node that points to it, so any walk terminates. Address 0 always holds
-// the final leaf (the accepting state with no transitions, header 0x08); a
-// stored delta of 0 means "target = the leaf", so the transitions that end
-// keys need no long pointer.
-//
-// Logical byte 0, the header h, selects the kind:
-//
-//   10LLLLLL                 one-next: non-final, one transition labelled
-//                            table[L], target = a - 1.            (1 byte)
-//   11PPPPPP                 pair-next: non-final, two chained transitions
-//                            labelled pair[P] (the inner state has no
-//                            address), target = a - 1.            (1 byte)
-//   01NIIIII [label] [delta] one: non-final, one transition; I = 0: explicit
-//                            label byte follows, else label = table[I - 1];
-//                            N = 1: target = a - len, else a LEB128 delta
-//                            follows: target = delta ? a - delta : 0.
-//   001IIIII [label]         one-to-leaf: non-final, one transition to the
-//                            leaf (address 0); I < 31: label = table[I],
-//                            I == 31: explicit label byte follows.
-//   0001FLAC labels[2] deltas[...] count
-//                            two: n = 2 without the S byte: F = final, L =
-//                            last target is a - len, aw = 1 + A, cw = 1 + C;
-//                            then as general below.
-//   00000CCC / 00001CCC [n-7] S labels[n] deltas[...] counts[n-1]
-//                            general (bit 3 = F, final): C < 7: n = C,
-//                            C == 7: the next byte holds n - 7 (n <= 256).
-//                            n == 0: a leaf (header only). S: bits 0-3 aw (1..8) =
-//                            bytes per delta, bits 4-6 cw = bytes per count,
-//                            bit 7 = the last transition's target is a - len
-//                            (its delta is omitted). labels ascending.
-//                            deltas (aw bytes each, LE): target_i = a -
-//                            delta_i, or the leaf for delta_i == 0. counts
-//                            (cw bytes, LE): counts[i-1] = count_before(i)
-//                            for i >= 1.
-//
-// count_before(i) = F + number of keys below transitions 0..i-1: the rank of
-// the first key through transition i among the keys below this node, so
-// ordinal(key) is the sum of count_before along its path.
-// ---------------------------------------------------------------------------
-
-inline constexpr unsigned char node_one_next = 0x80;
-inline constexpr unsigned char node_pair_next = 0x40;  // within one-next
-inline constexpr unsigned char node_one = 0x40;
-inline constexpr unsigned char node_one_is_next = 0x20;
-inline constexpr unsigned char node_to_leaf = 0x20;
-inline constexpr unsigned char node_two = 0x10;
-inline constexpr unsigned char node_final = 0x08;  // in general and two nodes
-inline constexpr unsigned node_max_inline_n = 7;
-inline constexpr unsigned char node_leaf = node_final;  // general, final, n = 0
-
-// True if the header byte h starts a final node.
-inline constexpr bool frozen_header_final(unsigned char h) noexcept {
-    return h < node_to_leaf && (h & node_final) != 0;
-}
-
-// A decoded node. Cheap to construct (a few byte reads); transitions are
-// decoded lazily by index.
-struct frozen_node {
-    const unsigned char* base = nullptr;  // automaton bytes
-    std::uint64_t addr = 0;
-    std::uint32_t n = 0;
-    bool final = false;
-    bool general = false;
-    // one-transition kinds
-    bool pair = false;  // the transition spells two labels
-    unsigned char one_label = 0;
-    unsigned char one_label2 = 0;
-    std::uint64_t one_target = 0;
-    // general kind
-    std::uint64_t labels_at = 0;  // logical offsets
-    std::uint64_t deltas_at = 0;
-    std::uint64_t counts_at = 0;
-    std::uint64_t len = 0;
-    unsigned aw = 0;
-    unsigned cw = 0;
-    bool last_next = false;
-
-    unsigned char at(std::uint64_t k) const noexcept { return base[addr - k]; }
-    std::uint64_t field(std::uint64_t k, unsigned w) const noexcept {
-        std::uint64_t v = 0;
-        for (unsigned j = 0; j < w; ++j) v |= static_cast<std::uint64_t>(at(k + j)) << (8 * j);
-        return v;
-    }
-
-    unsigned char label(std::uint32_t i) const noexcept {
-        return general ? at(labels_at + i) : one_label;
-    }
-    std::uint64_t target(std::uint32_t i) const {
-        if (!general) return one_target;
-        if (last_next && i + 1 == n) return addr - len;  // len <= addr checked in decode
-        const std::uint64_t d = field(deltas_at + std::uint64_t{i} * aw, aw);
-        if (d > addr) frozen_corrupt("transition target out of bounds");
-        return d == 0 ? 0 : addr - d;
-    }
-    std::uint64_t count_before(std::uint32_t i) const noexcept {
-        if (i == 0 || !general) return final ? 1 : 0;
-        return field(counts_at + std::uint64_t{i - 1} * cw, cw);
-    }
-    // Index of the transition labelled c, or n.
-    std::uint32_t find(unsigned char c) const noexcept {
-        if (!general) return (n == 1 && one_label == c) ? 0 : n;
-        std::uint32_t lo = 0, hi = n;
-        if (n <= 8) {
-            for (std::uint32_t i = 0; i < n; ++i) {
-                const unsigned char l = at(labels_at + i);
-                if (l == c) return i;
-                if (l > c) return n;
-            }
-            return n;
-        }
-        while (lo < hi) {
-            const std::uint32_t mid = (lo + hi) / 2;
-            if (at(labels_at + mid) < c) lo = mid + 1; else hi = mid;
-        }
-        return (lo < n && at(labels_at + lo) == c) ? lo : n;
-    }
-    // Index of the first transition with label >= c, or n.
-    std::uint32_t lower(unsigned char c) const noexcept {
-        std::uint32_t lo = 0, hi = n;
-        while (lo < hi) {
-            const std::uint32_t mid = (lo + hi) / 2;
-            if (label(mid) < c) lo = mid + 1; else hi = mid;
-        }
-        return lo;
-    }
-    // Largest i with count_before(i) <= r (for key_at).
-    std::uint32_t by_rank(std::uint64_t r) const noexcept {
-        std::uint32_t lo = 0, hi = n;  // answer in [lo, hi)
-        while (hi - lo > 1) {
-            const std::uint32_t mid = (lo + hi) / 2;
-            if (count_before(mid) <= r) lo = mid; else hi = mid;
-        }
-        return lo;
-    }
-};
-
-// Decodes the node at addr of an automaton of `size` bytes, checking that
-// every byte it will read lies inside [0, addr].
-inline frozen_node decode_frozen_node(const unsigned char* base, std::uint64_t size,
-                                      std::uint64_t addr, const unsigned char* table) {
-    if (addr >= size) frozen_corrupt("node address out of bounds");
-    frozen_node nd;
-    nd.base = base;
-    nd.addr = addr;
-    const unsigned char h = base[addr];
-    if (h & node_one_next) {
-        if (addr < 1) frozen_corrupt("chain node has no successor");
-        nd.n = 1;
-        if (h & node_pair_next) {
-            nd.pair = true;
-            nd.one_label = table[frozen_singles + 2 * (h & 0x3F)];
-            nd.one_label2 = table[frozen_singles + 2 * (h & 0x3F) + 1];
-        } else {
-            nd.one_label = table[h & 0x3F];
-        }
-        nd.one_target = addr - 1;
-        return nd;
-    }
-    if (h & node_one) {
-        nd.n = 1;
-        std::uint64_t k = 1;
-        if ((h & 0x1F) == 0) {
-            if (addr < k) frozen_corrupt("truncated node");
-            nd.one_label = nd.at(k++);
-        } else {
-            nd.one_label = table[(h & 0x1F) - 1];
-        }
-        if (h & node_one_is_next) {
-            if (addr < k) frozen_corrupt("chain node has no successor");
-            nd.one_target = addr - k;
-            return nd;
-        }
-        std::uint64_t d = 0;
-        for (unsigned shift = 0;; shift += 7) {
-            if (addr < k || shift > 63) frozen_corrupt("truncated or overlong varint");
-            const unsigned char b = nd.at(k++);
-            d |= static_cast<std::uint64_t>(b & 0x7F) << shift;
-            if (!(b & 0x80)) break;
-        }
-        if (d >= addr) frozen_corrupt("transition target out of bounds");
-        nd.one_target = d == 0 ? 0 : addr - d;
-        return nd;
-    }
-    if (h & node_to_leaf) {
-        nd.n = 1;
-        nd.one_target = 0;
-        if ((h & 0x1F) == 0x1F) {
-            if (addr < 1) frozen_corrupt("truncated node");
-            nd.one_label = nd.at(1);
-        } else {
-            nd.one_label = table[h & 0x1F];
-        }
-        if (addr == 0) frozen_corrupt("transition target out of bounds");
-        return nd;
-    }
-    nd.general = true;
-    nd.final = (h & node_final) != 0;
-    std::uint64_t k = 1;
-    if (h & node_two) {
-        nd.n = 2;
-        nd.last_next = (h & 0x04) != 0;
-        nd.aw = 1U + ((h >> 1) & 1U);
-        nd.cw = 1U + (h & 1U);
-        nd.labels_at = 1;
-        nd.deltas_at = 3;
-        nd.counts_at = 3 + (nd.last_next ? 1U : 2U) * nd.aw;
-        nd.len = nd.counts_at + nd.cw;
-        if (nd.len > addr + (nd.last_next ? 0U : 1U)) frozen_corrupt("truncated node");
-        return nd;
-    }
-    std::uint32_t n = h & 0x07;
-    if (n == node_max_inline_n) {
-        if (addr < k) frozen_corrupt("truncated node");
-        n += nd.at(k++);
-        if (n > 256) frozen_corrupt("node has more than 256 transitions");
-    }
-    nd.n = n;
-    if (n == 0) {
-        nd.len = k;
-        return nd;
-    }
-    if (addr < k) frozen_corrupt("truncated node");
-    const unsigned char s = nd.at(k++);
-    nd.aw = s & 0x0F;
-    nd.cw = (s >> 4) & 0x07;
-    nd.last_next = (s & 0x80) != 0;
-    if (nd.aw == 0 || nd.aw > 8) frozen_corrupt("bad address width");
-    nd.labels_at = k;
-    nd.deltas_at = k + n;
-    const std::uint64_t ndelta = n - (nd.last_next ? 1U : 0U);
-    nd.counts_at = nd.deltas_at + ndelta * nd.aw;
-    nd.len = nd.counts_at + std::uint64_t{n - 1} * nd.cw;
-    // The node occupies logical bytes [0, len); a "next" target needs one more.
-    if (nd.len > addr + (nd.last_next ? 0U : 1U)) frozen_corrupt("truncated node");
-    return nd;
 }
 
 }  // namespace memkv::detail
