@@ -11,7 +11,7 @@ int main() {
     // FastArt: a mutable ordered map, used like std::map<std::string, V>.
     memkv::FastArt<std::uint64_t> art;
     art.insert("https://example.org/a", 1);
-    art.insert_or_assign("https://example.org/b", 2);
+    art.insert_or_assign("https://example.org/b", std::uint64_t{2});
     art["https://example.com/"] = 3;
     for (auto& [url, n] : art.prefix("https://example.org/")) n += 10;  // values by reference
     std::uint64_t sum = 0;

@@ -77,12 +77,12 @@ TEMPLATE_TEST_CASE("api keys: mutations take byte spans", "[api]", fast_art_t, h
     TestType m = make<TestType>({});
     const spellings k1(std::string("\x00\xff\x01", 3));
     const spellings k2(std::string("\xff\x00", 2));
-    CHECK(inserted(m.insert(k1.bs(), 1)));
-    CHECK(!inserted(m.insert(k1.us(), 2)));
+    CHECK(inserted(m.insert(k1.bs(), V{1})));
+    CHECK(!inserted(m.insert(k1.us(), V{2})));
     CHECK(m.get(k1.s) == 1);
-    m.insert_or_assign(k1.u, 3);
+    m.insert_or_assign(k1.u, V{3});
     CHECK(m.get(k1.sv()) == 3);
-    m.insert(k2.us(), 4);
+    m.insert(k2.us(), V{4});
     CHECK(m.erase(k2.bs()) == 1);
     CHECK(m.erase_prefix(std::span<const unsigned char>(k1.u).first(1)) == 1);
     CHECK(m.empty());

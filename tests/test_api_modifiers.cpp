@@ -12,18 +12,18 @@ using namespace memkv::test;
 
 TEMPLATE_TEST_CASE("api modifiers: insert keeps, insert_or_assign overwrites", "[api]", fast_art_t, hybrid_t) {
     TestType m = make<TestType>({{"k", 1}});
-    CHECK(!inserted(m.insert("k", 2)));
+    CHECK(!inserted(m.insert("k", V{2})));
     CHECK(m.get("k") == 1);  // std::map::insert: the old value stays
-    CHECK(!inserted(m.insert_or_assign("k", 3)));
+    CHECK(!inserted(m.insert_or_assign("k", V{3})));
     CHECK(m.get("k") == 3);
-    CHECK(inserted(m.insert_or_assign("new", 4)));
+    CHECK(inserted(m.insert_or_assign("new", V{4})));
     CHECK(m.get("new") == 4);
-    CHECK(inserted(m.insert("other", 5)));
+    CHECK(inserted(m.insert("other", V{5})));
     CHECK(m.size() == 3);
     CHECK(m.erase("k") == 1);
     CHECK(m.erase("k") == 0);
     CHECK(m.size() == 2);
-    CHECK(inserted(m.insert("k", 6)));
+    CHECK(inserted(m.insert("k", V{6})));
     CHECK(m.get("k") == 6);
 }
 

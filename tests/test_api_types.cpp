@@ -50,7 +50,7 @@ TEMPLATE_TEST_CASE("api types: a moved-from map is a valid empty map", "[api]", 
         }
         check_empty(a);  // NOLINT(bugprone-use-after-move): the point of the test
         if constexpr (!is_frozen<TestType>) {
-            CHECK(inserted(a.insert("x", 1)));
+            CHECK(inserted(a.insert("x", V{1})));
             CHECK(a.get("x") == 1);
             CHECK(a.size() == 1);
         }
@@ -79,7 +79,7 @@ TEST_CASE("api types: FrozenLayer and HybridKV keep values wider than 64 bits", 
     CHECK(kv.get("a") == wide{1, ~std::uint64_t{0}});
     CHECK(kv.get("b") == wide{2, 3});
 #ifdef __SIZEOF_INT128__
-    using u128 = unsigned __int128;
+    __extension__ typedef unsigned __int128 u128;
     const u128 big = (u128{0xDEADBEEF} << 64) | 42;
     std::map<std::string, u128> m{{"x", big}, {"y", u128{7}}, {"z", ~u128{0}}};
     const auto f = memkv::FrozenLayer<u128>::from_sorted(m);
@@ -93,7 +93,7 @@ TEST_CASE("api types: FastArt copies are deep and independent", "[api]") {
     const model_t model = api_model(300, 181);
     fast_art_t a = make<fast_art_t>(model);
     fast_art_t b = a;
-    b.insert_or_assign("a", 999);
+    b.insert_or_assign("a", V{999});
     b.erase("ab");
     CHECK(a.get("a") == model.at("a"));
     CHECK(a.contains("ab"));
