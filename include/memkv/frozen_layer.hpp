@@ -10,9 +10,9 @@
 // (rank in byte order) and back. Values sit in a separate column indexed by
 // ordinal: bit-packed to the width they need when V is an unsigned integer of
 // at most 64 bits, omitted entirely when value == ordinal, raw bytes
-// otherwise. DESIGN.md "## FrozenLayer" has the byte-level layout;
-// detail/frozen/format.hpp (header) and detail/frozen/node.hpp (nodes)
-// implement it.
+// otherwise. The byte layouts are drawn in detail/frozen/format.hpp (file
+// header) and detail/frozen/node.hpp (nodes), beside their codecs; DESIGN.md
+// "FrozenLayer" explains the design.
 //
 //   memkv::FrozenLayerBuilder<std::uint64_t> b;         // or b("base.frz"): streams to disk
 //   b.insert("apple", 1);                               // strictly increasing byte order

@@ -313,7 +313,7 @@ private:
 //                keys increase, and that size() equals the visible keys;
 //                throws on the first violation. Seals the active delta; O(n).
 //   Persistence  save(path) writes a crash-safe checkpoint; open(path) maps
-//                its base and restores the delta (format: DESIGN.md and
+//                its base and restores the delta (format drawn in
 //                detail/hybrid/checkpoint.hpp).
 template <class V>
 class HybridKV {

@@ -98,7 +98,7 @@ inline void copy_bytes(unsigned char* dst, const unsigned char* src, std::size_t
 }
 
 // Eight bytes from p, which the caller guarantees are there. The same load
-// as bitpack's load_u64_unaligned, but it must sit inside this pragma region:
+// as io/endian.hpp's load_u64_unaligned, but it must sit inside this pragma region:
 // g++ reports its false positive at the load itself.
 inline std::uint64_t load_u64(const unsigned char* p) noexcept {
     std::uint64_t v = 0;

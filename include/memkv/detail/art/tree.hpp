@@ -1,7 +1,7 @@
 #pragma once
 
 // FastArt's engine: insertion, lookup, erasure, ordered seeks and the
-// invariant checker over the layouts of art_node.hpp. The public facade is
+// invariant checker over the layouts of node.hpp. The public facade is
 // memkv/fast_art.hpp.
 
 #include <algorithm>

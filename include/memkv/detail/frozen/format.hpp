@@ -3,8 +3,8 @@
 // FrozenLayer's serialized form around the automaton: the file header (its
 // layout, encoder and validating decoder), the value type tag and the rule
 // for which value column a V gets. The automaton's nodes are in node.hpp.
-// See DESIGN.md "## FrozenLayer" for the byte-by-byte description; these two
-// files are its executable form.
+// The byte layouts are drawn here and in node.hpp, once; DESIGN.md
+// ("FrozenLayer") explains the choices and points here.
 
 #include <array>
 #include <cstddef>
