@@ -34,6 +34,8 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --test-dir "$build/asan" --output-junit junit.xml --output-on-failure -j "$MEMKV_JOBS" -LE package "$@"
 
 log "TSan build (g++), concurrency tests"
+# Only the executables behind the tests labelled 'concurrency'.
+MEMKV_TARGETS="test_fast_art_threads test_frozen test_hybrid test_hybrid_checkpoint test_hybrid_concurrency" \
 configure_and_build "$build/tsan" "${common[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DCMAKE_CXX_COMPILER=g++ -DMEMKV_BUILD_BENCHMARKS=OFF -DMEMKV_SANITIZE=thread
 TSAN_OPTIONS=halt_on_error=1 \

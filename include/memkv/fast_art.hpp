@@ -573,8 +573,9 @@ public:
     fast_art_view(const fast_art_view<V, false>& o)  // NOLINT: implicit like the iterators
         : b_(o.begin()), e_(o.end()) {}
 
-    iterator begin() const { return b_; }
-    iterator end() const { return e_; }
+    // By reference: a loop that calls end() each step copies nothing.
+    const iterator& begin() const noexcept { return b_; }
+    const iterator& end() const noexcept { return e_; }
     reverse_iterator rbegin() const { return reverse_iterator(e_); }
     reverse_iterator rend() const { return reverse_iterator(b_); }
     bool empty() const noexcept { return b_ == e_; }

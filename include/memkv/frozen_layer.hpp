@@ -890,8 +890,9 @@ public:
     frozen_layer_view() = default;
     frozen_layer_view(iterator first, iterator last) : first_(std::move(first)), last_(std::move(last)) {}
 
-    iterator begin() const { return first_; }
-    iterator end() const { return last_; }
+    // By reference: a loop that calls end() each step copies nothing.
+    const iterator& begin() const noexcept { return first_; }
+    const iterator& end() const noexcept { return last_; }
     bool empty() const noexcept { return first_ == last_; }
     explicit operator bool() const noexcept { return !empty(); }
     // Keys in the view: O(1), from the ordinals.
