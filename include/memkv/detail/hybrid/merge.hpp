@@ -121,8 +121,9 @@ class hybrid_merge_cursor {
         It it;
         const It* first = nullptr;  // in the origin
         It end;
-        std::string key;
+        std::string key;  // valid when state == at, unless on_cur (then cur_ holds it)
         where state = where::above;
+        bool on_cur = false;  // at, on the current key (set by pick)
     };
     using delta_source = source<hybrid_delta<V>, delta_iter>;
     using base_source = source<FrozenLayer<V>, base_iter>;
@@ -170,7 +171,7 @@ public:
                 if (s.state == where::below) {
                     s.it = *s.first;
                     this->load_forward(s);
-                } else if (s.state == where::at && s.key != cur_) {
+                } else if (s.state == where::at && !s.on_cur) {
                     ++s.it;  // its last key < cur: the next one is > cur
                     this->load_forward(s);
                 }
@@ -178,7 +179,7 @@ public:
             forward_ = true;
         }
         for_each_source([this](auto& s) {
-            if (s.state == where::at && s.key == cur_) {
+            if (s.on_cur) {
                 ++s.it;
                 this->load_forward(s);
             }
@@ -192,12 +193,12 @@ public:
         if (forward_) {
             for_each_source([this](auto& s) {
                 // On its first key >= cur, which is > cur (or none in bounds).
-                if (s.state == where::above || (s.state == where::at && s.key != cur_)) this->step_back(s);
+                if (s.state == where::above || (s.state == where::at && !s.on_cur)) this->step_back(s);
             });
             forward_ = false;
         }
         for_each_source([this](auto& s) {
-            if (s.state == where::at && s.key == cur_) this->step_back(s);
+            if (s.on_cur) this->step_back(s);
         });
         return pick();
     }
@@ -248,12 +249,27 @@ private:
     }
 
     // The smallest (forward) or largest (reverse) key among the sources, and
-    // its state from the newest layer that has it.
+    // its state from the newest layer that has it. One three-way comparison
+    // per source marks the sources on that key (on_cur), so a step moves them
+    // without comparing keys again; the winning key is swapped, not copied,
+    // into cur_ (its source reloads its key buffer when it moves, and every
+    // source on cur moves before its key is read again).
     bool pick() {
-        const std::string* best = nullptr;
+        std::string* best = nullptr;
         for_each_source([&](auto& s) {
+            s.on_cur = false;
             if (s.state != where::at) return;
-            if (best == nullptr || (forward_ ? (s.key) < *best : (s.key) > *best)) best = &s.key;
+            if (best != nullptr) {
+                const int c = std::string_view(s.key).compare(std::string_view(*best));
+                if (forward_ ? c > 0 : c < 0) return;
+                if (c == 0) {
+                    s.on_cur = true;
+                    return;
+                }
+                this->for_each_source([](auto& t) { t.on_cur = false; });  // a new best
+            }
+            best = &s.key;
+            s.on_cur = true;
         });
         if (best == nullptr) {
             valid_ = false;
@@ -261,11 +277,11 @@ private:
         }
         // Strictly increasing forward, strictly decreasing in reverse.
         MEMKV_ASSERT(!valid_ || (forward_ ? *best > cur_ : *best < cur_));
-        cur_ = *best;
+        cur_.swap(*best);
         valid_ = true;
         bool found = false;
         for (auto& s : deltas_) {
-            if (s.state != where::at || s.key != cur_) continue;
+            if (!s.on_cur) continue;
             const hybrid_slot<V>& slot = s.it.value();
             if (!found) {
                 slot_ = slot;
@@ -275,7 +291,7 @@ private:
             }
         }
         if (!found) {
-            MEMKV_ASSERT(base_ && base_->state == where::at && base_->key == cur_);
+            MEMKV_ASSERT(base_ && base_->on_cur);
             slot_ = hybrid_slot<V>{base_->it.value(), true, false};
         }
         return true;
