@@ -51,14 +51,19 @@ public:
 
     std::optional<std::uint64_t> find(std::string_view key) const { return kv_.get(key); }
 
+    // it.key() / it.value() read the merge cursor in place; `*it` (range-for)
+    // would copy each key into a memkv::entry (DESIGN.md, "Iterators and
+    // views"), which is the API's convenience, not the structure's cost.
     template <class F>
     void for_each(F&& f) const {
-        for (const auto& [key, value] : kv_.items()) f(std::string_view(key), value);
+        const auto all = kv_.items();
+        for (auto it = all.begin(), end = all.end(); it != end; ++it) f(std::string_view(it.key()), it.value());
     }
 
     template <class F>
     void for_each_prefix(std::string_view prefix, F&& f) const {
-        for (const auto& [key, value] : kv_.prefix(prefix)) f(std::string_view(key), value);
+        const auto r = kv_.prefix(prefix);
+        for (auto it = r.begin(), end = r.end(); it != end; ++it) f(std::string_view(it.key()), it.value());
     }
 
     std::optional<std::size_t> memory_usage() const { return kv_.memory_usage(); }
