@@ -7,42 +7,60 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 #include <memkv/detail/frozen/options.hpp>
 
 namespace memkv {
 
-// Tuning of a HybridKV. The defaults suit a store of millions of keys.
+// Tuning of a HybridKV. The defaults suit a store of millions of keys; see
+// DESIGN.md ("HybridKV engine") for the policy these numbers drive.
 struct hybrid_options {
-    // A background compaction starts when the active delta's memory_usage()
-    // reaches this many bytes (0: never by bytes).
+    // A flush starts when the deltas (active + sealed) reach this many bytes
+    // of memory_usage() (0: never by bytes): they are merged into a new
+    // frozen run, the newest.
     std::size_t compaction_bytes = std::size_t{64} << 20;
-    // ... or when it holds this many entries, tombstones included (0: never
+    // ... or when they hold this many entries, tombstones included (0: never
     // by count).
     std::size_t compaction_keys = 0;
-    // false: no background thread; deltas are folded into the base only by
-    // compact(), and sealed deltas are merged by the thread that sealed them.
+    // false: no background threads; deltas are flushed and runs merged only
+    // by compact() (everything into one run) and, to keep the bounds below,
+    // by the thread that would exceed them.
     bool background_compaction = true;
-    // Scans and snapshots seal the active delta; once more than this many
-    // sealed deltas are waiting, they are merged into one (cost: their size).
+    // Hard bound on sealed deltas (scans and snapshots seal the active
+    // delta). A scan that would exceed it first merges the smallest adjacent
+    // sealed deltas itself (or waits for a running flush). At least 1.
     std::size_t max_sealed_deltas = 4;
+    // Tiering: runs are grouped in levels; `run_fanout` runs of one level
+    // are merged into one run of the next. Write amplification is about
+    // 1 + log_fanout(keys / keys per flush); at most about
+    // (run_fanout - 1) x levels + 1 runs exist. At least 2.
+    std::size_t run_fanout = 4;
+    // Hard bound on runs: a flush that would exceed it waits for (or, without
+    // background compaction, performs) a run merge first.
+    std::size_t max_runs = 32;
+    // Empty: runs live in anonymous memory (the default). Otherwise a
+    // directory (created if absent) where each run is a FrozenLayer file,
+    // streamed there by the compaction that makes it and memory-mapped: the
+    // base lives in the page cache. The store owns the files it creates
+    // there ("run-<16 hex>.frz") and deletes them when no longer used; one
+    // store per directory.
+    std::string directory;
+    // open() checks the CRC of every run it maps (reads every byte once).
+    // false: only headers and bounds are checked (for huge bases; call
+    // verify() later).
+    bool verify_on_open = true;
     // Options of the FrozenLayerBuilder behind each compaction. Its suffix
     // registry is additionally capped at about one row per key being merged,
     // so compacting a small store does not pay for a registry sized for
     // millions of keys.
     frozen_layer_options frozen{};
-    // After a full compaction that merged at least 8 MiB of deltas, return the
-    // freed delta and builder memory to the OS (malloc_trim on glibc; nothing
-    // elsewhere). Costs milliseconds in the compacting thread; no lock of the
-    // store is held.
+    // After a compaction that merged at least 8 MiB of deltas or runs, return
+    // the freed memory to the OS (malloc_trim on glibc; nothing elsewhere).
     bool release_memory = true;
-    // Nice value of the thread that runs background compactions' merges
-    // (Linux; 0: no extra thread, the merge runs in the background worker at
-    // the process's priority). A positive value lets the application's own
-    // threads win the CPU when cores are short. The seal and swap, the only
-    // steps under the store's lock, always run at normal priority, so a niced
-    // thread never holds the lock. compact() called by the application runs
-    // entirely in the caller's thread.
+    // Nice value of the threads that run background merges (Linux; 0: the
+    // process's priority). The seal and swap, the only steps under the
+    // store's lock, always run at normal priority.
     int compaction_nice = 10;
 };
 
@@ -55,8 +73,15 @@ struct hybrid_stats {
     std::size_t sealed_deltas = 0;
     std::size_t base_keys = 0;
     std::size_t base_bytes = 0;
-    std::uint64_t compactions = 0;         // full compactions completed
-    std::uint64_t delta_merges = 0;        // sealed-delta merges completed
+    std::size_t runs = 0;         // frozen runs under the deltas
+    std::size_t base_files = 0;   // of them, file-backed
+    std::uint64_t compactions = 0;         // flushes + run merges + compact() calls completed
+    std::uint64_t flushes = 0;             // deltas merged into a new run
+    std::uint64_t run_merges = 0;          // runs merged into one
+    std::uint64_t delta_merges = 0;        // sealed deltas merged into one (bound on sealed deltas)
+    std::uint64_t delta_merge_entries = 0; // entries written by those delta merges
+    std::uint64_t bytes_written = 0;       // bytes of every run image compactions produced
+    std::uint64_t backpressure_waits = 0;  // writers or scans that waited for a compaction
     std::uint64_t failed_compactions = 0;  // background compactions that threw
     std::chrono::nanoseconds last_compaction_duration{0};
     std::chrono::system_clock::time_point last_compaction_finished{};  // epoch: none yet
