@@ -85,6 +85,10 @@ public:
     explicit FrozenLayerBuilder(frozen_layer_options opt = {})
         : opt_(opt), out_(std::make_unique<detail::memory_sink>()),
           values_(std::make_unique<detail::memory_sink>()) {
+        if (opt_.expected_bytes != 0) static_cast<detail::memory_sink&>(*out_).reserve(opt_.expected_bytes);
+        if (opt_.expected_keys != 0) {
+            static_cast<detail::memory_sink&>(*values_).reserve(opt_.expected_keys * sizeof(V));
+        }
         start_image();
     }
 

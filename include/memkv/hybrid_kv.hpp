@@ -336,12 +336,10 @@ public:
     using range_type = view_type;
     using snapshot_type = hybrid_snapshot<V>;
 
-    static_assert(std::is_nothrow_copy_constructible_v<options> && std::is_nothrow_copy_assignable_v<options>,
-                  "moves copy the options");
 
     HybridKV() : HybridKV(options{}) {}
-    explicit HybridKV(const options& opt) : opt_(opt) {
-        auto e = std::make_unique<engine_type>(opt_);
+    explicit HybridKV(const options& opt) : opt_(std::make_shared<const options>(opt)) {
+        auto e = std::make_unique<engine_type>(*opt_);
         e->start_worker();
         engine_.store(e.release(), std::memory_order_release);
     }
@@ -496,7 +494,8 @@ public:
 
 private:
     struct deferred_start {};
-    HybridKV(deferred_start, const options& opt) : opt_(opt), engine_(new engine_type(opt_)) {}
+    HybridKV(deferred_start, const options& opt)
+        : opt_(std::make_shared<const options>(opt)), engine_(new engine_type(*opt_)) {}
 
     engine_type* engine() const noexcept { return engine_.load(std::memory_order_acquire); }
 
@@ -505,7 +504,7 @@ private:
     // (their workers joined) unused.
     engine_type& ensure() const {
         if (engine_type* e = engine()) return *e;
-        auto fresh = std::make_unique<engine_type>(opt_);
+        auto fresh = std::make_unique<engine_type>(*opt_);
         fresh->start_worker();
         engine_type* expected = nullptr;
         if (engine_.compare_exchange_strong(expected, fresh.get(), std::memory_order_acq_rel,
@@ -520,7 +519,9 @@ private:
         return e ? e->capture().first : nullptr;
     }
 
-    options opt_;
+    // Shared, immutable: moves copy the pointer (noexcept) and a moved-from
+    // store keeps its options.
+    std::shared_ptr<const options> opt_;
     // Owned (deleted by the destructor); null after a move until the next
     // write. Atomic so that concurrent first writes to a moved-from store
     // agree on one engine.

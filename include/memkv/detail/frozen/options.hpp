@@ -32,6 +32,12 @@ struct frozen_layer_options {
     // when the sampled keys' unshared tails average at least 8 bytes.
     enum class pairs_mode { automatic, always, never };
     pairs_mode pair_nodes = pairs_mode::automatic;
+    // Size hints for an in-memory builder (0: none): its image and value
+    // buffers are reserved up front instead of grown by doubling, so a big
+    // build never holds an old and a new copy of them at once. Reserved pages
+    // that are never written cost address space, not resident memory.
+    std::size_t expected_keys = 0;
+    std::size_t expected_bytes = 0;
 };
 
 }  // namespace memkv

@@ -1,134 +1,309 @@
 #pragma once
 
-// HybridKV's checkpoint: a small manifest file plus the base's own FrozenLayer
-// file beside it (memkv::detail).
+// HybridKV's checkpoint: a manifest file plus one FrozenLayer file per run
+// layer beside it (memkv::detail).
 //
-// A checkpoint at PATH is two files in PATH's directory:
+// A checkpoint at PATH is files in PATH's directory:
 //
-//   PATH                      the manifest (below): header, base file name, delta
-//   <name>.base.<16 hex>      the base, in FrozenLayer's own format (absent when
-//                             the base is empty); <name> is PATH's file name
+//   PATH                      the manifest (below): header, run table, delta
+//   <name>.run.<16 hex>       one per run layer (live entries, tombstones), in
+//                             FrozenLayer's own format; <name> is PATH's file
+//                             name. Immutable once written: a later save of
+//                             the same store that still has the run names the
+//                             same file again instead of writing it anew.
 //
-// Manifest, all integers little-endian:
+// Manifest (version 3), all integers little-endian:
 //
 //   offset  size  field
 //   0       8     magic "MKVHYBR1"
-//   8       4     format version (2; 1 is still read)
+//   8       4     format version (3; 1 and 2 are still read)
 //   12      4     sizeof(V)
 //   16      8     size: visible keys in the whole store
 //   24      8     delta record count
 //   32      8     payload length in bytes (everything after the header)
-//   40      4     base file name length (0: empty base)
+//   40      4     run count
 //   44      4     CRC-32C of the payload
-//   48      4     reserved, 0
-//   52      4     CRC-32C of bytes 0..51
-//   56            payload: base file name, then the delta records
+//   48      8     value type tag (frozen_type_tag<V>(): size, alignment, kind)
+//   56      4     run table length in bytes (the payload's first part)
+//   60      4     CRC-32C of bytes 0..59
+//   64            payload: run table, then the delta records
 //
+// Run entry (newest run first): u32 level | u16 length, live file name | u16
+// length, tombstone file name (length 0: none of that layer).
 // Delta record: u32 key length | u8 flags (bit 0 live, bit 1 below) | key
 // bytes | sizeof(V) value bytes (live records only; V is trivially copyable
 // and stored in host byte order, as FrozenLayer stores it).
 //
-// Commit protocol (crash safety): the base goes to a fresh, never-used name
-// (temp file, fsync, rename), the manifest to PATH.tmp (write, fsync), then
-// rename(PATH.tmp, PATH) is the single commit point, followed by an fsync of
-// the directory. Only after that are the previous checkpoint's base file and
-// leftovers of crashed saves ("<name>.base.<16 hex>[.tmp]") removed. A crash at any step leaves the previous manifest and the base it
-// names untouched; leftovers of the failed save are ignored by open().
+// Versions 1 and 2 (memkv 0.1): a 56-byte header whose bytes 40..43 are the
+// length of one base file name that starts the payload, no type tag (only
+// sizeof(V) is checked; the base file's own tag is checked when it exists),
+// CRC-32/IEEE (v1) or CRC-32C (v2) at bytes 52..55 over bytes 0..51.
+//
+// Commit protocol (crash safety): run files go to fresh names (written
+// through a temporary file, fsynced, renamed, or hard-linked from a
+// file-backed run), the manifest to a temporary file (write, fsync), then
+// rename(temporary, PATH) is the single commit point, followed by an fsync of
+// the directory. A crash at any step leaves the previous manifest and the
+// files it names untouched.
+//
+// Ownership (garbage collection): after the commit, the save removes files
+// "<name>.run.<16 hex>" and "<name>.base.<16 hex>" (and their ".tmp"
+// leftovers) in PATH's directory that no manifest in that directory names -
+// it reads the header and run table of every manifest there, so a copy of a
+// checkpoint made beside it (backup-db.mkv naming db.mkv.run.*) keeps its
+// files. A manifest kept in another directory does not protect them: keep a
+// checkpoint's files together. Two stores must not save to one PATH at once.
 
+#include <memkv/detail/frozen/format.hpp>
 #include <memkv/detail/io/crc32c.hpp>
 #include <memkv/detail/io/endian.hpp>
+#include <memkv/detail/io/file.hpp>
 #include <memkv/errors.hpp>
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
-
+#include <vector>
 
 namespace memkv::detail {
 
 inline constexpr char hybrid_magic[8] = {'M', 'K', 'V', 'H', 'Y', 'B', 'R', '1'};
-// Version 2 checksums with CRC-32C (detail/io); version 1 (memkv 0.1.0) used
-// CRC-32/IEEE and is still read.
-inline constexpr std::uint32_t hybrid_format_version = 2;
-inline constexpr std::size_t hybrid_header_size = 56;
+inline constexpr std::uint32_t hybrid_format_version = 3;
+inline constexpr std::size_t hybrid_header_size = 64;
+inline constexpr std::size_t hybrid_v2_header_size = 56;
 inline constexpr std::uint8_t hybrid_flag_live = 1;
 inline constexpr std::uint8_t hybrid_flag_below = 2;
 
-// The parsed, validated fixed header of a manifest.
-struct hybrid_manifest_header {
-    std::uint64_t size = 0;
-    std::uint64_t record_count = 0;
-    std::uint64_t payload_length = 0;
-    std::uint32_t base_name_length = 0;
-    std::uint32_t payload_crc = 0;
+// One run of a manifest: its level and its files' names (in the manifest's
+// directory; empty: no such layer).
+struct hybrid_manifest_run {
+    unsigned level = 0;
+    std::string live;
+    std::string tomb;
 };
 
-inline std::string encode_hybrid_header(std::uint32_t value_size, const hybrid_manifest_header& h) {
+// A parsed, validated manifest up to its delta records.
+struct hybrid_manifest {
+    std::uint32_t version = hybrid_format_version;
+    std::uint64_t size = 0;
+    std::uint64_t record_count = 0;
+    std::vector<hybrid_manifest_run> runs;
+    std::size_t records_at = 0;  // offset of the first delta record
+};
+
+// A run file name must stay in the manifest's directory.
+inline bool hybrid_plain_name(std::string_view n) {
+    return !n.empty() && n != "." && n != ".." && n.find('/') == std::string_view::npos &&
+           n.find('\0') == std::string_view::npos;
+}
+
+inline std::string encode_hybrid_run_table(const std::vector<hybrid_manifest_run>& runs) {
+    std::string t;
+    for (const auto& r : runs) {
+        append_le(t, r.level, 4);
+        append_le(t, r.live.size(), 2);
+        t += r.live;
+        append_le(t, r.tomb.size(), 2);
+        t += r.tomb;
+    }
+    return t;
+}
+
+// The whole manifest file.
+inline std::string encode_hybrid_manifest(std::uint32_t value_size, std::uint64_t type_tag, std::uint64_t size,
+                                          const std::vector<hybrid_manifest_run>& runs, std::uint64_t records,
+                                          std::string_view delta_records) {
+    const std::string table = encode_hybrid_run_table(runs);
+    std::string payload = table;
+    payload.append(delta_records);
     std::string out(hybrid_magic, sizeof hybrid_magic);
     append_le(out, hybrid_format_version, 4);
     append_le(out, value_size, 4);
-    append_le(out, h.size, 8);
-    append_le(out, h.record_count, 8);
-    append_le(out, h.payload_length, 8);
-    append_le(out, h.base_name_length, 4);
-    append_le(out, h.payload_crc, 4);
-    append_le(out, 0, 4);
+    append_le(out, size, 8);
+    append_le(out, records, 8);
+    append_le(out, payload.size(), 8);
+    append_le(out, runs.size(), 4);
+    append_le(out, crc32c(reinterpret_cast<const unsigned char*>(payload.data()), payload.size()), 4);
+    append_le(out, type_tag, 8);
+    append_le(out, table.size(), 4);
     append_le(out, crc32c(reinterpret_cast<const unsigned char*>(out.data()), out.size()), 4);
+    out += payload;
     return out;
 }
 
-// Validates everything that can be checked without the base: magic, version,
-// value size, both checksums, lengths against the file size.
-inline hybrid_manifest_header decode_hybrid_manifest(std::string_view file, std::uint32_t value_size,
-                                                     const std::string& path) {
-    auto fail = [&](const std::string& why) {
-        return format_error("memkv::HybridKV checkpoint " + path + ": " + why);
+// Parses the run table at `p` (length n) into `runs`; false when malformed.
+inline bool decode_hybrid_run_table(const unsigned char* p, std::size_t n, std::uint64_t count,
+                                    std::vector<hybrid_manifest_run>& runs) {
+    std::size_t pos = 0;
+    auto name = [&](std::string& out) {
+        if (n - pos < 2) return false;
+        const std::size_t len = static_cast<std::size_t>(load_le(p + pos, 2));
+        pos += 2;
+        if (n - pos < len) return false;
+        out.assign(reinterpret_cast<const char*>(p + pos), len);
+        pos += len;
+        return out.empty() || hybrid_plain_name(out);
     };
-    if (file.size() < hybrid_header_size) throw fail("truncated header");
-    const auto* p = reinterpret_cast<const unsigned char*>(file.data());
-    if (std::memcmp(p, hybrid_magic, sizeof hybrid_magic) != 0) throw fail("bad magic");
-    const std::uint64_t version = load_le(p + 8, 4);
-    const auto crc = version == 1 ? crc32_ieee : crc32c;
-    if (load_le(p + 52, 4) != crc(p, 52)) throw fail("header checksum mismatch");
-    if (version != 1 && version != hybrid_format_version) {
-        throw fail("unsupported format version " + std::to_string(version));
+    for (std::uint64_t i = 0; i < count; ++i) {
+        hybrid_manifest_run r;
+        if (n - pos < 4) return false;
+        r.level = static_cast<unsigned>(load_le(p + pos, 4));
+        pos += 4;
+        if (!name(r.live) || !name(r.tomb)) return false;
+        if (r.live.empty() && r.tomb.empty()) return false;
+        runs.push_back(std::move(r));
     }
-    if (load_le(p + 12, 4) != value_size) throw fail("value size mismatch");
-    hybrid_manifest_header h;
-    h.size = load_le(p + 16, 8);
-    h.record_count = load_le(p + 24, 8);
-    h.payload_length = load_le(p + 32, 8);
-    h.base_name_length = static_cast<std::uint32_t>(load_le(p + 40, 4));
-    h.payload_crc = static_cast<std::uint32_t>(load_le(p + 44, 4));
-    if (h.payload_length != file.size() - hybrid_header_size) throw fail("truncated or oversized payload");
-    if (h.base_name_length > h.payload_length) throw fail("base name out of bounds");
-    if (crc(p + hybrid_header_size, file.size() - hybrid_header_size) != h.payload_crc) {
-        throw fail("payload checksum mismatch");
-    }
-    return h;
+    return pos == n;
 }
 
-// Removes the files "<name>.base.<16 hex>" (and their ".tmp") in `dir`
-// except `keep`: bases of earlier checkpoints of `name` and leftovers of
-// interrupted saves. Best effort; errors are ignored.
-inline void remove_stale_bases(const std::string& dir, const std::string& name, const std::string& keep) {
+// Validates everything that can be checked without the run files: magic,
+// version, value type, both checksums, lengths against the file size, the
+// run table. `fail(reason)` returns the exception to throw.
+template <class Fail>
+hybrid_manifest decode_hybrid_manifest(std::string_view file, std::uint32_t value_size, std::uint64_t type_tag,
+                                       Fail&& fail) {
+    if (file.size() < hybrid_v2_header_size) {
+        throw fail("not a memkv checkpoint (" + std::to_string(file.size()) + " bytes is shorter than a header)");
+    }
+    const auto* p = reinterpret_cast<const unsigned char*>(file.data());
+    if (std::memcmp(p, hybrid_magic, sizeof hybrid_magic) != 0) throw fail("not a memkv checkpoint (bad magic)");
+    hybrid_manifest m;
+    m.version = static_cast<std::uint32_t>(load_le(p + 8, 4));
+    if (m.version == 1 || m.version == 2) {
+        const auto crc = m.version == 1 ? crc32_ieee : crc32c;
+        if (load_le(p + 52, 4) != crc(p, 52)) throw fail("header checksum mismatch");
+        if (load_le(p + 12, 4) != value_size) {
+            throw fail("value type mismatch: saved with sizeof(V) = " + std::to_string(load_le(p + 12, 4)) +
+                       ", opened with " + std::to_string(value_size));
+        }
+        m.size = load_le(p + 16, 8);
+        m.record_count = load_le(p + 24, 8);
+        const std::uint64_t payload_length = load_le(p + 32, 8);
+        const std::uint64_t name_length = load_le(p + 40, 4);
+        if (payload_length != file.size() - hybrid_v2_header_size) throw fail("truncated or oversized payload");
+        if (name_length > payload_length) throw fail("base name out of bounds");
+        if (crc(p + hybrid_v2_header_size, file.size() - hybrid_v2_header_size) != load_le(p + 44, 4)) {
+            throw fail("payload checksum mismatch");
+        }
+        if (name_length != 0) {
+            hybrid_manifest_run r;
+            r.live.assign(file.substr(hybrid_v2_header_size, name_length));
+            if (!hybrid_plain_name(r.live)) throw fail("bad base file name");
+            m.runs.push_back(std::move(r));
+        }
+        m.records_at = hybrid_v2_header_size + name_length;
+        return m;
+    }
+    if (file.size() < hybrid_header_size) throw fail("truncated header");
+    if (load_le(p + 60, 4) != crc32c(p, 60)) throw fail("header checksum mismatch");
+    if (m.version != hybrid_format_version) throw fail("unsupported format version " + std::to_string(m.version));
+    if (load_le(p + 12, 4) != value_size || load_le(p + 48, 8) != type_tag) {
+        throw fail("value type mismatch: saved for a different V (sizeof " + std::to_string(load_le(p + 12, 4)) +
+                   ", type tag " + std::to_string(load_le(p + 48, 8)) + "; expected sizeof " +
+                   std::to_string(value_size) + ", type tag " + std::to_string(type_tag) + ")");
+    }
+    m.size = load_le(p + 16, 8);
+    m.record_count = load_le(p + 24, 8);
+    const std::uint64_t payload_length = load_le(p + 32, 8);
+    const std::uint64_t run_count = load_le(p + 40, 4);
+    const std::uint64_t table_length = load_le(p + 56, 4);
+    if (payload_length != file.size() - hybrid_header_size) throw fail("truncated or oversized payload");
+    if (table_length > payload_length) throw fail("run table out of bounds");
+    if (crc32c(p + hybrid_header_size, file.size() - hybrid_header_size) != load_le(p + 44, 4)) {
+        throw fail("payload checksum mismatch");
+    }
+    if (!decode_hybrid_run_table(p + hybrid_header_size, static_cast<std::size_t>(table_length), run_count, m.runs)) {
+        throw fail("malformed run table");
+    }
+    m.records_at = hybrid_header_size + static_cast<std::size_t>(table_length);
+    return m;
+}
+
+// The file names a manifest at `path` refers to, read from its header and
+// run table only (no payload checksum: this protects files, it loads
+// nothing). False when `path` is not a readable manifest.
+inline bool hybrid_manifest_names(const std::string& path, std::vector<std::string>& names) {
+    std::FILE* f = std::fopen(path.c_str(), "rb");
+    if (f == nullptr) return false;
+    struct closer {
+        std::FILE* f;
+        ~closer() { std::fclose(f); }
+    } guard{f};
+    unsigned char h[hybrid_header_size];
+    const std::size_t got = std::fread(h, 1, sizeof h, f);
+    if (got < hybrid_v2_header_size || std::memcmp(h, hybrid_magic, sizeof hybrid_magic) != 0) return false;
+    const std::uint64_t version = load_le(h + 8, 4);
+    if (version == 1 || version == 2) {
+        const std::size_t len = static_cast<std::size_t>(load_le(h + 40, 4));
+        if (len == 0 || len > 4096) return len == 0;
+        std::string name(len, '\0');
+        if (std::fseek(f, static_cast<long>(hybrid_v2_header_size), SEEK_SET) != 0) return false;
+        if (std::fread(name.data(), 1, len, f) != len) return false;
+        names.push_back(std::move(name));
+        return true;
+    }
+    if (got < hybrid_header_size || load_le(h + 60, 4) != crc32c(h, 60)) return false;
+    const std::size_t table_length = static_cast<std::size_t>(load_le(h + 56, 4));
+    if (table_length > (std::size_t{1} << 26)) return false;
+    std::vector<unsigned char> table(table_length);
+    if (std::fread(table.data(), 1, table_length, f) != table_length) return false;
+    std::vector<hybrid_manifest_run> runs;
+    if (!decode_hybrid_run_table(table.data(), table_length, load_le(h + 40, 4), runs)) return false;
+    for (auto& r : runs) {
+        if (!r.live.empty()) names.push_back(std::move(r.live));
+        if (!r.tomb.empty()) names.push_back(std::move(r.tomb));
+    }
+    return true;
+}
+
+// "<name>.run.<16 hex>" or "<name>.base.<16 hex>", optionally + ".tmp": a
+// file a save of checkpoint `name` may have made.
+inline bool hybrid_checkpoint_file(std::string_view f, std::string_view name) {
+    if (f.size() < name.size() + 1 || f.substr(0, name.size()) != name || f[name.size()] != '.') return false;
+    std::string_view rest = f.substr(name.size() + 1);
+    if (rest.substr(0, 4) == "run.") {
+        rest.remove_prefix(4);
+    } else if (rest.substr(0, 5) == "base.") {
+        rest.remove_prefix(5);
+    } else {
+        return false;
+    }
+    if (rest.size() < 16 || rest.substr(0, 16).find_first_not_of("0123456789abcdef") != std::string_view::npos) {
+        return false;
+    }
+    rest.remove_prefix(16);
+    return rest.empty() || rest == ".tmp";
+}
+
+// Removes the files of checkpoint `name` in `dir` that no manifest in `dir`
+// names (see "Ownership" above). Best effort: errors are ignored and what is
+// left goes next time.
+inline void collect_checkpoint_garbage(const std::string& dir, const std::string& name) {
     std::error_code ec;
-    const std::string stem = name + ".base.";
+    std::vector<std::string> candidates;
+    std::set<std::string> named;
     try {
         for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
             const std::string f = entry.path().filename().string();
-            if (f == keep || f.size() < stem.size() + 16 || f.compare(0, stem.size(), stem) != 0) continue;
-            const std::string_view rest = std::string_view(f).substr(stem.size());
-            const std::string_view hex = rest.substr(0, 16);
-            const bool is_hex = hex.find_first_not_of("0123456789abcdef") == std::string_view::npos;
-            if (is_hex && (rest.size() == 16 || rest.substr(16) == ".tmp")) std::filesystem::remove(entry.path(), ec);
+            if (hybrid_checkpoint_file(f, name)) {
+                candidates.push_back(f);
+                continue;
+            }
+            if (!entry.is_regular_file(ec)) continue;
+            std::vector<std::string> names;
+            if (hybrid_manifest_names(entry.path().string(), names)) named.insert(names.begin(), names.end());
+        }
+        for (const std::string& f : candidates) {
+            if (named.count(f) == 0) std::filesystem::remove(dir + "/" + f, ec);
         }
     } catch (const std::exception&) {
-        // A directory that changes under us: what is left goes next time.
+        // A directory that changes under us, or no memory: nothing removed.
     }
 }
 

@@ -4,20 +4,24 @@
 // counter, the background compactor and the checkpoint writer/reader. The
 // public facade, memkv::HybridKV<V> in <memkv/hybrid_kv.hpp>, forwards here.
 //
-// Concurrency design (see DESIGN.md, "HybridKV"):
+// Concurrency design (see DESIGN.md, "HybridKV engine"):
 //
 //   mu_ (hybrid_rwlock, writer-preferring) guards active_, layers_ and size_'s
 //   updates.
-//     point reads   shared lock: active_ -> sealed deltas -> base
+//     point reads   shared lock: active_ -> sealed deltas -> runs
 //     writes        exclusive lock: mutate active_ (plus a lookup in the lower
 //                   layers the first time a key enters active_)
-//     seal          exclusive lock, O(#sealed): active_ becomes the newest
+//     seal          exclusive lock, O(#layers): active_ becomes the newest
 //                   immutable sealed delta; a fresh active_ starts
-//     swap          exclusive lock, O(#sealed): a compaction's result replaces
-//                   exactly the layers it merged
-//   compaction_mu_ (std::mutex) makes compactions (full and minor) one at a
-//     time. Only the holder removes layers; everybody else only pushes sealed
-//     deltas at the front, so the merged layers are always the oldest suffix.
+//     swap          exclusive lock, O(#layers): a compaction's result replaces
+//                   exactly the layers it merged (found by identity)
+//   delta_mu_ (std::mutex): one flush (sealed deltas -> a new run) or sealed-
+//     delta merge at a time. Only its holder removes sealed deltas; seals
+//     only push at the front, so a flush's input is the oldest suffix.
+//   runs_mu_ (std::mutex): one run merge at a time. Only its holder removes
+//     runs; flushes only push at the front. Order: delta_mu_ before runs_mu_.
+//   Two background threads: the flusher (delta_mu_) and the merger
+//   (runs_mu_), so a long run merge never delays a flush.
 //   Scans and snapshots seal, copy the shared_ptr to the (immutable) layer
 //   list and then read without any lock: writers never wait for them.
 //   Old layers are destroyed after the lock is released.
@@ -37,6 +41,9 @@
 #include <chrono>
 #include <condition_variable>
 #include <exception>
+#include <filesystem>
+#include <map>
+#include <span>
 #include <functional>
 #include <cstddef>
 #include <cstdint>
@@ -52,6 +59,7 @@
 #include <utility>
 #include <vector>
 
+#include <sys/stat.h>
 #include <unistd.h>
 #if defined(__GLIBC__)
 #include <malloc.h>
@@ -146,23 +154,36 @@ class hybrid_engine {
 public:
     using delta_type = hybrid_delta<V>;
     using base_type = FrozenLayer<V>;
+    using run_type = hybrid_run<V>;
     using layers_type = hybrid_layers<V>;
     using slot_type = hybrid_slot<V>;
     using layers_ptr = std::shared_ptr<const layers_type>;
+    using delta_ptr = std::shared_ptr<const delta_type>;
+    using run_ptr = std::shared_ptr<const run_type>;
 
     explicit hybrid_engine(const hybrid_options& opt)
-        : opt_(opt), active_(std::make_unique<delta_type>()), layers_(std::make_shared<const layers_type>()) {}
+        : opt_(normalized(opt)), active_(std::make_unique<delta_type>()),
+          layers_(std::make_shared<const layers_type>()) {
+        std::random_device rd;
+        id_seed_ = (std::uint64_t{rd()} << 32) ^ rd() ^
+                   static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+        if (!opt_.directory.empty()) prepare_directory();
+    }
 
     hybrid_engine(const hybrid_engine&) = delete;
     hybrid_engine& operator=(const hybrid_engine&) = delete;
 
-    ~hybrid_engine() { stop_worker(); }
+    ~hybrid_engine() { stop_workers(); }
 
     // Started separately so open() can restore the layers first.
     void start_worker() {
         if (!opt_.background_compaction) return;
-        if (opt_.compaction_nice != 0) niced_ = std::make_unique<hybrid_niced_runner>(opt_.compaction_nice);
-        worker_ = std::thread([this] { run_worker(); });
+        if (opt_.compaction_nice != 0) {
+            flush_niced_ = std::make_unique<hybrid_niced_runner>(opt_.compaction_nice);
+            merge_niced_ = std::make_unique<hybrid_niced_runner>(opt_.compaction_nice);
+        }
+        flusher_ = std::thread([this] { run_flusher(); });
+        merger_ = std::thread([this] { run_merger(); });
     }
 
     // ---- point operations ------------------------------------------------
@@ -172,7 +193,7 @@ public:
     // Returns whether the key was new.
     bool insert(std::string_view key, const V& value, bool assign) {
         bool inserted = false;
-        bool wake = false;
+        pressure p = pressure::none;
         {
             std::unique_lock lock(mu_);
             // One descent for the common cases (a new key, or an update).
@@ -199,35 +220,35 @@ public:
                 slot.live = true;
             }
             if (inserted) size_.fetch_add(1, std::memory_order_relaxed);
-            wake = over_threshold_locked();
+            p = pressure_locked();
         }
-        if (wake) request_compaction();
+        relieve(p);
         return inserted;
     }
 
     std::size_t erase(std::string_view key) {
-        bool wake = false;
+        pressure p = pressure::none;
         std::size_t n = 0;
         {
             std::unique_lock lock(mu_);
             n = erase_locked(key);
-            wake = n != 0 && over_threshold_locked();
+            if (n != 0) p = pressure_locked();
         }
-        if (wake) request_compaction();
+        relieve(p);
         return n;
     }
 
     // Erases each key (one exclusive lock for the batch); returns how many
     // were visible.
     std::size_t erase_batch(const std::vector<std::string>& keys) {
-        bool wake = false;
+        pressure p = pressure::none;
         std::size_t n = 0;
         {
             std::unique_lock lock(mu_);
             for (const std::string& k : keys) n += erase_locked(k);
-            wake = n != 0 && over_threshold_locked();
+            if (n != 0) p = pressure_locked();
         }
-        if (wake) request_compaction();
+        relieve(p);
         return n;
     }
 
@@ -263,7 +284,7 @@ public:
 
     std::size_t size() const noexcept { return size_.load(std::memory_order_relaxed); }
 
-    bool compaction_running() const noexcept { return running_.load(std::memory_order_relaxed); }
+    bool compaction_running() const noexcept { return running_.load(std::memory_order_relaxed) != 0; }
 
     std::size_t memory_usage() const {
         std::shared_lock lock(mu_);
@@ -281,13 +302,20 @@ public:
                 s.delta_bytes += d->memory_usage();
             }
             s.sealed_deltas = layers_->sealed.size();
-            if (layers_->base) {
-                s.base_keys = layers_->base->size();
-                s.base_bytes = layers_->base->memory_usage();
+            s.runs = layers_->runs.size();
+            for (const auto& r : layers_->runs) {
+                s.base_keys += r->keys();
+                s.base_bytes += r->memory_usage();
+                if (r->file_backed()) ++s.base_files;
             }
         }
         s.compactions = compactions_.load(std::memory_order_relaxed);
+        s.flushes = flushes_.load(std::memory_order_relaxed);
+        s.run_merges = run_merges_.load(std::memory_order_relaxed);
         s.delta_merges = delta_merges_.load(std::memory_order_relaxed);
+        s.delta_merge_entries = delta_merge_entries_.load(std::memory_order_relaxed);
+        s.bytes_written = bytes_written_.load(std::memory_order_relaxed);
+        s.backpressure_waits = backpressure_waits_.load(std::memory_order_relaxed);
         s.failed_compactions = failed_.load(std::memory_order_relaxed);
         s.last_compaction_duration = std::chrono::nanoseconds(last_duration_ns_.load(std::memory_order_relaxed));
         s.last_compaction_keys = last_keys_.load(std::memory_order_relaxed);
@@ -301,232 +329,221 @@ public:
 
     // The current layer stack with the active delta sealed into it, and the
     // exact size of that state. O(1) when the active delta is empty, else
-    // O(#sealed) under the exclusive lock.
+    // O(#layers) under the exclusive lock - plus, when the sealed deltas are
+    // at their bound, a merge of the two smallest adjacent ones first (or a
+    // wait for the running flush, which removes them all).
     std::pair<layers_ptr, std::size_t> capture() {
         {
             std::shared_lock lock(mu_);
             if (active_->size() == 0) return {layers_, size_.load(std::memory_order_relaxed)};
         }
-        std::pair<layers_ptr, std::size_t> result;
-        bool too_many = false;
-        {
-            std::unique_lock lock(mu_);
-            seal_locked();
-            result = {layers_, size_.load(std::memory_order_relaxed)};
-            too_many = layers_->sealed.size() > opt_.max_sealed_deltas;
-        }
-        if (too_many) {
-            if (opt_.background_compaction) {
-                wake_worker();
-            } else {
-                merge_deltas();
+        for (;;) {
+            std::pair<layers_ptr, std::size_t> result;
+            pressure p = pressure::none;
+            {
+                std::unique_lock lock(mu_);
+                if (active_->size() == 0 || layers_->sealed.size() < opt_.max_sealed_deltas) {
+                    seal_locked();
+                    result = {layers_, size_.load(std::memory_order_relaxed)};
+                    p = pressure_locked();
+                }
             }
+            if (result.first) {
+                if (p != pressure::none) wake_flusher();
+                return result;
+            }
+            // At the bound: make room before sealing.
+            backpressure_waits_.fetch_add(1, std::memory_order_relaxed);
+            std::lock_guard delta_guard(delta_mu_);
+            merge_smallest_sealed_pair();
         }
-        return result;
     }
 
     // ---- compaction --------------------------------------------------------
 
-    // Merges every delta (the active one sealed first) and the base into a new
-    // base. Returns false when there was nothing to do or it was abandoned
-    // because the engine is being destroyed.
-    // A running background compaction is abandoned rather than waited for:
-    // this one merges everything it would have, plus what came since.
+    // Merges every delta (the active one sealed first) and every run into one
+    // run. Returns false when there was nothing to merge. A running
+    // background flush or run merge is abandoned rather than waited for: this
+    // one covers what it would have done.
     bool compact() {
-        std::unique_lock<std::mutex> guard;
+        std::unique_lock<std::mutex> delta_guard;
+        std::unique_lock<std::mutex> runs_guard;
         {
             preempt_.fetch_add(1, std::memory_order_relaxed);
             struct release {
                 std::atomic<int>& n;
                 ~release() { n.fetch_sub(1, std::memory_order_relaxed); }
             } claim{preempt_};
-            guard = std::unique_lock(compaction_mu_);
+            delta_guard = std::unique_lock(delta_mu_);
+            runs_guard = std::unique_lock(runs_mu_);
         }
-        return compact_locked(false);
-    }
-
-private:
-    // Full compaction; the caller holds compaction_mu_.
-    bool compact_locked(bool background) {
-        layers_ptr input;
-        const auto seal_start = std::chrono::steady_clock::now();
-        {
-            hybrid_priority_lock priority(mu_);
-            std::unique_lock lock(priority);
-            seal_locked();
-            compaction_requested_.store(false, std::memory_order_relaxed);
-            input = layers_;
-        }
-        const auto seal_end = std::chrono::steady_clock::now();
-        if (input->sealed.empty()) return false;
-        running_.store(true, std::memory_order_relaxed);
-        struct running_reset {
-            std::atomic<bool>& flag;
-            ~running_reset() { flag.store(false, std::memory_order_relaxed); }
-        } reset{running_};
-
-        const auto start = std::chrono::steady_clock::now();
-        bool aborted = false;
-        std::size_t keys = 0;
-        std::shared_ptr<const base_type> base;
-        auto build = [&] {
-            std::size_t expected = input->base ? input->base->size() : 0;
-            for (const auto& d : input->sealed) expected += d->size();
-            frozen_layer_options fo = opt_.frozen;
-            fo.registry_rows = std::min(fo.registry_rows, std::max<std::size_t>(std::bit_ceil(expected), 256));
-            FrozenLayerBuilder<V> builder(fo);
-            const hybrid_scan_origin<V> origin(input.get(), scan_bounds{}, true);
-            hybrid_merge_cursor<V> cursor(origin);
-            std::size_t steps = 0;
-            for (bool ok = cursor.seek_first(); ok; ok = cursor.next()) {
-                if ((++steps & 4095U) == 0 &&
-                    (stopping_.load(std::memory_order_relaxed) ||
-                     (background && preempt_.load(std::memory_order_relaxed) != 0))) {
-                    aborted = true;
-                    return;
-                }
-                if (!cursor.slot().live) continue;  // tombstones die here, with what they shadowed
-                builder.insert(cursor.key(), cursor.slot().value);
-                ++keys;
+        bool any = false;
+        // Twice at most: when the sealed deltas were at their bound the
+        // active delta could not be sealed before the first pass.
+        for (int pass = 0; pass < 2; ++pass) {
+            layers_ptr input;
+            bool sealed_all = false;
+            {
+                hybrid_priority_lock priority(mu_);
+                std::unique_lock lock(priority);
+                if (layers_->sealed.size() < opt_.max_sealed_deltas) seal_locked();
+                sealed_all = active_->size() == 0;
+                input = layers_;
             }
-            if (keys != 0) base = std::make_shared<const base_type>(builder.finish());
-        };
-        if (background && niced_) {
-            niced_->run(build);
-        } else {
-            build();
-        }
-        if (aborted) return false;
-        const auto swap_start = std::chrono::steady_clock::now();
-        replace_oldest(input->sealed.size(), std::move(base), nullptr);
-        const auto swap_end = std::chrono::steady_clock::now();
-        last_lock_ns_.store(std::max(seal_end - seal_start, swap_end - swap_start).count(), std::memory_order_relaxed);
-
-        const auto took = std::chrono::steady_clock::now() - start;
-        std::size_t merged_bytes = 0;
-        for (const auto& d : input->sealed) merged_bytes += d->memory_usage();
-        input.reset();  // the merged layers die here unless a snapshot holds them
-        // Trimming walks the allocator's arenas: worth it only after big merges.
-        if (opt_.release_memory && merged_bytes >= (std::size_t{8} << 20)) release_free_memory();
-        last_duration_ns_.store(std::chrono::duration_cast<std::chrono::nanoseconds>(took).count(),
-                                std::memory_order_relaxed);
-        last_keys_.store(keys, std::memory_order_relaxed);
-        last_finished_.store(std::chrono::system_clock::now().time_since_epoch().count(), std::memory_order_relaxed);
-        compactions_.fetch_add(1, std::memory_order_relaxed);
-        return true;
-    }
-
-public:
-    // Merges the sealed deltas into one (tombstones kept where they still hide
-    // something in the base). O(total sealed entries); the base is untouched.
-    void merge_deltas() {
-        std::lock_guard compaction_guard(compaction_mu_);
-        layers_ptr input;
-        {
-            std::shared_lock lock(mu_);
-            input = layers_;
-        }
-        if (input->sealed.size() < 2) return;
-        auto merged = std::make_shared<delta_type>();
-        {
-            const hybrid_scan_origin<V> origin(input.get(), scan_bounds{}, false);
-            hybrid_merge_cursor<V> cursor(origin);
-            for (bool ok = cursor.seek_first(); ok; ok = cursor.next()) {
-                if (!cursor.slot().live && !cursor.slot().below) continue;
-                merged->insert(cursor.key(), cursor.slot());
+            if (input->sealed.empty() && input->runs.size() <= 1) break;
+            if (!merge_into_run(input, input->sealed.size(), 0, input->runs.size(), false, compact_kind::full)) {
+                return any;
             }
+            any = true;
+            if (sealed_all) break;
         }
-        std::shared_ptr<const delta_type> result;
-        if (merged->size() != 0) result = std::move(merged);
-        replace_oldest(input->sealed.size(), input->base, std::move(result));
-        delta_merges_.fetch_add(1, std::memory_order_relaxed);
+        return any;
     }
 
     // ---- persistence -------------------------------------------------------
 
+    // Writes a checkpoint (format and protocol in checkpoint.hpp). Errors:
+    // io_error "memkv: save '<path>': <reason>"; nothing is left behind.
     void save(const std::string& path) {
+        auto fail = [&](const std::string& why) { return io_error("memkv: save '" + path + "': " + why); };
+        if (path.empty()) throw fail("empty path");
+        const auto [dir, name] = split_path(path);
+        if (name.empty()) throw fail("not a file path");
+        {
+            std::error_code ec;
+            if (std::filesystem::is_directory(path, ec)) throw fail("is a directory");
+            if (!std::filesystem::is_directory(dir, ec)) throw fail("directory '" + dir + "' does not exist");
+        }
         std::lock_guard save_guard(save_mu_);
         const auto [layers, size] = capture();
-        const auto [dir, name] = split_path(path);
 
-        // 1. The base, under a name no earlier checkpoint used.
-        std::string base_name;
-        if (layers->base) {
-            std::random_device rd;
-            const std::uint64_t tag = (std::uint64_t{rd()} << 32) ^ rd() ^
-                static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
-            char hex[17];
-            for (int i = 0; i < 16; ++i) hex[i] = "0123456789abcdef"[(tag >> (60 - 4 * i)) & 0xFU];
-            hex[16] = '\0';
-            base_name = name + ".base." + hex;
-            const std::string tmp = dir + "/" + base_name + ".tmp";
-            layers->base->save(tmp);
-            fsync_path(tmp, false);
-            rename_file(tmp, dir + "/" + base_name);
-        }
-
-        // 2. The manifest: header, base name, merged delta records.
-        std::string payload = base_name;
-        std::uint64_t records = 0;
-        {
-            const hybrid_scan_origin<V> origin(layers.get(), scan_bounds{}, false);
-            hybrid_merge_cursor<V> cursor(origin);
-            for (bool ok = cursor.seek_first(); ok; ok = cursor.next()) {
-                const std::string& key = cursor.key();
-                const slot_type& slot = cursor.slot();
-                if (!slot.live && !slot.below) continue;
-                append_le(payload, key.size(), 4);
-                payload.push_back(static_cast<char>((slot.live ? hybrid_flag_live : 0) |
-                                                    (slot.below ? hybrid_flag_below : 0)));
-                payload.append(key);
-                if (slot.live) {
-                    char bytes[sizeof(V)];
-                    std::memcpy(bytes, &slot.value, sizeof(V));
-                    payload.append(bytes, sizeof(V));
-                }
-                ++records;
-            }
-        }
-        hybrid_manifest_header h;
-        h.size = size;
-        h.record_count = records;
-        h.payload_length = payload.size();
-        h.base_name_length = static_cast<std::uint32_t>(base_name.size());
-        h.payload_crc = crc32c(reinterpret_cast<const unsigned char*>(payload.data()), payload.size());
-        std::string file = encode_hybrid_header(static_cast<std::uint32_t>(sizeof(V)), h);
-        file += payload;
-
+        std::vector<std::string> created;  // removed if the save fails
         const std::string tmp = path + ".tmp";
-        write_file_synced(tmp, reinterpret_cast<const unsigned char*>(file.data()), file.size());
-        rename_file(tmp, path);  // the commit point
-        fsync_path(dir, true);
-        // Only now: the previous checkpoint's base, and leftovers of saves
-        // that crashed, are no longer named by any manifest.
-        remove_stale_bases(dir, name, base_name);
+        try {
+            if (saved_path_ != path) {
+                saved_path_ = path;
+                saved_.clear();
+            }
+            std::map<std::uint64_t, saved_file> still;  // the cache after this save
+            std::vector<hybrid_manifest_run> table;
+            for (const run_ptr& r : layers->runs) {
+                hybrid_manifest_run e;
+                e.level = r->level;
+                if (r->live) e.live = save_layer(*r->live, r->live_path, r->id * 2, dir, name, created, still);
+                if (r->tombstones) {
+                    e.tomb = save_layer(*r->tombstones, r->tomb_path, r->id * 2 + 1, dir, name, created, still);
+                }
+                table.push_back(std::move(e));
+            }
+
+            std::string records;
+            std::uint64_t count = 0;
+            {
+                const hybrid_scan_origin<V> origin(layers.get(), scan_bounds{}, false);
+                hybrid_merge_cursor<V> cursor(origin);
+                for (bool ok = cursor.seek_first(); ok; ok = cursor.next()) {
+                    const std::string& key = cursor.key();
+                    const slot_type& slot = cursor.slot();
+                    if (!slot.live && !slot.below) continue;
+                    append_le(records, key.size(), 4);
+                    records.push_back(static_cast<char>((slot.live ? hybrid_flag_live : 0) |
+                                                        (slot.below ? hybrid_flag_below : 0)));
+                    records.append(key);
+                    if (slot.live) {
+                        char bytes[sizeof(V)];
+                        std::memcpy(bytes, &slot.value, sizeof(V));
+                        records.append(bytes, sizeof(V));
+                    }
+                    ++count;
+                }
+            }
+            const std::string file = encode_hybrid_manifest(static_cast<std::uint32_t>(sizeof(V)),
+                                                            frozen_type_tag<V>(), size, table, count, records);
+            created.push_back(tmp);
+            write_file_synced(tmp, reinterpret_cast<const unsigned char*>(file.data()), file.size());
+            rename_file(tmp, path);  // the commit point
+            created.clear();
+            saved_ = std::move(still);
+        } catch (const error& e) {
+            for (const std::string& f : created) remove_file_noexcept(f);
+            saved_.clear();
+            throw fail(strip_paths(e.what()));
+        } catch (...) {
+            for (const std::string& f : created) remove_file_noexcept(f);
+            saved_.clear();
+            throw;
+        }
+        try {
+            fsync_path(dir, true);
+        } catch (const error& e) {
+            throw fail(strip_paths(e.what()));  // committed, but not known durable
+        }
+        collect_checkpoint_garbage(dir, name);
     }
 
-    // Restores a checkpoint written by save(). The worker is not started yet.
+    // Restores a checkpoint written by save(). The workers are not started
+    // yet. Errors: format_error / io_error "memkv: open '<path>': <reason>".
     void load(const std::string& path) {
-        const std::string file = read_whole_file(path);
-        const auto h = decode_hybrid_manifest(file, static_cast<std::uint32_t>(sizeof(V)), path);
+        auto fail = [&](const std::string& why) { return format_error("memkv: open '" + path + "': " + why); };
+        std::string file;
+        try {
+            std::error_code ec;
+            if (std::filesystem::is_directory(path, ec)) throw io_error("memkv: open '" + path + "': is a directory");
+            file = read_whole_file(path);
+        } catch (const io_error& e) {
+            if (std::string_view(e.what()).substr(0, 7) == "memkv: ") throw;
+            throw io_error("memkv: open '" + path + "': " + strip_paths(e.what()));
+        }
+        const hybrid_manifest m =
+            decode_hybrid_manifest(file, static_cast<std::uint32_t>(sizeof(V)), frozen_type_tag<V>(), fail);
         const auto [dir, name] = split_path(path);
-        auto fail = [&](const char* why) {
-            return format_error("memkv::HybridKV checkpoint " + path + ": " + why);
-        };
 
-        std::size_t pos = hybrid_header_size;
-        const std::string base_name = file.substr(pos, h.base_name_length);
-        pos += h.base_name_length;
         auto layers = std::make_shared<layers_type>();
-        if (!base_name.empty()) {
-            if (base_name.find('/') != std::string::npos) throw fail("bad base file name");
-            layers->base = std::make_shared<const base_type>(base_type::open(dir + "/" + base_name, opt_.frozen.user_tag));
+        std::map<std::uint64_t, saved_file> cache;
+        std::int64_t expected = 0;
+        for (std::size_t i = 0; i < m.runs.size(); ++i) {
+            const hybrid_manifest_run& e = m.runs[i];
+            auto r = std::make_shared<run_type>();
+            r->id = next_id();
+            r->level = e.level;
+            auto open_layer = [&](const std::string& n, std::string& where, std::uint64_t key) {
+                where = dir + "/" + n;
+                std::shared_ptr<const base_type> l;
+                try {
+                    l = std::make_shared<const base_type>(base_type::open(where, opt_.frozen.user_tag));
+                    if (opt_.verify_on_open) l->verify();
+                } catch (const format_error& err) {
+                    throw fail("run file '" + n + "': " + strip_paths(err.what()));
+                } catch (const io_error& err) {
+                    throw io_error("memkv: open '" + path + "': run file '" + n + "': " + strip_paths(err.what()));
+                }
+                struct stat st {};
+                if (::stat(where.c_str(), &st) == 0) cache[key] = saved_file{n, st.st_dev, st.st_ino, st.st_size};
+                return l;
+            };
+            if (!e.live.empty()) r->live = open_layer(e.live, r->live_path, r->id * 2);
+            if (!e.tomb.empty()) r->tombstones = open_layer(e.tomb, r->tomb_path, r->id * 2 + 1);
+            if (r->tombstones && i + 1 == m.runs.size()) throw fail("the oldest run holds tombstones");
+            if (m.version < 3) r->level = level_for(r->keys());  // a 0.1 base: its history is lost
+            if (i > 0 && layers->runs.back()->level > r->level) throw fail("run levels decrease towards the oldest");
+            if (i + 1 < m.runs.size()) r->filter = build_filter(*r);
+            // Visible keys of the runs: a live key of a run is visible unless
+            // a newer run erased or replaced it; the merged count below is
+            // exact, this one is only for the size check.
+            layers->runs.push_back(std::move(r));
+        }
+        if (m.runs.size() > 1 || (m.runs.size() == 1 && layers->runs[0]->tombstones)) {
+            const hybrid_scan_origin<V> origin(std::span<const delta_ptr>(), layers->runs, scan_bounds{});
+            hybrid_merge_cursor<V> cursor(origin);
+            for (bool ok = cursor.seek_first(); ok; ok = cursor.next()) expected += cursor.slot().live ? 1 : 0;
+        } else if (m.runs.size() == 1) {
+            expected = static_cast<std::int64_t>(layers->runs[0]->live ? layers->runs[0]->live->size() : 0);
         }
 
         auto delta = std::make_unique<delta_type>();
-        std::int64_t expected = layers->base ? static_cast<std::int64_t>(layers->base->size()) : 0;
+        std::size_t pos = m.records_at;
         const auto* p = reinterpret_cast<const unsigned char*>(file.data());
-        for (std::uint64_t i = 0; i < h.record_count; ++i) {
+        for (std::uint64_t i = 0; i < m.record_count; ++i) {
             if (file.size() - pos < 5) throw fail("truncated delta record");
             const std::size_t key_len = static_cast<std::size_t>(load_le(p + pos, 4));
             const std::uint8_t flags = p[pos + 4];
@@ -542,19 +559,117 @@ public:
                 std::memcpy(&slot.value, file.data() + pos, sizeof(V));
                 pos += sizeof(V);
             }
+            if (!slot.live && !slot.below) throw fail("a delta tombstone hides nothing");
             expected += (slot.live ? 1 : 0) - (slot.below ? 1 : 0);
             if (!delta->insert(key, slot).second) throw fail("duplicate delta key");
         }
         if (pos != file.size()) throw fail("trailing bytes after the delta");
-        if (expected != static_cast<std::int64_t>(h.size)) throw fail("size does not match its layers");
+        if (expected != static_cast<std::int64_t>(m.size)) throw fail("size does not match its layers");
 
         std::unique_lock lock(mu_);
         active_ = std::move(delta);
         layers_ = std::move(layers);
-        size_.store(static_cast<std::size_t>(h.size), std::memory_order_relaxed);
+        size_.store(static_cast<std::size_t>(m.size), std::memory_order_relaxed);
+        saved_path_ = path;
+        saved_ = std::move(cache);
     }
 
 private:
+    enum class pressure : std::uint8_t { none, flush, wait };
+    enum class compact_kind : std::uint8_t { flush, runs, full };
+
+    // A run layer already in a checkpoint directory (to name it again).
+    struct saved_file {
+        std::string name;
+        dev_t dev = 0;
+        ino_t ino = 0;
+        off_t size = 0;
+    };
+
+    static hybrid_options normalized(hybrid_options o) {
+        o.max_sealed_deltas = std::max<std::size_t>(o.max_sealed_deltas, 2);
+        o.run_fanout = std::max<std::size_t>(o.run_fanout, 2);
+        o.max_runs = std::max(o.max_runs, o.run_fanout + 1);
+        return o;
+    }
+
+    std::uint64_t next_id() noexcept {
+        // splitmix64 of a counter: distinct in this engine, unlikely to meet
+        // another engine's.
+        std::uint64_t z = id_seed_ + 0x9E3779B97F4A7C15ULL * ids_.fetch_add(1, std::memory_order_relaxed);
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+        return z ^ (z >> 31);
+    }
+
+    static std::string hex16(std::uint64_t v) {
+        char hex[17];
+        for (int i = 0; i < 16; ++i) hex[i] = "0123456789abcdef"[(v >> (60 - 4 * i)) & 0xFU];
+        hex[16] = '\0';
+        return hex;
+    }
+
+    // "cannot create 'x/y.tmp': Permission denied" -> "cannot create:
+    // Permission denied": an error of an inner step without the temporary
+    // names it touched.
+    static std::string strip_paths(std::string_view what) {
+        std::string out;
+        for (;;) {
+            const std::size_t a = what.find(" '");
+            if (a == std::string_view::npos) break;
+            const std::size_t b = what.find('\'', a + 2);
+            if (b == std::string_view::npos) break;
+            out.append(what.substr(0, a));
+            what.remove_prefix(b + 1);
+        }
+        out.append(what);
+        return out;
+    }
+
+    // The working directory of file-backed runs: created if absent; run files
+    // a crashed store left there are removed (one store per directory).
+    void prepare_directory() {
+        std::error_code ec;
+        std::filesystem::create_directories(opt_.directory, ec);
+        if (!std::filesystem::is_directory(opt_.directory, ec)) {
+            throw io_error("memkv: directory '" + opt_.directory + "': cannot create it");
+        }
+        for (const auto& entry : std::filesystem::directory_iterator(opt_.directory, ec)) {
+            const std::string f = entry.path().filename().string();
+            if (f.size() >= 20 && f.compare(0, 4, "run-") == 0 &&
+                f.substr(4, 16).find_first_not_of("0123456789abcdef") == std::string::npos) {
+                std::filesystem::remove(entry.path(), ec);
+            }
+        }
+    }
+
+    // Writes (or names again, or hard-links) one run layer into a checkpoint
+    // directory; returns its file name there.
+    std::string save_layer(const base_type& layer, const std::string& source, std::uint64_t key,
+                           const std::string& dir, const std::string& name, std::vector<std::string>& created,
+                           std::map<std::uint64_t, saved_file>& still) {
+        if (auto it = saved_.find(key); it != saved_.end()) {
+            struct stat st {};
+            const std::string where = dir + "/" + it->second.name;
+            if (::stat(where.c_str(), &st) == 0 && st.st_dev == it->second.dev && st.st_ino == it->second.ino &&
+                st.st_size == it->second.size) {
+                still[key] = it->second;
+                return it->second.name;
+            }
+        }
+        const std::string file = name + ".run." + hex16(next_id());
+        const std::string where = dir + "/" + file;
+        bool linked = false;
+        if (!source.empty()) linked = ::link(source.c_str(), where.c_str()) == 0;  // same file system: no copy
+        created.push_back(where);
+        if (!linked) layer.save(where);  // through where + ".tmp", removed on failure
+        fsync_path(where, false);
+        struct stat st {};
+        if (::stat(where.c_str(), &st) != 0) throw_io("cannot stat", where);
+        still[key] = saved_file{file, st.st_dev, st.st_ino, st.st_size};
+        return file;
+    }
+
     std::optional<V> get_locked(std::string_view key) const {
         if (const slot_type* cur = std::as_const(*active_).get_if(key)) {
             if (!cur->live) return std::nullopt;
@@ -584,120 +699,494 @@ private:
     }
 
     bool visible_below_locked(std::string_view key) const {
-        if (layers_->sealed.empty() && !layers_->base) return false;
+        if (layers_->sealed.empty() && layers_->runs.empty()) return false;
         return layers_contain(*layers_, key);
     }
 
+    // The caller holds mu_ exclusively and has checked the sealed bound.
     void seal_locked() {
         if (active_->size() == 0) return;
         auto next = std::make_shared<layers_type>();
-        next->base = layers_->base;
+        next->runs = layers_->runs;
         next->sealed.reserve(layers_->sealed.size() + 1);
-        next->sealed.push_back(std::shared_ptr<const delta_type>(std::move(active_)));
+        auto fresh = std::make_unique<delta_type>();
+        // Has no effect if it throws (its control block): active_ stays.
+        std::shared_ptr<const delta_type> sealed(std::move(active_));
+        // Nothing below allocates (reserved) or throws.
+        next->sealed.push_back(std::move(sealed));
         next->sealed.insert(next->sealed.end(), layers_->sealed.begin(), layers_->sealed.end());
-        active_ = std::make_unique<delta_type>();
+        active_ = std::move(fresh);
+        sealed_keys_ += next->sealed.front()->size();
+        sealed_bytes_ += next->sealed.front()->memory_usage();
+        active_bytes_ = 0;
         layers_ = std::move(next);
+        MEMKV_ASSERT(layers_->sealed.size() <= opt_.max_sealed_deltas);
     }
 
-    // Replaces the `merged` oldest sealed deltas (and the base) by `base` and,
-    // if set, one merged delta. The old layers die after the lock is released.
-    void replace_oldest(std::size_t merged, std::shared_ptr<const base_type> base,
-                        std::shared_ptr<const delta_type> delta) {
-        auto next = std::make_shared<layers_type>();
-        next->base = std::move(base);
-        next->sealed.reserve(opt_.max_sealed_deltas + 2);
+    // After a write (mu_ held exclusively): whether the deltas call for a
+    // flush, or are so far over that the writer should wait for one.
+    pressure pressure_locked() {
+        if (!opt_.background_compaction) return pressure::none;
+        const std::size_t keys = active_->size() + sealed_keys_;
+        // memory_usage() may walk the tree's allocator state; sample it.
+        if (++writes_since_check_ >= 64) {
+            writes_since_check_ = 0;
+            active_bytes_ = active_->memory_usage();
+        }
+        const std::size_t bytes = active_bytes_ + sealed_bytes_;
+        const bool by_keys = opt_.compaction_keys != 0 && keys >= opt_.compaction_keys;
+        const bool by_bytes = opt_.compaction_bytes != 0 && bytes >= opt_.compaction_bytes;
+        if (!by_keys && !by_bytes) return pressure::none;
+        const bool far = (opt_.compaction_keys != 0 && keys >= 2 * opt_.compaction_keys) ||
+                         (opt_.compaction_bytes != 0 && bytes >= 2 * opt_.compaction_bytes);
+        if (far && flushing_.load(std::memory_order_relaxed)) return pressure::wait;
+        return flush_requested_.load(std::memory_order_relaxed) ? pressure::none : pressure::flush;
+    }
+
+    void relieve(pressure p) {
+        if (p == pressure::none) return;
+        if (p == pressure::flush) {
+            wake_flusher();
+            return;
+        }
+        // Backpressure: the deltas are twice the flush size and a flush is
+        // running; wait for it to finish (it seals what accumulated next).
+        backpressure_waits_.fetch_add(1, std::memory_order_relaxed);
+        std::unique_lock guard(cv_mu_);
+        const std::uint64_t epoch = flush_epoch_;
+        done_cv_.wait(guard, [&] { return flush_epoch_ != epoch || stop_ || !flushing_.load(); });
+        guard.unlock();
+        wake_flusher();
+    }
+
+    // Merges the two adjacent sealed deltas with the fewest entries (the
+    // caller holds delta_mu_ and found the sealed deltas at their bound).
+    // Tombstones with nothing below the older of the two are dropped.
+    void merge_smallest_sealed_pair() {
+        layers_ptr input;
+        {
+            std::shared_lock lock(mu_);
+            input = layers_;
+        }
+        const auto& sealed = input->sealed;
+        if (sealed.size() < opt_.max_sealed_deltas) return;  // a flush made room meanwhile
+        std::size_t best = 0;
+        for (std::size_t i = 1; i + 1 < sealed.size(); ++i) {
+            if (sealed[i]->size() + sealed[i + 1]->size() < sealed[best]->size() + sealed[best + 1]->size()) best = i;
+        }
+        auto merged = std::make_shared<delta_type>();
+        {
+            const hybrid_scan_origin<V> origin(std::span<const delta_ptr>(sealed.data() + best, 2),
+                                               std::span<const run_ptr>(), scan_bounds{});
+            hybrid_merge_cursor<V> cursor(origin);
+            for (bool ok = cursor.seek_first(); ok; ok = cursor.next()) {
+                if (!cursor.slot().live && !cursor.slot().below) continue;
+                merged->insert(cursor.key(), cursor.slot());
+            }
+        }
+        const std::size_t entries = merged->size();
         layers_ptr old;
         {
             hybrid_priority_lock priority(mu_);
             std::unique_lock lock(priority);
-            const std::size_t keep = layers_->sealed.size() - merged;
-            next->sealed.insert(next->sealed.end(), layers_->sealed.begin(),
-                                layers_->sealed.begin() + static_cast<std::ptrdiff_t>(keep));
-            if (delta) next->sealed.push_back(std::move(delta));
+            auto next = std::make_shared<layers_type>();
+            next->runs = layers_->runs;
+            const auto& cur = layers_->sealed;
+            for (std::size_t i = 0; i < cur.size(); ++i) {
+                if (cur[i] == sealed[best]) {
+                    MEMKV_ASSERT(i + 1 < cur.size() && cur[i + 1] == sealed[best + 1]);
+                    if (entries != 0) next->sealed.push_back(merged);
+                    ++i;
+                } else {
+                    next->sealed.push_back(cur[i]);
+                }
+            }
             old = std::exchange(layers_, std::move(next));
+            recount_sealed_locked();
+        }
+        delta_merges_.fetch_add(1, std::memory_order_relaxed);
+        delta_merge_entries_.fetch_add(entries, std::memory_order_relaxed);
+    }
+
+    void recount_sealed_locked() {
+        sealed_keys_ = 0;
+        sealed_bytes_ = 0;
+        for (const auto& d : layers_->sealed) {
+            sealed_keys_ += d->size();
+            sealed_bytes_ += d->memory_usage();
         }
     }
 
-    bool over_threshold_locked() {
-        if (!opt_.background_compaction || compaction_requested_.load(std::memory_order_relaxed)) return false;
-        if (opt_.compaction_keys != 0 && active_->size() >= opt_.compaction_keys) return true;
-        // memory_usage() may walk the tree's allocator state; sample it.
-        if (++writes_since_check_ < 64) return false;
-        writes_since_check_ = 0;
-        return opt_.compaction_bytes != 0 && active_->memory_usage() >= opt_.compaction_bytes;
+    // The level a run of `keys` keys would have if it had grown by merges of
+    // run_fanout runs from flush-sized ones (for runs whose history is lost:
+    // a base of an old checkpoint).
+    unsigned level_for(std::size_t keys) const {
+        const std::size_t per_flush = std::max<std::size_t>(opt_.compaction_bytes / 48, 1024);
+        unsigned level = 0;
+        for (std::size_t n = per_flush * opt_.run_fanout; n <= keys && level < 60; n *= opt_.run_fanout) ++level;
+        return level;
     }
 
-    void request_compaction() {
-        compaction_requested_.store(true, std::memory_order_relaxed);
-        wake_worker();
+    std::unique_ptr<const hybrid_filter> build_filter(const run_type& r) const {
+        auto f = std::make_unique<hybrid_filter>(r.keys());
+        std::string key;
+        for (const auto* layer : {r.live.get(), r.tombstones.get()}) {
+            if (layer == nullptr) continue;
+            for (auto it = layer->begin(), end = layer->end(); it != end; ++it) {
+                it.key(key);
+                f->add(hybrid_key_hash(key));
+            }
+        }
+        return f;
     }
 
-    void wake_worker() {
+    // Merges sealed deltas [0, n_sealed) of `input` (its oldest ones when
+    // n_sealed == input->sealed.size()) and runs [run_lo, run_hi) into one
+    // new run, then swaps it in for exactly those layers. Returns false when
+    // abandoned (destruction, or a compact() that takes over).
+    bool merge_into_run(const layers_ptr& input, std::size_t n_sealed, std::size_t run_lo, std::size_t run_hi,
+                        bool background, compact_kind kind, int level_hint = -1) {
+        const auto start = std::chrono::steady_clock::now();
+        running_.fetch_add(1, std::memory_order_relaxed);
+        struct running_reset {
+            std::atomic<int>& n;
+            ~running_reset() { n.fetch_sub(1, std::memory_order_relaxed); }
+        } reset{running_};
+
+        const std::span<const delta_ptr> deltas(input->sealed.data() + (input->sealed.size() - n_sealed), n_sealed);
+        const std::span<const run_ptr> runs(input->runs.data() + run_lo, run_hi - run_lo);
+        // Tombstones die when nothing older survives the merge.
+        const bool bottom = run_hi == input->runs.size();
+        std::size_t expected = 0;
+        std::size_t input_bytes = 0;
+        unsigned level = 0;
+        for (const auto& d : deltas) expected += d->size();
+        for (const auto& r : runs) {
+            expected += r->keys();
+            input_bytes += r->image_bytes();
+            level = std::max(level, r->level);
+        }
+        if (kind == compact_kind::runs) ++level;
+        if (kind == compact_kind::full) level = std::max(level, level_for(expected));
+        if (level_hint >= 0) level = static_cast<unsigned>(level_hint);
+
+        auto run = std::make_shared<run_type>();
+        run->id = next_id();
+        run->level = level;
+        bool aborted = false;
+        std::size_t live_keys = 0;
+        auto build = [&] {
+            frozen_layer_options fo = opt_.frozen;
+            fo.registry_rows = std::min(fo.registry_rows, std::max<std::size_t>(std::bit_ceil(expected), 256));
+            const bool files = !opt_.directory.empty();
+            if (!files && kind != compact_kind::flush) {
+                fo.expected_keys = expected;
+                fo.expected_bytes = input_bytes + (std::size_t{64} << 10);
+            }
+            const std::string stem = files ? opt_.directory + "/run-" + hex16(run->id) : std::string();
+            std::optional<FrozenLayerBuilder<V>> live;
+            std::optional<FrozenLayerBuilder<V>> tomb;
+            auto make = [&](std::optional<FrozenLayerBuilder<V>>& b, const char* suffix) {
+                if (files) {
+                    b.emplace(stem + suffix, fo);
+                } else {
+                    b.emplace(fo);
+                }
+            };
+            std::unique_ptr<hybrid_filter> filter;
+            if (!bottom) filter = std::make_unique<hybrid_filter>(expected);
+            const hybrid_scan_origin<V> origin(deltas, runs, scan_bounds{});
+            hybrid_merge_cursor<V> cursor(origin);
+            std::size_t steps = 0;
+            std::size_t tomb_keys = 0;
+            for (bool ok = cursor.seek_first(); ok; ok = cursor.next()) {
+                if ((++steps & 4095U) == 0 &&
+                    (stopping_.load(std::memory_order_relaxed) ||
+                     (background && preempt_.load(std::memory_order_relaxed) != 0))) {
+                    aborted = true;
+                    return;
+                }
+                const slot_type& slot = cursor.slot();
+                if (slot.live) {
+                    if (!live) make(live, ".frz");
+                    live->insert(cursor.key(), slot.value);
+                    ++live_keys;
+                } else {
+                    // A tombstone from a delta hides something only if its
+                    // oldest delta entry says so; one from a run, unless the
+                    // oldest run takes part.
+                    if (bottom || (runs.empty() && !slot.below)) continue;
+                    if (!tomb) make(tomb, ".tomb.frz");
+                    tomb->insert(cursor.key(), V{});
+                    ++tomb_keys;
+                }
+                if (filter) filter->add(hybrid_key_hash(cursor.key()));
+            }
+            if (live) {
+                run->live = std::make_shared<const base_type>(live->finish());
+                if (files) run->live_path = stem + ".frz";
+            }
+            if (tomb) {
+                run->tombstones = std::make_shared<const base_type>(tomb->finish());
+                if (files) run->tomb_path = stem + ".tomb.frz";
+            }
+            run->owned = files;
+            if (filter && (live_keys + tomb_keys) != 0) run->filter = std::move(filter);
+        };
+        hybrid_niced_runner* runner = nullptr;
+        if (background) runner = kind == compact_kind::flush ? flush_niced_.get() : merge_niced_.get();
+        if (runner != nullptr) {
+            runner->run(build);
+        } else {
+            build();
+        }
+        if (aborted) return false;
+
+        const std::size_t written = run->image_bytes();
+        const bool empty = run->keys() == 0;
+        const auto swap_start = std::chrono::steady_clock::now();
+        layers_ptr old;
+        {
+            hybrid_priority_lock priority(mu_);
+            std::unique_lock lock(priority);
+            auto next = std::make_shared<layers_type>();
+            const auto& cur = *layers_;
+            // Sealed deltas: the merged ones are the oldest suffix (only the
+            // holder of delta_mu_ removes any; seals push at the front).
+            MEMKV_ASSERT(cur.sealed.size() >= n_sealed);
+            next->sealed.assign(cur.sealed.begin(), cur.sealed.end() - static_cast<std::ptrdiff_t>(n_sealed));
+            // Runs: the merged ones are found by identity (flushes may have
+            // pushed newer runs at the front meanwhile).
+            std::size_t at = cur.runs.size();
+            if (!runs.empty()) {
+                for (std::size_t i = 0; i < cur.runs.size(); ++i) {
+                    if (cur.runs[i] == runs.front()) {
+                        at = i;
+                        break;
+                    }
+                }
+                MEMKV_ASSERT(at + runs.size() <= cur.runs.size());
+            } else {
+                // A flush: the new run goes in front of every run.
+                at = 0;
+            }
+            next->runs.reserve(cur.runs.size() + 1);
+            next->runs.insert(next->runs.end(), cur.runs.begin(), cur.runs.begin() + static_cast<std::ptrdiff_t>(at));
+            if (!empty) next->runs.push_back(run);
+            next->runs.insert(next->runs.end(), cur.runs.begin() + static_cast<std::ptrdiff_t>(at + runs.size()),
+                              cur.runs.end());
+            old = std::exchange(layers_, std::move(next));
+            recount_sealed_locked();
+        }
+        const auto swap_end = std::chrono::steady_clock::now();
+        last_lock_ns_.store((swap_end - swap_start).count(), std::memory_order_relaxed);
+        bytes_written_.fetch_add(written, std::memory_order_relaxed);
+        compactions_.fetch_add(1, std::memory_order_relaxed);
+        if (kind == compact_kind::flush) flushes_.fetch_add(1, std::memory_order_relaxed);
+        if (kind == compact_kind::runs) run_merges_.fetch_add(1, std::memory_order_relaxed);
+        std::size_t merged_bytes = 0;
+        for (const auto& d : deltas) merged_bytes += d->memory_usage();
+        for (const auto& r : runs) merged_bytes += r->file_backed() ? 0 : r->memory_usage();
+        old.reset();
+        // The merged layers die here unless a snapshot holds them. Trimming
+        // walks the allocator's arenas: worth it only after big merges.
+        if (opt_.release_memory && merged_bytes >= (std::size_t{8} << 20)) release_free_memory();
+        last_duration_ns_.store(
+            std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count(),
+            std::memory_order_relaxed);
+        last_keys_.store(live_keys, std::memory_order_relaxed);
+        last_finished_.store(std::chrono::system_clock::now().time_since_epoch().count(), std::memory_order_relaxed);
+        return true;
+    }
+
+    // The runs to merge next, [lo, hi), and the level of the result, by the
+    // tiering policy: the lowest level holding run_fanout runs (adjacent:
+    // levels never decrease towards the oldest) becomes one run a level up;
+    // over max_runs (runs of a checkpoint with another history), the newest
+    // run_fanout runs merge at the level of the oldest of them. Empty when
+    // nothing is due.
+    struct run_pick {
+        std::size_t lo = 0, hi = 0;
+        unsigned level = 0;
+    };
+    run_pick pick_runs(const layers_type& l) const {
+        const auto& runs = l.runs;
+        std::size_t i = 0;
+        while (i < runs.size()) {
+            std::size_t j = i;
+            while (j < runs.size() && runs[j]->level == runs[i]->level) ++j;
+            if (j - i >= opt_.run_fanout) return {i, j, runs[i]->level + 1};
+            i = j;
+        }
+        if (runs.size() >= opt_.max_runs) return {0, opt_.run_fanout, runs[opt_.run_fanout - 1]->level};
+        return {};
+    }
+
+    // ---- background threads ------------------------------------------------
+
+    void wake_flusher() {
         {
             std::lock_guard guard(cv_mu_);
-            wake_ = true;
+            flush_requested_.store(true, std::memory_order_relaxed);
         }
-        cv_.notify_one();
+        cv_.notify_all();
     }
 
-    void run_worker() {
+    void wake_merger() {
+        {
+            std::lock_guard guard(cv_mu_);
+            merge_wake_ = true;
+        }
+        cv_.notify_all();
+    }
+
+    void run_flusher() {
         std::unique_lock guard(cv_mu_);
         for (;;) {
-            cv_.wait(guard, [this] { return stop_ || wake_; });
+            cv_.wait(guard, [this] { return stop_ || flush_requested_.load(std::memory_order_relaxed); });
             if (stop_) return;
-            wake_ = false;
+            flushing_.store(true, std::memory_order_relaxed);  // writers far over the threshold wait
+            // Hold a flush while the runs are at their bound: the merger is
+            // behind, and more runs would slow every lookup.
+            if (runs_at_bound()) {
+                merge_wake_ = true;
+                cv_.notify_all();
+                cv_.wait_for(guard, std::chrono::milliseconds(50));
+                continue;
+            }
+            flush_requested_.store(false, std::memory_order_relaxed);
             guard.unlock();
             try {
-                if (compaction_requested_.load(std::memory_order_relaxed)) {
-                    std::lock_guard compaction_guard(compaction_mu_);
-                    compact_locked(true);
-                } else {
-                    merge_deltas();
+                std::lock_guard delta_guard(delta_mu_);
+                layers_ptr input;
+                {
+                    hybrid_priority_lock priority(mu_);
+                    std::unique_lock lock(priority);
+                    if (layers_->sealed.size() < opt_.max_sealed_deltas) seal_locked();
+                    input = layers_;
+                }
+                if (!input->sealed.empty()) {
+                    merge_into_run(input, input->sealed.size(), 0, 0, true, compact_kind::flush);
                 }
             } catch (...) {
                 // The store stays correct (nothing was swapped in); count it.
                 failed_.fetch_add(1, std::memory_order_relaxed);
-                compaction_requested_.store(false, std::memory_order_relaxed);
+            }
+            guard.lock();
+            flushing_.store(false, std::memory_order_relaxed);
+            ++flush_epoch_;
+            merge_wake_ = true;
+            // Deltas that grew past the threshold during the flush go next.
+            {
+                std::shared_lock lock(mu_);
+                const std::size_t bytes = active_bytes_ + sealed_bytes_;
+                const std::size_t keys = active_->size() + sealed_keys_;
+                if ((opt_.compaction_bytes != 0 && bytes >= opt_.compaction_bytes) ||
+                    (opt_.compaction_keys != 0 && keys >= opt_.compaction_keys)) {
+                    flush_requested_.store(true, std::memory_order_relaxed);
+                }
+            }
+            done_cv_.notify_all();
+            cv_.notify_all();
+        }
+    }
+
+    bool runs_at_bound() const {
+        std::shared_lock lock(mu_);
+        return layers_->runs.size() >= opt_.max_runs;
+    }
+
+    void run_merger() {
+        std::unique_lock guard(cv_mu_);
+        for (;;) {
+            cv_.wait(guard, [this] { return stop_ || merge_wake_; });
+            if (stop_) return;
+            merge_wake_ = false;
+            guard.unlock();
+            try {
+                std::lock_guard runs_guard(runs_mu_);
+                for (;;) {
+                    if (stopping_.load(std::memory_order_relaxed)) break;
+                    layers_ptr input;
+                    {
+                        std::shared_lock lock(mu_);
+                        input = layers_;
+                    }
+                    const run_pick pick = pick_runs(*input);
+                    if (pick.lo == pick.hi) break;
+                    if (!merge_into_run(input, 0, pick.lo, pick.hi, true, compact_kind::runs,
+                                        static_cast<int>(pick.level))) {
+                        break;
+                    }
+                    cv_.notify_all();  // a flusher held at the bound may go on
+                }
+            } catch (...) {
+                failed_.fetch_add(1, std::memory_order_relaxed);
             }
             guard.lock();
         }
     }
 
-    void stop_worker() {
+    void stop_workers() {
         stopping_.store(true, std::memory_order_relaxed);
         {
             std::lock_guard guard(cv_mu_);
             stop_ = true;
         }
         cv_.notify_all();
-        if (worker_.joinable()) worker_.join();
-        niced_.reset();
+        done_cv_.notify_all();
+        if (flusher_.joinable()) flusher_.join();
+        if (merger_.joinable()) merger_.join();
+        flush_niced_.reset();
+        merge_niced_.reset();
     }
 
     const hybrid_options opt_;
+    std::uint64_t id_seed_ = 0;
+    std::atomic<std::uint64_t> ids_{0};
 
     mutable hybrid_rwlock mu_;
     std::unique_ptr<delta_type> active_;
     layers_ptr layers_;
     std::atomic<std::size_t> size_{0};
+    // Under mu_: the sealed deltas' totals and the active delta's sampled
+    // memory_usage(), for the flush trigger.
+    std::size_t sealed_keys_ = 0;
+    std::size_t sealed_bytes_ = 0;
+    std::size_t active_bytes_ = 0;
     unsigned writes_since_check_ = 0;
 
-    std::mutex compaction_mu_;
+    std::mutex delta_mu_;
+    std::mutex runs_mu_;
     std::mutex save_mu_;
+    // Under save_mu_: run layers already in the checkpoint at saved_path_
+    // (by run id * 2 + tombstone), so a save names them again.
+    std::string saved_path_;
+    std::map<std::uint64_t, saved_file> saved_;
 
     std::mutex cv_mu_;
-    std::condition_variable cv_;
-    bool wake_ = false;
+    std::condition_variable cv_;       // wakes the flusher and the merger
+    std::condition_variable done_cv_;  // a flush finished (writers under backpressure)
+    std::uint64_t flush_epoch_ = 0;
+    bool merge_wake_ = false;
     bool stop_ = false;
     std::atomic<bool> stopping_{false};
-    std::atomic<bool> compaction_requested_{false};
-    std::atomic<bool> running_{false};
-    std::atomic<int> preempt_{0};  // callers of compact() waiting for compaction_mu_
-    std::thread worker_;
-    std::unique_ptr<hybrid_niced_runner> niced_;  // the merge of background compactions
+    std::atomic<bool> flush_requested_{false};
+    std::atomic<bool> flushing_{false};
+    std::atomic<int> running_{0};
+    std::atomic<int> preempt_{0};  // callers of compact() waiting for the compaction locks
+    std::thread flusher_;
+    std::thread merger_;
+    std::unique_ptr<hybrid_niced_runner> flush_niced_;
+    std::unique_ptr<hybrid_niced_runner> merge_niced_;
 
     std::atomic<std::uint64_t> compactions_{0};
+    std::atomic<std::uint64_t> flushes_{0};
+    std::atomic<std::uint64_t> run_merges_{0};
     std::atomic<std::uint64_t> delta_merges_{0};
+    std::atomic<std::uint64_t> delta_merge_entries_{0};
+    std::atomic<std::uint64_t> bytes_written_{0};
+    std::atomic<std::uint64_t> backpressure_waits_{0};
     std::atomic<std::uint64_t> failed_{0};
     std::atomic<std::int64_t> last_duration_ns_{0};
     std::atomic<std::int64_t> last_lock_ns_{0};

@@ -1,22 +1,28 @@
 #pragma once
 
 // HybridKV's layer stack and the point lookups over it (memkv::detail); the
-// k-way merge that scans it is in merge.hpp.
+// k-way merge that scans it is in merge.hpp, the policy that reshapes it in
+// engine.hpp.
 //
-//   newest  active delta    FastArt<hybrid_slot<V>>   mutable, under the store's lock
-//     |     sealed delta 0  shared_ptr<const delta>   immutable from the moment it is sealed
-//     |     sealed delta 1  ...
-//     v     base            shared_ptr<const FrozenLayer<V>>  (null: empty)
+//   newest  active delta     FastArt<hybrid_slot<V>>   mutable, under the store's lock
+//     |     sealed delta 0   shared_ptr<const delta>   immutable from the moment it is sealed
+//     |     ...              (at most max_sealed_deltas)
+//     |     run 0            shared_ptr<const hybrid_run<V>>: two FrozenLayers,
+//     |     ...              live entries and tombstones (at most max_runs)
+//     v     run n-1          the oldest run never holds tombstones
 //   oldest
 //
 // A key's current state is the one recorded by the newest layer that mentions
-// it; a tombstone in a delta hides every older layer. Everything under the
-// active delta is immutable and shared by pointer, so readers that hold a
-// hybrid_layers can walk it without any lock.
+// it; a tombstone (in a delta, or in a run's tombstone layer) hides every
+// older layer. A key is in at most one of a run's two layers. Everything
+// under the active delta is immutable and shared by pointer, so readers that
+// hold a hybrid_layers can walk it without any lock.
 
 // FastArt and FrozenLayer are only named here; <memkv/hybrid_kv.hpp> includes
 // their definitions before anything is instantiated.
 #include <memkv/detail/fwd.hpp>
+#include <memkv/detail/hybrid/filter.hpp>
+#include <memkv/detail/io/file.hpp>
 
 #include <algorithm>
 #include <cstddef>
@@ -56,38 +62,108 @@ static_assert(sizeof(hybrid_slot<std::uint64_t>) == 16);
 template <class V>
 using hybrid_delta = FastArt<hybrid_slot<V>>;
 
+// One frozen run: what a flush or a run merge produced. Immutable; shared by
+// the layer stacks, views and snapshots that include it.
 template <class V>
-struct hybrid_layers {
-    std::shared_ptr<const FrozenLayer<V>> base;                    // null: empty base
-    std::vector<std::shared_ptr<const hybrid_delta<V>>> sealed;    // newest first
+struct hybrid_run {
+    std::shared_ptr<const FrozenLayer<V>> live;        // null: no live entries
+    std::shared_ptr<const FrozenLayer<V>> tombstones;  // null: none (values are V{})
+    // Over both layers' keys; null for the oldest run, which every miss
+    // reaches anyway (a filter there would cost the most and save one walk).
+    std::unique_ptr<const hybrid_filter> filter;
+    unsigned level = 0;        // 0: a flush; L + 1: a merge of level-L runs
+    std::uint64_t id = 0;      // unique in its engine; names its files
+    // File-backed runs: the files this run maps. When `owned`, the store made
+    // them in its working directory and removes them when the run dies (a
+    // mapping outlives the unlink; checkpoints hold their own hard links).
+    std::string live_path;
+    std::string tomb_path;
+    bool owned = false;
+
+    hybrid_run() = default;
+    hybrid_run(const hybrid_run&) = delete;
+    hybrid_run& operator=(const hybrid_run&) = delete;
+    ~hybrid_run() {
+        if (!owned) return;
+        if (!live_path.empty()) remove_file_noexcept(live_path);
+        if (!tomb_path.empty()) remove_file_noexcept(tomb_path);
+    }
+
+    std::size_t keys() const noexcept { return (live ? live->size() : 0) + (tombstones ? tombstones->size() : 0); }
+    std::size_t image_bytes() const noexcept {
+        return (live ? live->bytes().size() : 0) + (tombstones ? tombstones->bytes().size() : 0);
+    }
+    std::size_t memory_usage() const noexcept {
+        return sizeof(*this) + (live ? live->memory_usage() : 0) + (tombstones ? tombstones->memory_usage() : 0) +
+               (filter ? filter->memory_usage() : 0);
+    }
+    bool file_backed() const noexcept { return !live_path.empty() || !tomb_path.empty(); }
 };
 
-// The state of `key` in the sealed deltas and the base: nullopt when absent
-// or deleted. O(#sealed * delta lookup + base lookup).
 template <class V>
-std::optional<V> layers_get(const hybrid_layers<V>& layers, std::string_view key) {
+struct hybrid_layers {
+    std::vector<std::shared_ptr<const hybrid_delta<V>>> sealed;  // newest first
+    std::vector<std::shared_ptr<const hybrid_run<V>>> runs;      // newest first
+};
+
+// What the layers under the active delta say about a key.
+enum class layer_state : std::uint8_t { absent, live, deleted };
+
+// The state of `key` in the sealed deltas and runs, newest first; `value` is
+// set when live (and wanted). O(#sealed delta lookups + #runs lookups), one
+// or two walks per run (a miss also probes the run's tombstones).
+template <class V>
+layer_state layers_find(const hybrid_layers<V>& layers, std::string_view key, V* value) {
     for (const auto& delta : layers.sealed) {
         if (const hybrid_slot<V>* slot = delta->get_if(key)) {
-            if (!slot->live) return std::nullopt;
-            return slot->value;
+            if (!slot->live) return layer_state::deleted;
+            if (value) *value = slot->value;
+            return layer_state::live;
         }
     }
-    if (layers.base) return layers.base->get(key);
+    std::uint64_t hash = 0;
+    bool hashed = false;
+    for (const auto& run : layers.runs) {
+        if (run->filter) {
+            if (!hashed) {
+                hash = hybrid_key_hash(key);
+                hashed = true;
+            }
+            if (!run->filter->may_contain(hash)) continue;
+        }
+        if (run->live) {
+            if (value) {
+                if (std::optional<V> v = run->live->get(key)) {
+                    *value = *v;
+                    return layer_state::live;
+                }
+            } else if (run->live->contains(key)) {
+                return layer_state::live;
+            }
+        }
+        if (run->tombstones && run->tombstones->contains(key)) return layer_state::deleted;
+    }
+    return layer_state::absent;
+}
+
+// The value of `key` in the sealed deltas and runs: nullopt when absent or
+// deleted.
+template <class V>
+std::optional<V> layers_get(const hybrid_layers<V>& layers, std::string_view key) {
+    V v{};
+    if (layers_find(layers, key, &v) == layer_state::live) return v;
     return std::nullopt;
 }
 
-// Whether `key` is visible in the sealed deltas and the base (no value decode).
+// Whether `key` is visible in the sealed deltas and runs (no value decode).
 template <class V>
 bool layers_contain(const hybrid_layers<V>& layers, std::string_view key) {
-    for (const auto& delta : layers.sealed) {
-        if (const hybrid_slot<V>* slot = delta->get_if(key)) return slot->live;
-    }
-    return layers.base && layers.base->contains(key);
+    return layers_find<V>(layers, key, nullptr) == layer_state::live;
 }
 
 // The longest key that is a prefix of `key` and visible in the sealed deltas
-// and the base, with its value. One layered lookup per candidate length,
-// longest first: O(|key| * (#sealed + 1)) lookups of O(|key|) each.
+// and runs, with its value. One layered lookup per candidate length, longest
+// first: O(|key| * #layers) lookups of O(|key|) each.
 template <class V>
 std::optional<std::pair<std::string, V>> layers_longest_prefix(const hybrid_layers<V>& layers, std::string_view key) {
     for (std::size_t n = key.size() + 1; n-- > 0;) {
@@ -97,12 +173,13 @@ std::optional<std::pair<std::string, V>> layers_longest_prefix(const hybrid_laye
     return std::nullopt;
 }
 
-// Bytes held by the layers (the deltas' and the base's memory_usage()).
+// Bytes held by the layers (the deltas' and the runs' memory_usage()).
 template <class V>
 std::size_t layers_memory_usage(const hybrid_layers<V>& layers) {
-    std::size_t total = sizeof(layers) + layers.sealed.capacity() * sizeof(layers.sealed[0]);
+    std::size_t total = sizeof(layers) + layers.sealed.capacity() * sizeof(layers.sealed[0]) +
+                        layers.runs.capacity() * sizeof(layers.runs[0]);
     for (const auto& d : layers.sealed) total += d->memory_usage();
-    if (layers.base) total += layers.base->memory_usage();
+    for (const auto& r : layers.runs) total += r->memory_usage();
     return total;
 }
 

@@ -8,7 +8,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -50,20 +52,28 @@ inline scan_bounds from_bounds(std::string_view lo) { return {std::string(lo), s
 // (each begin() and --end() of a view, and every copy of their iterators)
 // shares it instead of seeking again or copying those iterators. Immutable
 // after construction; the layers must outlive it.
+//
+// Sources, newest first: the given sealed deltas, then for each given run its
+// live layer and its tombstone layer (disjoint key sets, so their relative
+// order does not matter).
 template <class V>
 class hybrid_scan_origin {
 public:
+    using delta_ptr = std::shared_ptr<const hybrid_delta<V>>;
+    using run_ptr = std::shared_ptr<const hybrid_run<V>>;
     using delta_iter = decltype(std::declval<const hybrid_delta<V>&>().lower_bound(std::string_view{}));
     using base_iter = decltype(std::declval<const FrozenLayer<V>&>().lower_bound(std::string_view{}));
 
-    hybrid_scan_origin(const hybrid_layers<V>* layers, scan_bounds bounds, bool include_base)
+    // A whole stack (include_runs == false: its deltas only).
+    hybrid_scan_origin(const hybrid_layers<V>* layers, scan_bounds bounds, bool include_runs)
         : bounds_(std::move(bounds)) {
         if (layers == nullptr) return;
-        deltas_.reserve(layers->sealed.size());
-        for (const auto& d : layers->sealed) deltas_.emplace_back(d.get(), d->lower_bound(std::string_view(bounds_.lo)));
-        if (include_base && layers->base) {
-            base_.emplace(layers->base.get(), layers->base->lower_bound(std::string_view(bounds_.lo)));
-        }
+        add(layers->sealed, include_runs ? std::span<const run_ptr>(layers->runs) : std::span<const run_ptr>());
+    }
+    // Some of a stack's layers (a compaction's inputs).
+    hybrid_scan_origin(std::span<const delta_ptr> deltas, std::span<const run_ptr> runs, scan_bounds bounds)
+        : bounds_(std::move(bounds)) {
+        add(deltas, runs);
     }
     hybrid_scan_origin(const hybrid_scan_origin&) = delete;  // cursors point into it
     hybrid_scan_origin& operator=(const hybrid_scan_origin&) = delete;
@@ -74,17 +84,35 @@ private:
     template <class>
     friend class hybrid_merge_cursor;
 
+    struct frozen_start {
+        const FrozenLayer<V>* layer;
+        base_iter first;
+        bool tomb;
+    };
+
+    void add(std::span<const delta_ptr> deltas, std::span<const run_ptr> runs) {
+        const std::string_view lo(bounds_.lo);
+        deltas_.reserve(deltas.size());
+        for (const auto& d : deltas) deltas_.emplace_back(d.get(), d->lower_bound(lo));
+        frozen_.reserve(2 * runs.size());
+        for (const auto& r : runs) {
+            if (r->live) frozen_.push_back({r->live.get(), r->live->lower_bound(lo), false});
+            if (r->tombstones) frozen_.push_back({r->tombstones.get(), r->tombstones->lower_bound(lo), true});
+        }
+    }
+
     scan_bounds bounds_;
     std::vector<std::pair<const hybrid_delta<V>*, delta_iter>> deltas_;  // newest first
-    std::optional<std::pair<const FrozenLayer<V>*, base_iter>> base_;
+    std::vector<frozen_start> frozen_;                                   // newest first
 };
 
-// K-way merge over a hybrid_layers stack (sealed deltas newest first, then the
-// base), restricted to a scan_bounds, that steps both ways. Each key appears
-// once, in byte order, with the state of the newest layer that mentions it
-// (tombstones included: the caller skips them). With include_base == false
-// only the deltas are merged; a key's slot then carries the `below` bit of
-// its oldest delta entry (the one relative to the layers under all of them).
+// K-way merge over the sources of a hybrid_scan_origin (sealed deltas newest
+// first, then the runs' layers), restricted to a scan_bounds, that steps both
+// ways. Each key appears once, in byte order, with the state of the newest
+// layer that mentions it (tombstones included: the caller skips them). A
+// key's slot carries the `below` bit of its oldest delta entry (the one
+// relative to the layers under all of the merged deltas); an entry from a
+// run has below == false.
 //
 // Every source keeps an iterator `it`, the iterator `first` of its first key
 // >= lo, and a state:
@@ -124,6 +152,7 @@ class hybrid_merge_cursor {
         std::string key;  // valid when state == at, unless on_cur (then cur_ holds it)
         where state = where::above;
         bool on_cur = false;  // at, on the current key (set by pick)
+        bool tomb = false;    // a run's tombstone layer
     };
     using delta_source = source<hybrid_delta<V>, delta_iter>;
     using base_source = source<FrozenLayer<V>, base_iter>;
@@ -135,9 +164,9 @@ public:
     explicit hybrid_merge_cursor(const hybrid_scan_origin<V>& origin) : bounds_(&origin.bounds_) {
         deltas_.reserve(origin.deltas_.size());
         for (const auto& [d, first] : origin.deltas_) deltas_.push_back({d, first, &first, d->end(), {}, where::above});
-        if (origin.base_) {
-            const auto& [b, first] = *origin.base_;
-            base_.emplace(base_source{b, first, &first, b->end(), {}, where::above});
+        frozen_.reserve(origin.frozen_.size());
+        for (const auto& f : origin.frozen_) {
+            frozen_.push_back({f.layer, f.first, &f.first, f.layer->end(), {}, where::above, false, f.tomb});
         }
     }
 
@@ -211,7 +240,7 @@ private:
     template <class F>
     void for_each_source(F&& f) {
         for (auto& s : deltas_) f(s);
-        if (base_) f(*base_);
+        for (auto& s : frozen_) f(s);
     }
 
     template <class Source>
@@ -291,26 +320,32 @@ private:
             }
         }
         if (!found) {
-            MEMKV_ASSERT(base_ && base_->on_cur);
-            slot_ = hybrid_slot<V>{base_->it.value(), true, false};
+            for (auto& s : frozen_) {
+                if (!s.on_cur) continue;
+                slot_ = s.tomb ? hybrid_slot<V>{V{}, false, false} : hybrid_slot<V>{s.it.value(), true, false};
+                found = true;
+                break;
+            }
+            MEMKV_ASSERT(found);
         }
         return true;
     }
 
     const scan_bounds* bounds_ = nullptr;
     std::vector<delta_source> deltas_;
-    std::optional<base_source> base_;
+    std::vector<base_source> frozen_;
     std::string cur_;
     hybrid_slot<V> slot_{};
     bool forward_ = true;
     bool valid_ = false;
 };
 
-// Checks a layer stack: every delta's structure (FastArt::verify), the base's
-// checksum (FrozenLayer::verify, throws format_error), that no delta keeps a
-// tombstone with nothing below it, that the merged keys increase strictly,
-// and that `size` equals the number of visible keys. Throws std::logic_error
-// naming the first violation. O(total entries).
+// Checks a layer stack: every delta's structure (FastArt::verify), every
+// run's checksums (FrozenLayer::verify, throws format_error), that no delta
+// keeps a tombstone with nothing below it, that the oldest run holds no
+// tombstones, that runs' levels do not decrease towards the oldest, that the
+// merged keys increase strictly, and that `size` equals the number of visible
+// keys. Throws std::logic_error naming the first violation. O(total entries).
 template <class V>
 void layers_verify(const hybrid_layers<V>& layers, std::size_t size) {
     auto fail = [](const std::string& what) { throw std::logic_error("memkv::HybridKV::verify: " + what); };
@@ -319,12 +354,22 @@ void layers_verify(const hybrid_layers<V>& layers, std::size_t size) {
         if (d->size() == 0) fail("empty sealed delta");
         d->verify();
         // A delta keeps a tombstone only where something below is visible
-        // (erase drops the entry otherwise; merge_deltas drops such ones).
+        // (erase drops the entry otherwise; merges drop such ones).
         for (auto it = d->lower_bound(std::string_view{}), end = d->end(); it != end; ++it) {
             if (!it.value().live && !it.value().below) fail("a tombstone in a delta hides nothing");
         }
     }
-    if (layers.base) layers.base->verify();
+    for (std::size_t i = 0; i < layers.runs.size(); ++i) {
+        const auto& r = layers.runs[i];
+        if (!r) fail("null run");
+        if (r->keys() == 0) fail("empty run");
+        if (r->live) r->live->verify();
+        if (r->tombstones) {
+            r->tombstones->verify();
+            if (i + 1 == layers.runs.size()) fail("the oldest run holds tombstones");
+        }
+        if (i > 0 && layers.runs[i - 1]->level > r->level) fail("run levels decrease towards the oldest");
+    }
     const hybrid_scan_origin<V> origin(&layers, scan_bounds{}, true);
     hybrid_merge_cursor<V> cursor(origin);
     std::size_t visible = 0;

@@ -145,9 +145,12 @@ class memory_sink final : public byte_sink {
 public:
     std::vector<unsigned char> take() {
         finish();
-        bytes_.shrink_to_fit();
+        // A shrink copies: worth it only for a large slack (a reserve hint
+        // far above the result, or the doubling growth without one).
+        if (bytes_.capacity() - bytes_.size() > bytes_.size() / 8) bytes_.shrink_to_fit();
         return std::move(bytes_);
     }
+    void reserve(std::size_t n) { bytes_.reserve(n); }
     std::size_t memory_usage() const noexcept override {
         return byte_sink::memory_usage() + bytes_.capacity();
     }
