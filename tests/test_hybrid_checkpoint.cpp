@@ -225,29 +225,47 @@ TEST_CASE("HybridKV checkpoint: corrupt manifests are rejected", "[hybrid][check
         std::string bad = good;
         bad[8] = static_cast<char>(memkv::detail::hybrid_format_version + 1);
         const std::uint32_t crc =
-            memkv::detail::crc32c(reinterpret_cast<const unsigned char*>(bad.data()), 52);
-        for (int i = 0; i < 4; ++i) bad[52 + static_cast<std::size_t>(i)] = static_cast<char>((crc >> (8 * i)) & 0xFFU);
+            memkv::detail::crc32c(reinterpret_cast<const unsigned char*>(bad.data()), 60);
+        for (int i = 0; i < 4; ++i) bad[60 + static_cast<std::size_t>(i)] = static_cast<char>((crc >> (8 * i)) & 0xFFU);
         spit(path, bad);
-        REQUIRE_THROWS_AS(KV::open(path), memkv::format_error);
+        REQUIRE_THROWS_WITH(KV::open(path), Catch::Contains("unsupported format version"));
     }
-    SECTION("format version 1 (memkv 0.1.0: CRC-32/IEEE) still opens") {
-        // The same manifest as version 0.1.0 wrote it: version 1, both
-        // checksums CRC-32/IEEE.
-        std::string old = good;
-        old[8] = 1;
-        const auto* p = reinterpret_cast<const unsigned char*>(old.data());
-        const std::uint32_t payload_crc =
-            memkv::detail::crc32_ieee(p + memkv::detail::hybrid_header_size, old.size() - memkv::detail::hybrid_header_size);
-        for (int i = 0; i < 4; ++i) old[44 + static_cast<std::size_t>(i)] = static_cast<char>((payload_crc >> (8 * i)) & 0xFFU);
-        const std::uint32_t header_crc = memkv::detail::crc32_ieee(p, 52);
-        for (int i = 0; i < 4; ++i) old[52 + static_cast<std::size_t>(i)] = static_cast<char>((header_crc >> (8 * i)) & 0xFFU);
-        spit(path, old);
-        CHECK(contents(KV::open(path)) == contents(kv));
-        // ... and a version-1 manifest with a CRC-32C header is corrupt.
-        std::string mixed = good;
-        mixed[8] = 1;
-        spit(path, mixed);
-        REQUIRE_THROWS_AS(KV::open(path), memkv::format_error);
+    SECTION("format versions 1 and 2 (memkv 0.1) still open") {
+        // The same checkpoint as 0.1 wrote it: a 56-byte header naming one
+        // base file, then the same delta records; version 1 checksums with
+        // CRC-32/IEEE, version 2 with CRC-32C.
+        const auto at = [&](std::size_t off, int n) {
+            std::uint64_t v = 0;
+            for (int i = n; i-- > 0;) v = (v << 8) | static_cast<unsigned char>(good[off + static_cast<std::size_t>(i)]);
+            return v;
+        };
+        REQUIRE(at(40, 4) == 1);  // fill() leaves one run (no tombstones)
+        const std::size_t table = at(56, 4);
+        const std::size_t name_len = at(64 + 4, 2);
+        const std::string base_name = good.substr(64 + 6, name_len);
+        const std::string records = good.substr(64 + table);
+        for (int version : {1, 2}) {
+            const auto crc = version == 1 ? memkv::detail::crc32_ieee : memkv::detail::crc32c;
+            const std::string payload = base_name + records;
+            std::string old = good.substr(0, 8);
+            memkv::detail::append_le(old, static_cast<std::uint64_t>(version), 4);
+            old += good.substr(12, 20);  // sizeof(V), size, record count
+            memkv::detail::append_le(old, payload.size(), 8);
+            memkv::detail::append_le(old, base_name.size(), 4);
+            memkv::detail::append_le(old, crc(reinterpret_cast<const unsigned char*>(payload.data()), payload.size()), 4);
+            memkv::detail::append_le(old, 0, 4);
+            memkv::detail::append_le(old, crc(reinterpret_cast<const unsigned char*>(old.data()), 52), 4);
+            REQUIRE(old.size() == 56);
+            old += payload;
+            spit(path, old);
+            CHECK(contents(KV::open(path)) == contents(kv));
+            KV::open(path).verify();
+            // The other version's checksum on this version's header is corrupt.
+            std::string mixed = old;
+            mixed[8] = static_cast<char>(3 - version);
+            spit(path, mixed);
+            REQUIRE_THROWS_AS(KV::open(path), memkv::format_error);
+        }
     }
     SECTION("a missing base file") {
         for (const auto& e : fs::directory_iterator(dir.path)) {
