@@ -2,7 +2,8 @@
 
 // memkv::HybridKV<V> (alias memkv::MemKV<V>): the thread-safe store. Writes go
 // to a mutable FastArt delta; reads merge the deltas with an immutable
-// FrozenLayer base; a background thread compacts the deltas into a new base.
+// few FrozenLayer runs; background threads flush the deltas into new runs and
+// merge runs by size (DESIGN.md, "HybridKV").
 //
 //   memkv::MemKV<std::uint64_t> kv;
 //   kv.insert("user:1001", 1001);             // only if absent
@@ -73,7 +74,7 @@ struct hybrid_scan {
 // moves every layer one key across the current one. std::reverse_iterator
 // (so views::reverse) copies the iterator - one layer iterator and one key
 // per layer, with their allocations - and steps the copy back on every
-// dereference: about 10x a forward step with a base and 4 sealed deltas.
+// dereference: about 10x a forward step with a run and 4 sealed deltas.
 // Iterators of one view compare by their current key. The classic
 // iterator_category is input (the reference is a prvalue), so use
 // std::ranges::next/prev/advance: std::prev walks input iterators forward.
@@ -233,7 +234,7 @@ public:
     size_type memory_usage() const { return layers_ ? detail::layers_memory_usage(*layers_) : 0; }
 
     // Checks every layer and that size() matches the visible keys; throws on
-    // the first violation (std::logic_error; format_error for a bad base
+    // the first violation (std::logic_error; format_error for a bad run
     // checksum). O(entries).
     void verify() const {
         if (layers_) detail::layers_verify(*layers_, size_);
@@ -267,23 +268,35 @@ private:
 //                new); get -> optional<V>; at -> V or std::out_of_range;
 //                erase -> 0/1. No find and no iterators into the store
 //                itself (nothing stable to point at): scans are views.
+//   Layers       the active delta, at most max_sealed_deltas sealed deltas,
+//                at most max_runs frozen runs (size-tiered: about
+//                3 log_4(N / keys per flush) + 1). Each run but the oldest
+//                has a Bloom filter (10 bits/key, ~1% false positives).
 //   Complexity   get/contains/count/at: one lookup per layer, newest first,
-//                stopping at the first layer that mentions the key (usually
-//                1-2 layers). insert/insert_or_assign/erase: one delta update,
-//                plus - the first time a key enters the active delta - a
-//                lookup in the lower layers to keep size() exact and to know
-//                whether a tombstone is needed (insert of a key visible below
-//                undoes its delta entry: two descents). size(): O(1), exact.
+//                stopping at the first layer that mentions the key; a run
+//                whose filter rules the key out costs one cache line. A miss:
+//                every delta, every filter, one walk of the oldest run.
+//                insert/insert_or_assign/erase: one delta update, plus - the
+//                first time a key enters the active delta - a lookup in the
+//                lower layers to keep size() exact and to know whether a
+//                tombstone is needed (insert of a key visible below undoes
+//                its delta entry: two descents). size(): O(1), exact.
 //                prefix/range/from/items: to create, a seal of the active
-//                delta (O(#sealed) under the exclusive lock, only if it is
-//                non-empty) and one lower_bound per layer; see hybrid_view
-//                for iteration and reverse costs. compact(): O(base +
-//                deltas), off the lock.
+//                delta (O(#layers) under the exclusive lock, only if it is
+//                non-empty; at the sealed bound first a merge of the two
+//                smallest sealed deltas, or a wait for a running flush) and
+//                one lower_bound per layer; see hybrid_view for iteration
+//                and reverse costs. compact(): O(runs + deltas), off the
+//                lock. Write amplification of the background policy: about
+//                1 + log_4(N / keys per flush).
+//   Backpressure a writer that finds the deltas at 2 x compaction_bytes while
+//                a flush runs waits for that flush; the flusher waits while
+//                the runs are at max_runs; a scan at the sealed bound merges
+//                or waits (stats().backpressure_waits counts the waits).
 //   erase_prefix(p)  takes one point-in-time merged scan of p and erases
 //                the keys it saw, in batches of 128 under the exclusive lock.
-//                Cost: O(n) merged steps plus n erases (a key held by the
-//                base becomes a tombstone in the active delta until the next
-//                compaction). Not atomic: readers may see part of the prefix
+//                Cost: O(n) merged steps plus n erases (a key held by a
+//                run becomes a tombstone until a merge with the oldest run). Not atomic: readers may see part of the prefix
 //                removed; keys inserted under p after the scan began survive;
 //                the count returned is of keys this call removed.
 //   longest_prefix(k)  the longest visible key that is a prefix of k (the
@@ -292,7 +305,9 @@ private:
 //                shared lock: O(|k|) lookups of O(|k|) each, per layer.
 //   Exceptions   strong guarantee for insert/insert_or_assign/erase (a failed
 //                delta insert leaves the store unchanged, as FastArt's insert
-//                does); a failed compaction swaps nothing in.
+//                does); a failed flush or merge swaps nothing in (and leaves
+//                no file behind); a failed save leaves the previous
+//                checkpoint and no new file.
 //   Views        prefix/range/from/items views and snapshots are point-in-time
 //                and never invalidated; they keep the layers they read alive.
 //   Threads      every member function may be called concurrently from any
@@ -300,25 +315,31 @@ private:
 //                side). Point reads take a shared lock; writes an exclusive
 //                one (microseconds); scans and snapshots read without a lock
 //                once started. With background_compaction, each instance owns
-//                a worker thread (seal, swap) and a niced merge thread
-//                (compaction_nice); the destructor stops and joins both (an
-//                unfinished compaction is abandoned, nothing half-done is
-//                published).
+//                two threads (flusher, merger: seal, swap) and a niced merge
+//                helper for each (compaction_nice); the destructor stops and
+//                joins them, abandoning unfinished merges within 4096 keys
+//                (nothing half-done is published).
 //   Moves        move-only, noexcept. A moved-from HybridKV is a valid empty
 //                store that keeps its options: every member works on it (size
 //                0, get nullopt, empty views); its engine (and its threads)
 //                start on its next write.
 //   verify()     checks every layer (FastArt::verify on the deltas,
-//                FrozenLayer::verify - the CRC - on the base), that merged
-//                keys increase, and that size() equals the visible keys;
-//                throws on the first violation. Seals the active delta; O(n).
-//   Persistence  save(path) writes a crash-safe checkpoint; open(path) maps
-//                its base and restores the delta (format drawn in
+//                FrozenLayer::verify - the CRCs - on the runs, their levels),
+//                that merged keys increase, and that size() equals the
+//                visible keys; throws on the first violation. Seals the
+//                active delta; O(n).
+//   Files        with hybrid_options::directory, runs are files there
+//                (streamed by each merge, memory-mapped, deleted when unused).
+//   Persistence  save(path) writes a crash-safe checkpoint: a manifest plus
+//                one file per run layer, written only if not already in
+//                path's directory; open(path) maps the runs (checking their
+//                CRCs unless verify_on_open is false) and restores the delta
+//                (format, ownership and garbage collection in
 //                detail/hybrid/checkpoint.hpp).
 template <class V>
 class HybridKV {
     static_assert(std::is_trivially_copyable_v<V>,
-                  "memkv::HybridKV<V>: V must be trivially copyable (the base stores values as raw bytes)");
+                  "memkv::HybridKV<V>: V must be trivially copyable (the runs store values as raw bytes)");
     static_assert(std::is_default_constructible_v<V>, "memkv::HybridKV<V>: V must be default-constructible");
     static_assert(alignof(V) <= 8,
                   "memkv::HybridKV<V>: alignof(V) must be at most 8 (delta values live in FastArt's 8-byte slots)");
@@ -444,23 +465,24 @@ public:
 
     // ---- maintenance -----------------------------------------------------
 
-    // Bytes held by the deltas, the base and the bookkeeping. A mapped base
-    // counts what FrozenLayer reports for it.
+    // Bytes held by the deltas, the runs (with their filters) and the
+    // bookkeeping. A mapped run counts its whole mapping (FrozenLayer's
+    // memory_usage()), resident or not.
     size_type memory_usage() const {
         const engine_type* e = engine();
         return sizeof(*this) + (e ? e->memory_usage() : 0);
     }
 
     // See the contract: checks every layer and size(); throws on the first
-    // violation (std::logic_error; format_error for a bad base checksum).
+    // violation (std::logic_error; format_error for a bad run checksum).
     void verify() const {
         if (engine_type* e = engine()) e->verify();
     }
 
-    // Folds every delta into a new base now, in the calling thread. A running
-    // background compaction is abandoned (within a few thousand keys) rather
-    // than waited for, since this one covers everything it would have; one
-    // started by another compact() call is waited for. Writers and readers
+    // Merges every delta and every run into one run now, in the calling
+    // thread. Running background flushes and merges are abandoned (within a
+    // few thousand keys) rather than waited for, since this covers everything
+    // they would have; one started by another compact() call is waited for. Writers and readers
     // continue meanwhile; writes made during it land in the new active delta.
     void compact() {
         if (engine_type* e = engine()) e->compact();
@@ -471,20 +493,24 @@ public:
         return e ? e->stats() : stats_type{};
     }
 
-    // Whether a full compaction is merging right now (monitoring; lock-free).
+    // Whether a flush or merge is running right now (monitoring; lock-free).
     bool compaction_running() const noexcept {
         const engine_type* e = engine();
         return e && e->compaction_running();
     }
 
-    // Writes a checkpoint of the current state to `path` (plus the base file
-    // beside it). Atomic: a crash leaves the previous checkpoint at `path`
-    // intact. Concurrent writers continue; writes after the call began may or
-    // may not be included. Throws io_error.
+    // Writes a checkpoint of the current state to `path` (plus run files
+    // beside it: only those not already there). Atomic: a crash leaves the
+    // previous checkpoint at `path` intact. Concurrent writers continue;
+    // writes after the call began may or may not be included. Throws
+    // io_error("memkv: save '<path>': <reason>"); a failed save leaves no
+    // file behind. An empty path, a directory or a missing directory is
+    // refused before anything is written.
     void save(const std::string& path) const { ensure().save(path); }
 
-    // Opens a checkpoint written by save(): maps the base, restores the delta.
-    // Throws format_error (corrupt or foreign file) or io_error.
+    // Opens a checkpoint written by save(): maps the runs (checks their CRCs
+    // unless opt.verify_on_open is false), restores the delta. Throws
+    // format_error (corrupt or foreign file, other value type) or io_error.
     static HybridKV open(const std::string& path, const options& opt = {}) {
         HybridKV kv(deferred_start{}, opt);
         kv.engine()->load(path);
