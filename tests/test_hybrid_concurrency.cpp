@@ -139,8 +139,12 @@ TEST_CASE("HybridKV: concurrent writers, readers, snapshots, compactions", "[hyb
 
     INFO("snapshots " << snaps.size() << " compactions " << kv.stats().compactions << " merges " << kv.stats().delta_merges);
     REQUIRE(bad_reads.load() == 0);
-    INFO("stats: compactions " << kv.stats().compactions << ", merges " << kv.stats().delta_merges);
-    REQUIRE(kv.stats().failed_compactions == 0);
+    const memkv::hybrid_stats st = kv.stats();
+    INFO("stats: flushes " << st.flushes << ", run merges " << st.run_merges << ", delta merges " << st.delta_merges
+                           << ", compactions " << st.compactions);
+    REQUIRE(st.failed_compactions == 0);
+    REQUIRE(st.flushes > 0);
+    REQUIRE(st.sealed_deltas <= o.max_sealed_deltas);
 
     // Final contents: exactly the union of what the writers wrote.
     Map expected;
@@ -212,6 +216,8 @@ TEST_CASE("HybridKV: destructor stops a busy compactor", "[hybrid][concurrency]"
 
 TEST_CASE("HybridKV: save while writers run writes a consistent checkpoint", "[hybrid][concurrency][checkpoint]") {
     namespace fs = std::filesystem;
+    // In-memory runs, and file-backed runs (hard-linked into the checkpoint).
+    const bool files = GENERATE(false, true);
     const fs::path dir = fs::temp_directory_path() / ("memkv_hybrid_conc_" + std::to_string(::getpid()));
     fs::remove_all(dir);
     fs::create_directories(dir);
@@ -219,6 +225,7 @@ TEST_CASE("HybridKV: save while writers run writes a consistent checkpoint", "[h
 
     memkv::hybrid_options o;
     o.compaction_keys = 500;
+    if (files) o.directory = (dir / "runs").string();
     KV kv(o);
     constexpr std::uint64_t writers = 2;
     const std::uint64_t per_writer = 6000;
