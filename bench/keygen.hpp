@@ -24,7 +24,7 @@
 //          0.5%, gitee.com 1%, github.com 95%, gitlab.com 2.5%
 //   owner  P[a] R[b] Q[c] T(e), letters and digits only: a word from P (364
 //          names and nouns, a fifth of them capitalized), a syllable from R
-//          (45: "son", "ov", "ia", ...), a tail from Q ("" and 68 like "dev",
+//          (45: "berg", "ov", "ia", ...), a tail from Q ("" and 68 like "dev",
 //          "js", "hq", "labs"), then digits T (none for most owners while the
 //          1.13M letter combinations outnumber the owners; see 3. below)
 //   repo   W[s] + decoration: a word from W (407 package-ish words), then 0-3
