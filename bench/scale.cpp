@@ -494,8 +494,8 @@ result run_hybrid(const url_keygen& g, const run_options& o, const std::string& 
     const memkv::hybrid_stats st = kv->stats();
     const double settled_bytes_per_key =
         r.keys ? static_cast<double>(kv->memory_usage()) / static_cast<double>(r.keys) : 0;
-    if (st.bytes_written > 0 && st.base_bytes > 0) {
-        r.write_amp = static_cast<double>(st.bytes_written) / static_cast<double>(st.base_bytes);
+    if (st.bytes_written > 0 && st.run_bytes > 0) {
+        r.write_amp = static_cast<double>(st.bytes_written) / static_cast<double>(st.run_bytes);
     }
 
     const std::string ckpt = dir + "/ckpt.mkv";
@@ -505,7 +505,7 @@ result run_hybrid(const url_keygen& g, const run_options& o, const std::string& 
     std::uint64_t ckpt_bytes = 0;
     for (const auto& e : std::filesystem::directory_iterator(dir)) {
         const std::string name = e.path().filename().string();
-        if (name == "ckpt.mkv" || (name.starts_with("ckpt.mkv.base.") && !name.ends_with(".tmp"))) {
+        if (name == "ckpt.mkv" || ((name.starts_with("ckpt.mkv.run.") || name.starts_with("ckpt.mkv.base.")) && !name.ends_with(".tmp"))) {
             ckpt_bytes += file_size_or_zero(e.path());
         }
     }

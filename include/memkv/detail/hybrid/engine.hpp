@@ -306,6 +306,7 @@ public:
             for (const auto& r : layers_->runs) {
                 s.base_keys += r->keys();
                 s.base_bytes += r->memory_usage();
+                s.run_bytes += r->image_bytes();
                 if (r->file_backed()) ++s.base_files;
             }
         }

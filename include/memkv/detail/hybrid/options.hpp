@@ -72,7 +72,8 @@ struct hybrid_stats {
     std::size_t delta_bytes = 0;  // their memory_usage()
     std::size_t sealed_deltas = 0;
     std::size_t base_keys = 0;
-    std::size_t base_bytes = 0;
+    std::size_t base_bytes = 0;   // the runs' memory_usage() (images, mapped or not, and filters)
+    std::size_t run_bytes = 0;    // the runs' images alone (what a checkpoint's run files hold)
     std::size_t runs = 0;         // frozen runs under the deltas
     std::size_t base_files = 0;   // of them, file-backed
     std::uint64_t compactions = 0;         // flushes + run merges + compact() calls completed
