@@ -241,11 +241,13 @@ TEST_CASE("HybridKV: save while writers run writes a consistent checkpoint", "[h
     std::vector<std::string> saved;
     threads.emplace_back([&] {
         int n = 0;
-        while (!done.load()) {
+        // At least one save, even if the writers finish first (a loaded
+        // machine may not schedule this thread before they do).
+        do {
             const std::string p = path + std::to_string(n++ % 3);
             kv.save(p);
             saved.push_back(p);
-        }
+        } while (!done.load());
     });
     for (std::uint64_t w = 0; w < writers; ++w) threads[w].join();
     done.store(true);
