@@ -33,12 +33,13 @@ struct hybrid_options {
     std::size_t max_sealed_deltas = 4;
     // Tiering: runs are grouped in levels; `run_fanout` runs of one level
     // are merged into one run of the next. Write amplification is about
-    // 1 + log_fanout(keys / keys per flush); at most about
-    // (run_fanout - 1) x levels + 1 runs exist. At least 2.
-    std::size_t run_fanout = 4;
-    // Hard bound on runs: a flush that would exceed it waits for (or, without
-    // background compaction, performs) a run merge first.
-    std::size_t max_runs = 32;
+    // 1 + log_fanout(keys / keys per flush); about (run_fanout - 1) x levels
+    // + 1 runs exist. At least 2.
+    std::size_t run_fanout = 8;
+    // Hard bound on runs (merge debt): the flusher waits while this many
+    // exist, so writers feel the merges' pace (backpressure) instead of the
+    // store piling up runs that slow every lookup. At least run_fanout + 1.
+    std::size_t max_runs = 24;
     // Empty: runs live in anonymous memory (the default). Otherwise a
     // directory (created if absent) where each run is a FrozenLayer file,
     // streamed there by the compaction that makes it and memory-mapped: the
