@@ -145,12 +145,16 @@ class memory_sink final : public byte_sink {
 public:
     std::vector<unsigned char> take() {
         finish();
-        // A shrink copies: worth it only for a large slack (a reserve hint
-        // far above the result, or the doubling growth without one).
-        if (bytes_.capacity() - bytes_.size() > bytes_.size() / 8) bytes_.shrink_to_fit();
+        // A shrink copies the image. After a reserve hint (a big merge, whose
+        // peak memory matters) only a large slack is worth that; the pages
+        // reserved but never written are not resident anyway.
+        if (!reserved_ || bytes_.capacity() - bytes_.size() > bytes_.size() / 8) bytes_.shrink_to_fit();
         return std::move(bytes_);
     }
-    void reserve(std::size_t n) { bytes_.reserve(n); }
+    void reserve(std::size_t n) {
+        bytes_.reserve(n);
+        reserved_ = true;
+    }
     std::size_t memory_usage() const noexcept override {
         return byte_sink::memory_usage() + bytes_.capacity();
     }
@@ -166,6 +170,7 @@ protected:
 
 private:
     std::vector<unsigned char> bytes_;
+    bool reserved_ = false;
 };
 
 // The bytes in a file, created (or truncated) at construction. The file is
