@@ -33,6 +33,7 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <optional>
 #include <memory>
 #include <random>
 #include <set>
@@ -728,3 +729,55 @@ TEST_CASE("HybridKV v2: std::map model across flushes, merges, compact() and reo
 }
 
 }  // namespace
+
+TEST_CASE("HybridKV v2: file-backed runs live in the directory while a snapshot holds them", "[hybrid][v2][files]") {
+    temp_dir dir;
+    const fs::path runs_dir = dir.path / "runs";
+    auto count_runs = [&] {
+        std::size_t n = 0;
+        for (const auto& e : fs::directory_iterator(runs_dir)) n += e.path().filename().string().starts_with("run-");
+        return n;
+    };
+    memkv::hybrid_options o;
+    o.background_compaction = false;
+    o.directory = runs_dir.string();
+    Map model;
+    std::optional<KV::snapshot_type> snap;
+    Map at_snap;
+    {
+        KV kv(o);
+        for (std::uint64_t i = 0; i < 3000; ++i) {
+            kv.insert("k" + std::to_string(i), i);
+            model["k" + std::to_string(i)] = i;
+        }
+        kv.compact();
+        REQUIRE(kv.stats().runs == 1);
+        REQUIRE(kv.stats().base_files == 1);
+        REQUIRE(count_runs() == 1);
+        snap = kv.snapshot();
+        at_snap = model;
+        // Erase and overwrite, then merge: the snapshot's run is replaced in
+        // the store but must stay readable (and its file present).
+        for (std::uint64_t i = 0; i < 3000; i += 3) {
+            kv.erase("k" + std::to_string(i));
+            model.erase("k" + std::to_string(i));
+        }
+        kv.insert_or_assign("k1", 111);
+        model["k1"] = 111;
+        kv.compact();
+        REQUIRE(count_runs() == 2);  // the snapshot's and the store's
+        Map now;
+        for (const auto& [k, v] : kv.items()) now.emplace(k, v);
+        REQUIRE(now == model);
+        kv.verify();
+    }
+    // The store is gone; the snapshot still reads its run.
+    REQUIRE(count_runs() == 1);
+    Map seen;
+    for (const auto& [k, v] : snap->items()) seen.emplace(k, v);
+    REQUIRE(seen == at_snap);
+    REQUIRE(snap->get("k1") == 1);
+    snap->verify();
+    snap.reset();
+    REQUIRE(count_runs() == 0);  // the last holder removed the file
+}
