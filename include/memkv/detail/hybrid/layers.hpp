@@ -121,16 +121,26 @@ layer_state layers_find(const hybrid_layers<V>& layers, std::string_view key, V*
             return layer_state::live;
         }
     }
-    // Every run but the oldest has a filter: hash once and start loading all
-    // their blocks (one cache line each) before probing any.
-    const std::uint64_t hash = layers.runs.empty() ? 0 : hybrid_key_hash(key);
+    // Every run but the oldest has a filter: with several, hash once and
+    // start loading all their blocks (one cache line each) before probing
+    // any. A lone run (the usual state after compact()) costs no hash.
+    std::uint64_t hash = 0;
+    bool hashed = false;
     if (layers.runs.size() > 2) {
+        hash = hybrid_key_hash(key);
+        hashed = true;
         for (const auto& run : layers.runs) {
             if (run->filter) run->filter->prefetch(hash);
         }
     }
     for (const auto& run : layers.runs) {
-        if (run->filter && !run->filter->may_contain(hash)) continue;
+        if (run->filter) {
+            if (!hashed) {
+                hash = hybrid_key_hash(key);
+                hashed = true;
+            }
+            if (!run->filter->may_contain(hash)) continue;
+        }
         if (run->live) {
             if (value) {
                 if (std::optional<V> v = run->live->get(key)) {
