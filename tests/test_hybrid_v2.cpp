@@ -781,3 +781,52 @@ TEST_CASE("HybridKV v2: file-backed runs live in the directory while a snapshot 
     snap.reset();
     REQUIRE(count_runs() == 0);  // the last holder removed the file
 }
+
+TEST_CASE("HybridKV v2 checkpoint: a save writes only the runs not already on disk", "[hybrid][v2][checkpoint]") {
+    temp_dir dir;
+    const bool files = GENERATE(false, true);
+    memkv::hybrid_options o;
+    o.background_compaction = false;
+    if (files) o.directory = dir.file("runs");
+    const std::string path = dir.file("db.mkv");
+    auto run_files = [&] {
+        std::map<std::string, std::pair<std::uintmax_t, std::uintmax_t>> out;  // name -> (inode, links)
+        for (const auto& e : fs::directory_iterator(dir.path)) {
+            const std::string n = e.path().filename().string();
+            if (!n.starts_with("db.mkv.run.")) continue;
+            struct stat st {};
+            REQUIRE(::stat(e.path().c_str(), &st) == 0);
+            out[n] = {static_cast<std::uintmax_t>(st.st_ino), static_cast<std::uintmax_t>(st.st_nlink)};
+        }
+        return out;
+    };
+    KV kv(o);
+    for (std::uint64_t i = 0; i < 5000; ++i) kv.insert("a" + std::to_string(i), i);
+    kv.compact();
+    kv.save(path);
+    const auto first = run_files();
+    REQUIRE(first.size() == 1);
+    // File-backed: the checkpoint's file is a hard link to the store's run.
+    if (files) REQUIRE(first.begin()->second.second == 2);
+
+    // Only delta changes: the same run file is named again, untouched.
+    kv.insert("b", 1);
+    kv.save(path);
+    REQUIRE(run_files() == first);
+
+    // A new run: one more file; the old one is still the same file.
+    kv.compact();
+    kv.save(path);
+    const auto third = run_files();
+    REQUIRE(third.size() == 1);  // the compacted run replaced the old one; its file was collected
+    REQUIRE(third != first);
+    KV back = KV::open(path, o);
+    REQUIRE(back.size() == 5001);
+    REQUIRE(back.get("b") == 1);
+
+    // A store opened from the checkpoint and saved back writes no run again.
+    back.insert("c", 2);
+    back.save(path);
+    REQUIRE(run_files() == third);
+    REQUIRE(KV::open(path).size() == 5002);
+}
