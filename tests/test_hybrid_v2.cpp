@@ -820,7 +820,9 @@ TEST_CASE("HybridKV v2 checkpoint: a save writes only the runs not already on di
     const auto third = run_files();
     REQUIRE(third.size() == 1);  // the compacted run replaced the old one; its file was collected
     REQUIRE(third != first);
-    KV back = KV::open(path, o);
+    memkv::hybrid_options o2 = o;  // one store per working directory
+    if (files) o2.directory = dir.file("runs2");
+    KV back = KV::open(path, o2);
     REQUIRE(back.size() == 5001);
     REQUIRE(back.get("b") == 1);
 
