@@ -18,7 +18,7 @@ int main(int argc, char** argv) {
     memkv::FastArt<std::uint64_t> fa;
     std::string k;
     double total = 0;
-    for (int t = 0; t < 10; ++t) {
+    for (std::uint64_t t = 0; t < 10; ++t) {
         std::vector<std::string> keys;
         const std::uint64_t lo = n * t / 10, hi = n * (t + 1) / 10;
         keys.reserve(hi - lo);
