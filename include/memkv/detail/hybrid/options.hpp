@@ -29,16 +29,16 @@ struct hybrid_options {
     bool background_compaction = true;
     // Hard bound on sealed deltas (scans and snapshots seal the active
     // delta). A scan that would exceed it first merges the smallest adjacent
-    // sealed deltas itself (or waits for a running flush). At least 1.
+    // sealed deltas itself (or waits for a running flush). Values below 2 act as 2.
     std::size_t max_sealed_deltas = 4;
     // Tiering: runs are grouped in levels; `run_fanout` runs of one level
     // are merged into one run of the next. Write amplification is about
     // 1 + log_fanout(keys / keys per flush); about (run_fanout - 1) x levels
-    // + 1 runs exist. At least 2.
+    // + 1 runs exist. Values below 2 act as 2.
     std::size_t run_fanout = 8;
     // Hard bound on runs (merge debt): the flusher waits while this many
     // exist, so writers feel the merges' pace (backpressure) instead of the
-    // store piling up runs that slow every lookup. At least run_fanout + 1.
+    // store piling up runs that slow every lookup. Values below run_fanout + 1 act as that.
     std::size_t max_runs = 24;
     // Empty: runs live in anonymous memory (the default). Otherwise a
     // directory (created if absent) where each run is a FrozenLayer file,
