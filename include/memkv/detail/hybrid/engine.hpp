@@ -528,11 +528,11 @@ public:
             if (m.version < 3) r->level = level_for(r->keys());  // a 0.1 base: its history is lost
             if (i > 0 && layers->runs.back()->level > r->level) throw fail("run levels decrease towards the oldest");
             if (i + 1 < m.runs.size()) r->filter = build_filter(*r);
-            // Visible keys of the runs: a live key of a run is visible unless
-            // a newer run erased or replaced it; the merged count below is
-            // exact, this one is only for the size check.
             layers->runs.push_back(std::move(r));
         }
+        // The runs' visible keys, for the size check: with several runs a key
+        // may be in more than one (a newer run replaced or erased it), so
+        // count through the merge; a lone run is its own count.
         if (m.runs.size() > 1 || (m.runs.size() == 1 && layers->runs[0]->tombstones)) {
             const hybrid_scan_origin<V> origin(std::span<const delta_ptr>(), layers->runs, scan_bounds{});
             hybrid_merge_cursor<V> cursor(origin);
