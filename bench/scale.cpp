@@ -301,11 +301,13 @@ struct run_options {
     std::uint64_t seed = 0;
 };
 
-// Timed checked lookups of `count` random present keys; returns Mops/s and
-// counts wrong answers into r.
-template <class Get>
-double checked_lookups(const url_keygen& g, std::uint64_t count, std::uint64_t seed, Get&& get, result& r,
-                       const char* label) {
+// Times `check` over `count` keys drawn at random from [0, N), each made by
+// make_key(i, key); check(key, i) returns whether the answer was wrong. Wrong
+// answers count into r (the first batch with one is reported as `what`).
+// Returns Mops/s of the checks alone (key generation is outside the timing).
+template <class MakeKey, class Check>
+double timed_checks(const url_keygen& g, std::uint64_t count, std::uint64_t seed, MakeKey&& make_key, Check&& check,
+                    result& r, const char* label, const char* what) {
     memkv::bench::Rng rng(seed);
     key_batch batch;
     std::string key;
@@ -315,19 +317,16 @@ double checked_lookups(const url_keygen& g, std::uint64_t count, std::uint64_t s
         batch.clear();
         while (batch.size() < key_batch::capacity && done + batch.size() < count) {
             const std::uint64_t i = rng.below(g.size());
-            g.sorted(i, key);
+            make_key(i, key);
             batch.add(key, i);
         }
         const auto t0 = clock_type::now();
         std::uint64_t wrong = 0;
-        for (std::size_t k = 0; k < batch.size(); ++k) {
-            const std::optional<std::uint64_t> v = get(batch.key(k));
-            wrong += !v || *v != value_of(batch.id(k));
-        }
+        for (std::size_t k = 0; k < batch.size(); ++k) wrong += check(batch.key(k), batch.id(k)) ? 1U : 0U;
         timed += seconds_since(t0);
         if (wrong != 0 && r.wrong == 0) {
-            std::fprintf(stderr, "\nmemkv-scale: %s: wrong value for a present key (e.g. one of batch at %llu)\n",
-                         r.structure.c_str(), static_cast<unsigned long long>(done));
+            std::fprintf(stderr, "\nmemkv-scale: %s: %s (in the batch at %llu)\n", r.structure.c_str(), what,
+                         static_cast<unsigned long long>(done));
         }
         r.wrong += wrong;
         done += batch.size();
@@ -337,34 +336,26 @@ double checked_lookups(const url_keygen& g, std::uint64_t count, std::uint64_t s
     return timed > 0 ? static_cast<double>(count) / timed / 1e6 : 0;
 }
 
+// Checked lookups of random present keys: get(key) must give value_of(i).
+template <class Get>
+double checked_lookups(const url_keygen& g, std::uint64_t count, std::uint64_t seed, Get&& get, result& r,
+                       const char* label) {
+    return timed_checks(
+        g, count, seed, [&](std::uint64_t i, std::string& key) { g.sorted(i, key); },
+        [&](std::string_view key, std::uint64_t i) {
+            const std::optional<std::uint64_t> v = get(key);
+            return !v || *v != value_of(i);
+        },
+        r, label, "wrong value for a present key");
+}
+
+// Checked misses: contains(key) must be false for every generated miss.
 template <class Contains>
 double checked_misses(const url_keygen& g, std::uint64_t count, std::uint64_t seed, Contains&& contains, result& r,
                       const char* label) {
-    memkv::bench::Rng rng(seed);
-    key_batch batch;
-    std::string key;
-    double timed = 0;
-    progress_line p(label, count);
-    for (std::uint64_t done = 0; done < count;) {
-        batch.clear();
-        while (batch.size() < key_batch::capacity && done + batch.size() < count) {
-            const std::uint64_t i = rng.below(g.size());
-            g.miss(i, key);
-            batch.add(key, i);
-        }
-        const auto t0 = clock_type::now();
-        std::uint64_t wrong = 0;
-        for (std::size_t k = 0; k < batch.size(); ++k) wrong += contains(batch.key(k)) ? 1U : 0U;
-        timed += seconds_since(t0);
-        if (wrong != 0 && r.wrong == 0) {
-            std::fprintf(stderr, "\nmemkv-scale: %s: an absent key was found\n", r.structure.c_str());
-        }
-        r.wrong += wrong;
-        done += batch.size();
-        p.update(done);
-    }
-    p.finish(count);
-    return timed > 0 ? static_cast<double>(count) / timed / 1e6 : 0;
+    return timed_checks(
+        g, count, seed, [&](std::uint64_t i, std::string& key) { g.miss(i, key); },
+        [&](std::string_view key, std::uint64_t) { return contains(key); }, r, label, "an absent key was found");
 }
 
 // Feeds all N keys, in batches, to insert(key, value); fills build timing.

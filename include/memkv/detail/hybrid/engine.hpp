@@ -382,15 +382,8 @@ public:
         // Twice at most: when the sealed deltas were at their bound the
         // active delta could not be sealed before the first pass.
         for (int pass = 0; pass < 2; ++pass) {
-            layers_ptr input;
             bool sealed_all = false;
-            {
-                hybrid_priority_lock priority(mu_);
-                std::unique_lock lock(priority);
-                if (layers_->sealed.size() < opt_.max_sealed_deltas) seal_locked();
-                sealed_all = active_->size() == 0;
-                input = layers_;
-            }
+            const layers_ptr input = seal_for_merge(&sealed_all);
             if (input->sealed.empty() && input->runs.size() <= 1) break;
             if (!merge_into_run(input, input->sealed.size(), 0, input->runs.size(), false, compact_kind::full)) {
                 return any;
@@ -728,20 +721,23 @@ private:
     // flush, or are so far over that the writer should wait for one.
     pressure pressure_locked() {
         if (!opt_.background_compaction) return pressure::none;
-        const std::size_t keys = active_->size() + sealed_keys_;
         // memory_usage() may walk the tree's allocator state; sample it.
         if (++writes_since_check_ >= 64) {
             writes_since_check_ = 0;
             active_bytes_ = active_->memory_usage();
         }
-        const std::size_t bytes = active_bytes_ + sealed_bytes_;
-        const bool by_keys = opt_.compaction_keys != 0 && keys >= opt_.compaction_keys;
-        const bool by_bytes = opt_.compaction_bytes != 0 && bytes >= opt_.compaction_bytes;
-        if (!by_keys && !by_bytes) return pressure::none;
-        const bool far = (opt_.compaction_keys != 0 && keys >= 2 * opt_.compaction_keys) ||
-                         (opt_.compaction_bytes != 0 && bytes >= 2 * opt_.compaction_bytes);
-        if (far && flushing_.load(std::memory_order_relaxed)) return pressure::wait;
+        if (!deltas_over_locked(1)) return pressure::none;
+        if (deltas_over_locked(2) && flushing_.load(std::memory_order_relaxed)) return pressure::wait;
         return flush_requested_.load(std::memory_order_relaxed) ? pressure::none : pressure::flush;
+    }
+
+    // Whether the deltas (active, as last sampled, plus sealed) hold `times`
+    // x the flush trigger. The caller holds mu_ (either side).
+    bool deltas_over_locked(std::size_t times) const noexcept {
+        const std::size_t keys = active_->size() + sealed_keys_;
+        const std::size_t bytes = active_bytes_ + sealed_bytes_;
+        return (opt_.compaction_keys != 0 && keys >= times * opt_.compaction_keys) ||
+               (opt_.compaction_bytes != 0 && bytes >= times * opt_.compaction_bytes);
     }
 
     void relieve(pressure p) {
@@ -758,6 +754,18 @@ private:
         done_cv_.wait(guard, [&] { return flush_epoch_ != epoch || stop_ || !flushing_.load(); });
         guard.unlock();
         wake_flusher();
+    }
+
+    // The stack a flush or compact() merges: the active delta sealed first,
+    // unless the sealed deltas are at their bound (then it waits for the
+    // next pass; *all, if given, says whether every write is in the stack).
+    // The caller holds delta_mu_.
+    layers_ptr seal_for_merge(bool* all = nullptr) {
+        hybrid_priority_lock priority(mu_);
+        std::unique_lock lock(priority);
+        if (layers_->sealed.size() < opt_.max_sealed_deltas) seal_locked();
+        if (all != nullptr) *all = active_->size() == 0;
+        return layers_;
     }
 
     // Merges the two adjacent sealed deltas with the fewest entries (the
@@ -1059,13 +1067,7 @@ private:
             guard.unlock();
             try {
                 std::lock_guard delta_guard(delta_mu_);
-                layers_ptr input;
-                {
-                    hybrid_priority_lock priority(mu_);
-                    std::unique_lock lock(priority);
-                    if (layers_->sealed.size() < opt_.max_sealed_deltas) seal_locked();
-                    input = layers_;
-                }
+                const layers_ptr input = seal_for_merge();
                 if (!input->sealed.empty()) {
                     merge_into_run(input, input->sealed.size(), 0, 0, true, compact_kind::flush);
                 }
@@ -1080,12 +1082,7 @@ private:
             // Deltas that grew past the threshold during the flush go next.
             {
                 std::shared_lock lock(mu_);
-                const std::size_t bytes = active_bytes_ + sealed_bytes_;
-                const std::size_t keys = active_->size() + sealed_keys_;
-                if ((opt_.compaction_bytes != 0 && bytes >= opt_.compaction_bytes) ||
-                    (opt_.compaction_keys != 0 && keys >= opt_.compaction_keys)) {
-                    flush_requested_.store(true, std::memory_order_relaxed);
-                }
+                if (deltas_over_locked(1)) flush_requested_.store(true, std::memory_order_relaxed);
             }
             done_cv_.notify_all();
             cv_.notify_all();
