@@ -888,7 +888,9 @@ private:
             frozen_layer_options fo = opt_.frozen;
             fo.registry_rows = std::min(fo.registry_rows, std::max<std::size_t>(std::bit_ceil(expected), 256));
             const bool files = !opt_.directory.empty();
-            if (!files && kind != compact_kind::flush) {
+            // Hints only where the inputs give an estimate (runs); a doubling
+            // buffer from a tiny hint would keep up to 2x its size.
+            if (!files && input_bytes != 0) {
                 fo.expected_keys = expected;
                 fo.expected_bytes = input_bytes + (std::size_t{64} << 10);
             }

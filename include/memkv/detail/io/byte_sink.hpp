@@ -146,10 +146,10 @@ public:
     std::vector<unsigned char> take() {
         finish();
         // A shrink copies the image: for a moment both copies live. After a
-        // reserve hint (a big merge, whose peak memory matters) only a slack
-        // as large as half the image is worth that; pages reserved but never
-        // written are not resident anyway (memory_usage() still counts them).
-        if (!reserved_ || bytes_.capacity() - bytes_.size() > bytes_.size() / 2) bytes_.shrink_to_fit();
+        // reserve hint (a big merge, whose peak memory matters, sized from
+        // its inputs) the copy is skipped when the hint was close (slack
+        // under 1/8): the capacity memory_usage() reports stays near the size.
+        if (!reserved_ || bytes_.capacity() - bytes_.size() > bytes_.size() / 8) bytes_.shrink_to_fit();
         return std::move(bytes_);
     }
     void reserve(std::size_t n) {
