@@ -635,3 +635,22 @@ TEST_CASE("FrozenLayer: images are byte-identical to format version 1 as written
     CHECK(file.size() == golden_raw_size);
     CHECK(crc(file) == golden_raw_crc);
 }
+
+TEST_CASE("CRC-32C: the hardware path equals the portable one at every length and alignment", "[frozen][crc]") {
+    const unsigned char check[] = "123456789";
+    CHECK(memkv::detail::crc32c_update_portable(0, check, 9) == 0xE3069283U);  // the standard check value
+    CHECK(memkv::detail::crc32c(check, 9) == 0xE3069283U);
+    std::mt19937_64 rng(7);
+    std::vector<unsigned char> buf(4096 + 16);
+    for (auto& b : buf) b = static_cast<unsigned char>(rng());
+    for (std::size_t off = 0; off < 8; ++off) {
+        for (std::size_t n = 0; n <= 300; ++n) {
+            const std::uint32_t seed = static_cast<std::uint32_t>(rng());
+            REQUIRE(memkv::detail::crc32c_update(seed, buf.data() + off, n) ==
+                    memkv::detail::crc32c_update_portable(seed, buf.data() + off, n));
+        }
+    }
+    // Continuation: two pieces give the CRC of the whole.
+    const std::uint32_t whole = memkv::detail::crc32c(buf.data(), 4096);
+    CHECK(memkv::detail::crc32c_update(memkv::detail::crc32c(buf.data(), 1001), buf.data() + 1001, 3095) == whole);
+}

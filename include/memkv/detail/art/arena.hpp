@@ -33,10 +33,7 @@
 #include <vector>
 
 #include <memkv/detail/assert.hpp>
-
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
+#include <memkv/detail/huge_pages.hpp>
 
 namespace memkv::detail {
 
@@ -58,7 +55,6 @@ public:
     // large tree is read at random, and one TLB entry per 2 MiB instead of
     // per 4 KiB removes most of the page-walk misses of a lookup.
     static constexpr std::size_t max_chunk_units = 8 * slot_units;
-    static constexpr std::size_t huge_page = std::size_t{2} << 20;
     // What one operator new call costs beyond the bytes asked for (glibc:
     // 8-byte header, 16-byte rounding). Counted so memory_usage() is honest.
     static constexpr std::size_t malloc_overhead = 16;
@@ -184,23 +180,10 @@ public:
 private:
     enum class slot_kind : std::uint8_t { unused, chunk, chunk_tail, large_head, large_tail };
 
-    // Big blocks (the 2 MiB chunks, huge keys) are mapped directly on Linux
-    // rather than taken from operator new: glibc serves a 2 MiB request from
-    // its heap once an earlier one of that size was freed (its mmap threshold
-    // rises), and heap pages that were already touched at 4 KiB are not
-    // turned into huge pages. A fresh, 2 MiB-aligned mapping is, so a tree
-    // built after another was destroyed is as fast as the first one.
-    static constexpr bool maps_directly(std::size_t bytes) noexcept {
-#if defined(__linux__)
-        return bytes >= huge_page;
-#else
-        (void)bytes;
-        return false;
-#endif
-    }
-    static constexpr std::size_t mapped_length(std::size_t bytes) noexcept {
-        return (bytes + huge_page - 1) & ~(huge_page - 1);
-    }
+    // Big blocks (the 2 MiB chunks, huge keys) are huge-page mappings
+    // (detail/huge_pages.hpp says why).
+    static constexpr bool maps_directly(std::size_t bytes) noexcept { return maps_huge(bytes); }
+    static constexpr std::size_t mapped_length(std::size_t bytes) noexcept { return mapped_huge_length(bytes); }
     // What a block of `units` costs: the mapping, or the bytes plus the
     // allocator's per-allocation overhead.
     static constexpr std::size_t footprint(std::size_t units) noexcept {
@@ -208,37 +191,8 @@ private:
         return maps_directly(bytes) ? mapped_length(bytes) : bytes + malloc_overhead;
     }
 
-    static std::byte* get_memory(std::size_t units) {
-        const std::size_t bytes = units * unit;
-#if defined(__linux__)
-        if (maps_directly(bytes)) {
-            // Over-map by one huge page and trim both ends to align.
-            const std::size_t len = mapped_length(bytes);
-            void* raw = ::mmap(nullptr, len + huge_page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-            if (raw == MAP_FAILED) throw std::bad_alloc();
-            const auto base = reinterpret_cast<std::uintptr_t>(raw);
-            const std::uintptr_t aligned = (base + huge_page - 1) & ~std::uintptr_t{huge_page - 1};
-            if (aligned != base) ::munmap(raw, aligned - base);
-            const std::size_t tail = huge_page - (aligned - base);
-            if (tail != 0) ::munmap(reinterpret_cast<void*>(aligned + len), tail);
-#if defined(MADV_HUGEPAGE)
-            ::madvise(reinterpret_cast<void*>(aligned), len, MADV_HUGEPAGE);  // a hint
-#endif
-            return reinterpret_cast<std::byte*>(aligned);
-        }
-#endif
-        return static_cast<std::byte*>(::operator new(bytes));
-    }
-    static void free_memory(std::byte* p, std::size_t units) noexcept {
-        const std::size_t bytes = units * unit;
-#if defined(__linux__)
-        if (maps_directly(bytes)) {
-            ::munmap(p, mapped_length(bytes));
-            return;
-        }
-#endif
-        ::operator delete(p);
-    }
+    static std::byte* get_memory(std::size_t units) { return static_cast<std::byte*>(allocate_huge(units * unit)); }
+    static void free_memory(std::byte* p, std::size_t units) noexcept { free_huge(p, units * unit); }
     void set_slot(std::size_t s, std::byte* address) noexcept {
         bases_[s] = reinterpret_cast<std::uintptr_t>(address) - (std::uintptr_t{s} << offset_bits) * unit;
     }

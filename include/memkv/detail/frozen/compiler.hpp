@@ -25,6 +25,7 @@
 #include <memkv/detail/assert.hpp>
 #include <memkv/detail/frozen/format.hpp>
 #include <memkv/detail/frozen/node.hpp>
+#include <memkv/detail/huge_pages.hpp>
 #include <memkv/detail/io/byte_sink.hpp>
 
 namespace memkv::detail {
@@ -59,7 +60,7 @@ public:
 
     frozen_registry(std::size_t rows, std::size_t ways)
         : rows_(std::bit_ceil(std::max<std::size_t>(rows, 1))), ways_(std::max<std::size_t>(ways, 1)),
-          large_rows_(std::max<std::size_t>(rows_ / 16, 1)), small_(rows_ * ways_, small_cell{}),
+          large_rows_(std::max<std::size_t>(rows_ / 16, 1)), small_(rows_ * ways_),
           large_(large_rows_ * ways_) {}
 
     // Returns the address of a registered node equal to `content`, or npos.
@@ -163,7 +164,7 @@ public:
     }
 
     std::size_t memory_usage() const noexcept {
-        std::size_t m = small_.capacity() * sizeof(small_cell) + large_.capacity() * sizeof(large_cell);
+        std::size_t m = small_.memory_usage() + large_.capacity() * sizeof(large_cell);
         for (const large_cell& c : large_)
             if (c.content.capacity() > 15) m += c.content.capacity() + 1;
         return m;
@@ -192,7 +193,7 @@ private:
     std::size_t rows_;
     std::size_t ways_;
     std::size_t large_rows_;
-    std::vector<small_cell> small_;
+    huge_array<small_cell> small_;  // huge pages: probed at random
     std::vector<large_cell> large_;
 };
 

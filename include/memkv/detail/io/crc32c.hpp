@@ -1,9 +1,12 @@
 #pragma once
 
-// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), slicing-by-8 in
-// portable C++. Used to checksum serialized structures; the hardware crc32
-// instruction would be faster but needs -msse4.2, and memkv is header-only
-// with no say over its consumers' flags. ~1-2 GB/s is ample for verify().
+// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78). Used to checksum
+// serialized structures. On x86-64 with GCC or Clang the SSE4.2 crc32
+// instruction is used when the CPU has it, chosen at run time (memkv is
+// header-only with no say over its consumers' flags, so the function carries
+// its own target attribute): ~8 bytes per 3 cycles, against ~1.5 GB/s for
+// the portable slicing-by-8 below, which matters when open() verifies
+// gigabytes of run files.
 
 #include <array>
 #include <cstddef>
@@ -28,9 +31,9 @@ struct crc32c_tables {
 
 inline constexpr crc32c_tables crc32c_table{};
 
-// Continues a CRC: crc32c_update(crc32c_update(0, a), b) == crc32c(a ++ b).
-inline std::uint32_t crc32c_update(std::uint32_t crc, const unsigned char* p,
-                                   std::size_t n) noexcept {
+// The portable version (also the reference for the tests).
+inline std::uint32_t crc32c_update_portable(std::uint32_t crc, const unsigned char* p,
+                                            std::size_t n) noexcept {
     const auto& t = crc32c_table.t;
     std::uint32_t c = ~crc;
     while (n >= 8) {
@@ -46,6 +49,36 @@ inline std::uint32_t crc32c_update(std::uint32_t crc, const unsigned char* p,
     }
     while (n--) c = t[0][(c ^ *p++) & 0xFFU] ^ (c >> 8);
     return ~c;
+}
+
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
+#define MEMKV_HAVE_CRC32C_HW 1
+[[gnu::target("sse4.2")]] inline std::uint32_t crc32c_update_hw(std::uint32_t crc, const unsigned char* p,
+                                                                std::size_t n) noexcept {
+    std::uint64_t c = ~crc;
+    while (n >= 8) {
+        std::uint64_t w = 0;
+        std::memcpy(&w, p, 8);  // little-endian: the byte order the CRC wants
+        c = __builtin_ia32_crc32di(c, w);
+        p += 8;
+        n -= 8;
+    }
+    auto c32 = static_cast<std::uint32_t>(c);
+    while (n--) c32 = __builtin_ia32_crc32qi(c32, *p++);
+    return ~c32;
+}
+inline bool crc32c_hw_available() noexcept {
+    static const bool has = __builtin_cpu_supports("sse4.2") != 0;
+    return has;
+}
+#endif
+
+// Continues a CRC: crc32c_update(crc32c_update(0, a), b) == crc32c(a ++ b).
+inline std::uint32_t crc32c_update(std::uint32_t crc, const unsigned char* p, std::size_t n) noexcept {
+#if defined(MEMKV_HAVE_CRC32C_HW)
+    if (crc32c_hw_available()) return crc32c_update_hw(crc, p, n);
+#endif
+    return crc32c_update_portable(crc, p, n);
 }
 
 inline std::uint32_t crc32c(const unsigned char* p, std::size_t n) noexcept {
