@@ -89,7 +89,7 @@ public:
         for (std::size_t w = 0; w < ways_; ++w) {
             if (same(row[w], probe)) {
                 const small_cell hit = row[w];
-                for (std::size_t i = w; i > 0; --i) row[i] = row[i - 1];
+                shift_row(row, w);
                 row[0] = hit;
                 return hit.addr;
             }
@@ -144,7 +144,7 @@ public:
 private:
     void commit(const small_cell& c) {
         small_cell* row = &small_[(c.hash & (rows_ - 1)) * ways_];
-        for (std::size_t i = ways_ - 1; i > 0; --i) row[i] = row[i - 1];
+        shift_row(row, ways_ - 1);
         row[0] = c;
     }
 
@@ -159,7 +159,7 @@ public:
             return;
         }
         small_cell* row = &small_[(hash & (rows_ - 1)) * ways_];
-        for (std::size_t i = ways_ - 1; i > 0; --i) row[i] = row[i - 1];
+        shift_row(row, ways_ - 1);
         fill(row[0], hash, content, addr);
     }
 
@@ -174,12 +174,26 @@ public:
 
 private:
     // Content is zero-padded so equality is three word compares.
+    // content.data() must be followed by zero bytes up to 15 bytes past
+    // its start (the compiler pads its buffer): one fixed-size copy, no
+    // library call per node.
     static void fill(small_cell& c, std::uint64_t hash, std::string_view content, std::uint64_t addr) noexcept {
+        MEMKV_ASSERT(content.size() <= small_content);
         c.hash = hash;
         c.addr = addr;
-        std::memset(c.key, 0, sizeof c.key);
         c.key[0] = static_cast<unsigned char>(content.size());
-        std::memcpy(c.key + 1, content.data(), content.size());
+        std::memcpy(c.key + 1, content.data(), small_content);
+    }
+    // Moves row[0 .. n-1] to row[1 .. n]; the common four-way row as
+    // straight-line copies (a loop becomes a memmove call).
+    void shift_row(small_cell* row, std::size_t n) noexcept {
+        if (ways_ == 4 && n == 3) {
+            row[3] = row[2];
+            row[2] = row[1];
+            row[1] = row[0];
+            return;
+        }
+        for (std::size_t i = n; i > 0; --i) row[i] = row[i - 1];
     }
     static bool same(const small_cell& a, const small_cell& b) noexcept {
         return a.hash == b.hash && std::memcmp(a.key, b.key, sizeof a.key) == 0;  // inlined: fixed size
@@ -340,7 +354,7 @@ private:
         std::uint64_t h = make_content(u);
         registry_.prefetch(h);
         if (!fresh) {
-            const std::uint64_t found = registry_.find(h, content_);
+            const std::uint64_t found = registry_.find(h, content());
             if (found != frozen_registry::npos) {
                 ++stats_.registry_hits;
                 pairable_ = false;  // the found node may be the last one written
@@ -375,7 +389,7 @@ private:
         // Long unbranched suffixes almost never recur; caching them would
         // only evict the short, common ones (and cost a cache miss each).
         if (child_chain_ < 0 || static_cast<std::uint64_t>(child_chain_) <= max_registered_chain_)
-            registry_.insert(h, content_, addr);
+            registry_.insert(h, content(), addr);
         last_addr_ = addr;
         have_last_ = true;
         return {addr, count};
@@ -384,18 +398,23 @@ private:
     // Canonical content (finality, labels, target addresses) into content_;
     // returns its hash (never 0). Counts follow from targets.
     std::uint64_t make_content(const unode& u) {
-        content_.clear();
-        content_.push_back(u.final ? '\1' : '\0');
+        // A plain buffer: this runs for every node of every key, and a
+        // string's push_back checks its capacity for each byte.
+        char* out = content_.data();
+        *out++ = u.final ? '\1' : '\0';
         std::uint64_t h = u.final ? 0x1234567ULL : 0x7654321ULL;
         for (const utrans& t : u.trans) {
-            content_.push_back(static_cast<char>(t.label));
+            *out++ = static_cast<char>(t.label);
             std::uint64_t a = t.addr;
-            do {
-                content_.push_back(static_cast<char>((a & 0x7F) | (a > 0x7F ? 0x80 : 0)));
+            while (a > 0x7F) {
+                *out++ = static_cast<char>((a & 0x7F) | 0x80);
                 a >>= 7;
-            } while (a != 0);
+            }
+            *out++ = static_cast<char>(a);
             h = mix(h, (t.addr << 8) ^ t.addr >> 56 ^ t.label);
         }
+        content_len_ = static_cast<std::size_t>(out - content_.data());
+        std::memset(out, 0, content_pad);  // the registry's fixed-size copies read this far
         return h == 0 ? 1 : h;
     }
 
@@ -481,7 +500,12 @@ private:
     std::uint64_t keys_ = 0;
     std::uint64_t last_addr_ = 0;
     bool have_last_ = false;
-    std::string content_;
+    // Finality byte, then per transition a label and a varint address.
+    // Followed by content_pad zero bytes (see frozen_registry).
+    static constexpr std::size_t content_pad = 16;
+    std::array<char, 1 + 256 * 11 + content_pad> content_{};
+    std::size_t content_len_ = 0;
+    std::string_view content() const noexcept { return {content_.data(), content_len_}; }
     std::vector<unsigned char> buf_;
     frozen_build_stats stats_;
     std::string prev_;
