@@ -110,7 +110,7 @@ class FastArt {
 
     using tree_type = detail::art::tree<V>;
     using cursor = detail::art::cursor;
-    using ref_t = detail::art::ref_t;
+    using loc_t = detail::art::loc_t;
 
 public:
     using key_type = std::string;
@@ -375,11 +375,11 @@ public:
 
     // Pointer to the value, or nullptr: works for any V, copies nothing.
     V* get_if(key_view key) noexcept {
-        const ref_t l = tree_.find(key);
+        const loc_t l = tree_.find(key);
         return l != 0 ? &tree_.value(l) : nullptr;
     }
     const V* get_if(key_view key) const noexcept {
-        const ref_t l = tree_.find(key);
+        const loc_t l = tree_.find(key);
         return l != 0 ? &tree_.value(l) : nullptr;
     }
     std::optional<V> get(key_view key) const
@@ -455,11 +455,11 @@ public:
     // in key order: one descent, then a walk of the matching subtree.
     template <class F>
     void for_each_prefix(key_view p, F&& f) {
-        tree_.walk_prefix(p, [&](std::string_view k, ref_t leaf) { f(k, tree_.value(leaf)); });
+        tree_.walk_prefix(p, [&](std::string_view k, loc_t leaf) { f(k, tree_.value(leaf)); });
     }
     template <class F>
     void for_each_prefix(key_view p, F&& f) const {
-        tree_.walk_prefix(p, [&](std::string_view k, ref_t leaf) {
+        tree_.walk_prefix(p, [&](std::string_view k, loc_t leaf) {
             const V& v = tree_.value(leaf);
             f(k, v);
         });
@@ -472,7 +472,7 @@ public:
 private:
     template <class VV, class F>
     void walk(F& f) const {
-        tree_.walk([&](std::string_view k, ref_t leaf) {
+        tree_.walk([&](std::string_view k, loc_t leaf) {
             VV& v = tree_.value(leaf);
             f(k, v);
         });
@@ -487,7 +487,7 @@ private:
         return it;
     }
     // Completes lazy_iterator after the insert: never throws.
-    iterator settle(iterator&& it, ref_t leaf) noexcept {
+    iterator settle(iterator&& it, loc_t leaf) noexcept {
         it.c_.leaf = leaf;
         it.stamp();
         return std::move(it);
@@ -496,7 +496,7 @@ private:
     template <bool C>
     basic_iterator<C> find_impl(std::string_view key) const {
         basic_iterator<C> it(&tree_);
-        const ref_t l = tree_.find(key);
+        const loc_t l = tree_.find(key);
         if (l != 0) {
             it.c_.leaf = l;
             it.c_.path.assign(key);
