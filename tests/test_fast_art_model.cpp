@@ -15,6 +15,7 @@
 #include "fuzz/fast_art_ops.hpp"
 #include "memkv_catch.hpp"
 #include "test_support.hpp"
+#include "zones_support.hpp"
 
 namespace {
 
@@ -168,6 +169,32 @@ TEST_CASE("FastArt matches std::map under random operations", "[fast_art][model]
         opt.long_probability = c.long_probability;
         INFO("seed " << c.seed << " max_len " << c.max_len);
         REQUIRE_NOTHROW(run_model(c.seed, 100'000 * scale, opt));
+    }
+}
+
+TEST_CASE("FastArt matches std::map under random operations, small zones", "[fast_art][model][zones]") {
+    // The same model with the arena's zones shrunk (zones_support.hpp): the
+    // trees cross zone boundaries and rezone holders all the time. Zones of
+    // 28 KiB have 3 usable slots, too few for several >64 KiB keys (a slot
+    // each) under one node: long keys only with the 508 KiB zones.
+    struct config {
+        unsigned bits;
+        std::uint64_t seed;
+        std::size_t max_len;
+        double long_probability;
+    };
+    const config configs[] = {
+        {2, 0x5EED0012, 12, 0.0},
+        {2, 0x5EED0013, 40, 0.0},
+        {3, 0x5EED0014, 40, 0.0005},
+    };
+    for (const auto& c : configs) {
+        const memkv::test::small_zones zones(c.bits);
+        memkv::test::key_generator::options opt;
+        opt.max_len = c.max_len;
+        opt.long_probability = c.long_probability;
+        INFO("seed " << c.seed << " max_len " << c.max_len << " zone bits " << c.bits);
+        REQUIRE_NOTHROW(run_model(c.seed, 100'000, opt));
     }
 }
 
