@@ -39,9 +39,9 @@ class fast_art_view;
 // Values: V must be move-constructible, destructible and alignof(V) <= 8
 //   (checked by static_asserts naming memkv::FastArt<V>). Move-only types
 //   work; FastArt is copyable exactly when V is copy-constructible. A V
-//   whose move constructor may throw is boxed in its own arena block (4
-//   extra bytes per key and one indirection) so the tree never has to move
-//   it. Each stored V is destroyed exactly once.
+//   whose move constructor may throw is boxed in its own arena block (the
+//   block, 8 bytes of its address in the leaf, and one indirection) so the
+//   tree never has to move it. Each stored V is destroyed exactly once.
 // Complexity: find / insert / erase / lower_bound are O(key length), with at
 //   most one node visit per distinguishing byte; ++ and -- are amortized O(1)
 //   (a step through a 256-wide node scans up to 256 slots). Iteration yields
@@ -50,8 +50,9 @@ class fast_art_view;
 //   insert of a key with that prefix start there instead of at the root.
 //   Only inserts update it, so const calls stay read-only (DESIGN.md).
 // Memory: nodes and leaves live in an arena of 8-byte units addressed by
-//   32-bit references, so the whole tree is limited to 16 GiB of nodes and
-//   leaves. memory_usage() is exact: every byte the arena holds plus its
+//   32-bit references within zones of 16 GiB; a tree holds up to 128 zones,
+//   2 TiB of nodes and leaves (std::bad_alloc beyond; DESIGN.md, "Zones").
+//   memory_usage() is exact: every byte the arena holds plus its
 //   bookkeeping and an allowance for the system allocator. Erased blocks are
 //   reused by later inserts; erasing the last key returns everything.
 // Exception guarantee: insert, try_emplace, insert_or_assign (insert part),

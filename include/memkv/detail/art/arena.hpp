@@ -151,15 +151,16 @@ public:
         if (zones_.size() >= max_zones) throw std::bad_alloc();
         const std::size_t z = zones_.size();
         const std::size_t first = z << zone_bits_;
-        if (zones_.capacity() == zones_.size()) zones_.reserve(std::max<std::size_t>(4, 2 * zones_.size()));
+        if (zones_.capacity() == zones_.size()) zones_.reserve(zones_.empty() ? 1 : 2 * zones_.size());
         if (bases_.empty()) {
             bases_.reserve(16);
             meta_.reserve(16);
         }
         // Every zone below the last gets its whole row (see the top), and the
-        // new one its slot 0, the null reference.
-        bases_.resize(first + 1, 0);
+        // new one its slot 0, the null reference. meta_ first: release()
+        // reads meta_ for every entry of bases_.
         meta_.resize(first + 1);
+        bases_.resize(first + 1, 0);
         zones_.emplace_back();  // capacity reserved above: cannot throw
         return static_cast<unsigned>(z);
     }
@@ -321,8 +322,8 @@ private:
         if (bases_.size() < end) {
             // Only the last zone's row grows.
             MEMKV_ASSERT(z + 1 == zones_.size());
-            bases_.resize(end, 0);
             meta_.resize(end);
+            bases_.resize(end, 0);
         }
         zs.next_slot = static_cast<std::uint32_t>(s + count);
         return s;

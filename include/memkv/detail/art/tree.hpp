@@ -56,12 +56,13 @@ inline const unsigned char* ubytes(std::string_view s) noexcept {
 
 // One level of an iterator's path: the node (zone and reference), the
 // position taken in it, and the key length above the node (its prefix starts
-// there).
+// there; below max_key_size, so 32 bits).
 struct frame {
     loc_t node;
     int pos;
-    std::size_t depth;
+    std::uint32_t depth;
 };
+static_assert(sizeof(frame) == 16);
 
 // Iterator state. path holds the key bytes above the current leaf; the key
 // is path + the leaf's suffix. leaf == 0 is the end position.
@@ -1173,7 +1174,7 @@ public:
         while (!is_leaf(r)) {
             const node_ref nd = node(z, r);
             const int pos = Last ? nd.last_pos() : nd.first_pos();
-            c.stack.push_back({make_loc(z, r), pos, c.path.size()});
+            c.stack.push_back({make_loc(z, r), pos, static_cast<std::uint32_t>(c.path.size())});
             append_prefix(c.path, nd);
             if (pos >= 0) c.path.push_back(static_cast<char>(nd.byte_at(pos)));
             r = nd.child_at(pos);
@@ -1274,7 +1275,7 @@ public:
             }
             const unsigned char b = k[depth + plen];
             const int pos = nd.lower_child_pos(b);
-            c.stack.push_back({make_loc(z, r), pos, depth});
+            c.stack.push_back({make_loc(z, r), pos, static_cast<std::uint32_t>(depth)});
             append_prefix(c.path, nd);
             if (pos == node_ref::none) {
                 // Everything here is < key; leave past the last child.
