@@ -200,10 +200,13 @@ TEST_CASE("FastArt matches std::map under random operations, small zones", "[fas
 
 TEST_CASE("FastArt grows and shrinks every node kind", "[fast_art][model]") {
     // All 256 bytes under one parent, at several depths, then erased in a
-    // scrambled order: walks 3 -> 6 -> ... -> 48 -> full and back.
+    // scrambled order: walks 3 -> 6 -> ... -> 48 -> full and back. The last
+    // base gives the node a prefix past the 64-byte buffer of a rebuild.
+    const std::string bases[] = {"", "x", "deep/shared/prefix/longer/than/eight/bytes/",
+                                 "long/" + std::string(200, 'p') + "/"};
     memkv::FastArt<std::uint64_t> t;
     std::map<std::string, std::uint64_t> m;
-    for (const std::string base : {"", "x", "deep/shared/prefix/longer/than/eight/bytes/"}) {
+    for (const std::string& base : bases) {
         for (int b = 0; b < 256; ++b) {
             std::string k = base;
             k.push_back(static_cast<char>(b));
@@ -217,7 +220,7 @@ TEST_CASE("FastArt grows and shrinks every node kind", "[fast_art][model]") {
     fa_compare_all(t, m);
     for (int j = 0; j < 256; ++j) {
         const int b = (j * 167) % 256;  // 167 is odd: a permutation
-        for (const std::string base : {"", "x", "deep/shared/prefix/longer/than/eight/bytes/"}) {
+        for (const std::string& base : bases) {
             std::string k = base;
             k.push_back(static_cast<char>(b));
             fa_check(t.erase(k) == 1 && m.erase(k) == 1, "erase");
