@@ -375,3 +375,67 @@ TEST_CASE("FastArt zones: all zones full is std::bad_alloc, strong guarantee", "
     REQUIRE_NOTHROW(t.verify());
     REQUIRE(contents(t) == m);
 }
+
+namespace {
+
+// Move may throw, so FastArt boxes it: the box never moves, whatever zone
+// its leaf moves to.
+struct boxed_value {
+    static inline long live = 0;
+    std::uint64_t v = 0;
+    explicit boxed_value(std::uint64_t x) : v(x) { ++live; }
+    boxed_value(boxed_value&& o) : v(o.v) { ++live; }  // NOLINT: deliberately not noexcept
+    boxed_value& operator=(boxed_value&& o) {
+        v = o.v;
+        return *this;
+    }
+    ~boxed_value() { --live; }
+};
+
+}  // namespace
+
+TEST_CASE("FastArt zones: values across rezones (moved args, boxed values)", "[fast_art][zones]") {
+    const small_zones zs(2);
+    memkv::test::key_generator gen(0xB0CED);
+    std::vector<std::string> keys;
+    for (std::size_t i = 0; i < 8'000; ++i) keys.push_back(url_key(gen, i) + "/" + std::to_string(i));
+
+    SECTION("an insert retried after a rezone builds V from the same, unmoved arguments") {
+        memkv::FastArt<std::string> t;
+        for (std::size_t i = 0; i < keys.size(); ++i) {
+            std::string v = "value of some length, past the small buffer: " + keys[i];
+            const std::string expect = v;
+            REQUIRE(t.try_emplace(keys[i], std::move(v)).second);
+            REQUIRE(*t.get_if(keys[i]) == expect);
+        }
+        t.verify();
+        for (const auto& k : keys) REQUIRE(*t.get_if(k) == "value of some length, past the small buffer: " + k);
+    }
+    SECTION("boxed values never move and are destroyed once") {
+        boxed_value::live = 0;
+        {
+            memkv::FastArt<boxed_value> t;
+            std::vector<const boxed_value*> where;
+            for (std::size_t i = 0; i < keys.size(); ++i) {
+                t.try_emplace(keys[i], i);
+                where.push_back(t.get_if(keys[i]));
+            }
+            t.verify();
+            REQUIRE(boxed_value::live == static_cast<long>(keys.size()));
+            // Erasing every other key merges nodes and moves leaves; the
+            // boxes stay where they were.
+            for (std::size_t i = 0; i < keys.size(); i += 2) REQUIRE(t.erase(keys[i]) == 1);
+            t.verify();
+            for (std::size_t i = 1; i < keys.size(); i += 2) {
+                REQUIRE(t.get_if(keys[i]) == where[i]);
+                REQUIRE(where[i]->v == i);
+            }
+            REQUIRE(boxed_value::live == static_cast<long>(keys.size() / 2));
+            memkv::FastArt<boxed_value> copy;
+            t.for_each([&](std::string_view k, const boxed_value& v) { copy.try_emplace(k, v.v); });
+            copy.verify();
+            REQUIRE(copy.size() == t.size());
+        }
+        REQUIRE(boxed_value::live == 0);
+    }
+}
