@@ -26,6 +26,8 @@
 #include <memkv/fast_art.hpp>
 
 #include "memkv_catch.hpp"
+#include "test_support.hpp"
+#include "zones_support.hpp"
 
 namespace {
 
@@ -187,4 +189,71 @@ TEST_CASE("FastArt: strong guarantee of insert, try_emplace, insert_or_assign un
             }
         }
     }
+}
+
+TEST_CASE("FastArt: strong guarantee when moving to another zone fails", "[fast_art][alloc][zones]") {
+    // Zones of 28 KiB (zones_support.hpp): once a few are full, most inserts
+    // find their zone full and move the holder's children to the open zone
+    // or a new one first (tree::rezone). Every allocation of every insert is
+    // made to fail in turn; those of a rezone are the new zone's table and
+    // the chunks of the zone it moves to. Each failure must leave the tree
+    // as it was.
+    using engine = memkv::detail::art::tree<std::uint64_t>;
+    const memkv::test::small_zones zones(2);
+    engine t;
+    Model m;
+    auto contents_of = [&t] {
+        Model c;
+        t.walk([&](std::string_view k, memkv::detail::art::loc_t leaf) { c.emplace(std::string(k), t.value(leaf)); });
+        return c;
+    };
+    memkv::test::key_generator gen(0xA110C);
+    auto next_key = [&gen](std::size_t i) {
+        std::string k = gen.pick(2) == 0 ? "https://github.com/" : "https://example.org/x/";
+        k += "user" + std::to_string(gen.pick(300)) + "/repo" + std::to_string(gen.pick(40));
+        if (gen.pick(2) == 0) k += "/" + std::to_string(i);
+        return k;
+    };
+    for (std::size_t i = 0; i < 3'000; ++i) {
+        const std::string k = next_key(i);
+        t.emplace(k, i);
+        m.emplace(k, i);
+    }
+    REQUIRE(t.zones() >= 4);
+    std::size_t rezoned = 0;
+    std::size_t failed = 0;
+    for (std::size_t i = 0; i < 4'000; ++i) {
+        const std::string k = next_key(i) + "/new" + std::to_string(i);
+        for (long c = 0;; ++c) {
+            const std::size_t rezones_before = t.rezones();
+            fired = false;
+            bool threw = false;
+            std::pair<memkv::detail::art::loc_t, bool> r{};
+            fail_countdown = c;
+            try {
+                r = t.emplace(k, i);
+            } catch (const std::bad_alloc&) {
+                threw = true;
+            }
+            fail_countdown = -1;
+            INFO("key " << k << ", failing allocation " << c);
+            if (threw) {
+                ++failed;
+                REQUIRE(fired);
+                REQUIRE_NOTHROW(t.verify());
+                REQUIRE(t.size() == m.size());
+                REQUIRE(contents_of() == m);
+                continue;
+            }
+            REQUIRE(r.second == m.emplace(k, i).second);
+            REQUIRE(t.value(r.first) == m.at(k));
+            if (t.rezones() > rezones_before && c > 0) ++rezoned;
+            break;
+        }
+    }
+    INFO("inserts that rezoned after failures: " << rezoned << ", failed attempts: " << failed << ", zones "
+                                                       << t.zones() << ", rezones " << std::to_string(t.rezones()));
+    REQUIRE(rezoned >= 10);
+    REQUIRE_NOTHROW(t.verify());
+    REQUIRE(contents_of() == m);
 }

@@ -54,7 +54,7 @@ public:
             REQUIRE(t_.value(leaf) == v);
         }
         auto it = m_.begin();
-        t_.walk([&](std::string_view k, memkv::detail::art::ref_t leaf) {
+        t_.walk([&](std::string_view k, memkv::detail::art::loc_t leaf) {
             REQUIRE(it != m_.end());
             REQUIRE(k == it->first);
             REQUIRE(t_.value(leaf) == it->second);

@@ -15,6 +15,7 @@
 #include "fuzz/fast_art_ops.hpp"
 #include "memkv_catch.hpp"
 #include "test_support.hpp"
+#include "zones_support.hpp"
 
 namespace {
 
@@ -171,12 +172,41 @@ TEST_CASE("FastArt matches std::map under random operations", "[fast_art][model]
     }
 }
 
+TEST_CASE("FastArt matches std::map under random operations, small zones", "[fast_art][model][zones]") {
+    // The same model with the arena's zones shrunk (zones_support.hpp): the
+    // trees cross zone boundaries and rezone holders all the time. Zones of
+    // 28 KiB have 3 usable slots, too few for several >64 KiB keys (a slot
+    // each) under one node: long keys only with the 508 KiB zones.
+    struct config {
+        unsigned bits;
+        std::uint64_t seed;
+        std::size_t max_len;
+        double long_probability;
+    };
+    const config configs[] = {
+        {2, 0x5EED0012, 12, 0.0},
+        {2, 0x5EED0013, 40, 0.0},
+        {3, 0x5EED0014, 40, 0.0005},
+    };
+    for (const auto& c : configs) {
+        const memkv::test::small_zones zones(c.bits);
+        memkv::test::key_generator::options opt;
+        opt.max_len = c.max_len;
+        opt.long_probability = c.long_probability;
+        INFO("seed " << c.seed << " max_len " << c.max_len << " zone bits " << c.bits);
+        REQUIRE_NOTHROW(run_model(c.seed, 100'000, opt));
+    }
+}
+
 TEST_CASE("FastArt grows and shrinks every node kind", "[fast_art][model]") {
     // All 256 bytes under one parent, at several depths, then erased in a
-    // scrambled order: walks 3 -> 6 -> ... -> 48 -> full and back.
+    // scrambled order: walks 3 -> 6 -> ... -> 48 -> full and back. The last
+    // base gives the node a prefix past the 64-byte buffer of a rebuild.
+    const std::string bases[] = {"", "x", "deep/shared/prefix/longer/than/eight/bytes/",
+                                 "long/" + std::string(200, 'p') + "/"};
     memkv::FastArt<std::uint64_t> t;
     std::map<std::string, std::uint64_t> m;
-    for (const std::string base : {"", "x", "deep/shared/prefix/longer/than/eight/bytes/"}) {
+    for (const std::string& base : bases) {
         for (int b = 0; b < 256; ++b) {
             std::string k = base;
             k.push_back(static_cast<char>(b));
@@ -190,7 +220,7 @@ TEST_CASE("FastArt grows and shrinks every node kind", "[fast_art][model]") {
     fa_compare_all(t, m);
     for (int j = 0; j < 256; ++j) {
         const int b = (j * 167) % 256;  // 167 is odd: a permutation
-        for (const std::string base : {"", "x", "deep/shared/prefix/longer/than/eight/bytes/"}) {
+        for (const std::string& base : bases) {
             std::string k = base;
             k.push_back(static_cast<char>(b));
             fa_check(t.erase(k) == 1 && m.erase(k) == 1, "erase");

@@ -13,8 +13,12 @@
 
 #include "memkv_catch.hpp"
 #include "test_support.hpp"
+#include "zones_support.hpp"
 
-TEST_CASE("FastArt: concurrent const readers see the same tree", "[fast_art][threads]") {
+namespace {
+
+// min_bytes: the tree must be larger (to span several small zones).
+void concurrent_readers(std::size_t min_bytes) {
     const std::uint64_t seed = 20261122;
     INFO("seed " << seed);
     memkv::test::key_generator gen(seed);
@@ -64,4 +68,17 @@ TEST_CASE("FastArt: concurrent const readers see the same tree", "[fast_art][thr
     for (auto& r : readers) r.join();
     CHECK(mismatches.load() == 0);
     CHECK(art.size() == model.size());
+    CHECK(art.memory_usage() > min_bytes);
+}
+
+}  // namespace
+
+TEST_CASE("FastArt: concurrent const readers see the same tree", "[fast_art][threads]") { concurrent_readers(0); }
+
+TEST_CASE("FastArt: concurrent const readers, tree over many small zones", "[fast_art][threads][zones]") {
+    // Readers follow the zone of every frame (zones_support.hpp: 508 KiB
+    // zones, so the 20k keys span several; 28 KiB zones cannot hold the
+    // generator's 70 KB keys under one node).
+    const memkv::test::small_zones zones(3);
+    concurrent_readers(std::size_t{2} * (508 << 10));
 }

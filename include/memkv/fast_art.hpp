@@ -39,9 +39,9 @@ class fast_art_view;
 // Values: V must be move-constructible, destructible and alignof(V) <= 8
 //   (checked by static_asserts naming memkv::FastArt<V>). Move-only types
 //   work; FastArt is copyable exactly when V is copy-constructible. A V
-//   whose move constructor may throw is boxed in its own arena block (4
-//   extra bytes per key and one indirection) so the tree never has to move
-//   it. Each stored V is destroyed exactly once.
+//   whose move constructor may throw is boxed in its own arena block (the
+//   block, 8 bytes of its address in the leaf, and one indirection) so the
+//   tree never has to move it. Each stored V is destroyed exactly once.
 // Complexity: find / insert / erase / lower_bound are O(key length), with at
 //   most one node visit per distinguishing byte; ++ and -- are amortized O(1)
 //   (a step through a 256-wide node scans up to 256 slots). Iteration yields
@@ -50,8 +50,9 @@ class fast_art_view;
 //   insert of a key with that prefix start there instead of at the root.
 //   Only inserts update it, so const calls stay read-only (DESIGN.md).
 // Memory: nodes and leaves live in an arena of 8-byte units addressed by
-//   32-bit references, so the whole tree is limited to 16 GiB of nodes and
-//   leaves. memory_usage() is exact: every byte the arena holds plus its
+//   32-bit references within zones of 16 GiB; a tree holds up to 128 zones,
+//   2 TiB of nodes and leaves (std::bad_alloc beyond; DESIGN.md, "Zones").
+//   memory_usage() is exact: every byte the arena holds plus its
 //   bookkeeping and an allowance for the system allocator. Erased blocks are
 //   reused by later inserts; erasing the last key returns everything.
 // Exception guarantee: insert, try_emplace, insert_or_assign (insert part),
@@ -110,7 +111,7 @@ class FastArt {
 
     using tree_type = detail::art::tree<V>;
     using cursor = detail::art::cursor;
-    using ref_t = detail::art::ref_t;
+    using loc_t = detail::art::loc_t;
 
 public:
     using key_type = std::string;
@@ -375,11 +376,11 @@ public:
 
     // Pointer to the value, or nullptr: works for any V, copies nothing.
     V* get_if(key_view key) noexcept {
-        const ref_t l = tree_.find(key);
+        const loc_t l = tree_.find(key);
         return l != 0 ? &tree_.value(l) : nullptr;
     }
     const V* get_if(key_view key) const noexcept {
-        const ref_t l = tree_.find(key);
+        const loc_t l = tree_.find(key);
         return l != 0 ? &tree_.value(l) : nullptr;
     }
     std::optional<V> get(key_view key) const
@@ -455,11 +456,11 @@ public:
     // in key order: one descent, then a walk of the matching subtree.
     template <class F>
     void for_each_prefix(key_view p, F&& f) {
-        tree_.walk_prefix(p, [&](std::string_view k, ref_t leaf) { f(k, tree_.value(leaf)); });
+        tree_.walk_prefix(p, [&](std::string_view k, loc_t leaf) { f(k, tree_.value(leaf)); });
     }
     template <class F>
     void for_each_prefix(key_view p, F&& f) const {
-        tree_.walk_prefix(p, [&](std::string_view k, ref_t leaf) {
+        tree_.walk_prefix(p, [&](std::string_view k, loc_t leaf) {
             const V& v = tree_.value(leaf);
             f(k, v);
         });
@@ -472,7 +473,7 @@ public:
 private:
     template <class VV, class F>
     void walk(F& f) const {
-        tree_.walk([&](std::string_view k, ref_t leaf) {
+        tree_.walk([&](std::string_view k, loc_t leaf) {
             VV& v = tree_.value(leaf);
             f(k, v);
         });
@@ -487,7 +488,7 @@ private:
         return it;
     }
     // Completes lazy_iterator after the insert: never throws.
-    iterator settle(iterator&& it, ref_t leaf) noexcept {
+    iterator settle(iterator&& it, loc_t leaf) noexcept {
         it.c_.leaf = leaf;
         it.stamp();
         return std::move(it);
@@ -496,7 +497,7 @@ private:
     template <bool C>
     basic_iterator<C> find_impl(std::string_view key) const {
         basic_iterator<C> it(&tree_);
-        const ref_t l = tree_.find(key);
+        const loc_t l = tree_.find(key);
         if (l != 0) {
             it.c_.leaf = l;
             it.c_.path.assign(key);

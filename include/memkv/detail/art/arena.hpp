@@ -1,14 +1,16 @@
 #pragma once
 
 // A slab arena owned by one container: blocks of 8-byte units addressed by
-// 32-bit references, size-class free lists, exact memory accounting.
+// a zone number and a 32-bit reference, size-class free lists, exact memory
+// accounting.
 //
 // Why: one malloc per node and per leaf costs libart about 15 bytes per key in
 // malloc headers and rounding, and 64-bit pointers double the size of every
-// child slot. Here a reference is a 31-bit unit index (bit 31 is left to the
-// caller as a tag), blocks are carved from chunks by bumping a pointer, and a
-// freed block goes on the free list of its exact size, so a tree that churns
-// reuses its own memory and memory_usage() is the sum of what the arena holds.
+// child slot. Here a reference is a 31-bit unit index within a zone (bit 31
+// is left to the caller as a tag), blocks are carved from chunks by bumping a
+// pointer, and a freed block goes on its zone's free list of its exact size,
+// so a tree that churns reuses its own memory and memory_usage() is the sum
+// of what the arena holds.
 //
 // Reference layout (bit 31 belongs to the caller and must be clear here):
 //
@@ -17,14 +19,30 @@
 //   | 0 |  slot (16 bits)      | unit offset (15)  |
 //   +---+----------------------+-------------------+
 //
-// A slot is one entry of the chunk table: the base address of a chunk of at
-// most 2^15 units (256 KiB), or one 256 KiB window of a larger chunk or block. Slot 0 is
-// never used, so reference 0 is the null reference. Small blocks (at most
-// max_small_units) never straddle two slots; a large block gets ceil(n / 2^15)
-// consecutive slots of its own, so ptr() is the same load and add for every block.
-// The arena addresses at most 2^16 slots * 256 KiB = 16 GiB.
+// A slot is one entry of a zone's chunk table: the base address of a chunk of
+// at most 2^15 units (256 KiB), or one 256 KiB window of a larger chunk or
+// block. Slot 0 of every zone is never used, so reference 0 is the null
+// reference. Small blocks (at most max_small_units) never straddle two slots;
+// a large block gets ceil(n / 2^15) consecutive slots of its own, so ptr() is
+// the same load and add for every block.
+//
+// Zones: one reference space of 2^16 slots * 256 KiB = 16 GiB is one zone;
+// the arena has up to max_zones = 128 of them (2 TiB). A reference means
+// nothing without its zone, and the caller keeps the zone elsewhere (FastArt:
+// a node's header names the one zone all its children live in, node.hpp). The
+// slot tables of all zones are one flat vector, zone z's slot s at index
+// (z << zone_bits) + s, so ptr(z, r) is still one load and one add: the table
+// row of zone z can be computed before r is known. Zones open in order and
+// only when the last one ran out of slots (allocate() says so by returning
+// 0, and the caller moves things to another zone): every zone below the last
+// has its full 2^16-entry row, the last one grows like a single zone did.
+// Each zone has its own bump chunk, free lists and free slots.
+//
+// Tests may shrink zones (test_zone_bits) so that a few MB of keys cross many
+// zone boundaries; the address arithmetic is the same at every size.
 
 #include <algorithm>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -45,7 +63,14 @@ public:
     static constexpr unsigned offset_bits = 15;
     static constexpr std::uint32_t offset_mask = (1u << offset_bits) - 1;
     static constexpr std::size_t slot_units = std::size_t{1} << offset_bits;
-    static constexpr std::size_t max_slots = std::size_t{1} << 16;
+    // Slots per zone: 2^zone_bits; a reference has 16 bits of slot.
+    static constexpr unsigned max_zone_bits = 16;
+    static constexpr std::size_t max_slots = std::size_t{1} << max_zone_bits;
+    static constexpr std::size_t zone_bytes = max_slots * slot_units * unit;  // 16 GiB
+    // FastArt keeps a zone number in 7 spare bits of a node header.
+    static constexpr unsigned max_zones = 128;
+    static constexpr std::size_t max_bytes = max_zones * zone_bytes;  // 2 TiB
+    static_assert(zone_bytes == std::size_t{16} << 30 && max_bytes == std::size_t{2} << 40);
     // Blocks up to 4 KiB come from chunks and free lists; larger ones are
     // separate allocations (long keys, long prefixes).
     static constexpr std::size_t max_small_units = 512;
@@ -58,6 +83,10 @@ public:
     // What one operator new call costs beyond the bytes asked for (glibc:
     // 8-byte header, 16-byte rounding). Counted so memory_usage() is honest.
     static constexpr std::size_t malloc_overhead = 16;
+
+    // Test hook: nonzero = zones of 2^test_zone_bits slots (at least 2) for
+    // arenas that open their first zone while it is set. 0: full zones.
+    static inline std::atomic<unsigned> test_zone_bits{0};
 
     slab_arena() = default;
     slab_arena(const slab_arena&) = delete;
@@ -75,62 +104,102 @@ public:
     void swap(slab_arena& o) noexcept {
         std::swap(bases_, o.bases_);
         std::swap(meta_, o.meta_);
-        std::swap(free_heads_, o.free_heads_);
-        std::swap(free_slots_, o.free_slots_);
-        std::swap(bump_, o.bump_);
-        std::swap(bump_end_, o.bump_end_);
-        std::swap(last_chunk_units_, o.last_chunk_units_);
+        std::swap(zones_, o.zones_);
+        std::swap(zone_bits_, o.zone_bits_);
         std::swap(held_bytes_, o.held_bytes_);
     }
 
-    // bases_[s] is slot s's address minus the offset of its first unit, so
-    // ptr() is one load and one add: it sits on the dependent chain of every
-    // level of a descent. Kept as integers, since the biased value points
-    // outside any object.
-    std::byte* ptr(ref r) const noexcept {
-        return reinterpret_cast<std::byte*>(bases_[r >> offset_bits] + std::uintptr_t{r} * unit);
+    // bases_[(z << zone_bits) + s] is slot s's address minus the offset of its
+    // first unit, so ptr() is one load and one add: it sits on the dependent
+    // chain of every level of a descent. Kept as integers, since the biased
+    // value points outside any object.
+    std::byte* ptr(unsigned z, ref r) const noexcept { return ptr_in(row(z), r); }
+    // The table row of zone z, for ptr_in(): a descent computes it from the
+    // parent's header while the child reference is still being loaded.
+    const std::uintptr_t* row(unsigned z) const noexcept {
+        return reinterpret_cast<const std::uintptr_t*>(reinterpret_cast<std::uintptr_t>(bases_.data()) +
+                                                       ((std::uintptr_t{z} << zone_bits_) * sizeof(std::uintptr_t)));
+    }
+    static std::byte* ptr_in(const std::uintptr_t* row, ref r) noexcept {
+        return reinterpret_cast<std::byte*>(row[r >> offset_bits] + std::uintptr_t{r} * unit);
     }
 
     // A hint to start loading block r. always_inline: GCC otherwise deems a
     // function holding only a prefetch side-effect free and drops the call.
 #if defined(__GNUC__) || defined(__clang__)
-    [[gnu::always_inline]] void prefetch(ref r) const noexcept { __builtin_prefetch(ptr(r)); }
+    [[gnu::always_inline]] void prefetch(unsigned z, ref r) const noexcept { __builtin_prefetch(ptr(z, r)); }
 #else
-    void prefetch(ref) const noexcept {}
+    void prefetch(unsigned, ref) const noexcept {}
 #endif
 
     static constexpr std::size_t units_for(std::size_t bytes) noexcept {
         return (bytes + unit - 1) / unit;
     }
 
-    // A block of n >= 1 units, 8-byte aligned, uninitialized. Throws
-    // std::bad_alloc when memory or the 16 GiB address space is exhausted.
-    ref allocate(std::size_t n) {
+    // Zones opened so far (zone 0 opens with the first allocation).
+    unsigned zones() const noexcept { return static_cast<unsigned>(zones_.size()); }
+    // Slots per zone (2^16 unless shrunk for a test).
+    std::size_t slots_per_zone() const noexcept { return std::size_t{1} << zone_bits_; }
+
+    // Opens the next zone and returns its number. Throws std::bad_alloc when
+    // all max_zones are open (or memory is exhausted).
+    unsigned open_zone() {
+        if (zones_.empty()) {
+            const unsigned t = test_zone_bits.load(std::memory_order_relaxed);
+            zone_bits_ = t == 0 ? max_zone_bits : std::clamp(t, 1u, max_zone_bits);
+        }
+        if (zones_.size() >= max_zones) throw std::bad_alloc();
+        const std::size_t z = zones_.size();
+        const std::size_t first = z << zone_bits_;
+        if (zones_.capacity() == zones_.size()) zones_.reserve(zones_.empty() ? 1 : 2 * zones_.size());
+        if (bases_.empty()) {
+            bases_.reserve(16);
+            meta_.reserve(16);
+        }
+        // Every zone below the last gets its whole row (see the top), and the
+        // new one its slot 0, the null reference. meta_ first: release()
+        // reads meta_ for every entry of bases_.
+        meta_.resize(first + 1);
+        bases_.resize(first + 1, 0);
+        zones_.emplace_back();  // capacity reserved above: cannot throw
+        return static_cast<unsigned>(z);
+    }
+
+    // A block of n >= 1 units in zone z, 8-byte aligned, uninitialized; 0 when
+    // the zone's slot table is exhausted (the caller picks another zone).
+    // Throws std::bad_alloc when memory is exhausted. Zone 0 opens itself.
+    ref allocate(unsigned z, std::size_t n) {
         MEMKV_ASSERT(n >= 1);
+        if (zones_.empty()) {
+            MEMKV_ASSERT(z == 0);
+            open_zone();
+        }
+        MEMKV_ASSERT(z < zones_.size());
+        zone_state& zs = zones_[z];
         if (n <= max_small_units) {
-            if (!free_heads_.empty() && free_heads_[n] != 0) {
-                const ref r = free_heads_[n];
-                std::memcpy(&free_heads_[n], ptr(r), sizeof(ref));
+            if (!zs.free_heads.empty() && zs.free_heads[n] != 0) {
+                const ref r = zs.free_heads[n];
+                std::memcpy(&zs.free_heads[n], ptr(z, r), sizeof(ref));
                 return r;
             }
-            if (bump_end_ - bump_ < n) new_chunk();
-            const ref r = bump_;
-            bump_ += static_cast<ref>(n);
+            if (zs.bump_end - zs.bump < n && !new_chunk(z, n)) return 0;
+            const ref r = zs.bump;
+            zs.bump += static_cast<ref>(n);
             return r;
         }
-        return allocate_large(n);
+        return allocate_large(z, n);
     }
 
     // Returns a block of n units. A large block is released whole, whatever n
     // says (it may have been shrunk in place).
-    void deallocate(ref r, std::size_t n) noexcept {
-        MEMKV_ASSERT(plausible(r) && n >= 1);
-        const std::size_t s = r >> offset_bits;
+    void deallocate(unsigned z, ref r, std::size_t n) noexcept {
+        MEMKV_ASSERT(plausible(z, r) && n >= 1);
+        const std::size_t s = index(z, r);
         if (meta_[s].kind == slot_kind::large_head) {
-            release_large(s);
+            release_large(z, s);
             return;
         }
-        push_free(r, n);
+        push_free(z, r, n);
     }
 
     // Gives every byte back to the system.
@@ -144,10 +213,7 @@ public:
         // gives it back.
         std::vector<std::uintptr_t>().swap(bases_);
         std::vector<slot_meta>().swap(meta_);
-        std::vector<ref>().swap(free_heads_);
-        std::vector<std::uint32_t>().swap(free_slots_);
-        bump_ = bump_end_ = 0;
-        last_chunk_units_ = 0;
+        std::vector<zone_state>().swap(zones_);
         held_bytes_ = 0;
     }
 
@@ -162,15 +228,21 @@ public:
         };
         vec(bases_);
         vec(meta_);
-        vec(free_heads_);
-        vec(free_slots_);
+        vec(zones_);
+        for (const zone_state& zs : zones_) {
+            vec(zs.free_heads);
+            vec(zs.free_slots);
+        }
         return bytes;
     }
 
-    // True if r could have been returned by allocate() (for verify()).
-    bool plausible(ref r) const noexcept {
-        const std::size_t s = r >> offset_bits;
-        if (r == 0 || s >= bases_.size()) return false;
+    // True if r could have been returned by allocate(z, ...) (for verify()).
+    bool plausible(unsigned z, ref r) const noexcept {
+        if (z >= zones_.size() || r == 0) return false;
+        const std::size_t local = r >> offset_bits;
+        if (local >= slots_per_zone()) return false;
+        const std::size_t s = index(z, r);
+        if (s >= bases_.size()) return false;
         const auto k = meta_[s].kind;
         if (k == slot_kind::chunk) return (r & offset_mask) < meta_[s].units;
         if (k == slot_kind::chunk_tail) return true;
@@ -179,6 +251,15 @@ public:
 
 private:
     enum class slot_kind : std::uint8_t { unused, chunk, chunk_tail, large_head, large_tail };
+
+    struct zone_state {
+        std::vector<ref> free_heads;  // index: block size in units; 0 = empty list
+        std::vector<std::uint32_t> free_slots;  // local slot numbers
+        ref bump = 0;
+        ref bump_end = 0;
+        std::size_t last_chunk_units = 0;
+        std::uint32_t next_slot = 1;  // local; slot 0 is the null reference
+    };
 
     // Big blocks (the 2 MiB chunks, huge keys) are huge-page mappings
     // (detail/huge_pages.hpp says why).
@@ -193,11 +274,16 @@ private:
 
     static std::byte* get_memory(std::size_t units) { return static_cast<std::byte*>(allocate_huge(units * unit)); }
     static void free_memory(std::byte* p, std::size_t units) noexcept { free_huge(p, units * unit); }
+
+    std::size_t index(unsigned z, ref r) const noexcept {
+        return (std::size_t{z} << zone_bits_) + (r >> offset_bits);
+    }
+    std::size_t local_slot(std::size_t s) const noexcept { return s & (slots_per_zone() - 1); }
     void set_slot(std::size_t s, std::byte* address) noexcept {
-        bases_[s] = reinterpret_cast<std::uintptr_t>(address) - (std::uintptr_t{s} << offset_bits) * unit;
+        bases_[s] = reinterpret_cast<std::uintptr_t>(address) - (std::uintptr_t{local_slot(s)} << offset_bits) * unit;
     }
     std::byte* slot_address(std::size_t s) const noexcept {
-        return reinterpret_cast<std::byte*>(bases_[s] + (std::uintptr_t{s} << offset_bits) * unit);
+        return reinterpret_cast<std::byte*>(bases_[s] + (std::uintptr_t{local_slot(s)} << offset_bits) * unit);
     }
 
     struct slot_meta {
@@ -206,89 +292,123 @@ private:
         slot_kind kind = slot_kind::unused;
     };
 
-    void push_free(ref r, std::size_t n) noexcept {
-        if (free_heads_.empty()) {
+    void push_free(unsigned z, ref r, std::size_t n) noexcept {
+        zone_state& zs = zones_[z];
+        if (zs.free_heads.empty()) {
             // First free: the head table is small and allocated once; if that
             // allocation fails the block is simply not reused.
             try {
-                free_heads_.assign(max_small_units + 1, 0);
+                zs.free_heads.assign(max_small_units + 1, 0);
             } catch (...) {
                 return;
             }
         }
-        std::memcpy(ptr(r), &free_heads_[n], sizeof(ref));
-        free_heads_[n] = r;
+        std::memcpy(ptr(z, r), &zs.free_heads[n], sizeof(ref));
+        zs.free_heads[n] = r;
     }
 
-    std::size_t take_slots(std::size_t count) {
-        if (bases_.empty()) {
-            bases_.reserve(16);
-            meta_.reserve(16);
-            bases_.push_back(0);  // slot 0: reference 0 stays null
-            meta_.push_back({});
-        }
-        if (count == 1 && !free_slots_.empty()) {
-            const std::size_t s = free_slots_.back();
-            free_slots_.pop_back();
+    // `count` consecutive local slots of zone z, or 0 when the zone has no
+    // room left for them.
+    std::size_t take_slots(unsigned z, std::size_t count) {
+        zone_state& zs = zones_[z];
+        if (count == 1 && !zs.free_slots.empty()) {
+            const std::size_t s = zs.free_slots.back();
+            zs.free_slots.pop_back();
             return s;
         }
-        if (bases_.size() + count > max_slots) throw std::bad_alloc();
-        const std::size_t s = bases_.size();
-        bases_.resize(s + count, 0);
-        meta_.resize(s + count);
+        if (zs.next_slot + count > slots_per_zone()) return 0;
+        const std::size_t s = zs.next_slot;
+        const std::size_t end = (std::size_t{z} << zone_bits_) + s + count;
+        if (bases_.size() < end) {
+            // Only the last zone's row grows.
+            MEMKV_ASSERT(z + 1 == zones_.size());
+            meta_.resize(end);
+            bases_.resize(end, 0);
+        }
+        zs.next_slot = static_cast<std::uint32_t>(s + count);
         return s;
     }
+    void give_back_slots(unsigned z, std::size_t s, std::size_t count) noexcept {
+        zone_state& zs = zones_[z];
+        if (s + count == zs.next_slot) {
+            zs.next_slot = static_cast<std::uint32_t>(s);
+        } else if (count == 1) {
+            try {
+                zs.free_slots.push_back(static_cast<std::uint32_t>(s));
+            } catch (...) {
+            }
+        }
+    }
 
-    void new_chunk() {
-        const std::size_t units = last_chunk_units_ == 0
-                                      ? first_chunk_units
-                                      : std::min(max_chunk_units, last_chunk_units_ * 2);
+    // A new bump chunk for zone z that holds at least n units; false when the
+    // zone's table has no room for one.
+    bool new_chunk(unsigned z, std::size_t n) {
+        zone_state& zs = zones_[z];
+        std::size_t units = zs.last_chunk_units == 0 ? first_chunk_units
+                                                      : std::min(max_chunk_units, zs.last_chunk_units * 2);
+        // A zone's last slots take smaller chunks (only shrunk test zones
+        // ever get there with room for fewer than 8).
+        const std::size_t room = (slots_per_zone() - zs.next_slot) * slot_units;
+        if (units > room) {
+            if (room >= n) {
+                units = room;
+            } else if (!zs.free_slots.empty()) {
+                units = slot_units;  // a freed single slot
+            } else {
+                return false;
+            }
+        }
         const std::size_t span = (units + slot_units - 1) / slot_units;
         // Reserve table space first so nothing below can fail after the
         // chunk is allocated.
-        const std::size_t s = take_slots(span);
+        const std::size_t s = take_slots(z, span);
+        if (s == 0) return false;
         std::byte* mem = nullptr;
         try {
             mem = get_memory(units);
         } catch (...) {
-            if (span == 1) free_slots_.push_back(static_cast<std::uint32_t>(s));
+            give_back_slots(z, s, span);
             throw;
         }
         // The old chunk's tail (smaller than any request that did not fit)
         // goes to its size class instead of being lost.
-        if (bump_end_ > bump_) push_free(bump_, bump_end_ - bump_);
+        if (zs.bump_end > zs.bump) push_free(z, zs.bump, zs.bump_end - zs.bump);
+        const std::size_t first = std::size_t{z} << zone_bits_;
         for (std::size_t i = 0; i < span; ++i) {
-            set_slot(s + i, mem + i * slot_units * unit);
-            meta_[s + i] = {units, static_cast<std::uint32_t>(span),
-                            i == 0 ? slot_kind::chunk : slot_kind::chunk_tail};
+            set_slot(first + s + i, mem + i * slot_units * unit);
+            meta_[first + s + i] = {units, static_cast<std::uint32_t>(span),
+                                    i == 0 ? slot_kind::chunk : slot_kind::chunk_tail};
         }
         held_bytes_ += footprint(units);
-        last_chunk_units_ = units;
-        bump_ = static_cast<ref>(s << offset_bits);
-        bump_end_ = bump_ + static_cast<ref>(units);
+        zs.last_chunk_units = units;
+        zs.bump = static_cast<ref>(s << offset_bits);
+        zs.bump_end = zs.bump + static_cast<ref>(units);
+        return true;
     }
 
-    ref allocate_large(std::size_t n) {
+    ref allocate_large(unsigned z, std::size_t n) {
         const std::size_t span = (n + slot_units - 1) / slot_units;
-        if (n > (max_slots * slot_units)) throw std::bad_alloc();
-        const std::size_t s = take_slots(span);
+        if (span >= slots_per_zone()) throw std::bad_alloc();  // would not fit even an empty zone
+        const std::size_t s = take_slots(z, span);
+        if (s == 0) return 0;
         std::byte* mem = nullptr;
         try {
             mem = get_memory(n);
         } catch (...) {
-            if (span == 1) free_slots_.push_back(static_cast<std::uint32_t>(s));
+            give_back_slots(z, s, span);
             throw;
         }
+        const std::size_t first = std::size_t{z} << zone_bits_;
         for (std::size_t i = 0; i < span; ++i) {
-            set_slot(s + i, mem + i * slot_units * unit);
-            meta_[s + i] = {n, static_cast<std::uint32_t>(span),
-                            i == 0 ? slot_kind::large_head : slot_kind::large_tail};
+            set_slot(first + s + i, mem + i * slot_units * unit);
+            meta_[first + s + i] = {n, static_cast<std::uint32_t>(span),
+                                    i == 0 ? slot_kind::large_head : slot_kind::large_tail};
         }
         held_bytes_ += footprint(n);
         return static_cast<ref>(s << offset_bits);
     }
 
-    void release_large(std::size_t s) noexcept {
+    void release_large(unsigned z, std::size_t s) noexcept {
         free_memory(slot_address(s), meta_[s].units);
         const std::size_t span = meta_[s].span;
         held_bytes_ -= footprint(meta_[s].units);
@@ -300,7 +420,7 @@ private:
         // are not (8 bytes each, and only keys over 256 KiB need them).
         if (span == 1) {
             try {
-                free_slots_.push_back(static_cast<std::uint32_t>(s));
+                zones_[z].free_slots.push_back(static_cast<std::uint32_t>(local_slot(s)));
             } catch (...) {
             }
         }
@@ -308,11 +428,8 @@ private:
 
     std::vector<std::uintptr_t> bases_;  // biased slot addresses, see ptr()
     std::vector<slot_meta> meta_;
-    std::vector<ref> free_heads_;  // index: block size in units; 0 = empty list
-    std::vector<std::uint32_t> free_slots_;
-    ref bump_ = 0;
-    ref bump_end_ = 0;
-    std::size_t last_chunk_units_ = 0;
+    std::vector<zone_state> zones_;
+    unsigned zone_bits_ = max_zone_bits;
     std::size_t held_bytes_ = 0;
 };
 

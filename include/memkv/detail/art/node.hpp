@@ -1,7 +1,8 @@
 #pragma once
 
 // FastArt's node and leaf layouts. Everything lives in a slab_arena and is
-// addressed by 32-bit references; bit 31 of a reference says "leaf".
+// addressed by a zone and a 32-bit reference; bit 31 of a reference says
+// "leaf".
 //
 // Child reference (4 bytes):
 //
@@ -10,12 +11,20 @@
 //   | L |  arena reference (slot | unit offset)  |   L = 1: leaf, 0: inner node
 //   +---+----------------------------------------+   0 = no child
 //
+// A reference is local to a zone of the arena (16 GiB each, arena.hpp). All
+// children of one node (child nodes, leaves, its terminal leaf) live in the
+// same zone, the node's child zone, kept in the 7 high bits of the header's
+// flags byte; the root's zone is kept by the tree. So a descent always knows
+// the zone of the next reference from the header it has just read, and a
+// reference stays 4 bytes: up to 128 zones * 16 GiB = 2 TiB per tree.
+//
 // Inner node, linear kind (capacity C in {3, 6, 11, 16, 24, 32, 48}):
 //
 //   0      1       2        4             8                    16
 //   +------+-------+--------+-------------+--------------------+
 //   | kind | flags | count  | prefix_len  | prefix[0..8)       |  16-byte header
 //   +------+-------+--------+-------------+--------------------+
+//   flags: bit 0 has_terminal, bits 1..7 the child zone
 //   | keys[C] (sorted, count used)  | pad to 4                 |
 //   +--------------------------------------------------------- +
 //   | refs[C] (u32, refs[i] is the child for keys[i])          |
@@ -135,7 +144,7 @@ inline bool equal_bytes(const unsigned char* a, const unsigned char* b, std::siz
 
 struct node_header {
     std::uint8_t kind;   // 0: full (256 refs); otherwise the linear capacity
-    std::uint8_t flags;  // has_terminal
+    std::uint8_t flags;  // has_terminal | child zone << zone_shift
     std::uint16_t count;  // children, the terminal not counted
     std::uint32_t prefix_len;
     std::uint8_t prefix[8];
@@ -144,6 +153,11 @@ static_assert(sizeof(node_header) == 16);
 static_assert(alignof(node_header) <= slab_arena::unit);
 
 inline constexpr std::uint8_t has_terminal = 1;
+// The child zone: flags >> zone_shift (7 bits, so 128 zones).
+inline constexpr unsigned zone_shift = 1;
+inline constexpr unsigned max_zones = 256u >> zone_shift;
+static_assert(max_zones == slab_arena::max_zones);
+constexpr std::uint8_t zone_flags(unsigned zone) noexcept { return static_cast<std::uint8_t>(zone << zone_shift); }
 inline constexpr std::size_t inline_prefix = sizeof(node_header::prefix);
 inline constexpr std::uint8_t full_kind = 0;
 
@@ -216,6 +230,11 @@ struct node_ref {
     bool full() const noexcept { return h().kind == full_kind; }
     std::size_t count() const noexcept { return h().count; }
     bool terminal() const noexcept { return (h().flags & has_terminal) != 0; }
+    // The zone of every child and of the terminal leaf.
+    unsigned zone() const noexcept { return static_cast<unsigned>(h().flags) >> zone_shift; }
+    void set_zone(unsigned z) const noexcept {
+        h().flags = static_cast<std::uint8_t>((h().flags & has_terminal) | zone_flags(z));
+    }
     std::size_t prefix_len() const noexcept { return h().prefix_len; }
     unsigned char* keys() const noexcept { return reinterpret_cast<unsigned char*>(p + sizeof(node_header)); }
     ref_t* refs() const noexcept { return reinterpret_cast<ref_t*>(p + refs_offset(kind())); }

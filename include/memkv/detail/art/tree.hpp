@@ -25,6 +25,27 @@ namespace memkv::detail::art {
 // Key lengths are stored in 32 bits.
 inline constexpr std::size_t max_key_size = 0xFFFF'FFFFu;
 
+// A block's full address: its zone and its (tagged) zone-local reference,
+// zone << 32 | ref. What leaves the engine (the leaf of a lookup, an
+// iterator's position) is a loc; 0 is none.
+using loc_t = std::uint64_t;
+inline constexpr loc_t make_loc(unsigned zone, ref_t r) noexcept { return (loc_t{zone} << 32) | r; }
+inline constexpr unsigned zone_of(loc_t l) noexcept { return static_cast<unsigned>(l >> 32); }
+inline constexpr ref_t ref_of(loc_t l) noexcept { return static_cast<ref_t>(l); }
+
+// Thrown (inside the engine only) when a zone has no room for a block; the
+// operation is undone and retried after tree::rezone(holder).
+struct zone_full {
+    std::byte* holder;  // the node whose child zone is full, nullptr: the root's zone
+};
+
+// Where a new block goes: the zone, and the node that holds the slot (whose
+// child zone it is; nullptr for the root slot), which a zone_full names.
+struct place {
+    std::byte* holder;
+    unsigned zone;
+};
+
 inline void check_key_size(std::size_t n) {
     if (n > max_key_size) throw std::length_error("memkv::FastArt: key longer than 2^32-1 bytes");
 }
@@ -33,20 +54,22 @@ inline const unsigned char* ubytes(std::string_view s) noexcept {
     return reinterpret_cast<const unsigned char*>(s.data());
 }
 
-// One level of an iterator's path: the node, the position taken in it, and
-// the key length above the node (its prefix starts there).
+// One level of an iterator's path: the node (zone and reference), the
+// position taken in it, and the key length above the node (its prefix starts
+// there; below max_key_size, so 32 bits).
 struct frame {
-    ref_t node;
+    loc_t node;
     int pos;
-    std::size_t depth;
+    std::uint32_t depth;
 };
+static_assert(sizeof(frame) == 16);
 
 // Iterator state. path holds the key bytes above the current leaf; the key
 // is path + the leaf's suffix. leaf == 0 is the end position.
 struct cursor {
     std::vector<frame> stack;
     std::string path;
-    ref_t leaf = 0;
+    loc_t leaf = 0;
 
     void reset() noexcept {
         stack.clear();
@@ -64,9 +87,11 @@ public:
     static_assert(std::is_destructible_v<V>, "memkv::FastArt<V>: V must be destructible");
 
     // A type whose move may throw is boxed in its own block so that moving a
-    // leaf (when a path is re-compressed on erase) never throws.
+    // leaf (when a path is re-compressed on erase, or its zone changes) never
+    // throws. The leaf holds the box's loc: a box never moves, so it stays in
+    // the zone it was made in while its leaf may move to another.
     static constexpr bool boxed = !std::is_nothrow_move_constructible_v<V>;
-    static constexpr std::size_t vsize = boxed ? sizeof(ref_t) : sizeof(V);
+    static constexpr std::size_t vsize = boxed ? sizeof(loc_t) : sizeof(V);
 
     tree() = default;
     tree(const tree&) = delete;
@@ -86,6 +111,8 @@ public:
     void swap(tree& o) noexcept {
         arena_.swap(o.arena_);
         std::swap(root_, o.root_);
+        std::swap(root_zone_, o.root_zone_);
+        std::swap(rezones_, o.rezones_);
         std::swap(size_, o.size_);
         std::swap(jump_, o.jump_);
         modified();
@@ -99,7 +126,11 @@ public:
 #endif
 
     std::size_t size() const noexcept { return size_; }
-    ref_t root() const noexcept { return root_; }
+    loc_t root() const noexcept { return root_ != 0 ? make_loc(root_zone_, root_) : 0; }
+    // Zones the arena has opened, and holders moved to another zone so far;
+    // for tests and diagnostics.
+    unsigned zones() const noexcept { return arena_.zones(); }
+    std::size_t rezones() const noexcept { return rezones_; }
     // Depth of the jump node (see jump_state), 0 when there is none; for
     // tests and diagnostics.
     std::size_t jump_depth() const noexcept { return jump_.node != 0 ? jump_.depth : 0; }
@@ -110,6 +141,7 @@ public:
         destroy_values();
         arena_.release();
         root_ = 0;
+        root_zone_ = 0;
         size_ = 0;
         jump_ = {};
         modified();
@@ -117,15 +149,20 @@ public:
 
     // ---- leaves -----------------------------------------------------------
 
-    std::byte* at(ref_t r) const noexcept { return arena_.ptr(untag(r)); }
+    std::byte* at(unsigned z, ref_t r) const noexcept { return arena_.ptr(z, untag(r)); }
+    std::byte* at(loc_t l) const noexcept { return at(zone_of(l), ref_of(l)); }
 #if defined(__GNUC__) || defined(__clang__)
     [[gnu::always_inline]]
 #endif
-    void prefetch(ref_t r) const noexcept { arena_.prefetch(untag(r)); }
-    node_ref node(ref_t r) const noexcept {
+    void prefetch(unsigned z, ref_t r) const noexcept { arena_.prefetch(z, untag(r)); }
+    node_ref node(unsigned z, ref_t r) const noexcept {
         MEMKV_ASSERT(r != 0 && !is_leaf(r));
-        return {arena_.ptr(r)};
+        return {arena_.ptr(z, r)};
     }
+    node_ref node(loc_t l) const noexcept { return node(zone_of(l), ref_of(l)); }
+    // Where the children of nd go.
+    static place below(node_ref nd) noexcept { return {nd.p, nd.zone()}; }
+    place root_place() const noexcept { return {nullptr, root_zone_}; }
 
     // The walks' prefetch: the block's first line and the one holding byte
     // 40. Blocks are 8-byte aligned and a URL leaf (value, length, a suffix
@@ -135,14 +172,15 @@ public:
 #if defined(__GNUC__) || defined(__clang__)
     [[gnu::always_inline]]
 #endif
-    void prefetch_block(ref_t r) const noexcept {
+    void prefetch_block(unsigned z, ref_t r) const noexcept {
 #if defined(__GNUC__) || defined(__clang__)
         // Integer arithmetic: p + 40 may lie past the block's chunk, which a
         // prefetch tolerates but pointer arithmetic does not.
-        const auto p = reinterpret_cast<std::uintptr_t>(at(r));
+        const auto p = reinterpret_cast<std::uintptr_t>(at(z, r));
         __builtin_prefetch(reinterpret_cast<const void*>(p));
         __builtin_prefetch(reinterpret_cast<const void*>(p + 40));
 #else
+        (void)z;
         (void)r;
 #endif
     }
@@ -159,7 +197,8 @@ public:
         std::memcpy(&n, q + 1, sizeof n);
         return {reinterpret_cast<const char*>(q + 5), n};
     }
-    std::string_view suffix(ref_t leaf) const noexcept { return suffix_of(at(leaf)); }
+    std::string_view suffix(unsigned z, ref_t leaf) const noexcept { return suffix_of(at(z, leaf)); }
+    std::string_view suffix(loc_t leaf) const noexcept { return suffix_of(at(leaf)); }
 
     // Writes length and bytes; s may overlap the leaf's current suffix.
     static void write_suffix(std::byte* p, std::string_view s) noexcept {
@@ -189,45 +228,57 @@ public:
         }
     }
 
-    V& value(ref_t leaf) const noexcept {
-        MEMKV_ASSERT(is_leaf(leaf));
+    V& value(loc_t leaf) const noexcept {
+        MEMKV_ASSERT(is_leaf(ref_of(leaf)));
         std::byte* p = at(leaf);
         if constexpr (boxed) {
-            ref_t b = 0;
+            loc_t b = 0;
             std::memcpy(&b, p, sizeof b);
-            return *std::launder(reinterpret_cast<V*>(arena_.ptr(b)));
+            return *std::launder(reinterpret_cast<V*>(at(b)));
         } else {
             return *std::launder(reinterpret_cast<V*>(p));
         }
     }
 
+    // A block of n units in pl.zone; throws zone_full{pl.holder} when the
+    // zone has no room, std::bad_alloc when memory is exhausted.
+    ref_t alloc_in(place pl, std::size_t n) {
+        const ref_t r = arena_.allocate(pl.zone, n);
+        if (r == 0) throw zone_full{pl.holder};
+        return r;
+    }
+
+    // A leaf with suffix s and a value built from args, in pl. Every block is
+    // allocated before V is built, so a zone_full (after which the insert is
+    // retried, forwarding args again) leaves args untouched.
     template <class... Args>
-    ref_t make_leaf(std::string_view s, Args&&... args) {
+    ref_t make_leaf(place pl, std::string_view s, Args&&... args) {
         const std::size_t n = leaf_units(s.size());
-        const ref_t r = arena_.allocate(n);
-        std::byte* p = arena_.ptr(r);
+        const ref_t r = alloc_in(pl, n);
+        std::byte* p = arena_.ptr(pl.zone, r);
         if constexpr (boxed) {
             const std::size_t bn = slab_arena::units_for(sizeof(V));
             ref_t b = 0;
             try {
-                b = arena_.allocate(bn);
+                b = alloc_in(pl, bn);
             } catch (...) {
-                arena_.deallocate(r, n);
+                arena_.deallocate(pl.zone, r, n);
                 throw;
             }
             try {
-                ::new (static_cast<void*>(arena_.ptr(b))) V(std::forward<Args>(args)...);
+                ::new (static_cast<void*>(arena_.ptr(pl.zone, b))) V(std::forward<Args>(args)...);
             } catch (...) {
-                arena_.deallocate(b, bn);
-                arena_.deallocate(r, n);
+                arena_.deallocate(pl.zone, b, bn);
+                arena_.deallocate(pl.zone, r, n);
                 throw;
             }
-            std::memcpy(p, &b, sizeof b);
+            const loc_t bl = make_loc(pl.zone, b);
+            std::memcpy(p, &bl, sizeof bl);
         } else {
             try {
                 ::new (static_cast<void*>(p)) V(std::forward<Args>(args)...);
             } catch (...) {
-                arena_.deallocate(r, n);
+                arena_.deallocate(pl.zone, r, n);
                 throw;
             }
         }
@@ -235,43 +286,44 @@ public:
         return r | leaf_tag;
     }
 
-    void destroy_leaf(ref_t leaf) noexcept {
+    void destroy_leaf(unsigned z, ref_t leaf) noexcept {
         MEMKV_ASSERT(is_leaf(leaf));
-        std::byte* p = at(leaf);
+        std::byte* p = at(z, leaf);
         const std::size_t n = leaf_units(suffix_of(p).size());
         if constexpr (boxed) {
-            ref_t b = 0;
+            loc_t b = 0;
             std::memcpy(&b, p, sizeof b);
-            std::launder(reinterpret_cast<V*>(arena_.ptr(b)))->~V();
-            arena_.deallocate(b, slab_arena::units_for(sizeof(V)));
+            std::launder(reinterpret_cast<V*>(at(b)))->~V();
+            arena_.deallocate(zone_of(b), ref_of(b), slab_arena::units_for(sizeof(V)));
         } else {
             std::launder(reinterpret_cast<V*>(p))->~V();
         }
-        arena_.deallocate(untag(leaf), n);
+        arena_.deallocate(z, untag(leaf), n);
     }
 
-    // Moves leaf's value into the fresh block dst (leaf_units(s.size())
-    // units), writes suffix s there and frees the old leaf. Never throws.
-    ref_t move_leaf(ref_t leaf, ref_t dst, std::string_view s) noexcept {
-        std::byte* p = at(leaf);
-        std::byte* q = arena_.ptr(dst);
+    // Moves leaf (in zone z) 's value into the fresh block dst of zone dz
+    // (leaf_units(s.size()) units), writes suffix s there and frees the old
+    // leaf. Never throws.
+    ref_t move_leaf(unsigned z, ref_t leaf, unsigned dz, ref_t dst, std::string_view s) noexcept {
+        std::byte* p = at(z, leaf);
+        std::byte* q = arena_.ptr(dz, dst);
         const std::size_t old_n = leaf_units(suffix_of(p).size());
         if constexpr (boxed) {
-            std::memcpy(q, p, sizeof(ref_t));
+            std::memcpy(q, p, sizeof(loc_t));
         } else {
             V* v = std::launder(reinterpret_cast<V*>(p));
             ::new (static_cast<void*>(q)) V(std::move(*v));
             v->~V();
         }
         write_suffix(q, s);
-        arena_.deallocate(untag(leaf), old_n);
+        arena_.deallocate(z, untag(leaf), old_n);
         return dst | leaf_tag;
     }
 
     // The leaf sank by `drop` levels and its block size stays the same:
     // drop the first bytes of its suffix in place.
-    void shorten_leaf(ref_t leaf, std::size_t drop) noexcept {
-        std::byte* p = at(leaf);
+    void shorten_leaf(unsigned z, ref_t leaf, std::size_t drop) noexcept {
+        std::byte* p = at(z, leaf);
         const std::string_view s = suffix_of(p);
         MEMKV_ASSERT(drop <= s.size() && leaf_units(s.size()) == leaf_units(s.size() - drop));
         write_suffix(p, s.substr(drop));
@@ -296,7 +348,8 @@ public:
         return n;
     }
 
-    static void write_node(std::byte* p, std::uint8_t kind, std::string_view prefix, bool term,
+    // zone: the node's child zone (where kids and term_ref live).
+    static void write_node(std::byte* p, std::uint8_t kind, unsigned zone, std::string_view prefix, bool term,
                            ref_t term_ref, const unsigned char* bytes, const ref_t* kids,
                            std::size_t n) noexcept {
         // Every node holds two entries or more; a linear node within its kind.
@@ -304,7 +357,7 @@ public:
         MEMKV_ASSERT(kind == full_kind || n <= kind);
         auto* h = ::new (static_cast<void*>(p)) node_header{};
         h->kind = kind;
-        h->flags = term ? has_terminal : 0;
+        h->flags = static_cast<std::uint8_t>((term ? has_terminal : 0) | zone_flags(zone));
         h->count = static_cast<std::uint16_t>(n);
         h->prefix_len = static_cast<std::uint32_t>(prefix.size());
         copy_bytes(h->prefix, ubytes(prefix), std::min(prefix.size(), inline_prefix));
@@ -324,13 +377,13 @@ public:
         }
     }
 
-    ref_t alloc_node(std::uint8_t kind, bool term, std::size_t plen) {
-        return arena_.allocate(slab_arena::units_for(node_bytes(kind, term, plen)));
+    ref_t alloc_node(place pl, std::uint8_t kind, bool term, std::size_t plen) {
+        return alloc_in(pl, slab_arena::units_for(node_bytes(kind, term, plen)));
     }
 
-    void free_node(ref_t r) noexcept {
-        if (r == jump_.node) jump_ = {};
-        arena_.deallocate(r, node(r).units());
+    void free_node(unsigned z, ref_t r) noexcept {
+        if (is_jump(z, r)) jump_ = {};
+        arena_.deallocate(z, r, node(z, r).units());
     }
 
     static std::string prefix_string(node_ref nd) {
@@ -343,9 +396,9 @@ public:
     // new parent); only when its block size stays the same. Blocks are never
     // trimmed: a freed tail of one or two units would fit almost no later
     // request, and a churning tree would collect them without bound.
-    void shorten_prefix(ref_t r, std::size_t drop) noexcept {
-        if (r == jump_.node) jump_ = {};  // its depth changes
-        node_ref nd = node(r);
+    void shorten_prefix(unsigned z, ref_t r, std::size_t drop) noexcept {
+        if (is_jump(z, r)) jump_ = {};  // its depth changes
+        node_ref nd = node(z, r);
         const std::size_t plen = nd.prefix_len();
         MEMKV_ASSERT(drop <= plen);
         const std::size_t nlen = plen - drop;
@@ -362,29 +415,51 @@ public:
         nd.h().prefix_len = static_cast<std::uint32_t>(nlen);
     }
 
-    // Copy of node r with a new prefix (and without its terminal slot if
-    // drop_terminal) into the fresh block dst; frees r.
-    void relocate_node(ref_t r, ref_t dst, std::string_view prefix, bool drop_terminal = false) noexcept {
-        const node_ref nd = node(r);
+    // Copy of node r (zone z) with a new prefix (and without its terminal
+    // slot if drop_terminal) into the fresh block dst of zone dz; frees r.
+    // The copy keeps r's child zone.
+    void relocate_node(unsigned z, ref_t r, unsigned dz, ref_t dst, std::string_view prefix,
+                       bool drop_terminal = false) noexcept {
+        const node_ref nd = node(z, r);
         unsigned char bytes[256];
         ref_t kids[256];
         const std::size_t n = gather(nd, bytes, kids);
         const bool term = nd.terminal() && !drop_terminal;
-        write_node(arena_.ptr(dst), nd.kind(), prefix, term, term ? *nd.term() : 0, bytes, kids, n);
-        free_node(r);
+        write_node(arena_.ptr(dz, dst), nd.kind(), nd.zone(), prefix, term, term ? *nd.term() : 0, bytes, kids, n);
+        free_node(z, r);
     }
 
     // ---- insertion --------------------------------------------------------
 
+    // A zone_full is retried after a rezone; an operation needs at most a few
+    // (a grown node may rezone its parent and itself, each maybe twice: the
+    // open zone, then a fresh one). More means the blocks do not fit even an
+    // empty zone.
+    static constexpr unsigned max_rezones_per_op = 8;
+
     // Inserts key with a value built from args unless the key is present.
     // Returns the key's leaf and whether it was inserted. Strong guarantee.
     template <class... Args>
-    std::pair<ref_t, bool> emplace(std::string_view key, Args&&... args) {
+    std::pair<loc_t, bool> emplace(std::string_view key, Args&&... args) {
         check_key_size(key.size());
+        for (unsigned attempt = 0;; ++attempt) {
+            try {
+                // Forwarding args again after a zone_full is sound: every
+                // block is allocated before V is built (make_leaf).
+                return emplace_once(key, std::forward<Args>(args)...);
+            } catch (const zone_full& f) {
+                if (attempt >= max_rezones_per_op) throw std::bad_alloc();
+                rezone(f.holder);
+            }
+        }
+    }
+
+    template <class... Args>
+    std::pair<loc_t, bool> emplace_once(std::string_view key, Args&&... args) {
         if (root_ == 0) {
-            root_ = make_leaf(key, std::forward<Args>(args)...);
+            root_ = make_leaf(root_place(), key, std::forward<Args>(args)...);
             inserted_one();
-            return {root_, true};
+            return {make_loc(root_zone_, root_), true};
         }
         if (jump_.node != 0) {
             if (jump_applies(key)) {
@@ -393,33 +468,41 @@ public:
                 // whose parent slot is unknown here; nothing was done yet.
                 // Forwarding args twice is sound: a call that returns 0 has
                 // not touched them.
-                const auto res = emplace_from<false>(nullptr, jump_.node, jump_.depth, key, std::forward<Args>(args)...);
+                const auto res = emplace_from<false>(place{nullptr, jump_.zone}, nullptr, jump_.node, jump_.depth,
+                                                     key, std::forward<Args>(args)...);
                 if (res.first != 0) return res;
             } else if (jump_.score > -jump_score_max) {
                 --jump_.score;
             }
         }
-        if (jump_.score > 0) return emplace_from<false>(&root_, root_, 0, key, std::forward<Args>(args)...);
-        return emplace_from<true>(&root_, root_, 0, key, std::forward<Args>(args)...);
+        if (jump_.score > 0) return emplace_from<false>(root_place(), &root_, root_, 0, key, std::forward<Args>(args)...);
+        return emplace_from<true>(root_place(), &root_, root_, 0, key, std::forward<Args>(args)...);
     }
 
-    // The descent of emplace from node or leaf r at `depth`, held in *slot.
-    // slot is nullptr when the descent starts at the jump node: an insert
-    // that would replace r itself then returns {0, false} before changing
-    // anything (and before using args). Learn: remember the first full node
-    // at depth >= jump_min_depth on the way as the new jump node.
+    // The descent of emplace from node or leaf r at `depth`, held in *slot,
+    // which lies in spl (r's zone and the node holding slot). slot is nullptr
+    // when the descent starts at the jump node: an insert that would replace
+    // r itself then returns {0, false} before changing anything (and before
+    // using args). Learn: remember the first full node at depth >=
+    // jump_min_depth on the way as the new jump node.
+    //
+    // Zones: a new node takes the place of r in spl.zone and gets spl.zone
+    // as its child zone too, so a split puts all its blocks in one zone. A
+    // new leaf goes to its parent's child zone. Each allocation names the
+    // holder of its zone, which is rezoned if the zone is full.
     template <bool Learn, class... Args>
-    std::pair<ref_t, bool> emplace_from(ref_t* slot, ref_t r, std::size_t depth, std::string_view key,
+    std::pair<loc_t, bool> emplace_from(place spl, ref_t* slot, ref_t r, std::size_t depth, std::string_view key,
                                         Args&&... args) {
         const unsigned char* k = ubytes(key);
         [[maybe_unused]] bool learned = false;
         for (;;) {
+            const unsigned z = spl.zone;
             if (is_leaf(r)) {
-                const std::string_view s = suffix(r);
+                const std::string_view s = suffix(z, r);
                 const std::string_view rest = key.substr(depth);
                 const std::size_t c = static_cast<std::size_t>(
                     std::mismatch(s.begin(), s.end(), rest.begin(), rest.end()).first - s.begin());
-                if (c == s.size() && c == rest.size()) return {r, false};
+                if (c == s.size() && c == rest.size()) return {make_loc(z, r), false};
                 // A node at `depth` with prefix rest[0, c) takes both leaves.
                 const bool new_term = c == rest.size();
                 const bool old_term = c == s.size();
@@ -427,15 +510,17 @@ public:
                 // change, else it moves to a right-sized one (allocated first).
                 const std::size_t drop = old_term ? c : c + 1;
                 const bool in_place = leaf_units(s.size()) == leaf_units(s.size() - drop);
-                const ref_t moved_to = in_place ? 0 : arena_.allocate(leaf_units(s.size() - drop));
+                const std::size_t node_units = slab_arena::units_for(node_bytes(3, new_term || old_term, c));
+                ref_t moved_to = 0;
                 ref_t nl = 0;
                 ref_t n = 0;
                 try {
-                    nl = make_leaf(new_term ? std::string_view{} : rest.substr(c + 1), std::forward<Args>(args)...);
-                    n = alloc_node(3, new_term || old_term, c);
+                    if (!in_place) moved_to = alloc_in(spl, leaf_units(s.size() - drop));
+                    n = alloc_in(spl, node_units);
+                    nl = make_leaf(spl, new_term ? std::string_view{} : rest.substr(c + 1), std::forward<Args>(args)...);
                 } catch (...) {
-                    if (nl != 0) destroy_leaf(nl);
-                    if (moved_to != 0) arena_.deallocate(moved_to, leaf_units(s.size() - drop));
+                    if (n != 0) arena_.deallocate(z, n, node_units);
+                    if (moved_to != 0) arena_.deallocate(z, moved_to, leaf_units(s.size() - drop));
                     throw;
                 }
                 const ref_t old_leaf = in_place ? r : (moved_to | leaf_tag);
@@ -456,18 +541,17 @@ public:
                 } else {
                     cnt = two_children(static_cast<unsigned char>(s[c]), old_leaf, k[depth + c], nl, bytes, kids);
                 }
-                write_node(arena_.ptr(n), 3, rest.substr(0, c), new_term || old_term, term, bytes,
-                           kids, cnt);
+                write_node(arena_.ptr(z, n), 3, z, rest.substr(0, c), new_term || old_term, term, bytes, kids, cnt);
                 if (in_place) {
-                    shorten_leaf(r, drop);
+                    shorten_leaf(z, r, drop);
                 } else {
-                    move_leaf(r, moved_to, s.substr(drop));
+                    move_leaf(z, r, z, moved_to, s.substr(drop));
                 }
                 *slot = n;
                 inserted_one();
-                return {nl, true};
+                return {make_loc(z, nl), true};
             }
-            node_ref nd = node(r);
+            node_ref nd = node(z, r);
             nd.prefetch_second_line();
             const std::size_t plen = nd.prefix_len();
             const std::size_t avail = key.size() - depth;
@@ -484,16 +568,18 @@ public:
                 const bool in_place = old_units == new_units;
                 std::string rest_prefix;
                 if (!in_place) rest_prefix = prefix_string(nd).substr(m + 1);
-                const ref_t moved_to = in_place ? 0 : arena_.allocate(new_units);
+                const std::size_t node_units = slab_arena::units_for(node_bytes(3, new_term, m));
+                ref_t moved_to = 0;
                 ref_t nl = 0;
                 ref_t n = 0;
                 try {
-                    nl = make_leaf(new_term ? std::string_view{} : key.substr(depth + m + 1),
+                    if (!in_place) moved_to = alloc_in(spl, new_units);
+                    n = alloc_in(spl, node_units);
+                    nl = make_leaf(spl, new_term ? std::string_view{} : key.substr(depth + m + 1),
                                    std::forward<Args>(args)...);
-                    n = alloc_node(3, new_term, m);
                 } catch (...) {
-                    if (nl != 0) destroy_leaf(nl);
-                    if (moved_to != 0) arena_.deallocate(moved_to, new_units);
+                    if (n != 0) arena_.deallocate(z, n, node_units);
+                    if (moved_to != 0) arena_.deallocate(z, moved_to, new_units);
                     throw;
                 }
                 const ref_t old_node = in_place ? r : moved_to;
@@ -507,53 +593,56 @@ public:
                 } else {
                     cnt = two_children(ob, old_node, k[depth + m], nl, bytes, kids);
                 }
-                write_node(arena_.ptr(n), 3, key.substr(depth, m), new_term, new_term ? nl : 0, bytes,
-                           kids, cnt);
+                write_node(arena_.ptr(z, n), 3, z, key.substr(depth, m), new_term, new_term ? nl : 0, bytes, kids,
+                           cnt);
                 if (in_place) {
-                    shorten_prefix(r, m + 1);
+                    shorten_prefix(z, r, m + 1);
                 } else {
-                    relocate_node(r, moved_to, rest_prefix);
+                    relocate_node(z, r, z, moved_to, rest_prefix);
                 }
                 *slot = n;
                 inserted_one();
-                return {nl, true};
+                return {make_loc(z, nl), true};
             }
             const std::size_t node_depth = depth;
             depth += plen;
             if (depth == key.size()) {
-                if (nd.terminal()) return {*nd.term(), false};
+                if (nd.terminal()) return {make_loc(nd.zone(), *nd.term()), false};
                 if (slot == nullptr) return {0, false};
-                const ref_t nl = make_leaf(std::string_view{}, std::forward<Args>(args)...);
-                replace_adding_leaf(slot, r, nl, nd.kind(), true, nl, nullptr);
+                const unsigned cz = nd.zone();  // nd is freed below
+                const ref_t nl = replace_adding_leaf(spl, slot, r, nd.kind(), true, 0, std::string_view{},
+                                                     std::forward<Args>(args)...);
                 inserted_one();
-                return {nl, true};
+                return {make_loc(cz, nl), true};
             }
             const unsigned char b = k[depth];
             if (ref_t* cs = nd.find_child(b)) {
                 if constexpr (Learn) {
                     // The descent goes on below r, so nothing here changes r.
                     if (!learned && nd.full() && node_depth >= jump_min_depth && node_depth <= jump_max_depth) {
-                        set_jump(r, key.substr(0, node_depth));
+                        set_jump(z, r, key.substr(0, node_depth));
                         learned = true;
                     }
                 }
                 slot = cs;
+                spl = below(nd);
                 r = *cs;
                 ++depth;
                 continue;
             }
             // (A start at the jump node, slot == nullptr, never gets here
             // with a node to grow: the jump node is full.)
-            const ref_t nl = make_leaf(key.substr(depth + 1), std::forward<Args>(args)...);
+            const unsigned cz = nd.zone();
             if (nd.full() || nd.count() < nd.kind()) {
+                const ref_t nl = make_leaf(below(nd), key.substr(depth + 1), std::forward<Args>(args)...);
                 add_child(nd, b, nl);
-            } else {
-                const std::pair<unsigned char, ref_t> extra{b, nl};
-                replace_adding_leaf(slot, r, nl, next_kind(nd.kind()), nd.terminal(),
-                                    nd.terminal() ? *nd.term() : 0, &extra);
+                inserted_one();
+                return {make_loc(cz, nl), true};
             }
+            const ref_t nl = replace_adding_leaf(spl, slot, r, next_kind(nd.kind()), false, b, key.substr(depth + 1),
+                                                 std::forward<Args>(args)...);
             inserted_one();
-            return {nl, true};
+            return {make_loc(cz, nl), true};
         }
     }
 
@@ -589,81 +678,199 @@ public:
         ++nd.h().count;
     }
 
-    // Replaces node r (held in *slot) by a rebuilt copy that also holds the new
-    // leaf nl. If the rebuild throws, nl is destroyed and the tree is unchanged
-    // (the strong guarantee of insert).
-    void replace_adding_leaf(ref_t* slot, ref_t r, ref_t nl, std::uint8_t kind, bool term,
-                             ref_t term_ref, const std::pair<unsigned char, ref_t>* extra) {
-        ref_t n = 0;
+    // Replaces node r (held in *slot, in spl) by a rebuilt copy of kind
+    // `kind` that also holds a new leaf (suffix s, value from args): as its
+    // terminal if as_term, else as child b. The copy is allocated first, the
+    // leaf (in r's child zone) last; if either throws, the tree is unchanged
+    // (the strong guarantee of insert). Returns the leaf.
+    template <class... Args>
+    ref_t replace_adding_leaf(place spl, ref_t* slot, ref_t r, std::uint8_t kind, bool as_term, unsigned char b,
+                              std::string_view s, Args&&... args) {
+        const node_ref nd = node(spl.zone, r);
+        const bool term = nd.terminal() || as_term;
+        const std::size_t plen = nd.prefix_len();
+        const std::size_t units = slab_arena::units_for(node_bytes(kind, term, plen));
+        const ref_t out = alloc_in(spl, units);
+        ref_t nl = 0;
         try {
-            n = rebuild(r, kind, term, term_ref, extra);
+            nl = make_leaf(below(nd), s, std::forward<Args>(args)...);
         } catch (...) {
-            destroy_leaf(nl);
+            arena_.deallocate(spl.zone, out, units);
             throw;
         }
-        free_node(r);
-        *slot = n;
-    }
-
-    // A copy of node r with another kind and terminal, optionally one more
-    // child. The caller frees r.
-    ref_t rebuild(ref_t r, std::uint8_t kind, bool term, ref_t term_ref,
-                  const std::pair<unsigned char, ref_t>* extra) {
-        node_ref nd = node(r);
         unsigned char bytes[257];
         ref_t kids[257];
         std::size_t n = gather(nd, bytes, kids);
-        if (extra != nullptr) {
+        if (!as_term) {
             std::size_t i = n;
-            while (i > 0 && bytes[i - 1] > extra->first) {
+            while (i > 0 && bytes[i - 1] > b) {
                 bytes[i] = bytes[i - 1];
                 kids[i] = kids[i - 1];
                 --i;
             }
-            bytes[i] = extra->first;
-            kids[i] = extra->second;
+            bytes[i] = b;
+            kids[i] = nl;
             ++n;
         }
-        // Short prefixes (nearly all) go through a stack buffer, not a heap string.
-        unsigned char small[64];
-        std::string big;
+        write_copy(spl.zone, out, nd, kind, term, as_term ? nl : (term ? *nd.term() : 0), bytes, kids, n);
+        free_node(spl.zone, r);
+        *slot = out;
+        return nl;
+    }
+
+    // Writes a node of kind `kind` with nd's prefix and child zone and the
+    // given entries into the fresh block out of zone z.
+    void write_copy(unsigned z, ref_t out, node_ref nd, std::uint8_t kind, bool term, ref_t term_ref,
+                    const unsigned char* bytes, const ref_t* kids, std::size_t n) noexcept {
+        // Short prefixes (nearly all) go through a stack buffer, not a heap
+        // string; a long one is copied from the old node's tail directly.
         const std::size_t plen = nd.prefix_len();
-        unsigned char* pb = small;
-        if (plen > sizeof small) {
-            big.resize(plen);
-            pb = reinterpret_cast<unsigned char*>(big.data());
+        unsigned char small[64];
+        if (plen <= sizeof small) {
+            nd.copy_prefix(small);
+            write_node(arena_.ptr(z, out), kind, nd.zone(), {reinterpret_cast<const char*>(small), plen}, term,
+                       term_ref, bytes, kids, n);
+            return;
         }
-        nd.copy_prefix(pb);
-        const std::string_view prefix(reinterpret_cast<const char*>(pb), plen);
-        const ref_t out = alloc_node(kind, term, plen);
-        write_node(arena_.ptr(out), kind, prefix, term, term_ref, bytes, kids, n);
+        // write_node copies the prefix's tail from a view; the old node stays
+        // alive until the caller frees it, so a view of it is enough once
+        // the inline part is joined. Build it on the heap (rare: prefixes
+        // over 64 bytes); a failure here must not throw, so fall back to
+        // a byte-wise copy.
+        std::byte* p = arena_.ptr(z, out);
+        write_node(p, kind, nd.zone(), std::string_view{}, term, term_ref, bytes, kids, n);
+        node_ref o{p};
+        o.h().prefix_len = static_cast<std::uint32_t>(plen);
+        for (std::size_t i = 0; i < plen; ++i) {
+            if (i < inline_prefix) {
+                o.h().prefix[i] = nd.prefix_at(i);
+            } else {
+                o.prefix_tail()[i - inline_prefix] = nd.prefix_at(i);
+            }
+        }
+    }
+
+    // A copy of node r (in pl) with another kind, in pl. The caller frees r.
+    ref_t rebuild(place pl, ref_t r, std::uint8_t kind) {
+        const node_ref nd = node(pl.zone, r);
+        unsigned char bytes[256];
+        ref_t kids[256];
+        const std::size_t n = gather(nd, bytes, kids);
+        const ref_t out = alloc_node(pl, kind, nd.terminal(), nd.prefix_len());
+        write_copy(pl.zone, out, nd, kind, nd.terminal(), nd.terminal() ? *nd.term() : 0, bytes, kids, n);
         return out;
+    }
+
+    // ---- zones --------------------------------------------------------------
+    //
+    // Moves every child of holder (nullptr: the root block) out of its zone,
+    // which has no room left, into the last open zone if that has room for
+    // them all, else into a newly opened zone, and makes that the holder's
+    // child zone. Grandchildren stay: each child node keeps its own child
+    // zone. All new blocks are allocated before anything moves, so a
+    // std::bad_alloc (memory, or all max_zones open) leaves the tree as it
+    // was. A zone fills up once; a holder is moved at most once per zone it
+    // leaves, so the copying is amortized over the inserts that filled it.
+    void rezone(std::byte* holder) {
+        const unsigned from = holder != nullptr ? node_ref{holder}.zone() : root_zone_;
+        ref_t* slots[257];
+        std::size_t units[257];
+        ref_t fresh[257];
+        std::size_t n = 0;
+        if (holder == nullptr) {
+            slots[n++] = &root_;
+        } else {
+            const node_ref h{holder};
+            ref_t* refs = h.refs();
+            const std::size_t cnt = h.full() ? 256 : h.count();
+            for (std::size_t i = 0; i < cnt; ++i) {
+                if (refs[i] != 0) slots[n++] = refs + i;
+            }
+            if (h.terminal()) slots[n++] = h.term();
+        }
+        for (std::size_t i = 0; i < n; ++i) {
+            const ref_t r = *slots[i];
+            units[i] = is_leaf(r) ? leaf_units(suffix(from, r).size()) : node(from, r).units();
+        }
+        const unsigned last = arena_.zones() - 1;
+        unsigned to = last;
+        if (last == from || !allocate_all(last, units, n, fresh)) {
+            to = arena_.open_zone();
+            if (!allocate_all(to, units, n, fresh)) throw std::bad_alloc();  // more than a zone
+        }
+        // Nothing below throws.
+        for (std::size_t i = 0; i < n; ++i) {
+            const ref_t r = *slots[i];
+            if (is_leaf(r)) {
+                *slots[i] = move_leaf(from, r, to, fresh[i], suffix(from, r));
+                continue;
+            }
+            std::memcpy(arena_.ptr(to, fresh[i]), arena_.ptr(from, r), units[i] * slab_arena::unit);
+            if (is_jump(from, r)) {
+                jump_.zone = to;
+                jump_.node = fresh[i];
+            }
+            arena_.deallocate(from, r, units[i]);
+            *slots[i] = fresh[i];
+        }
+        if (holder != nullptr) {
+            node_ref{holder}.set_zone(to);
+        } else {
+            root_zone_ = to;
+        }
+        ++rezones_;
+    }
+
+    // n blocks of units[i] in zone z, into out; false (and nothing held) if
+    // the zone cannot take them all.
+    bool allocate_all(unsigned z, const std::size_t* units, std::size_t n, ref_t* out) {
+        std::size_t i = 0;
+        auto undo = [&]() noexcept {
+            for (std::size_t j = 0; j < i; ++j) arena_.deallocate(z, out[j], units[j]);
+        };
+        try {
+            for (; i < n; ++i) {
+                out[i] = arena_.allocate(z, units[i]);
+                if (out[i] == 0) break;
+            }
+        } catch (...) {
+            undo();
+            throw;
+        }
+        if (i == n) return true;
+        undo();
+        return false;
     }
 
     // ---- lookup -----------------------------------------------------------
 
-    ref_t find(std::string_view key) const noexcept {
-        if (jump_.node != 0 && jump_applies(key)) return find_from(jump_.node, jump_.depth, key);
-        return find_from(root_, 0, key);
+    loc_t find(std::string_view key) const noexcept {
+        if (jump_.node != 0 && jump_applies(key)) return find_from(jump_.zone, jump_.node, jump_.depth, key);
+        return find_from(root_zone_, root_, 0, key);
     }
 
-    // The lookup from r, which holds every key whose first `depth` bytes
-    // are key's (the root, or the jump node).
-    ref_t find_from(ref_t r, std::size_t depth, std::string_view key) const noexcept {
+    // The lookup from r (in zone z), which holds every key whose first
+    // `depth` bytes are key's (the root, or the jump node). The table row of
+    // a child's zone is computed from the header while the child reference
+    // is loaded, so resolving it costs what one flat table did.
+    loc_t find_from(unsigned z, ref_t r, std::size_t depth, std::string_view key) const noexcept {
         const unsigned char* k = ubytes(key);
         const std::size_t len = key.size();
+        const std::uintptr_t* row = arena_.row(z);
         while (r != 0) {
             if (is_leaf(r)) {
-                const std::string_view s = suffix(r);
-                if (s.size() == len - depth && equal_bytes(ubytes(s), k + depth, s.size())) return r;
+                const std::string_view s = suffix_of(slab_arena::ptr_in(row, untag(r)));
+                if (s.size() == len - depth && equal_bytes(ubytes(s), k + depth, s.size())) return make_loc(z, r);
                 return 0;
             }
-            const node_ref nd = node(r);
+            const node_ref nd{slab_arena::ptr_in(row, r)};
             nd.prefetch_second_line();
             const std::size_t plen = nd.prefix_len();
             if (nd.match_prefix(k + depth, len - depth) != plen) return 0;
             depth += plen;
-            if (depth == len) return nd.terminal() ? *nd.term() : 0;
+            z = nd.zone();
+            if (depth == len) return nd.terminal() ? make_loc(z, *nd.term()) : 0;
+            row = arena_.row(z);
             const ref_t* cs = nd.find_child(k[depth]);
             if (cs == nullptr) return 0;
             r = *cs;
@@ -677,16 +884,17 @@ public:
         const unsigned char* k = ubytes(key);
         std::size_t best = std::string_view::npos;
         ref_t r = root_;
+        unsigned z = root_zone_;
         std::size_t depth = 0;
         while (r != 0) {
             if (is_leaf(r)) {
-                const std::string_view s = suffix(r);
+                const std::string_view s = suffix(z, r);
                 if (key.size() - depth >= s.size() && std::memcmp(s.data(), k + depth, s.size()) == 0) {
                     best = depth + s.size();
                 }
                 break;
             }
-            const node_ref nd = node(r);
+            const node_ref nd = node(z, r);
             const std::size_t plen = nd.prefix_len();
             if (nd.match_prefix(k + depth, key.size() - depth) != plen) break;
             depth += plen;
@@ -695,6 +903,7 @@ public:
             const ref_t* cs = nd.find_child(k[depth]);
             if (cs == nullptr) break;
             r = *cs;
+            z = nd.zone();
             ++depth;
         }
         return best;
@@ -706,23 +915,38 @@ public:
     // possible exception is std::bad_alloc when a node must be re-compressed
     // with its last child, and then nothing has changed.
     std::size_t erase(std::string_view key) {
+        for (unsigned attempt = 0;; ++attempt) {
+            try {
+                return erase_once(key);
+            } catch (const zone_full& f) {
+                if (attempt >= max_rezones_per_op) throw std::bad_alloc();
+                rezone(f.holder);
+            }
+        }
+    }
+
+    std::size_t erase_once(std::string_view key) {
         if (root_ == 0) return 0;
         const unsigned char* k = ubytes(key);
         ref_t* slot = &root_;
+        place spl = root_place();  // where *slot's block lives
         ref_t* pslot = nullptr;  // the slot holding the parent node
+        place ppl{};
         std::size_t depth = 0;
         for (;;) {
             const ref_t r = *slot;
             if (is_leaf(r)) {
-                const std::string_view s = suffix(r);
+                const std::string_view s = suffix(spl.zone, r);
                 if (s.size() != key.size() - depth || std::memcmp(s.data(), k + depth, s.size()) != 0) return 0;
                 break;
             }
-            const node_ref nd = node(r);
+            const node_ref nd = node(spl.zone, r);
             const std::size_t plen = nd.prefix_len();
             if (nd.match_prefix(k + depth, key.size() - depth) != plen) return 0;
             depth += plen;
             pslot = slot;
+            ppl = spl;
+            spl = below(nd);
             if (depth == key.size()) {
                 if (!nd.terminal()) return 0;
                 slot = nd.term();
@@ -734,13 +958,14 @@ public:
             ++depth;
         }
         const ref_t leaf = *slot;
+        const unsigned lz = spl.zone;
         MEMKV_ASSERT(is_leaf(leaf));
         if (pslot == nullptr) {
             clear();
             return 1;
         }
         const ref_t pr = *pslot;
-        node_ref nd = node(pr);
+        node_ref nd = node(ppl.zone, pr);
         const bool removing_term = slot == nd.term();
         const std::size_t cnt_after = nd.count() - (removing_term ? 0 : 1);
         const bool term_after = nd.terminal() && !removing_term;
@@ -749,34 +974,36 @@ public:
                 // Without its terminal slot the node needs fewer units: move
                 // it (allocation first, so a failure changes nothing).
                 const std::string prefix = prefix_string(nd);
-                const ref_t dst = alloc_node(nd.kind(), false, prefix.size());
-                relocate_node(pr, dst, prefix, true);
+                const ref_t dst = alloc_node(ppl, nd.kind(), false, prefix.size());
+                relocate_node(ppl.zone, pr, ppl.zone, dst, prefix, true);
                 *pslot = dst;
-                destroy_leaf(leaf);
+                destroy_leaf(lz, leaf);
                 erased(1);
-                maybe_shrink(pslot);
+                maybe_shrink(ppl, pslot);
                 return 1;
             }
             remove_in_place(nd, slot, removing_term);
-            destroy_leaf(leaf);
+            destroy_leaf(lz, leaf);
             erased(1);
-            maybe_shrink(pslot);
+            maybe_shrink(ppl, pslot);
             return 1;
         }
-        merge_into_survivor(pslot, leaf, removing_term, [&]() noexcept { destroy_leaf(leaf); });
+        merge_into_survivor(ppl, pslot, leaf, removing_term, [&]() noexcept { destroy_leaf(lz, leaf); });
         erased(1);
         return 1;
     }
 
-    // The node held in *pslot keeps a single entry once `removed` (one of
-    // its children, or its terminal) goes: that entry takes the node's
-    // place, absorbing the node's prefix (and its branch byte) into its own
-    // suffix or prefix. The one allocation comes first; if it throws,
-    // nothing has changed. Then destroy() (noexcept) disposes of `removed`.
+    // The node held in *pslot (in ppl) keeps a single entry once `removed`
+    // (one of its children, or its terminal) goes: that entry takes the
+    // node's place, absorbing the node's prefix (and its branch byte) into
+    // its own suffix or prefix, and moves into ppl's zone. The one
+    // allocation comes first; if it throws, nothing has changed. Then
+    // destroy() (noexcept) disposes of `removed`.
     template <class Destroy>
-    void merge_into_survivor(ref_t* pslot, ref_t removed, bool removed_is_term, Destroy&& destroy) {
+    void merge_into_survivor(place ppl, ref_t* pslot, ref_t removed, bool removed_is_term, Destroy&& destroy) {
         const ref_t pr = *pslot;
-        const node_ref nd = node(pr);
+        const node_ref nd = node(ppl.zone, pr);
+        const unsigned cz = nd.zone();
         MEMKV_ASSERT(nd.count() + (nd.terminal() ? 1 : 0) == 2);
         ref_t survivor = 0;
         int branch = -1;
@@ -797,20 +1024,20 @@ public:
         if (branch >= 0) merged.push_back(static_cast<char>(branch));
         ref_t replacement = 0;
         if (is_leaf(survivor)) {
-            merged.append(suffix(survivor));
+            merged.append(suffix(cz, survivor));
             check_key_size(merged.size());
-            const ref_t dst = arena_.allocate(leaf_units(merged.size()));  // may throw: nothing changed
+            const ref_t dst = alloc_in(ppl, leaf_units(merged.size()));  // may throw: nothing changed
             destroy();
-            replacement = move_leaf(survivor, dst, merged);
+            replacement = move_leaf(cz, survivor, ppl.zone, dst, merged);
         } else {
-            const node_ref sn = node(survivor);
+            const node_ref sn = node(cz, survivor);
             merged += prefix_string(sn);
-            const ref_t dst = alloc_node(sn.kind(), sn.terminal(), merged.size());  // may throw
+            const ref_t dst = alloc_node(ppl, sn.kind(), sn.terminal(), merged.size());  // may throw
             destroy();
-            relocate_node(survivor, dst, merged);
+            relocate_node(cz, survivor, ppl.zone, dst, merged);
             replacement = dst;
         }
-        free_node(pr);
+        free_node(ppl.zone, pr);
         *pslot = replacement;
     }
 
@@ -819,17 +1046,28 @@ public:
     // it, and one unlink. Strong guarantee: what may throw (the counting
     // stack, a merge's allocation) comes before anything is freed.
     std::size_t erase_prefix(std::string_view p) {
+        for (unsigned attempt = 0;; ++attempt) {
+            try {
+                return erase_prefix_once(p);
+            } catch (const zone_full& f) {
+                if (attempt >= max_rezones_per_op) throw std::bad_alloc();
+                rezone(f.holder);
+            }
+        }
+    }
+
+    std::size_t erase_prefix_once(std::string_view p) {
         const prefix_place at = locate_prefix(p);
         if (at.slot == nullptr) return 0;
         // The one mutating caller of the const search: the slots are this
         // tree's own.
         ref_t* const slot = const_cast<ref_t*>(at.slot);
         ref_t* const pslot = const_cast<ref_t*>(at.parent);
-        const ref_t target = *slot;
-        std::vector<ref_t> stack;
+        const loc_t target = make_loc(at.spl.zone, *slot);
+        std::vector<loc_t> stack;
         std::size_t peak = 0;
         std::size_t n = 0;
-        visit_subtree(target, stack, peak, [&n](ref_t) noexcept { ++n; }, [](ref_t) noexcept {});
+        visit_subtree(target, stack, peak, [&n](loc_t) noexcept { ++n; }, [](loc_t) noexcept {});
         if (pslot == nullptr) {
             clear();
             return n;
@@ -837,17 +1075,17 @@ public:
         stack.reserve(peak);  // the freeing pass below never allocates
         auto destroy = [&]() noexcept {
             std::size_t unused = 0;
-            visit_subtree(target, stack, unused, [this](ref_t l) noexcept { destroy_leaf(l); },
-                          [this](ref_t r) noexcept { free_node(r); });
+            visit_subtree(target, stack, unused, [this](loc_t l) noexcept { destroy_leaf(zone_of(l), ref_of(l)); },
+                          [this](loc_t r) noexcept { free_node(zone_of(r), ref_of(r)); });
         };
-        node_ref pn = node(*pslot);
+        node_ref pn = node(at.ppl.zone, *pslot);
         if (pn.count() - 1 + (pn.terminal() ? 1 : 0) >= 2) {
             destroy();
             remove_in_place(pn, slot, false);
             erased(n);
-            maybe_shrink(pslot);
+            maybe_shrink(at.ppl, pslot);
         } else {
-            merge_into_survivor(pslot, target, false, destroy);
+            merge_into_survivor(at.ppl, pslot, ref_of(target), false, destroy);
             erased(n);
         }
         return n;
@@ -859,24 +1097,25 @@ public:
     // capacity at least the peak of an earlier visit of the same subtree,
     // nothing allocates.
     template <class OnLeaf, class OnNode>
-    void visit_subtree(ref_t r, std::vector<ref_t>& stack, std::size_t& peak, OnLeaf&& on_leaf,
+    void visit_subtree(loc_t r, std::vector<loc_t>& stack, std::size_t& peak, OnLeaf&& on_leaf,
                        OnNode&& on_node) const {
         stack.clear();
         stack.push_back(r);
         peak = std::max(peak, stack.size());
         while (!stack.empty()) {
-            const ref_t x = stack.back();
+            const loc_t x = stack.back();
             stack.pop_back();
-            if (is_leaf(x)) {
+            if (is_leaf(ref_of(x))) {
                 on_leaf(x);
                 continue;
             }
             const node_ref nd = node(x);
-            if (nd.terminal()) stack.push_back(*nd.term());
+            const unsigned cz = nd.zone();
+            if (nd.terminal()) stack.push_back(make_loc(cz, *nd.term()));
             const ref_t* refs = nd.refs();
             const std::size_t slots = nd.full() ? 256 : nd.count();
             for (std::size_t i = 0; i < slots; ++i) {
-                if (refs[i] != 0) stack.push_back(refs[i]);
+                if (refs[i] != 0) stack.push_back(make_loc(cz, refs[i]));
             }
             peak = std::max(peak, stack.size());
             on_node(x);
@@ -907,16 +1146,17 @@ public:
         --nd.h().count;
     }
 
-    // After an erase, move a sparse node to a smaller kind. Best effort: if
-    // the allocation fails the node simply stays larger than needed.
-    void maybe_shrink(ref_t* pslot) noexcept {
+    // After an erase, move a sparse node (held in *pslot, in pl) to a
+    // smaller kind. Best effort: if the allocation fails (memory, or a full
+    // zone) the node simply stays larger than needed.
+    void maybe_shrink(place pl, ref_t* pslot) noexcept {
         const ref_t r = *pslot;
-        node_ref nd = node(r);
+        node_ref nd = node(pl.zone, r);
         const std::uint8_t k2 = shrunk_kind(nd.kind(), nd.count());
         if (k2 == nd.kind()) return;
         try {
-            const ref_t n = rebuild(r, k2, nd.terminal(), nd.terminal() ? *nd.term() : 0, nullptr);
-            free_node(r);
+            const ref_t n = rebuild(pl, r, k2);
+            free_node(pl.zone, r);
             *pslot = n;
         } catch (...) {
         }
@@ -924,22 +1164,23 @@ public:
 
     // ---- ordered positions ------------------------------------------------
 
-    void descend_first(cursor& c, ref_t r) const { descend_edge<false>(c, r); }
-    void descend_last(cursor& c, ref_t r) const { descend_edge<true>(c, r); }
+    void descend_first(cursor& c, unsigned z, ref_t r) const { descend_edge<false>(c, z, r); }
+    void descend_last(cursor& c, unsigned z, ref_t r) const { descend_edge<true>(c, z, r); }
 
-    // Walks from r to its smallest (Last = false) or largest leaf, recording
-    // the path in c.
+    // Walks from r (in zone z) to its smallest (Last = false) or largest
+    // leaf, recording the path in c.
     template <bool Last>
-    void descend_edge(cursor& c, ref_t r) const {
+    void descend_edge(cursor& c, unsigned z, ref_t r) const {
         while (!is_leaf(r)) {
-            const node_ref nd = node(r);
+            const node_ref nd = node(z, r);
             const int pos = Last ? nd.last_pos() : nd.first_pos();
-            c.stack.push_back({r, pos, c.path.size()});
+            c.stack.push_back({make_loc(z, r), pos, static_cast<std::uint32_t>(c.path.size())});
             append_prefix(c.path, nd);
             if (pos >= 0) c.path.push_back(static_cast<char>(nd.byte_at(pos)));
             r = nd.child_at(pos);
+            z = nd.zone();
         }
-        c.leaf = r;
+        c.leaf = make_loc(z, r);
     }
 
     static void append_prefix(std::string& path, node_ref nd) {
@@ -950,11 +1191,11 @@ public:
 
     void first(cursor& c) const {
         c.reset();
-        if (root_ != 0) descend_first(c, root_);
+        if (root_ != 0) descend_first(c, root_zone_, root_);
     }
     void last(cursor& c) const {
         c.reset();
-        if (root_ != 0) descend_last(c, root_);
+        if (root_ != 0) descend_last(c, root_zone_, root_);
     }
 
     // Moves to the first leaf after the subtree at the top frame's position.
@@ -967,7 +1208,7 @@ public:
                 f.pos = p;
                 c.path.resize(f.depth + nd.prefix_len());
                 c.path.push_back(static_cast<char>(nd.byte_at(p)));
-                descend_first(c, nd.child_at(p));
+                descend_first(c, nd.zone(), nd.child_at(p));
                 return;
             }
             c.path.resize(f.depth);
@@ -989,7 +1230,7 @@ public:
                 f.pos = p;
                 c.path.resize(f.depth + nd.prefix_len());
                 if (p >= 0) c.path.push_back(static_cast<char>(nd.byte_at(p)));
-                descend_last(c, nd.child_at(p));
+                descend_last(c, nd.zone(), nd.child_at(p));
                 return;
             }
             c.path.resize(f.depth);
@@ -1006,14 +1247,15 @@ public:
         if (root_ == 0) return;
         const unsigned char* k = ubytes(key);
         ref_t r = root_;
+        unsigned z = root_zone_;
         std::size_t depth = 0;
         for (;;) {
             if (is_leaf(r)) {
-                c.leaf = r;
-                if (suffix(r) < key.substr(depth)) advance(c);
+                c.leaf = make_loc(z, r);
+                if (suffix(z, r) < key.substr(depth)) advance(c);
                 return;
             }
-            const node_ref nd = node(r);
+            const node_ref nd = node(z, r);
             const std::size_t plen = nd.prefix_len();
             const std::size_t avail = key.size() - depth;
             const std::size_t m = nd.match_prefix(k + depth, avail);
@@ -1021,19 +1263,19 @@ public:
                 // Key ran out inside the prefix, or the prefix is larger at m:
                 // the whole subtree is >= key. Otherwise it is all < key.
                 if (m == avail || nd.prefix_at(m) > k[depth + m]) {
-                    descend_first(c, r);
+                    descend_first(c, z, r);
                 } else {
                     advance(c);
                 }
                 return;
             }
             if (depth + plen == key.size()) {
-                descend_first(c, r);
+                descend_first(c, z, r);
                 return;
             }
             const unsigned char b = k[depth + plen];
             const int pos = nd.lower_child_pos(b);
-            c.stack.push_back({r, pos, depth});
+            c.stack.push_back({make_loc(z, r), pos, static_cast<std::uint32_t>(depth)});
             append_prefix(c.path, nd);
             if (pos == node_ref::none) {
                 // Everything here is < key; leave past the last child.
@@ -1044,29 +1286,18 @@ public:
             const unsigned char pb = nd.byte_at(pos);
             c.path.push_back(static_cast<char>(pb));
             if (pb > b) {
-                descend_first(c, nd.child_at(pos));
+                descend_first(c, nd.zone(), nd.child_at(pos));
                 return;
             }
             r = nd.child_at(pos);
+            z = nd.zone();
             depth += plen + 1;
         }
     }
 
     // ---- whole-tree walks -------------------------------------------------
 
-    void prefetch_children(ref_t r) const noexcept {
-        const node_ref nd = node(r);
-        const ref_t* refs = nd.refs();
-        if (nd.full()) {
-            for (std::size_t b = 0; b < 256; ++b) {
-                if (refs[b] != 0) prefetch(refs[b]);
-            }
-        } else {
-            for (std::size_t i = 0; i < nd.count(); ++i) prefetch(refs[i]);
-        }
-    }
-
-    // Calls f(std::string_view key, ref_t leaf) for every leaf in key order.
+    // Calls f(std::string_view key, loc_t leaf) for every leaf in key order.
     // Depth-first over an explicit stack of pending entries (no recursion: a
     // tree of long keys can be as deep as its longest key). An entry carries
     // the key length above it, so the one key buffer is never copied: an
@@ -1076,7 +1307,7 @@ public:
     // latency, and the stack order puts many independent loads in flight.
     template <class F>
     void walk(F&& f) const {
-        walk_from(root_, std::string_view{}, f);
+        walk_from(root_zone_, root_, std::string_view{}, f);
     }
 
     // Calls f(key, leaf) for every key starting with p, in key order: one
@@ -1084,29 +1315,32 @@ public:
     template <class F>
     void walk_prefix(std::string_view p, F&& f) const {
         const prefix_place at = locate_prefix(p);
-        if (at.slot != nullptr) walk_from(*at.slot, p.substr(0, at.depth), f);
+        if (at.slot != nullptr) walk_from(at.spl.zone, *at.slot, p.substr(0, at.depth), f);
     }
 
     // Where the keys starting with p are: slot holds the subtree that has
     // exactly them (nullptr if there are none), parent the slot of the node
     // above it (nullptr at the root), depth the key bytes above slot (those
-    // of p). One descent along p.
+    // of p); spl and ppl say where the blocks in slot and parent live. One
+    // descent along p.
     struct prefix_place {
         const ref_t* slot = nullptr;
         const ref_t* parent = nullptr;
         std::size_t depth = 0;
+        place spl{};
+        place ppl{};
     };
     prefix_place locate_prefix(std::string_view p) const noexcept {
         if (root_ == 0) return {};
         const unsigned char* k = ubytes(p);
-        prefix_place at{&root_, nullptr, 0};
+        prefix_place at{&root_, nullptr, 0, root_place(), {}};
         while (at.depth < p.size()) {
             const ref_t r = *at.slot;
             if (is_leaf(r)) {
-                if (suffix(r).substr(0, p.size() - at.depth) != p.substr(at.depth)) return {};
+                if (suffix(at.spl.zone, r).substr(0, p.size() - at.depth) != p.substr(at.depth)) return {};
                 break;
             }
-            const node_ref nd = node(r);
+            const node_ref nd = node(at.spl.zone, r);
             const std::size_t plen = nd.prefix_len();
             const std::size_t avail = p.size() - at.depth;
             const std::size_t m = nd.match_prefix(k + at.depth, avail);
@@ -1115,24 +1349,28 @@ public:
             const ref_t* cs = nd.find_child(k[at.depth + plen]);
             if (cs == nullptr) return {};
             at.parent = at.slot;
+            at.ppl = at.spl;
             at.slot = cs;
+            at.spl = below(nd);
             at.depth += plen + 1;
         }
         return at;
     }
 
-    // The walk of the subtree r whose key bytes above it are base.
+    // The walk of the subtree start (in zone sz) whose key bytes above it
+    // are base.
     template <class F>
-    void walk_from(ref_t start, std::string_view base, F& f) const {
+    void walk_from(unsigned sz, ref_t start, std::string_view base, F& f) const {
         if (start == 0) return;
         struct item {
             ref_t r;
-            int byte;  // branch byte to write at len, -1 for none
+            std::uint16_t zone;
+            std::int16_t byte;  // branch byte to write at len, -1 for none
             std::size_t len;
         };
         std::vector<item> todo;
         todo.reserve(64);
-        todo.push_back({start, -1, base.size()});
+        todo.push_back({start, static_cast<std::uint16_t>(sz), -1, base.size()});
         std::string buf(std::max<std::size_t>(256, 2 * base.size()), '\0');
         copy_bytes(reinterpret_cast<unsigned char*>(buf.data()), ubytes(base), base.size());
         while (!todo.empty()) {
@@ -1147,30 +1385,32 @@ public:
             // reads a node still in flight and stalls on it. Full nodes are
             // rare and would need a scan; skipped.
             if (todo.size() >= 2) {
-                const ref_t a = todo[todo.size() - 2].r;
-                if (!is_leaf(a)) {
-                    const node_ref an = node(a);
+                const item& ahead = todo[todo.size() - 2];
+                if (!is_leaf(ahead.r)) {
+                    const node_ref an = node(ahead.zone, ahead.r);
                     if (!an.full()) {
+                        const unsigned az = an.zone();
                         if (an.terminal()) {
-                            prefetch_block(*an.term());
+                            prefetch_block(az, *an.term());
                         } else {
-                            prefetch_block(an.refs()[1]);
+                            prefetch_block(az, an.refs()[1]);
                         }
-                        prefetch_block(an.refs()[0]);
+                        prefetch_block(az, an.refs()[0]);
                     }
                 }
             }
             std::size_t len = it.len;
             if (it.byte >= 0) buf[len++] = static_cast<char>(it.byte);
             if (is_leaf(it.r)) {
-                const std::string_view s = suffix(it.r);
+                const std::string_view s = suffix(it.zone, it.r);
                 if (buf.size() < len + s.size()) buf.resize(2 * (len + s.size()));
                 copy_bytes(reinterpret_cast<unsigned char*>(buf.data() + len), ubytes(s), s.size());
-                f(std::string_view(buf.data(), len + s.size()), it.r);
+                f(std::string_view(buf.data(), len + s.size()), make_loc(it.zone, it.r));
                 continue;
             }
-            const node_ref nd = node(it.r);
+            const node_ref nd = node(it.zone, it.r);
             const std::size_t plen = nd.prefix_len();
+            const auto cz = static_cast<std::uint16_t>(nd.zone());
             // +1: room for the branch byte of a child.
             if (buf.size() < len + plen + 1) buf.resize(2 * (len + plen + 1));
             nd.copy_prefix(reinterpret_cast<unsigned char*>(buf.data() + len));
@@ -1179,28 +1419,28 @@ public:
             if (nd.full()) {
                 for (int b = 255; b >= 0; --b) {
                     if (refs[b] != 0) {
-                        prefetch_block(refs[b]);
-                        todo.push_back({refs[b], b, len});
+                        prefetch_block(cz, refs[b]);
+                        todo.push_back({refs[b], cz, static_cast<std::int16_t>(b), len});
                     }
                 }
             } else {
                 const unsigned char* keys = nd.keys();
                 for (std::size_t i = nd.count(); i-- > 0;) {
-                    prefetch_block(refs[i]);
-                    todo.push_back({refs[i], keys[i], len});
+                    prefetch_block(cz, refs[i]);
+                    todo.push_back({refs[i], cz, static_cast<std::int16_t>(keys[i]), len});
                 }
             }
-            if (nd.terminal()) todo.push_back({*nd.term(), -1, len});
+            if (nd.terminal()) todo.push_back({*nd.term(), cz, -1, len});
         }
     }
 
-    // Calls f(ref_t leaf) for every leaf, in no particular order.
+    // Calls f(loc_t leaf) for every leaf, in no particular order.
     template <class F>
     void for_each_leaf(F&& f) const {
         if (root_ == 0) return;
-        std::vector<ref_t> stack;
+        std::vector<loc_t> stack;
         std::size_t peak = 0;
-        visit_subtree(root_, stack, peak, f, [](ref_t) noexcept {});
+        visit_subtree(make_loc(root_zone_, root_), stack, peak, f, [](loc_t) noexcept {});
     }
 
     void destroy_values() noexcept {
@@ -1208,7 +1448,7 @@ public:
             // The walk's small vector may fail to allocate; values are then
             // leaked rather than the process terminated.
             try {
-                for_each_leaf([this](ref_t l) { value(l).~V(); });
+                for_each_leaf([this](loc_t l) { value(l).~V(); });
             } catch (...) {
             }
         }
@@ -1222,34 +1462,41 @@ public:
         std::size_t leaves = 0;
         struct item {
             ref_t r;
+            unsigned zone;
             bool terminal;
         };
-        std::vector<item> todo{{root_, false}};
+        std::vector<item> todo{{root_, root_zone_, false}};
         while (!todo.empty()) {
             const item it = todo.back();
             todo.pop_back();
-            if (!arena_.plausible(untag(it.r))) fail("reference outside the arena");
+            if (!arena_.plausible(it.zone, untag(it.r))) fail("reference outside its zone");
             if (is_leaf(it.r)) {
                 ++leaves;
-                if (it.terminal && !suffix(it.r).empty()) fail("terminal leaf with a suffix");
+                if (it.terminal && !suffix(it.zone, it.r).empty()) fail("terminal leaf with a suffix");
+                if constexpr (boxed) {
+                    loc_t b = 0;
+                    std::memcpy(&b, at(it.zone, it.r), sizeof b);
+                    if (!arena_.plausible(zone_of(b), ref_of(b))) fail("value box outside the arena");
+                }
                 continue;
             }
             if (it.terminal) fail("terminal slot holds an inner node");
-            const node_ref nd = node(it.r);
+            const node_ref nd = node(it.zone, it.r);
             const std::uint8_t kind = nd.kind();
             const bool known = kind == full_kind ||
                                std::find(std::begin(linear_caps), std::end(linear_caps), kind) !=
                                    std::end(linear_caps);
             if (!known) fail("unknown node kind");
-            if ((nd.h().flags & ~has_terminal) != 0) fail("unknown node flags");
+            const unsigned cz = nd.zone();
+            if (cz >= arena_.zones()) fail("child zone not open");
             if (nd.count() + (nd.terminal() ? 1 : 0) < 2) fail("node with fewer than two entries");
-            if (nd.terminal()) todo.push_back({*nd.term(), true});
+            if (nd.terminal()) todo.push_back({*nd.term(), cz, true});
             if (kind == full_kind) {
                 std::size_t n = 0;
                 for (std::size_t b = 0; b < 256; ++b) {
                     if (nd.refs()[b] != 0) {
                         ++n;
-                        todo.push_back({nd.refs()[b], false});
+                        todo.push_back({nd.refs()[b], cz, false});
                     }
                 }
                 if (n != nd.count()) fail("full node count mismatch");
@@ -1258,7 +1505,7 @@ public:
                 for (std::size_t i = 0; i < nd.count(); ++i) {
                     if (i > 0 && nd.keys()[i - 1] >= nd.keys()[i]) fail("linear keys not increasing");
                     if (nd.refs()[i] == 0) fail("null child in a linear node");
-                    todo.push_back({nd.refs()[i], false});
+                    todo.push_back({nd.refs()[i], cz, false});
                 }
             }
         }
@@ -1267,10 +1514,11 @@ public:
             // The plain descent along the jump's path must arrive at the
             // jump node exactly at its depth.
             ref_t r = root_;
+            unsigned z = root_zone_;
             std::size_t depth = 0;
             while (depth < jump_.depth) {
                 if (is_leaf(r)) fail("jump path ends in a leaf");
-                const node_ref nd = node(r);
+                const node_ref nd = node(z, r);
                 const std::size_t plen = nd.prefix_len();
                 if (nd.match_prefix(jump_.path + depth, jump_.depth - depth) != plen || depth + plen >= jump_.depth) {
                     fail("jump path leaves the tree");
@@ -1279,9 +1527,12 @@ public:
                 const ref_t* cs = nd.find_child(jump_.path[depth]);
                 if (cs == nullptr) fail("jump path leaves the tree");
                 r = *cs;
+                z = nd.zone();
                 ++depth;
             }
-            if (r != jump_.node || is_leaf(r) || !node(r).full()) fail("jump node is not where its path leads");
+            if (r != jump_.node || z != jump_.zone || is_leaf(r) || !node(z, r).full()) {
+                fail("jump node is not where its path leads");
+            }
         }
     }
 
@@ -1321,7 +1572,8 @@ private:
     // exactly path[0, depth) -- so every key starting with those bytes lies
     // below it. Frees of the node and in-place prefix edits (the only ways
     // its path or depth can change: a split or merge above it leaves its
-    // path alone) reset the jump. verify() checks it.
+    // path alone) reset the jump; a rezone of its parent moves the node
+    // and updates node and zone. verify() checks it.
     static constexpr std::size_t jump_min_depth = 8;
     static constexpr std::size_t jump_max_depth = 56;
     static constexpr std::int32_t jump_score_start = 8;
@@ -1329,6 +1581,7 @@ private:
 
     struct jump_state {
         ref_t node = 0;
+        std::uint32_t zone = 0;  // where node lives
         std::uint32_t depth = 0;
         std::int32_t score = 0;
         unsigned char path[jump_max_depth] = {};
@@ -1338,8 +1591,11 @@ private:
         return key.size() >= jump_.depth && equal_bytes(ubytes(key), jump_.path, jump_.depth);
     }
 
-    void set_jump(ref_t r, std::string_view path) noexcept {
+    bool is_jump(unsigned z, ref_t r) const noexcept { return r == jump_.node && z == jump_.zone; }
+
+    void set_jump(unsigned z, ref_t r, std::string_view path) noexcept {
         jump_.node = r;
+        jump_.zone = z;
         jump_.depth = static_cast<std::uint32_t>(path.size());
         jump_.score = jump_score_start;
         copy_bytes(jump_.path, ubytes(path), path.size());
@@ -1347,6 +1603,8 @@ private:
 
     slab_arena arena_;
     ref_t root_ = 0;
+    unsigned root_zone_ = 0;  // where the root block lives
+    std::size_t rezones_ = 0;
     std::size_t size_ = 0;
     jump_state jump_;
 #if MEMKV_DEBUG_ITERATORS

@@ -1,0 +1,21 @@
+#pragma once
+
+// Shrunk arena zones for FastArt's tests: while a small_zones object lives,
+// every FastArt (or engine) whose arena opens its first zone gets zones of
+// 2^bits slots instead of 2^16, so a few MB of keys cross many zone
+// boundaries (bits 1: 4 KiB per zone, 2: 28 KiB, 3: 508 KiB, 4: ~2 MiB; see
+// slab_arena::new_chunk). Not thread-safe against trees built concurrently.
+
+#include <memkv/detail/art/arena.hpp>
+
+namespace memkv::test {
+
+class small_zones {
+public:
+    explicit small_zones(unsigned bits) { detail::slab_arena::test_zone_bits.store(bits); }
+    ~small_zones() { detail::slab_arena::test_zone_bits.store(0); }
+    small_zones(const small_zones&) = delete;
+    small_zones& operator=(const small_zones&) = delete;
+};
+
+}  // namespace memkv::test
