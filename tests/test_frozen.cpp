@@ -9,6 +9,7 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -563,4 +564,48 @@ TEST_CASE("FrozenLayerBuilder: streaming builds for raw and ordinal value column
     }
     REQUIRE_FALSE(std::ifstream(c.path + ".tmp").good());
     REQUIRE_FALSE(std::ifstream(c.path + ".values.tmp").good());
+}
+
+TEST_CASE("FrozenLayerBuilder: values that stop being ranks late are all kept; ranks alone spool nothing",
+          "[frozen]") {
+    memkv::test::key_generator gen(77);
+    std::map<std::string, std::uint64_t> keys;
+    while (keys.size() < 20000) keys.emplace(gen.next(), 0);
+    // The first value that is not its key's rank: at the first key, in the
+    // label sample (8192 keys), after it, at the last key, never.
+    for (const std::size_t first_other : {std::size_t{0}, std::size_t{1}, std::size_t{5000}, std::size_t{12345},
+                                          std::size_t{19999}, std::size_t{20000}}) {
+        std::map<std::string, std::uint64_t> m = keys;
+        std::uint64_t r = 0;
+        for (auto& kv : m) {
+            kv.second = r < first_other ? r : r * 3 + 7;
+            ++r;
+        }
+        for (const bool streaming : {false, true}) {
+            CAPTURE(first_other, streaming);
+            temp_file t("late_values");
+            std::optional<FrozenLayerBuilder<std::uint64_t>> b;
+            if (streaming) {
+                b.emplace(t.path);
+            } else {
+                b.emplace();
+            }
+            std::size_t i = 0;
+            for (const auto& [k, v] : m) {
+                b->insert(k, v);
+                if (streaming && ++i == first_other && first_other > 9000) {
+                    // 9,000+ ordinal values so far (72 KB as raw values):
+                    // none of them reached the spool file.
+                    std::ifstream spool(t.path + ".values.tmp", std::ios::binary | std::ios::ate);
+                    REQUIRE(spool.good());
+                    CHECK(spool.tellg() == 0);
+                }
+            }
+            const auto f = b->finish();
+            f.verify();
+            CHECK(f.size() == m.size());
+            CHECK((f.value_column_size() == 0) == (first_other == m.size()));
+            for (const auto& [k, v] : m) REQUIRE(f.get(k) == v);
+        }
+    }
 }

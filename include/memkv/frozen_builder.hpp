@@ -308,19 +308,35 @@ private:
 
     // Values are spooled as sizeof(V) bytes each: packable ones as
     // little-endian integers, others as their object representation.
+    // While every value so far equals its key's rank (the ordinal column,
+    // which stores nothing) nothing is spooled: a billion ordinal values
+    // would otherwise be 8 GB written and thrown away. The first other value
+    // spools the ranks before it.
     void push_value(const V& v) {
-        const std::uint64_t index = pushed_++;
+        const std::uint64_t index = pushed_;
         unsigned char b[sizeof(V)];
         if constexpr (detail::frozen_packable<V>) {
             const auto u = static_cast<std::uint64_t>(v);
-            if (u != index) identity_ = false;
+            if (u != index && identity_) {
+                // spooled_ counts what reached the spool, so a write that
+                // throws halfway is resumed, not repeated.
+                for (; spooled_ < index; ++spooled_) {
+                    detail::store_le(b, spooled_, sizeof(V));
+                    values_->write(b, sizeof(V));
+                }
+                identity_ = false;
+            }
             min_ = std::min(min_, u);
             max_ = std::max(max_, u);
-            detail::store_le(b, u, sizeof(V));
+            if (!identity_) {
+                detail::store_le(b, u, sizeof(V));
+                values_->write(b, sizeof(V));
+            }
         } else {
             std::memcpy(b, &v, sizeof(V));
+            values_->write(b, sizeof(V));
         }
-        values_->write(b, sizeof(V));
+        ++pushed_;
     }
 
     void complete_once() {
@@ -372,14 +388,15 @@ private:
 
     // Writes the value column from the spooled values.
     void write_values(const detail::frozen_header& f, std::span<const unsigned char> raw) {
-        MEMKV_ASSERT(raw.size() == count_ * sizeof(V));
         if constexpr (detail::frozen_packable<V>) {
             if (f.value_kind == detail::frozen_value_kind::ordinal) return;
+            MEMKV_ASSERT(raw.size() == count_ * sizeof(V));
             auto sink = [this](const unsigned char* p, std::size_t n) { out_->write(p, n); };
             detail::packed_writer<decltype(sink)> w(f.value_bits, sink);
             for (std::uint64_t i = 0; i < count_; ++i) w.push(detail::load_le(raw.data() + i * sizeof(V), sizeof(V)) - f.value_base);
             w.finish();
         } else {
+            MEMKV_ASSERT(raw.size() == count_ * sizeof(V));
             out_->write(raw.data(), raw.size());
         }
     }
@@ -398,6 +415,7 @@ private:
     std::string last_;
     std::uint64_t count_ = 0;
     std::uint64_t pushed_ = 0;
+    std::uint64_t spooled_ = 0;  // ranks spooled when the values stopped being ordinal
     std::uint64_t min_ = ~std::uint64_t{0};
     std::uint64_t max_ = 0;
     bool identity_ = true;
