@@ -68,8 +68,9 @@ template <class V>
 struct hybrid_run {
     std::shared_ptr<const FrozenLayer<V>> live;        // null: no live entries
     std::shared_ptr<const FrozenLayer<V>> tombstones;  // null: none (values are V{})
-    // Over both layers' keys; null for the oldest run, which every miss
-    // reaches anyway (a filter there would cost the most and save one walk).
+    // Over both layers' keys; null for the lone run compact() leaves (every
+    // lookup walks it anyway) and for the oldest run of a reopened checkpoint
+    // (rebuilding that filter would read every key at open).
     std::unique_ptr<const hybrid_filter> filter;
     unsigned level = 0;        // 0: a flush; L + 1: a merge of level-L runs
     std::uint64_t id = 0;      // unique in its engine; names its files
@@ -121,9 +122,9 @@ layer_state layers_find(const hybrid_layers<V>& layers, std::string_view key, V*
             return layer_state::live;
         }
     }
-    // Every run but the oldest has a filter: with several, hash once and
-    // start loading all their blocks (one cache line each) before probing
-    // any. A lone run (the usual state after compact()) costs no hash.
+    // Runs have filters (layers.hpp says which do not): with several, hash
+    // once and start loading all their blocks (one cache line each) before
+    // probing any. A lone run (the usual state after compact()) costs no hash.
     std::uint64_t hash = 0;
     bool hashed = false;
     if (layers.runs.size() > 2) {
