@@ -223,50 +223,54 @@ TEST_CASE("HybridKV: save while writers run writes a consistent checkpoint", "[h
     fs::create_directories(dir);
     const std::string path = (dir / "store").string();
 
-    memkv::hybrid_options o;
-    o.compaction_keys = 500;
-    if (files) o.directory = (dir / "runs").string();
-    KV kv(o);
-    constexpr std::uint64_t writers = 2;
-    const std::uint64_t per_writer = 6000;
-    std::vector<std::thread> threads;
-    std::atomic<bool> done{false};
-    for (std::uint64_t w = 0; w < writers; ++w) {
-        threads.emplace_back([&, w] {
-            // Keys of writer w appear in order 0, 1, 2, ...: any consistent
-            // state holds a prefix of them.
-            for (std::uint64_t i = 0; i < per_writer; ++i) kv.insert(writer_prefix(w) + std::to_string(1000000 + i), i);
-        });
-    }
-    std::vector<std::string> saved;
-    threads.emplace_back([&] {
-        int n = 0;
-        // At least one save, even if the writers finish first (a loaded
-        // machine may not schedule this thread before they do).
-        do {
-            const std::string p = path + std::to_string(n++ % 3);
-            kv.save(p);
-            saved.push_back(p);
-        } while (!done.load());
-    });
-    for (std::uint64_t w = 0; w < writers; ++w) threads[w].join();
-    done.store(true);
-    threads.back().join();
-    REQUIRE(!saved.empty());
-
-    for (std::size_t i = saved.size() >= 3 ? saved.size() - 3 : 0; i < saved.size(); ++i) {
-        KV back = KV::open(saved[i]);
-        std::uint64_t total = 0;
+    {
+        // The store is destroyed before its directory goes: its merges
+        // unlink their input runs' files, which would race remove_all.
+        memkv::hybrid_options o;
+        o.compaction_keys = 500;
+        if (files) o.directory = (dir / "runs").string();
+        KV kv(o);
+        constexpr std::uint64_t writers = 2;
+        const std::uint64_t per_writer = 6000;
+        std::vector<std::thread> threads;
+        std::atomic<bool> done{false};
         for (std::uint64_t w = 0; w < writers; ++w) {
-            std::uint64_t expect = 0;
-            for (const auto& [k, v] : back.prefix(writer_prefix(w))) {
-                REQUIRE(k == writer_prefix(w) + std::to_string(1000000 + expect));
-                REQUIRE(v == expect);
-                ++expect;
-            }
-            total += expect;
+            threads.emplace_back([&, w] {
+                // Keys of writer w appear in order 0, 1, 2, ...: any consistent
+                // state holds a prefix of them.
+                for (std::uint64_t i = 0; i < per_writer; ++i) kv.insert(writer_prefix(w) + std::to_string(1000000 + i), i);
+            });
         }
-        REQUIRE(back.size() == total);
+        std::vector<std::string> saved;
+        threads.emplace_back([&] {
+            int n = 0;
+            // At least one save, even if the writers finish first (a loaded
+            // machine may not schedule this thread before they do).
+            do {
+                const std::string p = path + std::to_string(n++ % 3);
+                kv.save(p);
+                saved.push_back(p);
+            } while (!done.load());
+        });
+        for (std::uint64_t w = 0; w < writers; ++w) threads[w].join();
+        done.store(true);
+        threads.back().join();
+        REQUIRE(!saved.empty());
+
+        for (std::size_t i = saved.size() >= 3 ? saved.size() - 3 : 0; i < saved.size(); ++i) {
+            KV back = KV::open(saved[i]);
+            std::uint64_t total = 0;
+            for (std::uint64_t w = 0; w < writers; ++w) {
+                std::uint64_t expect = 0;
+                for (const auto& [k, v] : back.prefix(writer_prefix(w))) {
+                    REQUIRE(k == writer_prefix(w) + std::to_string(1000000 + expect));
+                    REQUIRE(v == expect);
+                    ++expect;
+                }
+                total += expect;
+            }
+            REQUIRE(back.size() == total);
+        }
     }
     fs::remove_all(dir);
 }

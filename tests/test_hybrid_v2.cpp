@@ -870,8 +870,10 @@ TEST_CASE("HybridKV v2: in a growing store the oldest run has a filter; a lone c
     memkv::hybrid_stats s = kv.stats();
     INFO("runs " << s.runs << ", run keys " << s.base_keys << ", run memory " << s.base_bytes << ", images "
                  << s.run_bytes);
-    REQUIRE(s.runs >= 2);
-    REQUIRE(s.run_merges >= 1);  // the oldest run is a merge's output
+    // How many runs are left depends on timing (a merge may just have
+    // folded them all into one); the oldest is a merge's output either way.
+    REQUIRE(s.runs >= 1);
+    REQUIRE(s.run_merges >= 1);
     CHECK(s.base_bytes - s.run_bytes >= s.base_keys);
     for (std::uint64_t i = 0; i < n; ++i) REQUIRE(kv.get("key" + std::to_string(i * 7919 % 1000003)) == i);
     CHECK_FALSE(kv.contains("key-absent"));
