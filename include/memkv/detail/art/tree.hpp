@@ -437,21 +437,28 @@ public:
     // empty zone.
     static constexpr unsigned max_rezones_per_op = 8;
 
-    // Inserts key with a value built from args unless the key is present.
-    // Returns the key's leaf and whether it was inserted. Strong guarantee.
-    template <class... Args>
-    std::pair<loc_t, bool> emplace(std::string_view key, Args&&... args) {
-        check_key_size(key.size());
+    // Runs op, which undoes itself when it throws zone_full; rezones the
+    // full zone's holder and runs op again.
+    template <class Op>
+    decltype(auto) with_rezones(Op&& op) {
         for (unsigned attempt = 0;; ++attempt) {
             try {
-                // Forwarding args again after a zone_full is sound: every
-                // block is allocated before V is built (make_leaf).
-                return emplace_once(key, std::forward<Args>(args)...);
+                return op();
             } catch (const zone_full& f) {
                 if (attempt >= max_rezones_per_op) throw std::bad_alloc();
                 rezone(f.holder);
             }
         }
+    }
+
+    // Inserts key with a value built from args unless the key is present.
+    // Returns the key's leaf and whether it was inserted. Strong guarantee.
+    template <class... Args>
+    std::pair<loc_t, bool> emplace(std::string_view key, Args&&... args) {
+        check_key_size(key.size());
+        // Forwarding args again after a zone_full is sound: every block is
+        // allocated before V is built (make_leaf).
+        return with_rezones([&] { return emplace_once(key, std::forward<Args>(args)...); });
     }
 
     template <class... Args>
@@ -915,14 +922,7 @@ public:
     // possible exception is std::bad_alloc when a node must be re-compressed
     // with its last child, and then nothing has changed.
     std::size_t erase(std::string_view key) {
-        for (unsigned attempt = 0;; ++attempt) {
-            try {
-                return erase_once(key);
-            } catch (const zone_full& f) {
-                if (attempt >= max_rezones_per_op) throw std::bad_alloc();
-                rezone(f.holder);
-            }
-        }
+        return with_rezones([&] { return erase_once(key); });
     }
 
     std::size_t erase_once(std::string_view key) {
@@ -1046,14 +1046,7 @@ public:
     // it, and one unlink. Strong guarantee: what may throw (the counting
     // stack, a merge's allocation) comes before anything is freed.
     std::size_t erase_prefix(std::string_view p) {
-        for (unsigned attempt = 0;; ++attempt) {
-            try {
-                return erase_prefix_once(p);
-            } catch (const zone_full& f) {
-                if (attempt >= max_rezones_per_op) throw std::bad_alloc();
-                rezone(f.holder);
-            }
-        }
+        return with_rezones([&] { return erase_prefix_once(p); });
     }
 
     std::size_t erase_prefix_once(std::string_view p) {
