@@ -623,6 +623,10 @@ TEST_CASE("HybridKV v2: std::map model across flushes, merges, compact() and reo
     temp_dir dir;
     KV::options opt;
     opt.compaction_bytes = std::size_t{64} << 10;
+    // Small tiers, so run merges (two merger threads, on disjoint runs) and
+    // the run bound's fallback merges happen often.
+    opt.run_fanout = 3;
+    opt.max_runs = 6;
     SECTION("background compaction on") { opt.background_compaction = true; }
     SECTION("background compaction off") { opt.background_compaction = false; }
     SECTION("file-backed runs") {
@@ -862,6 +866,7 @@ TEST_CASE("HybridKV v2: in a growing store the oldest run has a filter; a lone c
     KV::options opt;
     opt.background_compaction = true;
     opt.compaction_keys = 2000;
+    opt.run_fanout = 4;  // run merges after a few flushes, whatever the default
     opt.directory = (dir.path / "runs").string();
     KV kv(opt);
     const std::uint64_t n = 40000;
