@@ -270,7 +270,7 @@ private:
 //                itself (nothing stable to point at): scans are views.
 //   Layers       the active delta, at most max_sealed_deltas sealed deltas,
 //                at most max_runs frozen runs (size-tiered: about
-//                15 log_16(N / keys per flush) + 1). Each run but the oldest
+//                7 log_8(N / keys per flush) + 1). Each run but the oldest
 //                has a Bloom filter (10 bits/key, ~1% false positives).
 //   Complexity   get/contains/count/at: one lookup per layer, newest first,
 //                stopping at the first layer that mentions the key; a run
@@ -288,7 +288,7 @@ private:
 //                one lower_bound per layer; see hybrid_view for iteration
 //                and reverse costs. compact(): O(runs + deltas), off the
 //                lock. Write amplification of the background policy: about
-//                1 + log_16(N / keys per flush).
+//                1 + log_8(N / keys per flush).
 //   Backpressure a writer that finds the deltas at 2 x compaction_bytes while
 //                a flush runs waits for that flush; the flusher waits while
 //                the runs are at max_runs; a scan at the sealed bound merges

@@ -152,6 +152,53 @@ private:
     std::thread thread_;  // last: starts after the members it uses exist
 };
 
+// A run as the merge policy sees it: its level, and whether a merge in
+// flight has claimed it.
+struct hybrid_run_state {
+    unsigned level = 0;
+    bool claimed = false;
+};
+
+// The runs to merge next, [lo, hi) of `runs` (newest first), and the level
+// of the result; lo == hi: nothing is due. Size-tiered: the newest group of
+// at least `fanout` adjacent unclaimed runs of one level becomes one run a
+// level up, lowest level first. Over `max_runs` (runs of a checkpoint with
+// another history, or merges in flight) the newest `fanout` adjacent
+// unclaimed runs merge at the level of the oldest of them. Levels never
+// decrease towards the oldest run, and no pick breaks that while another
+// merge is in flight: a result that would outrank the next older run (a
+// group still being merged up, say) waits for it.
+struct hybrid_run_pick {
+    std::size_t lo = 0, hi = 0;
+    unsigned level = 0;
+};
+
+inline hybrid_run_pick hybrid_pick_runs(std::span<const hybrid_run_state> runs, std::size_t fanout,
+                                        std::size_t max_runs) {
+    auto fits = [&](std::size_t hi, unsigned level) { return hi == runs.size() || runs[hi].level >= level; };
+    for (std::size_t i = 0; i < runs.size();) {
+        if (runs[i].claimed) {
+            ++i;
+            continue;
+        }
+        std::size_t j = i;
+        while (j < runs.size() && !runs[j].claimed && runs[j].level == runs[i].level) ++j;
+        if (j - i >= fanout && fits(j, runs[i].level + 1)) return {i, j, runs[i].level + 1};
+        i = j;
+    }
+    if (runs.size() >= max_runs) {
+        for (std::size_t lo = 0, n = 0; lo + n < runs.size();) {
+            if (runs[lo + n].claimed) {
+                lo += n + 1;
+                n = 0;
+            } else if (++n == fanout) {
+                return {lo, lo + n, runs[lo + n - 1].level};
+            }
+        }
+    }
+    return {};
+}
+
 template <class V>
 class hybrid_engine {
 public:
@@ -1038,49 +1085,15 @@ private:
         return true;
     }
 
-    // The runs to merge next, [lo, hi), and the level of the result, by the
-    // tiering policy: the lowest level holding run_fanout unclaimed adjacent
-    // runs becomes one run a level up; over max_runs (runs of a checkpoint
-    // with another history, or merges in flight), the newest run_fanout
-    // unclaimed adjacent runs merge at the level of the oldest of them.
-    // Levels never decrease towards the oldest run, and no pick breaks that:
-    // a merge whose result would outrank an older run (one still being
-    // merged up, say) waits. Empty when nothing is due. The caller holds
-    // runs_mu_.
-    struct run_pick {
-        std::size_t lo = 0, hi = 0;
-        unsigned level = 0;
-    };
-    run_pick pick_runs(const layers_type& l) const {
-        const auto& runs = l.runs;
-        auto free = [&](std::size_t k) { return !is_claimed(runs[k].get()); };
-        auto fits = [&](std::size_t hi, unsigned level) { return hi == runs.size() || runs[hi]->level >= level; };
-        std::size_t i = 0;
-        while (i < runs.size()) {
-            if (!free(i)) {
-                ++i;
-                continue;
-            }
-            std::size_t j = i;
-            while (j < runs.size() && free(j) && runs[j]->level == runs[i]->level) ++j;
-            if (j - i >= opt_.run_fanout && fits(j, runs[i]->level + 1)) return {i, j, runs[i]->level + 1};
-            i = j;
+    // The tiering policy over the current runs (hybrid_pick_runs); the
+    // caller holds runs_mu_.
+    hybrid_run_pick pick_runs(const layers_type& l) const {
+        std::vector<hybrid_run_state> state(l.runs.size());
+        for (std::size_t k = 0; k < l.runs.size(); ++k) {
+            state[k] = {l.runs[k]->level,
+                        std::find(claimed_.begin(), claimed_.end(), l.runs[k].get()) != claimed_.end()};
         }
-        if (runs.size() >= opt_.max_runs) {
-            for (std::size_t lo = 0, n = 0; lo + n < runs.size();) {
-                if (!free(lo + n)) {
-                    lo += n + 1;
-                    n = 0;
-                } else if (++n == opt_.run_fanout) {
-                    return {lo, lo + n, runs[lo + n - 1]->level};
-                }
-            }
-        }
-        return {};
-    }
-
-    bool is_claimed(const run_type* r) const {
-        return std::find(claimed_.begin(), claimed_.end(), r) != claimed_.end();
+        return hybrid_pick_runs(state, opt_.run_fanout, opt_.max_runs);
     }
 
     // ---- background threads ------------------------------------------------
@@ -1163,9 +1176,11 @@ private:
                         break;
                     }
                     layers_ptr input;
-                    run_pick pick;
+                    hybrid_run_pick pick;
                     {
                         std::lock_guard runs_guard(runs_mu_);
+                        // compact() may have come in since the check above.
+                        if (preempt_.load(std::memory_order_relaxed) != 0) break;
                         {
                             std::shared_lock lock(mu_);
                             input = layers_;

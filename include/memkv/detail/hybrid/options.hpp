@@ -35,11 +35,11 @@ struct hybrid_options {
     // are merged into one run of the next. Write amplification is about
     // 1 + log_fanout(keys / keys per flush); about (run_fanout - 1) x levels
     // + 1 runs exist. Values below 2 act as 2.
-    std::size_t run_fanout = 16;
+    std::size_t run_fanout = 8;
     // Hard bound on runs (merge debt): the flusher waits while this many
     // exist, so writers feel the merges' pace (backpressure) instead of the
     // store piling up runs that slow every lookup. Values below run_fanout + 1 act as that.
-    std::size_t max_runs = 48;
+    std::size_t max_runs = 24;
     // Background threads that merge runs (at least 1). With more than one, a
     // long merge of big runs does not hold up the merges of small ones on
     // other runs meanwhile (so the flushes, and the writers behind them, do
