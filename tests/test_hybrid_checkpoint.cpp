@@ -239,8 +239,15 @@ TEST_CASE("HybridKV checkpoint: corrupt manifests are rejected", "[hybrid][check
         KV::options o;
         o.compaction_keys = 500;
         KV many(o);
-        for (std::uint64_t i = 0; i < 6000; ++i) many.insert("m" + std::to_string(i), i);
-        while (many.compaction_running()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        // Batches of 1,000 keys, each flushed before the next (a flush takes
+        // every delta, so one batch, one run; 6 runs stay below run_fanout).
+        for (std::uint64_t b = 0; b < 6; ++b) {
+            for (std::uint64_t i = b * 1000; i < (b + 1) * 1000; ++i) many.insert("m" + std::to_string(i), i);
+            const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+            while (many.stats().delta_keys >= 500 && std::chrono::steady_clock::now() < deadline) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(2));
+            }
+        }
         REQUIRE(many.stats().runs >= 2);
         const std::string path2 = dir.file("many");
         many.save(path2);

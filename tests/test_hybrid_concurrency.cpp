@@ -68,6 +68,9 @@ TEST_CASE("HybridKV: concurrent writers, readers, snapshots, compactions", "[hyb
     memkv::hybrid_options o;
     o.compaction_keys = 150;  // many background compactions
     o.max_sealed_deltas = 3;
+    o.run_fanout = 2;  // many run merges, several at once on disjoint runs
+    o.max_runs = 5;
+    o.merge_threads = 3;
     KV kv(o);
 
     const std::size_t ops_per_writer = 20000 * test_scale();

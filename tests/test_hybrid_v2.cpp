@@ -40,6 +40,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -623,6 +624,10 @@ TEST_CASE("HybridKV v2: std::map model across flushes, merges, compact() and reo
     temp_dir dir;
     KV::options opt;
     opt.compaction_bytes = std::size_t{64} << 10;
+    // Small tiers, so run merges (two merger threads, on disjoint runs) and
+    // the run bound's fallback merges happen often.
+    opt.run_fanout = 3;
+    opt.max_runs = 6;
     SECTION("background compaction on") { opt.background_compaction = true; }
     SECTION("background compaction off") { opt.background_compaction = false; }
     SECTION("file-backed runs") {
@@ -862,6 +867,7 @@ TEST_CASE("HybridKV v2: in a growing store the oldest run has a filter; a lone c
     KV::options opt;
     opt.background_compaction = true;
     opt.compaction_keys = 2000;
+    opt.run_fanout = 4;  // run merges after a few flushes, whatever the default
     opt.directory = (dir.path / "runs").string();
     KV kv(opt);
     const std::uint64_t n = 40000;
@@ -882,4 +888,64 @@ TEST_CASE("HybridKV v2: in a growing store the oldest run has a filter; a lone c
     s = kv.stats();
     REQUIRE(s.runs == 1);
     CHECK(s.base_bytes <= s.run_bytes + 4096);  // no filter on the lone run (a filter: ~50 KB)
+}
+
+TEST_CASE("HybridKV v2: the merge policy picks around runs that merges in flight hold", "[hybrid][v2][policy]") {
+    // With one merger, a merge of big runs (minutes at 10^8 keys) held the
+    // only merge lane: flushes piled up level-0 runs to max_runs and the
+    // writers stalled behind it. Mergers now claim their runs, and the
+    // policy picks among the unclaimed ones without breaking the level order.
+    using memkv::detail::hybrid_pick_runs;
+    using state = memkv::detail::hybrid_run_state;
+    auto runs = [](std::initializer_list<std::pair<unsigned, int>> groups) {
+        std::vector<state> v;
+        for (const auto& [level, n] : groups) {
+            for (int i = 0; i < (n < 0 ? -n : n); ++i) v.push_back(state{level, n < 0});  // n < 0: claimed
+        }
+        return v;
+    };
+    auto pick = [](const std::vector<state>& v, std::size_t fanout, std::size_t max_runs) {
+        const auto p = hybrid_pick_runs(v, fanout, max_runs);
+        return std::tuple<std::size_t, std::size_t, unsigned>{p.lo, p.hi, p.level};
+    };
+    using T = std::tuple<std::size_t, std::size_t, unsigned>;
+    // Newest first. A full level 0 merges up.
+    CHECK(pick(runs({{0, 16}, {1, 3}}), 16, 48) == T{0, 16, 1});
+    // Level 1 is full but being merged: level 0 still merges (the stall fix).
+    CHECK(pick(runs({{0, 16}, {1, -16}, {2, 1}}), 16, 48) == T{0, 16, 1});
+    // Not enough level-0 runs: nothing, although level 1 is full (claimed).
+    CHECK(pick(runs({{0, 5}, {1, -16}}), 16, 48) == T{0, 0, 0});
+    // A level-1 group in front of a level-1 group still being merged up
+    // would make a level-2 run newer than a level-1 one: it waits.
+    CHECK(pick(runs({{1, 16}, {1, -16}}), 16, 48) == T{0, 0, 0});
+    // The same for level 0 in front of level 0 being merged.
+    CHECK(pick(runs({{0, 16}, {0, -16}}), 16, 48) == T{0, 0, 0});
+    // The lowest full level first, skipping a claimed group.
+    CHECK(pick(runs({{0, -16}, {1, 16}, {2, 2}}), 16, 48) == T{16, 32, 2});
+    // Over the run bound: the newest fanout adjacent unclaimed runs, at the
+    // level of the oldest of them.
+    CHECK(pick(runs({{0, 1}, {0, -1}, {1, 2}, {2, 1}, {3, 1}}), 3, 6) == T{2, 5, 2});
+    CHECK(pick(runs({{0, -2}, {1, 1}, {2, -1}, {3, 2}}), 3, 6) == T{0, 0, 0});
+    // Every pick keeps the levels non-decreasing towards the oldest run,
+    // whatever is claimed: random states, checked against the rule.
+    std::mt19937_64 rng(7);
+    for (int round = 0; round < 20000; ++round) {
+        std::vector<state> v;
+        unsigned level = 0;
+        const std::size_t n = rng() % 12;
+        for (std::size_t i = 0; i < n; ++i) {
+            level += static_cast<unsigned>(rng() % 4 == 0);
+            v.push_back(state{level, rng() % 3 == 0});
+        }
+        const std::size_t fanout = 2 + rng() % 3;
+        const std::size_t max_runs = fanout + 1 + rng() % 4;
+        const auto p = hybrid_pick_runs(v, fanout, max_runs);
+        if (p.lo == p.hi) continue;
+        INFO("round " << round);
+        REQUIRE(p.hi <= v.size());
+        REQUIRE(p.hi - p.lo >= fanout);
+        for (std::size_t k = p.lo; k < p.hi; ++k) REQUIRE_FALSE(v[k].claimed);
+        if (p.lo > 0) REQUIRE(v[p.lo - 1].level <= p.level);
+        if (p.hi < v.size()) REQUIRE(v[p.hi].level >= p.level);
+    }
 }

@@ -18,10 +18,13 @@
 //   delta_mu_ (std::mutex): one flush (sealed deltas -> a new run) or sealed-
 //     delta merge at a time. Only its holder removes sealed deltas; seals
 //     only push at the front, so a flush's input is the oldest suffix.
-//   runs_mu_ (std::mutex): one run merge at a time. Only its holder removes
-//     runs; flushes only push at the front. Order: delta_mu_ before runs_mu_.
-//   Two background threads: the flusher (delta_mu_) and the merger
-//   (runs_mu_), so a long run merge never delays a flush.
+//   runs_mu_ (std::mutex) guards the run claims: a run merge claims the
+//     runs it reads, and only the claimant removes them; flushes only push
+//     at the front. compact() closes the claims and waits for the open ones
+//     to end. Order: delta_mu_ before runs_mu_ before mu_.
+//   Background threads: the flusher (delta_mu_) and merge_threads mergers
+//   (claims on disjoint runs), so a long run merge never delays a flush,
+//   nor the merges of newer runs.
 //   Scans and snapshots seal, copy the shared_ptr to the (immutable) layer
 //   list and then read without any lock: writers never wait for them.
 //   Old layers are destroyed after the lock is released.
@@ -149,6 +152,53 @@ private:
     std::thread thread_;  // last: starts after the members it uses exist
 };
 
+// A run as the merge policy sees it: its level, and whether a merge in
+// flight has claimed it.
+struct hybrid_run_state {
+    unsigned level = 0;
+    bool claimed = false;
+};
+
+// The runs to merge next, [lo, hi) of `runs` (newest first), and the level
+// of the result; lo == hi: nothing is due. Size-tiered: the newest group of
+// at least `fanout` adjacent unclaimed runs of one level becomes one run a
+// level up, lowest level first. Over `max_runs` (runs of a checkpoint with
+// another history, or merges in flight) the newest `fanout` adjacent
+// unclaimed runs merge at the level of the oldest of them. Levels never
+// decrease towards the oldest run, and no pick breaks that while another
+// merge is in flight: a result that would outrank the next older run (a
+// group still being merged up, say) waits for it.
+struct hybrid_run_pick {
+    std::size_t lo = 0, hi = 0;
+    unsigned level = 0;
+};
+
+inline hybrid_run_pick hybrid_pick_runs(std::span<const hybrid_run_state> runs, std::size_t fanout,
+                                        std::size_t max_runs) {
+    auto fits = [&](std::size_t hi, unsigned level) { return hi == runs.size() || runs[hi].level >= level; };
+    for (std::size_t i = 0; i < runs.size();) {
+        if (runs[i].claimed) {
+            ++i;
+            continue;
+        }
+        std::size_t j = i;
+        while (j < runs.size() && !runs[j].claimed && runs[j].level == runs[i].level) ++j;
+        if (j - i >= fanout && fits(j, runs[i].level + 1)) return {i, j, runs[i].level + 1};
+        i = j;
+    }
+    if (runs.size() >= max_runs) {
+        for (std::size_t lo = 0, n = 0; lo + n < runs.size();) {
+            if (runs[lo + n].claimed) {
+                lo += n + 1;
+                n = 0;
+            } else if (++n == fanout) {
+                return {lo, lo + n, runs[lo + n - 1].level};
+            }
+        }
+    }
+    return {};
+}
+
 template <class V>
 class hybrid_engine {
 public:
@@ -180,10 +230,15 @@ public:
         if (!opt_.background_compaction) return;
         if (opt_.compaction_nice != 0) {
             flush_niced_ = std::make_unique<hybrid_niced_runner>(opt_.compaction_nice);
-            merge_niced_ = std::make_unique<hybrid_niced_runner>(opt_.compaction_nice);
+            for (std::size_t i = 0; i < opt_.merge_threads; ++i) {
+                merge_niced_.push_back(std::make_unique<hybrid_niced_runner>(opt_.compaction_nice));
+            }
         }
         flusher_ = std::thread([this] { run_flusher(); });
-        merger_ = std::thread([this] { run_merger(); });
+        for (std::size_t i = 0; i < opt_.merge_threads; ++i) {
+            hybrid_niced_runner* runner = merge_niced_.empty() ? nullptr : merge_niced_[i].get();
+            mergers_.emplace_back([this, runner] { run_merger(runner); });
+        }
     }
 
     // ---- point operations ------------------------------------------------
@@ -377,6 +432,9 @@ public:
             } claim{preempt_};
             delta_guard = std::unique_lock(delta_mu_);
             runs_guard = std::unique_lock(runs_mu_);
+            // Background merges see preempt_ and give their runs back
+            // within 4096 merge steps (or when their builder finishes).
+            claims_cv_.wait(runs_guard, [this] { return claimed_.empty(); });
         }
         bool any = false;
         // Twice at most: when the sealed deltas were at their bound the
@@ -594,6 +652,7 @@ private:
         o.max_sealed_deltas = std::max<std::size_t>(o.max_sealed_deltas, 2);
         o.run_fanout = std::max<std::size_t>(o.run_fanout, 2);
         o.max_runs = std::max(o.max_runs, o.run_fanout + 1);
+        o.merge_threads = std::max<std::size_t>(o.merge_threads, 1);
         return o;
     }
 
@@ -863,8 +922,10 @@ private:
     // n_sealed == input->sealed.size()) and runs [run_lo, run_hi) into one
     // new run, then swaps it in for exactly those layers. Returns false when
     // abandoned (destruction, or a compact() that takes over).
+    // `runner`: the niced thread to build in (null: this thread).
     bool merge_into_run(const layers_ptr& input, std::size_t n_sealed, std::size_t run_lo, std::size_t run_hi,
-                        bool background, compact_kind kind, int level_hint = -1) {
+                        bool background, compact_kind kind, int level_hint = -1,
+                        hybrid_niced_runner* runner = nullptr) {
         const auto start = std::chrono::steady_clock::now();
         running_.fetch_add(1, std::memory_order_relaxed);
         struct running_reset {
@@ -960,8 +1021,6 @@ private:
             run->owned = files;
             if (filter && (live_keys + tomb_keys) != 0) run->filter = std::move(filter);
         };
-        hybrid_niced_runner* runner = nullptr;
-        if (background) runner = kind == compact_kind::flush ? flush_niced_.get() : merge_niced_.get();
         if (runner != nullptr) {
             runner->run(build);
         } else {
@@ -1026,27 +1085,15 @@ private:
         return true;
     }
 
-    // The runs to merge next, [lo, hi), and the level of the result, by the
-    // tiering policy: the lowest level holding run_fanout runs (adjacent:
-    // levels never decrease towards the oldest) becomes one run a level up;
-    // over max_runs (runs of a checkpoint with another history), the newest
-    // run_fanout runs merge at the level of the oldest of them. Empty when
-    // nothing is due.
-    struct run_pick {
-        std::size_t lo = 0, hi = 0;
-        unsigned level = 0;
-    };
-    run_pick pick_runs(const layers_type& l) const {
-        const auto& runs = l.runs;
-        std::size_t i = 0;
-        while (i < runs.size()) {
-            std::size_t j = i;
-            while (j < runs.size() && runs[j]->level == runs[i]->level) ++j;
-            if (j - i >= opt_.run_fanout) return {i, j, runs[i]->level + 1};
-            i = j;
+    // The tiering policy over the current runs (hybrid_pick_runs); the
+    // caller holds runs_mu_.
+    hybrid_run_pick pick_runs(const layers_type& l) const {
+        std::vector<hybrid_run_state> state(l.runs.size());
+        for (std::size_t k = 0; k < l.runs.size(); ++k) {
+            state[k] = {l.runs[k]->level,
+                        std::find(claimed_.begin(), claimed_.end(), l.runs[k].get()) != claimed_.end()};
         }
-        if (runs.size() >= opt_.max_runs) return {0, opt_.run_fanout, runs[opt_.run_fanout - 1]->level};
-        return {};
+        return hybrid_pick_runs(state, opt_.run_fanout, opt_.max_runs);
     }
 
     // ---- background threads ------------------------------------------------
@@ -1062,7 +1109,7 @@ private:
     void wake_merger() {
         {
             std::lock_guard guard(cv_mu_);
-            merge_wake_ = true;
+            ++merge_wake_;
         }
         cv_.notify_all();
     }
@@ -1076,7 +1123,7 @@ private:
             // Hold a flush while the runs are at their bound: the merger is
             // behind, and more runs would slow every lookup.
             if (runs_at_bound()) {
-                merge_wake_ = true;
+                ++merge_wake_;
                 cv_.notify_all();
                 cv_.wait_for(guard, std::chrono::milliseconds(50));
                 continue;
@@ -1087,7 +1134,8 @@ private:
                 std::lock_guard delta_guard(delta_mu_);
                 const layers_ptr input = seal_for_merge();
                 if (!input->sealed.empty()) {
-                    merge_into_run(input, input->sealed.size(), 0, 0, true, compact_kind::flush);
+                    merge_into_run(input, input->sealed.size(), 0, 0, true, compact_kind::flush, -1,
+                                   flush_niced_.get());
                 }
             } catch (...) {
                 // The store stays correct (nothing was swapped in); count it.
@@ -1096,7 +1144,7 @@ private:
             guard.lock();
             flushing_.store(false, std::memory_order_relaxed);
             ++flush_epoch_;
-            merge_wake_ = true;
+            ++merge_wake_;
             // Deltas that grew past the threshold during the flush go next.
             {
                 std::shared_lock lock(mu_);
@@ -1112,29 +1160,54 @@ private:
         return layers_->runs.size() >= opt_.max_runs;
     }
 
-    void run_merger() {
+    // One merger thread: claims the next due merge's runs, merges them in
+    // `runner` (its niced helper, or itself), gives the claims back.
+    void run_merger(hybrid_niced_runner* runner) {
         std::unique_lock guard(cv_mu_);
+        std::uint64_t seen = 0;
         for (;;) {
-            cv_.wait(guard, [this] { return stop_ || merge_wake_; });
+            cv_.wait(guard, [&] { return stop_ || merge_wake_ != seen; });
             if (stop_) return;
-            merge_wake_ = false;
+            seen = merge_wake_;
             guard.unlock();
             try {
-                std::lock_guard runs_guard(runs_mu_);
                 for (;;) {
-                    if (stopping_.load(std::memory_order_relaxed)) break;
-                    layers_ptr input;
-                    {
-                        std::shared_lock lock(mu_);
-                        input = layers_;
-                    }
-                    const run_pick pick = pick_runs(*input);
-                    if (pick.lo == pick.hi) break;
-                    if (!merge_into_run(input, 0, pick.lo, pick.hi, true, compact_kind::runs,
-                                        static_cast<int>(pick.level))) {
+                    if (stopping_.load(std::memory_order_relaxed) || preempt_.load(std::memory_order_relaxed) != 0) {
                         break;
                     }
-                    cv_.notify_all();  // a flusher held at the bound may go on
+                    layers_ptr input;
+                    hybrid_run_pick pick;
+                    {
+                        std::lock_guard runs_guard(runs_mu_);
+                        // compact() may have come in since the check above.
+                        if (preempt_.load(std::memory_order_relaxed) != 0) break;
+                        {
+                            std::shared_lock lock(mu_);
+                            input = layers_;
+                        }
+                        pick = pick_runs(*input);
+                        if (pick.lo == pick.hi) break;
+                        for (std::size_t k = pick.lo; k < pick.hi; ++k) claimed_.push_back(input->runs[k].get());
+                    }
+                    struct unclaim {
+                        hybrid_engine& e;
+                        const run_ptr* first;
+                        const run_ptr* last;
+                        ~unclaim() {
+                            {
+                                std::lock_guard runs_guard(e.runs_mu_);
+                                for (const run_ptr* r = first; r != last; ++r) {
+                                    e.claimed_.erase(std::find(e.claimed_.begin(), e.claimed_.end(), r->get()));
+                                }
+                            }
+                            e.claims_cv_.notify_all();
+                        }
+                    } release{*this, input->runs.data() + pick.lo, input->runs.data() + pick.hi};
+                    if (!merge_into_run(input, 0, pick.lo, pick.hi, true, compact_kind::runs,
+                                        static_cast<int>(pick.level), runner)) {
+                        break;
+                    }
+                    wake_merger();  // a flusher held at the bound may go on; other mergers may find work
                 }
             } catch (...) {
                 failed_.fetch_add(1, std::memory_order_relaxed);
@@ -1152,9 +1225,11 @@ private:
         cv_.notify_all();
         done_cv_.notify_all();
         if (flusher_.joinable()) flusher_.join();
-        if (merger_.joinable()) merger_.join();
+        for (std::thread& t : mergers_) {
+            if (t.joinable()) t.join();
+        }
         flush_niced_.reset();
-        merge_niced_.reset();
+        merge_niced_.clear();
     }
 
     const hybrid_options opt_;
@@ -1174,6 +1249,10 @@ private:
 
     std::mutex delta_mu_;
     std::mutex runs_mu_;
+    // Under runs_mu_: the runs background merges are reading (only their
+    // claimant removes them); claims_cv_ signals claims given back.
+    std::vector<const run_type*> claimed_;
+    std::condition_variable claims_cv_;
     std::mutex save_mu_;
     // Under save_mu_: run layers already in the checkpoint at saved_path_
     // (by run id * 2 + tombstone), so a save names them again.
@@ -1184,7 +1263,7 @@ private:
     std::condition_variable cv_;       // wakes the flusher and the merger
     std::condition_variable done_cv_;  // a flush finished (writers under backpressure)
     std::uint64_t flush_epoch_ = 0;
-    bool merge_wake_ = false;
+    std::uint64_t merge_wake_ = 0;  // bumped to wake every merger
     bool stop_ = false;
     std::atomic<bool> stopping_{false};
     std::atomic<bool> flush_requested_{false};
@@ -1192,9 +1271,9 @@ private:
     std::atomic<int> running_{0};
     std::atomic<int> preempt_{0};  // callers of compact() waiting for the compaction locks
     std::thread flusher_;
-    std::thread merger_;
+    std::vector<std::thread> mergers_;
     std::unique_ptr<hybrid_niced_runner> flush_niced_;
-    std::unique_ptr<hybrid_niced_runner> merge_niced_;
+    std::vector<std::unique_ptr<hybrid_niced_runner>> merge_niced_;
 
     std::atomic<std::uint64_t> compactions_{0};
     std::atomic<std::uint64_t> flushes_{0};

@@ -40,6 +40,11 @@ struct hybrid_options {
     // exist, so writers feel the merges' pace (backpressure) instead of the
     // store piling up runs that slow every lookup. Values below run_fanout + 1 act as that.
     std::size_t max_runs = 24;
+    // Background threads that merge runs (at least 1). With more than one, a
+    // long merge of big runs does not hold up the merges of small ones on
+    // other runs meanwhile (so the flushes, and the writers behind them, do
+    // not wait for it at the run bound).
+    std::size_t merge_threads = 2;
     // Empty: runs live in anonymous memory (the default). Otherwise a
     // directory (created if absent) where each run is a FrozenLayer file,
     // streamed there by the compaction that makes it and memory-mapped: the
