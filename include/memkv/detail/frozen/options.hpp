@@ -17,8 +17,10 @@ struct frozen_layer_options {
     // slower once it outgrows the caches.
     std::size_t registry_rows = std::size_t{1} << 16;
     std::size_t registry_ways = 4;
-    // Unbranched suffixes longer than this are not cached in the registry.
-    std::size_t max_registered_chain = 64;
+    // Unbranched suffixes longer than this are not cached in the registry
+    // (a long unique tail would fill it with nodes no key repeats, evicting
+    // short shared ones).
+    std::size_t max_registered_chain = 16;
     // The first keys (at most this many, and at most 16 MiB of them) are
     // buffered to choose the 64 labels and 64 label pairs that get one-byte
     // chain nodes.
