@@ -57,12 +57,14 @@
 #include <cstring>
 #include <exception>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <random>
+#include <regex>
 #include <set>
 #include <string>
 #include <string_view>
@@ -488,6 +490,35 @@ void mutate(KV& kv, Map& m) {
 }
 
 }  // namespace
+
+TEST_CASE("I/O faults: no header calls the OS on a file but through the seam", "[io]") {
+    // What makes "every k" mean every file operation: a call made around
+    // the seam could not be failed by these tests.
+    const fs::path include = MEMKV_INCLUDE_DIR;
+    const std::regex call(
+        R"((^|[^A-Za-z0-9_>:.])(::|std::)(open|openat|creat|read|pread|write|pwrite|fsync|fdatasync|close|)"
+        R"(rename|renameat|link|linkat|unlink|unlinkat|remove|stat|fstat|lstat|mmap|mkdir|rmdir|opendir|)"
+        R"(fopen|truncate|ftruncate)\s*\()");
+    const std::regex library(R"(std::filesystem|<filesystem>|<fstream>)");
+    std::size_t headers = 0;
+    for (const auto& e : fs::recursive_directory_iterator(include)) {
+        if (!e.is_regular_file()) continue;
+        ++headers;
+        const std::string rel = fs::relative(e.path(), include).string();
+        if (rel == "memkv/detail/io/file.hpp") continue;  // the seam itself
+        std::ifstream in(e.path());
+        std::string line;
+        for (int n = 1; std::getline(in, line); ++n) {
+            if (const auto c = line.find("//"); c != std::string::npos) line.resize(c);
+            // Anonymous memory (the builder's registry), not a file.
+            if (rel == "memkv/detail/huge_pages.hpp" && line.find("MAP_ANONYMOUS") != std::string::npos) continue;
+            if (std::regex_search(line, call) || std::regex_search(line, library)) {
+                FAIL_CHECK(rel << ":" << n << " calls the OS past the seam: " << line);
+            }
+        }
+    }
+    CHECK(headers > 20);
+}
 
 // ---- FrozenLayer -------------------------------------------------------------------
 

@@ -230,11 +230,12 @@ hybrid_manifest decode_hybrid_manifest(std::string_view file, std::uint32_t valu
 
 // The file names a manifest at `path` refers to, read from its header and
 // run table only (no payload checksum: this protects files, it loads
-// nothing). False when `path` is not a manifest (or is gone); io_error when
-// it cannot be read, since it may be one.
+// nothing). False when `path` is not a manifest: not a regular file, gone
+// since the listing, or one this process may not open (it cannot be one of
+// its saves). io_error when reading it fails, since it may be one.
 inline bool hybrid_manifest_names(const std::string& path, std::vector<std::string>& names) {
     file_reader f(path, true);
-    if (!f.exists() || !f.is_regular()) return false;  // removed since the listing, or a directory
+    if (!f.exists() || !f.is_regular()) return false;
     unsigned char h[hybrid_header_size];
     const std::size_t got = f.read(h, sizeof h);
     if (got < hybrid_v2_header_size || std::memcmp(h, hybrid_magic, sizeof hybrid_magic) != 0) return false;

@@ -228,11 +228,16 @@ private:
 // directory must not hang a scan of it); kind() says what it is.
 class file_reader {
 public:
-    // missing_ok: a file that does not exist makes exists() false instead
-    // of an error.
-    explicit file_reader(std::string path, bool missing_ok = false) : path_(std::move(path)) {
+    // if_openable: a file that does not exist, or that this process may not
+    // open (permissions, a socket, a symlink loop), makes exists() false
+    // instead of an error; a failure of the system (EIO, no descriptors)
+    // still throws.
+    explicit file_reader(std::string path, bool if_openable = false) : path_(std::move(path)) {
         fd_ = io_open(path_.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-        if (fd_ < 0 && missing_ok && errno == ENOENT) return;
+        if (fd_ < 0 && if_openable &&
+            (errno == ENOENT || errno == EACCES || errno == EPERM || errno == ENXIO || errno == ELOOP)) {
+            return;
+        }
         if (fd_ < 0) throw_io("cannot open", path_);
         struct ::stat st {};
         if (io_fstat(fd_, st, path_.c_str()) != 0) {
@@ -410,15 +415,6 @@ inline void fsync_path(const std::string& path, bool directory) {
         throw_io("cannot fsync", path);
     }
     io_close(fd, path.c_str());  // the data is durable: a failed close loses nothing
-}
-
-inline std::string read_whole_file(const std::string& path) {
-    file_reader r(path);
-    if (r.is_directory()) {
-        errno = EISDIR;
-        throw_io("cannot read", path);
-    }
-    return r.read_rest();
 }
 
 // stat(2): false (errno set) when it fails.
