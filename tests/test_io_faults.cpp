@@ -26,20 +26,23 @@
 // loop writes or reads a torn file); the operation must succeed with correct
 // files. Every transfer short covers each single one being short.
 //
-// Defects these found (each check below failed before its fix, with the
-// seam in place and the fix reverted):
-//   * finish(path) mapped the file after renaming it: a failed mmap left the
-//     new file at `path` (the old one gone) and a retry of the in-memory
-//     builder dereferenced its released image (crash); the streaming
-//     builder's retry failed renaming a temporary that no longer existed.
-//     ("finish(path) of an in-memory builder", "a streaming build")
-//   * checkpoint garbage collection took a manifest it could not read for
-//     "not a manifest" and removed the run files it named: a copied
-//     checkpoint beside the store no longer opened. ("save over a
-//     checkpoint", the backup check)
+// Defects these found (each check named below fails with the seam in place
+// and that fix reverted; verified one fix at a time):
+//   * finish(path) renamed its file into place before mapping it: a failed
+//     mmap (or its open) left the new file at `path`, the old one gone
+//     ("finish(path) of an in-memory builder", "a streaming build": the old
+//     contents check), and a file-backed compact() that failed there left
+//     that run file in the working directory for good ("compact() of a
+//     file-backed store").
+//   * checkpoint garbage collection took a manifest whose open or read
+//     failed for "not a manifest" and removed the run files it named - the
+//     save's own, just committed manifest included: the new checkpoint no
+//     longer opened ("HybridKV first save", "save over a checkpoint").
 //   * a file-backed flush whose tombstone layer failed after its live layer
-//     was written left that run file in the working directory for good.
-//     ("a failed flush leaves no run file", below)
+//     was written left that run file in the working directory ("a failed
+//     flush leaves no run file").
+//   * a streaming builder whose file failed inside insert() carried on
+//     although the failed key was half in its automaton ("... is spent").
 
 #include <memkv/hybrid_kv.hpp>
 
@@ -48,6 +51,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstddef>
@@ -64,7 +68,6 @@
 #include <mutex>
 #include <optional>
 #include <random>
-#include <regex>
 #include <set>
 #include <string>
 #include <string_view>
@@ -227,7 +230,11 @@ struct workload {
 std::size_t each_fault(const std::function<std::unique_ptr<workload>()>& make) {
     std::size_t runs = 0;
     for (const fault f : {fault::eio, fault::enospc}) {
-        for (std::uint64_t k = 0;; ++k) {
+        // The errno changes only the message (both take every error path
+        // the same way), so at the default scale ENOSPC takes every other
+        // k; MEMKV_TEST_SCALE > 1 runs it at every k too.
+        const std::uint64_t step = f == fault::enospc && test_scale() == 1 ? 2 : 1;
+        for (std::uint64_t k = step - 1;; k += step) {
             REQUIRE(k < 100000);  // an operation that never ends
             const std::unique_ptr<workload> w = make();
             outcome o;
@@ -384,8 +391,10 @@ void require_layer(const std::string& path, const Map& want) {
     REQUIRE(contents(f) == want);
 }
 
+KV::options quiet_options(std::string directory = {});
+
 void require_store(const std::string& path, const Map& want) {
-    const KV kv = KV::open(path);
+    const KV kv = KV::open(path, quiet_options());
     REQUIRE(kv.size() == want.size());
     REQUIRE(contents(kv) == want);
 }
@@ -423,20 +432,20 @@ struct checkpoint_template {
     checkpoint_template() {
         path = dir.file("db.mkv");
         KV::options o;
-        o.compaction_keys = 256;
+        o.compaction_keys = 128;
         KV kv(o);
-        const std::uint64_t n = 600 * test_scale();
+        const std::uint64_t n = 300 * test_scale();
         for (std::uint64_t i = 0; i < n; ++i) {
             kv.insert(url_key(i), i);
             model[url_key(i)] = i;
         }
         settle(kv);
         // Erasing keys that are in runs: the next flush writes tombstones.
-        for (std::uint64_t i = 0; i < 300; i += 3) {
+        for (std::uint64_t i = 0; i < 150; i += 3) {
             kv.erase(url_key(i));
             model.erase(url_key(i));
         }
-        for (std::uint64_t i = n; i < n + 200; ++i) {
+        for (std::uint64_t i = n; i < n + 100; ++i) {
             kv.insert(url_key(i), i);
             model[url_key(i)] = i;
         }
@@ -451,7 +460,7 @@ struct checkpoint_template {
     }
     static void settle(const KV& kv) {
         const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-        while (kv.compaction_running() || kv.stats().delta_keys >= 256) {
+        while (kv.compaction_running() || kv.stats().delta_keys >= 128) {
             REQUIRE(std::chrono::steady_clock::now() < deadline);
             std::this_thread::sleep_for(std::chrono::milliseconds(2));
         }
@@ -467,7 +476,7 @@ const checkpoint_template& ckpt() {
     return t;
 }
 
-KV::options quiet_options(std::string directory = {}) {
+KV::options quiet_options(std::string directory) {
     KV::options o;
     o.background_compaction = false;  // every call in the test's thread, in a fixed order
     o.directory = std::move(directory);
@@ -495,11 +504,25 @@ TEST_CASE("I/O faults: no header calls the OS on a file but through the seam", "
     // What makes "every k" mean every file operation: a call made around
     // the seam could not be failed by these tests.
     const fs::path include = MEMKV_INCLUDE_DIR;
-    const std::regex call(
-        R"((^|[^A-Za-z0-9_>:.])(::|std::)(open|openat|creat|read|pread|write|pwrite|fsync|fdatasync|close|)"
-        R"(rename|renameat|link|linkat|unlink|unlinkat|remove|stat|fstat|lstat|mmap|mkdir|rmdir|opendir|)"
-        R"(fopen|truncate|ftruncate)\s*\()");
-    const std::regex library(R"(std::filesystem|<filesystem>|<fstream>)");
+    static constexpr std::string_view calls[] = {
+        "open",   "openat", "creat",  "read",  "pread", "write", "pwrite", "fsync", "fdatasync", "close",
+        "rename", "renameat", "link", "linkat", "unlink", "unlinkat", "remove", "stat", "fstat", "lstat",
+        "mmap",   "mkdir",  "rmdir",  "opendir", "fopen", "truncate", "ftruncate"};
+    const auto ident = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_'; };
+    // "::name(" or "std::name(" not qualified by a class or namespace of
+    // memkv's (FrozenLayer<V>::open is fine).
+    const auto system_call = [&](const std::string& line) {
+        for (const std::string_view name : calls) {
+            const std::string needle = "::" + std::string(name) + "(";
+            for (auto at = line.find(needle); at != std::string::npos; at = line.find(needle, at + 1)) {
+                std::size_t q = at;
+                if (q >= 3 && line.compare(q - 3, 3, "std") == 0) q -= 3;
+                if (q == 0 || (!ident(line[q - 1]) && line[q - 1] != '>' && line[q - 1] != ':')) return true;
+            }
+        }
+        return line.find("std::filesystem") != std::string::npos || line.find("<filesystem>") != std::string::npos ||
+               line.find("<fstream>") != std::string::npos;
+    };
     std::size_t headers = 0;
     for (const auto& e : fs::recursive_directory_iterator(include)) {
         if (!e.is_regular_file()) continue;
@@ -512,9 +535,7 @@ TEST_CASE("I/O faults: no header calls the OS on a file but through the seam", "
             if (const auto c = line.find("//"); c != std::string::npos) line.resize(c);
             // Anonymous memory (the builder's registry), not a file.
             if (rel == "memkv/detail/huge_pages.hpp" && line.find("MAP_ANONYMOUS") != std::string::npos) continue;
-            if (std::regex_search(line, call) || std::regex_search(line, library)) {
-                FAIL_CHECK(rel << ":" << n << " calls the OS past the seam: " << line);
-            }
+            if (system_call(line)) FAIL_CHECK(rel << ":" << n << " calls the OS past the seam: " << line);
         }
     }
     CHECK(headers > 20);
@@ -563,9 +584,8 @@ TEST_CASE("I/O faults: finish(path) of an in-memory builder", "[io][frozen]") {
 
 TEST_CASE("I/O faults: a streaming build", "[io][frozen]") {
     const Map old_model = layer_model(1, 50);
-    // Over one 64 KiB stage of automaton and values, so writes happen while
-    // keys arrive, not only at finish().
-    const Map new_model = layer_model(2, 6000 * test_scale());
+    // (Writes while keys arrive, past the file buffer: the next case.)
+    const Map new_model = layer_model(2, 400 * test_scale());
     struct w : workload {
         temp_dir dir;
         std::string path = dir.file("x.frz");
@@ -631,9 +651,9 @@ TEST_CASE("I/O faults: a streaming build whose file fails while keys arrive is s
           "[io][frozen]") {
     // Values of 128 bytes: the values file's 1 MiB buffer is written out
     // while keys arrive, inside insert(). Before the fix insert() threw the
-    // io_error and the builder carried on with the failed key already in its
-    // automaton and not in its count: the retried insert() added it again
-    // and finish() wrote a file whose keys and values were out of step.
+    // io_error and the builder carried on (later inserts and finish() were
+    // accepted) with the failed key's nodes in its automaton but not in its
+    // count.
     using big = std::array<std::uint64_t, 16>;
     temp_dir dir;
     const std::string path = dir.file("big.frz");
