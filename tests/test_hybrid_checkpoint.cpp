@@ -313,3 +313,44 @@ TEST_CASE("HybridKV checkpoint: corrupt manifests are rejected", "[hybrid][check
         REQUIRE_THROWS_AS(KV::open(dir.file("nope")), memkv::io_error);
     }
 }
+
+TEST_CASE("HybridKV checkpoint: open says what a wrong file is (regression)", "[hybrid][checkpoint]") {
+    // Before: a directory was "is a directory" already; a FrozenLayer file,
+    // random bytes and a text file were all "not a memkv checkpoint (bad
+    // magic)", an empty file "(0 bytes is shorter than a header)".
+    temp_dir dir;
+    const std::string sub = dir.file("sub");
+    fs::create_directory(sub);
+    REQUIRE_THROWS_WITH(KV::open(sub), "memkv: open '" + sub + "': is a directory");
+
+    // A FrozenLayer file, e.g. one of the checkpoint's own run files.
+    const std::string path = dir.file("store");
+    KV kv;
+    fill(kv, 0);
+    kv.save(path);
+    std::string run;
+    for (const auto& e : fs::directory_iterator(dir.path)) {
+        if (e.path().filename().string().rfind("store.run.", 0) == 0) run = e.path().string();
+    }
+    REQUIRE(!run.empty());
+    REQUIRE_THROWS_WITH(KV::open(run), "memkv: open '" + run + "': not a memkv checkpoint (it is a FrozenLayer file)");
+
+    const std::pair<std::string, std::string> files[] = {
+        {"", "not a memkv checkpoint (an empty file)"},
+        {"key,value\nalpha,1\n", "not a memkv checkpoint (not a memkv file: it starts with \"key,valu\")"},
+        {std::string("\x00\x01\xfe\xff", 4) + std::string(100, 'r'),
+         "not a memkv checkpoint (not a memkv file: it starts with \"\\x00\\x01\\xfe\\xffrrrr\")"},
+        // A manifest cut inside its magic is a truncated manifest.
+        {"MKVHY", "truncated: 5 bytes is shorter than a header"},
+    };
+    for (const auto& [bytes, why] : files) {
+        const std::string f = dir.file("foreign");
+        spit(f, bytes);
+        try {
+            (void)KV::open(f);
+            FAIL("no exception");
+        } catch (const memkv::format_error& e) {
+            CHECK(std::string(e.what()) == "memkv: open '" + f + "': " + why);
+        }
+    }
+}

@@ -55,8 +55,12 @@ namespace memkv {
 // anything changes (the builder stays usable, strong guarantee); a failure
 // later in writing or renaming leaves the finished image in memory, and
 // finish() or finish(other_path) may be called again (insert() then throws
-// std::logic_error). On a streaming builder a failed rename can be retried
-// the same way; a failed write of the file itself makes the builder unusable.
+// std::logic_error). On a streaming builder a failed mapping or rename can
+// be retried the same way; a failed write of the file itself makes the builder spent
+// (later calls throw std::logic_error saying so, with the first error). The
+// rename into `path` is finish(path)'s last step: when it fails, the file
+// that was at `path` is untouched. A builder destroyed unfinished leaves no
+// temporary file behind.
 //
 // Memory: bounded independently of the number of keys by the registry
 // (options.registry_rows x registry_ways cells), the unfinished path (one node
@@ -140,27 +144,20 @@ public:
                                   (key == last_ ? " (duplicate)" : ""));
             }
         }
-        if (!compiler_) {
-            sample_.emplace_back(std::string(key), value);
-            sample_bytes_ += key.size() + sizeof(V) + 32;
-            sample_tail_bytes_ += key.size() - common;
-            for (std::size_t i = common; i < key.size(); ++i) {
-                ++freq_[static_cast<unsigned char>(key[i])];
-                if (i + 1 < key.size()) {
-                    if (pair_freq_.empty()) pair_freq_.assign(std::size_t{1} << 16, 0);
-                    ++pair_freq_[std::size_t{static_cast<unsigned char>(key[i])} << 8 |
-                                 static_cast<unsigned char>(key[i + 1])];
-                }
-            }
-            if (sample_.size() >= opt_.table_sample_keys || sample_bytes_ >= (std::size_t{16} << 20)) start_compiler();
-        } else {
-            compiler_->add(key, common);
-            push_value(value);
+        try {
+            add(key, value, common);
+        } catch (const io_error& e) {
+            // A streaming builder's file took part of a node or value: the
+            // automaton and the spool no longer agree, so the build is lost.
+            state_ = state::broken;
+            broken_why_ = e.what();
+            throw;
         }
         last_.assign(key);
         ++count_;
         MEMKV_ASSERT(pushed_ + sample_.size() == count_);
     }
+
 
     std::size_t size() const noexcept { return static_cast<std::size_t>(count_); }
 
@@ -191,31 +188,42 @@ public:
         return f;
     }
 
+    // Errors: io_error "FrozenLayerBuilder: finish '<path>': <what failed>".
+    // The file is mapped before it is renamed into place (the mapping follows
+    // the file), so the rename is the last step: a failed finish(path)
+    // leaves the file that was at `path` as it was.
     FrozenLayer<V> finish(const std::string& path) {
         check_finishable();
-        if (stream_path_.empty()) {
-            const std::string tmp = path + ".tmp";
-            // Created first: a path that cannot be written fails here, with
-            // the builder untouched.
-            detail::file_writer w(tmp);
-            try {
+        try {
+            FrozenLayer<V> f;
+            if (stream_path_.empty()) {
+                const std::string tmp = path + ".tmp";
+                // Created first: a path that cannot be written fails here,
+                // with the builder untouched.
+                detail::file_writer w(tmp);
+                try {
+                    complete_once();
+                    const std::span<const unsigned char> image = out_->contents();
+                    w.write(image.data(), image.size());
+                    w.close();
+                    f = FrozenLayer<V>::open(tmp, opt_.user_tag);
+                    detail::rename_file(tmp, path);
+                } catch (...) {
+                    w = detail::file_writer();
+                    detail::remove_file_noexcept(tmp);
+                    throw;
+                }
+                out_.reset();
+            } else {
                 complete_once();
-                const std::span<const unsigned char> image = out_->contents();
-                w.write(image.data(), image.size());
-                w.close();
-                detail::rename_file(tmp, path);
-            } catch (...) {
-                w = detail::file_writer();
-                detail::remove_file_noexcept(tmp);
-                throw;
+                f = FrozenLayer<V>::open(stream_path_ + ".tmp", opt_.user_tag);
+                detail::rename_file(stream_path_ + ".tmp", path);
             }
-            out_.reset();
-        } else {
-            complete_once();
-            detail::rename_file(stream_path_ + ".tmp", path);
+            state_ = state::finished;
+            return f;
+        } catch (const io_error& e) {
+            throw io_error("FrozenLayerBuilder: finish '" + path + "': " + e.what());
         }
-        state_ = state::finished;
-        return FrozenLayer<V>::open(path, opt_.user_tag);
     }
 
 private:
@@ -224,11 +232,36 @@ private:
     enum class state { building, completed, finished, broken };
 
     void check_live() const {
+        if (state_ == state::broken) check_finishable();
         if (state_ != state::building) throw std::logic_error("FrozenLayerBuilder: insert() after finish()");
     }
     void check_finishable() const {
         if (state_ == state::finished) throw std::logic_error("FrozenLayerBuilder: used after finish()");
-        if (state_ == state::broken) throw std::logic_error("FrozenLayerBuilder: used after a failed finish()");
+        if (state_ == state::broken) {
+            throw std::logic_error("FrozenLayerBuilder: used after a failed finish(); the build is lost (" +
+                                   broken_why_ + ")");
+        }
+    }
+
+    // The key's nodes (or its place in the label sample) and its value.
+    void add(std::string_view key, const V& value, std::size_t common) {
+        if (!compiler_) {
+            sample_.emplace_back(std::string(key), value);
+            sample_bytes_ += key.size() + sizeof(V) + 32;
+            sample_tail_bytes_ += key.size() - common;
+            for (std::size_t i = common; i < key.size(); ++i) {
+                ++freq_[static_cast<unsigned char>(key[i])];
+                if (i + 1 < key.size()) {
+                    if (pair_freq_.empty()) pair_freq_.assign(std::size_t{1} << 16, 0);
+                    ++pair_freq_[std::size_t{static_cast<unsigned char>(key[i])} << 8 |
+                                 static_cast<unsigned char>(key[i + 1])];
+                }
+            }
+            if (sample_.size() >= opt_.table_sample_keys || sample_bytes_ >= (std::size_t{16} << 20)) start_compiler();
+        } else {
+            compiler_->add(key, common);
+            push_value(value);
+        }
     }
 
     static std::string quote(std::string_view s) {
@@ -343,7 +376,12 @@ private:
         if (state_ == state::completed) return;
         MEMKV_ASSERT(state_ == state::building);
         state_ = state::broken;  // until it has succeeded
-        complete();
+        try {
+            complete();
+        } catch (const std::exception& e) {
+            broken_why_ = e.what();
+            throw;
+        }
         state_ = state::completed;
     }
 
@@ -420,6 +458,7 @@ private:
     std::uint64_t max_ = 0;
     bool identity_ = true;
     state state_ = state::building;
+    std::string broken_why_;  // what made completing fail
 };
 
 }  // namespace memkv

@@ -44,8 +44,6 @@
 #include <utility>
 #include <vector>
 
-#include <sys/stat.h>
-
 #include <memkv/detail/assert.hpp>
 #include <memkv/detail/frozen/format.hpp>
 #include <memkv/detail/frozen/node.hpp>
@@ -160,13 +158,25 @@ public:
     // Memory-maps a file written by save() or FrozenLayerBuilder::finish(path).
     // Validates the header and section bounds (O(1)); call verify() to also
     // check the payload checksum (reads every byte).
+    // Errors name the path: io_error "FrozenLayer: cannot open '<path>': it
+    // is a directory" (or the OS's reason), format_error "FrozenLayer: open
+    // '<path>': not a FrozenLayer file (it is a memkv checkpoint manifest)"
+    // and the like.
     static FrozenLayer open(const std::string& path, std::uint64_t user_tag = 0) {
-        struct ::stat st {};
-        if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
-            throw io_error("FrozenLayer: cannot open '" + path + "': it is a directory, not a FrozenLayer file");
         FrozenLayer f{no_init{}};
-        f.mapped_ = detail::mapped_file(path);
-        f.attach(f.mapped_.data(), f.mapped_.size(), user_tag);
+        try {
+            f.mapped_ = detail::mapped_file(path);
+        } catch (const io_error& e) {
+            throw io_error(std::string("FrozenLayer: ") + e.what());
+        }
+        try {
+            f.attach(f.mapped_.data(), f.mapped_.size(), user_tag);
+        } catch (const format_error& e) {
+            // "FrozenLayer: <reason>", from the decoder, which sees only bytes.
+            std::string_view why = e.what();
+            if (why.starts_with("FrozenLayer: ")) why.remove_prefix(std::string_view("FrozenLayer: ").size());
+            throw format_error("FrozenLayer: open '" + path + "': " + std::string(why));
+        }
         return f;
     }
 
@@ -379,7 +389,9 @@ public:
     unsigned value_bits() const noexcept { return h_.value_bits; }
 
     // Writes the image to path (through path + ".tmp" and a rename, so a
-    // crash never leaves a half-written file under the final name).
+    // crash never leaves a half-written file under the final name, and a
+    // failure leaves the file that was there untouched). Errors: io_error
+    // "FrozenLayer: save '<path>': <what failed>".
     void save(const std::string& path) const {
         const std::string tmp = path + ".tmp";
         try {
@@ -387,6 +399,9 @@ public:
             w.write(image_, image_size_);
             w.close();
             detail::rename_file(tmp, path);
+        } catch (const io_error& e) {
+            detail::remove_file_noexcept(tmp);
+            throw io_error("FrozenLayer: save '" + path + "': " + e.what());
         } catch (...) {
             detail::remove_file_noexcept(tmp);
             throw;

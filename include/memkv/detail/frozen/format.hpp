@@ -15,6 +15,7 @@
 #include <memkv/detail/frozen/packed_column.hpp>
 #include <memkv/detail/io/endian.hpp>
 #include <memkv/detail/io/crc32c.hpp>
+#include <memkv/detail/io/file_kind.hpp>
 #include <memkv/errors.hpp>
 
 namespace memkv::detail {
@@ -48,7 +49,7 @@ namespace memkv::detail {
 // File size must be exactly 320 + A + C.
 // ---------------------------------------------------------------------------
 
-inline constexpr unsigned char frozen_magic[8] = {'M', 'K', 'V', 'F', 'R', 'O', 'Z', 'N'};
+inline constexpr const auto& frozen_magic = frozen_magic_bytes;  // detail/io/file_kind.hpp
 inline constexpr std::uint32_t frozen_version = 1;
 inline constexpr std::size_t frozen_header_size = 320;
 inline constexpr std::size_t frozen_table_offset = 88;
@@ -104,7 +105,7 @@ inline std::uint32_t frozen_header_crc(const unsigned char* h) noexcept {
 
 inline void encode_frozen_header(const frozen_header& f, unsigned char* h) noexcept {
     for (std::size_t i = 0; i < frozen_header_size; ++i) h[i] = 0;
-    for (std::size_t i = 0; i < 8; ++i) h[i] = frozen_magic[i];
+    for (std::size_t i = 0; i < 8; ++i) h[i] = static_cast<unsigned char>(frozen_magic[i]);
     store_le(h + 8, f.version, 4);
     store_le(h + 12, frozen_header_size, 4);
     store_le(h + 16, f.type_tag, 8);
@@ -134,23 +135,10 @@ inline frozen_header decode_frozen_header(const unsigned char* h, std::size_t im
                                           std::uint64_t expected_type_tag,
                                           std::uint32_t expected_value_size) {
     // The magic first: another file (a HybridKV manifest, say) is "not a
-    // FrozenLayer file" whatever its length, not a truncated one.
-    for (std::size_t i = 0; i < 8 && i < image_size; ++i) {
-        if (h[i] != frozen_magic[i]) {
-            std::string shown;
-            for (std::size_t j = 0; j < 8 && j < image_size; ++j) {
-                const auto c = h[j];
-                if (c >= 0x20 && c < 0x7F && c != '"' && c != '\\') {
-                    shown.push_back(static_cast<char>(c));
-                } else {
-                    static constexpr char hex[] = "0123456789abcdef";
-                    shown += "\\x";
-                    shown.push_back(hex[c >> 4]);
-                    shown.push_back(hex[c & 15]);
-                }
-            }
-            frozen_corrupt("not a FrozenLayer file (bad magic: starts with \"" + shown + "\", expected \"MKVFROZN\")");
-        }
+    // FrozenLayer file" whatever its length, and says what it is; only a
+    // file that starts like one is a truncated FrozenLayer file.
+    if (!starts_like(h, image_size, frozen_magic)) {
+        frozen_corrupt("not a FrozenLayer file (" + describe_foreign_file(h, image_size) + ")");
     }
     if (image_size < frozen_header_size) {
         frozen_corrupt("truncated: " + std::to_string(image_size) +

@@ -58,13 +58,12 @@
 #include <memkv/detail/io/crc32c.hpp>
 #include <memkv/detail/io/endian.hpp>
 #include <memkv/detail/io/file.hpp>
+#include <memkv/detail/io/file_kind.hpp>
 #include <memkv/errors.hpp>
 
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
 #include <cstring>
-#include <filesystem>
 #include <set>
 #include <string>
 #include <string_view>
@@ -73,7 +72,7 @@
 
 namespace memkv::detail {
 
-inline constexpr char hybrid_magic[8] = {'M', 'K', 'V', 'H', 'Y', 'B', 'R', '1'};
+inline constexpr const auto& hybrid_magic = hybrid_magic_bytes;  // detail/io/file_kind.hpp
 inline constexpr std::uint32_t hybrid_format_version = 3;
 inline constexpr std::size_t hybrid_header_size = 64;
 inline constexpr std::size_t hybrid_v2_header_size = 56;
@@ -168,11 +167,15 @@ inline bool decode_hybrid_run_table(const unsigned char* p, std::size_t n, std::
 template <class Fail>
 hybrid_manifest decode_hybrid_manifest(std::string_view file, std::uint32_t value_size, std::uint64_t type_tag,
                                        Fail&& fail) {
-    if (file.size() < hybrid_v2_header_size) {
-        throw fail("not a memkv checkpoint (" + std::to_string(file.size()) + " bytes is shorter than a header)");
-    }
     const auto* p = reinterpret_cast<const unsigned char*>(file.data());
-    if (std::memcmp(p, hybrid_magic, sizeof hybrid_magic) != 0) throw fail("not a memkv checkpoint (bad magic)");
+    // Another file says what it is; one that starts like a manifest is a
+    // truncated manifest.
+    if (!starts_like(p, file.size(), hybrid_magic)) {
+        throw fail("not a memkv checkpoint (" + describe_foreign_file(p, file.size()) + ")");
+    }
+    if (file.size() < hybrid_v2_header_size) {
+        throw fail("truncated: " + std::to_string(file.size()) + " bytes is shorter than a header");
+    }
     hybrid_manifest m;
     m.version = static_cast<std::uint32_t>(load_le(p + 8, 4));
     if (m.version == 1 || m.version == 2) {
@@ -227,24 +230,27 @@ hybrid_manifest decode_hybrid_manifest(std::string_view file, std::uint32_t valu
 
 // The file names a manifest at `path` refers to, read from its header and
 // run table only (no payload checksum: this protects files, it loads
-// nothing). False when `path` is not a readable manifest.
+// nothing). False when `path` is not a manifest: not a regular file, gone
+// since the listing, or one this process may not open (it cannot be one of
+// its saves). io_error when reading it fails, since it may be one.
 inline bool hybrid_manifest_names(const std::string& path, std::vector<std::string>& names) {
-    std::FILE* f = std::fopen(path.c_str(), "rb");
-    if (f == nullptr) return false;
-    struct closer {
-        std::FILE* f;
-        ~closer() { std::fclose(f); }
-    } guard{f};
+    file_reader f(path, true);
+    if (!f.exists() || !f.is_regular()) return false;
     unsigned char h[hybrid_header_size];
-    const std::size_t got = std::fread(h, 1, sizeof h, f);
+    const std::size_t got = f.read(h, sizeof h);
     if (got < hybrid_v2_header_size || std::memcmp(h, hybrid_magic, sizeof hybrid_magic) != 0) return false;
     const std::uint64_t version = load_le(h + 8, 4);
     if (version == 1 || version == 2) {
         const std::size_t len = static_cast<std::size_t>(load_le(h + 40, 4));
         if (len == 0 || len > 4096) return len == 0;
-        std::string name(len, '\0');
-        if (std::fseek(f, static_cast<long>(hybrid_v2_header_size), SEEK_SET) != 0) return false;
-        if (std::fread(name.data(), 1, len, f) != len) return false;
+        // The name starts the payload, right after the 56-byte header.
+        std::string name(h + hybrid_v2_header_size, h + got);
+        if (name.size() < len) {
+            const std::size_t at = name.size();
+            name.resize(len);
+            if (f.read(name.data() + at, len - at) != len - at) return false;
+        }
+        name.resize(len);
         names.push_back(std::move(name));
         return true;
     }
@@ -252,7 +258,7 @@ inline bool hybrid_manifest_names(const std::string& path, std::vector<std::stri
     const std::size_t table_length = static_cast<std::size_t>(load_le(h + 56, 4));
     if (table_length > (std::size_t{1} << 26)) return false;
     std::vector<unsigned char> table(table_length);
-    if (std::fread(table.data(), 1, table_length, f) != table_length) return false;
+    if (f.read(table.data(), table_length) != table_length) return false;
     std::vector<hybrid_manifest_run> runs;
     if (!decode_hybrid_run_table(table.data(), table_length, load_le(h + 40, 4), runs)) return false;
     for (auto& r : runs) {
@@ -283,27 +289,26 @@ inline bool hybrid_checkpoint_file(std::string_view f, std::string_view name) {
 
 // Removes the files of checkpoint `name` in `dir` that no manifest in `dir`
 // names (see "Ownership" above). Best effort: errors are ignored and what is
-// left goes next time.
+// left goes next time. A file that cannot be read might be a manifest naming
+// some of the candidates, so then nothing is removed at all (a backup's runs
+// are worth more than the space).
 inline void collect_checkpoint_garbage(const std::string& dir, const std::string& name) {
-    std::error_code ec;
     std::vector<std::string> candidates;
     std::set<std::string> named;
     try {
-        for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-            const std::string f = entry.path().filename().string();
+        for (const std::string& f : list_directory(dir)) {
             if (hybrid_checkpoint_file(f, name)) {
                 candidates.push_back(f);
                 continue;
             }
-            if (!entry.is_regular_file(ec)) continue;
             std::vector<std::string> names;
-            if (hybrid_manifest_names(entry.path().string(), names)) named.insert(names.begin(), names.end());
-        }
-        for (const std::string& f : candidates) {
-            if (named.count(f) == 0) std::filesystem::remove(dir + "/" + f, ec);
+            if (hybrid_manifest_names(dir + "/" + f, names)) named.insert(names.begin(), names.end());
         }
     } catch (const std::exception&) {
-        // A directory that changes under us, or no memory: nothing removed.
+        return;  // an unreadable file or listing, or no memory: nothing removed
+    }
+    for (const std::string& f : candidates) {
+        if (named.count(f) == 0) remove_file_noexcept(dir + "/" + f);
     }
 }
 

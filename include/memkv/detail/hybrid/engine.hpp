@@ -44,7 +44,6 @@
 #include <chrono>
 #include <condition_variable>
 #include <exception>
-#include <filesystem>
 #include <map>
 #include <span>
 #include <functional>
@@ -461,10 +460,12 @@ public:
         if (path.empty()) throw fail("empty path");
         const auto [dir, name] = split_path(path);
         if (name.empty()) throw fail("not a file path");
-        {
-            std::error_code ec;
-            if (std::filesystem::is_directory(path, ec)) throw fail("is a directory");
-            if (!std::filesystem::is_directory(dir, ec)) throw fail("directory '" + dir + "' does not exist");
+        try {
+            if (is_directory(path)) throw fail("is a directory");
+            if (!is_directory(dir)) throw fail("directory '" + dir + "' does not exist");
+        } catch (const io_error& e) {
+            if (std::string_view(e.what()).substr(0, 7) == "memkv: ") throw;
+            throw fail(strip_paths(e.what()));
         }
         std::lock_guard save_guard(save_mu_);
         const auto [layers, size] = capture();
@@ -528,7 +529,9 @@ public:
         try {
             fsync_path(dir, true);
         } catch (const error& e) {
-            throw fail(strip_paths(e.what()));  // committed, but not known durable
+            // The new checkpoint is in place (open() reads it), but a power
+            // loss could still bring the old one back.
+            throw fail("saved, but not known to be durable: " + strip_paths(e.what()));
         }
         collect_checkpoint_garbage(dir, name);
     }
@@ -539,9 +542,9 @@ public:
         auto fail = [&](const std::string& why) { return format_error("memkv: open '" + path + "': " + why); };
         std::string file;
         try {
-            std::error_code ec;
-            if (std::filesystem::is_directory(path, ec)) throw io_error("memkv: open '" + path + "': is a directory");
-            file = read_whole_file(path);
+            file_reader r(path);
+            if (r.is_directory()) throw io_error("memkv: open '" + path + "': is a directory");
+            file = r.read_rest();
         } catch (const io_error& e) {
             if (std::string_view(e.what()).substr(0, 7) == "memkv: ") throw;
             throw io_error("memkv: open '" + path + "': " + strip_paths(e.what()));
@@ -569,8 +572,8 @@ public:
                 } catch (const io_error& err) {
                     throw io_error("memkv: open '" + path + "': run file '" + n + "': " + strip_paths(err.what()));
                 }
-                struct stat st {};
-                if (::stat(where.c_str(), &st) == 0) cache[key] = saved_file{n, st.st_dev, st.st_ino, st.st_size};
+                struct ::stat st {};
+                if (stat_noexcept(where, st)) cache[key] = saved_file{n, st.st_dev, st.st_ino, st.st_size};
                 return l;
             };
             if (!e.live.empty()) r->live = open_layer(e.live, r->live_path, r->id * 2);
@@ -692,16 +695,17 @@ private:
     // The working directory of file-backed runs: created if absent; run files
     // a crashed store left there are removed (one store per directory).
     void prepare_directory() {
-        std::error_code ec;
-        std::filesystem::create_directories(opt_.directory, ec);
-        if (!std::filesystem::is_directory(opt_.directory, ec)) {
-            throw io_error("memkv: directory '" + opt_.directory + "': cannot create it");
+        std::vector<std::string> names;
+        try {
+            make_directories(opt_.directory);
+            names = list_directory(opt_.directory);
+        } catch (const io_error& e) {
+            throw io_error("memkv: directory '" + opt_.directory + "': " + strip_paths(e.what()));
         }
-        for (const auto& entry : std::filesystem::directory_iterator(opt_.directory, ec)) {
-            const std::string f = entry.path().filename().string();
+        for (const std::string& f : names) {
             if (f.size() >= 20 && f.compare(0, 4, "run-") == 0 &&
                 f.substr(4, 16).find_first_not_of("0123456789abcdef") == std::string::npos) {
-                std::filesystem::remove(entry.path(), ec);
+                remove_file_noexcept(opt_.directory + "/" + f);
             }
         }
     }
@@ -712,9 +716,9 @@ private:
                            const std::string& dir, const std::string& name, std::vector<std::string>& created,
                            std::map<std::uint64_t, saved_file>& still) {
         if (auto it = saved_.find(key); it != saved_.end()) {
-            struct stat st {};
+            struct ::stat st {};
             const std::string where = dir + "/" + it->second.name;
-            if (::stat(where.c_str(), &st) == 0 && st.st_dev == it->second.dev && st.st_ino == it->second.ino &&
+            if (stat_noexcept(where, st) && st.st_dev == it->second.dev && st.st_ino == it->second.ino &&
                 st.st_size == it->second.size) {
                 still[key] = it->second;
                 return it->second.name;
@@ -723,12 +727,12 @@ private:
         const std::string file = name + ".run." + hex16(next_id());
         const std::string where = dir + "/" + file;
         bool linked = false;
-        if (!source.empty()) linked = ::link(source.c_str(), where.c_str()) == 0;  // same file system: no copy
+        if (!source.empty()) linked = link_file_noexcept(source, where);  // same file system: no copy
         created.push_back(where);
         if (!linked) layer.save(where);  // through where + ".tmp", removed on failure
         fsync_path(where, false);
-        struct stat st {};
-        if (::stat(where.c_str(), &st) != 0) throw_io("cannot stat", where);
+        struct ::stat st {};
+        if (!stat_noexcept(where, st)) throw_io("cannot stat", where);
         still[key] = saved_file{file, st.st_dev, st.st_ino, st.st_size};
         return file;
     }
@@ -953,6 +957,9 @@ private:
         auto run = std::make_shared<run_type>();
         run->id = next_id();
         run->level = level;
+        // Owned from the start: when the tombstone layer fails after the
+        // live one was written, the run's destruction removes that file.
+        run->owned = !opt_.directory.empty();
         bool aborted = false;
         std::size_t live_keys = 0;
         auto build = [&] {
@@ -1018,7 +1025,6 @@ private:
                 run->tombstones = std::make_shared<const base_type>(tomb->finish());
                 if (files) run->tomb_path = stem + ".tomb.frz";
             }
-            run->owned = files;
             if (filter && (live_keys + tomb_keys) != 0) run->filter = std::move(filter);
         };
         if (runner != nullptr) {
