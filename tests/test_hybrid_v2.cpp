@@ -871,8 +871,22 @@ TEST_CASE("HybridKV v2: in a growing store the oldest run has a filter; a lone c
     opt.directory = (dir.path / "runs").string();
     KV kv(opt);
     const std::uint64_t n = 40000;
-    for (std::uint64_t i = 0; i < n; ++i) kv.insert("key" + std::to_string(i * 7919 % 1000003), i);
-    while (kv.compaction_running()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    // Batches of 2,500 keys, each flushed before the next (a flush takes
+    // every delta): 16 flushes, so run merges happen whatever the timing.
+    // Then wait for the merges they call for.
+    for (std::uint64_t b = 0; b < n / 2500; ++b) {
+        for (std::uint64_t i = b * 2500; i < (b + 1) * 2500; ++i) {
+            kv.insert("key" + std::to_string(i * 7919 % 1000003), i);
+        }
+        const auto deadline = clock_type::now() + std::chrono::seconds(30);
+        while (kv.stats().delta_keys >= 2000 && clock_type::now() < deadline) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        }
+    }
+    const auto deadline = clock_type::now() + std::chrono::seconds(30);
+    while ((kv.stats().run_merges == 0 || kv.compaction_running()) && clock_type::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
     memkv::hybrid_stats s = kv.stats();
     INFO("runs " << s.runs << ", run keys " << s.base_keys << ", run memory " << s.base_bytes << ", images "
                  << s.run_bytes);
