@@ -3,7 +3,7 @@
 // inputs drawn from fixed, printed seeds, over valid checkpoints made here
 // and mutated, and over every file committed under fuzz/corpus/hybrid/ and
 // fuzz/corpus/checkpoint/. The hidden case [.write-seeds] writes the seed
-// corpus (MEMKV_FUZZ_SEED_DIR=<dir>; see scripts/fuzz.sh).
+// corpora: MEMKV_FUZZ_SEED_DIR=tests/fuzz/corpus test_hybrid_v2 "[.write-seeds]".
 
 #include <cstdint>
 #include <cstdlib>
@@ -163,7 +163,7 @@ TEST_CASE("Checkpoint-loading fuzz body replayed over the committed corpus", "[h
 }
 
 // Not run by default: writes the seed inputs of both fuzz targets into
-// $MEMKV_FUZZ_SEED_DIR/{hybrid,checkpoint} (scripts/fuzz.sh --seed).
+// $MEMKV_FUZZ_SEED_DIR/{hybrid,checkpoint}.
 TEST_CASE("Write the HybridKV fuzz seeds", "[.write-seeds]") {
     const char* out = std::getenv("MEMKV_FUZZ_SEED_DIR");
     REQUIRE(out != nullptr);

@@ -199,7 +199,8 @@ inline void run_checkpoint_load(const std::uint8_t* data, std::size_t size) {
     if (size == 0) return;
     const std::uint8_t flags = data[0];
     const std::string_view input(reinterpret_cast<const char*>(data + 1), size - 1);
-    const std::filesystem::path& root = fuzz_scratch_dir("checkpoint");
+    static const fuzz_scratch scratch("checkpoint");
+    const std::filesystem::path& root = scratch.path;
     empty_directory(root);
     const std::filesystem::path dir = root / "ckpt";
     std::filesystem::create_directories(dir);

@@ -43,17 +43,23 @@ inline void hy_check(bool ok, const char* what) {
     if (!ok) throw hybrid_mismatch(std::string("HybridKV differs from std::map: ") + what);
 }
 
-// A scratch directory for one process (checkpoints, file-backed runs),
-// emptied at the start of every input so inputs stay independent.
-inline const std::filesystem::path& fuzz_scratch_dir(const char* what) {
-    static const std::filesystem::path dir = [&] {
-        auto p = std::filesystem::temp_directory_path() /
-                 ("memkv_fuzz_" + std::string(what) + "_" + std::to_string(::getpid()));
-        std::filesystem::create_directories(p);
-        return p;
-    }();
-    return dir;
-}
+// A scratch directory per body and process (checkpoints, file-backed runs),
+// emptied at the start of every input so inputs stay independent, removed
+// at exit.
+struct fuzz_scratch {
+    std::filesystem::path path;
+    explicit fuzz_scratch(const char* what)
+        : path(std::filesystem::temp_directory_path() /
+               ("memkv_fuzz_" + std::string(what) + "_" + std::to_string(::getpid()))) {
+        std::filesystem::create_directories(path);
+    }
+    ~fuzz_scratch() {
+        std::error_code ec;
+        std::filesystem::remove_all(path, ec);
+    }
+    fuzz_scratch(const fuzz_scratch&) = delete;
+    fuzz_scratch& operator=(const fuzz_scratch&) = delete;
+};
 
 inline void empty_directory(const std::filesystem::path& dir) {
     std::error_code ec;
@@ -135,7 +141,8 @@ void hy_check_longest_prefix(const Store& s, const hybrid_model& m, const std::s
 inline void run_hybrid_ops(const std::uint8_t* data, std::size_t size) {
     using KV = HybridKV<std::uint64_t>;
     byte_reader in(data, size);
-    const std::filesystem::path& dir = fuzz_scratch_dir("hybrid");
+    static const fuzz_scratch scratch("hybrid");
+    const std::filesystem::path& dir = scratch.path;
     empty_directory(dir);
     const std::string ckpt = (dir / "ckpt.mkv").string();
 
