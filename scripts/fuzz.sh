@@ -3,11 +3,13 @@
 #
 #   scripts/fuzz.sh [SECONDS]   builds the fuzzers (clang, libFuzzer + ASan/UBSan,
 #                               invariant assertions on) in build/fuzz, runs each
-#                               target for SECONDS (default 60) from its committed
-#                               corpus, merges new coverage back into
-#                               tests/fuzz/corpus/<target>/ (minimized: merged into a
-#                               fresh directory that replaces it; files named
-#                               regress-* are always kept), and prints per target the
+#                               target for SECONDS (default 60) from its working
+#                               corpus (build/fuzz/corpus/<target>, kept between runs,
+#                               topped up from the committed one), merges new edges
+#                               back into tests/fuzz/corpus/<target>/ (minimized:
+#                               merged by edge coverage alone into a fresh directory
+#                               that replaces it, so CI replays stay short; files
+#                               named regress-* are always kept), and prints per target the
 #                               executions, the final cov: and any finding. Exits 1
 #                               if a target found something (crash, leak, timeout,
 #                               out-of-memory); the inputs are in
@@ -79,16 +81,17 @@ max_len() {
 summary=()
 for t in $targets; do
     run=$build/run/$t
+    work=$build/corpus/$t
     rm -rf "$run"
-    mkdir -p "$run/corpus" "$run/artifacts" "$run/merged"
-    cp "$corpus_root/$t"/* "$run/corpus/" 2>/dev/null || true
+    mkdir -p "$run/artifacts" "$run/merged" "$work"
+    cp -n "$corpus_root/$t"/* "$work/" 2>/dev/null || true
     before=$(find "$corpus_root/$t" -type f | wc -l)
     log "fuzz_$t: ${seconds}s, $jobs process(es)"
     args=(-max_total_time="$seconds" -timeout=25 -rss_limit_mb=4096 -max_len="$(max_len "$t")"
           -artifact_prefix="$run/artifacts/" -print_final_stats=1)
     [ "$jobs" -gt 1 ] && args+=(-fork="$jobs")
     status=0
-    "${low[@]}" "$build/tests/fuzz_$t" "${args[@]}" "$run/corpus" >"$run/fuzz.log" 2>&1 || status=$?
+    "${low[@]}" "$build/tests/fuzz_$t" "${args[@]}" "$work" >"$run/fuzz.log" 2>&1 || status=$?
 
     # The last status line: "#<execs>[:] ... cov: <n> ..." (plain and fork mode).
     last=$(grep -E '^#[0-9]+:? .*cov: [0-9]+' "$run/fuzz.log" | tail -n 1 || true)
@@ -97,11 +100,13 @@ for t in $targets; do
     stat_execs=$(sed -nE 's/^stat::number_of_executed_units: *([0-9]+).*/\1/p' "$run/fuzz.log" | tail -n 1)
     [ -n "$stat_execs" ] && execs=$stat_execs
 
-    # Minimize the committed corpus plus what this run found into a fresh
-    # directory, then replace the committed one with it.
+    # Minimize the committed corpus plus the working one into a fresh
+    # directory, then replace the committed one with it. -use_counters=0:
+    # edges only, not hit counts (which keep every input that loops a
+    # different number of times: hundreds of files a minute).
     merged=0
-    "${low[@]}" "$build/tests/fuzz_$t" -merge=1 -timeout=25 -rss_limit_mb=4096 -max_len="$(max_len "$t")" \
-        "$run/merged" "$corpus_root/$t" "$run/corpus" >"$run/merge.log" 2>&1 && merged=1
+    "${low[@]}" "$build/tests/fuzz_$t" -merge=1 -use_counters=0 -timeout=25 -rss_limit_mb=4096 \
+        -max_len="$(max_len "$t")" "$run/merged" "$corpus_root/$t" "$work" >"$run/merge.log" 2>&1 && merged=1
     if [ "$merged" = 1 ] && [ "$(find "$run/merged" -type f | wc -l)" -gt 0 ]; then
         find "$corpus_root/$t" -maxdepth 1 -type f -name 'regress-*' -exec cp {} "$run/merged/" \;
         rm -rf "${corpus_root:?}/$t"
