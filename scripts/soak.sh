@@ -60,8 +60,8 @@ run() {
     local start=$SECONDS status=0
     MEMKV_TEST_SCALE=$scale MEMKV_TEST_SEED=$seed "${low[@]}" "$build/tests/$bin" "$filter" >"$out" 2>&1 || status=$?
     local total
-    total=$(grep -E '^memkv-test: ' "$out" | sed -nE 's/.*, ([0-9]+) operations$/\1/p' | awk '{s += $1} END {print s + 0}')
-    grep -E '^memkv-test: ' "$out" | head -n 8 | sed "s/^/    /"
+    total=$(sed -nE 's/^memkv-test: .*, ([0-9]+) operations$/\1/p' "$out" | awk '{s += $1} END {print s + 0}')
+    { grep -E '^memkv-test: ' "$out" || true; } | head -n 8 | sed "s/^/    /"
     local verdict=ok
     if [ "$status" -ne 0 ]; then
         verdict="FAILED (exit $status, $out)"
@@ -75,17 +75,19 @@ run() {
 }
 
 : >"$logdir/summary"
-# Operations per unit of MEMKV_TEST_SCALE (the tests print what they ran):
+# Operations per unit of MEMKV_TEST_SCALE, at most (the tests print what they
+# ran; FrozenLayer's depend a little on the keys drawn: 23,682 at seed 12345).
+# Catch2 splits test names at commas: a name with one is given up to it, with *.
 run fastart_model      test_fast_art            "FastArt matches std::map under random operations"           400000
-run frozen_build_query test_frozen              "FrozenLayer: random key sets against std::map"              24000
+run frozen_build_query test_frozen              "FrozenLayer: random key sets against std::map"              23000
 run hybrid_model       test_hybrid              "HybridKV: model test against std::map"                      24000
-run hybrid_concurrent  test_hybrid_concurrency  "HybridKV: concurrent writers, readers, snapshots, compactions" 60000
+run hybrid_concurrent  test_hybrid_concurrency  "HybridKV: concurrent writers*"                             60000
 # The kill test, as many rounds as the stress has units (200 kills each).
 scale=$(( (ops + 59999) / 60000 ))
 log "hybrid_kill: MEMKV_TEST_SCALE=$scale"
 if MEMKV_TEST_SCALE=$scale MEMKV_TEST_SEED=$seed "${low[@]}" "$build/tests/test_hybrid_v2" "[kill]" \
         >"$logdir/hybrid_kill.log" 2>&1; then
-    grep -E '^memkv-test: ' "$logdir/hybrid_kill.log" | sed 's/^/    /'
+    { grep -E '^memkv-test: ' "$logdir/hybrid_kill.log" || true; } | sed 's/^/    /'
 else
     tail -n 40 "$logdir/hybrid_kill.log" >&2
     echo "hybrid_kill FAILED ($logdir/hybrid_kill.log)"
