@@ -82,7 +82,7 @@ run fastart_model      test_fast_art            "FastArt matches std::map under 
 run frozen_build_query test_frozen              "FrozenLayer: random key sets against std::map"              23000
 run hybrid_model       test_hybrid              "HybridKV: model test against std::map"                      24000
 run hybrid_concurrent  test_hybrid_concurrency  "HybridKV: concurrent writers*"                             60000
-# The kill test, as many rounds as the stress has units (200 kills each).
+# The kill test at the stress's scale: 200 kills per 3 units.
 scale=$(( (ops + 59999) / 60000 ))
 log "hybrid_kill: MEMKV_TEST_SCALE=$scale"
 if MEMKV_TEST_SCALE=$scale MEMKV_TEST_SEED=$seed "${low[@]}" "$build/tests/test_hybrid_v2" "[kill]" \
