@@ -2,7 +2,8 @@
 // checked after each, bounds, views and iteration compared, verify() and a
 // full comparison periodically. Fixed seeds, printed on failure. 400k
 // operations by default (kept short for sanitizer CI); set
-// MEMKV_TEST_SCALE=<n> to run n times as many (10: 4 million).
+// MEMKV_TEST_SCALE=<n> to run n times as many (10: 4 million), and
+// MEMKV_TEST_SEED=<s> for other sequences (test_support.hpp).
 #include <cstdint>
 #include <cstdlib>
 #include <iterator>
@@ -19,11 +20,7 @@
 
 namespace {
 
-std::size_t test_scale() {
-    const char* s = std::getenv("MEMKV_TEST_SCALE");
-    const long v = s != nullptr ? std::strtol(s, nullptr, 10) : 1;
-    return v > 0 ? static_cast<std::size_t>(v) : 1;
-}
+using memkv::test::test_scale;
 
 using memkv::test::fa_check;
 using memkv::test::fa_compare_all;
@@ -167,8 +164,10 @@ TEST_CASE("FastArt matches std::map under random operations", "[fast_art][model]
         memkv::test::key_generator::options opt;
         opt.max_len = c.max_len;
         opt.long_probability = c.long_probability;
-        INFO("seed " << c.seed << " max_len " << c.max_len);
-        REQUIRE_NOTHROW(run_model(c.seed, 100'000 * scale, opt));
+        const std::uint64_t seed = memkv::test::test_seed(c.seed);
+        INFO("seed " << seed << " max_len " << c.max_len);
+        REQUIRE_NOTHROW(run_model(seed, 100'000 * scale, opt));
+        memkv::test::report_run("FastArt model", seed, 100'000 * scale);
     }
 }
 

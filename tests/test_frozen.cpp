@@ -222,12 +222,16 @@ TEST_CASE("FrozenLayer: empty layers", "[frozen]") {
     check_against(h, m, {"", "a", std::string(1, '\0')});
 }
 
-TEST_CASE("FrozenLayer: random key sets against std::map", "[frozen]") {
+// MEMKV_TEST_SCALE=<n> builds and checks n rounds of the six layers (each
+// round other keys), MEMKV_TEST_SEED other sequences (test_support.hpp).
+TEST_CASE("FrozenLayer: random key sets against std::map", "[frozen][model]") {
+    for (std::uint64_t round = 0; round < memkv::test::test_scale(); ++round)
     for (std::uint64_t seed : {1U, 2U, 3U, 4U, 5U, 6U}) {
-        CAPTURE(seed);
+        const std::uint64_t gen_seed = memkv::test::test_seed(seed + 1000 * round);
+        CAPTURE(seed, round, gen_seed);
         memkv::test::key_generator::options go;
         go.long_probability = seed == 3 ? 0.002 : 0.0;
-        memkv::test::key_generator gen(seed, go);
+        memkv::test::key_generator gen(gen_seed, go);
         std::map<std::string, std::uint64_t> m;
         const std::size_t n = seed % 2 ? 3000 : 500;
         while (m.size() < n) m.emplace(gen.next(), gen.next_u64() >> (seed * 9 % 64));
@@ -247,7 +251,10 @@ TEST_CASE("FrozenLayer: random key sets against std::map", "[frozen]") {
         const auto f = b.finish();
         if (seed == 4) REQUIRE(f.value_column_size() == 0);
         f.verify();
-        check_against(f, m, make_probes(m, gen, 400));
+        const auto probes = make_probes(m, gen, 400);
+        check_against(f, m, probes);
+        // Operations: each key inserted, each key's lookups, each probe's.
+        memkv::test::report_run("FrozenLayer build/query", gen_seed, 2 * m.size() + probes.size());
     }
 }
 

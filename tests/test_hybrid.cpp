@@ -25,11 +25,7 @@ using Map = std::map<std::string, std::uint64_t>;
 using KV = memkv::HybridKV<std::uint64_t>;
 using Pairs = std::vector<std::pair<std::string, std::uint64_t>>;
 
-std::size_t test_scale() {
-    const char* s = std::getenv("MEMKV_TEST_SCALE");
-    const long v = s != nullptr ? std::atol(s) : 1;
-    return v > 0 ? static_cast<std::size_t>(v) : 1;
-}
+using memkv::test::test_scale;
 
 template <class Range>
 std::vector<typename Range::value_type> collect(const Range& r) {
@@ -248,7 +244,7 @@ TEST_CASE("HybridKV: memory_usage and stats move with compaction", "[hybrid]") {
 }
 
 TEST_CASE("HybridKV: model test against std::map", "[hybrid][model]") {
-    const std::uint64_t seed = GENERATE(1u, 2u, 3u, 4u);
+    const std::uint64_t seed = memkv::test::test_seed(GENERATE(1u, 2u, 3u, 4u));
     const bool background = GENERATE(false, true);
     INFO("seed " << seed << " background " << background);
     memkv::test::key_generator gen(seed);
@@ -332,6 +328,7 @@ TEST_CASE("HybridKV: model test against std::map", "[hybrid][model]") {
     kv.compact();
     REQUIRE(collect(kv.items()) == Pairs(model.begin(), model.end()));
     REQUIRE(kv.stats().delta_keys == 0);
+    memkv::test::report_run(background ? "HybridKV model (background compaction)" : "HybridKV model", seed, steps);
 }
 
 TEST_CASE("HybridKV: erase then re-insert across compactions", "[hybrid][model]") {

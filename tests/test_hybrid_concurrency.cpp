@@ -11,6 +11,7 @@
 #include <memkv/hybrid_kv.hpp>
 
 #include "memkv_catch.hpp"
+#include "test_support.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -34,11 +35,7 @@ using Map = std::map<std::string, std::uint64_t>;
 
 constexpr std::uint64_t writer_count = 3;
 
-std::size_t test_scale() {
-    const char* s = std::getenv("MEMKV_TEST_SCALE");
-    const long v = s != nullptr ? std::atol(s) : 1;
-    return v > 0 ? static_cast<std::size_t>(v) : 1;
-}
+using memkv::test::test_scale;
 
 struct op {
     std::string key;
@@ -74,6 +71,9 @@ TEST_CASE("HybridKV: concurrent writers, readers, snapshots, compactions", "[hyb
     KV kv(o);
 
     const std::size_t ops_per_writer = 20000 * test_scale();
+    // 0 unless MEMKV_TEST_SEED is set: the fixed sequences CI always ran.
+    const std::uint64_t seed = memkv::test::test_seed(0);
+    INFO("seed " << seed);
     std::vector<std::vector<op>> logs(writer_count);
     std::atomic<bool> done{false};
     std::atomic<std::size_t> bad_reads{0};
@@ -82,7 +82,7 @@ TEST_CASE("HybridKV: concurrent writers, readers, snapshots, compactions", "[hyb
     std::vector<std::thread> threads;
     for (std::uint64_t w = 0; w < writer_count; ++w) {
         threads.emplace_back([&, w] {
-            std::mt19937_64 rng(w + 17);
+            std::mt19937_64 rng(seed + w + 17);
             const std::string prefix = writer_prefix(w);
             auto& log = logs[w];
             for (std::size_t i = 1; i <= ops_per_writer; ++i) {
@@ -102,7 +102,7 @@ TEST_CASE("HybridKV: concurrent writers, readers, snapshots, compactions", "[hyb
     // Point readers and scanners.
     for (int r = 0; r < 2; ++r) {
         threads.emplace_back([&, r] {
-            std::mt19937_64 rng(static_cast<std::uint64_t>(r) + 99);
+            std::mt19937_64 rng(seed + static_cast<std::uint64_t>(r) + 99);
             while (!done.load()) {
                 const std::uint64_t w = rng() % writer_count;
                 if (r == 0) {
@@ -122,7 +122,7 @@ TEST_CASE("HybridKV: concurrent writers, readers, snapshots, compactions", "[hyb
     }
     // Snapshots and forced compactions.
     threads.emplace_back([&] {
-        std::mt19937_64 rng(7);
+        std::mt19937_64 rng(seed + 7);
         int n = 0;
         while (!done.load()) {
             if (n % 5 == 0) kv.compact();
@@ -204,6 +204,7 @@ TEST_CASE("HybridKV: concurrent writers, readers, snapshots, compactions", "[hyb
     Map after;
     for (const auto& [k, v] : kv.items()) after.emplace(k, v);
     REQUIRE(after == expected);
+    memkv::test::report_run("HybridKV concurrent stress (writes)", seed, ops_per_writer * writer_count);
 }
 
 TEST_CASE("HybridKV: destructor stops a busy compactor", "[hybrid][concurrency]") {

@@ -5,6 +5,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <random>
 #include <stdexcept>
@@ -12,6 +14,37 @@
 #include <vector>
 
 namespace memkv::test {
+
+// MEMKV_TEST_SCALE=<n> (default 1) multiplies the lengths of the randomized
+// tests: scripts/test.sh runs the optimized build at 3, scripts/soak.sh at
+// whatever reaches its operation target.
+inline std::size_t test_scale() {
+    const char* s = std::getenv("MEMKV_TEST_SCALE");
+    const long v = s != nullptr ? std::strtol(s, nullptr, 10) : 1;
+    return v > 0 ? static_cast<std::size_t>(v) : 1;
+}
+
+// The seed of a randomized test: its own constant `fixed` (CI runs are
+// reproducible), or, when MEMKV_TEST_SEED=<s> is set, a mix of s and
+// `fixed`, so soak runs explore new sequences while the cases of one test
+// stay distinct. Rerunning with the same MEMKV_TEST_SEED repeats a run.
+inline std::uint64_t test_seed(std::uint64_t fixed) {
+    const char* s = std::getenv("MEMKV_TEST_SEED");
+    if (s == nullptr || *s == '\0') return fixed;
+    std::uint64_t z = std::strtoull(s, nullptr, 0) ^ (fixed * 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;  // splitmix64's finalizer
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+// One line per randomized run on stderr, "memkv-test: <what>: seed <seed>,
+// <ops> operations", which scripts/soak.sh adds up per structure; printed
+// only when MEMKV_TEST_SCALE or MEMKV_TEST_SEED is set (CI logs stay quiet).
+inline void report_run(const char* what, std::uint64_t seed, std::uint64_t ops) {
+    if (std::getenv("MEMKV_TEST_SCALE") == nullptr && std::getenv("MEMKV_TEST_SEED") == nullptr) return;
+    std::fprintf(stderr, "memkv-test: %s: seed %llu, %llu operations\n", what, static_cast<unsigned long long>(seed),
+                 static_cast<unsigned long long>(ops));
+}
 
 // Path of a file in the test data directory (MEMKV_TEST_DATA_DIR, set by CMake).
 inline std::string data_path(const std::string& name) {

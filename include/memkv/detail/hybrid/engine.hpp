@@ -551,7 +551,9 @@ public:
         }
         const hybrid_manifest m =
             decode_hybrid_manifest(file, static_cast<std::uint32_t>(sizeof(V)), frozen_type_tag<V>(), fail);
-        const auto [dir, name] = split_path(path);
+        // Not a structured binding: open_layer captures it, which clang
+        // before 16 refuses (memkv is header-only; the fuzzers build with clang 14).
+        const std::string dir = split_path(path).first;
 
         auto layers = std::make_shared<layers_type>();
         std::map<std::uint64_t, saved_file> cache;
