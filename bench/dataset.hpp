@@ -257,6 +257,10 @@ public:
     // Sum of the key lengths (the '\0' terminators are not key bytes).
     std::size_t raw_bytes() const noexcept { return raw_bytes_; }
     bool has_nul() const noexcept { return has_nul_; }
+    // True when some key followed by '\0' begins another key: then a '\0'
+    // appended to every key (libart's convention) cannot keep them apart.
+    // Never true without a '\0' in the keys, nor when all keys have one length.
+    bool nul_terminator_ambiguous() const noexcept { return nul_ambiguous_; }
     std::size_t duplicates_removed() const noexcept { return duplicates_; }
     std::size_t empty_lines_skipped() const noexcept { return empty_lines_; }
 
@@ -291,6 +295,12 @@ private:
         for (const std::uint32_t i : order) {
             if (!duplicate[i]) sorted_.push_back(new_index[i]);
         }
+        // Keys that begin with k + '\0' sort right after k (nothing but such
+        // keys lies between), so comparing neighbours finds every case.
+        for (std::size_t i = 1; has_nul_ && !nul_ambiguous_ && i < sorted_.size(); ++i) {
+            const std::string_view a = keys_[sorted_[i - 1]], b = keys_[sorted_[i]];
+            nul_ambiguous_ = b.size() > a.size() && b[a.size()] == '\0' && b.starts_with(a);
+        }
     }
 
     std::string name_;
@@ -299,6 +309,7 @@ private:
     std::vector<std::uint32_t> sorted_;
     std::size_t raw_bytes_ = 0;
     bool has_nul_ = false;
+    bool nul_ambiguous_ = false;
     std::size_t duplicates_ = 0;
     std::size_t empty_lines_ = 0;
 };

@@ -328,11 +328,12 @@ int run(const Options& opt) {
     std::size_t done = 0;
     std::vector<Summary> results;
     for (const StructureInfo* info : chosen) {
-        if (info->needs_nul_free_keys && data.has_nul()) {
+        if (info->needs_nul_terminator && data.nul_terminator_ambiguous()) {
             Summary s;
             s.info = info;
             s.status = Status::skipped;
-            s.message = "the data set has keys containing '\\0', which this structure cannot store";
+            s.message = "a key followed by '\\0' begins another key, so this structure's '\\0' terminator cannot "
+                        "separate them";
             results.push_back(std::move(s));
             done += opt.runs;
             continue;
