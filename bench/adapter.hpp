@@ -25,9 +25,11 @@
 //       static constexpr bool has_prefix_index = false;   // default true. false: for_each_prefix
 //                               // is a filtered full scan; the harness then checks it on a
 //                               // few prefixes and does not time prefix scans
-//       static constexpr bool needs_nul_free_keys = true;  // default false. true: the structure
-//                               // cannot store keys containing '\0' (libart); it is skipped,
-//                               // not failed, on such a data set
+//       static constexpr bool needs_nul_terminator = true;  // default false. true: the structure
+//                               // stores each key with the '\0' the harness puts after it
+//                               // (libart), so it cannot hold a set in which a key followed
+//                               // by '\0' begins another key; it is skipped, not failed, on
+//                               // such a data set (Dataset::nul_terminator_ambiguous)
 //
 // Guarantees the harness gives every adapter:
 //   * Every key view passed to insert(), build() and find() stays valid for the whole run
@@ -85,9 +87,9 @@ inline constexpr bool has_prefix_index_v = [] {
 }();
 
 template <Structure S>
-inline constexpr bool needs_nul_free_keys_v = [] {
-    if constexpr (requires { S::needs_nul_free_keys; }) {
-        return static_cast<bool>(S::needs_nul_free_keys);
+inline constexpr bool needs_nul_terminator_v = [] {
+    if constexpr (requires { S::needs_nul_terminator; }) {
+        return static_cast<bool>(S::needs_nul_terminator);
     } else {
         return false;
     }

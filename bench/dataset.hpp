@@ -1,7 +1,7 @@
 #pragma once
 
 // The key sets memkv-bench measures: a file with one key per line, or
-// deterministic synthetic URL-like keys. Both end up in the same shape: one
+// deterministic synthetic keys (URL-like here; the other shapes in shapes.hpp). Both end up in the same shape: one
 // contiguous buffer holding every key followed by a '\0' byte, and a vector of
 // views into it, so no key is allocated separately and every view is also a C
 // string (see the guarantees in adapter.hpp).
@@ -124,6 +124,33 @@ public:
         return d;
     }
 
+    // Keys that may hold any byte, '\n' and '\0' included, back to back in
+    // `packed`: key i is packed[ends[i-1], ends[i]) (ends[-1] = 0).
+    // Duplicates are removed and counted as for files; the keys are copied.
+    static Dataset from_packed(std::string_view packed, const std::vector<std::size_t>& ends) {
+        if (!ends.empty() && ends.back() != packed.size()) {
+            throw std::invalid_argument("from_packed: ends do not cover the bytes");
+        }
+        Dataset d;
+        d.name_ = "memory";
+        d.buffer_ = std::make_unique<char[]>(packed.size() + ends.size() + 1);
+        char* out = d.buffer_.get();
+        std::vector<std::string_view> keys;
+        keys.reserve(ends.size());
+        std::size_t start = 0;
+        for (const std::size_t end : ends) {
+            if (end < start) throw std::invalid_argument("from_packed: ends must not decrease");
+            const std::size_t len = end - start;
+            if (len > 0) std::memcpy(out, packed.data() + start, len);
+            out[len] = '\0';
+            keys.emplace_back(out, len);
+            out += len + 1;
+            start = end;
+        }
+        d.adopt(std::move(keys));
+        return d;
+    }
+
     // `n` unique URL-like keys: a scheme, a host drawn from a Zipf-like list
     // (a few hosts hold most keys, so keys share long prefixes as real URL
     // sets do), and zero to five path segments of pseudo-words, numbers,
@@ -216,11 +243,12 @@ public:
             ++produced;
         }
         Dataset d = from_lines(text);
-        d.name_ = "synthetic:" + std::to_string(n) + ":seed=" + std::to_string(seed);
+        d.name_ = "synthetic:urls:" + std::to_string(n) + ":seed=" + std::to_string(seed);
         return d;
     }
 
     const std::string& name() const noexcept { return name_; }
+    void set_name(std::string name) { name_ = std::move(name); }
     // Unique keys; keys()[i] has value i.
     const std::vector<std::string_view>& keys() const noexcept { return keys_; }
     std::size_t size() const noexcept { return keys_.size(); }
@@ -229,6 +257,10 @@ public:
     // Sum of the key lengths (the '\0' terminators are not key bytes).
     std::size_t raw_bytes() const noexcept { return raw_bytes_; }
     bool has_nul() const noexcept { return has_nul_; }
+    // True when some key followed by '\0' begins another key: then a '\0'
+    // appended to every key (libart's convention) cannot keep them apart.
+    // Never true without a '\0' in the keys, nor when all keys have one length.
+    bool nul_terminator_ambiguous() const noexcept { return nul_ambiguous_; }
     std::size_t duplicates_removed() const noexcept { return duplicates_; }
     std::size_t empty_lines_skipped() const noexcept { return empty_lines_; }
 
@@ -263,6 +295,12 @@ private:
         for (const std::uint32_t i : order) {
             if (!duplicate[i]) sorted_.push_back(new_index[i]);
         }
+        // Keys that begin with k + '\0' sort right after k (nothing but such
+        // keys lies between), so comparing neighbours finds every case.
+        for (std::size_t i = 1; has_nul_ && !nul_ambiguous_ && i < sorted_.size(); ++i) {
+            const std::string_view a = keys_[sorted_[i - 1]], b = keys_[sorted_[i]];
+            nul_ambiguous_ = b.size() > a.size() && b[a.size()] == '\0' && b.starts_with(a);
+        }
     }
 
     std::string name_;
@@ -271,6 +309,7 @@ private:
     std::vector<std::uint32_t> sorted_;
     std::size_t raw_bytes_ = 0;
     bool has_nul_ = false;
+    bool nul_ambiguous_ = false;
     std::size_t duplicates_ = 0;
     std::size_t empty_lines_ = 0;
 };

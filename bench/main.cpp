@@ -19,6 +19,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,6 +29,7 @@
 #include "progress.hpp"
 #include "registry.hpp"
 #include "report.hpp"
+#include "shapes.hpp"
 #include "workload.hpp"
 
 namespace {
@@ -39,7 +41,8 @@ constexpr int exit_usage = 2;    // bad command line or unreadable input
 
 struct Options {
     std::string dataset;
-    std::size_t synthetic = 0;
+    std::optional<SyntheticSpec> synthetic;
+    std::size_t inputs = 0;  // how many of --dataset, --synthetic, --synthetic-shape were given
     std::string structures = "all";
     std::size_t runs = 1;
     WorkloadOptions workload;
@@ -51,19 +54,24 @@ struct Options {
 
 void usage(std::FILE* out) {
     std::fputs(
-        "usage: memkv-bench (--dataset FILE | --synthetic N) [options]\n"
+        "usage: memkv-bench (--dataset FILE | --synthetic N | --synthetic-shape SHAPE:N) [options]\n"
         "\n"
         "Measures memory per key and operation rates of string-key structures.\n"
         "\n"
         "input (one of):\n"
         "  --dataset FILE       one key per line (CRLF accepted; empty lines skipped,\n"
         "                       duplicates removed, first occurrence kept)\n"
-        "  --synthetic N        N deterministic URL-like keys\n"
+        "  --synthetic N        N deterministic URL-like keys (= --synthetic-shape urls:N)\n"
+        "  --synthetic-shape SHAPE:N\n"
+        "                       N deterministic keys of one shape: urls, names\n"
+        "                       (@scope/package-name, ~20 B), paths (deep file paths,\n"
+        "                       ~60 B), binary (random 16 B), ints (random 64-bit,\n"
+        "                       8 B big-endian); e.g. names:4000000\n"
         "options:\n"
         "  --structures LIST    comma-separated adapter names, or 'all' (default)\n"
         "  --runs K             repeat each structure K times, report medians (default 1)\n"
         "  --seed S             seed of the shuffles, misses and prefixes (default 42);\n"
-        "                       also seeds --synthetic\n"
+        "                       also seeds --synthetic and --synthetic-shape\n"
         "  --misses N           absent-key lookups (default 1000000)\n"
         "  --prefixes N         prefix scans (default 10000; 0 disables)\n"
         "  --no-iterate         skip the full-iteration phase\n"
@@ -118,8 +126,20 @@ bool parse_args(int argc, char** argv, Options& opt) {
         } else if (a == "--dataset") {
             if (!value(v)) return false;
             opt.dataset = v;
+            ++opt.inputs;
         } else if (a == "--synthetic") {
-            if (!number(opt.synthetic)) return false;
+            if (!number(n)) return false;
+            opt.synthetic = SyntheticSpec{KeyShape::urls, n};
+            ++opt.inputs;
+        } else if (a == "--synthetic-shape") {
+            if (!value(v)) return false;
+            std::string error;
+            opt.synthetic = parse_synthetic_spec(v, error);
+            if (!opt.synthetic) {
+                std::fprintf(stderr, "memkv-bench: --synthetic-shape: %s\n", error.c_str());
+                return false;
+            }
+            ++opt.inputs;
         } else if (a == "--structures") {
             if (!value(v)) return false;
             opt.structures = v;
@@ -150,8 +170,10 @@ bool parse_args(int argc, char** argv, Options& opt) {
         }
     }
     if (opt.list) return true;
-    if (opt.dataset.empty() == (opt.synthetic == 0)) {
-        std::fputs("memkv-bench: give exactly one of --dataset FILE and --synthetic N (N > 0)\n", stderr);
+    if (opt.inputs != 1 || (opt.synthetic && opt.synthetic->keys == 0) || (!opt.synthetic && opt.dataset.empty())) {
+        std::fputs("memkv-bench: give exactly one of --dataset FILE, --synthetic N and --synthetic-shape SHAPE:N "
+                   "(N > 0)\n",
+                   stderr);
         return false;
     }
     if (opt.runs == 0) {
@@ -284,8 +306,8 @@ int run(const Options& opt) {
 
     Dataset data;
     try {
-        data = opt.synthetic > 0 ? Dataset::synthetic(opt.synthetic, opt.workload.seed)
-                                 : Dataset::load_file(opt.dataset);
+        data = opt.synthetic ? synthetic_keys(opt.synthetic->shape, opt.synthetic->keys, opt.workload.seed)
+                             : Dataset::load_file(opt.dataset);
     } catch (const std::exception& e) {
         pg.clear();
         std::fprintf(stderr, "memkv-bench: %s\n", e.what());
@@ -306,11 +328,12 @@ int run(const Options& opt) {
     std::size_t done = 0;
     std::vector<Summary> results;
     for (const StructureInfo* info : chosen) {
-        if (info->needs_nul_free_keys && data.has_nul()) {
+        if (info->needs_nul_terminator && data.nul_terminator_ambiguous()) {
             Summary s;
             s.info = info;
             s.status = Status::skipped;
-            s.message = "the data set has keys containing '\\0', which this structure cannot store";
+            s.message = "a key followed by '\\0' begins another key, so this structure's '\\0' terminator cannot "
+                        "separate them";
             results.push_back(std::move(s));
             done += opt.runs;
             continue;

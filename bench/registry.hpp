@@ -30,7 +30,7 @@ struct StructureInfo {
     bool ordered = false;
     bool sorted_build = false;
     bool has_prefix_index = true;
-    bool needs_nul_free_keys = false;
+    bool needs_nul_terminator = false;
     Measurement (*run)(const Workload&) = nullptr;
 };
 
@@ -45,7 +45,7 @@ bool register_structure() {
     micro::register_micro<S>();
 #else
     registry().push_back({S::name, S::ordered, S::sorted_build, has_prefix_index_v<S>,
-                          needs_nul_free_keys_v<S>, &measure<S>});
+                          needs_nul_terminator_v<S>, &measure<S>});
 #endif
     return true;
 }

@@ -8,8 +8,9 @@
 //     another unless every key carries a terminator byte. The adapter passes
 //     key.size() + 1 bytes: the harness guarantees a '\0' right after every
 //     key it hands to insert()/find(). The callbacks strip it again.
-//   * A key containing '\0' collides with that convention, so the adapter sets
-//     needs_nul_free_keys and the harness skips it on such data sets.
+//   * Keys may contain '\0' as long as no key followed by '\0' begins another
+//     key (true of any set of equal-length keys): the adapter sets
+//     needs_nul_terminator and the harness skips it on sets where one does.
 //   * Node16 places its child bytes with a signed SIMD compare (x86), so
 //     iteration leaves byte order once a Node16 holds a byte >= 0x80:
 //     ordered = false, and iteration is checked as a set (count, values, no
@@ -38,7 +39,7 @@ public:
     static constexpr std::string_view name = "libart";
     static constexpr bool ordered = false;
     static constexpr bool sorted_build = false;
-    static constexpr bool needs_nul_free_keys = true;
+    static constexpr bool needs_nul_terminator = true;
 
     Libart() { art_tree_init(&tree_); }
     ~Libart() { art_tree_destroy(&tree_); }

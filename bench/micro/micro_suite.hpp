@@ -57,8 +57,8 @@ inline const Workload& workload() { return micro_data().workload; }
 // True (and the case marked skipped) when S cannot hold the data set's keys.
 template <Structure S>
 bool unsupported(benchmark::State& state) {
-    if (needs_nul_free_keys_v<S> && micro_data().data.has_nul()) {
-        state.SkipWithError("keys contain NUL bytes, which this structure cannot store");
+    if (needs_nul_terminator_v<S> && micro_data().data.nul_terminator_ambiguous()) {
+        state.SkipWithError("a key followed by NUL begins another key: a NUL terminator cannot separate them");
         return true;
     }
     return false;
