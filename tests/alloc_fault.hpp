@@ -19,7 +19,8 @@
 //   all_threads    every thread.
 // Allocations that std::malloc serves directly (libstdc++'s exception
 // objects, the C library) are not seen; neither are mmap'ed blocks (FastArt's
-// 2 MiB chunks, the builder's registry).
+// 2 MiB chunks, the builder's registry). MEMKV_ALLOC_FAULT_TRACE=1 prints a
+// backtrace of every injected failure to stderr.
 
 #include <cstdint>
 #include <cstdlib>

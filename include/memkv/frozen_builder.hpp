@@ -43,7 +43,10 @@ namespace memkv {
 // (unsigned lexicographic, a prefix before its extensions). An out-of-order
 // or duplicate key throws memkv::build_error naming both the previous and the
 // offending key; the builder is left unchanged and stays usable (strong
-// guarantee).
+// guarantee). Any other failure of insert (std::bad_alloc; io_error when a
+// streaming builder cannot write) spends the builder: every later call
+// throws std::logic_error saying so, and a streaming builder's temporary
+// files go with its destructor.
 // Output: everything goes to a byte sink chosen once at construction
 // (detail/io/byte_sink.hpp): memory (a vector) for FrozenLayerBuilder(opt),
 // the file path + ".tmp" for FrozenLayerBuilder(path, opt). The values go to
@@ -56,7 +59,8 @@ namespace memkv {
 // later in writing or renaming leaves the finished image in memory, and
 // finish() or finish(other_path) may be called again (insert() then throws
 // std::logic_error). On a streaming builder a failed rename can be retried
-// the same way; a failed write of the file itself makes the builder unusable.
+// the same way. A failure while completing the image (std::bad_alloc, or a
+// failed write of a streaming builder's file) spends the builder as above.
 //
 // Memory: bounded independently of the number of keys by the registry
 // (options.registry_rows x registry_ways cells), the unfinished path (one node
@@ -96,16 +100,19 @@ public:
     // path + ".values.tmp" while keys arrive; finish() completes the file at
     // `path` and returns it memory-mapped.
     explicit FrozenLayerBuilder(std::string path, frozen_layer_options opt = {})
-        : opt_(opt), stream_path_(std::move(path)) {
-        out_ = std::make_unique<detail::file_sink>(stream_path_ + ".tmp");
+        : opt_(opt), stream_path_(std::move(path)), tmp_path_(stream_path_ + ".tmp"),
+          values_tmp_path_(stream_path_ + ".values.tmp") {
         try {
-            values_ = std::make_unique<detail::file_sink>(stream_path_ + ".values.tmp");
+            // Inside the try: a sink can fail (std::bad_alloc) after it
+            // created its file.
+            out_ = std::make_unique<detail::file_sink>(tmp_path_);
+            values_ = std::make_unique<detail::file_sink>(values_tmp_path_);
             start_image();
         } catch (...) {
             out_.reset();
             values_.reset();
-            detail::remove_file_noexcept(stream_path_ + ".tmp");
-            detail::remove_file_noexcept(stream_path_ + ".values.tmp");
+            detail::remove_file_noexcept(tmp_path_);
+            detail::remove_file_noexcept(values_tmp_path_);
             throw;
         }
     }
@@ -118,8 +125,8 @@ public:
             compiler_.reset();
             out_.reset();
             values_.reset();
-            detail::remove_file_noexcept(stream_path_ + ".tmp");
-            detail::remove_file_noexcept(stream_path_ + ".values.tmp");
+            detail::remove_file_noexcept(tmp_path_);
+            detail::remove_file_noexcept(values_tmp_path_);
         }
     }
 
@@ -140,6 +147,10 @@ public:
                                   (key == last_ ? " (duplicate)" : ""));
             }
         }
+        // Past the order check a failure (std::bad_alloc, or an io_error of
+        // a streaming builder) may leave the sample, the unfinished path or
+        // the sinks half-updated: the builder is spent from then on.
+        state_ = state::broken;
         if (!compiler_) {
             sample_.emplace_back(std::string(key), value);
             sample_bytes_ += key.size() + sizeof(V) + 32;
@@ -159,6 +170,7 @@ public:
         }
         last_.assign(key);
         ++count_;
+        state_ = state::building;
         MEMKV_ASSERT(pushed_ + sample_.size() == count_);
     }
 
@@ -209,26 +221,34 @@ public:
                 detail::remove_file_noexcept(tmp);
                 throw;
             }
+            // The image stays until the file is open: if that fails, finish()
+            // or finish(path) can still be called.
+            FrozenLayer<V> f = FrozenLayer<V>::open(path, opt_.user_tag);
             out_.reset();
-        } else {
-            complete_once();
-            detail::rename_file(stream_path_ + ".tmp", path);
+            state_ = state::finished;
+            return f;
         }
+        complete_once();
+        detail::rename_file(tmp_path_, path);
         state_ = state::finished;
         return FrozenLayer<V>::open(path, opt_.user_tag);
     }
 
 private:
     // building -> completed (image done, not yet handed out) -> finished;
-    // broken when completing failed halfway.
+    // broken when an insert or the completion failed halfway.
     enum class state { building, completed, finished, broken };
 
+    static constexpr const char* spent_message =
+        "FrozenLayerBuilder: spent by an earlier failure in insert() or finish() (the build is lost; start a new "
+        "builder)";
     void check_live() const {
+        if (state_ == state::broken) throw std::logic_error(spent_message);
         if (state_ != state::building) throw std::logic_error("FrozenLayerBuilder: insert() after finish()");
     }
     void check_finishable() const {
         if (state_ == state::finished) throw std::logic_error("FrozenLayerBuilder: used after finish()");
-        if (state_ == state::broken) throw std::logic_error("FrozenLayerBuilder: used after a failed finish()");
+        if (state_ == state::broken) throw std::logic_error(spent_message);
     }
 
     static std::string quote(std::string_view s) {
@@ -383,7 +403,7 @@ private:
         out_->finish();
         compiler_.reset();  // the registry's memory
         values_.reset();
-        if (!stream_path_.empty()) detail::remove_file_noexcept(stream_path_ + ".values.tmp");
+        if (!stream_path_.empty()) detail::remove_file_noexcept(values_tmp_path_);
     }
 
     // Writes the value column from the spooled values.
@@ -403,6 +423,10 @@ private:
 
     frozen_layer_options opt_;
     std::string stream_path_;                // empty: in memory
+    // Its temporaries, named once: the destructor and the error paths that
+    // remove them must not allocate.
+    std::string tmp_path_;
+    std::string values_tmp_path_;
     std::unique_ptr<detail::byte_sink> out_;     // the image
     std::unique_ptr<detail::byte_sink> values_;  // the values, until the column is written
     std::optional<detail::frozen_compiler> compiler_;
