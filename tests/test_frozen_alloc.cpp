@@ -10,6 +10,11 @@
 //     or unfinished path half-updated, and later inserts and finish() went
 //     on as if nothing had happened ("a failed insert spends the builder"
 //     failed: the next insert was accepted).
+//     A streaming builder whose constructor failed after creating its
+//     temporary left "out.frz.tmp" behind (the first sink was made outside
+//     the cleanup), and file_writer created its file before allocating its
+//     buffer, so a bad_alloc there left "out.frz.tmp" from an in-memory
+//     finish(path) and its descriptor open.
 //   * finish() / finish(path): a failure either leaves the builder retryable
 //     (the next finish returns the whole layer) or spent, never silently
 //     wrong; no temporary file is left once the builder is gone.

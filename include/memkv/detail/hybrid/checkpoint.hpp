@@ -289,15 +289,13 @@ inline void collect_checkpoint_garbage(const std::string& dir, const std::string
     std::vector<std::string> candidates;
     std::set<std::string> named;
     try {
-        for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-            const std::string f = entry.path().filename().string();
+        for (std::string& f : list_directory(dir, true)) {
             if (hybrid_checkpoint_file(f, name)) {
-                candidates.push_back(f);
+                candidates.push_back(std::move(f));
                 continue;
             }
-            if (!entry.is_regular_file(ec)) continue;
             std::vector<std::string> names;
-            if (hybrid_manifest_names(entry.path().string(), names)) named.insert(names.begin(), names.end());
+            if (hybrid_manifest_names(dir + "/" + f, names)) named.insert(names.begin(), names.end());
         }
         for (const std::string& f : candidates) {
             if (named.count(f) == 0) std::filesystem::remove(dir + "/" + f, ec);

@@ -648,11 +648,10 @@ private:
         if (!std::filesystem::is_directory(opt_.directory, ec)) {
             throw io_error("memkv: directory '" + opt_.directory + "': cannot create it");
         }
-        for (const auto& entry : std::filesystem::directory_iterator(opt_.directory, ec)) {
-            const std::string f = entry.path().filename().string();
+        for (const std::string& f : list_directory(opt_.directory, false)) {
             if (f.size() >= 20 && f.compare(0, 4, "run-") == 0 &&
                 f.substr(4, 16).find_first_not_of("0123456789abcdef") == std::string::npos) {
-                std::filesystem::remove(entry.path(), ec);
+                std::filesystem::remove(opt_.directory + "/" + f, ec);
             }
         }
     }

@@ -11,9 +11,11 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -226,6 +228,36 @@ inline std::string read_whole_file(const std::string& path) {
     }
     ::close(fd);
     return out;
+}
+
+// The names in a directory (no "." or ".."); entries that are not regular
+// files are left out when regular_only (d_type, or stat where the file
+// system does not say). Empty if the directory cannot be read. POSIX
+// readdir rather than std::filesystem::directory_iterator: libstdc++ 12
+// builds each entry's path inside a noexcept function, so a std::bad_alloc
+// there terminates the process; here it reaches the caller.
+inline std::vector<std::string> list_directory(const std::string& dir, bool regular_only) {
+    std::vector<std::string> names;
+    DIR* d = ::opendir(dir.c_str());
+    if (d == nullptr) return names;
+    struct closer {
+        DIR* d;
+        ~closer() { ::closedir(d); }
+    } close_at_exit{d};
+    while (const dirent* e = ::readdir(d)) {
+        const std::string_view n(e->d_name);
+        if (n == "." || n == "..") continue;
+        if (regular_only) {
+            if (e->d_type == DT_UNKNOWN) {
+                struct stat st {};
+                if (::fstatat(::dirfd(d), e->d_name, &st, 0) != 0 || !S_ISREG(st.st_mode)) continue;
+            } else if (e->d_type != DT_REG) {
+                continue;
+            }
+        }
+        names.emplace_back(n);
+    }
+    return names;
 }
 
 // Splits PATH into (directory, file name); the directory is "." for a bare name.
