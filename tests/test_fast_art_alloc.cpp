@@ -11,13 +11,17 @@
 // unchanged, and there "strong guarantee of insert ... (from empty)" fails
 // (the map holds the key after the throw); it passes now.
 //
-// The replacement operators below serve the whole test_fast_art binary; they
-// are plain malloc/free while no failure is armed.
+// The failures come from the shared seam (alloc_fault.hpp); the sweeps over
+// erase, erase_prefix, copies and iterators are in test_fast_art_faults.cpp.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <iterator>
 #include <map>
 #include <new>
+#include <optional>
+#include <ranges>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -25,69 +29,10 @@
 
 #include <memkv/fast_art.hpp>
 
+#include "alloc_fault.hpp"
 #include "memkv_catch.hpp"
 #include "test_support.hpp"
 #include "zones_support.hpp"
-
-namespace {
-
-// -1: off. Otherwise the number of allocations that still succeed; the one
-// after them throws (once) and sets fired.
-long fail_countdown = -1;
-bool fired = false;
-
-void* counted_alloc(std::size_t n, std::size_t align) {
-    if (fail_countdown >= 0) {
-        if (fail_countdown == 0) {
-            fail_countdown = -1;
-            fired = true;
-            throw std::bad_alloc();
-        }
-        --fail_countdown;
-    }
-    if (n == 0) n = 1;
-    void* p = align <= alignof(std::max_align_t) ? std::malloc(n)
-                                                 : std::aligned_alloc(align, (n + align - 1) / align * align);
-    if (p == nullptr) throw std::bad_alloc();
-    return p;
-}
-
-void* counted_alloc_nothrow(std::size_t n, std::size_t align) noexcept {
-    try {
-        return counted_alloc(n, align);
-    } catch (...) {
-        return nullptr;
-    }
-}
-
-}  // namespace
-
-// Every replaceable form, so that nothing mixes these with another
-// allocator's (ASan's) operator delete.
-void* operator new(std::size_t n) { return counted_alloc(n, 0); }
-void* operator new[](std::size_t n) { return counted_alloc(n, 0); }
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return counted_alloc_nothrow(n, 0); }
-void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return counted_alloc_nothrow(n, 0); }
-void* operator new(std::size_t n, std::align_val_t a) { return counted_alloc(n, static_cast<std::size_t>(a)); }
-void* operator new[](std::size_t n, std::align_val_t a) { return counted_alloc(n, static_cast<std::size_t>(a)); }
-void* operator new(std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
-    return counted_alloc_nothrow(n, static_cast<std::size_t>(a));
-}
-void* operator new[](std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
-    return counted_alloc_nothrow(n, static_cast<std::size_t>(a));
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
 
 namespace {
 
@@ -131,20 +76,14 @@ void check_strong(op_kind op, const std::string& key, bool from_empty) {
     for (long k = 0;; ++k) {
         Art t;
         for (const auto& [bk, bv] : before) t.insert(bk, bv);
-        fired = false;
-        bool threw = false;
         std::pair<Art::iterator, bool> r;
-        fail_countdown = k;
-        try {
+        const auto [threw, fired] = memkv::test::alloc_fault::fail_at(static_cast<std::uint64_t>(k), [&] {
             switch (op) {
                 case op_kind::insert: r = t.insert(key, value); break;
                 case op_kind::try_emplace: r = t.try_emplace(key, value); break;
                 case op_kind::insert_or_assign: r = t.insert_or_assign(key, value); break;
             }
-        } catch (const std::bad_alloc&) {
-            threw = true;
-        }
-        fail_countdown = -1;
+        });
         INFO("key " << key << ", failing allocation " << k << (from_empty ? " (from empty)" : ""));
         t.verify();
         if (threw) {
@@ -226,16 +165,9 @@ TEST_CASE("FastArt: strong guarantee when moving to another zone fails", "[fast_
         const std::string k = next_key(i) + "/new" + std::to_string(i);
         for (long c = 0;; ++c) {
             const std::size_t rezones_before = t.rezones();
-            fired = false;
-            bool threw = false;
             std::pair<memkv::detail::art::loc_t, bool> r{};
-            fail_countdown = c;
-            try {
-                r = t.emplace(k, i);
-            } catch (const std::bad_alloc&) {
-                threw = true;
-            }
-            fail_countdown = -1;
+            const auto [threw, fired] =
+                memkv::test::alloc_fault::fail_at(static_cast<std::uint64_t>(c), [&] { r = t.emplace(k, i); });
             INFO("key " << k << ", failing allocation " << c);
             if (threw) {
                 ++failed;
@@ -256,4 +188,280 @@ TEST_CASE("FastArt: strong guarantee when moving to another zone fails", "[fast_
     REQUIRE(rezoned >= 10);
     REQUIRE_NOTHROW(t.verify());
     REQUIRE(contents_of() == m);
+}
+
+// ---- sweeps over the other operations ----------------------------------------
+//
+// Each case runs one operation with the k-th allocation failing, for every k
+// until it completes without reaching k, on a tree of a few hundred keys with
+// every node shape (shared prefixes, keys that are prefixes of others, long
+// suffixes, a full node). After a throw the tree must equal its model (the
+// documented strong guarantee) and pass verify(); after every attempt a few
+// more operations must work.
+
+namespace {
+
+namespace af = memkv::test::alloc_fault;
+
+Model sweep_model() {
+    Model m;
+    for (std::uint64_t i = 0; i < 120; ++i) {
+        const std::string n = std::to_string(i);
+        m.emplace("https://example.com/a/" + n + "/some-long-tail", i);
+        if (i % 3 == 0) m.emplace("https://example.com/a/" + n, 1000 + i);  // a prefix of a key
+        if (i % 5 == 0) m.emplace("https://example.com/b" + n, 2000 + i);
+    }
+    for (unsigned c = 0; c < 256; c += 3) m.emplace("https://x/" + std::string(1, static_cast<char>(c)) + "/leaf", c);
+    m.emplace("", 7);
+    m.emplace("h", 8);
+    return m;
+}
+
+Art build(const Model& m) {
+    Art t;
+    for (const auto& [k, v] : m) t.insert(k, v);
+    return t;
+}
+
+void require_model(const Art& t, const Model& m) {
+    REQUIRE_NOTHROW(t.verify());
+    REQUIRE(t.size() == m.size());
+    REQUIRE(contents(t) == m);
+}
+
+// A few more operations on t (and m), compared after each: the tree keeps
+// working after a failure.
+void keep_working(Art& t, Model& m) {
+    const std::string a = "https://example.com/a/7/some-long-tail-added-after";
+    REQUIRE(t.insert(a, 99).second == m.emplace(a, 99).second);
+    REQUIRE(t.erase("https://example.com/a/8/some-long-tail") == m.erase("https://example.com/a/8/some-long-tail"));
+    REQUIRE(t.erase_prefix("https://example.com/b1") == [&] {
+        std::size_t n = 0;
+        for (auto it = m.lower_bound("https://example.com/b1");
+             it != m.end() && it->first.starts_with("https://example.com/b1");) {
+            it = m.erase(it);
+            ++n;
+        }
+        return n;
+    }());
+    require_model(t, m);
+}
+
+}  // namespace
+
+TEST_CASE("FastArt: erase and erase_prefix under bad_alloc keep the strong guarantee", "[fast_art][alloc]") {
+    const Model base = sweep_model();
+    // Erases that remove a terminal, leave a node with one entry (merged
+    // into its parent's slot: the one allocation), shrink a node, or miss.
+    const std::vector<std::string> keys = {
+        "https://example.com/a/3",                  // terminal of a node
+        "https://example.com/a/3/some-long-tail",   // leaves the terminal alone: merge
+        "https://example.com/a/11/some-long-tail",  // sibling of others
+        "https://x/\x03/leaf",                      // in a full node
+        "",                                         // the empty key
+        "https://example.com/absent",
+    };
+    const std::vector<std::string> prefixes = {"https://example.com/a/3", "https://example.com/b", "https://x/",
+                                               "https://example.com/a/1", "", "nothing-here"};
+    std::size_t failures = 0;
+    auto sweep = [&](const std::string& what, auto&& op, auto&& apply) {
+        Model after = base;
+        apply(after);
+        for (std::uint64_t k = 0;; ++k) {
+            Art t = build(base);
+            const af::outcome r = af::fail_at(k, [&] { op(t); });
+            INFO(what << ", failing allocation " << k);
+            Model m = r.threw ? base : after;
+            if (r.threw) {
+                REQUIRE(r.fired);
+                ++failures;
+            }
+            require_model(t, m);
+            keep_working(t, m);
+            if (!r.fired) break;
+        }
+    };
+    for (const std::string& key : keys) {
+        std::size_t n = 0;
+        sweep(
+            "erase " + key, [&](Art& t) { n = t.erase(key); }, [&](Model& m) { m.erase(key); });
+        REQUIRE(n == base.count(key));
+        // erase(iterator): the returned iterator is the next key.
+        if (base.count(key) == 0) continue;
+        const auto next = std::next(base.find(key));
+        std::string got;
+        sweep(
+            "erase(iterator) " + key,
+            [&](Art& t) {
+                auto pos = t.find(key);
+                Art::iterator it = t.erase(pos);  // moved out: no allocation after the erase
+                af::disarm();
+                got = it == t.end() ? "<end>" : it.key();
+            },
+            [&](Model& m) { m.erase(key); });
+        REQUIRE(got == (next == base.end() ? std::string("<end>") : next->first));
+    }
+    for (const std::string& p : prefixes) {
+        std::size_t n = 0;
+        std::size_t want = 0;
+        sweep(
+            "erase_prefix " + p, [&](Art& t) { n = t.erase_prefix(p); },
+            [&](Model& m) {
+                want = 0;
+                for (auto it = m.lower_bound(p); it != m.end() && it->first.starts_with(p);) {
+                    it = m.erase(it);
+                    ++want;
+                }
+            });
+        REQUIRE(n == want);
+    }
+    CHECK(failures > 0);
+}
+
+TEST_CASE("FastArt: copy construction and assignment under bad_alloc", "[fast_art][alloc]") {
+    const Model base = sweep_model();
+    const Model other = base_model(false);
+    for (std::uint64_t k = 0;; ++k) {
+        const Art src = build(base);
+        std::optional<Art> copy;
+        const af::outcome r = af::fail_at(k, [&] { copy.emplace(src); });
+        INFO("copy construction, failing allocation " << k);
+        require_model(src, base);
+        REQUIRE(copy.has_value() == !r.threw);
+        if (copy) {
+            Model m = base;
+            require_model(*copy, m);
+            keep_working(*copy, m);
+            require_model(src, base);  // independent of the copy
+        }
+        if (!r.fired) break;
+    }
+    for (std::uint64_t k = 0;; k = af::next_k(k, af::sweep::sampled)) {
+        const Art src = build(base);
+        Art dst = build(other);
+        const af::outcome r = af::fail_at(k, [&] { dst = src; });
+        INFO("copy assignment, failing allocation " << k);
+        require_model(src, base);
+        Model m = r.threw ? other : base;
+        require_model(dst, m);  // strong: the old contents after a throw
+        keep_working(dst, m);
+        if (!r.fired) break;
+    }
+}
+
+TEST_CASE("FastArt: iterator steps, seeks and views under bad_alloc", "[fast_art][alloc][iterators]") {
+    // An iterator's ++ and -- may allocate (its path and key buffer grow);
+    // the contract: the map is unchanged and an iterator whose step threw is
+    // end(), from which -- finds the last element again.
+    //
+    // Regression: a lazy iterator (from find) whose first ++ failed while it
+    // built its path kept a partial path and stayed lazy, and a materialized
+    // one kept a half-updated path above its old leaf: later ++, -- or key()
+    // gave wrong keys. Before the fix "after a failed step the iterator is
+    // end()" failed here.
+    const Model base = sweep_model();
+    const Art t = build(base);
+    std::string buf;
+    buf.reserve(256);  // key(buf) into a reserved buffer: the test allocates nothing itself
+    const std::string last_key = std::prev(base.end())->first;
+    auto after_failure = [&](Art::const_iterator& it) {
+        REQUIRE(it == t.end());
+        --it;  // works again from end()
+        REQUIRE(it.key() == last_key);
+        require_model(t, base);
+    };
+
+    std::size_t failures = 0;
+    for (const bool forward : {true, false}) {
+        for (std::uint64_t k = 0;; ++k) {
+            Art::const_iterator it;
+            bool stepping = false;
+            bool same = true;
+            const af::outcome r = af::fail_at(k, [&] {
+                it = forward ? t.begin() : t.end();
+                stepping = true;
+                if (forward) {
+                    for (auto m = base.begin(); it != t.end(); ++it, ++m) {
+                        it.key(buf);
+                        same = same && buf == m->first && it.value() == m->second;
+                    }
+                } else {
+                    for (auto m = base.rbegin(); m != base.rend(); ++m) {
+                        --it;
+                        it.key(buf);
+                        same = same && buf == m->first && it.value() == m->second;
+                    }
+                }
+            });
+            INFO((forward ? "forward" : "backward") << " walk, failing allocation " << k);
+            REQUIRE(same);
+            if (r.threw) {
+                ++failures;
+                if (stepping) after_failure(it);
+            }
+            if (!r.fired) break;
+        }
+    }
+    // Lazy iterators from find / lower_bound build their path on the first
+    // step; a seek and a few steps from every 7th key.
+    for (auto m = base.begin(); m != base.end(); std::advance(m, std::min<std::ptrdiff_t>(7, std::distance(m, base.end())))) {
+        for (const int how : {0, 1, 2}) {
+            for (std::uint64_t k = 0;; ++k) {
+                Art::const_iterator it;
+                bool stepping = false;
+                bool same = true;
+                const af::outcome r = af::fail_at(k, [&] {
+                    it = how == 0 ? t.find(m->first) : how == 1 ? t.lower_bound(m->first) : t.upper_bound(m->first);
+                    stepping = true;
+                    auto mm = how == 2 ? std::next(m) : m;
+                    if (how == 2 && mm == base.end()) return;
+                    for (int s = 0; s < 3 && mm != base.end(); ++s, ++mm, ++it) {
+                        it.key(buf);
+                        same = same && buf == mm->first;
+                    }
+                    if (mm != base.begin()) {
+                        --it;
+                        --mm;
+                        it.key(buf);
+                        same = same && buf == mm->first;
+                    }
+                });
+                INFO("seek " << how << " to " << m->first << ", failing allocation " << k);
+                REQUIRE(same);
+                if (r.threw) {
+                    ++failures;
+                    if (stepping) after_failure(it);
+                }
+                if (!r.fired) break;
+            }
+        }
+    }
+    // Views: built and walked both ways (views::reverse copies iterators).
+    for (const std::string p : {"https://example.com/a/1", "https://x/", "", "zz"}) {
+        Model want;
+        for (auto it = base.lower_bound(p); it != base.end() && it->first.starts_with(p); ++it) want.insert(*it);
+        for (std::uint64_t k = 0;; k = af::next_k(k, af::sweep::sampled)) {
+            std::size_t fwd = 0;
+            std::size_t back = 0;
+            bool same = true;
+            const af::outcome r = af::fail_at(k, [&] {
+                const auto v = t.prefix(p);
+                auto m = want.begin();
+                for (auto it = v.begin(); it != v.end(); ++it, ++m, ++fwd) same = same && it.key() == m->first;
+                auto rm = want.rbegin();
+                for (const auto& e : v | std::views::reverse) {
+                    same = same && e.first == rm->first && e.second == rm->second;
+                    ++rm;
+                    ++back;
+                }
+            });
+            INFO("prefix view " << p << ", failing allocation " << k);
+            REQUIRE(same);
+            if (r.threw) ++failures;
+            if (!r.threw) REQUIRE((fwd == want.size() && back == want.size()));
+            require_model(t, base);
+            if (!r.fired) break;
+        }
+    }
+    CHECK(failures > 0);
 }

@@ -56,7 +56,7 @@ class fast_art_view;
 //   bookkeeping and an allowance for the system allocator. Erased blocks are
 //   reused by later inserts; erasing the last key returns everything.
 // Exception guarantee: insert, try_emplace, insert_or_assign (insert part),
-//   erase(key), erase_prefix, copy: strong. The iterator that insert,
+//   erase(key), erase(iterator), erase_prefix, copy: strong. The iterator that insert,
 //   try_emplace and insert_or_assign return is built (its copy of the key
 //   allocated) before the tree changes, so nothing throws after it has.
 //   An erase can only throw std::bad_alloc (when the last two entries of a
@@ -85,6 +85,9 @@ class fast_art_view;
 //   each *rit copies the iterator and steps it back (a copy of the path plus
 //   an O(1) amortized step), so a long backward walk is cheaper as a loop of
 //   --it with it.key(buf).
+//   ++ and -- may allocate (the path grows); if one throws std::bad_alloc,
+//   the map is unchanged and that iterator is left equal to end(), from
+//   which -- finds the last element. Other iterators are unaffected.
 //   Any successful insertion or erasure (and clear, erase_prefix, swap, move)
 //   invalidates every iterator and view except end() iterators, which stay
 //   valid as long as the map object lives. In debug and sanitizer builds
@@ -173,8 +176,13 @@ public:
 
         basic_iterator& operator++() {
             check_valid();
-            materialize();
-            tree_->advance(c_);
+            try {
+                materialize();
+                tree_->advance(c_);
+            } catch (...) {
+                to_end();
+                throw;
+            }
             return *this;
         }
         basic_iterator operator++(int) {
@@ -187,8 +195,13 @@ public:
             // An end iterator is never invalidated: from it, -- finds the
             // last element of the tree as it is now.
             if (c_.leaf == 0) stamp();
-            materialize();
-            tree_->retreat(c_);
+            try {
+                materialize();
+                tree_->retreat(c_);
+            } catch (...) {
+                to_end();
+                throw;
+            }
             return *this;
         }
         basic_iterator operator--(int) {
@@ -208,6 +221,14 @@ public:
         friend class basic_iterator;
 
         explicit basic_iterator(const tree_type* t) noexcept : tree_(t) { stamp(); }
+
+        // A step that throws (std::bad_alloc while the path grows) has left
+        // the path half-updated above the old leaf: end() is the one
+        // position that needs none of it, and stays valid.
+        void to_end() noexcept {
+            c_.reset();
+            lazy_ = false;
+        }
 
         // A lazy iterator holds only its full key in c_.path; build the path.
         void materialize() {
@@ -335,11 +356,20 @@ public:
 
     size_type erase(key_view key) { return tree_.erase(key); }
 
-    // Returns the iterator after pos.
+    // Returns the iterator after pos. Strong guarantee: the key after pos
+    // and the iterator to return are made before the tree changes, so the
+    // erase is the last step that can throw.
     iterator erase(const_iterator pos) {
         const std::string k = pos.key();
+        ++pos;
+        if (pos == cend()) {
+            tree_.erase(k);
+            return end();
+        }
+        iterator next = lazy_iterator(pos.key());
         tree_.erase(k);
-        return lower_bound(k);
+        const loc_t at = tree_.find(next.c_.path);
+        return settle(std::move(next), at);
     }
     iterator erase(iterator pos) { return erase(const_iterator(std::move(pos))); }
 

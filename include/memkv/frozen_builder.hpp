@@ -43,7 +43,10 @@ namespace memkv {
 // (unsigned lexicographic, a prefix before its extensions). An out-of-order
 // or duplicate key throws memkv::build_error naming both the previous and the
 // offending key; the builder is left unchanged and stays usable (strong
-// guarantee).
+// guarantee). Any other failure of insert (std::bad_alloc; io_error when a
+// streaming builder cannot write) spends the builder: every later call
+// throws std::logic_error saying so and why, and a streaming builder's
+// temporary files go with its destructor.
 // Output: everything goes to a byte sink chosen once at construction
 // (detail/io/byte_sink.hpp): memory (a vector) for FrozenLayerBuilder(opt),
 // the file path + ".tmp" for FrozenLayerBuilder(path, opt). The values go to
@@ -56,8 +59,8 @@ namespace memkv {
 // later in writing or renaming leaves the finished image in memory, and
 // finish() or finish(other_path) may be called again (insert() then throws
 // std::logic_error). On a streaming builder a failed mapping or rename can
-// be retried the same way; a failed write of the file itself makes the builder spent
-// (later calls throw std::logic_error saying so, with the first error). The
+// be retried the same way; a failure while completing the image (std::bad_alloc,
+// or a failed write of a streaming builder's file) spends the builder as above. The
 // rename into `path` is finish(path)'s last step: when it fails, the file
 // that was at `path` is untouched. A builder destroyed unfinished leaves no
 // temporary file behind.
@@ -100,16 +103,19 @@ public:
     // path + ".values.tmp" while keys arrive; finish() completes the file at
     // `path` and returns it memory-mapped.
     explicit FrozenLayerBuilder(std::string path, frozen_layer_options opt = {})
-        : opt_(opt), stream_path_(std::move(path)) {
-        out_ = std::make_unique<detail::file_sink>(stream_path_ + ".tmp");
+        : opt_(opt), stream_path_(std::move(path)), tmp_path_(stream_path_ + ".tmp"),
+          values_tmp_path_(stream_path_ + ".values.tmp") {
         try {
-            values_ = std::make_unique<detail::file_sink>(stream_path_ + ".values.tmp");
+            // Inside the try: a sink can fail (std::bad_alloc) after it
+            // created its file.
+            out_ = std::make_unique<detail::file_sink>(tmp_path_);
+            values_ = std::make_unique<detail::file_sink>(values_tmp_path_);
             start_image();
         } catch (...) {
             out_.reset();
             values_.reset();
-            detail::remove_file_noexcept(stream_path_ + ".tmp");
-            detail::remove_file_noexcept(stream_path_ + ".values.tmp");
+            detail::remove_file_noexcept(tmp_path_);
+            detail::remove_file_noexcept(values_tmp_path_);
             throw;
         }
     }
@@ -122,8 +128,8 @@ public:
             compiler_.reset();
             out_.reset();
             values_.reset();
-            detail::remove_file_noexcept(stream_path_ + ".tmp");
-            detail::remove_file_noexcept(stream_path_ + ".values.tmp");
+            detail::remove_file_noexcept(tmp_path_);
+            detail::remove_file_noexcept(values_tmp_path_);
         }
     }
 
@@ -144,16 +150,18 @@ public:
                                   (key == last_ ? " (duplicate)" : ""));
             }
         }
+        // Past the order check a failure (std::bad_alloc, or an io_error of
+        // a streaming builder) may leave the sample, the unfinished path or
+        // the sinks half-updated: the builder is spent from then on.
+        state_ = state::broken;
         try {
             add(key, value, common);
-        } catch (const io_error& e) {
-            // A streaming builder's file took part of a node or value: the
-            // automaton and the spool no longer agree, so the build is lost.
-            state_ = state::broken;
-            broken_why_ = e.what();
+            last_.assign(key);
+        } catch (const std::exception& e) {
+            note_broken(e);
             throw;
         }
-        last_.assign(key);
+        state_ = state::building;
         ++count_;
         MEMKV_ASSERT(pushed_ + sample_.size() == count_);
     }
@@ -216,8 +224,8 @@ public:
                 out_.reset();
             } else {
                 complete_once();
-                f = FrozenLayer<V>::open(stream_path_ + ".tmp", opt_.user_tag);
-                detail::rename_file(stream_path_ + ".tmp", path);
+                f = FrozenLayer<V>::open(tmp_path_, opt_.user_tag);
+                detail::rename_file(tmp_path_, path);
             }
             state_ = state::finished;
             return f;
@@ -228,9 +236,17 @@ public:
 
 private:
     // building -> completed (image done, not yet handed out) -> finished;
-    // broken when completing failed halfway.
+    // broken when an insert or the completion failed halfway.
     enum class state { building, completed, finished, broken };
 
+    // Records why the builder is spent; saying why must not throw again.
+    void note_broken(const std::exception& e) noexcept {
+        try {
+            broken_why_ = e.what();
+        } catch (...) {
+            broken_why_.clear();
+        }
+    }
     void check_live() const {
         if (state_ == state::broken) check_finishable();
         if (state_ != state::building) throw std::logic_error("FrozenLayerBuilder: insert() after finish()");
@@ -238,8 +254,10 @@ private:
     void check_finishable() const {
         if (state_ == state::finished) throw std::logic_error("FrozenLayerBuilder: used after finish()");
         if (state_ == state::broken) {
-            throw std::logic_error("FrozenLayerBuilder: used after a failed finish(); the build is lost (" +
-                                   broken_why_ + ")");
+            throw std::logic_error(
+                "FrozenLayerBuilder: spent by an earlier failure in insert() or finish() (the build is lost; start a "
+                "new builder): " +
+                (broken_why_.empty() ? std::string("out of memory") : broken_why_));
         }
     }
 
@@ -379,7 +397,7 @@ private:
         try {
             complete();
         } catch (const std::exception& e) {
-            broken_why_ = e.what();
+            note_broken(e);
             throw;
         }
         state_ = state::completed;
@@ -421,7 +439,7 @@ private:
         out_->finish();
         compiler_.reset();  // the registry's memory
         values_.reset();
-        if (!stream_path_.empty()) detail::remove_file_noexcept(stream_path_ + ".values.tmp");
+        if (!stream_path_.empty()) detail::remove_file_noexcept(values_tmp_path_);
     }
 
     // Writes the value column from the spooled values.
@@ -441,6 +459,10 @@ private:
 
     frozen_layer_options opt_;
     std::string stream_path_;                // empty: in memory
+    // Its temporaries, named once: the destructor and the error paths that
+    // remove them must not allocate.
+    std::string tmp_path_;
+    std::string values_tmp_path_;
     std::unique_ptr<detail::byte_sink> out_;     // the image
     std::unique_ptr<detail::byte_sink> values_;  // the values, until the column is written
     std::optional<detail::frozen_compiler> compiler_;

@@ -298,7 +298,8 @@ private:
 //                Cost: O(n) merged steps plus n erases (a key held by a
 //                run becomes a tombstone until a merge with the oldest run). Not atomic: readers may see part of the prefix
 //                removed; keys inserted under p after the scan began survive;
-//                the count returned is of keys this call removed.
+//                the count returned is of keys this call removed. If it
+//                throws (std::bad_alloc), some of the keys may be gone.
 //   longest_prefix(k)  the longest visible key that is a prefix of k (the
 //                empty key included), tombstones respected: one layered
 //                lookup per candidate length, longest first, under one

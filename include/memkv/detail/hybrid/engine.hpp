@@ -52,6 +52,7 @@
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <optional>
 #include <random>
 #include <shared_mutex>
@@ -261,7 +262,16 @@ public:
                     throw;
                 }
                 if (below && !assign) {
-                    active_->erase(key);  // visible below: insert() leaves it alone
+                    // Visible below: insert() leaves it alone.
+                    try {
+                        active_->erase(key);
+                    } catch (const std::bad_alloc&) {
+                        // The undo needed memory (a node merge) and the tree
+                        // is as it was: make the entry a copy of what is
+                        // visible below, an update that changes nothing.
+                        // Lookups below allocate nothing.
+                        *active_->get_if(key) = slot_type{*layers_get(*layers_, key), true, true};
+                    }
                     return false;
                 }
                 it.value().below = below;
@@ -728,9 +738,11 @@ private:
         }
         const std::string file = name + ".run." + hex16(next_id());
         const std::string where = dir + "/" + file;
+        // Listed before it exists: a push_back that throws after the link
+        // would leave a file no failure path removes.
+        created.push_back(where);
         bool linked = false;
         if (!source.empty()) linked = link_file_noexcept(source, where);  // same file system: no copy
-        created.push_back(where);
         if (!linked) layer.save(where);  // through where + ".tmp", removed on failure
         fsync_path(where, false);
         struct ::stat st {};

@@ -296,9 +296,11 @@ class file_writer {
 public:
     file_writer() = default;
     explicit file_writer(std::string path) : path_(std::move(path)) {
+        // The buffer first: a std::bad_alloc after the open would leave the
+        // file created and its descriptor open (no destructor runs).
+        buf_.reserve(kBuffer);
         fd_ = io_open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         if (fd_ < 0) throw_io("cannot create", path_);
-        buf_.reserve(kBuffer);
     }
     file_writer(file_writer&& o) noexcept
         : path_(std::move(o.path_)), fd_(std::exchange(o.fd_, -1)), buf_(std::move(o.buf_)),
