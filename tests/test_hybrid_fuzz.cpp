@@ -147,6 +147,9 @@ TEST_CASE("Checkpoint-loading fuzz body: mutated checkpoints", "[hybrid][fuzz][c
         // manifest, whose checksums bit 0 forges.
         for (int n = 1 + static_cast<int>(rng() % 3); n > 0; --n) {
             const std::size_t manifest_end = std::min(in.find(memkv::test::checkpoint_section_mark), in.size());
+            // A cut may have left a byte or two: nothing more to mutate (and
+            // the modulos below need at least two).
+            if (manifest_end < 2 || in.size() < 2) break;
             const std::size_t at = 1 + rng() % (rng() % 4 == 0 ? in.size() - 1 : manifest_end - 1);
             switch (rng() % 3) {
                 case 0: in[at] = static_cast<char>(in[at] ^ (1 << (rng() % 8))); break;
