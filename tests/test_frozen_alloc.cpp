@@ -38,6 +38,7 @@
 
 #include "alloc_fault.hpp"
 #include "memkv_catch.hpp"
+#include "scratch_dir.hpp"
 
 namespace {
 
@@ -47,27 +48,7 @@ using layer = memkv::FrozenLayer<std::uint64_t>;
 using builder = memkv::FrozenLayerBuilder<std::uint64_t>;
 using model = std::map<std::string, std::uint64_t>;
 
-// A fresh directory, removed at scope exit.
-struct scratch_dir {
-    fs::path path;
-    scratch_dir() {
-        std::string t = (fs::temp_directory_path() / "memkv-alloc-XXXXXX").string();
-        REQUIRE(::mkdtemp(t.data()) != nullptr);
-        path = t;
-    }
-    ~scratch_dir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    scratch_dir(const scratch_dir&) = delete;
-    scratch_dir& operator=(const scratch_dir&) = delete;
-    std::string file(const std::string& name) const { return (path / name).string(); }
-    std::set<std::string> names() const {
-        std::set<std::string> out;
-        for (const auto& e : fs::directory_iterator(path)) out.insert(e.path().filename().string());
-        return out;
-    }
-};
+using memkv::test::scratch_dir;
 
 // URL-like keys sharing prefixes and suffixes (so the registry and pair nodes
 // work), values that are not ordinals (so the value column is spooled).

@@ -47,6 +47,7 @@
 
 #include "alloc_fault.hpp"
 #include "memkv_catch.hpp"
+#include "scratch_dir.hpp"
 
 namespace {
 
@@ -55,26 +56,7 @@ namespace fs = std::filesystem;
 using KV = memkv::MemKV<std::uint64_t>;
 using Map = std::map<std::string, std::uint64_t>;
 
-struct scratch_dir {
-    fs::path path;
-    scratch_dir() {
-        std::string t = (fs::temp_directory_path() / "memkv-halloc-XXXXXX").string();
-        REQUIRE(::mkdtemp(t.data()) != nullptr);
-        path = t;
-    }
-    ~scratch_dir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    scratch_dir(const scratch_dir&) = delete;
-    scratch_dir& operator=(const scratch_dir&) = delete;
-    std::string file(const std::string& name) const { return (path / name).string(); }
-    std::set<std::string> names() const {
-        std::set<std::string> out;
-        for (const auto& e : fs::directory_iterator(path)) out.insert(e.path().filename().string());
-        return out;
-    }
-};
+using memkv::test::scratch_dir;
 
 std::string key(std::uint64_t i) {
     const std::uint64_t h = (i * 0x9E3779B97F4A7C15ULL) >> 52;
