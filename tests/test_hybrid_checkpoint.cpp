@@ -4,7 +4,9 @@
 #include <memkv/hybrid_kv.hpp>
 
 #include "memkv_catch.hpp"
+#include "scratch_dir.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -13,6 +15,7 @@
 #include <map>
 #include <thread>
 #include <string>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <utility>
 #include <vector>
@@ -24,24 +27,8 @@ namespace {
 using KV = memkv::HybridKV<std::uint64_t>;
 using Map = std::map<std::string, std::uint64_t>;
 
-// A fresh directory, removed with everything in it at scope exit.
-struct temp_dir {
-    fs::path path;
-    temp_dir() {
-        path = fs::temp_directory_path() /
-               ("memkv_hybrid_ckpt_" + std::to_string(::getpid()) + "_" + std::to_string(counter()++));
-        fs::remove_all(path);
-        fs::create_directories(path);
-    }
-    ~temp_dir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    std::string file(const std::string& name) const { return (path / name).string(); }
-    static int& counter() {
-        static int n = 0;
-        return n;
-    }
+struct temp_dir : memkv::test::scratch_dir {
+    temp_dir() : scratch_dir("memkv-ckpt") {}
 };
 
 Map contents(const KV& kv) {
@@ -352,5 +339,154 @@ TEST_CASE("HybridKV checkpoint: open says what a wrong file is (regression)", "[
         } catch (const memkv::format_error& e) {
             CHECK(std::string(e.what()) == "memkv: open '" + f + "': " + why);
         }
+    }
+}
+
+namespace {
+
+// A store of `runs` runs, each a flush (so each has a filter), and a delta
+// of one key. Returns its contents.
+Map several_runs(KV& kv, std::size_t runs) {
+    Map m;
+    std::uint64_t i = 0;
+    for (std::size_t r = 0; r < runs; ++r) {
+        // Exactly compaction_keys: the last insert calls for a flush of
+        // them all, and nothing is left to call for another one later.
+        for (std::uint64_t end = i + 1000; i < end; ++i) {
+            const std::string k = "run-key/" + std::to_string(i * 7919 % 1000003);
+            kv.insert(k, i);
+            m[k] = i;
+        }
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+        while (kv.stats().delta_keys != 0 && std::chrono::steady_clock::now() < deadline) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        }
+        REQUIRE(kv.stats().runs == r + 1);
+    }
+    kv.insert("in the delta", 7);
+    m["in the delta"] = 7;
+    return m;
+}
+
+KV::options several_runs_options() {
+    KV::options opt;
+    opt.compaction_keys = 1000;
+    opt.run_fanout = 64;  // flushes only: no run merges
+    opt.max_runs = 100;
+    return opt;
+}
+
+// The filter files of the checkpoint at `path` that exist, newest run first.
+std::vector<std::string> filter_files(const std::string& path) {
+    std::vector<std::string> names;
+    REQUIRE(memkv::detail::hybrid_manifest_names(path, names));
+    std::vector<std::string> filters;
+    for (const std::string& n : names) {
+        if (n.ends_with(".filter") && fs::exists(fs::path(path).parent_path() / n)) filters.push_back(n);
+    }
+    return filters;
+}
+
+// The runs the checkpoint at `path` names.
+std::size_t manifest_runs(const std::string& path) {
+    std::vector<std::string> names;
+    REQUIRE(memkv::detail::hybrid_manifest_names(path, names));
+    return static_cast<std::size_t>(std::count_if(names.begin(), names.end(),
+                                                  [](const std::string& n) { return n.ends_with(".filter"); }));
+}
+
+void flip_byte(const std::string& file, std::size_t at) {
+    std::string bytes = slurp(file);
+    REQUIRE(bytes.size() > at);
+    bytes[at] = static_cast<char>(bytes[at] ^ 0x10);
+    spit(file, bytes);
+}
+
+}  // namespace
+
+TEST_CASE("HybridKV checkpoint: run filters are saved and read back, not rebuilt (regression)",
+          "[hybrid][checkpoint]") {
+    // Before: open() rebuilt the filter of every run but the oldest from the
+    // run's keys (45 s of a 10^8-key open()); now each run's filter is a file
+    // beside its run files, written once, read at open().
+    temp_dir dir;
+    const std::string path = dir.file("store");
+    KV kv(several_runs_options());
+    const Map m = several_runs(kv, 4);
+    kv.save(path);
+    // Every run of the checkpoint has its filter file (each is a flush's).
+    const std::size_t runs = manifest_runs(path);
+    REQUIRE(runs == 4);
+    const std::vector<std::string> filters = filter_files(path);
+    REQUIRE(filters.size() == runs);
+
+    {
+        KV back = KV::open(path, several_runs_options());
+        CHECK(back.stats().filters_loaded == runs);
+        CHECK(back.stats().filters_rebuilt == 0);
+        REQUIRE(contents(back) == m);
+        for (const auto& [k, v] : m) REQUIRE(back.get(k) == v);
+        CHECK_FALSE(back.contains("run-key/absent"));
+        back.verify();
+    }
+
+    // A second save of the unchanged store writes no filter again.
+    struct ::stat before {};
+    REQUIRE(::stat((dir.path / filters[0]).c_str(), &before) == 0);
+    kv.save(path);
+    struct ::stat after {};
+    REQUIRE(::stat((dir.path / filters[0]).c_str(), &after) == 0);
+    CHECK(before.st_ino == after.st_ino);
+
+    SECTION("a damaged filter file is rebuilt from its run") {
+        flip_byte(dir.file(filters[0]), 100);  // in the words: the newest run's
+        KV back = KV::open(path, several_runs_options());
+        CHECK(back.stats().filters_loaded == runs - 1);
+        CHECK(back.stats().filters_rebuilt == 1);
+        REQUIRE(contents(back) == m);
+        for (const auto& [k, v] : m) REQUIRE(back.get(k) == v);
+        back.verify();
+    }
+    SECTION("a filter file renamed onto another run is not taken for its own") {
+        fs::rename(dir.path / filters[0], dir.path / "swap");
+        fs::rename(dir.path / filters[1], dir.path / filters[0]);
+        fs::rename(dir.path / "swap", dir.path / filters[1]);
+        KV back = KV::open(path, several_runs_options());
+        CHECK(back.stats().filters_loaded == runs - 2);
+        CHECK(back.stats().filters_rebuilt == 2);
+        REQUIRE(contents(back) == m);
+        for (const auto& [k, v] : m) REQUIRE(back.get(k) == v);
+    }
+    SECTION("a missing filter file is rebuilt, the oldest run's is not") {
+        fs::remove(dir.path / filters.front());
+        fs::remove(dir.path / filters.back());
+        KV back = KV::open(path, several_runs_options());
+        CHECK(back.stats().filters_loaded == runs - 2);
+        CHECK(back.stats().filters_rebuilt == 1);
+        REQUIRE(contents(back) == m);
+        for (const auto& [k, v] : m) REQUIRE(back.get(k) == v);
+    }
+    SECTION("a filter that lies (checksums forged) is caught by verify()") {
+        // Every word zero, checksums recomputed: open() takes it (it trusts
+        // CRC-valid files, like run files); verify() finds the keys it hides.
+        std::string bytes = slurp(dir.file(filters[0]));
+        const std::size_t header = memkv::detail::hybrid_filter::file_header_size;
+        std::fill(bytes.begin() + static_cast<std::ptrdiff_t>(header), bytes.end(), '\0');
+        auto* p = reinterpret_cast<unsigned char*>(bytes.data());
+        memkv::detail::store_le(p + 32, memkv::detail::crc32c(p + header, bytes.size() - header), 4);
+        memkv::detail::store_le(p + 36, memkv::detail::crc32c(p, 36), 4);
+        spit(dir.file(filters[0]), bytes);
+        KV back = KV::open(path, several_runs_options());
+        CHECK(back.stats().filters_loaded == runs);
+        REQUIRE_THROWS_AS(back.verify(), memkv::format_error);
+    }
+    SECTION("compacted into one run, the next save drops the old filters") {
+        kv.compact();
+        kv.save(path);
+        CHECK(filter_files(path).empty());  // a lone compacted run has no filter
+        for (const std::string& f : filters) CHECK_FALSE(fs::exists(dir.path / f));
+        CHECK(count_files(dir.path) == 2);
+        KV back = KV::open(path, several_runs_options());
+        REQUIRE(contents(back) == m);
     }
 }

@@ -22,6 +22,7 @@
 #include <memkv/hybrid_kv.hpp>
 
 #include "memkv_catch.hpp"
+#include "scratch_dir.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -51,6 +52,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
+using memkv::test::join;
+using memkv::test::scratch_dir;
+using memkv::test::tree_listing;
 using KV = memkv::MemKV<std::uint64_t>;
 using Map = std::map<std::string, std::uint64_t>;
 using clock_type = std::chrono::steady_clock;
@@ -76,50 +80,9 @@ constexpr bool slow_build = false;
 // takes a few seconds at most; the effects tested show at either scale.
 constexpr std::uint64_t shrink = slow_build ? 4 : 1;
 
-// A fresh directory "memkv-v2-<random>" under the system temp directory,
-// removed with everything in it at scope exit.
-struct temp_dir {
-    fs::path path;
-    temp_dir() {
-        std::random_device rd;
-        std::mt19937_64 rng((std::uint64_t{rd()} << 32) ^ rd() ^ static_cast<std::uint64_t>(::getpid()));
-        for (;;) {
-            char suffix[17];
-            std::snprintf(suffix, sizeof suffix, "%016llx", static_cast<unsigned long long>(rng()));
-            path = fs::temp_directory_path() / ("memkv-v2-" + std::string(suffix));
-            if (fs::create_directory(path)) break;
-        }
-    }
-    ~temp_dir() {
-        std::error_code ec;
-        // A test may have left a read-only subdirectory behind on failure.
-        for (auto it = fs::recursive_directory_iterator(path, ec); !ec && it != fs::recursive_directory_iterator();
-             it.increment(ec)) {
-            if (it->is_directory(ec)) fs::permissions(it->path(), fs::perms::owner_all, fs::perm_options::add, ec);
-        }
-        fs::remove_all(path, ec);
-    }
-    temp_dir(const temp_dir&) = delete;
-    temp_dir& operator=(const temp_dir&) = delete;
-    std::string file(const std::string& name) const { return (path / name).string(); }
+struct temp_dir : scratch_dir {
+    temp_dir() : scratch_dir("memkv-v2") {}
 };
-
-// Every path under `dir` (relative), directories marked with a trailing '/'.
-std::set<std::string> listing(const fs::path& dir) {
-    std::set<std::string> out;
-    for (const auto& e : fs::recursive_directory_iterator(dir)) {
-        std::string rel = fs::relative(e.path(), dir).string();
-        if (e.is_directory()) rel += '/';
-        out.insert(std::move(rel));
-    }
-    return out;
-}
-
-std::string join(const std::set<std::string>& names) {
-    std::string out;
-    for (const std::string& n : names) out += (out.empty() ? "" : ", ") + n;
-    return out.empty() ? "(empty)" : out;
-}
 
 std::size_t count_files(const fs::path& dir, std::string_view prefix, bool with_prefix) {
     std::size_t n = 0;
@@ -369,7 +332,7 @@ TEST_CASE("HybridKV v2 checkpoint: a copied checkpoint stays readable", "[hybrid
     REQUIRE(!copied.empty());
     for (const std::string& name : copied) fs::copy_file(dir.path / name, dir.path / ("backup-" + name));
     const std::size_t backup_files = copied.size();
-    INFO("checkpoint files: " << join(listing(dir.path)));
+    INFO("checkpoint files: " << join(tree_listing(dir.path)));
 
     Map second = first;
     for (std::uint64_t i = 10'000; i < 20'000; ++i) {
@@ -397,7 +360,7 @@ TEST_CASE("HybridKV v2 checkpoint: a copied checkpoint stays readable", "[hybrid
         kv.compact();
         kv.save(path);
         const std::size_t others = count_files(dir.path, "backup-", false);
-        INFO("after cycle " << cycle << ": " << join(listing(dir.path)));
+        INFO("after cycle " << cycle << ": " << join(tree_listing(dir.path)));
         REQUIRE(count_files(dir.path, "backup-", true) == backup_files);
         REQUIRE(others <= backup_files + 2);
     }
@@ -439,7 +402,7 @@ TEST_CASE("HybridKV v2 checkpoint: a flipped bit is detected by open()", "[hybri
                 largest = e.path();
             }
         }
-        INFO("files: " << join(listing(dir.path)));
+        INFO("files: " << join(tree_listing(dir.path)));
         REQUIRE(size > 0);
         INFO("flipped bit 3 of byte " << size / 2 << " of " << largest.filename().string());
         flip_bit(largest, size / 2, 3);
@@ -508,22 +471,22 @@ TEST_CASE("HybridKV v2 checkpoint: a failed save leaves nothing behind", "[hybri
             fs::create_directory(ro);
             fs::permissions(ro, fs::perms::owner_read | fs::perms::owner_exec | fs::perms::group_read |
                                     fs::perms::group_exec | fs::perms::others_read | fs::perms::others_exec);
-            const auto before = listing(dir.path);
+            const auto before = tree_listing(dir.path);
             const std::string path = (ro / "db.mkv").string();
             const std::string msg = save_error(kv, path);
             check_save_message(msg, path);
-            INFO("after: " << join(listing(dir.path)));
-            CHECK(listing(dir.path) == before);
+            INFO("after: " << join(tree_listing(dir.path)));
+            CHECK(tree_listing(dir.path) == before);
             fs::permissions(ro, fs::perms::owner_all, fs::perm_options::add);
         }
     }
     SECTION("missing directory") {
-        const auto before = listing(dir.path);
+        const auto before = tree_listing(dir.path);
         const std::string path = (dir.path / "missing" / "db.mkv").string();
         const std::string msg = save_error(kv, path);
         check_save_message(msg, path);
-        INFO("after: " << join(listing(dir.path)));
-        CHECK(listing(dir.path) == before);
+        INFO("after: " << join(tree_listing(dir.path)));
+        CHECK(tree_listing(dir.path) == before);
     }
     SECTION("empty path") {
         // The current directory is a scratch one while this runs.
@@ -531,22 +494,22 @@ TEST_CASE("HybridKV v2 checkpoint: a failed save leaves nothing behind", "[hybri
         fs::create_directory(work);
         cwd_guard guard;
         fs::current_path(work);
-        const auto before = listing(".");
+        const auto before = tree_listing(".");
         const std::string msg = save_error(kv, "");
         check_save_message(msg, "");
-        INFO("current directory after: " << join(listing(".")));
-        CHECK(listing(".") == before);
+        INFO("current directory after: " << join(tree_listing(".")));
+        CHECK(tree_listing(".") == before);
     }
     SECTION("path of an existing directory") {
         const fs::path sub = dir.path / "sub";
         fs::create_directory(sub);
         std::ofstream(sub / "keep.txt") << "untouched";
-        const auto before = listing(dir.path);
+        const auto before = tree_listing(dir.path);
         const std::string path = sub.string();
         const std::string msg = save_error(kv, path);
         check_save_message(msg, path);
-        INFO("after: " << join(listing(dir.path)));
-        CHECK(listing(dir.path) == before);
+        INFO("after: " << join(tree_listing(dir.path)));
+        CHECK(tree_listing(dir.path) == before);
     }
     // The store itself is unharmed and can still be saved.
     const std::string good = dir.file("good.mkv");

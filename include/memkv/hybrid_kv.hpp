@@ -127,7 +127,9 @@ public:
                 ok = cursor_.prev();
             }
             while (ok && !cursor_.slot().live) ok = cursor_.prev();
-            MEMKV_ASSERT(ok);  // --begin() is undefined
+#if MEMKV_DEBUG
+            if (!ok) check_not_begin();
+#endif
             end_ = !ok;
             return *this;
         }
@@ -144,6 +146,23 @@ public:
 
     private:
         friend class hybrid_view;
+
+#if MEMKV_DEBUG
+        // Nothing lay before the iterator. --begin() is the caller's error;
+        // but a run whose keys are out of order (a corrupt file opened
+        // without verification, or with forged checksums) can leave a key
+        // that is not begin()'s with nothing before it, and a corrupt file
+        // is never an assertion (DESIGN.md, "Debug checks"). The failed step
+        // left the cursor's key as it was; begin() is found afresh.
+        void check_not_begin() const {
+            MEMKV_ASSERT(!end_ && scan_);  // --end() of an empty view
+            detail::hybrid_merge_cursor<V> first(scan_->origin);
+            bool ok = first.seek_first();
+            while (ok && !first.slot().live) ok = first.next();
+            MEMKV_ASSERT(!ok || first.key() != cursor_.key());  // --begin() is undefined
+            throw format_error("memkv::HybridKV: a run lists its keys out of order (corrupt file)");
+        }
+#endif
 
         // end(): nothing positioned until someone steps back from it.
         explicit iterator(scan_ptr scan) : scan_(std::move(scan)) {}
@@ -325,10 +344,11 @@ private:
 //                0, get nullopt, empty views); its engine (and its threads)
 //                start on its next write.
 //   verify()     checks every layer (FastArt::verify on the deltas,
-//                FrozenLayer::verify - the CRCs - on the runs, their levels),
-//                that merged keys increase, and that size() equals the
-//                visible keys; throws on the first violation. Seals the
-//                active delta; O(n).
+//                FrozenLayer::verify - the CRCs - on the runs, their levels,
+//                that each run's filter admits every key of its run), that
+//                merged keys increase, and that size() equals the visible
+//                keys; throws on the first violation. Seals the active
+//                delta; O(n).
 //   Files        with hybrid_options::directory, runs are files there
 //                (streamed by each merge, memory-mapped, deleted when unused).
 //   Persistence  save(path) writes a crash-safe checkpoint: a manifest plus
@@ -475,7 +495,8 @@ public:
     }
 
     // See the contract: checks every layer and size(); throws on the first
-    // violation (std::logic_error; format_error for a bad run checksum).
+    // violation (std::logic_error; format_error for a bad run checksum or a
+    // run filter, read from a file, that misses a key of its run).
     void verify() const {
         if (engine_type* e = engine()) e->verify();
     }
@@ -500,8 +521,8 @@ public:
         return e && e->compaction_running();
     }
 
-    // Writes a checkpoint of the current state to `path` (plus run files
-    // beside it: only those not already there). Atomic: a crash leaves the
+    // Writes a checkpoint of the current state to `path` (plus run files and
+    // their filters beside it: only those not already there). Atomic: a crash leaves the
     // previous checkpoint at `path` intact. Concurrent writers continue;
     // writes after the call began may or may not be included. Throws
     // io_error("memkv: save '<path>': <reason>"); a failed save leaves no
@@ -510,8 +531,11 @@ public:
     void save(const std::string& path) const { ensure().save(path); }
 
     // Opens a checkpoint written by save(): maps the runs (checks their CRCs
-    // unless opt.verify_on_open is false), restores the delta. Throws
-    // format_error (corrupt or foreign file, other value type) or io_error.
+    // unless opt.verify_on_open is false), reads their saved filters (a run
+    // whose filter file is missing or does not check out gets it rebuilt from
+    // its keys, except the oldest run; stats() counts both), restores the
+    // delta. Throws format_error (corrupt or foreign file, other value type)
+    // or io_error.
     static HybridKV open(const std::string& path, const options& opt = {}) {
         HybridKV kv(deferred_start{}, opt);
         kv.engine()->load(path);

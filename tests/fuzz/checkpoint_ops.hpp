@@ -107,15 +107,25 @@ inline void forge_frozen_checksums(std::string& f) {
 }
 
 // What must not crash on any store open() accepted, consistent or not:
-// bounded reads, then writes and a compaction. Answers are not checked.
-// Not a backward walk: over a run whose keys are out of order, `it !=
-// begin()` can hold where nothing precedes it, and --it asserts that in
-// debug builds (in Release it yields end()): a known limit, not covered.
+// bounded reads both ways, then writes and a compaction. Answers are not
+// checked. Backwards, over a run whose keys are out of order, `it !=
+// begin()` can hold where nothing precedes it: a debug build says
+// format_error there, and Release gives end(), which ends the walk.
 template <class KV>
 void checkpoint_probe(KV& kv) {
     try {
         std::size_t n = 0;
         for (auto it = kv.items().begin(), e = kv.items().end(); it != e && n < 256; ++it, ++n) {
+            (void)kv.get(it.key());
+        }
+    } catch (const error&) {}
+    try {
+        const auto items = kv.items();
+        const auto b = items.begin();
+        auto it = items.end();
+        for (std::size_t n = 0; it != b && n < 256; ++n) {
+            --it;
+            if (it == items.end()) break;
             (void)kv.get(it.key());
         }
     } catch (const error&) {}

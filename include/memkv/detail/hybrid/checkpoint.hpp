@@ -11,6 +11,12 @@
 //                             name. Immutable once written: a later save of
 //                             the same store that still has the run names the
 //                             same file again instead of writing it anew.
+//   <run file>.filter         the run's Bloom filter (filter.hpp), named after
+//                             its live layer's file (its tombstones' when it
+//                             has no live layer). Optional: a run without one
+//                             gets its filter rebuilt from its keys at open().
+//                             The manifest does not list it (version 3 readers
+//                             ignore it); it belongs to its run file.
 //
 // Manifest (version 3), all integers little-endian:
 //
@@ -48,7 +54,8 @@
 //
 // Ownership (garbage collection): after the commit, the save removes files
 // "<name>.run.<16 hex>" and "<name>.base.<16 hex>" (and their ".tmp"
-// leftovers) in PATH's directory that no manifest in that directory names -
+// leftovers, and filters "<name>.run.<16 hex>.filter" of runs no longer
+// named) in PATH's directory that no manifest in that directory names -
 // it reads the header and run table of every manifest there, so a copy of a
 // checkpoint made beside it (backup-db.mkv naming db.mkv.run.*) keeps its
 // files. A manifest kept in another directory does not protect them: keep a
@@ -95,6 +102,11 @@ struct hybrid_manifest {
     std::vector<hybrid_manifest_run> runs;
     std::size_t records_at = 0;  // offset of the first delta record
 };
+
+// The file holding a run's filter (see the layout above).
+inline std::string hybrid_filter_name(const hybrid_manifest_run& r) {
+    return (r.live.empty() ? r.tomb : r.live) + ".filter";
+}
 
 // A run file name must stay in the manifest's directory.
 inline bool hybrid_plain_name(std::string_view n) {
@@ -262,19 +274,23 @@ inline bool hybrid_manifest_names(const std::string& path, std::vector<std::stri
     std::vector<hybrid_manifest_run> runs;
     if (!decode_hybrid_run_table(table.data(), table_length, load_le(h + 40, 4), runs)) return false;
     for (auto& r : runs) {
+        names.push_back(hybrid_filter_name(r));
         if (!r.live.empty()) names.push_back(std::move(r.live));
         if (!r.tomb.empty()) names.push_back(std::move(r.tomb));
     }
     return true;
 }
 
-// "<name>.run.<16 hex>" or "<name>.base.<16 hex>", optionally + ".tmp": a
-// file a save of checkpoint `name` may have made.
+// "<name>.run.<16 hex>" or "<name>.base.<16 hex>", optionally + ".tmp", or
+// "<name>.run.<16 hex>.filter" (+ ".tmp"): a file a save of checkpoint
+// `name` may have made.
 inline bool hybrid_checkpoint_file(std::string_view f, std::string_view name) {
     if (f.size() < name.size() + 1 || f.substr(0, name.size()) != name || f[name.size()] != '.') return false;
     std::string_view rest = f.substr(name.size() + 1);
+    bool run = false;
     if (rest.substr(0, 4) == "run.") {
         rest.remove_prefix(4);
+        run = true;
     } else if (rest.substr(0, 5) == "base.") {
         rest.remove_prefix(5);
     } else {
@@ -284,6 +300,7 @@ inline bool hybrid_checkpoint_file(std::string_view f, std::string_view name) {
         return false;
     }
     rest.remove_prefix(16);
+    if (run && rest.substr(0, 7) == ".filter") rest.remove_prefix(7);
     return rest.empty() || rest == ".tmp";
 }
 

@@ -382,6 +382,8 @@ public:
         s.bytes_written = bytes_written_.load(std::memory_order_relaxed);
         s.backpressure_waits = backpressure_waits_.load(std::memory_order_relaxed);
         s.failed_compactions = failed_.load(std::memory_order_relaxed);
+        s.filters_loaded = filters_loaded_;
+        s.filters_rebuilt = filters_rebuilt_;
         s.last_compaction_duration = std::chrono::nanoseconds(last_duration_ns_.load(std::memory_order_relaxed));
         s.last_compaction_keys = last_keys_.load(std::memory_order_relaxed);
         s.last_compaction_finished = std::chrono::system_clock::time_point(
@@ -492,10 +494,11 @@ public:
             for (const run_ptr& r : layers->runs) {
                 hybrid_manifest_run e;
                 e.level = r->level;
-                if (r->live) e.live = save_layer(*r->live, r->live_path, r->id * 2, dir, name, created, still);
+                if (r->live) e.live = save_layer(*r->live, r->live_path, r->id * 4, dir, name, created, still);
                 if (r->tombstones) {
-                    e.tomb = save_layer(*r->tombstones, r->tomb_path, r->id * 2 + 1, dir, name, created, still);
+                    e.tomb = save_layer(*r->tombstones, r->tomb_path, r->id * 4 + 1, dir, name, created, still);
                 }
+                if (r->filter) save_filter(*r, hybrid_filter_name(e), r->id * 4 + 2, dir, created, still);
                 table.push_back(std::move(e));
             }
 
@@ -588,12 +591,27 @@ public:
                 if (stat_noexcept(where, st)) cache[key] = saved_file{n, st.st_dev, st.st_ino, st.st_size};
                 return l;
             };
-            if (!e.live.empty()) r->live = open_layer(e.live, r->live_path, r->id * 2);
-            if (!e.tomb.empty()) r->tombstones = open_layer(e.tomb, r->tomb_path, r->id * 2 + 1);
+            if (!e.live.empty()) r->live = open_layer(e.live, r->live_path, r->id * 4);
+            if (!e.tomb.empty()) r->tombstones = open_layer(e.tomb, r->tomb_path, r->id * 4 + 1);
             if (r->tombstones && i + 1 == m.runs.size()) throw fail("the oldest run holds tombstones");
             if (m.version < 3) r->level = level_for(r->keys());  // a 0.1 base: its history is lost
             if (i > 0 && layers->runs.back()->level > r->level) throw fail("run levels decrease towards the oldest");
-            if (i + 1 < m.runs.size()) r->filter = build_filter(*r);
+            // The saved filter when there is one that checks out; else the
+            // filter is rebuilt from the run's keys, but not the oldest
+            // run's (that would read every key of the store).
+            const std::string filter_name = hybrid_filter_name(e);
+            const std::string filter_path = dir + "/" + filter_name;
+            r->filter = hybrid_filter::load(filter_path, run_fingerprint(*r), opt_.verify_on_open);
+            if (r->filter) {
+                ++filters_loaded_;
+                struct ::stat st {};
+                if (stat_noexcept(filter_path, st)) {
+                    cache[r->id * 4 + 2] = saved_file{filter_name, st.st_dev, st.st_ino, st.st_size};
+                }
+            } else if (i + 1 < m.runs.size()) {
+                r->filter = build_filter(*r);
+                ++filters_rebuilt_;
+            }
             layers->runs.push_back(std::move(r));
         }
         // The runs' visible keys, for the size check. A lone run without
@@ -749,6 +767,46 @@ private:
         if (!stat_noexcept(where, st)) throw_io("cannot stat", where);
         still[key] = saved_file{file, st.st_dev, st.st_ino, st.st_size};
         return file;
+    }
+
+    // Writes run r's filter as `file` in dir (or names the one an earlier
+    // save wrote), like save_layer.
+    void save_filter(const run_type& r, const std::string& file, std::uint64_t key, const std::string& dir,
+                     std::vector<std::string>& created, std::map<std::uint64_t, saved_file>& still) {
+        const std::string where = dir + "/" + file;
+        if (auto it = saved_.find(key); it != saved_.end() && it->second.name == file) {
+            struct ::stat st {};
+            if (stat_noexcept(where, st) && st.st_dev == it->second.dev && st.st_ino == it->second.ino &&
+                st.st_size == it->second.size) {
+                still[key] = it->second;
+                return;
+            }
+        }
+        // A file of that name is this run's filter, saved by a save this
+        // store no longer remembers (one that failed after writing it): it
+        // is replaced, but a failure here must not remove what the previous
+        // checkpoint reads.
+        struct ::stat before {};
+        if (!stat_noexcept(where, before)) created.push_back(where);
+        const std::string tmp = where + ".tmp";
+        created.push_back(tmp);
+        r.filter->save(tmp, run_fingerprint(r));
+        rename_file(tmp, where);
+        created.pop_back();
+        struct ::stat st {};
+        if (!stat_noexcept(where, st)) throw_io("cannot stat", where);
+        still[key] = saved_file{file, st.st_dev, st.st_ino, st.st_size};
+    }
+
+    // What a saved filter must carry to be taken for run r's: CRC-32C of each
+    // layer's header, which holds its key count and payload checksum.
+    static std::uint64_t run_fingerprint(const run_type& r) {
+        auto header = [](const base_type* l) -> std::uint64_t {
+            if (l == nullptr) return 0;
+            const auto b = l->bytes();
+            return crc32c(b.data(), std::min<std::size_t>(b.size(), frozen_header_size));
+        };
+        return header(r.live.get()) | header(r.tombstones.get()) << 32;
     }
 
     std::optional<V> get_locked(std::string_view key) const {
@@ -1275,9 +1333,12 @@ private:
     std::condition_variable claims_cv_;
     std::mutex save_mu_;
     // Under save_mu_: run layers already in the checkpoint at saved_path_
-    // (by run id * 2 + tombstone), so a save names them again.
+    // (by run id * 4 + 0 live, 1 tombstones, 2 filter), so a save names them again.
     std::string saved_path_;
     std::map<std::uint64_t, saved_file> saved_;
+    // Set by load(), before any other thread runs.
+    std::uint64_t filters_loaded_ = 0;
+    std::uint64_t filters_rebuilt_ = 0;
 
     std::mutex cv_mu_;
     std::condition_variable cv_;       // wakes the flusher and the merger

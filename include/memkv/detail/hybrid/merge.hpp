@@ -284,6 +284,17 @@ private:
             return;
         }
         --s.it;
+        if (s.it == s.end) [[unlikely]] {
+            // Stepped back past the layer's begin() (which a run's iterator
+            // answers with end()) without meeting `first`: only a corrupt run
+            // whose positions and ordinals disagree does that. Stopping here
+            // keeps a reverse walk finite.
+#if MEMKV_DEBUG
+            out_of_order();
+#endif
+            s.state = where::below;
+            return;
+        }
         read_key(s);
 #if MEMKV_DEBUG
         if (std::string_view(s.key) < std::string_view(bounds_->lo)) out_of_order();
@@ -385,6 +396,21 @@ void layers_verify(const hybrid_layers<V>& layers, std::size_t size) {
             if (i + 1 == layers.runs.size()) fail("the oldest run holds tombstones");
         }
         if (i > 0 && layers.runs[i - 1]->level > r->level) fail("run levels decrease towards the oldest");
+        // A filter that misses a key of its run hides that key from lookups.
+        // One read from a checkpoint is a file that lies (CRCs forged).
+        if (r->filter) {
+            std::string key;
+            for (const auto* layer : {r->live.get(), r->tombstones.get()}) {
+                if (layer == nullptr) continue;
+                for (auto it = layer->begin(), end = layer->end(); it != end; ++it) {
+                    it.key(key);
+                    if (!r->filter->may_contain(hybrid_key_hash(key))) {
+                        throw format_error("memkv::HybridKV::verify: the filter of run " + std::to_string(i) +
+                                           " misses one of its keys (corrupt filter file)");
+                    }
+                }
+            }
+        }
     }
     const hybrid_scan_origin<V> origin(&layers, scan_bounds{}, true);
     hybrid_merge_cursor<V> cursor(origin);

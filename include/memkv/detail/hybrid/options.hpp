@@ -90,6 +90,8 @@ struct hybrid_stats {
     std::uint64_t bytes_written = 0;       // bytes of every run image compactions produced
     std::uint64_t backpressure_waits = 0;  // writers or scans that waited for a compaction
     std::uint64_t failed_compactions = 0;  // background compactions that threw
+    std::uint64_t filters_loaded = 0;      // run filters open() read from the checkpoint
+    std::uint64_t filters_rebuilt = 0;     // run filters open() rebuilt from the runs' keys (none saved, or bad)
     std::chrono::nanoseconds last_compaction_duration{0};
     std::chrono::system_clock::time_point last_compaction_finished{};  // epoch: none yet
     std::size_t last_compaction_keys = 0;  // keys in the base it produced

@@ -245,6 +245,7 @@ public:
             throw_io("cannot stat", path_);
         }
         mode_ = st.st_mode;
+        size_ = static_cast<std::uint64_t>(st.st_size);
     }
     file_reader(const file_reader&) = delete;
     file_reader& operator=(const file_reader&) = delete;
@@ -255,6 +256,7 @@ public:
     bool exists() const noexcept { return fd_ >= 0; }
     bool is_directory() const noexcept { return S_ISDIR(mode_); }
     bool is_regular() const noexcept { return S_ISREG(mode_); }
+    std::uint64_t size() const noexcept { return size_; }  // when opened
 
     // Reads up to n bytes (fewer only at the end of the file).
     std::size_t read(void* out, std::size_t n) {
@@ -287,6 +289,7 @@ private:
     std::string path_;
     int fd_ = -1;
     mode_t mode_ = 0;
+    std::uint64_t size_ = 0;
 };
 
 // Sequential writer with a 1 MiB buffer plus positioned writes (for patching a

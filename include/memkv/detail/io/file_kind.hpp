@@ -13,6 +13,7 @@ namespace memkv::detail {
 
 inline constexpr char frozen_magic_bytes[8] = {'M', 'K', 'V', 'F', 'R', 'O', 'Z', 'N'};
 inline constexpr char hybrid_magic_bytes[8] = {'M', 'K', 'V', 'H', 'Y', 'B', 'R', '1'};
+inline constexpr char filter_magic_bytes[8] = {'M', 'K', 'V', 'B', 'L', 'O', 'O', 'M'};
 
 // For "not a <kind> file (...)": what a file that does not start with the
 // expected magic is. "it is a FrozenLayer file", "it is a memkv checkpoint
@@ -22,6 +23,7 @@ inline std::string describe_foreign_file(const unsigned char* p, std::size_t n) 
     if (n == 0) return "an empty file";
     if (n >= 8 && std::memcmp(p, frozen_magic_bytes, 8) == 0) return "it is a FrozenLayer file";
     if (n >= 8 && std::memcmp(p, hybrid_magic_bytes, 8) == 0) return "it is a memkv checkpoint manifest";
+    if (n >= 8 && std::memcmp(p, filter_magic_bytes, 8) == 0) return "it is a memkv checkpoint's run filter";
     std::string shown;
     for (std::size_t j = 0; j < 8 && j < n; ++j) {
         const auto c = p[j];
