@@ -906,6 +906,20 @@ TEST_CASE("HybridKV v2: the merge policy picks around runs that merges in flight
     // level of the oldest of them.
     CHECK(pick(runs({{0, 1}, {0, -1}, {1, 2}, {2, 1}, {3, 1}}), 3, 6) == T{2, 5, 2});
     CHECK(pick(runs({{0, -2}, {1, 1}, {2, -1}, {3, 2}}), 3, 6) == T{0, 0, 0});
+    // The lane kept for small merges (max_level 1) while big merges fill the
+    // others. Regression: at 10^9 keys both lanes merged levels 3 and 4 for
+    // many minutes while 24 level-0 runs waited and the writer stalled.
+    auto pick_small = [](const std::vector<state>& v, std::size_t fanout, std::size_t max_runs) {
+        const auto p = hybrid_pick_runs(v, fanout, max_runs, 1);
+        return T{p.lo, p.hi, p.level};
+    };
+    CHECK(pick(runs({{0, 3}, {1, 8}, {2, 1}}), 8, 24) == T{3, 11, 2});  // any lane
+    CHECK(pick_small(runs({{0, 3}, {1, 8}, {2, 1}}), 8, 24) == T{0, 0, 0});
+    CHECK(pick_small(runs({{0, 8}, {2, -8}, {3, 1}}), 8, 24) == T{0, 8, 1});
+    CHECK(pick_small(runs({{1, 8}, {2, -8}}), 8, 24) == T{0, 0, 0});  // only a big merge is due
+    // Over the bound, the small lane merges runs of level 0 and 1 only.
+    CHECK(pick_small(runs({{0, 1}, {2, 2}, {3, 1}}), 3, 4) == T{0, 0, 0});
+    CHECK(pick_small(runs({{0, 2}, {1, 1}, {2, 1}}), 3, 4) == T{0, 3, 1});
     // Every pick keeps the levels non-decreasing towards the oldest run,
     // whatever is claimed: random states, checked against the rule.
     std::mt19937_64 rng(7);
@@ -919,9 +933,11 @@ TEST_CASE("HybridKV v2: the merge policy picks around runs that merges in flight
         }
         const std::size_t fanout = 2 + rng() % 3;
         const std::size_t max_runs = fanout + 1 + rng() % 4;
-        const auto p = hybrid_pick_runs(v, fanout, max_runs);
+        const unsigned max_level = rng() % 2 == 0 ? ~0U : static_cast<unsigned>(rng() % 3);
+        const auto p = hybrid_pick_runs(v, fanout, max_runs, max_level);
         if (p.lo == p.hi) continue;
         INFO("round " << round);
+        REQUIRE(p.level <= max_level);
         REQUIRE(p.hi <= v.size());
         REQUIRE(p.hi - p.lo >= fanout);
         for (std::size_t k = p.lo; k < p.hi; ++k) REQUIRE_FALSE(v[k].claimed);

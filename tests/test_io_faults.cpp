@@ -511,22 +511,29 @@ TEST_CASE("I/O faults: no header calls the OS on a file but through the seam", "
 
 // ---- FrozenLayer -------------------------------------------------------------------
 
+// The FrozenLayer cases: a file x.frz that holds old_m, which the operation
+// under test replaces with a layer of new_m.
+struct frozen_file_workload : workload {
+    temp_dir dir;
+    std::string path = dir.file("x.frz");
+    const Map& old_m;
+    const Map& new_m;
+    std::set<std::string> before;
+    std::optional<Layer> got;
+    frozen_file_workload(const Map& o, const Map& n) : old_m(o), new_m(n) {
+        build_layer(old_m).save(path);
+        before = listing(dir.path);
+    }
+};
+
 TEST_CASE("I/O faults: finish(path) of an in-memory builder", "[io][frozen]") {
     const Map old_model = layer_model(1, 50);
     const Map new_model = layer_model(2, 400 * test_scale());
-    struct w : workload {
-        temp_dir dir;
-        std::string path = dir.file("x.frz");
-        const Map& old_m;
-        const Map& new_m;
+    struct w : frozen_file_workload {
         Builder b;
-        std::set<std::string> before;
-        w(const Map& o, const Map& n) : old_m(o), new_m(n) {
-            build_layer(old_m).save(path);
+        w(const Map& o, const Map& n) : frozen_file_workload(o, n) {
             for (const auto& [k, v] : new_m) b.insert(k, v);
-            before = listing(dir.path);
         }
-        std::optional<Layer> got;
         void run() override { got = b.finish(path); }
         std::string message_head() const override { return "FrozenLayerBuilder: finish '" + path + "': "; }
         void after_failure(const outcome& o) override {
@@ -554,23 +561,14 @@ TEST_CASE("I/O faults: a streaming build", "[io][frozen]") {
     const Map old_model = layer_model(1, 50);
     // (Writes while keys arrive, past the file buffer: the next case.)
     const Map new_model = layer_model(2, 400 * test_scale());
-    struct w : workload {
-        temp_dir dir;
-        std::string path = dir.file("x.frz");
-        const Map& old_m;
-        const Map& new_m;
+    struct w : frozen_file_workload {
         std::optional<Builder> b;
-        std::set<std::string> before;
-        w(const Map& o, const Map& n) : old_m(o), new_m(n) {
-            build_layer(old_m).save(path);
-            before = listing(dir.path);
-        }
+        using frozen_file_workload::frozen_file_workload;
         void run() override {
             b.emplace(path);
             for (const auto& [k, v] : new_m) b->insert(k, v + 1);
             got = b->finish();
         }
-        std::optional<Layer> got;
         std::string message_head() const override { return path; }
         bool head_anywhere() const override { return true; }
         Map plus_one() const {
@@ -686,17 +684,9 @@ TEST_CASE("I/O faults: FrozenLayer::save", "[io][frozen]") {
     const Map old_model = layer_model(1, 50);
     const Layer layer = build_layer(layer_model(2, 400 * test_scale()));
     const Map new_model = contents(layer);
-    struct w : workload {
-        temp_dir dir;
-        std::string path = dir.file("x.frz");
-        const Map& old_m;
-        const Map& new_m;
+    struct w : frozen_file_workload {
         const Layer& layer;
-        std::set<std::string> before;
-        w(const Map& o, const Map& n, const Layer& l) : old_m(o), new_m(n), layer(l) {
-            build_layer(old_m).save(path);
-            before = listing(dir.path);
-        }
+        w(const Map& o, const Map& n, const Layer& l) : frozen_file_workload(o, n), layer(l) {}
         void run() override { layer.save(path); }
         std::string message_head() const override { return "FrozenLayer: save '" + path + "': "; }
         void after_failure(const outcome& o) override {

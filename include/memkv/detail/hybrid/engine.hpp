@@ -167,14 +167,15 @@ struct hybrid_run_state {
 // unclaimed runs merge at the level of the oldest of them. Levels never
 // decrease towards the oldest run, and no pick breaks that while another
 // merge is in flight: a result that would outrank the next older run (a
-// group still being merged up, say) waits for it.
+// group still being merged up, say) waits for it. `max_level` caps the
+// level of the result (a merger lane kept for small merges).
 struct hybrid_run_pick {
     std::size_t lo = 0, hi = 0;
     unsigned level = 0;
 };
 
 inline hybrid_run_pick hybrid_pick_runs(std::span<const hybrid_run_state> runs, std::size_t fanout,
-                                        std::size_t max_runs) {
+                                        std::size_t max_runs, unsigned max_level = ~0U) {
     auto fits = [&](std::size_t hi, unsigned level) { return hi == runs.size() || runs[hi].level >= level; };
     for (std::size_t i = 0; i < runs.size();) {
         if (runs[i].claimed) {
@@ -183,12 +184,14 @@ inline hybrid_run_pick hybrid_pick_runs(std::span<const hybrid_run_state> runs, 
         }
         std::size_t j = i;
         while (j < runs.size() && !runs[j].claimed && runs[j].level == runs[i].level) ++j;
-        if (j - i >= fanout && fits(j, runs[i].level + 1)) return {i, j, runs[i].level + 1};
+        if (j - i >= fanout && runs[i].level + 1 <= max_level && fits(j, runs[i].level + 1)) {
+            return {i, j, runs[i].level + 1};
+        }
         i = j;
     }
     if (runs.size() >= max_runs) {
         for (std::size_t lo = 0, n = 0; lo + n < runs.size();) {
-            if (runs[lo + n].claimed) {
+            if (runs[lo + n].claimed || runs[lo + n].level > max_level) {
                 lo += n + 1;
                 n = 0;
             } else if (++n == fanout) {
@@ -198,6 +201,14 @@ inline hybrid_run_pick hybrid_pick_runs(std::span<const hybrid_run_state> runs, 
     }
     return {};
 }
+
+// Merges whose result is at least this level take minutes at 10^8-10^9
+// keys (level 1 is `run_fanout` flushes). With several merger lanes, one
+// lane is kept for smaller merges: when big merges filled every lane, the
+// level-0 runs of the flushes piled up to max_runs and the writers stalled
+// until a big merge ended (a 10^9-key run: 24 level-0 runs waiting while
+// both lanes merged levels 3 and 4).
+inline constexpr unsigned hybrid_big_merge_level = 2;
 
 template <class V>
 class hybrid_engine {
@@ -999,9 +1010,11 @@ private:
     // new run, then swaps it in for exactly those layers. Returns false when
     // abandoned (destruction, or a compact() that takes over).
     // `runner`: the niced thread to build in (null: this thread).
+    // `bottom_hint`: whether run_hi is the oldest run of the store (-1: it is
+    // when it is input's last).
     bool merge_into_run(const layers_ptr& input, std::size_t n_sealed, std::size_t run_lo, std::size_t run_hi,
                         bool background, compact_kind kind, int level_hint = -1,
-                        hybrid_niced_runner* runner = nullptr) {
+                        hybrid_niced_runner* runner = nullptr, int bottom_hint = -1) {
         const auto start = std::chrono::steady_clock::now();
         running_.fetch_add(1, std::memory_order_relaxed);
         struct running_reset {
@@ -1012,7 +1025,7 @@ private:
         const std::span<const delta_ptr> deltas(input->sealed.data() + (input->sealed.size() - n_sealed), n_sealed);
         const std::span<const run_ptr> runs(input->runs.data() + run_lo, run_hi - run_lo);
         // Tombstones die when nothing older survives the merge.
-        const bool bottom = run_hi == input->runs.size();
+        const bool bottom = bottom_hint >= 0 ? bottom_hint != 0 : run_hi == input->runs.size();
         std::size_t expected = 0;
         std::size_t input_bytes = 0;
         unsigned level = 0;
@@ -1171,7 +1184,10 @@ private:
             state[k] = {l.runs[k]->level,
                         std::find(claimed_.begin(), claimed_.end(), l.runs[k].get()) != claimed_.end()};
         }
-        return hybrid_pick_runs(state, opt_.run_fanout, opt_.max_runs);
+        // The last free lane takes small merges only.
+        const bool last_lane = opt_.merge_threads > 1 && big_merges_ + 1 >= opt_.merge_threads;
+        return hybrid_pick_runs(state, opt_.run_fanout, opt_.max_runs,
+                                last_lane ? hybrid_big_merge_level - 1 : ~0U);
     }
 
     // ---- background threads ------------------------------------------------
@@ -1253,36 +1269,51 @@ private:
                     if (stopping_.load(std::memory_order_relaxed) || preempt_.load(std::memory_order_relaxed) != 0) {
                         break;
                     }
-                    layers_ptr input;
+                    // The merge holds its own runs only: a snapshot of the
+                    // whole stack kept every run the other lanes merged away
+                    // meanwhile (files, mappings) alive for the whole of a
+                    // long merge.
+                    std::shared_ptr<layers_type> mine;
                     hybrid_run_pick pick;
+                    bool bottom = false;
                     {
                         std::lock_guard runs_guard(runs_mu_);
                         // compact() may have come in since the check above.
                         if (preempt_.load(std::memory_order_relaxed) != 0) break;
+                        layers_ptr input;
                         {
                             std::shared_lock lock(mu_);
                             input = layers_;
                         }
                         pick = pick_runs(*input);
                         if (pick.lo == pick.hi) break;
-                        for (std::size_t k = pick.lo; k < pick.hi; ++k) claimed_.push_back(input->runs[k].get());
+                        bottom = pick.hi == input->runs.size();
+                        // Allocations first: once claimed, the runs must be
+                        // released by `release` below, whatever throws.
+                        mine = std::make_shared<layers_type>();
+                        mine->runs.assign(input->runs.begin() + static_cast<std::ptrdiff_t>(pick.lo),
+                                          input->runs.begin() + static_cast<std::ptrdiff_t>(pick.hi));
+                        claimed_.reserve(claimed_.size() + mine->runs.size());
+                        for (const run_ptr& r : mine->runs) claimed_.push_back(r.get());
+                        if (pick.level >= hybrid_big_merge_level) ++big_merges_;
                     }
                     struct unclaim {
                         hybrid_engine& e;
-                        const run_ptr* first;
-                        const run_ptr* last;
+                        const layers_type& mine;
+                        bool big;
                         ~unclaim() {
                             {
                                 std::lock_guard runs_guard(e.runs_mu_);
-                                for (const run_ptr* r = first; r != last; ++r) {
-                                    e.claimed_.erase(std::find(e.claimed_.begin(), e.claimed_.end(), r->get()));
+                                for (const run_ptr& r : mine.runs) {
+                                    e.claimed_.erase(std::find(e.claimed_.begin(), e.claimed_.end(), r.get()));
                                 }
+                                if (big) --e.big_merges_;
                             }
                             e.claims_cv_.notify_all();
                         }
-                    } release{*this, input->runs.data() + pick.lo, input->runs.data() + pick.hi};
-                    if (!merge_into_run(input, 0, pick.lo, pick.hi, true, compact_kind::runs,
-                                        static_cast<int>(pick.level), runner)) {
+                    } release{*this, *mine, pick.level >= hybrid_big_merge_level};
+                    if (!merge_into_run(mine, 0, 0, mine->runs.size(), true, compact_kind::runs,
+                                        static_cast<int>(pick.level), runner, bottom ? 1 : 0)) {
                         break;
                     }
                     wake_merger();  // a flusher held at the bound may go on; other mergers may find work
@@ -1330,6 +1361,7 @@ private:
     // Under runs_mu_: the runs background merges are reading (only their
     // claimant removes them); claims_cv_ signals claims given back.
     std::vector<const run_type*> claimed_;
+    std::size_t big_merges_ = 0;  // under runs_mu_: merges in flight whose result is hybrid_big_merge_level or up
     std::condition_variable claims_cv_;
     std::mutex save_mu_;
     // Under save_mu_: run layers already in the checkpoint at saved_path_
