@@ -5,6 +5,7 @@
 // fuzz/corpus/checkpoint/. The hidden case [.write-seeds] writes the seed
 // corpora: MEMKV_FUZZ_SEED_DIR=tests/fuzz/corpus test_hybrid_v2 "[.write-seeds]".
 
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
@@ -13,6 +14,7 @@
 #include <iterator>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "fuzz/checkpoint_ops.hpp"
@@ -91,6 +93,21 @@ std::vector<std::string> valid_checkpoints(int flags) {
     files.directory = (fs::temp_directory_path() / ("memkv_fuzz_seed_runs_" + std::to_string(::getpid()))).string();
     make(files, layered);
     fs::remove_all(files.directory);
+    // Runs of background flushes, each with its filter file.
+    memkv::hybrid_options flushed;
+    flushed.compaction_bytes = 0;
+    flushed.compaction_keys = 4;
+    flushed.run_fanout = 8;
+    make(flushed, [](KV& kv) {
+        for (std::uint64_t r = 0; r < 3; ++r) {
+            for (std::uint64_t i = 0; i < 4; ++i) kv.insert("f" + std::to_string(r * 4 + i), r);
+            const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+            while (kv.stats().delta_keys != 0 && std::chrono::steady_clock::now() < deadline) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(1));
+            }
+        }
+        kv.insert("delta", 5);
+    });
     fs::remove_all(dir);
     return out;
 }

@@ -612,7 +612,7 @@ public:
             // run's (that would read every key of the store).
             const std::string filter_name = hybrid_filter_name(e);
             const std::string filter_path = dir + "/" + filter_name;
-            r->filter = hybrid_filter::load(filter_path, run_fingerprint(*r), opt_.verify_on_open);
+            r->filter = hybrid_filter::load(filter_path, run_fingerprint(*r));
             if (r->filter) {
                 ++filters_loaded_;
                 struct ::stat st {};

@@ -138,10 +138,11 @@ public:
 
     // The filter saved at `path` for the run with `fingerprint`, or null when
     // there is no such file or it is not exactly that: short, foreign,
-    // another version, another run's, or (check_words) its words' checksum
-    // fails. Errors reading it count as "no file" (the caller rebuilds the
-    // filter from the run); std::bad_alloc propagates.
-    static std::unique_ptr<hybrid_filter> load(const std::string& path, std::uint64_t fingerprint, bool check_words) {
+    // another version, another run's, or its words' checksum fails (always
+    // checked: every word is read anyway, and the CRC costs little beside
+    // the read). Errors reading it count as "no file" (the caller rebuilds
+    // the filter from the run); std::bad_alloc propagates.
+    static std::unique_ptr<hybrid_filter> load(const std::string& path, std::uint64_t fingerprint) {
         try {
             file_reader r(path, true);
             if (!r.exists() || !r.is_regular()) return nullptr;
@@ -164,11 +165,11 @@ public:
             for (std::size_t at = 0; at < f->words_.size();) {
                 const std::size_t words = std::min(sizeof chunk / 8, f->words_.size() - at);
                 if (r.read(chunk, words * 8) != words * 8) return nullptr;
-                if (check_words) crc = crc32c_update(crc, chunk, words * 8);
+                crc = crc32c_update(crc, chunk, words * 8);
                 for (std::size_t i = 0; i < words; ++i) f->words_[at + i] = load_le(chunk + 8 * i, 8);
                 at += words;
             }
-            if (check_words && crc != load_le(h + 32, 4)) return nullptr;
+            if (crc != load_le(h + 32, 4)) return nullptr;
             return f;
         } catch (const io_error&) {
             return nullptr;
