@@ -213,6 +213,10 @@ bool select_structures(const std::string& list, std::vector<const StructureInfo*
                 std::fputs("\n  (libart is built in only with -DMEMKV_BENCH_LIBART=ON and an installed libart)",
                            stderr);
             }
+            if (name == "marisa") {
+                std::fputs("\n  (marisa is built in only with -DMEMKV_BENCH_MARISA=ON and libmarisa-dev installed)",
+                           stderr);
+            }
             std::fputs("\n", stderr);
             return false;
         }

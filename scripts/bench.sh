@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # The main job: builds memkv-bench (Release) and runs it on the real URL data
 # set, printing the comparison table; JSON and a chart land in data/.
-# libart is compared when installed by hand: LIBART_PREFIX=/path/to/prefix
-# (containing include/art.h and lib/libart.a or libart.so).
+# marisa-trie (Debian's libmarisa-dev, installed here) is always compared;
+# libart when installed by hand: LIBART_PREFIX=/path/to/prefix (containing
+# include/art.h and lib/libart.a or libart.so).
 # Usage: scripts/bench.sh [extra memkv-bench arguments, e.g. --runs 3]
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-ensure_packages cmake ninja-build g++ libbenchmark-dev gnuplot-nox
+ensure_packages cmake ninja-build g++ libbenchmark-dev gnuplot-nox libmarisa-dev
 # npm fetches the URL set; a machine may already have its own node/npm (not
 # Debian's), so Debian's are installed only when there is none, and a failure
 # there only means the synthetic fallback below.
@@ -15,7 +16,7 @@ command -v npm >/dev/null 2>&1 || (ensure_packages nodejs npm) || true
 
 build=${MEMKV_BUILD_DIR:-$MEMKV_ROOT/build}/release
 args=(-DCMAKE_BUILD_TYPE=Release -DMEMKV_BUILD_TESTS=OFF -DMEMKV_BUILD_EXAMPLES=OFF
-      -DMEMKV_BUILD_BENCHMARKS=ON)
+      -DMEMKV_BUILD_BENCHMARKS=ON -DMEMKV_BENCH_MARISA=ON)
 if [ -n "${LIBART_PREFIX:-}" ]; then
     args+=(-DMEMKV_BENCH_LIBART=ON "-DCMAKE_PREFIX_PATH=$LIBART_PREFIX")
 fi

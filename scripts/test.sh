@@ -9,7 +9,7 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-ensure_packages cmake ninja-build g++ clang libclang-rt-14-dev catch2 libbenchmark-dev
+ensure_packages cmake ninja-build g++ clang libclang-rt-14-dev catch2 libbenchmark-dev libmarisa-dev
 
 build=${MEMKV_BUILD_DIR:-$MEMKV_ROOT/build}
 rm -f "$build"/{test,asan,tsan}/junit.xml
@@ -19,7 +19,7 @@ if [ -n "${MEMKV_TEST_DATA_DIR:-}" ]; then common+=("-DMEMKV_TEST_DATA_DIR=$MEMK
 
 log "normal build (g++, RelWithDebInfo)"
 configure_and_build "$build/test" "${common[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DCMAKE_CXX_COMPILER=g++ -DMEMKV_BUILD_BENCHMARKS=ON
+    -DCMAKE_CXX_COMPILER=g++ -DMEMKV_BUILD_BENCHMARKS=ON -DMEMKV_BENCH_MARISA=ON
 # The optimized build runs the randomized model tests at 3x their sanitizer
 # length (FastArt: 1.2M operations against std::map).
 MEMKV_TEST_SCALE=${MEMKV_TEST_SCALE:-3} ctest --test-dir "$build/test" --output-junit junit.xml --output-on-failure -j "$MEMKV_JOBS" "$@"
