@@ -9,7 +9,7 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-ensure_packages cmake ninja-build g++ clang libclang-rt-14-dev catch2 libbenchmark-dev libmarisa-dev
+ensure_packages cmake ninja-build g++ clang libclang-rt-14-dev catch2 libbenchmark-dev libmarisa-dev pkg-config
 
 build=${MEMKV_BUILD_DIR:-$MEMKV_ROOT/build}
 rm -f "$build"/{test,asan,tsan}/junit.xml
