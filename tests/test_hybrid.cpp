@@ -10,12 +10,18 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <iterator>
+#include <random>
 #include <ranges>
 #include <type_traits>
 #include <map>
 #include <optional>
+#include <set>
+#include <sstream>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -224,6 +230,119 @@ TEST_CASE("HybridKV: background compaction by key count", "[hybrid]") {
     REQUIRE(kv.stats().compactions >= 1);
     REQUIRE(kv.size() == model.size());
     REQUIRE(collect(kv.items()) == Pairs(model.begin(), model.end()));
+}
+
+#if defined(__linux__)
+namespace {
+// Nice value of every thread of this process (field 19 of
+// /proc/self/task/<tid>/stat, the 17th after the command's closing ')').
+std::multiset<int> thread_nice_values() {
+    std::multiset<int> out;
+    for (const auto& e : std::filesystem::directory_iterator("/proc/self/task")) {
+        std::ifstream in(e.path() / "stat");
+        std::string line;
+        if (!std::getline(in, line)) continue;  // the thread ended meanwhile
+        std::istringstream fields(line.substr(line.rfind(')') + 1));
+        std::string f;
+        for (int i = 0; i < 17 && fields >> f; ++i) {}
+        out.insert(std::stoi(f));
+    }
+    return out;
+}
+}  // namespace
+
+TEST_CASE("HybridKV: background merges run niced, big merges lower still", "[hybrid]") {
+    // compaction_nice 0 leaves every thread at the process's priority.
+    const auto [nice, big_nice] = GENERATE(std::pair{10, 15}, std::pair{17, 19}, std::pair{0, 0});
+    INFO("compaction_nice " << nice);
+    if (const int base = *thread_nice_values().begin(); base != 0) {
+        // Nice values are absolute: from a niced test run, the helpers' may
+        // not be reachable (lowering one needs privileges).
+        WARN("the test runs at nice " << base << ": thread priorities not checked");
+        return;
+    }
+    memkv::hybrid_options o;
+    o.compaction_nice = nice;
+    o.merge_threads = 2;
+    KV kv(o);
+    // The helpers renice themselves once started: wait for them (2 s at most).
+    std::multiset<int> seen;
+    for (int i = 0; i < 200; ++i) {
+        seen = thread_nice_values();
+        if (nice == 0 || (seen.count(big_nice) >= 2 && seen.count(nice) >= 3)) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    if (nice == 0) {
+        REQUIRE(seen.count(0) == seen.size());
+    } else {
+        // The flusher's helper and one small-merge helper per lane at
+        // `nice`, one big-merge helper per lane at `big_nice`.
+        REQUIRE(seen.count(nice) == 3);
+        REQUIRE(seen.count(big_nice) == 2);
+    }
+}
+#endif
+
+TEST_CASE("HybridKV layers: a sealed delta's filter never changes a lookup, and skips most misses", "[hybrid]") {
+    // The flusher gives each sealed delta a filter over its keys; a lookup
+    // then skips the delta when the filter says absent. A tombstone must be
+    // found like a live key (it hides the run below).
+    namespace d = memkv::detail;
+    using V = std::uint64_t;
+    std::mt19937_64 rng(memkv::test::test_seed(7));
+    Map run_keys;
+    auto delta = std::make_shared<d::hybrid_delta<V>>();
+    for (V i = 0; i < 12000; ++i) {  // > 4096 keys in the delta: stop() is asked
+        const std::string k = "k" + std::to_string(rng() % 30000);
+        if (i % 2 == 0) {
+            run_keys[k] = i;
+        } else {
+            // Live and deleted entries, some over keys of the run.
+            delta->insert_or_assign(k, d::hybrid_slot<V>{i, i % 3 != 0, false});
+        }
+    }
+    auto run = std::make_shared<d::hybrid_run<V>>();
+    run->live = std::make_shared<const memkv::FrozenLayer<V>>(memkv::FrozenLayer<V>::from_sorted(run_keys));
+    auto run_filter = std::make_unique<d::hybrid_filter>(run_keys.size());
+    for (const auto& [k, v] : run_keys) run_filter->add(d::hybrid_key_hash(k));
+    run->filter = std::move(run_filter);
+
+    d::hybrid_layers<V> plain;
+    plain.sealed.push_back(delta);
+    plain.runs.push_back(run);
+    // Answers without the delta's filter, for every key that may be asked.
+    std::map<std::string, std::pair<d::layer_state, V>> expected;
+    std::vector<std::string> asked;
+    for (int i = 0; i < 40000; ++i) asked.push_back("k" + std::to_string(i));
+    asked.push_back("");
+    for (const std::string& k : asked) {
+        V v = 0;
+        const d::layer_state st = d::layers_find(plain, k, &v);
+        expected[k] = {st, st == d::layer_state::live ? v : 0};
+    }
+
+    REQUIRE(delta->size() > 4096);
+    REQUIRE(d::hybrid_delta_filter(*delta, [] { return true; }) == nullptr);  // gave up when told
+    delta->attach_filter(d::hybrid_delta_filter(*delta, [] { return false; }));
+    REQUIRE(delta->filter() != nullptr);
+    REQUIRE(delta->filter_bytes() > 0);
+    std::size_t absent = 0;
+    std::size_t passed = 0;
+    for (const std::string& k : asked) {
+        V v = 0;
+        const d::layer_state st = d::layers_find(plain, k, &v);
+        INFO(k);
+        REQUIRE(st == expected[k].first);
+        if (st == d::layer_state::live) REQUIRE(v == expected[k].second);
+        if (delta->get_if(k) == nullptr) {
+            ++absent;
+            if (delta->filter()->may_contain(d::hybrid_key_hash(k))) ++passed;
+        } else {
+            REQUIRE(delta->filter()->may_contain(d::hybrid_key_hash(k)));
+        }
+    }
+    INFO("keys absent from the delta " << absent << ", let through by its filter " << passed);
+    CHECK(passed * 20 < absent);  // ~1% expected
 }
 
 TEST_CASE("HybridKV: memory_usage and stats move with compaction", "[hybrid]") {

@@ -1,7 +1,7 @@
 #pragma once
 
 // Memory for big tables read at random (FastArt's chunks, the frozen
-// builder's registry): 2 MiB-aligned anonymous mappings marked for
+// builder's registry, HybridKV's run filters): 2 MiB-aligned anonymous mappings marked for
 // transparent huge pages.
 //
 // Why: a table of a few MiB probed at random misses the TLB on most probes
@@ -97,6 +97,8 @@ public:
 
     T& operator[](std::size_t i) noexcept { return p_[i]; }
     const T& operator[](std::size_t i) const noexcept { return p_[i]; }
+    T* data() noexcept { return p_; }
+    const T* data() const noexcept { return p_; }
     std::size_t size() const noexcept { return n_; }
     // What it holds: the mapping, or the bytes.
     std::size_t memory_usage() const noexcept {

@@ -210,6 +210,13 @@ inline hybrid_run_pick hybrid_pick_runs(std::span<const hybrid_run_state> runs, 
 // both lanes merged levels 3 and 4).
 inline constexpr unsigned hybrid_big_merge_level = 2;
 
+// How much lower (in nice steps) big merges run than the flusher and the
+// small merges. On a machine whose cores are all busy, the small merges are
+// what the writers wait for (flushes wait at max_runs behind them), while a
+// big merge can finish late without holding anyone up; at equal priority a
+// big merge took half the core the small merges and flushes needed.
+inline constexpr int hybrid_big_merge_nice_step = 5;
+
 template <class V>
 class hybrid_engine {
 public:
@@ -241,14 +248,21 @@ public:
         if (!opt_.background_compaction) return;
         if (opt_.compaction_nice != 0) {
             flush_niced_ = std::make_unique<hybrid_niced_runner>(opt_.compaction_nice);
+            // Only lowered further when compaction is niced at all (a
+            // nice value of 0 asks for the process's own priority).
+            const int big_nice = opt_.compaction_nice > 0
+                                     ? std::min(opt_.compaction_nice + hybrid_big_merge_nice_step, 19)
+                                     : opt_.compaction_nice;
             for (std::size_t i = 0; i < opt_.merge_threads; ++i) {
                 merge_niced_.push_back(std::make_unique<hybrid_niced_runner>(opt_.compaction_nice));
+                big_niced_.push_back(std::make_unique<hybrid_niced_runner>(big_nice));
             }
         }
         flusher_ = std::thread([this] { run_flusher(); });
         for (std::size_t i = 0; i < opt_.merge_threads; ++i) {
             hybrid_niced_runner* runner = merge_niced_.empty() ? nullptr : merge_niced_[i].get();
-            mergers_.emplace_back([this, runner] { run_merger(runner); });
+            hybrid_niced_runner* big_runner = big_niced_.empty() ? nullptr : big_niced_[i].get();
+            mergers_.emplace_back([this, runner, big_runner] { run_merger(runner, big_runner); });
         }
     }
 
@@ -751,20 +765,28 @@ private:
         }
     }
 
+    // The file an earlier save wrote for `key` (a run layer or filter), if
+    // it is still in `dir` unchanged - the same inode and size, so not
+    // replaced or truncated since - and, when `name` is given, still has
+    // that name. Recorded in `still` for the next save.
+    const saved_file* still_saved(std::uint64_t key, const std::string& dir, const std::string* name,
+                                  std::map<std::uint64_t, saved_file>& still) const {
+        auto it = saved_.find(key);
+        if (it == saved_.end() || (name != nullptr && it->second.name != *name)) return nullptr;
+        struct ::stat st {};
+        if (!stat_noexcept(dir + "/" + it->second.name, st) || st.st_dev != it->second.dev ||
+            st.st_ino != it->second.ino || st.st_size != it->second.size) {
+            return nullptr;
+        }
+        return &(still[key] = it->second);
+    }
+
     // Writes (or names again, or hard-links) one run layer into a checkpoint
     // directory; returns its file name there.
     std::string save_layer(const base_type& layer, const std::string& source, std::uint64_t key,
                            const std::string& dir, const std::string& name, std::vector<std::string>& created,
                            std::map<std::uint64_t, saved_file>& still) {
-        if (auto it = saved_.find(key); it != saved_.end()) {
-            struct ::stat st {};
-            const std::string where = dir + "/" + it->second.name;
-            if (stat_noexcept(where, st) && st.st_dev == it->second.dev && st.st_ino == it->second.ino &&
-                st.st_size == it->second.size) {
-                still[key] = it->second;
-                return it->second.name;
-            }
-        }
+        if (const saved_file* f = still_saved(key, dir, nullptr, still)) return f->name;
         const std::string file = name + ".run." + hex16(next_id());
         const std::string where = dir + "/" + file;
         // Listed before it exists: a push_back that throws after the link
@@ -784,15 +806,8 @@ private:
     // save wrote), like save_layer.
     void save_filter(const run_type& r, const std::string& file, std::uint64_t key, const std::string& dir,
                      std::vector<std::string>& created, std::map<std::uint64_t, saved_file>& still) {
+        if (still_saved(key, dir, &file, still) != nullptr) return;
         const std::string where = dir + "/" + file;
-        if (auto it = saved_.find(key); it != saved_.end() && it->second.name == file) {
-            struct ::stat st {};
-            if (stat_noexcept(where, st) && st.st_dev == it->second.dev && st.st_ino == it->second.ino &&
-                st.st_size == it->second.size) {
-                still[key] = it->second;
-                return;
-            }
-        }
         // A file of that name is this run's filter, saved by a save this
         // store no longer remembers (one that failed after writing it): it
         // is replaced, but a failure here must not remove what the previous
@@ -1227,6 +1242,11 @@ private:
             try {
                 std::lock_guard delta_guard(delta_mu_);
                 const layers_ptr input = seal_for_merge();
+                if (flush_niced_) {
+                    flush_niced_->run([&] { filter_sealed(*input); });
+                } else {
+                    filter_sealed(*input);
+                }
                 if (!input->sealed.empty()) {
                     merge_into_run(input, input->sealed.size(), 0, 0, true, compact_kind::flush, -1,
                                    flush_niced_.get());
@@ -1249,14 +1269,34 @@ private:
         }
     }
 
+    // Gives the sealed deltas of `input` that have none their filter
+    // (layers.hpp, hybrid_delta) before the flush merges them: the flush
+    // takes seconds, the filter a pass over the keys. The caller holds
+    // delta_mu_, so no other thread attaches one. A filter is an
+    // optimization: out of memory, the delta goes without.
+    void filter_sealed(const layers_type& input) {
+        try {
+            for (const delta_ptr& d : input.sealed) {
+                if (d->filter() != nullptr || d->size() == 0) continue;
+                // Abandoned like a merge (the destructor's latency bound).
+                auto f = hybrid_delta_filter(*d, [this] { return stopping_.load(std::memory_order_relaxed); });
+                if (!f) return;
+                d->attach_filter(std::move(f));
+            }
+        } catch (const std::bad_alloc&) {
+        }
+    }
+
     bool runs_at_bound() const {
         std::shared_lock lock(mu_);
         return layers_->runs.size() >= opt_.max_runs;
     }
 
     // One merger thread: claims the next due merge's runs, merges them in
-    // `runner` (its niced helper, or itself), gives the claims back.
-    void run_merger(hybrid_niced_runner* runner) {
+    // `runner` (its niced helper, or itself; `big_runner`, niced further,
+    // for merges whose result is hybrid_big_merge_level or up), gives the
+    // claims back.
+    void run_merger(hybrid_niced_runner* runner, hybrid_niced_runner* big_runner) {
         std::unique_lock guard(cv_mu_);
         std::uint64_t seen = 0;
         for (;;) {
@@ -1312,8 +1352,10 @@ private:
                             e.claims_cv_.notify_all();
                         }
                     } release{*this, *mine, pick.level >= hybrid_big_merge_level};
+                    const bool big = pick.level >= hybrid_big_merge_level;
                     if (!merge_into_run(mine, 0, 0, mine->runs.size(), true, compact_kind::runs,
-                                        static_cast<int>(pick.level), runner, bottom ? 1 : 0)) {
+                                        static_cast<int>(pick.level), big ? big_runner : runner,
+                                        bottom ? 1 : 0)) {
                         break;
                     }
                     wake_merger();  // a flusher held at the bound may go on; other mergers may find work
@@ -1339,6 +1381,7 @@ private:
         }
         flush_niced_.reset();
         merge_niced_.clear();
+        big_niced_.clear();
     }
 
     const hybrid_options opt_;
@@ -1387,6 +1430,7 @@ private:
     std::vector<std::thread> mergers_;
     std::unique_ptr<hybrid_niced_runner> flush_niced_;
     std::vector<std::unique_ptr<hybrid_niced_runner>> merge_niced_;
+    std::vector<std::unique_ptr<hybrid_niced_runner>> big_niced_;  // one per lane, for big merges
 
     std::atomic<std::uint64_t> compactions_{0};
     std::atomic<std::uint64_t> flushes_{0};

@@ -66,7 +66,10 @@ struct hybrid_options {
     bool release_memory = true;
     // Nice value of the threads that run background merges (Linux; 0: the
     // process's priority). The seal and swap, the only steps under the
-    // store's lock, always run at normal priority.
+    // store's lock, always run at normal priority. Merges into level 2 and
+    // up (minutes long at 10^8 keys and more; nobody waits for them) run 5
+    // steps lower still, at most 19, so the flushes and small merges that
+    // writers do wait for get the CPU first.
     int compaction_nice = 10;
 };
 
