@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # memkv's whole test suite, from a fresh Debian machine:
-#   1. a normal build (g++, warnings as errors) with the consumer-package tests
-#      and a smoke run of memkv-bench;
+#   1. a normal build (g++, warnings as errors) with the consumer-package tests,
+#      the Doxygen warning check (docs_warnings) and a smoke run of memkv-bench;
 #   2. an ASan+UBSan build (g++, Debug: invariant assertions and iterator
 #      generations on; warnings as errors; LeakSanitizer included);
 #   3. a TSan build of the tests labelled 'concurrency'.
@@ -9,7 +9,7 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-ensure_packages cmake ninja-build g++ clang libclang-rt-14-dev catch2 libbenchmark-dev libmarisa-dev pkg-config
+ensure_packages cmake ninja-build g++ clang libclang-rt-14-dev catch2 libbenchmark-dev libmarisa-dev pkg-config doxygen
 
 build=${MEMKV_BUILD_DIR:-$MEMKV_ROOT/build}
 rm -f "$build"/{test,asan,tsan}/junit.xml

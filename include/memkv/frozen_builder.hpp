@@ -1,7 +1,7 @@
 #pragma once
 
-// memkv::FrozenLayerBuilder<V>: builds a FrozenLayer from keys in strictly
-// increasing byte order, in memory or streaming to a file.
+/// @file
+/// @brief memkv::FrozenLayerBuilder, which builds a FrozenLayer from sorted keys.
 
 #include <algorithm>
 #include <array>
@@ -33,50 +33,73 @@
 
 namespace memkv {
 
-// FrozenLayerBuilder<V> — contract
-//
-// Values: as FrozenLayer<V> (trivially copyable; the value column is chosen
-// by FrozenLayer's rule: packed for unsigned integers of at most 64 bits,
-// raw bytes otherwise).
-// Keys: insert(key, value) takes a memkv::key_view (std::string, string_view,
-// const char*, byte spans and vectors) in strictly increasing byte order
-// (unsigned lexicographic, a prefix before its extensions). An out-of-order
-// or duplicate key throws memkv::build_error naming both the previous and the
-// offending key; the builder is left unchanged and stays usable (strong
-// guarantee). Any other failure of insert (std::bad_alloc; io_error when a
-// streaming builder cannot write) spends the builder: every later call
-// throws std::logic_error saying so and why, and a streaming builder's
-// temporary files go with its destructor.
-// Output: everything goes to a byte sink chosen once at construction
-// (detail/io/byte_sink.hpp): memory (a vector) for FrozenLayerBuilder(opt),
-// the file path + ".tmp" for FrozenLayerBuilder(path, opt). The values go to
-// a second sink (a vector, or path + ".values.tmp") while keys arrive and are
-// packed into the image's value column by finish().
-// finish() / finish(path) end the builder: once one has succeeded, any later
-// call throws std::logic_error. A failed finish(path) does not lose the
-// build: on an in-memory builder a path that cannot be created fails before
-// anything changes (the builder stays usable, strong guarantee); a failure
-// later in writing or renaming leaves the finished image in memory, and
-// finish() or finish(other_path) may be called again (insert() then throws
-// std::logic_error). On a streaming builder a failed mapping or rename can
-// be retried the same way; a failure while completing the image (std::bad_alloc,
-// or a failed write of a streaming builder's file) spends the builder as above. The
-// rename into `path` is finish(path)'s last step: when it fails, the file
-// that was at `path` is untouched. A builder destroyed unfinished leaves no
-// temporary file behind.
-//
-// Memory: bounded independently of the number of keys by the registry
-// (options.registry_rows x registry_ways cells), the unfinished path (one node
-// per byte of the longest key), the label sample (options.table_sample_keys
-// keys, at most 16 MiB) and the sinks' buffers (64 KiB stage, plus 1 MiB per
-// file), plus -- for an in-memory builder -- the output automaton and the
-// values (sizeof(V) per key). A streaming builder writes both to disk as it
-// goes and holds neither.
-//
-// Complexity: O(total key bytes) node compilations, each O(fan-out) plus a
-// registry probe.
-//
-// Not copyable or movable.
+/// Builds a FrozenLayer from keys in strictly increasing byte order, in memory or streaming to a file.
+///
+/// @code
+/// memkv::FrozenLayerBuilder<std::uint64_t> b("base.frz");  // streams to base.frz.tmp
+/// for (const auto& [k, v] : sorted_input) b.insert(k, v);  // build_error if out of order
+/// memkv::FrozenLayer<std::uint64_t> f = b.finish();         // renamed to base.frz, mapped
+/// @endcode
+///
+/// @tparam V The value type; `std::uint64_t` by default.
+///
+/// @par Values
+/// As FrozenLayer<V> (trivially copyable; the value column is chosen by
+/// FrozenLayer's rule: packed for unsigned integers of at most 64 bits, raw
+/// bytes otherwise).
+///
+/// @par Keys
+/// insert(key, value) takes a memkv::key_view (std::string, string_view,
+/// `const char*`, byte spans and vectors) in strictly increasing byte order
+/// (unsigned lexicographic, a prefix before its extensions). An out-of-order
+/// or duplicate key throws memkv::build_error naming both the previous and
+/// the offending key; the builder is left unchanged and stays usable (strong
+/// guarantee). Any other failure of insert (std::bad_alloc; io_error when a
+/// streaming builder cannot write) spends the builder: every later call
+/// throws std::logic_error saying so and why, and a streaming builder's
+/// temporary files go with its destructor.
+///
+/// @par Output
+/// Everything goes to a byte sink chosen once at construction
+/// (detail/io/byte_sink.hpp): memory (a vector) for
+/// `FrozenLayerBuilder(opt)`, the file `path + ".tmp"` for
+/// `FrozenLayerBuilder(path, opt)`. The values go to a second sink (a vector,
+/// or `path + ".values.tmp"`) while keys arrive and are packed into the
+/// image's value column by finish().
+///
+/// @par Finishing
+/// finish() / finish(path) end the builder: once one has succeeded, any
+/// later call throws std::logic_error. A failed finish(path) does not lose
+/// the build: on an in-memory builder a path that cannot be created fails
+/// before anything changes (the builder stays usable, strong guarantee); a
+/// failure later in writing or renaming leaves the finished image in memory,
+/// and finish() or finish(other_path) may be called again (insert() then
+/// throws std::logic_error). On a streaming builder a failed mapping or
+/// rename can be retried the same way; a failure while completing the image
+/// (std::bad_alloc, or a failed write of a streaming builder's file) spends
+/// the builder as above. The rename into `path` is finish(path)'s last step:
+/// when it fails, the file that was at `path` is untouched. A builder
+/// destroyed unfinished leaves no temporary file behind.
+///
+/// @par Memory
+/// Bounded independently of the number of keys by the registry
+/// (frozen_layer_options::registry_rows x registry_ways cells), the
+/// unfinished path (one node per byte of the longest key), the label sample
+/// (frozen_layer_options::table_sample_keys keys, at most 16 MiB) and the
+/// sinks' buffers (64 KiB stage, plus 1 MiB per file), plus, for an in-memory
+/// builder, the output automaton and the values (`sizeof(V)` per key). A
+/// streaming builder writes both to disk as it goes and holds neither.
+///
+/// @par Complexity
+/// O(total key bytes) node compilations, each O(fan-out) plus a registry
+/// probe.
+///
+/// @par Copy and move
+/// Not copyable or movable.
+///
+/// @par Thread safety
+/// None: one thread builds (const members may run concurrently with each
+/// other, not with insert or finish).
 template <class V>
 class FrozenLayerBuilder {
     static_assert(std::is_trivially_copyable_v<V>,
@@ -87,8 +110,9 @@ class FrozenLayerBuilder {
                   "memkv::FrozenLayerBuilder<V> requires a V that is not an array (use std::array)");
 
 public:
-    // In-memory builder: finish() returns an owning layer; finish(path) writes
-    // the file and returns it memory-mapped.
+    /// An in-memory builder: finish() returns an owning layer; finish(path) writes the file and returns it memory-mapped.
+    ///
+    /// @param opt Tuning; `opt.expected_keys` and `opt.expected_bytes` reserve the buffers up front.
     explicit FrozenLayerBuilder(frozen_layer_options opt = {})
         : opt_(opt), out_(std::make_unique<detail::memory_sink>()),
           values_(std::make_unique<detail::memory_sink>()) {
@@ -99,9 +123,13 @@ public:
         start_image();
     }
 
-    // Streaming builder: automaton and values go to path + ".tmp" and
-    // path + ".values.tmp" while keys arrive; finish() completes the file at
-    // `path` and returns it memory-mapped.
+    /// A streaming builder: the automaton and the values go to disk while keys arrive.
+    ///
+    /// They go to `path + ".tmp"` and `path + ".values.tmp"`; finish()
+    /// completes the file at `path` and returns it memory-mapped.
+    /// @param path The file finish() produces.
+    /// @param opt  Tuning.
+    /// @throws io_error if a temporary file cannot be created (none is left behind).
     explicit FrozenLayerBuilder(std::string path, frozen_layer_options opt = {})
         : opt_(opt), stream_path_(std::move(path)), tmp_path_(stream_path_ + ".tmp"),
           values_tmp_path_(stream_path_ + ".values.tmp") {
@@ -120,9 +148,12 @@ public:
         }
     }
 
+    /// Not movable (nor copyable).
     FrozenLayerBuilder(FrozenLayerBuilder&&) = delete;
+    /// Not movable (nor copyable).
     FrozenLayerBuilder& operator=(FrozenLayerBuilder&&) = delete;
 
+    /// Abandons an unfinished build; a streaming builder removes its temporary files.
     ~FrozenLayerBuilder() {
         if (!stream_path_.empty() && state_ != state::finished) {
             compiler_.reset();
@@ -133,6 +164,14 @@ public:
         }
     }
 
+    /// Adds the next key and its value; keys must arrive in strictly increasing byte order.
+    ///
+    /// @throws build_error if `k` is not greater than the previous key (the
+    ///         message names both; "(duplicate)" when equal). The builder is
+    ///         unchanged and stays usable.
+    /// @throws std::logic_error after finish(), or once the builder is spent.
+    /// @throws std::bad_alloc, or io_error for a streaming builder that
+    ///         cannot write: the builder is spent (see the class).
     void insert(key_view k, const V& value) {
         check_live();
         const std::string_view key = k.view();
@@ -167,14 +206,18 @@ public:
     }
 
 
+    /// The number of keys inserted so far.
     std::size_t size() const noexcept { return static_cast<std::size_t>(count_); }
 
-    // Output statistics so far (node kinds and bytes, registry hits).
+    /// Output statistics so far (node kinds and bytes, registry hits), for tuning and benchmarks.
+    ///
+    /// The counters are the encoder's own (detail/frozen/node.hpp) and may
+    /// change with the format; all zero until the label sample is complete.
     detail::frozen_build_stats stats() const {
         return compiler_ ? compiler_->stats() : detail::frozen_build_stats{};
     }
 
-    // Current memory held by the builder (registry, path, sample, sinks).
+    /// Bytes held by the builder now (registry, path, sample, sinks).
     std::size_t memory_usage() const noexcept {
         std::size_t m = sizeof(*this);
         if (out_) m += out_->memory_usage();
@@ -184,6 +227,13 @@ public:
         return m;
     }
 
+    /// Completes the build and returns the layer.
+    ///
+    /// An in-memory builder returns a layer that owns the image; a streaming
+    /// builder completes its file and returns it memory-mapped, as
+    /// finish(path) with the constructor's path.
+    /// @throws std::logic_error if the builder is finished or spent.
+    /// @throws io_error (streaming builder) as finish(path).
     FrozenLayer<V> finish() {
         if (!stream_path_.empty()) return finish(stream_path_);
         check_finishable();
@@ -196,10 +246,14 @@ public:
         return f;
     }
 
-    // Errors: io_error "FrozenLayerBuilder: finish '<path>': <what failed>".
-    // The file is mapped before it is renamed into place (the mapping follows
-    // the file), so the rename is the last step: a failed finish(path)
-    // leaves the file that was at `path` as it was.
+    /// Completes the build into the file `path` and returns it memory-mapped.
+    ///
+    /// The file is mapped before it is renamed into place (the mapping
+    /// follows the file), so the rename is the last step: a failed
+    /// finish(path) leaves the file that was at `path` as it was. Which
+    /// failures can be retried is in the class's Finishing paragraph.
+    /// @throws io_error "FrozenLayerBuilder: finish '<path>': <what failed>".
+    /// @throws std::logic_error if the builder is finished or spent.
     FrozenLayer<V> finish(const std::string& path) {
         check_finishable();
         try {

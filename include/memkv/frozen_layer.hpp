@@ -1,31 +1,7 @@
 #pragma once
 
-// memkv::FrozenLayer<V>: an immutable, compressed, ordered map from byte-string
-// keys to values, built once from sorted keys, saved to a file and memory-mapped
-// back. memkv::FrozenLayerBuilder<V> (frozen_builder.hpp) builds it.
-//
-// The keys live in a minimal acyclic automaton that shares both prefixes and
-// suffixes (an FST without outputs), in which every transition knows how many
-// keys lie before it. That makes the automaton a perfect map key -> ordinal
-// (rank in byte order) and back. Values sit in a separate column indexed by
-// ordinal: bit-packed to the width they need when V is an unsigned integer of
-// at most 64 bits, omitted entirely when value == ordinal, raw bytes
-// otherwise. The byte layouts are drawn in detail/frozen/format.hpp (file
-// header) and detail/frozen/node.hpp (nodes), beside their codecs; DESIGN.md
-// "FrozenLayer" explains the design.
-//
-//   memkv::FrozenLayerBuilder<std::uint64_t> b;         // or b("base.frz"): streams to disk
-//   b.insert("apple", 1);                               // strictly increasing byte order
-//   b.insert("banana", 2);
-//   memkv::FrozenLayer<std::uint64_t> f = b.finish();   // or b.finish("base.frz"): mapped
-//   f.get("apple");                                     // std::optional<uint64_t>{1}
-//   f.at("banana");                                     // 2 (throws std::out_of_range if absent)
-//   f.find("apple")->second;                            // 1: find gives an iterator
-//   f.ordinal("banana");                                // 1; f.key_at(1) == "banana"
-//   for (const auto& [k, v] : f.prefix("b")) use(k, v);
-//   for (auto it = f.lower_bound("b"); it != f.end(); ++it) use(it.key(), it.value());
-//   f.save("base.frz");
-//   auto g = memkv::FrozenLayer<std::uint64_t>::open("base.frz");  // mmap, no copy
+/// @file
+/// @brief memkv::FrozenLayer, an immutable compressed ordered map that can be memory-mapped, and its view.
 
 #include <algorithm>
 #include <array>
@@ -61,62 +37,117 @@ namespace memkv {
 template <class V>
 class frozen_layer_view;
 
-// FrozenLayer<V> — contract
-//
-// Values: V must be trivially copyable, not const, volatile or an array. The
-//   value column is chosen by V: unsigned integers of at most 64 bits (not
-//   bool) are bit-packed to the width the values need (no column at all when
-//   every value equals its key's ordinal); every other V, including unsigned
-//   __int128, is stored as its sizeof(V) bytes. Values are decoded on each
-//   access and returned by value.
-// Keys: any bytes (NUL and 0xFF included), the empty key included; no
-//   terminator. Key length is bounded only by memory. Every member that takes
-//   a key takes a memkv::key_view (std::string, string_view, const char*,
-//   std::span<const std::byte / unsigned char>, std::vector<unsigned char>).
-// Lookup: get(k) -> std::optional<V>, contains, count, at (throws
-//   std::out_of_range) walk the automaton once and build nothing. find(k)
-//   returns an iterator (end() if absent) that is lazy: it holds the key and
-//   its ordinal (key(), value(), ordinal() and *it need nothing more) and
-//   builds its frame stack on the first ++ or -- (a lower_bound), so find
-//   costs what get costs plus a copy of the key. longest_prefix is lazy too.
-// Complexity: get/contains/find/ordinal/lower_bound are O(key length) node
-//   visits (a node with many transitions is binary-searched); key_at(i)
-//   O(key length x log fan-out); iterator ++/-- amortized O(1) node visits.
-// Storage: one contiguous image (header + automaton + value column) that is
-//   owned (finish(), from_sorted), memory-mapped (open) or borrowed
-//   (from_bytes: the caller keeps the bytes alive and unchanged). A
-//   default-constructed or moved-from layer is a valid empty layer: it reads
-//   a static empty image for its V (no allocation; moves are noexcept).
-// Errors: open/from_bytes throw memkv::format_error for a truncated, foreign
-//   ("not a FrozenLayer file"), wrong-version or wrong-value-type image and
-//   io_error for OS failures (a directory is named as one). Queries never
-//   read outside the image; on an image that passed open() but lies inside,
-//   a query may throw format_error (never crash). verify() checks the payload
-//   checksum.
-// Iterators: bidirectional (std::bidirectional_iterator; the classic
-//   iterator_category is input, since *it is a prvalue), read-only. *it is a
-//   `const memkv::entry<V>` that owns a copy of the key (`first`) and the
-//   value (`second`), so it stays valid after the iterator moves or dies:
-//   std::reverse_iterator, views::reverse, structured bindings
-//   (`auto&`, `const auto&`, `auto`) and collected entries are safe. The copy
-//   costs an allocation per dereference for keys longer than the std::string
-//   small buffer; it.key() (a reference into the iterator's own buffer,
-//   invalidated by ++/--), it.key(buf) and it.value() cost nothing extra. An
-//   iterator owns its key buffer and a stack of (node, ordinal) frames, so
-//   copying one costs O(key length) (std::reverse_iterator copies on each
-//   dereference). The classic helpers that read iterator_category (std::prev,
-//   std::advance by a negative n) see an input iterator: use --it or
-//   std::ranges::prev / advance. Iterators compare by ordinal (end() is
-//   size()). Iterators and views point to the layer object: they stay valid
-//   as long as it lives and is not moved from or assigned to; debug builds
-//   (MEMKV_ASSERT) catch dereferencing or incrementing end() and comparing
-//   iterators of different layers.
-// Views: prefix(p), range(lo, hi) (half-open; empty if hi <= lo) and from(k)
-//   (keys >= k) return a frozen_layer_view: a std::ranges::view that is
-//   bidirectional, common and borrowed (its iterators point to the layer, not
-//   into the view).
-// Thread safety: all const member functions may be called concurrently.
-// Movable (noexcept), not copyable.
+/// An immutable, compressed, ordered map from byte-string keys to values, saved to a file and memory-mapped back.
+///
+/// Built once from sorted keys by memkv::FrozenLayerBuilder
+/// (frozen_builder.hpp), or by from_sorted() / from_unsorted().
+///
+/// The keys live in a minimal acyclic automaton that shares both prefixes
+/// and suffixes (an FST without outputs), in which every transition knows how
+/// many keys lie before it. That makes the automaton a perfect map key to
+/// ordinal (rank in byte order) and back. Values sit in a separate column
+/// indexed by ordinal: bit-packed to the width they need when `V` is an
+/// unsigned integer of at most 64 bits, omitted entirely when value ==
+/// ordinal, raw bytes otherwise. The byte layouts are drawn in
+/// detail/frozen/format.hpp (file header) and detail/frozen/node.hpp (nodes),
+/// beside their codecs; DESIGN.md "FrozenLayer" explains the design.
+///
+/// @code
+/// memkv::FrozenLayerBuilder<std::uint64_t> b;         // or b("base.frz"): streams to disk
+/// b.insert("apple", 1);                               // strictly increasing byte order
+/// b.insert("banana", 2);
+/// memkv::FrozenLayer<std::uint64_t> f = b.finish();   // or b.finish("base.frz"): mapped
+/// f.get("apple");                                     // std::optional<uint64_t>{1}
+/// f.at("banana");                                     // 2 (throws std::out_of_range if absent)
+/// f.find("apple")->second;                            // 1: find gives an iterator
+/// f.ordinal("banana");                                // 1; f.key_at(1) == "banana"
+/// for (const auto& [k, v] : f.prefix("b")) use(k, v);
+/// for (auto it = f.lower_bound("b"); it != f.end(); ++it) use(it.key(), it.value());
+/// f.save("base.frz");
+/// auto g = memkv::FrozenLayer<std::uint64_t>::open("base.frz");  // mmap, no copy
+/// @endcode
+///
+/// @tparam V The value type; `std::uint64_t` by default.
+///
+/// @par Values
+/// `V` must be trivially copyable, not const, volatile or an array. The value
+/// column is chosen by `V`: unsigned integers of at most 64 bits (not bool)
+/// are bit-packed to the width the values need (no column at all when every
+/// value equals its key's ordinal); every other `V`, including unsigned
+/// `__int128`, is stored as its `sizeof(V)` bytes. Values are decoded on each
+/// access and returned by value.
+///
+/// @par Keys
+/// Any bytes (NUL and 0xFF included), the empty key included; no terminator.
+/// Key length is bounded only by memory. Every member that takes a key takes
+/// a memkv::key_view (std::string, string_view, `const char*`,
+/// `std::span<const std::byte>` or `std::span<const unsigned char>`,
+/// `std::vector<unsigned char>`).
+///
+/// @par Lookup
+/// get(k) (a `std::optional<V>`), contains, count, at (throws
+/// std::out_of_range) walk the automaton once and build nothing. find(k)
+/// returns an iterator (end() if absent) that is lazy: it holds the key and
+/// its ordinal (`key()`, `value()`, `ordinal()` and `*it` need nothing more)
+/// and builds its frame stack on the first `++` or `--` (a lower_bound), so
+/// find costs what get costs plus a copy of the key. longest_prefix is lazy
+/// too.
+///
+/// @par Complexity
+/// get / contains / find / ordinal / lower_bound are O(key length) node
+/// visits (a node with many transitions is binary-searched); key_at(i) is
+/// O(key length x log fan-out); iterator `++` / `--` amortized O(1) node
+/// visits.
+///
+/// @par Storage
+/// One contiguous image (header + automaton + value column) that is owned
+/// (FrozenLayerBuilder::finish(), from_sorted), memory-mapped (open) or
+/// borrowed (from_bytes: the caller keeps the bytes alive and unchanged). A
+/// default-constructed or moved-from layer is a valid empty layer: it reads a
+/// static empty image for its `V` (no allocation; moves are noexcept).
+///
+/// @par Errors
+/// open / from_bytes throw memkv::format_error for a truncated, foreign ("not
+/// a FrozenLayer file"), wrong-version or wrong-value-type image and
+/// memkv::io_error for OS failures (a directory is named as one). Queries
+/// never read outside the image; on an image that passed open() but lies
+/// inside, a query may throw format_error (never crash). verify() checks the
+/// payload checksum.
+///
+/// @par Iterators
+/// Bidirectional (std::bidirectional_iterator; the classic
+/// `iterator_category` is input, since `*it` is a prvalue), read-only. `*it`
+/// is a `const memkv::entry<V>` that owns a copy of the key (`first`) and the
+/// value (`second`), so it stays valid after the iterator moves or dies:
+/// std::reverse_iterator, `views::reverse`, structured bindings (`auto&`,
+/// `const auto&`, `auto`) and collected entries are safe. The copy costs an
+/// allocation per dereference for keys longer than the std::string small
+/// buffer; `it.key()` (a reference into the iterator's own buffer,
+/// invalidated by `++` / `--`), `it.key(buf)` and `it.value()` cost nothing
+/// extra. An iterator owns its key buffer and a stack of (node, ordinal)
+/// frames, so copying one costs O(key length) (std::reverse_iterator copies
+/// on each dereference). The classic helpers that read `iterator_category`
+/// (`std::prev`, `std::advance` by a negative n) see an input iterator: use
+/// `--it` or `std::ranges::prev` / `advance`. Iterators compare by ordinal
+/// (end() is size()).
+///
+/// @par Iterator invalidation
+/// Iterators and views point to the layer object: they stay valid as long as
+/// it lives and is not moved from or assigned to; debug builds
+/// (`MEMKV_ASSERT`) catch dereferencing or incrementing end() and comparing
+/// iterators of different layers.
+///
+/// @par Views
+/// prefix(p), range(lo, hi) (half-open; empty if `hi <= lo`) and from(k)
+/// (keys `>= k`) return a frozen_layer_view: a `std::ranges::view` that is
+/// bidirectional, common and borrowed (its iterators point to the layer, not
+/// into the view).
+///
+/// @par Thread safety
+/// All const member functions may be called concurrently.
+///
+/// @par Copy and move
+/// Movable (noexcept), not copyable.
 template <class V>
 class FrozenLayer {
     static_assert(std::is_trivially_copyable_v<V>,
@@ -126,42 +157,70 @@ class FrozenLayer {
     static_assert(!std::is_array_v<V>, "memkv::FrozenLayer<V> requires a V that is not an array (use std::array)");
 
 public:
+    /// The key type: keys are byte strings (parameters take memkv::key_view).
     using key_type = std::string;
+    /// The value type, `V`.
     using mapped_type = V;
+    /// `std::pair<std::string, V>`: what an element converts to.
     using value_type = std::pair<std::string, V>;
+    /// An unsigned count of keys, and the type of ordinals.
     using size_type = std::size_t;
+    /// A signed distance between iterators.
     using difference_type = std::ptrdiff_t;
+    /// What `*it` returns: `const entry<V>`, owning a copy of the key and of the value.
     using reference = const entry<V>;
+    /// The same as reference: a layer is read-only.
     using const_reference = const entry<V>;
 
     class const_iterator;
+    /// The same as const_iterator: a layer is read-only.
     using iterator = const_iterator;
+    /// `std::reverse_iterator<const_iterator>`: each dereference copies the iterator and steps it back.
     using const_reverse_iterator = std::reverse_iterator<const_iterator>;
+    /// The same as const_reverse_iterator.
     using reverse_iterator = const_reverse_iterator;
-    // What prefix / range / from return.
+    /// What prefix / range / from return.
     using view = frozen_layer_view<V>;
+    /// The name of view before views existed; kept for existing code.
     using iterator_range = view;  // the name before views
 
+    /// A valid empty layer: reads a static empty image, allocates nothing.
     FrozenLayer() noexcept { attach_empty(); }
-    // The moved-from layer is a valid empty layer (no allocation).
+    /// Takes `o`'s image (its bytes stay where they are); `o` becomes a valid empty layer (no allocation).
+    ///
+    /// Iterators and views of `o` are invalidated.
     FrozenLayer(FrozenLayer&& o) noexcept { take(o); }
+    /// Takes `o`'s image and releases this one's; `o` becomes a valid empty layer.
+    ///
+    /// Iterators and views of both layers are invalidated.
     FrozenLayer& operator=(FrozenLayer&& o) noexcept {
         if (this != &o) take(o);
         return *this;
     }
+    /// Not copyable: an image may be large or a mapping.
     FrozenLayer(const FrozenLayer&) = delete;
+    /// Not copyable.
     FrozenLayer& operator=(const FrozenLayer&) = delete;
+    /// Releases the image: frees the owned buffer or unmaps the file (borrowed bytes are left alone).
     ~FrozenLayer() = default;
 
     // --- construction -----------------------------------------------------
 
-    // Memory-maps a file written by save() or FrozenLayerBuilder::finish(path).
-    // Validates the header and section bounds (O(1)); call verify() to also
-    // check the payload checksum (reads every byte).
-    // Errors name the path: io_error "FrozenLayer: cannot open '<path>': it
-    // is a directory" (or the OS's reason), format_error "FrozenLayer: open
-    // '<path>': not a FrozenLayer file (it is a memkv checkpoint manifest)"
-    // and the like.
+    /// Memory-maps a file written by save() or FrozenLayerBuilder::finish(path).
+    ///
+    /// Validates the header and section bounds (O(1)); call verify() to also
+    /// check the payload checksum (reads every byte). The mapping is
+    /// read-only: the file must stay unchanged (and untruncated) while the
+    /// layer lives.
+    /// @param path     The file.
+    /// @param user_tag Must equal the frozen_layer_options::user_tag the file was built with.
+    /// @throws io_error if the file cannot be opened or mapped; the message
+    ///         names the path: "FrozenLayer: cannot open '<path>': it is a
+    ///         directory" (or the OS's reason).
+    /// @throws format_error if it is not a valid FrozenLayer image of this
+    ///         `V` with this tag, naming the path: "FrozenLayer: open
+    ///         '<path>': not a FrozenLayer file (it is a memkv checkpoint
+    ///         manifest)" and the like.
     static FrozenLayer open(const std::string& path, std::uint64_t user_tag = 0) {
         FrozenLayer f{no_init{}};
         try {
@@ -180,19 +239,32 @@ public:
         return f;
     }
 
-    // Interprets bytes in place (no copy): they must outlive the layer.
+    /// Interprets bytes in place (no copy): they must outlive the layer and stay unchanged.
+    ///
+    /// Validates the header and section bounds, as open() does.
+    /// @param bytes    An image as bytes() returns it (or as a file written by save() holds).
+    /// @param user_tag Must equal the tag the image was built with.
+    /// @throws format_error if the bytes are not a valid FrozenLayer image of this `V` with this tag.
     static FrozenLayer from_bytes(std::span<const unsigned char> bytes, std::uint64_t user_tag = 0) {
         FrozenLayer f{no_init{}};
         f.attach(bytes.data(), bytes.size(), user_tag);
         return f;
     }
+    /// Interprets bytes in place (no copy), as the `unsigned char` overload.
+    ///
+    /// @throws format_error if the bytes are not a valid FrozenLayer image of this `V` with this tag.
     static FrozenLayer from_bytes(std::span<const std::byte> bytes, std::uint64_t user_tag = 0) {
         return from_bytes(std::span<const unsigned char>(
                               reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size()),
                           user_tag);
     }
 
-    // Builds from (key, value) pairs already in strictly increasing key order.
+    /// Builds an owning layer from (key, value) pairs already in strictly increasing key order.
+    ///
+    /// @param items A range of pairs (anything structured bindings split
+    ///              into a key and a `V`), such as a sorted `std::map<std::string, V>`.
+    /// @param opt   The builder's options.
+    /// @throws build_error on a key out of order or repeated.
     template <class Range>
     static FrozenLayer from_sorted(const Range& items, frozen_layer_options opt = {}) {
         FrozenLayerBuilder<V> b(opt);
@@ -200,7 +272,9 @@ public:
         return b.finish();
     }
 
-    // Sorts (key, value) pairs and builds; a duplicate key is a build_error.
+    /// Sorts (key, value) pairs by key and builds an owning layer.
+    ///
+    /// @throws build_error on a duplicate key.
     static FrozenLayer from_unsorted(std::vector<std::pair<std::string, V>> items,
                                      frozen_layer_options opt = {}) {
         std::sort(items.begin(), items.end(),
@@ -210,50 +284,66 @@ public:
 
     // --- lookup -----------------------------------------------------------
 
+    /// The number of keys, in O(1) (stored in the header).
     size_type size() const noexcept { return static_cast<size_type>(h_.num_keys); }
+    /// Whether the layer holds no key.
     bool empty() const noexcept { return h_.num_keys == 0; }
 
-    // The value of key, if present. One walk; nothing is built.
+    /// The value of `key`, if present. One walk; nothing is built.
+    ///
+    /// @throws format_error if the image turns out to be corrupt (see Errors).
     std::optional<V> get(key_view key) const {
         const std::optional<std::uint64_t> o = walk(key.view());
         if (!o) return std::nullopt;
         return value_at(*o);
     }
+    /// Whether `key` is present. One walk; nothing is built.
     bool contains(key_view key) const { return walk(key.view()).has_value(); }
+    /// 1 if `key` is present, else 0, as std::map::count.
     size_type count(key_view key) const { return contains(key) ? 1 : 0; }
-    // The value of key; throws std::out_of_range if absent.
+    /// The value of `key`, as std::map::at (but by value).
+    ///
+    /// @throws std::out_of_range if `key` is absent.
     V at(key_view key) const {
         const std::optional<std::uint64_t> o = walk(key.view());
         if (!o) throw std::out_of_range("FrozenLayer::at: key not found");
         return value_at(*o);
     }
-    // An iterator at key, end() if absent. Lazy: one walk plus a copy of the
-    // key; the frame stack is built on the first ++ or --.
+    /// An iterator at `key`, end() if absent, as std::map::find.
+    ///
+    /// Lazy: one walk plus a copy of the key; the frame stack is built on the
+    /// first `++` or `--`.
     const_iterator find(key_view key) const {
         const std::optional<std::uint64_t> o = walk(key.view());
         if (!o) return end();
         return lazy_at(key.view(), *o);
     }
 
-    // The prefix whose lookups start below it (see find_jump: a path that at
-    // least half of all keys share), or empty when there is none. A
-    // diagnostic: results never depend on it.
+    /// The prefix whose lookups start below it, or empty when there is none. A diagnostic.
+    ///
+    /// A path that at least half of all keys share (see find_jump in the
+    /// source), found once when the layer takes its image; results never
+    /// depend on it.
     std::string_view jump_prefix() const noexcept {
         return {reinterpret_cast<const char*>(jump_path_), jump_len_};
     }
 
-    // Rank of key among all keys in byte order, if present.
+    /// The rank of `key` among all keys in byte order (0 for the smallest), if present. One walk.
     std::optional<size_type> ordinal(key_view key) const {
         const std::optional<std::uint64_t> o = walk(key.view());
         if (!o) return std::nullopt;
         return static_cast<size_type>(*o);
     }
-    // The key of rank i; throws std::out_of_range if i >= size().
+    /// The key of rank `i`: the inverse of ordinal(). O(key length x log fan-out).
+    ///
+    /// @throws std::out_of_range if `i >= size()`.
     std::string key_at(size_type i) const {
         if (i >= size()) throw std::out_of_range("FrozenLayer::key_at: ordinal out of range");
         return nth(i).key();
     }
-    // Value of the key of rank i; throws std::out_of_range if i >= size().
+    /// The value of the key of rank `i`, read from the value column directly (no walk).
+    ///
+    /// @throws std::out_of_range if `i >= size()`.
     V value_at_ordinal(size_type i) const {
         if (i >= size()) throw std::out_of_range("FrozenLayer::value_at_ordinal: out of range");
         return value_at(i);
@@ -261,6 +351,7 @@ public:
 
     // --- ordered access ---------------------------------------------------
 
+    /// An iterator at the smallest key (end() if empty).
     const_iterator begin() const {
         const_iterator it(this);
         if (!empty()) {
@@ -269,17 +360,25 @@ public:
         }
         return it;
     }
+    /// The past-the-end iterator (its ordinal is size()); O(1), allocates nothing.
     const_iterator end() const noexcept { return const_iterator(this); }
+    /// The same as begin().
     const_iterator cbegin() const { return begin(); }
+    /// The same as end().
     const_iterator cend() const noexcept { return end(); }
-    // std::reverse_iterator: each dereference copies the iterator and steps
-    // it back (O(key length)); the entry it yields owns its key.
+    /// `std::reverse_iterator(end())`.
+    ///
+    /// Each dereference copies the iterator and steps it back (O(key
+    /// length)); the entry it yields owns its key.
     const_reverse_iterator rbegin() const { return const_reverse_iterator(end()); }
+    /// `std::reverse_iterator(begin())`.
     const_reverse_iterator rend() const { return const_reverse_iterator(begin()); }
+    /// The same as rbegin().
     const_reverse_iterator crbegin() const { return rbegin(); }
+    /// The same as rend().
     const_reverse_iterator crend() const { return rend(); }
 
-    // Iterator to the key of rank i, end() if i >= size().
+    /// An iterator at the key of rank `i`, end() if `i >= size()`. O(key length x log fan-out).
     const_iterator nth(size_type i) const {
         const_iterator it(this);
         if (i >= size()) return it;
@@ -301,26 +400,26 @@ public:
         return it;
     }
 
-    // First key >= key.
+    /// The first key `>= key`, as std::map::lower_bound.
     const_iterator lower_bound(key_view key) const {
         const_iterator it(this);
         seek(it, key.view());
         return it;
     }
-    // First key > key.
+    /// The first key `> key`, as std::map::upper_bound.
     const_iterator upper_bound(key_view key) const {
         const_iterator it = lower_bound(key);
         if (it != end() && std::string_view(it.key()) == key.view()) ++it;
         return it;
     }
-    // [lower_bound(key), upper_bound(key)): one key or none.
+    /// `[lower_bound(key), upper_bound(key))`: one key or none, as std::map::equal_range.
     std::pair<const_iterator, const_iterator> equal_range(key_view key) const {
         const_iterator lo = lower_bound(key);
         const_iterator hi = lo;
         if (hi != end() && std::string_view(hi.key()) == key.view()) ++hi;
         return {std::move(lo), std::move(hi)};
     }
-    // Keys in [lo, hi); empty if hi <= lo.
+    /// Keys in `[lo, hi)`; empty if `hi <= lo`. Two seeks.
     view range(key_view lo, key_view hi) const {
         const_iterator a = lower_bound(lo);
         if (hi.view() <= lo.view()) {
@@ -329,9 +428,9 @@ public:
         }
         return view(std::move(a), lower_bound(hi));
     }
-    // Keys >= key.
+    /// Keys `>= key`: `[lower_bound(key), end())`.
     view from(key_view key) const { return view(lower_bound(key), end()); }
-    // Keys that start with p (the tsl::htrie_map name is equal_prefix_range).
+    /// Keys that start with `pk`, in order (the tsl::htrie_map name is equal_prefix_range). Two seeks.
     view prefix(key_view pk) const {
         const std::string_view p = pk.view();
         const_iterator a = lower_bound(p);
@@ -343,9 +442,12 @@ public:
         succ.back() = static_cast<char>(static_cast<unsigned char>(succ.back()) + 1);
         return view(std::move(a), lower_bound(succ));
     }
+    /// The same as prefix(p), under tsl::htrie_map's name.
     view equal_prefix_range(key_view p) const { return prefix(p); }
 
-    // The longest key that is a prefix of `key`, or end(). Lazy like find.
+    /// The longest key that is a prefix of `kv` (possibly `kv` itself or the empty key), or end().
+    ///
+    /// One walk; the iterator is lazy, like find's.
     const_iterator longest_prefix(key_view kv) const {
         if (empty()) return end();
         const std::string_view key = kv.view();
@@ -375,23 +477,30 @@ public:
 
     // --- storage ----------------------------------------------------------
 
-    // Bytes of the image this layer reads: the owned buffer, the mapping (a
-    // mapped layer counts the whole mapping, resident or not) or the borrowed
-    // span, plus the object itself.
+    /// Bytes of the image this layer reads, plus the object itself.
+    ///
+    /// The image is the owned buffer, the mapping (a mapped layer counts the
+    /// whole mapping, resident or not) or the borrowed span.
     std::size_t memory_usage() const noexcept {
         return sizeof(*this) + (owned_.empty() ? image_size_ : owned_.capacity());
     }
-    // The serialized image (exactly what save() writes).
+    /// The serialized image (exactly what save() writes); valid while the layer lives and is not moved from.
     std::span<const unsigned char> bytes() const noexcept { return {image_, image_size_}; }
+    /// The tag stored in the header (frozen_layer_options::user_tag).
     std::uint64_t user_tag() const noexcept { return h_.user_tag; }
+    /// Bytes of the key automaton in the image.
     std::size_t automaton_size() const noexcept { return static_cast<std::size_t>(h_.automaton_size); }
+    /// Bytes of the value column in the image (0 when every value equals its ordinal).
     std::size_t value_column_size() const noexcept { return static_cast<std::size_t>(h_.values_size); }
+    /// Bits per value in a packed column (unsigned integer `V`); 0 for other columns or equal values.
     unsigned value_bits() const noexcept { return h_.value_bits; }
 
-    // Writes the image to path (through path + ".tmp" and a rename, so a
-    // crash never leaves a half-written file under the final name, and a
-    // failure leaves the file that was there untouched). Errors: io_error
-    // "FrozenLayer: save '<path>': <what failed>".
+    /// Writes the image to `path`, replacing any file there atomically.
+    ///
+    /// Goes through `path + ".tmp"` and a rename, so a crash never leaves a
+    /// half-written file under the final name, and a failure leaves the file
+    /// that was there untouched.
+    /// @throws io_error "FrozenLayer: save '<path>': <what failed>".
     void save(const std::string& path) const {
         const std::string tmp = path + ".tmp";
         try {
@@ -408,7 +517,9 @@ public:
         }
     }
 
-    // Checks the payload checksum; throws format_error on mismatch.
+    /// Checks the payload checksum (CRC-32C over everything after the header): reads every byte.
+    ///
+    /// @throws format_error on mismatch.
     void verify() const {
         const std::uint32_t c = detail::crc32c(image_ + detail::frozen_header_size,
                                                image_size_ - detail::frozen_header_size);
@@ -417,35 +528,56 @@ public:
 
     // --- iterator ---------------------------------------------------------
 
+    /// A read-only bidirectional iterator; `*it` is a `const entry<V>`.
+    ///
+    /// See the class's Iterators paragraph: it owns its key buffer and a
+    /// stack of (node, ordinal) frames; `key()`, `key(buf)`, `value()` and
+    /// `ordinal()` are the cheap accessors.
     class const_iterator {
     public:
-        // *it is a prvalue, so the classic category claims only input;
-        // C++20 algorithms and std::reverse_iterator use iterator_concept.
+        /// Input, for the classic helpers.
+        ///
+        /// `*it` is a prvalue, so the classic category claims only input;
+        /// C++20 algorithms and std::reverse_iterator use `iterator_concept`.
         using iterator_category = std::input_iterator_tag;
+        /// Bidirectional: what std::ranges, std::reverse_iterator and C++20 algorithms use.
         using iterator_concept = std::bidirectional_iterator_tag;
+        /// `std::pair<std::string, V>`.
         using value_type = std::pair<std::string, V>;
+        /// A signed distance.
         using difference_type = std::ptrdiff_t;
+        /// What `*it` returns: `const entry<V>`.
         using reference = const entry<V>;
+        /// What `operator->` returns: a proxy that owns an entry, so `it->first` is valid for the full expression.
         using pointer = detail::arrow_proxy<entry<V>>;
 
+        /// A singular iterator, to be assigned before use.
         const_iterator() = default;
 
-        // The current key: a reference into this iterator's buffer,
-        // invalidated by ++ and --.
+        /// The current key: a reference into this iterator's buffer, invalidated by `++` and `--`.
+        ///
+        /// Empty at end().
         const std::string& key() const noexcept { return key_; }
-        // Copies the current key into out, reusing its capacity.
+        /// Copies the current key into `out`, reusing its capacity.
         void key(std::string& out) const { out.assign(key_); }
+        /// The current value, decoded from the value column. Not valid on end().
+        ///
+        /// @throws format_error if the image turns out to be corrupt.
         V value() const {
             MEMKV_ASSERT(layer_ != nullptr && !at_end());  // not end()
             return layer_->value_at(ord_);
         }
-        // Rank of the current key (size() at end()).
+        /// The rank of the current key (size() at end()).
         std::size_t ordinal() const noexcept { return static_cast<std::size_t>(ord_); }
 
-        // An entry that owns a copy of the key and the value.
+        /// An entry that owns a copy of the key and the value.
         reference operator*() const { return reference(key_, value()); }
+        /// A proxy owning the element, for `it->first` and `it->second`.
         pointer operator->() const { return pointer{entry<V>(key_, value())}; }
 
+        /// Moves to the next key in byte order (amortized O(1) node visits); not valid on end().
+        ///
+        /// A lazy iterator (from find or longest_prefix) first builds its frames.
         const_iterator& operator++() {
             MEMKV_ASSERT(layer_ != nullptr && !at_end());  // ++end() is undefined
             if (lazy_) [[unlikely]]
@@ -453,11 +585,13 @@ public:
             layer_->advance(*this);
             return *this;
         }
+        /// Post-increment: returns a copy made before the step (O(key length)).
         const_iterator operator++(int) {
             const_iterator t = *this;
             ++*this;
             return t;
         }
+        /// Moves to the previous key in byte order; from end(), to the last key.
         const_iterator& operator--() {
             MEMKV_ASSERT(layer_ != nullptr);
             if (lazy_) [[unlikely]]
@@ -465,11 +599,15 @@ public:
             layer_->retreat(*this);
             return *this;
         }
+        /// Post-decrement: returns a copy made before the step (O(key length)).
         const_iterator operator--(int) {
             const_iterator t = *this;
             --*this;
             return t;
         }
+        /// Whether both are at the same key, compared by ordinal (end() is size()); O(1).
+        ///
+        /// Both must come from the same layer.
         friend bool operator==(const const_iterator& a, const const_iterator& b) noexcept {
             // Iterators of different layers are not comparable. The ordinal
             // tells positions apart (end() is size()); on an image whose
@@ -891,30 +1029,43 @@ private:
     unsigned char jump_path_[jump_max] = {};
 };
 
-// What FrozenLayer's prefix, range and from return: a pair of iterators as a
-// std::ranges::view (bidirectional, common, borrowed: the iterators point to
-// the layer, so they outlive the view). Derives from view_base rather than
-// view_interface, which clang 14 cannot instantiate with libstdc++ 12; the
-// members view_interface would give are written out.
+/// What FrozenLayer's prefix, range and from return: a pair of iterators as a `std::ranges::view`.
+///
+/// Bidirectional, common, sized and borrowed: the iterators point to the
+/// layer, so they outlive the view (and are invalidated like the layer's).
+/// Derives from view_base rather than view_interface, which clang 14 cannot
+/// instantiate with libstdc++ 12; the members view_interface would give are
+/// written out.
+///
+/// @tparam V The layer's value type.
 template <class V>
 class frozen_layer_view : public std::ranges::view_base {
 public:
+    /// FrozenLayer::const_iterator.
     using iterator = typename FrozenLayer<V>::const_iterator;
+    /// The same as iterator.
     using const_iterator = iterator;
 
+    /// An empty view of singular iterators, to be assigned before use.
     frozen_layer_view() = default;
+    /// The view of `[first, last)`; both must come from the same layer, `first` not after `last`.
     frozen_layer_view(iterator first, iterator last) : first_(std::move(first)), last_(std::move(last)) {}
 
-    // By reference: a loop that calls end() each step copies nothing.
+    /// The first element's iterator, by reference: a loop that calls it each step copies nothing.
     const iterator& begin() const noexcept { return first_; }
+    /// The end iterator, by reference: a loop that calls end() each step copies nothing.
     const iterator& end() const noexcept { return last_; }
+    /// Whether the view has no element, in O(1).
     bool empty() const noexcept { return first_ == last_; }
+    /// `!empty()`.
     explicit operator bool() const noexcept { return !empty(); }
-    // Keys in the view: O(1), from the ordinals.
+    /// The number of keys in the view: O(1), from the ordinals.
     std::size_t size() const noexcept {
         return last_.ordinal() > first_.ordinal() ? last_.ordinal() - first_.ordinal() : 0;
     }
+    /// The first element; the view must not be empty.
     typename iterator::reference front() const { return *first_; }
+    /// The last element (a copy of end() stepped back); the view must not be empty.
     typename iterator::reference back() const { return *std::ranges::prev(last_); }
 
 private:
@@ -924,8 +1075,11 @@ private:
 
 }  // namespace memkv
 
+/// @cond
+// Not in the API reference: the view's page says it is borrowed.
 template <class V>
 inline constexpr bool std::ranges::enable_borrowed_range<memkv::frozen_layer_view<V>> = true;
+/// @endcond
 
 // FrozenLayer::from_sorted needs the builder, and the builder returns a
 // FrozenLayer: either header may be included first.

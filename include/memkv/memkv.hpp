@@ -1,6 +1,13 @@
 #pragma once
 
-// Umbrella header: everything memkv offers.
+/// @file
+/// @brief Umbrella header: everything memkv offers.
+
+/// @namespace memkv
+/// @brief memkv's public API: ordered maps from byte-string keys to values.
+///
+/// memkv::detail holds the engines behind the classes; it is not part of
+/// the API and not in this reference.
 
 #include <memkv/entry.hpp>
 #include <memkv/errors.hpp>
