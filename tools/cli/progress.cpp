@@ -43,8 +43,15 @@ void progress::redraw(std::uint64_t keys, std::uint64_t done) {
         const double speed = static_cast<double>(done - done_at_start_) / secs;
         if (speed > 0 && done < *total_ && static_cast<std::size_t>(n) < sizeof line) {
             const auto eta = static_cast<long long>(static_cast<double>(*total_ - done) / speed);
-            std::snprintf(line + n, sizeof line - static_cast<std::size_t>(n), ", ETA %lldh%02lldm%02llds", eta / 3600,
-                          eta / 60 % 60, eta % 60);
+            char* at = line + n;
+            const std::size_t room = sizeof line - static_cast<std::size_t>(n);
+            if (eta < 60) {
+                std::snprintf(at, room, ", ETA %llds", eta);
+            } else if (eta < 3600) {
+                std::snprintf(at, room, ", ETA %lldm%02llds", eta / 60, eta % 60);
+            } else {
+                std::snprintf(at, room, ", ETA %lldh%02lldm", eta / 3600, eta / 60 % 60);
+            }
         }
     }
     std::fprintf(stderr, "\r%s\033[K", line);
