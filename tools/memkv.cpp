@@ -96,7 +96,18 @@ int run(int argc, char** argv, std::string& name) {
     ctx.command = name;
     ctx.out = &out;
     const args_t args(argv + 2, argv + argc);
-    const int rc = cmd->run(ctx, args);
+    int rc = exit_error;
+    try {
+        rc = cmd->run(ctx, args);
+    } catch (...) {
+        // What was printed before the failure still reaches the reader
+        // (a dump that meets a corrupt node shows the keys before it).
+        try {
+            out.flush();
+        } catch (...) {
+        }
+        throw;
+    }
     out.flush();
     return rc;
 }

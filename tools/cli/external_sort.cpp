@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <new>
 #include <utility>
 
 #include <fcntl.h>
@@ -278,7 +279,14 @@ void run_builder::add(std::string_view key, std::uint64_t value, std::uint64_t o
         ++records_;
         return;
     }
-    if (!buf_) buf_ = std::make_unique_for_overwrite<unsigned char[]>(capacity_);
+    if (!buf_) {
+        try {
+            buf_ = std::make_unique_for_overwrite<unsigned char[]>(capacity_);
+        } catch (const std::bad_alloc&) {
+            throw failure("cannot allocate the --memory buffer of " + std::to_string(capacity_) +
+                          " bytes; give a smaller --memory");
+        }
+    }
     if (key_bytes_ + need > slots_end_ - count_ * sizeof(entry)) spill();
     std::memcpy(buf_.get() + key_bytes_, key.data(), key.size());
     ++count_;
