@@ -4,12 +4,16 @@
 // that main() turns into one line on stderr, interruption, and the context a
 // command runs in.
 
+#include <cerrno>
 #include <csignal>
+#include <cstddef>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
+
+#include <unistd.h>
 
 namespace memkv::cli {
 
@@ -56,6 +60,25 @@ inline volatile std::sig_atomic_t pending_signal = 0;
 
 inline void check_interrupt() {
     if (pending_signal != 0) throw interrupted{pending_signal};
+}
+
+// Writes all n bytes to fd, going on after short writes and EINTR (polling
+// for a signal then); returns 0, or the errno of the write that failed, for
+// the caller's message.
+inline int write_fully(int fd, const char* p, std::size_t n) {
+    while (n > 0) {
+        const ::ssize_t w = ::write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR) {
+                check_interrupt();
+                continue;
+            }
+            return errno;
+        }
+        p += w;
+        n -= static_cast<std::size_t>(w);
+    }
+    return 0;
 }
 
 // Options that apply to every command, and where results go.

@@ -93,17 +93,8 @@ private:
         buf_.clear();
     }
     void write_all(const char* p, std::size_t n) {
-        while (n > 0) {
-            const ::ssize_t w = ::write(fd_, p, n);
-            if (w < 0) {
-                if (errno == EINTR) {
-                    check_interrupt();
-                    continue;
-                }
-                throw failure("cannot write temporary file '" + path_ + "': " + errno_text());
-            }
-            p += w;
-            n -= static_cast<std::size_t>(w);
+        if (const int e = write_fully(fd_, p, n); e != 0) {
+            throw failure("cannot write temporary file '" + path_ + "': " + std::strerror(e));
         }
     }
 

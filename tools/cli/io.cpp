@@ -45,18 +45,9 @@ void output::flush() {
 }
 
 void output::write_all(const char* p, std::size_t n) {
-    while (n > 0) {
-        const ::ssize_t w = ::write(fd_, p, n);
-        if (w < 0) {
-            if (errno == EINTR) {
-                check_interrupt();
-                continue;
-            }
-            if (errno == EPIPE) throw broken_pipe{};
-            throw failure(std::string("cannot write to standard output: ") + std::strerror(errno));
-        }
-        p += w;
-        n -= static_cast<std::size_t>(w);
+    if (const int e = write_fully(fd_, p, n); e != 0) {
+        if (e == EPIPE) throw broken_pipe{};
+        throw failure(std::string("cannot write to standard output: ") + std::strerror(e));
     }
 }
 
