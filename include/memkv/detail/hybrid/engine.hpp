@@ -1127,11 +1127,7 @@ private:
             }
             if (filter && (live_keys + tomb_keys) != 0) run->filter = std::move(filter);
         };
-        if (runner != nullptr) {
-            runner->run(build);
-        } else {
-            build();
-        }
+        run_in(runner, build);
         if (aborted) return false;
 
         const std::size_t written = run->image_bytes();
@@ -1242,11 +1238,7 @@ private:
             try {
                 std::lock_guard delta_guard(delta_mu_);
                 const layers_ptr input = seal_for_merge();
-                if (flush_niced_) {
-                    flush_niced_->run([&] { filter_sealed(*input); });
-                } else {
-                    filter_sealed(*input);
-                }
+                run_in(flush_niced_.get(), [&] { filter_sealed(*input); });
                 if (!input->sealed.empty()) {
                     merge_into_run(input, input->sealed.size(), 0, 0, true, compact_kind::flush, -1,
                                    flush_niced_.get());
@@ -1274,6 +1266,16 @@ private:
     // takes seconds, the filter a pass over the keys. The caller holds
     // delta_mu_, so no other thread attaches one. A filter is an
     // optimization: out of memory, the delta goes without.
+    // Runs job() in `runner` (a niced helper) or, when null, in this thread.
+    template <class F>
+    static void run_in(hybrid_niced_runner* runner, F&& job) {
+        if (runner != nullptr) {
+            runner->run(std::forward<F>(job));
+        } else {
+            job();
+        }
+    }
+
     void filter_sealed(const layers_type& input) {
         try {
             for (const delta_ptr& d : input.sealed) {
@@ -1316,6 +1318,7 @@ private:
                     std::shared_ptr<layers_type> mine;
                     hybrid_run_pick pick;
                     bool bottom = false;
+                    bool big = false;
                     {
                         std::lock_guard runs_guard(runs_mu_);
                         // compact() may have come in since the check above.
@@ -1335,7 +1338,8 @@ private:
                                           input->runs.begin() + static_cast<std::ptrdiff_t>(pick.hi));
                         claimed_.reserve(claimed_.size() + mine->runs.size());
                         for (const run_ptr& r : mine->runs) claimed_.push_back(r.get());
-                        if (pick.level >= hybrid_big_merge_level) ++big_merges_;
+                        big = pick.level >= hybrid_big_merge_level;
+                        if (big) ++big_merges_;
                     }
                     struct unclaim {
                         hybrid_engine& e;
@@ -1351,8 +1355,7 @@ private:
                             }
                             e.claims_cv_.notify_all();
                         }
-                    } release{*this, *mine, pick.level >= hybrid_big_merge_level};
-                    const bool big = pick.level >= hybrid_big_merge_level;
+                    } release{*this, *mine, big};
                     if (!merge_into_run(mine, 0, 0, mine->runs.size(), true, compact_kind::runs,
                                         static_cast<int>(pick.level), big ? big_runner : runner,
                                         bottom ? 1 : 0)) {
