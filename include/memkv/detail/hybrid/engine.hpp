@@ -1009,13 +1009,8 @@ private:
 
     std::unique_ptr<const hybrid_filter> build_filter(const run_type& r) const {
         auto f = std::make_unique<hybrid_filter>(r.keys());
-        std::string key;
         for (const auto* layer : {r.live.get(), r.tombstones.get()}) {
-            if (layer == nullptr) continue;
-            for (auto it = layer->begin(), end = layer->end(); it != end; ++it) {
-                it.key(key);
-                f->add(hybrid_key_hash(key));
-            }
+            if (layer != nullptr) hybrid_filter_add_keys(*f, *layer, [] { return false; });
         }
         return f;
     }

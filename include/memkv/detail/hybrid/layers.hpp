@@ -133,19 +133,28 @@ struct hybrid_run {
     bool file_backed() const noexcept { return !live_path.empty() || !tomb_path.empty(); }
 };
 
+// Adds every key of `map` (a delta or a run layer: iterators with
+// key(std::string&)) to `f`; false when stop() - asked every 4096 keys -
+// says to give up. Throws std::bad_alloc.
+template <class Map, class Stop>
+bool hybrid_filter_add_keys(hybrid_filter& f, const Map& map, Stop&& stop) {
+    std::string key;
+    std::size_t n = 0;
+    for (auto it = map.begin(), end = map.end(); it != end; ++it) {
+        if ((++n & 4095) == 0 && stop()) return false;
+        it.key(key);
+        f.add(hybrid_key_hash(key));
+    }
+    return true;
+}
+
 // A filter over every key of `delta`, tombstones included (a tombstone must
 // be found: it hides the layers below); null when stop() - asked every 4096
 // keys - says to give up. Throws std::bad_alloc.
 template <class V, class Stop>
 std::unique_ptr<hybrid_filter> hybrid_delta_filter(const hybrid_delta<V>& delta, Stop&& stop) {
     auto f = std::make_unique<hybrid_filter>(delta.size());
-    std::string key;
-    std::size_t n = 0;
-    for (auto it = delta.begin(); it != delta.end(); ++it) {
-        if ((++n & 4095) == 0 && stop()) return nullptr;
-        it.key(key);
-        f->add(hybrid_key_hash(key));
-    }
+    if (!hybrid_filter_add_keys(*f, delta, stop)) return nullptr;
     return f;
 }
 
