@@ -5,6 +5,7 @@
 //               [--lookups 1000000] [--misses 1000000] [--seed S]
 //   memkv-scale --describe --keys N [--seed S]
 //   memkv-scale --calibrate FILE [--keys 2000000] [--seed S]
+//   memkv-scale --print-keys --keys N [--seed S] > FILE
 //
 // The first form runs each structure in turn, in this process:
 //
@@ -62,6 +63,9 @@
 // keys, and 1M random pairs over the whole range of N and of 4e9 keys.
 // --calibrate compares FastArt's and FrozenLayer's bytes/key on a file of keys
 // (one per line) and on N generated keys (bench/RESULTS.md).
+// --print-keys writes the N keys to stdout, one per line, in the same
+// pseudo-random order the hybrid run inserts them: an unsorted key file of any
+// size for `memkv build` (the external sort) without storing one.
 
 #include <memkv/fast_art.hpp>
 #include <memkv/frozen_builder.hpp>
@@ -845,6 +849,32 @@ int calibrate(const std::string& file, const run_options& o) {
     return ok ? 0 : 1;
 }
 
+// ---- --print-keys --------------------------------------------------------------------
+
+int print_keys(const run_options& o) {
+    const url_keygen g(o.keys, o.seed);
+    std::vector<char> buf(std::size_t{1} << 20);
+    std::setvbuf(stdout, buf.data(), _IOFBF, buf.size());
+    std::string key;
+    progress_line p("print-keys", o.keys);
+    for (std::uint64_t j = 0; j < o.keys; ++j) {
+        g.sorted(g.shuffled_index(j), key);
+        key.push_back('\n');
+        if (std::fwrite(key.data(), 1, key.size(), stdout) != key.size()) {
+            std::fprintf(stderr, "memkv-scale: writing keys to stdout failed at key %llu: %s\n",
+                         static_cast<unsigned long long>(j), std::strerror(errno));
+            return 2;
+        }
+        if ((j & 0xFFFF) == 0) p.update(j);
+    }
+    p.finish(o.keys);
+    if (std::fflush(stdout) != 0) {
+        std::fprintf(stderr, "memkv-scale: writing keys to stdout failed: %s\n", std::strerror(errno));
+        return 2;
+    }
+    return 0;
+}
+
 // ---- main -----------------------------------------------------------------------------
 
 [[noreturn]] void usage(const char* why) {
@@ -853,7 +883,8 @@ int calibrate(const std::string& file, const run_options& o) {
                  "usage: memkv-scale --keys N [--structures frozen,hybrid] [--dir DIR] [--json FILE]\n"
                  "                   [--lookups 1000000] [--misses 1000000] [--seed S]\n"
                  "       memkv-scale --describe --keys N [--seed S]\n"
-                 "       memkv-scale --calibrate FILE [--keys 2000000] [--seed S]\n");
+                 "       memkv-scale --calibrate FILE [--keys 2000000] [--seed S]\n"
+                 "       memkv-scale --print-keys --keys N [--seed S] > FILE\n");
     std::exit(2);
 }
 
@@ -902,7 +933,7 @@ void print_table(const std::vector<result>& rs) {
 
 int main(int argc, char** argv) {
     run_options o;
-    bool have_keys = false, do_describe = false;
+    bool have_keys = false, do_describe = false, do_print = false;
     std::string structures = "frozen,hybrid", dir, json, calibrate_file;
     for (int a = 1; a < argc; ++a) {
         const std::string_view arg = argv[a];
@@ -927,6 +958,8 @@ int main(int argc, char** argv) {
             o.seed = parse_count(value());
         } else if (arg == "--describe") {
             do_describe = true;
+        } else if (arg == "--print-keys") {
+            do_print = true;
         } else if (arg == "--calibrate") {
             calibrate_file = value();
         } else if (arg == "--help" || arg == "-h") {
@@ -943,6 +976,7 @@ int main(int argc, char** argv) {
         if (!have_keys) usage("--keys N is required");
         if (o.keys > url_keygen::max_keys) usage("--keys: at most 2^40");
         if (do_describe) return describe(o);
+        if (do_print) return print_keys(o);
 
         bool want_frozen = false, want_hybrid = false;
         for (std::size_t pos = 0; pos <= structures.size();) {
