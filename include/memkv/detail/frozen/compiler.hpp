@@ -351,6 +351,17 @@ private:
         // registered node: a registered node points only to nodes written
         // before it. That skips the lookup for every fresh tail.
         const bool fresh = !u.trans.empty() && have_last_ && u.trans.back().addr == last_addr_;
+        // Long unbranched suffixes almost never recur; caching them would
+        // only evict the short, common ones (and cost a cache miss each). A
+        // fresh one is not looked up either, so it needs no content or hash.
+        const bool registered =
+            child_chain_ < 0 || static_cast<std::uint64_t>(child_chain_) <= max_registered_chain_;
+        if (fresh && !registered) {
+            ++stats_.fresh_skips;
+            last_addr_ = write_new(u, depth, below);
+            have_last_ = true;
+            return {last_addr_, count};
+        }
         std::uint64_t h = make_content(u);
         registry_.prefetch(h);
         if (!fresh) {
@@ -364,6 +375,25 @@ private:
         } else {
             ++stats_.fresh_skips;
         }
+        const std::uint64_t addr = write_new(u, depth, below);
+        if (merged_) {
+            // u now is the pair node at its child's old address; the child
+            // lives on as a virtual address (see write()). Register u under
+            // the content a later equal node will compute.
+            u.trans[0].addr = virtual_addr(addr, merged_label_);
+            h = make_content(u);
+        }
+        if (registered) registry_.insert(h, content(), addr);
+        last_addr_ = addr;
+        have_last_ = true;
+        return {addr, count};
+    }
+
+    // Writes a node the registry does not have: real copies of children that
+    // live only inside a pair node, a short old suffix written again when
+    // cheaper than pointing at it, then the node itself.
+    std::uint64_t write_new(unode& u, std::size_t depth, std::int64_t below) {
+        const bool single = !u.final && u.trans.size() == 1;
         // Children that survive only inside a pair node get a real copy now.
         for (utrans& t : u.trans)
             if (is_virtual(t.addr)) t.addr = materialize(t.addr);
@@ -378,21 +408,7 @@ private:
                 stats_.reemitted_bytes += static_cast<std::uint64_t>(below);
             }
         }
-        const std::uint64_t addr = write(u);
-        if (merged_) {
-            // u now is the pair node at its child's old address; the child
-            // lives on as a virtual address (see write()). Register u under
-            // the content a later equal node will compute.
-            u.trans[0].addr = virtual_addr(addr, merged_label_);
-            h = make_content(u);
-        }
-        // Long unbranched suffixes almost never recur; caching them would
-        // only evict the short, common ones (and cost a cache miss each).
-        if (child_chain_ < 0 || static_cast<std::uint64_t>(child_chain_) <= max_registered_chain_)
-            registry_.insert(h, content(), addr);
-        last_addr_ = addr;
-        have_last_ = true;
-        return {addr, count};
+        return write(u);
     }
 
     // Canonical content (finality, labels, target addresses) into content_;
