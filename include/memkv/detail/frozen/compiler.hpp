@@ -356,12 +356,8 @@ private:
         // fresh one is not looked up either, so it needs no content or hash.
         const bool registered =
             child_chain_ < 0 || static_cast<std::uint64_t>(child_chain_) <= max_registered_chain_;
-        if (fresh && !registered) {
-            ++stats_.fresh_skips;
-            last_addr_ = write_new(u, depth, below);
-            have_last_ = true;
-            return {last_addr_, count};
-        }
+        if (fresh) ++stats_.fresh_skips;
+        if (fresh && !registered) return {write_new(u, depth, below), count};
         std::uint64_t h = make_content(u);
         registry_.prefetch(h);
         if (!fresh) {
@@ -372,8 +368,6 @@ private:
                 return {found, count};
             }
             ++stats_.registry_misses;
-        } else {
-            ++stats_.fresh_skips;
         }
         const std::uint64_t addr = write_new(u, depth, below);
         if (merged_) {
@@ -384,14 +378,13 @@ private:
             h = make_content(u);
         }
         if (registered) registry_.insert(h, content(), addr);
-        last_addr_ = addr;
-        have_last_ = true;
         return {addr, count};
     }
 
     // Writes a node the registry does not have: real copies of children that
     // live only inside a pair node, a short old suffix written again when
-    // cheaper than pointing at it, then the node itself.
+    // cheaper than pointing at it, then the node itself, which becomes the
+    // last node written (see `fresh` in compile()).
     std::uint64_t write_new(unode& u, std::size_t depth, std::int64_t below) {
         const bool single = !u.final && u.trans.size() == 1;
         // Children that survive only inside a pair node get a real copy now.
@@ -408,7 +401,9 @@ private:
                 stats_.reemitted_bytes += static_cast<std::uint64_t>(below);
             }
         }
-        return write(u);
+        last_addr_ = write(u);
+        have_last_ = true;
+        return last_addr_;
     }
 
     // Canonical content (finality, labels, target addresses) into content_;

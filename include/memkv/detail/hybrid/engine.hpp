@@ -1256,11 +1256,6 @@ private:
         }
     }
 
-    // Gives the sealed deltas of `input` that have none their filter
-    // (layers.hpp, hybrid_delta) before the flush merges them: the flush
-    // takes seconds, the filter a pass over the keys. The caller holds
-    // delta_mu_, so no other thread attaches one. A filter is an
-    // optimization: out of memory, the delta goes without.
     // Runs job() in `runner` (a niced helper) or, when null, in this thread.
     template <class F>
     static void run_in(hybrid_niced_runner* runner, F&& job) {
@@ -1271,6 +1266,11 @@ private:
         }
     }
 
+    // Gives the sealed deltas of `input` that have none their filter
+    // (layers.hpp, hybrid_delta) before the flush merges them: the flush
+    // takes seconds, the filter a pass over the keys. The caller holds
+    // delta_mu_, so no other thread attaches one. A filter is an
+    // optimization: out of memory, the delta goes without.
     void filter_sealed(const layers_type& input) {
         try {
             for (const delta_ptr& d : input.sealed) {
