@@ -399,10 +399,14 @@ struct checkpoint_template {
 
     checkpoint_template() {
         path = dir.file("db.mkv");
+        const std::uint64_t n = 300 * test_scale();
         KV::options o;
         o.compaction_keys = 128;
+        // More level-0 runs than the flushes below can make: a tiered merge
+        // would fold them into one run (at MEMKV_TEST_SCALE=3 the eighth flush
+        // did, when no two sealed deltas happened to share a flush).
+        o.run_fanout = n / 128 + 16;
         KV kv(o);
-        const std::uint64_t n = 300 * test_scale();
         for (std::uint64_t i = 0; i < n; ++i) {
             kv.insert(url_key(i), i);
             model[url_key(i)] = i;
