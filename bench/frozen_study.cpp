@@ -25,10 +25,32 @@
 // simplified). A byte no symbol covers costs two codes (escape + byte).
 // Tail figures ignore the automaton's suffix sharing, so compare codes/8 with
 // codes/2, not with "chain".
+//
+// A second table models the alternative to v1's automaton that marisa-trie
+// and SuRF take: a succinct trie (nodes in depth-first order, so a key's
+// ordinal is the number of keys before its node: no counts stored) that
+// stops at the node where each key becomes unique and keeps the rest of the
+// key (its tail) outside the trie. The figures are sizes computed from the
+// key set, not files:
+//   trie        edges of the plain trie (one per byte down to each key's
+//               unique node); at 8 label bits + 3.5 bits of structure,
+//               terminal flag and rank/select directories per edge
+//   pat         the same trie path-compressed: edges of a Patricia trie,
+//               12.5 bits each (one more: "has a link"), whose longer labels
+//               and tails ("links") go to a string store
+//   links raw   the store as plain bytes, plus an Elias-Fano offset per link
+//   links fsst  the store coded with the 1-8-byte table above
+//   links sfx   distinct links, each kept once as a suffix of a longer one
+//               where it is one, with a fixed-width pointer per link and an
+//               end bit per stored byte
+//   sfx+fsst    the kept strings of "sfx" coded as "fsst" (a lower bound:
+//               a shared suffix can be pointed at only where a code starts)
+// B/key totals: trie + raw tails (plain), pat + the cheapest store.
 
 #include <memkv/frozen_builder.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <string>
 #include <string_view>
@@ -113,6 +135,76 @@ std::size_t tail_codes(const std::vector<std::string_view>& tails, std::size_t m
     return codes;
 }
 
+// Walks the Patricia trie of sorted unique keys without building it: a node
+// is a prefix that two or more keys share up to a byte where they differ (or
+// where one ends); its children are the groups of keys by the next byte.
+struct trie_model {
+    const std::vector<std::string_view>& keys;
+    std::uint64_t pat_nodes = 1;     // the root
+    std::uint64_t plain_edges = 0;   // the plain trie's edges, to each key's unique node
+    std::uint64_t tail_bytes = 0;    // bytes below each key's unique node
+    std::vector<std::string_view> links;  // Patricia edge labels past their first byte, and tails
+
+    static std::size_t lcp(std::string_view a, std::string_view b) {
+        std::size_t l = 0;
+        while (l < a.size() && l < b.size() && a[l] == b[l]) ++l;
+        return l;
+    }
+    // keys[lo, hi) share their first `depth` bytes; hi - lo >= 2 or lo is the only key.
+    void node(std::size_t lo, std::size_t hi, std::size_t depth) {
+        if (keys[lo].size() == depth) ++lo;  // a key ends here
+        while (lo < hi) {
+            const unsigned char c = static_cast<unsigned char>(keys[lo][depth]);
+            const std::size_t b = static_cast<std::size_t>(
+                std::partition_point(keys.begin() + static_cast<std::ptrdiff_t>(lo), keys.begin() + static_cast<std::ptrdiff_t>(hi),
+                                     [&](std::string_view k) { return static_cast<unsigned char>(k[depth]) <= c; }) -
+                keys.begin());
+            ++pat_nodes;
+            if (b - lo == 1) {
+                const std::string_view rest = keys[lo].substr(depth + 1);
+                ++plain_edges;
+                tail_bytes += rest.size();
+                if (!rest.empty()) links.push_back(rest);
+            } else {
+                const std::size_t l = lcp(keys[lo], keys[b - 1]);
+                plain_edges += l - depth;
+                if (l > depth + 1) links.push_back(keys[lo].substr(depth + 1, l - depth - 1));
+                node(lo, b, l);
+            }
+            lo = b;
+        }
+    }
+};
+
+double log2_ceil(double x) { return x <= 1 ? 0 : std::ceil(std::log2(x)); }
+
+// Bits of an Elias-Fano sequence of m increasing values below u.
+double elias_fano_bits(double m, double u) { return m == 0 ? 0 : m * (2 + std::max(0.0, log2_ceil(u / m))); }
+
+// Bytes of a store that keeps each distinct string once, inside a longer
+// one when it is a suffix of it (sorted by the reversed string, a string is
+// a suffix of its successor when it is one of any).
+// Returns the strings kept (in `kept`, the original direction).
+std::vector<std::string> suffix_merged(const std::vector<std::string_view>& v) {
+    std::vector<std::string> rev;
+    rev.reserve(v.size());
+    for (const std::string_view s : v) rev.emplace_back(s.rbegin(), s.rend());
+    std::sort(rev.begin(), rev.end());
+    rev.erase(std::unique(rev.begin(), rev.end()), rev.end());
+    std::vector<std::string> kept;
+    for (std::size_t i = 0; i < rev.size(); ++i) {
+        const bool inside = i + 1 < rev.size() && rev[i + 1].compare(0, rev[i].size(), rev[i]) == 0;
+        if (!inside) kept.emplace_back(rev[i].rbegin(), rev[i].rend());
+    }
+    return kept;
+}
+
+struct model_row {
+    std::string name;
+    double n, v1, trie, tails, pat, links, raw, fsst, sfx, sfx_fsst;
+};
+std::vector<model_row> model_rows;
+
 void study(const std::string& name, const Dataset& d) {
     std::vector<std::string_view> keys;
     keys.reserve(d.size());
@@ -153,6 +245,27 @@ void study(const std::string& name, const Dataset& d) {
                 static_cast<double>(tail_bytes) / n, static_cast<double>(c2) / n, static_cast<double>(c8) / n,
                 c8 > 0 ? static_cast<double>(c2) / static_cast<double>(c8) : 0.0);
     std::fflush(stdout);
+
+    trie_model m{keys, 1, 0, 0, {}};
+    if (!keys.empty()) m.node(0, keys.size(), 0);
+    double link_bytes = 0;
+    for (const std::string_view l : m.links) link_bytes += static_cast<double>(l.size());
+    const double nl = static_cast<double>(m.links.size());
+    const double trie = static_cast<double>(m.plain_edges) * 11.5 / 8;
+    const double tail_store = static_cast<double>(m.tail_bytes) + elias_fano_bits(n, static_cast<double>(m.tail_bytes)) / 8;
+    const double pat = static_cast<double>(m.pat_nodes) * 12.5 / 8;
+    const double raw = link_bytes + elias_fano_bits(nl, link_bytes) / 8;
+    const double fsst = static_cast<double>(tail_codes(m.links, 8, 255)) + elias_fano_bits(nl, link_bytes) / 8;
+    const std::vector<std::string> kept = suffix_merged(m.links);
+    double blob = 0;
+    for (const std::string& k : kept) blob += static_cast<double>(k.size());
+    const double sfx = blob * 9 / 8 + nl * log2_ceil(blob) / 8;
+    // Coded after merging: a lower bound, since a suffix shared inside a
+    // coded string can only be pointed at where a code starts.
+    const std::vector<std::string_view> kept_views(kept.begin(), kept.end());
+    const double coded = static_cast<double>(tail_codes(kept_views, 8, 255));
+    const double sfx_fsst = coded * 9 / 8 + nl * log2_ceil(coded) / 8;
+    model_rows.push_back({name, n, file / n, trie / n, tail_store / n, pat / n, link_bytes / n, raw / n, fsst / n, sfx / n, sfx_fsst / n});
 }
 
 }  // namespace
@@ -173,6 +286,13 @@ int main(int argc, char** argv) {
             } else {
                 study(arg.substr(arg.rfind('/') + 1), Dataset::load_file(arg));
             }
+        }
+        std::printf("\n| input | v1 file B/key | trie | + tails | = B/key | pat | links (bytes) | links raw | links fsst | links sfx | sfx+fsst | = B/key |\n");
+        std::printf("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
+        for (const model_row& r : model_rows) {
+            std::printf("| %s | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f |\n", r.name.c_str(),
+                        r.v1, r.trie, r.tails, r.trie + r.tails, r.pat, r.links, r.raw, r.fsst, r.sfx, r.sfx_fsst,
+                        r.pat + std::min({r.raw, r.fsst, r.sfx, r.sfx_fsst}));
         }
     } catch (const std::exception& e) {
         std::fprintf(stderr, "memkv-frozen-study: %s\n", e.what());
