@@ -175,3 +175,106 @@ TEST_CASE("Elias-Fano: values round-trip, duplicates and extremes included", "[s
     INFO("bytes " << bytes);
     REQUIRE(bytes * 8 < v.size() * (2 + 14 + 1) * 9 / 8 + 1024);
 }
+
+#include <memkv/detail/succinct/symbol_codec.hpp>
+
+namespace {
+
+std::string random_string(std::mt19937_64& rng, std::size_t max_len, bool text) {
+    std::string s(rng() % (max_len + 1), '\0');
+    static const char* words[] = {"https://", "github.com/", "-js", "react", "node_modules/", ".json", "lib", "/src/"};
+    if (text) {
+        s.clear();
+        while (s.size() < max_len && rng() % 6 != 0) s += words[rng() % 8];
+        if (rng() % 3 == 0) s += static_cast<char>(rng());
+    } else {
+        for (char& c : s) c = static_cast<char>(rng());
+    }
+    return s;
+}
+
+}  // namespace
+
+TEST_CASE("symbol codec: codes round-trip and compare like the strings they stand for", "[succinct]") {
+    std::mt19937_64 rng(memkv::test::test_seed(0x5ACC6));
+    for (const bool text : {true, false}) {
+        std::vector<std::string> strings;
+        for (int i = 0; i < 3000; ++i) strings.push_back(random_string(rng, 60, text));
+        strings.push_back("");
+        strings.push_back(std::string("\0\xff\0", 3));
+        for (const std::size_t train_on : {0UL, 1UL, 500UL, 3000UL}) {
+            INFO((text ? "text" : "binary") << ", trained on " << train_on);
+            const std::vector<std::string_view> sample(strings.begin(), strings.begin() + static_cast<std::ptrdiff_t>(train_on));
+            const succinct::symbol_table t = succinct::symbol_table::train(sample);
+            REQUIRE(t.size() <= succinct::max_symbols);
+            // The serialized table reads back as the same table.
+            std::vector<unsigned char> table_bytes;
+            t.write(table_bytes);
+            REQUIRE(table_bytes.size() == t.bytes());
+            const auto back = succinct::symbol_table::parse(table_bytes.data(), table_bytes.size());
+            REQUIRE(back);
+            REQUIRE(back->size() == t.size());
+            std::size_t raw = 0, coded = 0;
+            for (std::size_t i = 0; i < strings.size(); ++i) {
+                const std::string& s = strings[i];
+                std::vector<unsigned char> codes;
+                const std::size_t appended = t.encode(s, codes);
+                REQUIRE(appended == codes.size());
+                REQUIRE(t.encoded_size(s) == codes.size());
+                raw += s.size();
+                coded += codes.size();
+                std::string out;
+                REQUIRE(back->decode(codes.data(), codes.size(), out));
+                if (out != s) FAIL("string " << i << " does not round-trip");
+                // compare() against a neighbour, a prefix and the string itself.
+                const std::string& other = strings[(i * 7 + 1) % strings.size()];
+                for (const std::string& key : {other, s, s.substr(0, s.size() / 2), s + "x"}) {
+                    const auto c = t.compare(codes.data(), codes.size(), key);
+                    REQUIRE(c);
+                    const int want = s.compare(key);
+                    REQUIRE((c->order < 0) == (want < 0));
+                    REQUIRE((c->order > 0) == (want > 0));
+                    std::size_t common = 0;
+                    while (common < s.size() && common < key.size() && s[common] == key[common]) ++common;
+                    REQUIRE(c->matched == common);
+                }
+            }
+            // Text repeats its words: a table trained on it codes it in
+            // fewer bytes than it has. (Random bytes cannot shrink.)
+            if (text && train_on >= 500) REQUIRE(coded * 10 < raw * 6);
+            if (train_on == 0) REQUIRE(coded == 2 * raw);
+        }
+    }
+}
+
+TEST_CASE("symbol codec: malformed tables and codes are refused", "[succinct]") {
+    const std::vector<std::string> sample_strings = {"abcabc", "abd", "xyz"};
+    const std::vector<std::string_view> sample(sample_strings.begin(), sample_strings.end());
+    const succinct::symbol_table t = succinct::symbol_table::train(sample);
+    REQUIRE(t.size() > 0);
+    std::vector<unsigned char> good;
+    t.write(good);
+    REQUIRE_FALSE(succinct::symbol_table::parse(good.data(), 0));
+    REQUIRE_FALSE(succinct::symbol_table::parse(good.data(), good.size() - 1));
+    std::vector<unsigned char> bad = good;
+    bad[1] = 0;  // a symbol of length 0
+    REQUIRE_FALSE(succinct::symbol_table::parse(bad.data(), bad.size()));
+    bad = good;
+    bad[1] = 9;  // longer than 8
+    REQUIRE_FALSE(succinct::symbol_table::parse(bad.data(), bad.size()));
+    bad = good;
+    bad[1 + t.size() + 7] = 'q';  // a byte past symbol 0's length (all are shorter than 8 here)
+    if (t.symbol(0).size() < 8) REQUIRE_FALSE(succinct::symbol_table::parse(bad.data(), bad.size()));
+    bad = {255};
+    REQUIRE_FALSE(succinct::symbol_table::parse(bad.data(), bad.size()));
+
+    std::string out;
+    const unsigned char truncated[] = {succinct::symbol_escape};
+    REQUIRE_FALSE(t.decode(truncated, 1, out));
+    REQUIRE_FALSE(t.compare(truncated, 1, "a"));
+    const unsigned char unknown[] = {static_cast<unsigned char>(t.size())};
+    if (t.size() < succinct::max_symbols) {
+        REQUIRE_FALSE(t.decode(unknown, 1, out));
+        REQUIRE_FALSE(t.compare(unknown, 1, "a"));
+    }
+}
