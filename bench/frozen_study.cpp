@@ -135,6 +135,12 @@ std::size_t tail_codes(const std::vector<std::string_view>& tails, std::size_t m
     return codes;
 }
 
+std::size_t lcp(std::string_view a, std::string_view b) {
+    std::size_t l = 0;
+    while (l < a.size() && l < b.size() && a[l] == b[l]) ++l;
+    return l;
+}
+
 // Walks the Patricia trie of sorted unique keys without building it: a node
 // is a prefix that two or more keys share up to a byte where they differ (or
 // where one ends); its children are the groups of keys by the next byte.
@@ -145,11 +151,6 @@ struct trie_model {
     std::uint64_t tail_bytes = 0;    // bytes below each key's unique node
     std::vector<std::string_view> links;  // Patricia edge labels past their first byte, and tails
 
-    static std::size_t lcp(std::string_view a, std::string_view b) {
-        std::size_t l = 0;
-        while (l < a.size() && l < b.size() && a[l] == b[l]) ++l;
-        return l;
-    }
     // keys[lo, hi) share their first `depth` bytes; hi - lo >= 2 or lo is the only key.
     void node(std::size_t lo, std::size_t hi, std::size_t depth) {
         if (keys[lo].size() == depth) ++lo;  // a key ends here
@@ -181,10 +182,9 @@ double log2_ceil(double x) { return x <= 1 ? 0 : std::ceil(std::log2(x)); }
 // Bits of an Elias-Fano sequence of m increasing values below u.
 double elias_fano_bits(double m, double u) { return m == 0 ? 0 : m * (2 + std::max(0.0, log2_ceil(u / m))); }
 
-// Bytes of a store that keeps each distinct string once, inside a longer
-// one when it is a suffix of it (sorted by the reversed string, a string is
-// a suffix of its successor when it is one of any).
-// Returns the strings kept (in `kept`, the original direction).
+// The strings a store keeps when each distinct string is kept once, inside
+// a longer one when it is a suffix of it (sorted by the reversed string, a
+// string is a suffix of its successor when it is one of any).
 std::vector<std::string> suffix_merged(const std::vector<std::string_view>& v) {
     std::vector<std::string> rev;
     rev.reserve(v.size());
@@ -219,11 +219,6 @@ void study(const std::string& name, const Dataset& d) {
     const auto layer = builder.finish();
     const double file = static_cast<double>(layer.bytes().size());
 
-    auto lcp = [](std::string_view a, std::string_view b) {
-        std::size_t l = 0;
-        while (l < a.size() && l < b.size() && a[l] == b[l]) ++l;
-        return l;
-    };
     std::vector<std::string_view> tails;
     tails.reserve(keys.size());
     std::size_t tail_bytes = 0;

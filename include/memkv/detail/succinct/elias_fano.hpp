@@ -61,7 +61,7 @@ public:
         highs_.append_run(false, high - zeros_);
         zeros_ = high;
         highs_.push_back(true);
-        lows_.push(g_.low_bits == 0 ? 0 : v & ((std::uint64_t{1} << g_.low_bits) - 1));
+        lows_.push(v & ((std::uint64_t{1} << g_.low_bits) - 1));  // low_bits <= 63
         last_ = v;
         ++pushed_;
     }

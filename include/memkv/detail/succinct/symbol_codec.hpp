@@ -118,43 +118,26 @@ public:
     // Appends the codes of s to out; returns how many bytes were appended.
     std::size_t encode(std::string_view s, std::vector<unsigned char>& out) const {
         const std::size_t start = out.size();
-        for (std::size_t i = 0; i < s.size();) {
-            const auto [code, len] = match(s.substr(i));
-            if (len == 0) {
-                out.push_back(symbol_escape);
-                out.push_back(static_cast<unsigned char>(s[i]));
-                i += 1;
-            } else {
-                out.push_back(code);
-                i += len;
-            }
-        }
+        for_each_code(s, [&](unsigned char code, std::size_t len, unsigned char byte) {
+            if (len == 0) out.push_back(symbol_escape);
+            out.push_back(len == 0 ? byte : code);
+        });
         return out.size() - start;
     }
     // Bytes encode(s) would append.
     std::size_t encoded_size(std::string_view s) const noexcept {
         std::size_t n = 0;
-        for (std::size_t i = 0; i < s.size();) {
-            const std::size_t len = match(s.substr(i)).second;
-            n += len == 0 ? 2 : 1;
-            i += len == 0 ? 1 : len;
-        }
+        for_each_code(s, [&](unsigned char, std::size_t len, unsigned char) { n += len == 0 ? 2 : 1; });
         return n;
     }
 
     // Appends the string that codes[0, n) stand for to out; false (out
     // unspecified) if they are not a valid coding under this table.
     bool decode(const unsigned char* codes, std::size_t n, std::string& out) const {
-        for (std::size_t i = 0; i < n; ++i) {
-            const unsigned char c = codes[i];
-            if (c == symbol_escape) {
-                if (++i == n) return false;
-                out.push_back(static_cast<char>(codes[i]));
-            } else if (c < count_) {
-                out.append(reinterpret_cast<const char*>(sym_[c].data()), len_[c]);
-            } else {
-                return false;
-            }
+        for (std::size_t i = 0; i < n;) {
+            const auto sym = read_code(codes, n, i);
+            if (!sym) return false;
+            out.append(reinterpret_cast<const char*>(sym->first), sym->second);
         }
         return true;
     }
@@ -169,19 +152,10 @@ public:
     };
     std::optional<comparison> compare(const unsigned char* codes, std::size_t n, std::string_view key) const {
         std::size_t k = 0;
-        for (std::size_t i = 0; i < n; ++i) {
-            const unsigned char c = codes[i];
-            const unsigned char* bytes = nullptr;
-            std::size_t len = 1;
-            if (c == symbol_escape) {
-                if (++i == n) return std::nullopt;
-                bytes = codes + i;
-            } else if (c < count_) {
-                bytes = sym_[c].data();
-                len = len_[c];
-            } else {
-                return std::nullopt;
-            }
+        for (std::size_t i = 0; i < n;) {
+            const auto sym = read_code(codes, n, i);
+            if (!sym) return std::nullopt;
+            const auto [bytes, len] = *sym;
             for (std::size_t j = 0; j < len; ++j, ++k) {
                 if (k == key.size()) return comparison{k, 1};  // key is a proper prefix
                 const auto kb = static_cast<unsigned char>(key[k]);
@@ -192,6 +166,30 @@ public:
     }
 
 private:
+    // Calls on(code, symbol length, byte) for each code of s's greedy
+    // longest-match coding; length 0: no symbol, `byte` goes escaped.
+    template <class F>
+    void for_each_code(std::string_view s, F&& on) const {
+        for (std::size_t i = 0; i < s.size();) {
+            const auto [code, len] = match(s.substr(i));
+            on(code, len, static_cast<unsigned char>(s[i]));
+            i += len == 0 ? 1 : len;
+        }
+    }
+    // The bytes of the code at codes[i] (an escape and its byte, or a
+    // symbol), advancing i past it; nullopt for a truncated escape or a code
+    // with no symbol.
+    std::optional<std::pair<const unsigned char*, std::size_t>> read_code(const unsigned char* codes, std::size_t n,
+                                                                         std::size_t& i) const noexcept {
+        const unsigned char c = codes[i++];
+        if (c == symbol_escape) {
+            if (i == n) return std::nullopt;
+            return std::pair<const unsigned char*, std::size_t>{codes + i++, 1};
+        }
+        if (c >= count_) return std::nullopt;
+        return std::pair<const unsigned char*, std::size_t>{sym_[c].data(), len_[c]};
+    }
+
     void set(std::size_t c, std::string_view s) {
         MEMKV_ASSERT(c < max_symbols && !s.empty() && s.size() <= max_symbol_len);
         sym_[c].fill(0);
