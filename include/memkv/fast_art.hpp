@@ -526,7 +526,7 @@ public:
     /// A const_iterator at `key`, or end() if absent (lazy, as the non-const overload).
     const_iterator find(key_view key) const { return find_impl<true>(key); }
     /// Whether `key` is present; builds nothing.
-    bool contains(key_view key) const noexcept { return tree_.find(key) != 0; }
+    bool contains(key_view key) const noexcept { return tree_.find_leaf(key) != nullptr; }
     /// 1 if `key` is present, else 0, as std::map::count.
     size_type count(key_view key) const noexcept { return contains(key) ? 1 : 0; }
 
@@ -534,13 +534,13 @@ public:
     ///
     /// The pointer follows the class's rules for references to values.
     V* get_if(key_view key) noexcept {
-        const loc_t l = tree_.find(key);
-        return l != 0 ? &tree_.value(l) : nullptr;
+        std::byte* const p = tree_.find_leaf(key);
+        return p != nullptr ? &tree_.value_at(p) : nullptr;
     }
     /// A pointer to the value under `key`, or nullptr (const overload).
     const V* get_if(key_view key) const noexcept {
-        const loc_t l = tree_.find(key);
-        return l != 0 ? &tree_.value(l) : nullptr;
+        std::byte* const p = tree_.find_leaf(key);
+        return p != nullptr ? &tree_.value_at(p) : nullptr;
     }
     /// A copy of the value under `key`, or std::nullopt (only if `V` is copy-constructible).
     std::optional<V> get(key_view key) const

@@ -142,6 +142,35 @@ inline bool equal_bytes(const unsigned char* a, const unsigned char* b, std::siz
 #pragma GCC diagnostic pop
 #endif
 
+// Masks of an 8-byte word loaded from memory (load_u64): the bits of its
+// first n bytes, and of its last n bytes, for n in 0..8. A table, since
+// shifting a 64-bit word by 64 is undefined and n = 0 and n = 8 both occur.
+struct byte_masks {
+    std::uint64_t first[9];
+    std::uint64_t last[9];
+};
+inline constexpr byte_masks make_byte_masks() noexcept {
+    byte_masks m{};
+    for (unsigned n = 0; n <= 8; ++n) {
+        std::uint64_t lo = 0;  // the n low-order bytes
+        for (unsigned b = 0; b < n; ++b) lo |= std::uint64_t{0xFF} << (8 * b);
+        const std::uint64_t hi = n == 0 ? 0 : ~std::uint64_t{0} << (8 * (8 - n));
+        const bool little = std::endian::native == std::endian::little;
+        m.first[n] = little ? lo : hi;
+        m.last[n] = little ? hi : lo;
+    }
+    return m;
+}
+inline constexpr byte_masks byte_mask_table = make_byte_masks();
+// Word w (as loaded from memory) with its first n bytes dropped, so the
+// byte that was at n comes first; for n >= 8 what is left is unspecified.
+inline std::uint64_t shift_out(std::uint64_t w, std::size_t n) noexcept {
+    const unsigned bits = static_cast<unsigned>(n * 8) & 63;
+    return std::endian::native == std::endian::little ? w >> bits : w << bits;
+}
+inline std::uint64_t first_bytes_mask(std::size_t n) noexcept { return byte_mask_table.first[n]; }
+inline std::uint64_t last_bytes_mask(std::size_t n) noexcept { return byte_mask_table.last[n]; }
+
 struct node_header {
     std::uint8_t kind;   // 0: full (256 refs); otherwise the linear capacity
     std::uint8_t flags;  // has_terminal | child zone << zone_shift
@@ -284,32 +313,47 @@ struct node_ref {
 
     // Index of byte b among the linear keys, or count() if absent. Reads the
     // key array in 16-byte groups: every node is at least 32 bytes and the
-    // key array starts at offset 16, so a group never leaves the block.
+    // key array starts at offset 16, so a group never leaves the block. The
+    // first group holds every key of the kinds up to 16, so it is tested
+    // without a loop (one compare, the count as a mask: the counts of a
+    // descent's nodes vary at random, so a branch on them mispredicts), and
+    // the larger kinds go on out of line.
     std::size_t linear_find(unsigned char b) const noexcept {
-        const unsigned char* k = keys();
         const std::size_t n = count();
+        MEMKV_ASSERT(n <= 48);
 #if defined(__SSE2__)
-        const __m128i needle = _mm_set1_epi8(static_cast<char>(b));
-        for (std::size_t i = 0;; i += 16) {
-            const __m128i group = _mm_loadu_si128(reinterpret_cast<const __m128i*>(k + i));
-            const auto hits = static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(group, needle)));
-            // Keep the bits of used slots without branching on the count:
-            // the counts of consecutive nodes of a descent vary at random,
-            // and an `if (left < 16)` here mispredicted about every third
-            // level.
-            const std::size_t left = n - i;
-            const std::size_t used = left < 16 ? left : 16;
-            const auto mask = hits & static_cast<std::uint32_t>((std::uint64_t{1} << used) - 1);
-            if (mask != 0) return i + static_cast<std::size_t>(std::countr_zero(mask));
-            if (left <= 16) return n;
-        }
+        const auto hits = match_group(keys(), b) & static_cast<std::uint32_t>((std::uint64_t{1} << n) - 1);
+        if (hits != 0) return static_cast<std::size_t>(std::countr_zero(hits));
+        return n <= 16 ? n : linear_find_past16(b);
 #else
+        const unsigned char* k = keys();
         for (std::size_t i = 0; i < n; ++i) {
             if (k[i] == b) return i;
         }
         return n;
 #endif
     }
+
+#if defined(__SSE2__)
+    // Bit i set: k[i] == b, for i < 16 (all 16 bytes are read).
+    static std::uint32_t match_group(const unsigned char* k, unsigned char b) noexcept {
+        const __m128i group = _mm_loadu_si128(reinterpret_cast<const __m128i*>(k));
+        return static_cast<std::uint32_t>(
+            _mm_movemask_epi8(_mm_cmpeq_epi8(group, _mm_set1_epi8(static_cast<char>(b)))));
+    }
+
+    // linear_find among keys 16 and up (kinds 24, 32, 48).
+    [[gnu::noinline]] std::size_t linear_find_past16(unsigned char b) const noexcept {
+        const std::size_t n = count();
+        for (std::size_t i = 16; i < n; i += 16) {
+            const std::size_t left = n - i;
+            const auto used = static_cast<std::uint32_t>((std::uint64_t{1} << (left < 16 ? left : 16)) - 1);
+            const std::uint32_t hits = match_group(keys() + i, b) & used;
+            if (hits != 0) return i + static_cast<std::size_t>(std::countr_zero(hits));
+        }
+        return n;
+    }
+#endif
 
     // The child slot for byte b, or nullptr.
     ref_t* find_child(unsigned char b) const noexcept {

@@ -230,7 +230,11 @@ public:
 
     V& value(loc_t leaf) const noexcept {
         MEMKV_ASSERT(is_leaf(ref_of(leaf)));
-        std::byte* p = at(leaf);
+        return value_at(at(leaf));
+    }
+
+    // The value stored in leaf block p.
+    V& value_at(std::byte* p) const noexcept {
         if constexpr (boxed) {
             loc_t b = 0;
             std::memcpy(&b, p, sizeof b);
@@ -851,41 +855,165 @@ public:
 
     // ---- lookup -----------------------------------------------------------
 
-    loc_t find(std::string_view key) const noexcept {
-        if (jump_.node != 0 && jump_applies(key)) return find_from(jump_.zone, jump_.node, jump_.depth, key);
-        return find_from(root_zone_, root_, 0, key);
+    loc_t find(std::string_view key) const noexcept { return lookup(key).loc; }
+
+    // The leaf block of key, or nullptr: what get_if and contains need,
+    // without turning a loc back into an address.
+    std::byte* find_leaf(std::string_view key) const noexcept { return lookup(key).leaf; }
+
+private:
+    struct found {
+        std::byte* leaf;  // nullptr: absent
+        loc_t loc;
+    };
+
+    found lookup(std::string_view key) const noexcept {
+        if (jump_.node != 0 && jump_applies(key)) return lookup_from(jump_.zone, jump_.node, jump_.depth, key);
+        return lookup_from(root_zone_, root_, 0, key);
     }
 
-    // The lookup from r (in zone z), which holds every key whose first
-    // `depth` bytes are key's (the root, or the jump node). The table row of
-    // a child's zone is computed from the header while the child reference
-    // is loaded, so resolving it costs what one flat table did.
-    loc_t find_from(unsigned z, ref_t r, std::size_t depth, std::string_view key) const noexcept {
+    // The descent of every point lookup, from r (in zone z), which holds
+    // every key whose first `depth` bytes are key's (the root, or the jump
+    // node).
+    found lookup_from(unsigned z, ref_t r, std::size_t depth, std::string_view key) const noexcept {
+        if (r == 0) return {};
         const unsigned char* k = ubytes(key);
         const std::size_t len = key.size();
-        const std::uintptr_t* row = arena_.row(z);
-        while (r != 0) {
-            if (is_leaf(r)) {
-                const std::string_view s = suffix_of(slab_arena::ptr_in(row, untag(r)));
-                if (s.size() == len - depth && equal_bytes(ubytes(s), k + depth, s.size())) return make_loc(z, r);
-                return 0;
-            }
-            const node_ref nd{slab_arena::ptr_in(row, r)};
-            nd.prefetch_second_line();
-            const std::size_t plen = nd.prefix_len();
-            if (nd.match_prefix(k + depth, len - depth) != plen) return 0;
-            depth += plen;
-            z = nd.zone();
-            if (depth == len) return nd.terminal() ? make_loc(z, *nd.term()) : 0;
-            row = arena_.row(z);
-            const ref_t* cs = nd.find_child(k[depth]);
-            if (cs == nullptr) return 0;
-            r = *cs;
-            ++depth;
+        const bool one_zone = arena_.zones() <= 1;
+        if (len >= 8) {
+            const std::uint64_t last8 = load_u64(k + len - 8);
+            return one_zone ? descend<false, false>(z, r, depth, k, len, last8)
+                            : descend<false, true>(z, r, depth, k, len, last8);
         }
-        return 0;
+        const std::uint64_t last8 = short_key_word(k, len);
+        return one_zone ? descend<true, false>(z, r, depth, k, len, last8)
+                        : descend<true, true>(z, r, depth, k, len, last8);
     }
 
+    // A key of n < 8 bytes as the last n bytes of a word (as load_u64 would
+    // read them from memory), zeros before: built in a register, never
+    // stored (see descend).
+    static std::uint64_t short_key_word(const unsigned char* k, std::size_t n) noexcept {
+        unsigned char w[8] = {};
+        for (std::size_t i = 0; i < n; ++i) w[8 - n + i] = k[i];
+        return load_u64(w);
+    }
+
+    // It is the hot loop of the lookup benchmarks. A lookup waits on memory
+    // at every level, and what hides that wait is the core running ahead
+    // into the next lookup, as far as its reorder window reaches; so the
+    // fewer instructions per level and the fewer mispredicted branches on
+    // loaded data, the more lookups overlap (measured with callgrind and on
+    // every key shape; bench/RESULTS.md, issue #14). So:
+    //  * an inline prefix (at most 8 bytes, the common case) is tested with
+    //    one masked 8-byte XOR. The key's 8 bytes at depth come from one
+    //    in-bounds load (at most at the key's last 8 bytes, shifted down)
+    //    or, for a key under 8 bytes, from last8 shifted: no copy of the
+    //    key is made, since a load that spans two earlier stores waits for
+    //    them to retire, i.e. for the previous lookup to finish. Past the
+    //    key's end the word holds whatever; a prefix that reaches past the
+    //    end is caught by depth > len below;
+    //  * a full node's child is refs[byte] and a linear node's is refs[i]
+    //    of one 16-byte SIMD compare; both arrays start at 16 + align4(kind)
+    //    (align4(full_kind) = 0), so the child load is one formula;
+    //  * with one zone (any tree under 16 GiB), the table row is fixed;
+    //  * a leaf suffix is the key's last bytes, so one of at most 8 bytes is
+    //    one masked compare with last8, the key's last 8 bytes.
+    template <bool Short, bool MultiZone>
+    found descend(unsigned z, ref_t r, std::size_t depth, const unsigned char* k, std::size_t len,
+                  std::uint64_t last8) const noexcept {
+        const std::uintptr_t* row = arena_.row(z);
+        while (!is_leaf(r)) {
+            std::byte* const p = slab_arena::ptr_in(row, r);
+            const node_ref nd{p};
+            nd.prefetch_second_line();
+            const node_header& h = nd.h();
+            const std::size_t plen = h.prefix_len;
+            if (plen <= inline_prefix) [[likely]] {
+                std::uint64_t w = 0;
+                if constexpr (Short) {
+                    w = shift_out(last8, 8 - len + depth);
+                } else {
+                    const std::size_t at = depth < len - 8 ? depth : len - 8;
+                    w = shift_out(load_u64(k + at), depth - at);
+                }
+                if (((load_u64(h.prefix) ^ w) & first_bytes_mask(plen)) != 0) return {};
+            } else if (plen > len - depth || nd.match_prefix(k + depth, len - depth) != plen) {
+                return {};
+            }
+            depth += plen;
+            if constexpr (MultiZone) {
+                z = static_cast<unsigned>(h.flags) >> zone_shift;
+                row = arena_.row(z);
+            }
+            const std::uint8_t kind = h.kind;
+            if (depth >= len) {
+                if (depth > len || (h.flags & has_terminal) == 0) return {};
+                r = *nd.term();
+                break;
+            }
+            const unsigned char b = k[depth++];
+#if defined(__SSE2__)
+            // The child index without a branch on the kind: a mispredicted
+            // full-or-linear branch (one per lookup on words.txt) threw
+            // away the next lookup's work. A full node's "keys" are compared
+            // too (bytes of its refs, masked out by n = 0).
+            const bool full = kind == full_kind;
+            const std::size_t n = full ? 0 : std::size_t{h.count};
+            const std::uint32_t hits =
+                node_ref::match_group(nd.keys(), b) & static_cast<std::uint32_t>((std::uint64_t{1} << n) - 1);
+            std::size_t i = static_cast<std::size_t>(std::countr_zero(hits | 0x1'0000u));
+            i = full ? b : i;
+            if ((hits | static_cast<std::uint32_t>(full)) == 0) [[unlikely]] {
+                if (n <= 16) return {};
+                i = nd.linear_find_past16(b);
+                if (i == n) return {};
+            }
+#else
+            std::size_t i = b;
+            if (kind != full_kind) {
+                i = nd.linear_find(b);
+                if (i == h.count) return {};
+            }
+#endif
+            r = reinterpret_cast<const ref_t*>(p + sizeof(node_header) + align4(kind))[i];
+            if (r == 0) return {};
+        }
+        std::byte* const p = slab_arena::ptr_in(row, untag(r));
+        const auto* q = reinterpret_cast<const unsigned char*>(p) + vsize;
+        std::size_t slen = q[0];
+        const unsigned char* s = q + 1;
+        if (slen == 255) [[unlikely]] {
+            std::uint32_t n = 0;
+            std::memcpy(&n, q + 1, sizeof n);
+            slen = n;
+            s = q + 5;
+        }
+        if (slen != len - depth) return {};
+        if constexpr (vsize + 1 >= 8) {
+            // The 8 bytes ending at the suffix's end lie in the leaf (value
+            // and length byte before a short suffix): compare their last
+            // slen bytes with the key's.
+            if (slen <= 8) {
+                if (((load_u64(s + slen - 8) ^ last8) & last_bytes_mask(slen)) != 0) return {};
+                return {p, make_loc(z, r)};
+            }
+        }
+        if (slen >= 8) {
+            // Whole words, the last one overlapping (inline here: a call to
+            // equal_bytes cost a tenth of a lookup on 36-byte keys).
+            const unsigned char* kd = k + depth;
+            for (std::size_t i = 0; i + 8 < slen; i += 8) {
+                if (load_u64(s + i) != load_u64(kd + i)) return {};
+            }
+            if (load_u64(s + slen - 8) != last8) return {};
+        } else if (!equal_bytes(s, k + depth, slen)) {
+            return {};
+        }
+        return {p, make_loc(z, r)};
+    }
+
+public:
     // Length of the longest stored key that is a prefix of key, or npos.
     std::size_t longest_prefix(std::string_view key) const noexcept {
         const unsigned char* k = ubytes(key);

@@ -1,0 +1,188 @@
+// FastArt's point lookup (get_if, contains, find, count) on the cases its
+// word-at-a-time descent treats apart (detail/art/tree.hpp, descend): keys
+// shorter than 8 bytes, keys ending within 8 bytes of a prefix, prefixes of
+// 0..8 bytes and longer ones, leaf suffixes of 0..8 bytes and longer, keys
+// that stop inside a node's prefix or run past a leaf, bytes 0x00 and 0xFF
+// around the key end, values too small for the leaf trick (vsize < 7),
+// boxed values, and trees that span many zones. Every answer is checked
+// against std::map, for every stored key and for near misses of each.
+#include <cstdint>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <memkv/fast_art.hpp>
+
+#include "memkv_catch.hpp"
+#include "test_support.hpp"
+#include "zones_support.hpp"
+
+namespace {
+
+// A move that may throw: FastArt boxes such values (leaf holds a loc).
+struct throwing_move_value {
+    std::uint64_t v = 0;
+    throwing_move_value() = default;
+    explicit throwing_move_value(std::uint64_t x) : v(x) {}
+    throwing_move_value(const throwing_move_value&) = default;
+    throwing_move_value(throwing_move_value&& o) noexcept(false) : v(o.v) {}
+    throwing_move_value& operator=(const throwing_move_value&) = default;
+    throwing_move_value& operator=(throwing_move_value&&) = default;
+};
+
+template <class V>
+V make_value(std::uint64_t i) {
+    if constexpr (std::is_same_v<V, throwing_move_value>) {
+        return throwing_move_value(i);
+    } else if constexpr (std::is_same_v<V, std::string>) {
+        return std::to_string(i);
+    } else {
+        return static_cast<V>(i * 2654435761u);
+    }
+}
+
+// Key sets that put the boundaries of the descent at every offset: chains
+// of prefixes (every length 0..40 of a few base strings), siblings that
+// branch at each byte, long shared prefixes (> 8 bytes, so nodes get long
+// prefixes), and short keys of 0x00/0xFF bytes.
+std::vector<std::string> edge_keys() {
+    std::vector<std::string> keys;
+    const std::string bases[] = {
+        "abcdefghijklmnopqrstuvwxyz0123456789ABCDEF",
+        std::string("\x00\x01\x00\xff\xff\x00\x7f\x80\x00\x00\xff\x01", 12) + "tail-of-a-longer-key-after-bytes",
+        "abcdefgh" "abcdefgh" "abcdefgh" "X",
+    };
+    for (const std::string& b : bases) {
+        for (std::size_t n = 0; n <= b.size(); ++n) keys.push_back(b.substr(0, n));
+        for (std::size_t n = 0; n < b.size(); n += 3) {
+            std::string s = b.substr(0, n);
+            s.push_back(static_cast<char>(b[n] ^ 0x20));
+            keys.push_back(s);
+            keys.push_back(s + b.substr(n + 1, 11));
+        }
+    }
+    for (int a = 0; a < 3; ++a) {
+        const char bytes[] = {'\0', '\xff', 'q'};
+        std::string s;
+        for (int len = 1; len <= 10; ++len) {
+            s.push_back(bytes[(a + len) % 3]);
+            keys.push_back(s);
+        }
+    }
+    // A long shared prefix (a node prefix far over 8 bytes), with short
+    // branches and suffixes of every length 0..20 below it.
+    const std::string longp(70, 'p');
+    for (std::size_t n = 0; n <= 20; ++n) {
+        keys.push_back(longp + std::string(n, 's'));
+        keys.push_back(longp + "t" + std::string(n, '\0'));
+    }
+    // Nodes whose prefix is z zero bytes (z = 1..9) and that hold a
+    // terminal: a lookup that ends inside such a prefix sees the prefix's
+    // zeros continue past its end and must still miss.
+    for (std::size_t z = 1; z <= 9; ++z) {
+        const std::string base = std::string("node") + static_cast<char>('0' + z);
+        const std::string term = base + "a" + std::string(z, '\0');
+        keys.push_back(term);
+        keys.push_back(term + "Y");
+        keys.push_back(term + "Z");
+        keys.push_back(base + "b");
+    }
+    return keys;
+}
+
+// Keys near k that may or may not be stored: every proper prefix, extended by a 0x00,
+// 0xFF or ordinary byte, and with one byte changed at each position.
+std::vector<std::string> probes(const std::string& k) {
+    std::vector<std::string> p;
+    for (std::size_t n = 0; n < k.size(); ++n) p.push_back(k.substr(0, n));
+    p.push_back(k + '\0');
+    p.push_back(k + '\xff');
+    p.push_back(k + 'a');
+    for (std::size_t i = 0; i < k.size(); ++i) {
+        std::string c = k;
+        c[i] = static_cast<char>(c[i] ^ 1);
+        p.push_back(c);
+        c[i] = static_cast<char>(k[i] ^ 0x80);
+        p.push_back(c);
+    }
+    return p;
+}
+
+template <class V>
+void check_lookups(const memkv::FastArt<V>& t, const std::map<std::string, V>& m,
+                   const std::vector<std::string>& asked) {
+    for (const std::string& k : asked) {
+        for (const std::string& q : probes(k)) {
+            const auto it = m.find(q);
+            const V* v = t.get_if(q);
+            INFO("key of " << q.size() << " bytes");
+            REQUIRE((v != nullptr) == (it != m.end()));
+            REQUIRE(t.contains(q) == (it != m.end()));
+            REQUIRE(t.count(q) == m.count(q));
+            REQUIRE((t.find(q) != t.end()) == (it != m.end()));
+            if (v != nullptr) {
+                if constexpr (std::is_same_v<V, throwing_move_value>) {
+                    REQUIRE(v->v == it->second.v);
+                } else {
+                    REQUIRE(*v == it->second);
+                }
+            }
+        }
+    }
+}
+
+template <class V>
+void run_edge_lookups() {
+    const std::vector<std::string> keys = edge_keys();
+    memkv::FastArt<V> t;
+    std::map<std::string, V> m;
+    // Lookups against every prefix of the insert sequence, so each key is
+    // looked up while its neighbours are leaves, then inner nodes.
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+        t.insert_or_assign(keys[i], make_value<V>(i));
+        m.insert_or_assign(keys[i], make_value<V>(i));
+        if (i % 16 == 15) check_lookups(t, m, keys);
+    }
+    check_lookups(t, m, keys);
+    t.verify();
+    // Then erase every other key and look everything up again.
+    for (std::size_t i = 0; i < keys.size(); i += 2) {
+        REQUIRE(t.erase(keys[i]) == m.erase(keys[i]));
+    }
+    check_lookups(t, m, keys);
+    t.verify();
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("FastArt lookup: edge keys and every leaf layout agree with std::map",
+                   "[fast_art][lookup]", std::uint8_t, std::uint32_t, std::uint64_t, std::string,
+                   throwing_move_value) {
+    run_edge_lookups<TestType>();
+}
+
+TEST_CASE("FastArt lookup: edge keys across many zones", "[fast_art][lookup][zones]") {
+    const memkv::test::small_zones zones(1);
+    run_edge_lookups<std::uint64_t>();
+}
+
+TEST_CASE("FastArt lookup: random short binary keys agree with std::map", "[fast_art][lookup]") {
+    // Dense short keys of bytes 0x00, 0x01, 0xFE, 0xFF and lengths 0..9:
+    // full and linear nodes, terminals, and suffixes around 8 bytes.
+    std::mt19937_64 r(memkv::test::test_seed(7));
+    const auto below = [&r](std::uint64_t n) { return static_cast<std::size_t>(r() % n); };
+    memkv::FastArt<std::uint64_t> t;
+    std::map<std::string, std::uint64_t> m;
+    std::vector<std::string> asked;
+    const char alphabet[] = {'\0', '\x01', '\xfe', '\xff'};
+    for (std::size_t i = 0; i < 20000; ++i) {
+        std::string k(below(10), '\0');
+        for (char& c : k) c = alphabet[below(4)];
+        t.insert_or_assign(k, i);
+        m.insert_or_assign(k, i);
+        if (i % 10 == 0) asked.push_back(k);
+    }
+    check_lookups(t, m, asked);
+    t.verify();
+}
