@@ -566,7 +566,9 @@ public:
             nd.prefetch_second_line();
             const std::size_t plen = nd.prefix_len();
             const std::size_t avail = key.size() - depth;
-            const std::size_t m = nd.match_prefix(k + depth, avail);
+            // No prefix (most nodes below the top levels): no compare, as in
+            // the lookup's descent.
+            const std::size_t m = plen == 0 ? 0 : nd.match_prefix(k + depth, avail);
             if (m < plen) {
                 if (slot == nullptr) return {0, false};
                 // The key leaves the prefix after m bytes: a new node with
@@ -894,9 +896,24 @@ private:
     // read them from memory), zeros before: built in a register, never
     // stored (see descend).
     static std::uint64_t short_key_word(const unsigned char* k, std::size_t n) noexcept {
-        unsigned char w[8] = {};
-        for (std::size_t i = 0; i < n; ++i) w[8 - n + i] = k[i];
-        return load_u64(w);
+        if constexpr (std::endian::native == std::endian::little) {
+            // Assembled in a register: bytes written to the stack and read
+            // back as one word would wait for the stores to retire.
+            if (n >= 4) {
+                std::uint32_t lo = 0;
+                std::uint32_t hi = 0;
+                std::memcpy(&lo, k, 4);
+                std::memcpy(&hi, k + n - 4, 4);
+                return (std::uint64_t{lo} << (8 * (8 - n))) | (std::uint64_t{hi} << 32);
+            }
+            std::uint64_t w = 0;
+            for (std::size_t i = 0; i < n; ++i) w |= std::uint64_t{k[i]} << (8 * (8 - n + i));
+            return w;
+        } else {
+            unsigned char w[8] = {};
+            for (std::size_t i = 0; i < n; ++i) w[8 - n + i] = k[i];
+            return load_u64(w);
+        }
     }
 
     // It is the hot loop of the lookup benchmarks. A lookup waits on memory
@@ -913,6 +930,7 @@ private:
     //    them to retire, i.e. for the previous lookup to finish. Past the
     //    key's end the word holds whatever; a prefix that reaches past the
     //    end is caught by depth > len below;
+    //  * a node without a prefix skips the compare;
     //  * a full node's child is refs[byte] and a linear node's is refs[i]
     //    of one 16-byte SIMD compare; both arrays start at 16 + align4(kind)
     //    (align4(full_kind) = 0), so the child load is one formula;
@@ -929,7 +947,12 @@ private:
             nd.prefetch_second_line();
             const node_header& h = nd.h();
             const std::size_t plen = h.prefix_len;
-            if (plen <= inline_prefix) [[likely]] {
+            if (plen == 0) {
+                // Most nodes below the top levels: a branch that skips the
+                // compare measured better than the compare on every shape
+                // but words.txt (even there within noise), also on URLs
+                // whose prefix lengths vary.
+            } else if (plen <= inline_prefix) [[likely]] {
                 std::uint64_t w = 0;
                 if constexpr (Short) {
                     w = shift_out(last8, 8 - len + depth);
@@ -954,10 +977,11 @@ private:
             }
             const unsigned char b = k[depth++];
 #if defined(__SSE2__)
-            // The child index without a branch on the kind: a mispredicted
-            // full-or-linear branch (one per lookup on words.txt) threw
-            // away the next lookup's work. A full node's "keys" are compared
-            // too (bytes of its refs, masked out by n = 0).
+            // Written as a select, but g++ branches on the kind, and that is
+            // the faster form: the same code with the select forced
+            // (branch-free through an empty asm) was 10-25% slower on every
+            // shape. A full node's "keys" would be bytes of its refs,
+            // masked out by n = 0.
             const bool full = kind == full_kind;
             const std::size_t n = full ? 0 : std::size_t{h.count};
             const std::uint32_t hits =
