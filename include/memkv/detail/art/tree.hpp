@@ -78,6 +78,72 @@ struct cursor {
     }
 };
 
+// A stack of trivially copyable T held in its owner's frame up to N
+// entries, on the heap beyond (walks: most are short).
+template <class T, std::size_t N>
+class small_stack {
+    static_assert(std::is_trivially_copyable_v<T>);
+
+public:
+    small_stack() = default;
+    small_stack(const small_stack&) = delete;
+    small_stack& operator=(const small_stack&) = delete;
+
+    bool empty() const noexcept { return size_ == 0; }
+    std::size_t size() const noexcept { return size_; }
+    T& back() noexcept { return data_[size_ - 1]; }
+    T& operator[](std::size_t i) noexcept { return data_[i]; }
+    void pop_back() noexcept { --size_; }
+    // Throws std::bad_alloc, and then the stack is unchanged.
+    void push_back(const T& v) {
+        if (size_ == cap_) [[unlikely]] grow();
+        data_[size_++] = v;
+    }
+
+private:
+    void grow() {
+        std::vector<T> bigger;
+        bigger.reserve(2 * cap_);
+        bigger.assign(data_, data_ + size_);
+        heap_.swap(bigger);
+        data_ = heap_.data();
+        cap_ = heap_.capacity();
+    }
+
+    T inline_[N];
+    std::vector<T> heap_;
+    T* data_ = inline_;
+    std::size_t size_ = 0;
+    std::size_t cap_ = N;
+};
+
+// A key under construction: 256 bytes in its owner's frame, the heap beyond.
+class key_buffer {
+public:
+    key_buffer() = default;
+    key_buffer(const key_buffer&) = delete;
+    key_buffer& operator=(const key_buffer&) = delete;
+
+    char* data() noexcept { return data_; }
+    char& operator[](std::size_t i) noexcept { return data_[i]; }
+    // Room for `need` bytes, keeping the first `keep`. Throws
+    // std::bad_alloc, and then the buffer is unchanged.
+    void reserve(std::size_t need, std::size_t keep) {
+        if (need <= cap_) [[likely]] return;
+        std::string bigger(2 * need, '\0');
+        std::memcpy(bigger.data(), data_, keep);
+        heap_.swap(bigger);
+        data_ = heap_.data();
+        cap_ = heap_.size();
+    }
+
+private:
+    char inline_[256];
+    std::string heap_;
+    char* data_ = inline_;
+    std::size_t cap_ = sizeof inline_;
+};
+
 template <class V>
 class tree {
 public:
@@ -172,16 +238,15 @@ public:
 #if defined(__GNUC__) || defined(__clang__)
     [[gnu::always_inline]]
 #endif
-    void prefetch_block(unsigned z, ref_t r) const noexcept {
+    static void prefetch_block(const std::byte* block) noexcept {
 #if defined(__GNUC__) || defined(__clang__)
         // Integer arithmetic: p + 40 may lie past the block's chunk, which a
         // prefetch tolerates but pointer arithmetic does not.
-        const auto p = reinterpret_cast<std::uintptr_t>(at(z, r));
+        const auto p = reinterpret_cast<std::uintptr_t>(block);
         __builtin_prefetch(reinterpret_cast<const void*>(p));
         __builtin_prefetch(reinterpret_cast<const void*>(p + 40));
 #else
-        (void)z;
-        (void)r;
+        (void)block;
 #endif
     }
 
@@ -1507,16 +1572,37 @@ public:
     template <class F>
     void walk_from(unsigned sz, ref_t start, std::string_view base, F& f) const {
         if (start == 0) return;
+        if (arena_.zones() <= 1) {
+            walk_zones<false>(sz, start, base, f);
+        } else {
+            walk_zones<true>(sz, start, base, f);
+        }
+    }
+
+    // walk_from's loop. With one zone (a tree under 16 GiB) every block
+    // address comes from one table row held in a register; through
+    // arena_.ptr() the row was recomputed from the arena's members at every
+    // use (the walk's own stores may alias them), a fifth of a walk's
+    // instructions on words.txt.
+    template <bool MultiZone, class F>
+    void walk_zones(unsigned sz, ref_t start, std::string_view base, F& f) const {
+        const std::uintptr_t* const row0 = arena_.row(sz);
+        const auto block = [&](unsigned z, ref_t r) {
+            return slab_arena::ptr_in(MultiZone ? arena_.row(z) : row0, untag(r));
+        };
+        const auto prefetch = [&](unsigned z, ref_t r) { prefetch_block(block(z, r)); };
         struct item {
             ref_t r;
             std::uint16_t zone;
             std::int16_t byte;  // branch byte to write at len, -1 for none
             std::size_t len;
         };
-        std::vector<item> todo;
-        todo.reserve(64);
+        // Both in this frame while small: a prefix scan of a few keys
+        // paid more for the two heap allocations than for the walk.
+        small_stack<item, 64> todo;
         todo.push_back({start, static_cast<std::uint16_t>(sz), -1, base.size()});
-        std::string buf(std::max<std::size_t>(256, 2 * base.size()), '\0');
+        key_buffer buf;
+        buf.reserve(2 * base.size(), 0);
         copy_bytes(reinterpret_cast<unsigned char*>(buf.data()), ubytes(base), base.size());
         while (!todo.empty()) {
             const item it = todo.back();
@@ -1532,46 +1618,46 @@ public:
             if (todo.size() >= 2) {
                 const item& ahead = todo[todo.size() - 2];
                 if (!is_leaf(ahead.r)) {
-                    const node_ref an = node(ahead.zone, ahead.r);
+                    const node_ref an{block(ahead.zone, ahead.r)};
                     if (!an.full()) {
                         const unsigned az = an.zone();
                         if (an.terminal()) {
-                            prefetch_block(az, *an.term());
+                            prefetch(az, *an.term());
                         } else {
-                            prefetch_block(az, an.refs()[1]);
+                            prefetch(az, an.refs()[1]);
                         }
-                        prefetch_block(az, an.refs()[0]);
+                        prefetch(az, an.refs()[0]);
                     }
                 }
             }
             std::size_t len = it.len;
             if (it.byte >= 0) buf[len++] = static_cast<char>(it.byte);
             if (is_leaf(it.r)) {
-                const std::string_view s = suffix(it.zone, it.r);
-                if (buf.size() < len + s.size()) buf.resize(2 * (len + s.size()));
+                const std::string_view s = suffix_of(block(it.zone, it.r));
+                buf.reserve(len + s.size(), len);
                 copy_bytes(reinterpret_cast<unsigned char*>(buf.data() + len), ubytes(s), s.size());
                 f(std::string_view(buf.data(), len + s.size()), make_loc(it.zone, it.r));
                 continue;
             }
-            const node_ref nd = node(it.zone, it.r);
+            const node_ref nd{block(it.zone, it.r)};
             const std::size_t plen = nd.prefix_len();
             const auto cz = static_cast<std::uint16_t>(nd.zone());
             // +1: room for the branch byte of a child.
-            if (buf.size() < len + plen + 1) buf.resize(2 * (len + plen + 1));
+            buf.reserve(len + plen + 1, len);
             nd.copy_prefix(reinterpret_cast<unsigned char*>(buf.data() + len));
             len += plen;
             const ref_t* refs = nd.refs();
             if (nd.full()) {
                 for (int b = 255; b >= 0; --b) {
                     if (refs[b] != 0) {
-                        prefetch_block(cz, refs[b]);
+                        prefetch(cz, refs[b]);
                         todo.push_back({refs[b], cz, static_cast<std::int16_t>(b), len});
                     }
                 }
             } else {
                 const unsigned char* keys = nd.keys();
                 for (std::size_t i = nd.count(); i-- > 0;) {
-                    prefetch_block(cz, refs[i]);
+                    prefetch(cz, refs[i]);
                     todo.push_back({refs[i], cz, static_cast<std::int16_t>(keys[i]), len});
                 }
             }
