@@ -154,6 +154,14 @@ void run_edge_lookups() {
     t.verify();
 }
 
+// The engine under run_edge_lookups' inserts, for the zone count.
+std::size_t edge_zones() {
+    memkv::detail::art::tree<std::uint64_t> e;
+    std::uint64_t i = 0;
+    for (const std::string& k : edge_keys()) e.emplace(k, i++);
+    return e.zones();
+}
+
 }  // namespace
 
 TEMPLATE_TEST_CASE("FastArt lookup: edge keys and every leaf layout agree with std::map",
@@ -164,6 +172,7 @@ TEMPLATE_TEST_CASE("FastArt lookup: edge keys and every leaf layout agree with s
 
 TEST_CASE("FastArt lookup: edge keys across many zones", "[fast_art][lookup][zones]") {
     const memkv::test::small_zones zones(1);
+    REQUIRE(edge_zones() > 1);
     run_edge_lookups<std::uint64_t>();
 }
 
@@ -185,4 +194,69 @@ TEST_CASE("FastArt lookup: random short binary keys agree with std::map", "[fast
     }
     check_lookups(t, m, asked);
     t.verify();
+}
+
+namespace {
+
+// for_each and for_each_prefix against std::map on t's model m: every key
+// in order, and the keys under every given prefix.
+void check_walks(const memkv::FastArt<std::uint64_t>& t, const std::map<std::string, std::uint64_t>& m,
+                 const std::vector<std::string>& prefixes) {
+    auto it = m.begin();
+    std::size_t n = 0;
+    t.for_each([&](std::string_view k, const std::uint64_t& v) {
+        REQUIRE(it != m.end());
+        REQUIRE(k == it->first);
+        REQUIRE(v == it->second);
+        ++it;
+        ++n;
+    });
+    REQUIRE(n == m.size());
+    for (const std::string& p : prefixes) {
+        auto mi = m.lower_bound(p);
+        t.for_each_prefix(p, [&](std::string_view k, const std::uint64_t& v) {
+            REQUIRE(mi != m.end());
+            REQUIRE(k == mi->first);
+            REQUIRE(v == mi->second);
+            ++mi;
+        });
+        REQUIRE((mi == m.end() || mi->first.compare(0, p.size(), p) != 0));
+    }
+}
+
+}  // namespace
+
+TEST_CASE("FastArt walks: wide nodes, keys past the inline buffer, many zones", "[fast_art][walk]") {
+    // A full node at the root and below (256 children pushed at once: the
+    // walk stack leaves its inline 64 entries), keys of 200..1200 bytes
+    // (the key buffer leaves its inline 256 bytes), once in one zone and
+    // once across many.
+    for (const unsigned zone_bits : {0u, 3u}) {
+        const memkv::test::small_zones zones(zone_bits);
+        memkv::FastArt<std::uint64_t> t;
+        std::map<std::string, std::uint64_t> m;
+        std::vector<std::string> prefixes{"", "a", std::string(1, '\xff')};
+        std::uint64_t v = 0;
+        for (int b = 0; b < 256; ++b) {
+            const std::string head(1, static_cast<char>(b));
+            for (int c = 0; c < 256; c += 5) {
+                std::string k = head + static_cast<char>(c);
+                if (c % 3 == 0) k += std::string(200 + static_cast<std::size_t>(c) * 4, static_cast<char>('a' + c % 26));
+                t.insert_or_assign(k, v);
+                m.insert_or_assign(k, v);
+                ++v;
+            }
+            prefixes.push_back(head);
+            prefixes.push_back(head + static_cast<char>(0) + "aaa");
+        }
+        if (zone_bits != 0) {
+            // The same inserts into the engine (FastArt's own, same arena
+            // policy) open several zones, so the walks above crossed them.
+            memkv::detail::art::tree<std::uint64_t> e;
+            for (const auto& [k, x] : m) e.emplace(k, x);
+            REQUIRE(e.zones() > 1);
+        }
+        check_walks(t, m, prefixes);
+        t.verify();
+    }
 }
