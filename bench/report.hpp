@@ -39,6 +39,7 @@ struct Summary {
     double build_peak = 0;    // bytes: peak_rss above the VmRSS before the build
     double build_s = 0;
     double lookup_s = 0;
+    double chained_s = -1;  // negative: not measured
     double miss_s = 0;
     double iterate_s = -1;  // negative: not measured
     double prefix_s = -1;
@@ -141,6 +142,7 @@ inline Summary summarize(const StructureInfo& info, const std::vector<Measuremen
     });
     s.build_s = med([](const Measurement& m) { return m.build_s; });
     s.lookup_s = med([](const Measurement& m) { return m.lookup_s; });
+    s.chained_s = med([](const Measurement& m) { return m.chained_s; });
     s.miss_s = med([](const Measurement& m) { return m.miss_s; });
     s.iterate_s = med([](const Measurement& m) { return m.iterate_s; });
     s.prefix_s = med([](const Measurement& m) { return m.prefix_s; });
@@ -227,6 +229,18 @@ inline void print_table(std::FILE* out, const RunInfo& run, const std::vector<Su
             break;
         }
     }
+    // The chained lookups (measure.hpp) in one line: a lookup's latency,
+    // next to the table's throughput.
+    std::string chained;
+    for (const Summary& s : results) {
+        if (s.runs == 0 || s.chained_s <= 0) continue;
+        chained += (chained.empty() ? "" : ", ") + std::string(s.info->name) + " " +
+                   detail::fixed(mops(run.keys, s.chained_s), 2);
+    }
+    if (!chained.empty()) {
+        std::fprintf(out, "chained lookups (each waits for the previous answer: latency, not throughput), Mops/s: %s.\n",
+                     chained.c_str());
+    }
     for (const Summary& s : results) {
         if (!s.message.empty()) {
             std::fprintf(out, "%s %s: %s\n", s.status == Status::skipped ? "skipped" : "FAILED",
@@ -261,6 +275,8 @@ inline bool write_json(const std::string& path, const RunInfo& run, const std::v
         std::fprintf(f, ", \"insert_mops\": %s",
                      num(measured && !s.info->sorted_build ? mops(run.keys, s.build_s) : nan).c_str());
         std::fprintf(f, ", \"lookup_mops\": %s", num(measured ? mops(run.keys, s.lookup_s) : nan).c_str());
+        std::fprintf(f, ", \"chained_lookup_mops\": %s",
+                     num(measured && s.chained_s > 0 ? mops(run.keys, s.chained_s) : nan).c_str());
         std::fprintf(f, ", \"miss_mops\": %s",
                      num(measured && s.misses > 0 ? mops(s.misses, s.miss_s) : nan).c_str());
         std::fprintf(f, ", \"iterate_s\": %s", num(measured && s.iterate_s >= 0 ? s.iterate_s : nan).c_str());
