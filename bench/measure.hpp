@@ -159,6 +159,32 @@ private:
     bool failed_ = false;
 };
 
+// The chained lookups: the same keys as the lookup phase, but which one
+// comes next depends on the previous answer (a 0 or 1 the compiler cannot
+// know is 0), so no lookup can start before the previous one has finished.
+// The independent loop measures throughput, which the core raises by
+// overlapping lookups; this one measures the latency of one. Out of line:
+// inlined into measure(), it changed the code of the lookup phase's own
+// loop, which made libart's independent lookups on uuid.txt 30% slower
+// (bench/RESULTS.md, 2026-12-01 seventh session).
+template <Structure S>
+#if defined(__GNUC__) || defined(__clang__)
+[[gnu::noinline]]
+#endif
+double time_chained_lookups(const S& s, const Workload& w, Failures& f) {
+    const auto start = std::chrono::steady_clock::now();
+    const std::size_t count = w.lookup_order.size();
+    std::size_t next = 0;
+    for (std::size_t i = 0; i < count; ++i) {
+        const std::size_t at = std::min(i + next, count - 1);
+        const std::optional<std::uint64_t> v = s.find(w.lookup_order[at].key);
+        next = static_cast<std::size_t>((v ? *v : 0) >> 63);
+    }
+    const double secs = seconds_since(start);
+    if (next != 0) f.fail("chained lookup: a value with its top bit set");
+    return secs;
+}
+
 template <Structure S>
 void check_lookups(const S& s, const Workload& w, Failures& f) {
     std::size_t bad = 0;
@@ -304,24 +330,8 @@ Measurement measure(const Workload& w) {
         m.lookup_s = detail::seconds_since(start);
         if (bad != 0) detail::check_lookups(cs, w, failures);
 
-        // chained lookups: the same keys, but which one comes next depends
-        // on the previous answer (a 0 or 1 the compiler cannot know is 0),
-        // so no lookup can start before the previous one has finished. The
-        // independent loop above measures throughput, which the core raises
-        // by overlapping lookups; this one measures the latency of one.
         pg.phase("chained lookup");
-        start = clock::now();
-        {
-            const std::size_t count = w.lookup_order.size();
-            std::size_t next = 0;
-            for (std::size_t i = 0; i < count; ++i) {
-                const std::size_t at = std::min(i + next, count - 1);
-                const std::optional<std::uint64_t> v = cs.find(w.lookup_order[at].key);
-                next = static_cast<std::size_t>((v ? *v : 0) >> 63);
-            }
-            if (next != 0) failures.fail("chained lookup: a value with its top bit set");
-        }
-        m.chained_s = detail::seconds_since(start);
+        m.chained_s = detail::time_chained_lookups(cs, w, failures);
 
         // miss
         pg.phase("miss");
