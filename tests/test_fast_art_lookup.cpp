@@ -248,6 +248,9 @@ TEST_CASE("FastArt walks: wide nodes, keys past the inline buffer, many zones", 
             }
             prefixes.push_back(head);
             prefixes.push_back(head + static_cast<char>(0) + "aaa");
+            // Reaches the leaf of head + "\0" + "aaa...", and differs from
+            // its suffix in the last byte: no key has this prefix.
+            prefixes.push_back(head + static_cast<char>(0) + "aab");
         }
         if (zone_bits != 0) {
             // The same inserts into the engine (FastArt's own, same arena
