@@ -5,11 +5,14 @@
 // that stop inside a node's prefix or run past a leaf, bytes 0x00 and 0xFF
 // around the key end, values too small for the leaf trick (vsize < 7),
 // boxed values, and trees that span many zones. Every answer is checked
-// against std::map, for every stored key and for near misses of each.
+// against std::map, for every stored key and for near misses of each. Then
+// the walks (for_each, for_each_prefix), whose stack and key buffer start in
+// the frame: nodes of 256 children, keys past the inline buffer, zones.
 #include <cstdint>
 #include <map>
 #include <random>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <memkv/fast_art.hpp>
