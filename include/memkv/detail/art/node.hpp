@@ -196,9 +196,9 @@ inline constexpr std::size_t n_linear = sizeof(linear_caps);
 
 constexpr std::size_t align4(std::size_t n) noexcept { return (n + 3) & ~std::size_t{3}; }
 
-constexpr std::size_t refs_offset(std::uint8_t kind) noexcept {
-    return kind == full_kind ? sizeof(node_header) : sizeof(node_header) + align4(kind);
-}
+// Without a branch on the kind: the full kind is 0 and align4(0) = 0.
+constexpr std::size_t refs_offset(std::uint8_t kind) noexcept { return sizeof(node_header) + align4(kind); }
+static_assert(refs_offset(full_kind) == sizeof(node_header));
 constexpr std::size_t body_bytes(std::uint8_t kind) noexcept {
     return kind == full_kind ? sizeof(node_header) + 256 * sizeof(ref_t)
                              : refs_offset(kind) + std::size_t{kind} * sizeof(ref_t);
@@ -286,6 +286,9 @@ struct node_ref {
     // Number of leading bytes of the prefix equal to key[0..avail), at most
     // min(prefix_len, avail).
     std::size_t match_prefix(const unsigned char* key, std::size_t avail) const noexcept {
+        // Most nodes below the top levels have no prefix: skipping the
+        // compare measured faster on every key shape (bench/RESULTS.md).
+        if (prefix_len() == 0) return 0;
         const std::size_t n = prefix_len() < avail ? prefix_len() : avail;
         if constexpr (std::endian::native == std::endian::little) {
             // The common case (an inline prefix, at least 8 key bytes left)

@@ -631,9 +631,7 @@ public:
             nd.prefetch_second_line();
             const std::size_t plen = nd.prefix_len();
             const std::size_t avail = key.size() - depth;
-            // No prefix (most nodes below the top levels): no compare, as in
-            // the lookup's descent.
-            const std::size_t m = plen == 0 ? 0 : nd.match_prefix(k + depth, avail);
+            const std::size_t m = nd.match_prefix(k + depth, avail);
             if (m < plen) {
                 if (slot == nullptr) return {0, false};
                 // The key leaves the prefix after m bytes: a new node with
@@ -996,9 +994,8 @@ private:
     //    key's end the word holds whatever; a prefix that reaches past the
     //    end is caught by depth > len below;
     //  * a node without a prefix skips the compare;
-    //  * a full node's child is refs[byte] and a linear node's is refs[i]
-    //    of one 16-byte SIMD compare; both arrays start at 16 + align4(kind)
-    //    (align4(full_kind) = 0), so the child load is one formula;
+    //  * a full node's child is refs[byte], a linear node's refs[i] of one
+    //    16-byte SIMD compare (linear_find);
     //  * with one zone (any tree under 16 GiB), the table row is fixed;
     //  * a leaf suffix is the key's last bytes, so one of at most 8 bytes is
     //    one masked compare with last8, the key's last 8 bytes.
@@ -1041,43 +1038,21 @@ private:
                 break;
             }
             const unsigned char b = k[depth++];
-#if defined(__SSE2__)
-            // Written as a select, but g++ branches on the kind, and that is
-            // the faster form: the same code with the select forced
-            // (branch-free through an empty asm) was 10-25% slower on every
-            // shape. A full node's "keys" would be bytes of its refs,
-            // masked out by n = 0.
-            const bool full = kind == full_kind;
-            const std::size_t n = full ? 0 : std::size_t{h.count};
-            const std::uint32_t hits =
-                node_ref::match_group(nd.keys(), b) & static_cast<std::uint32_t>((std::uint64_t{1} << n) - 1);
-            std::size_t i = static_cast<std::size_t>(std::countr_zero(hits | 0x1'0000u));
-            i = full ? b : i;
-            if ((hits | static_cast<std::uint32_t>(full)) == 0) [[unlikely]] {
-                if (n <= 16) return {};
-                i = nd.linear_find_past16(b);
-                if (i == n) return {};
-            }
-#else
+            // A branch on the kind: forcing a branch-free select between
+            // refs[b] and the SIMD search's index was 10-25% slower on every
+            // shape (bench/RESULTS.md).
             std::size_t i = b;
             if (kind != full_kind) {
                 i = nd.linear_find(b);
                 if (i == h.count) return {};
             }
-#endif
-            r = reinterpret_cast<const ref_t*>(p + sizeof(node_header) + align4(kind))[i];
+            r = nd.refs()[i];
             if (r == 0) return {};
         }
         std::byte* const p = slab_arena::ptr_in(row, untag(r));
-        const auto* q = reinterpret_cast<const unsigned char*>(p) + vsize;
-        std::size_t slen = q[0];
-        const unsigned char* s = q + 1;
-        if (slen == 255) [[unlikely]] {
-            std::uint32_t n = 0;
-            std::memcpy(&n, q + 1, sizeof n);
-            slen = n;
-            s = q + 5;
-        }
+        const std::string_view suffix = suffix_of(p);
+        const unsigned char* const s = ubytes(suffix);
+        const std::size_t slen = suffix.size();
         if (slen != len - depth) return {};
         if constexpr (vsize + 1 >= 8) {
             // The 8 bytes ending at the suffix's end lie in the leaf (value
@@ -1558,7 +1533,7 @@ public:
             const node_ref nd = node(at.spl.zone, r);
             const std::size_t plen = nd.prefix_len();
             const std::size_t avail = p.size() - at.depth;
-            const std::size_t m = plen == 0 ? 0 : nd.match_prefix(k + at.depth, avail);
+            const std::size_t m = nd.match_prefix(k + at.depth, avail);
             if (m < plen && m < avail) return {};
             if (avail <= plen) break;  // p ends inside or right after the prefix
             const ref_t* cs = nd.find_child(k[at.depth + plen]);
