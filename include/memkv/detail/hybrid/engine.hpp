@@ -210,6 +210,12 @@ inline hybrid_run_pick hybrid_pick_runs(std::span<const hybrid_run_state> runs, 
 // both lanes merged levels 3 and 4).
 inline constexpr unsigned hybrid_big_merge_level = 2;
 
+// Registry rows of a draft run's builder (runs below
+// hybrid_options::fast_build_levels): 1024 x 4 cells of 32 bytes, 128 KiB,
+// stays in a core's L2 cache, where the default 8 MiB registry misses on
+// nearly every probe; it still finds most shared tails (DESIGN.md, "Draft runs").
+inline constexpr std::size_t hybrid_draft_registry_rows = 1024;
+
 // How much lower (in nice steps) big merges run than the flusher and the
 // small merges. On a machine whose cores are all busy, the small merges are
 // what the writers wait for (flushes wait at max_runs behind them), while a
@@ -1060,6 +1066,11 @@ private:
         auto build = [&] {
             frozen_layer_options fo = opt_.frozen;
             fo.registry_rows = std::min(fo.registry_rows, std::max<std::size_t>(std::bit_ceil(expected), 256));
+            if (kind != compact_kind::full && level < opt_.fast_build_levels) {
+                // A draft run: merged again soon, so built with a registry
+                // that fits in a core's cache (DESIGN.md, "Draft runs").
+                fo.registry_rows = std::min<std::size_t>(fo.registry_rows, hybrid_draft_registry_rows);
+            }
             const bool files = !opt_.directory.empty();
             // Hints only where the inputs give an estimate (runs); a doubling
             // buffer from a tiny hint would keep up to 2x its size.
@@ -1087,6 +1098,8 @@ private:
             if (!(bottom && kind == compact_kind::full)) filter = std::make_unique<hybrid_filter>(expected);
             const hybrid_scan_origin<V> origin(deltas, runs, scan_bounds{});
             hybrid_merge_cursor<V> cursor(origin);
+            std::optional<hybrid_filter_feeder> feed;
+            if (filter) feed.emplace(*filter);
             std::size_t steps = 0;
             std::size_t tomb_keys = 0;
             for (bool ok = cursor.seek_first(); ok; ok = cursor.next()) {
@@ -1110,8 +1123,9 @@ private:
                     tomb->insert(cursor.key(), V{});
                     ++tomb_keys;
                 }
-                if (filter) filter->add(hybrid_key_hash(cursor.key()));
+                if (feed) feed->add(hybrid_key_hash(cursor.key()));
             }
+            if (feed) feed->finish();
             if (live) {
                 run->live = std::make_shared<const base_type>(live->finish());
                 if (files) run->live_path = stem + ".frz";

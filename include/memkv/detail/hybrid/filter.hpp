@@ -7,12 +7,16 @@
 //   bits: blocks of 512 bits (one cache line); a key sets `probes` bits in
 //   the one block its hash picks, so a query touches one line.
 //
-// About 10 bits per key and 7 probes: ~1% false positives (a blocked filter
-// pays a little over a plain one for touching one line). Built while the run
-// is written (the key count is bounded by the run's inputs) and kept in
-// anonymous memory. A checkpoint saves it beside the run's files, so that
-// open() reads 1.25 bytes per key instead of walking every key of the run
-// (at 10^8 keys that walk took most of a 45 s open()).
+// 14 bits per key and 7 probes: ~0.2% false positives (a blocked filter pays
+// a little over a plain one for touching one line). Every new key probes
+// every run's filter and walks each run that answers yes: with 10 bits (~1%)
+// and 18 runs those walks took a fifth of the inserting thread's time at
+// 10^8 keys (bench/RESULTS.md, eighth session). The probe count is part of
+// the file format; the size per key is not (a file records its blocks).
+// Built while the run is written (the key count is bounded by the run's
+// inputs) and kept in anonymous memory. A checkpoint saves it beside the
+// run's files, so that open() reads 1.75 bytes per key instead of walking
+// every key of the run (at 10^8 keys that walk took most of a 45 s open()).
 //
 // Filter file (version 1), all integers little-endian:
 //
@@ -78,7 +82,7 @@ inline std::uint64_t hybrid_key_hash(std::string_view key) noexcept {
 class hybrid_filter {
 public:
     static constexpr unsigned probes = 7;
-    static constexpr std::size_t bits_per_key = 10;
+    static constexpr std::size_t bits_per_key = 14;
 
     // Sized for at most `keys` keys.
     explicit hybrid_filter(std::size_t keys) {
@@ -208,6 +212,37 @@ private:
     // the filters hold 1.25 GB).
     huge_array<std::uint64_t> words_;
     std::uint64_t blocks_ = 1;
+};
+
+// Fills a filter a few keys late: each add() starts loading its block and
+// sets the bits of the hash queued `lag` adds before, so the block's cache
+// miss (a random block of a filter far bigger than the caches) overlaps the
+// work that produces the next keys - a merge or a walk. finish() adds what is
+// still queued.
+class hybrid_filter_feeder {
+public:
+    explicit hybrid_filter_feeder(hybrid_filter& f) noexcept : f_(&f) {}
+    hybrid_filter_feeder(const hybrid_filter_feeder&) = delete;
+    hybrid_filter_feeder& operator=(const hybrid_filter_feeder&) = delete;
+    ~hybrid_filter_feeder() { finish(); }
+
+    void add(std::uint64_t h) noexcept {
+        f_->prefetch(h);
+        std::uint64_t& slot = queue_[n_ % lag];
+        if (n_ >= lag) f_->add(slot);
+        slot = h;
+        ++n_;
+    }
+    void finish() noexcept {
+        for (std::size_t i = n_ > lag ? n_ - lag : 0; i < n_; ++i) f_->add(queue_[i % lag]);
+        n_ = 0;
+    }
+
+private:
+    static constexpr std::size_t lag = 16;
+    hybrid_filter* f_;
+    std::uint64_t queue_[lag];
+    std::size_t n_ = 0;
 };
 
 }  // namespace memkv::detail

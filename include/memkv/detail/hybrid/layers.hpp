@@ -140,10 +140,11 @@ template <class Map, class Stop>
 bool hybrid_filter_add_keys(hybrid_filter& f, const Map& map, Stop&& stop) {
     std::string key;
     std::size_t n = 0;
+    hybrid_filter_feeder feed(f);
     for (auto it = map.begin(), end = map.end(); it != end; ++it) {
         if ((++n & 4095) == 0 && stop()) return false;
         it.key(key);
-        f.add(hybrid_key_hash(key));
+        feed.add(hybrid_key_hash(key));
     }
     return true;
 }
