@@ -48,6 +48,7 @@
 #include "alloc_fault.hpp"
 #include "memkv_catch.hpp"
 #include "scratch_dir.hpp"
+#include "test_support.hpp"
 
 namespace {
 
@@ -67,12 +68,8 @@ std::string key(std::uint64_t i) {
 std::string long_key(std::uint64_t i) { return "https://example.org/long/" + std::to_string(i) + std::string(5000, 'z'); }
 
 void wait_until(const char* what, auto&& done) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while (!done()) {
-        INFO("waiting for " << what);
-        REQUIRE(std::chrono::steady_clock::now() < deadline);
-        std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
+    INFO("waiting for " << what);
+    REQUIRE(memkv::test::wait_until(done));
 }
 
 Map contents(const KV& kv) {

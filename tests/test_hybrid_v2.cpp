@@ -23,6 +23,7 @@
 
 #include "memkv_catch.hpp"
 #include "scratch_dir.hpp"
+#include "test_support.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -849,15 +850,9 @@ TEST_CASE("HybridKV v2: in a growing store the oldest run has a filter; a lone c
         for (std::uint64_t i = b * 2500; i < (b + 1) * 2500; ++i) {
             kv.insert("key" + std::to_string(i * 7919 % 1000003), i);
         }
-        const auto deadline = clock_type::now() + std::chrono::seconds(30);
-        while (kv.stats().delta_keys >= 2000 && clock_type::now() < deadline) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(2));
-        }
+        memkv::test::wait_until([&] { return kv.stats().delta_keys < 2000; });
     }
-    const auto deadline = clock_type::now() + std::chrono::seconds(30);
-    while ((kv.stats().run_merges == 0 || kv.compaction_running()) && clock_type::now() < deadline) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
+    memkv::test::wait_until([&] { return kv.stats().run_merges != 0 && !kv.compaction_running(); });
     memkv::hybrid_stats s = kv.stats();
     INFO("runs " << s.runs << ", run keys " << s.base_keys << ", run memory " << s.base_bytes << ", images "
                  << s.run_bytes);
@@ -973,10 +968,8 @@ TEST_CASE("HybridKV v2: draft runs below fast_build_levels are larger; compact()
         for (std::uint64_t v = 0; v < 80000;) {
             kv->insert("user/" + std::to_string(rng() % 1000000) + tails[rng() % tails.size()], v);
             if (++v % 20000 == 0) {  // one flush per 20,000 inserts, whatever the timing
-                const auto deadline = clock_type::now() + std::chrono::seconds(60);
-                while ((kv->stats().delta_keys != 0 || kv->compaction_running()) && clock_type::now() < deadline) {
-                    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-                }
+                REQUIRE(memkv::test::wait_until(
+                    [&] { return kv->stats().delta_keys == 0 && !kv->compaction_running(); }));
             }
         }
         return kv;

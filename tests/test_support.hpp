@@ -3,6 +3,7 @@
 // Shared helpers for memkv's tests: deterministic key generators that stress
 // tries, and access to the test data directory configured by CMake.
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -11,9 +12,23 @@
 #include <random>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace memkv::test {
+
+// Polls done() every 2 ms until it holds or `limit` has passed; returns
+// whether it held. Background compactions finish at their own pace: tests
+// wait for the state they need, never for a fixed time.
+template <class Done>
+bool wait_until(Done&& done, std::chrono::milliseconds limit = std::chrono::seconds(60)) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (!done()) {
+        if (std::chrono::steady_clock::now() >= deadline) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    return true;
+}
 
 // MEMKV_TEST_SCALE=<n> (default 1) multiplies the lengths of the randomized
 // tests: scripts/test.sh runs the optimized build at 3, scripts/soak.sh at
