@@ -41,7 +41,10 @@
 //
 // JSON: an array with one object per structure: structure, keys, build_s,
 // build_keys_per_s, insert_mops_by_tenth (Mops/s of each tenth of the
-// inserts, the timed calls only), peak_rss_bytes, peak_rss_reset,
+// inserts, the timed calls only), insert_busy_by_tenth (the inserting
+// thread's CPU time / wall time in those calls: below 1 it waited; hybrid
+// adds runs_by_tenth, backpressure_waits_by_tenth and run_merges_by_tenth,
+// stats() at the end of each tenth), peak_rss_bytes, peak_rss_reset,
 // rss_at_start_bytes, peak_anon_rss_bytes, bytes_per_key (frozen: file bytes /
 // N; hybrid: memory_usage() / N right after the inserts), file_bytes (frozen:
 // the file; hybrid: the checkpoint's manifest + base file),
@@ -73,6 +76,7 @@
 #include <memkv/hybrid_kv.hpp>
 
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -251,6 +255,10 @@ struct result {
     double build_s = 0;
     double keygen_s = 0;
     std::vector<double> tenths;
+    // The inserting thread's CPU time over its timed calls' wall time, per
+    // tenth: below 1 it waited (a lock, backpressure) or was preempted.
+    std::vector<double> tenth_busy;
+    std::string tenth_notes;  // per-tenth JSON members, already formatted
     std::uint64_t peak_rss = 0;
     bool peak_rss_reset = false;
     std::uint64_t rss_at_start = 0;
@@ -279,7 +287,10 @@ std::string to_json(const result& r) {
     s += ", \"build_keys_per_s\": " + json_number(r.build_s > 0 ? static_cast<double>(r.keys) / r.build_s : 0.0);
     s += ", \"insert_mops_by_tenth\": [";
     for (std::size_t k = 0; k < r.tenths.size(); ++k) s += (k ? ", " : "") + json_number(r.tenths[k]);
-    s += "], \"peak_rss_bytes\": " + std::to_string(r.peak_rss);
+    s += "], \"insert_busy_by_tenth\": [";
+    for (std::size_t k = 0; k < r.tenth_busy.size(); ++k) s += (k ? ", " : "") + json_number(r.tenth_busy[k]);
+    s += "]" + r.tenth_notes;
+    s += ", \"peak_rss_bytes\": " + std::to_string(r.peak_rss);
     s += ", \"peak_rss_reset\": " + std::string(r.peak_rss_reset ? "true" : "false");
     s += ", \"rss_at_start_bytes\": " + std::to_string(r.rss_at_start);
     s += ", \"peak_anon_rss_bytes\": " + std::to_string(r.peak_anon);
@@ -362,10 +373,19 @@ double checked_misses(const url_keygen& g, std::uint64_t count, std::uint64_t se
         [&](std::string_view key, std::uint64_t) { return contains(key); }, r, label, "an absent key was found");
 }
 
+double thread_cpu_seconds() {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
 // Feeds all N keys, in batches, to insert(key, value); fills build timing.
-template <class Order, class Insert>
-void timed_build(const url_keygen& g, Order&& rank_of, Insert&& insert, result& r, const char* label) {
+// on_tenth(k) runs after the last insert of tenth k (untimed).
+template <class Order, class Insert, class OnTenth = void (*)(std::size_t)>
+void timed_build(const url_keygen& g, Order&& rank_of, Insert&& insert, result& r, const char* label,
+                 OnTenth&& on_tenth = [](std::size_t) {}) {
     const std::uint64_t n = g.size();
+    std::vector<double> tenth_cpu(10, 0.0);
     key_batch batch;
     std::string key;
     std::vector<double> tenth_s(10, 0.0);
@@ -385,17 +405,21 @@ void timed_build(const url_keygen& g, Order&& rank_of, Insert&& insert, result& 
         }
         const auto t0 = clock_type::now();
         gen += std::chrono::duration<double>(t0 - g0).count();
+        const double c0 = thread_cpu_seconds();
         for (std::size_t k = 0; k < batch.size(); ++k) insert(batch.key(k), value_of(batch.id(k)));
         tenth_s[tenth] += seconds_since(t0);
+        tenth_cpu[tenth] += thread_cpu_seconds() - c0;
         tenth_keys[tenth] += batch.size();
         done += batch.size();
         p.update(done);
+        if (done == tenth_end) on_tenth(static_cast<std::size_t>(tenth));
     }
     p.finish(n);
     r.keygen_s = gen;
     r.tenths.clear();
     for (std::size_t k = 0; k < 10; ++k) {
         r.tenths.push_back(tenth_s[k] > 0 ? static_cast<double>(tenth_keys[k]) / tenth_s[k] / 1e6 : 0.0);
+        r.tenth_busy.push_back(tenth_s[k] > 0 ? tenth_cpu[k] / tenth_s[k] : 0.0);
     }
 }
 
@@ -464,9 +488,24 @@ result run_hybrid(const url_keygen& g, const run_options& o, const std::string& 
 
     auto kv = std::make_unique<kv_type>(opt);
     const auto t0 = clock_type::now();
+    // The store's shape at the end of each tenth: what the writer probes, and
+    // how often it waited for a flush.
+    std::vector<memkv::hybrid_stats> at_tenth;
     timed_build(
         g, [&](std::uint64_t j) { return g.shuffled_index(j); },
-        [&](std::string_view k, std::uint64_t v) { kv->insert(k, v); }, r, "hybrid inserts");
+        [&](std::string_view k, std::uint64_t v) { kv->insert(k, v); }, r, "hybrid inserts",
+        [&](std::size_t) { at_tenth.push_back(kv->stats()); });
+    {
+        auto series = [&](const char* name, auto field) {
+            std::string s = std::string(", \"") + name + "\": [";
+            for (std::size_t k = 0; k < at_tenth.size(); ++k) s += (k ? ", " : "") + std::to_string(field(at_tenth[k]));
+            return s + "]";
+        };
+        r.tenth_notes += series("runs_by_tenth", [](const memkv::hybrid_stats& s) { return s.runs; });
+        r.tenth_notes += series("backpressure_waits_by_tenth",
+                                [](const memkv::hybrid_stats& s) { return s.backpressure_waits; });
+        r.tenth_notes += series("run_merges_by_tenth", [](const memkv::hybrid_stats& s) { return s.run_merges; });
+    }
     r.build_s = seconds_since(t0);
     r.bytes_per_key = r.keys ? static_cast<double>(kv->memory_usage()) / static_cast<double>(r.keys) : 0;
     const memkv::hybrid_stats after_inserts = kv->stats();

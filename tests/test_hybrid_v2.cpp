@@ -871,6 +871,61 @@ TEST_CASE("HybridKV v2: in a growing store the oldest run has a filter; a lone c
     CHECK(s.base_bytes <= s.run_bytes + 4096);  // no filter on the lone run (a filter: ~50 KB)
 }
 
+TEST_CASE("HybridKV v2: runs made by flushes have filters that find every key, tombstones included",
+          "[hybrid][v2][filter]") {
+    // Writers and readers ask each run's filter first (its block requested
+    // before the active delta is descended) and skip the run on "absent":
+    // a filter must cover every key its run holds, live ones and the
+    // tombstones that hide older runs; verify() checks each run's keys
+    // against its filter. Erases and overwrites of keys in older runs put
+    // tombstones and updates in the later flushes.
+    KV::options opt;
+    opt.background_compaction = true;
+    opt.compaction_keys = 2000;
+    opt.run_fanout = 64;  // flushes only: no run merges
+    opt.max_runs = 100;
+    KV kv(opt);
+    Map model;
+    std::mt19937_64 rng(memkv::test::test_seed(0xf1));
+    std::uint64_t next = 0;
+    for (int batch = 0; batch < 12; ++batch) {
+        for (int i = 0; i < 2500; ++i) {
+            const std::uint64_t r = rng() % 10;
+            if (r < 7 || model.empty()) {
+                const std::string k = "key" + std::to_string(next++ * 7919 % 1000003);
+                kv.insert(k, next);
+                model[k] = next;
+            } else {
+                auto it = model.lower_bound("key" + std::to_string(rng() % 1000003));
+                if (it == model.end()) it = model.begin();
+                if (r < 9) {
+                    REQUIRE(kv.erase(it->first) == 1);
+                    model.erase(it);
+                } else {
+                    kv.insert_or_assign(it->first, it->second + 1);
+                    ++it->second;
+                }
+            }
+        }
+        REQUIRE(memkv::test::wait_until([&] { return kv.stats().delta_keys < 2000; }));
+    }
+    REQUIRE(memkv::test::wait_until([&] { return !kv.compaction_running(); }));
+    const memkv::hybrid_stats s = kv.stats();
+    INFO("runs " << s.runs << ", flushes " << s.flushes << ", run keys " << s.base_keys);
+    REQUIRE(s.flushes >= 6);
+    REQUIRE(s.run_merges == 0);
+    REQUIRE(s.runs >= 6);
+    CHECK(s.base_bytes - s.run_bytes >= s.base_keys);  // every run has a filter: ~1.75 bytes per key
+    kv.verify();
+    REQUIRE(kv.size() == model.size());
+    for (const auto& [k, v] : model) REQUIRE(kv.get(k) == v);
+    for (std::uint64_t i = 0; i < next; ++i) {
+        const std::string k = "key" + std::to_string(i * 7919 % 1000003);
+        REQUIRE(kv.contains(k) == (model.count(k) == 1));
+    }
+    CHECK_FALSE(kv.contains("key-absent"));
+}
+
 TEST_CASE("HybridKV v2: the merge policy picks around runs that merges in flight hold", "[hybrid][v2][policy]") {
     // With one merger, a merge of big runs (minutes at 10^8 keys) held the
     // only merge lane: flushes piled up level-0 runs to max_runs and the

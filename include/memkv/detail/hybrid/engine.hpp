@@ -282,12 +282,16 @@ public:
         pressure p = pressure::none;
         {
             std::unique_lock lock(mu_);
+            // A new key probes every run's filter: start those loads first,
+            // so that they overlap the descent below.
+            hybrid_key_probe probe(key);
+            layers_prefetch(*layers_, probe);
             // One descent for the common cases (a new key, or an update).
             auto [it, fresh] = active_->try_emplace(key, slot_type{value, true, false});
             if (fresh) {
                 bool below = false;
                 try {
-                    below = visible_below_locked(key);
+                    below = visible_below_locked(probe);
                 } catch (...) {
                     active_->erase(key);  // strong guarantee
                     throw;
@@ -354,8 +358,10 @@ public:
 
     bool contains(std::string_view key) const {
         std::shared_lock lock(mu_);
+        hybrid_key_probe probe(key);
+        layers_prefetch(*layers_, probe);  // overlaps the descent below
         if (const slot_type* cur = std::as_const(*active_).get_if(key)) return cur->live;
-        return layers_contain(*layers_, key);
+        return layers_contain(*layers_, probe);
     }
 
     // The longest visible key that is a prefix of `key`: one layered lookup
@@ -842,15 +848,19 @@ private:
     }
 
     std::optional<V> get_locked(std::string_view key) const {
+        hybrid_key_probe probe(key);
+        layers_prefetch(*layers_, probe);  // overlaps the descent below
         if (const slot_type* cur = std::as_const(*active_).get_if(key)) {
             if (!cur->live) return std::nullopt;
             return cur->value;
         }
-        return layers_get(*layers_, key);
+        return layers_get(*layers_, probe);
     }
 
     // The caller holds mu_ exclusively.
     std::size_t erase_locked(std::string_view key) {
+        hybrid_key_probe probe(key);
+        layers_prefetch(*layers_, probe);  // overlaps the descent below
         if (slot_type* cur = active_->get_if(key)) {
             if (!cur->live) return 0;
             // Nothing underneath to hide: dropping the entry is enough.
@@ -861,7 +871,7 @@ private:
                 active_->erase(key);
             }
         } else {
-            if (!visible_below_locked(key)) return 0;
+            if (!visible_below_locked(probe)) return 0;
             active_->insert(key, slot_type{V{}, false, true});
         }
         MEMKV_ASSERT(size_.load(std::memory_order_relaxed) > 0);  // size never underflows
@@ -869,9 +879,9 @@ private:
         return 1;
     }
 
-    bool visible_below_locked(std::string_view key) const {
+    bool visible_below_locked(hybrid_key_probe& probe) const {
         if (layers_->sealed.empty() && layers_->runs.empty()) return false;
-        return layers_contain(*layers_, key);
+        return layers_contain(*layers_, probe);
     }
 
     // The caller holds mu_ exclusively and has checked the sealed bound.

@@ -168,32 +168,57 @@ struct hybrid_layers {
 // What the layers under the active delta say about a key.
 enum class layer_state : std::uint8_t { absent, live, deleted };
 
-// The state of `key` in the sealed deltas and runs, newest first; `value` is
-// set when live (and wanted). O(#sealed delta lookups + #runs lookups), one
-// or two walks per run (a miss also probes the run's tombstones).
-template <class V>
-layer_state layers_find(const hybrid_layers<V>& layers, std::string_view key, V* value) {
-    // Runs have filters (layers.hpp says which do not), and so do most sealed
-    // deltas: with several, hash once and start loading all their blocks (one
-    // cache line each) before probing any. A lone run (the usual state after
-    // compact()) costs no hash.
-    std::uint64_t hash = 0;
-    bool hashed = false;
-    auto key_hash = [&] {
-        if (!hashed) {
-            hash = hybrid_key_hash(key);
-            hashed = true;
+// A key on its way through the layers: its filter hash, computed at most
+// once for all the filters it meets.
+class hybrid_key_probe {
+public:
+    explicit hybrid_key_probe(std::string_view key) noexcept : key_(key) {}
+    std::string_view key() const noexcept { return key_; }
+    std::uint64_t hash() noexcept {
+        if (!hashed_) {
+            hash_ = hybrid_key_hash(key_);
+            hashed_ = true;
         }
-        return hash;
-    };
-    if (layers.runs.size() > 2) {
-        key_hash();
-        for (const auto& run : layers.runs) {
-            if (run->filter) run->filter->prefetch(hash);
-        }
+        return hash_;
     }
+    bool prefetched() const noexcept { return prefetched_; }
+    void set_prefetched() noexcept { prefetched_ = true; }
+
+private:
+    std::string_view key_;
+    std::uint64_t hash_ = 0;
+    bool hashed_ = false;
+    bool prefetched_ = false;
+};
+
+// Starts loading the key's block of every run's filter (one cache line each)
+// when there are several runs, so that their misses overlap one another and
+// whatever the caller does next: the store's writers and readers call it
+// before descending the active delta, which takes dependent misses of its
+// own. A lone run (the usual state after compact()) costs no hash.
+template <class V>
+void layers_prefetch(const hybrid_layers<V>& layers, hybrid_key_probe& probe) noexcept {
+    if (probe.prefetched()) return;
+    probe.set_prefetched();
+    if (layers.runs.size() <= 2) return;
+    const std::uint64_t h = probe.hash();
+    for (const auto& run : layers.runs) {
+        if (run->filter) run->filter->prefetch(h);
+    }
+}
+
+// The state of the probe's key in the sealed deltas and runs, newest first;
+// `value` is set when live (and wanted). O(#sealed delta lookups + #runs
+// lookups), one or two walks per run (a miss also probes the run's
+// tombstones).
+template <class V>
+layer_state layers_find(const hybrid_layers<V>& layers, hybrid_key_probe& probe, V* value) {
+    // Runs have filters (layers.hpp says which do not), and so do most sealed
+    // deltas: probe each before walking its layer.
+    layers_prefetch(layers, probe);
+    const std::string_view key = probe.key();
     for (const auto& delta : layers.sealed) {
-        if (const hybrid_filter* f = delta->filter(); f != nullptr && !f->may_contain(key_hash())) continue;
+        if (const hybrid_filter* f = delta->filter(); f != nullptr && !f->may_contain(probe.hash())) continue;
         if (const hybrid_slot<V>* slot = delta->get_if(key)) {
             if (!slot->live) return layer_state::deleted;
             if (value) *value = slot->value;
@@ -201,7 +226,7 @@ layer_state layers_find(const hybrid_layers<V>& layers, std::string_view key, V*
         }
     }
     for (const auto& run : layers.runs) {
-        if (run->filter && !run->filter->may_contain(key_hash())) continue;
+        if (run->filter && !run->filter->may_contain(probe.hash())) continue;
         if (run->live) {
             if (value) {
                 if (std::optional<V> v = run->live->get(key)) {
@@ -217,19 +242,37 @@ layer_state layers_find(const hybrid_layers<V>& layers, std::string_view key, V*
     return layer_state::absent;
 }
 
+template <class V>
+layer_state layers_find(const hybrid_layers<V>& layers, std::string_view key, V* value) {
+    hybrid_key_probe probe(key);
+    return layers_find(layers, probe, value);
+}
+
 // The value of `key` in the sealed deltas and runs: nullopt when absent or
 // deleted.
 template <class V>
-std::optional<V> layers_get(const hybrid_layers<V>& layers, std::string_view key) {
+std::optional<V> layers_get(const hybrid_layers<V>& layers, hybrid_key_probe& probe) {
     V v{};
-    if (layers_find(layers, key, &v) == layer_state::live) return v;
+    if (layers_find(layers, probe, &v) == layer_state::live) return v;
     return std::nullopt;
+}
+
+template <class V>
+std::optional<V> layers_get(const hybrid_layers<V>& layers, std::string_view key) {
+    hybrid_key_probe probe(key);
+    return layers_get(layers, probe);
 }
 
 // Whether `key` is visible in the sealed deltas and runs (no value decode).
 template <class V>
+bool layers_contain(const hybrid_layers<V>& layers, hybrid_key_probe& probe) {
+    return layers_find<V>(layers, probe, nullptr) == layer_state::live;
+}
+
+template <class V>
 bool layers_contain(const hybrid_layers<V>& layers, std::string_view key) {
-    return layers_find<V>(layers, key, nullptr) == layer_state::live;
+    hybrid_key_probe probe(key);
+    return layers_contain(layers, probe);
 }
 
 // The longest key that is a prefix of `key` and visible in the sealed deltas
