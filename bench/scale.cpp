@@ -43,8 +43,9 @@
 // build_keys_per_s, insert_mops_by_tenth (Mops/s of each tenth of the
 // inserts, the timed calls only), insert_busy_by_tenth (the inserting
 // thread's CPU time / wall time in those calls: below 1 it waited; hybrid
-// adds runs_by_tenth, backpressure_waits_by_tenth and run_merges_by_tenth,
-// stats() at the end of each tenth), peak_rss_bytes, peak_rss_reset,
+// adds runs_by_tenth, backpressure_waits_by_tenth, run_merges_by_tenth and
+// trigger_mib_by_tenth (the flush trigger, MiB), stats() at the end of each
+// tenth), peak_rss_bytes, peak_rss_reset,
 // rss_at_start_bytes, peak_anon_rss_bytes, bytes_per_key (frozen: file bytes /
 // N; hybrid: memory_usage() / N right after the inserts), file_bytes (frozen:
 // the file; hybrid: the checkpoint's manifest + base file),
@@ -52,7 +53,8 @@
 // once compaction is idle; null when the engine reports no bytes written, as
 // the pre-v2 engine does, and for frozen), lookup_mops, miss_mops, save_s,
 // open_s (null where not applicable), keygen_s (key generation inside the
-// build), verified. hybrid adds settle_s (wait for compaction to go idle),
+// build), verified. hybrid adds settle_s (until the last compaction ended,
+// once none ran for 5 s),
 // settled_bytes_per_key (memory_usage() / N then), reopened_lookup_mops and
 // stats() after the inserts and once settled.
 //
@@ -505,6 +507,8 @@ result run_hybrid(const url_keygen& g, const run_options& o, const std::string& 
         r.tenth_notes += series("backpressure_waits_by_tenth",
                                 [](const memkv::hybrid_stats& s) { return s.backpressure_waits; });
         r.tenth_notes += series("run_merges_by_tenth", [](const memkv::hybrid_stats& s) { return s.run_merges; });
+        r.tenth_notes += series("trigger_mib_by_tenth",
+                                [](const memkv::hybrid_stats& s) { return s.compaction_trigger_bytes >> 20; });
     }
     r.build_s = seconds_since(t0);
     r.bytes_per_key = r.keys ? static_cast<double>(kv->memory_usage()) / static_cast<double>(r.keys) : 0;
@@ -521,10 +525,16 @@ result run_hybrid(const url_keygen& g, const run_options& o, const std::string& 
             g, o.misses, o.seed + 22, [&](std::string_view k) { return kv->contains(k); }, r, "hybrid misses");
     }
 
-    // Let background compaction finish, so the final stats are final.
+    // Let background compaction finish, so the final stats are final:
+    // settled = no compaction for 5 s, longer than the flusher waits before
+    // it takes the deltas of a store whose writes paused (an idle flush).
     const auto s0 = clock_type::now();
-    while (kv->compaction_running()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    const double settle_s = seconds_since(s0);
+    auto last_busy = s0;
+    for (auto now = s0; now - last_busy < std::chrono::milliseconds(5000); now = clock_type::now()) {
+        if (kv->compaction_running()) last_busy = now;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    const double settle_s = std::chrono::duration<double>(last_busy - s0).count();
     const memkv::hybrid_stats st = kv->stats();
     const double settled_bytes_per_key =
         r.keys ? static_cast<double>(kv->memory_usage()) / static_cast<double>(r.keys) : 0;

@@ -588,6 +588,7 @@ TEST_CASE("HybridKV v2: std::map model across flushes, merges, compact() and reo
     temp_dir dir;
     KV::options opt;
     opt.compaction_bytes = std::size_t{64} << 10;
+    opt.compaction_base_divisor = 0;  // flushes of one size throughout: many of them
     // Small tiers, so run merges (two merger threads, on disjoint runs) and
     // the run bound's fallback merges happen often.
     opt.run_fanout = 3;
@@ -869,6 +870,102 @@ TEST_CASE("HybridKV v2: in a growing store the oldest run has a filter; a lone c
     s = kv.stats();
     REQUIRE(s.runs == 1);
     CHECK(s.base_bytes <= s.run_bytes + 4096);  // no filter on the lone run (a filter: ~50 KB)
+}
+
+TEST_CASE("HybridKV v2: the flush trigger grows with the runs, between compaction_bytes and its cap",
+          "[hybrid][v2][trigger]") {
+    KV::options opt;
+    opt.background_compaction = true;
+    opt.compaction_bytes = std::size_t{16} << 10;
+    opt.compaction_base_divisor = 4;
+    opt.compaction_bytes_max = std::size_t{256} << 10;
+    // Room for the pre-seals below (a flush also comes when the sealed
+    // deltas would leave no room for another seal and a scan's).
+    opt.max_sealed_deltas = 32;
+    KV kv(opt);
+    auto expected = [&](const memkv::hybrid_stats& s) {
+        return std::max(opt.compaction_bytes, std::min(s.run_bytes / opt.compaction_base_divisor, opt.compaction_bytes_max));
+    };
+    CHECK(kv.stats().compaction_trigger_bytes == opt.compaction_bytes);  // no runs yet
+
+    // Grows the store by compact()s (one run each time, no flush in flight)
+    // until its run has at least `run_bytes` bytes; returns the stats then.
+    std::uint64_t n = 0;
+    auto grow_to = [&](std::size_t run_bytes) {
+        memkv::hybrid_stats s = kv.stats();
+        while (s.run_bytes < run_bytes) {
+            for (const std::uint64_t to = n + std::max<std::uint64_t>(2000, n / 4); n < to; ++n)
+                REQUIRE(kv.insert(url_key(n), n));
+            kv.compact();
+            s = kv.stats();
+        }
+        INFO("keys " << n << ", run bytes " << s.run_bytes << ", trigger " << s.compaction_trigger_bytes);
+        REQUIRE(s.compaction_trigger_bytes == expected(s));
+        return s;
+    };
+    // Runs under divisor x compaction_bytes: the trigger is compaction_bytes.
+    memkv::hybrid_stats s = grow_to(1);
+    CHECK(s.compaction_trigger_bytes == opt.compaction_bytes);
+    // Then a fraction of the runs ...
+    s = grow_to(std::size_t{256} << 10);
+    CHECK(s.compaction_trigger_bytes > opt.compaction_bytes);
+    // ... up to the cap.
+    s = grow_to(std::size_t{2} << 20);
+    CHECK(s.compaction_trigger_bytes == opt.compaction_bytes_max);
+
+    // The grown trigger is what starts a flush: deltas above compaction_bytes
+    // but below the trigger stay (the active delta is sealed when it reaches
+    // compaction_bytes, so writers insert into a small tree); past the
+    // trigger, a flush takes them all.
+    // (A flush the growing asked for may still start after compact(): let it.)
+    memkv::test::wait_until([&] { return !kv.compaction_running(); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    memkv::test::wait_until([&] { return !kv.compaction_running(); });
+    const std::uint64_t flushes = kv.stats().flushes;
+    auto insert_next = [&] {
+        REQUIRE(kv.insert(url_key(n), n));
+        ++n;
+    };
+    while (kv.stats().delta_bytes < 4 * opt.compaction_bytes) insert_next();
+    CHECK(memkv::test::wait_until([&] { return kv.stats().sealed_deltas >= 1; }));
+    s = kv.stats();
+    INFO("delta bytes " << s.delta_bytes << ", trigger " << s.compaction_trigger_bytes << ", sealed "
+                        << s.sealed_deltas);
+    CHECK(s.flushes == flushes);
+    while (kv.stats().flushes == flushes && kv.stats().delta_bytes < 3 * opt.compaction_bytes_max) insert_next();
+    memkv::test::wait_until([&] { return kv.stats().flushes > flushes; });
+    CHECK(kv.stats().flushes > flushes);
+
+    // Writes pause with the deltas over compaction_bytes but under the
+    // trigger: the flusher takes them after hybrid_idle_flush_period.
+    memkv::test::wait_until([&] { return !kv.compaction_running() && kv.stats().delta_bytes < opt.compaction_bytes; });
+    const std::uint64_t before_pause = kv.stats().flushes;
+    while (kv.stats().delta_bytes < 2 * opt.compaction_bytes) insert_next();
+    REQUIRE(kv.stats().delta_bytes < kv.stats().compaction_trigger_bytes);
+    CHECK(memkv::test::wait_until([&] {
+        const memkv::hybrid_stats p = kv.stats();
+        return p.flushes > before_pause && p.delta_bytes < opt.compaction_bytes;
+    }));
+    for (std::uint64_t i = 0; i < n; i += 97) REQUIRE(kv.get(url_key(i)) == i);
+
+    // Divisor 0: the trigger stays compaction_bytes; compaction_bytes 0 (no
+    // byte trigger): it is reported as 0.
+    KV::options fixed = opt;
+    fixed.background_compaction = false;  // the trigger is reported all the same
+    fixed.compaction_base_divisor = 0;
+    KV kv_fixed(fixed);
+    for (std::uint64_t i = 0; i < 20000; ++i) REQUIRE(kv_fixed.insert(url_key(i), i));
+    kv_fixed.compact();
+    CHECK(kv_fixed.stats().run_bytes > 4 * fixed.compaction_bytes);
+    CHECK(kv_fixed.stats().compaction_trigger_bytes == fixed.compaction_bytes);
+    KV::options none = opt;
+    none.background_compaction = false;
+    none.compaction_bytes = 0;
+    none.compaction_keys = 1000;
+    KV kv_none(none);
+    for (std::uint64_t i = 0; i < 5000; ++i) REQUIRE(kv_none.insert(url_key(i), i));
+    kv_none.compact();
+    CHECK(kv_none.stats().compaction_trigger_bytes == 0);
 }
 
 TEST_CASE("HybridKV v2: runs made by flushes have filters that find every key, tombstones included",

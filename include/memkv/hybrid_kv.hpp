@@ -383,11 +383,13 @@ private:
 /// deltas, or a wait for a running flush) and one lower_bound per layer; see
 /// hybrid_view for iteration and reverse costs. compact(): O(runs + deltas),
 /// off the lock. Write amplification of the background policy: about
-/// 1 + log_8(N / keys per flush).
+/// 1 + log_8(N / keys per flush), where a flush grows with the store
+/// (hybrid_options::compaction_base_divisor): about 2 up to ~10^8 URL-like
+/// keys, 3.5 at 10^9.
 ///
 /// @par Backpressure
-/// A writer that finds the deltas at 2 x hybrid_options::compaction_bytes
-/// while a flush runs waits for that flush; the flusher waits while the runs
+/// A writer that finds the deltas at 2 x the flush trigger
+/// (hybrid_stats::compaction_trigger_bytes) while a flush runs waits for that flush; the flusher waits while the runs
 /// are at max_runs; a scan at the sealed bound merges or waits
 /// (hybrid_stats::backpressure_waits counts the waits).
 ///

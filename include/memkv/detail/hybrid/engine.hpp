@@ -216,6 +216,12 @@ inline constexpr unsigned hybrid_big_merge_level = 2;
 // nearly every probe; it still finds most shared tails (DESIGN.md, "Draft runs").
 inline constexpr std::size_t hybrid_draft_registry_rows = 1024;
 
+// How long writes must pause before the flusher takes deltas that are over
+// compaction_bytes but under the grown trigger (hybrid_options::
+// compaction_base_divisor): a store at rest then holds what the fixed
+// trigger would have left it.
+inline constexpr std::chrono::milliseconds hybrid_idle_flush_period{1000};
+
 // How much lower (in nice steps) big merges run than the flusher and the
 // small merges. On a machine whose cores are all busy, the small merges are
 // what the writers wait for (flushes wait at max_runs behind them), while a
@@ -403,6 +409,7 @@ public:
                 s.delta_bytes += d->memory_usage();
             }
             s.sealed_deltas = layers_->sealed.size();
+            s.compaction_trigger_bytes = opt_.compaction_bytes == 0 ? 0 : flush_bytes_;
             s.runs = layers_->runs.size();
             for (const auto& r : layers_->runs) {
                 s.base_keys += r->keys();
@@ -701,6 +708,7 @@ public:
         std::unique_lock lock(mu_);
         active_ = std::move(delta);
         layers_ = std::move(layers);
+        recount_sealed_locked();
         size_.store(static_cast<std::size_t>(m.size), std::memory_order_relaxed);
         saved_path_ = path;
         saved_ = std::move(cache);
@@ -907,15 +915,36 @@ private:
     // After a write (mu_ held exclusively): whether the deltas call for a
     // flush, or are so far over that the writer should wait for one.
     pressure pressure_locked() {
+        ++writes_;
         if (!opt_.background_compaction) return pressure::none;
         // memory_usage() may walk the tree's allocator state; sample it.
         if (++writes_since_check_ >= 64) {
             writes_since_check_ = 0;
             active_bytes_ = active_->memory_usage();
         }
-        if (!deltas_over_locked(1)) return pressure::none;
+        if (!deltas_over_locked(1) && !active_over_floor_locked()) return pressure::none;
         if (deltas_over_locked(2) && flushing_.load(std::memory_order_relaxed)) return pressure::wait;
         return flush_requested_.load(std::memory_order_relaxed) ? pressure::none : pressure::flush;
+    }
+
+    // Whether the trigger has grown past compaction_bytes and the active
+    // delta alone reached compaction_bytes with room to seal it: the flusher
+    // then seals it (and builds its filter) without flushing yet, so writers
+    // keep inserting into a tree of at most compaction_bytes - a random
+    // insert into a 256 MiB tree cost the writer 2.7x one into a 64 MiB tree
+    // (bench/RESULTS.md, tenth session). The caller holds mu_.
+    bool active_over_floor_locked() const noexcept {
+        return opt_.compaction_bytes != 0 && flush_bytes_ > opt_.compaction_bytes &&
+               active_bytes_ >= opt_.compaction_bytes && layers_->sealed.size() < opt_.max_sealed_deltas;
+    }
+
+    // After the flusher sealed: whether to flush now. Not while the deltas
+    // are under the trigger and the sealed ones leave room for another seal
+    // plus one for scans (see active_over_floor_locked).
+    bool flush_due() const {
+        std::shared_lock lock(mu_);
+        return deltas_over_locked(1) || layers_->sealed.size() + 2 > opt_.max_sealed_deltas ||
+               flush_bytes_ <= opt_.compaction_bytes;
     }
 
     // Whether the deltas (active, as last sampled, plus sealed) hold `times`
@@ -924,7 +953,7 @@ private:
         const std::size_t keys = active_->size() + sealed_keys_;
         const std::size_t bytes = active_bytes_ + sealed_bytes_;
         return (opt_.compaction_keys != 0 && keys >= times * opt_.compaction_keys) ||
-               (opt_.compaction_bytes != 0 && bytes >= times * opt_.compaction_bytes);
+               (opt_.compaction_bytes != 0 && bytes >= times * flush_bytes_);
     }
 
     void relieve(pressure p) {
@@ -1011,6 +1040,18 @@ private:
             sealed_keys_ += d->size();
             sealed_bytes_ += d->memory_usage();
         }
+        retrigger_locked();
+    }
+
+    // The byte trigger for the current runs (hybrid_options::
+    // compaction_base_divisor); the caller holds mu_ exclusively.
+    void retrigger_locked() {
+        flush_bytes_ = opt_.compaction_bytes;
+        if (opt_.compaction_base_divisor == 0) return;
+        std::size_t run_bytes = 0;
+        for (const auto& r : layers_->runs) run_bytes += r->image_bytes();
+        const std::size_t grown = std::min(run_bytes / opt_.compaction_base_divisor, opt_.compaction_bytes_max);
+        flush_bytes_ = std::max(flush_bytes_, grown);
     }
 
     // The level a run of `keys` keys would have if it had grown by merges of
@@ -1241,7 +1282,13 @@ private:
     void run_flusher() {
         std::unique_lock guard(cv_mu_);
         for (;;) {
-            cv_.wait(guard, [this] { return stop_ || flush_requested_.load(std::memory_order_relaxed); });
+            bool idle = false;
+            if (!cv_.wait_for(guard, hybrid_idle_flush_period,
+                              [this] { return stop_ || flush_requested_.load(std::memory_order_relaxed); })) {
+                if (!idle_flush_due()) continue;
+                flush_requested_.store(true, std::memory_order_relaxed);
+                idle = true;
+            }
             if (stop_) return;
             flushing_.store(true, std::memory_order_relaxed);  // writers far over the threshold wait
             // Hold a flush while the runs are at their bound: the merger is
@@ -1258,7 +1305,7 @@ private:
                 std::lock_guard delta_guard(delta_mu_);
                 const layers_ptr input = seal_for_merge();
                 run_in(flush_niced_.get(), [&] { filter_sealed(*input); });
-                if (!input->sealed.empty()) {
+                if (!input->sealed.empty() && (idle || flush_due())) {
                     merge_into_run(input, input->sealed.size(), 0, 0, true, compact_kind::flush, -1,
                                    flush_niced_.get());
                 }
@@ -1273,7 +1320,8 @@ private:
             // Deltas that grew past the threshold during the flush go next.
             {
                 std::shared_lock lock(mu_);
-                if (deltas_over_locked(1)) flush_requested_.store(true, std::memory_order_relaxed);
+                if (deltas_over_locked(1) || active_over_floor_locked())
+                    flush_requested_.store(true, std::memory_order_relaxed);
             }
             done_cv_.notify_all();
             cv_.notify_all();
@@ -1306,6 +1354,17 @@ private:
             }
         } catch (const std::bad_alloc&) {
         }
+    }
+
+    // Whether no write came since the flusher's last look (a period ago) and
+    // the deltas hold at least compaction_bytes that the grown trigger lets
+    // wait. Only the flusher calls it.
+    bool idle_flush_due() {
+        std::shared_lock lock(mu_);
+        const bool paused = writes_ == idle_seen_writes_;
+        idle_seen_writes_ = writes_;
+        if (!paused || opt_.compaction_bytes == 0 || flush_bytes_ <= opt_.compaction_bytes) return false;
+        return active_->memory_usage() + sealed_bytes_ >= opt_.compaction_bytes;
     }
 
     bool runs_at_bound() const {
@@ -1419,6 +1478,10 @@ private:
     std::size_t sealed_keys_ = 0;
     std::size_t sealed_bytes_ = 0;
     std::size_t active_bytes_ = 0;
+    // The deltas' byte trigger: compaction_bytes grown with the runs.
+    std::size_t flush_bytes_ = opt_.compaction_bytes;
+    std::uint64_t writes_ = 0;  // writes so far (see idle_flush_due)
+    std::uint64_t idle_seen_writes_ = 0;  // the flusher's own: writes_ at its last look
     unsigned writes_since_check_ = 0;
 
     std::mutex delta_mu_;

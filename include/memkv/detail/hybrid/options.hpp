@@ -28,6 +28,19 @@ struct hybrid_options {
     std::size_t compaction_bytes = std::size_t{64} << 20;
     /// ... or when they hold this many entries, tombstones included (0: never by count).
     std::size_t compaction_keys = 0;
+    /// The byte trigger grows with the store: a flush waits until the deltas
+    /// reach 1 / compaction_base_divisor of the runs' bytes, when that is
+    /// more than compaction_bytes, up to compaction_bytes_max.
+    ///
+    /// So each key is rewritten about as often whatever the store's size
+    /// (write amplification about 2 while the trigger grows, instead of
+    /// growing with log(keys)), while the deltas stay a bounded fraction of
+    /// the memory. Writes that pause for a second with more than
+    /// compaction_bytes in the deltas get them flushed then. 0: the trigger
+    /// is compaction_bytes at every size. See DESIGN.md ("Triggers").
+    std::size_t compaction_base_divisor = 8;
+    /// Cap of the grown trigger (it never goes below compaction_bytes).
+    std::size_t compaction_bytes_max = std::size_t{256} << 20;
     /// Whether background threads flush the deltas and merge the runs.
     ///
     /// false: no background threads; deltas are flushed and runs merged only
@@ -117,6 +130,9 @@ struct hybrid_stats {
     std::size_t run_bytes = 0;    ///< the runs' images alone (what a checkpoint's run files hold)
     std::size_t runs = 0;         ///< frozen runs under the deltas
     std::size_t base_files = 0;   ///< of them, file-backed
+    /// The deltas' bytes that start a flush now: compaction_bytes grown with
+    /// the runs (compaction_base_divisor); 0 when compaction_bytes is 0.
+    std::size_t compaction_trigger_bytes = 0;
     std::uint64_t compactions = 0;         ///< flushes + run merges + compact() calls completed
     std::uint64_t flushes = 0;             ///< deltas merged into a new run
     std::uint64_t run_merges = 0;          ///< runs merged into one
