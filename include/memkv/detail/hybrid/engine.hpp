@@ -708,7 +708,7 @@ public:
         std::unique_lock lock(mu_);
         active_ = std::move(delta);
         layers_ = std::move(layers);
-        recount_sealed_locked();
+        recount_locked();
         size_.store(static_cast<std::size_t>(m.size), std::memory_order_relaxed);
         saved_path_ = path;
         saved_ = std::move(cache);
@@ -887,7 +887,7 @@ private:
         return 1;
     }
 
-    bool visible_below_locked(hybrid_key_probe& probe) const {
+    bool visible_below_locked(const hybrid_key_probe& probe) const {
         if (layers_->sealed.empty() && layers_->runs.empty()) return false;
         return layers_contain(*layers_, probe);
     }
@@ -918,10 +918,7 @@ private:
         ++writes_;
         if (!opt_.background_compaction) return pressure::none;
         // memory_usage() may walk the tree's allocator state; sample it.
-        if (++writes_since_check_ >= 64) {
-            writes_since_check_ = 0;
-            active_bytes_ = active_->memory_usage();
-        }
+        if (writes_ % 64 == 0) active_bytes_ = active_->memory_usage();
         if (!deltas_over_locked(1) && !active_over_floor_locked()) return pressure::none;
         if (deltas_over_locked(2) && flushing_.load(std::memory_order_relaxed)) return pressure::wait;
         return flush_requested_.load(std::memory_order_relaxed) ? pressure::none : pressure::flush;
@@ -1027,13 +1024,14 @@ private:
                 }
             }
             old = std::exchange(layers_, std::move(next));
-            recount_sealed_locked();
+            recount_locked();
         }
         delta_merges_.fetch_add(1, std::memory_order_relaxed);
         delta_merge_entries_.fetch_add(entries, std::memory_order_relaxed);
     }
 
-    void recount_sealed_locked() {
+    // The sealed deltas' totals and the byte trigger, after a swap.
+    void recount_locked() {
         sealed_keys_ = 0;
         sealed_bytes_ = 0;
         for (const auto& d : layers_->sealed) {
@@ -1224,7 +1222,7 @@ private:
             next->runs.insert(next->runs.end(), cur.runs.begin() + static_cast<std::ptrdiff_t>(at + runs.size()),
                               cur.runs.end());
             old = std::exchange(layers_, std::move(next));
-            recount_sealed_locked();
+            recount_locked();
         }
         const auto swap_end = std::chrono::steady_clock::now();
         last_lock_ns_.store((swap_end - swap_start).count(), std::memory_order_relaxed);
@@ -1480,9 +1478,8 @@ private:
     std::size_t active_bytes_ = 0;
     // The deltas' byte trigger: compaction_bytes grown with the runs.
     std::size_t flush_bytes_ = opt_.compaction_bytes;
-    std::uint64_t writes_ = 0;  // writes so far (see idle_flush_due)
+    std::uint64_t writes_ = 0;  // writes so far (idle_flush_due; every 64th samples active_bytes_)
     std::uint64_t idle_seen_writes_ = 0;  // the flusher's own: writes_ at its last look
-    unsigned writes_since_check_ = 0;
 
     std::mutex delta_mu_;
     std::mutex runs_mu_;

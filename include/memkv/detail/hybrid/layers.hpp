@@ -169,10 +169,14 @@ struct hybrid_layers {
 enum class layer_state : std::uint8_t { absent, live, deleted };
 
 // A key on its way through the layers: its filter hash, computed at most
-// once for all the filters it meets.
+// once for all the filters it meets. Passed by value (a copy carries the hash
+// and whether its filter lines were requested); made from a plain key where
+// nothing was computed yet.
 class hybrid_key_probe {
 public:
-    explicit hybrid_key_probe(std::string_view key) noexcept : key_(key) {}
+    template <class K>
+        requires std::is_convertible_v<const K&, std::string_view>
+    hybrid_key_probe(const K& key) noexcept : key_(key) {}  // NOLINT(google-explicit-constructor)
     std::string_view key() const noexcept { return key_; }
     std::uint64_t hash() noexcept {
         if (!hashed_) {
@@ -212,7 +216,7 @@ void layers_prefetch(const hybrid_layers<V>& layers, hybrid_key_probe& probe) no
 // lookups), one or two walks per run (a miss also probes the run's
 // tombstones).
 template <class V>
-layer_state layers_find(const hybrid_layers<V>& layers, hybrid_key_probe& probe, V* value) {
+layer_state layers_find(const hybrid_layers<V>& layers, hybrid_key_probe probe, V* value) {
     // Runs have filters (layers.hpp says which do not), and so do most sealed
     // deltas: probe each before walking its layer.
     layers_prefetch(layers, probe);
@@ -242,37 +246,19 @@ layer_state layers_find(const hybrid_layers<V>& layers, hybrid_key_probe& probe,
     return layer_state::absent;
 }
 
-template <class V>
-layer_state layers_find(const hybrid_layers<V>& layers, std::string_view key, V* value) {
-    hybrid_key_probe probe(key);
-    return layers_find(layers, probe, value);
-}
-
 // The value of `key` in the sealed deltas and runs: nullopt when absent or
 // deleted.
 template <class V>
-std::optional<V> layers_get(const hybrid_layers<V>& layers, hybrid_key_probe& probe) {
+std::optional<V> layers_get(const hybrid_layers<V>& layers, hybrid_key_probe probe) {
     V v{};
     if (layers_find(layers, probe, &v) == layer_state::live) return v;
     return std::nullopt;
 }
 
-template <class V>
-std::optional<V> layers_get(const hybrid_layers<V>& layers, std::string_view key) {
-    hybrid_key_probe probe(key);
-    return layers_get(layers, probe);
-}
-
 // Whether `key` is visible in the sealed deltas and runs (no value decode).
 template <class V>
-bool layers_contain(const hybrid_layers<V>& layers, hybrid_key_probe& probe) {
+bool layers_contain(const hybrid_layers<V>& layers, hybrid_key_probe probe) {
     return layers_find<V>(layers, probe, nullptr) == layer_state::live;
-}
-
-template <class V>
-bool layers_contain(const hybrid_layers<V>& layers, std::string_view key) {
-    hybrid_key_probe probe(key);
-    return layers_contain(layers, probe);
 }
 
 // The longest key that is a prefix of `key` and visible in the sealed deltas
