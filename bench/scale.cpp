@@ -43,9 +43,9 @@
 // build_keys_per_s, insert_mops_by_tenth (Mops/s of each tenth of the
 // inserts, the timed calls only), insert_busy_by_tenth (the inserting
 // thread's CPU time / wall time in those calls: below 1 it waited; hybrid
-// adds runs_by_tenth, backpressure_waits_by_tenth, run_merges_by_tenth and
-// trigger_mib_by_tenth (the flush trigger, MiB), stats() at the end of each
-// tenth), peak_rss_bytes, peak_rss_reset,
+// adds runs_by_tenth, backpressure_waits_by_tenth, run_merges_by_tenth,
+// flushes_by_tenth, writer_seals_by_tenth and trigger_mib_by_tenth (the
+// flush trigger, MiB), stats() at the end of each tenth), peak_rss_bytes, peak_rss_reset,
 // rss_at_start_bytes, peak_anon_rss_bytes, bytes_per_key (frozen: file bytes /
 // N; hybrid: memory_usage() / N right after the inserts), file_bytes (frozen:
 // the file; hybrid: the checkpoint's manifest + base file),
@@ -507,6 +507,8 @@ result run_hybrid(const url_keygen& g, const run_options& o, const std::string& 
         r.tenth_notes += series("backpressure_waits_by_tenth",
                                 [](const memkv::hybrid_stats& s) { return s.backpressure_waits; });
         r.tenth_notes += series("run_merges_by_tenth", [](const memkv::hybrid_stats& s) { return s.run_merges; });
+        r.tenth_notes += series("flushes_by_tenth", [](const memkv::hybrid_stats& s) { return s.flushes; });
+        r.tenth_notes += series("writer_seals_by_tenth", [](const memkv::hybrid_stats& s) { return s.writer_seals; });
         r.tenth_notes += series("trigger_mib_by_tenth",
                                 [](const memkv::hybrid_stats& s) { return s.compaction_trigger_bytes >> 20; });
     }

@@ -968,6 +968,66 @@ TEST_CASE("HybridKV v2: the flush trigger grows with the runs, between compactio
     CHECK(kv_none.stats().compaction_trigger_bytes == 0);
 }
 
+TEST_CASE("HybridKV v2: writers fill the active delta's filter and seal it themselves", "[hybrid][v2][filter]") {
+    // Past hybrid_active_filter_from keys the active delta carries the filter
+    // its seal will keep, filled as keys enter - inserts and the tombstones
+    // of erases of keys in the runs - and the writer that brings it to
+    // compaction_bytes seals it. A key the writers did not add would vanish
+    // from lookups while its sealed delta waits for the flush: verify()
+    // checks each sealed delta's keys against its filter, and the model every
+    // key against get(). (Debug builds also check each filter at its seal.)
+    KV::options opt;
+    opt.background_compaction = true;
+    opt.compaction_bytes = std::size_t{2} << 20;
+    // A trigger grown past compaction_bytes by the run below: the active
+    // delta reaches compaction_bytes (and the writer seals it) before the
+    // deltas start a flush.
+    opt.compaction_base_divisor = 1;
+    opt.compaction_bytes_max = std::size_t{64} << 20;
+    KV kv(opt);
+    Map model;
+    std::uint64_t n = 0;
+    for (; n < 120000; ++n) {
+        REQUIRE(kv.insert(url_key(n), n));
+        model[url_key(n)] = n;
+    }
+    kv.compact();
+    std::mt19937_64 rng(memkv::test::test_seed(0xa7));
+    std::vector<std::string> erased;
+    for (int batch = 0; batch < 6; ++batch) {
+        for (int i = 0; i < 60000; ++i) {
+            const std::uint64_t r = rng() % 10;
+            if (r < 6) {
+                REQUIRE(kv.insert(url_key(n), n));
+                model[url_key(n)] = n;
+                ++n;
+            } else {
+                const std::string k = url_key(rng() % n);
+                const bool had = model.erase(k) == 1;
+                if (r < 9) {
+                    REQUIRE(kv.erase(k) == (had ? 1U : 0U));
+                    if (had) erased.push_back(k);
+                } else {
+                    REQUIRE(kv.insert_or_assign(k, n + 7) == !had);
+                    model[k] = n + 7;
+                }
+            }
+        }
+        kv.verify();  // seals the active delta too (its filter kept)
+        for (std::size_t i = static_cast<std::size_t>(batch); i < erased.size(); i += 37) {
+            const auto it = model.find(erased[i]);
+            REQUIRE(kv.get(erased[i]) == (it == model.end() ? std::nullopt : std::optional<std::uint64_t>(it->second)));
+        }
+    }
+    const memkv::hybrid_stats s = kv.stats();
+    INFO("writer seals " << s.writer_seals << ", flushes " << s.flushes << ", sealed " << s.sealed_deltas);
+    CHECK(s.writer_seals >= 4);
+    REQUIRE(kv.size() == model.size());
+    for (const auto& [k, v] : model) REQUIRE(kv.get(k) == v);
+    for (const std::string& k : erased) REQUIRE(kv.contains(k) == (model.count(k) == 1));
+    kv.verify();
+}
+
 TEST_CASE("HybridKV v2: runs made by flushes have filters that find every key, tombstones included",
           "[hybrid][v2][filter]") {
     // Writers and readers ask each run's filter first (its block requested

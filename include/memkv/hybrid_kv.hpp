@@ -366,8 +366,10 @@ private:
 /// @par Layers
 /// The active delta, at most hybrid_options::max_sealed_deltas sealed deltas,
 /// at most hybrid_options::max_runs frozen runs (size-tiered: about
-/// 7 log_8(N / keys per flush) + 1). Each run has a Bloom filter (14
-/// bits/key, ~0.2% false positives) but the lone run compact() leaves.
+/// 7 log_8(N / keys per flush) + 1). Each run has a Bloom filter but the
+/// lone run compact() leaves: 14 bits/key (~0.2% false positives) for
+/// merged runs, 18 (~0.05%) for the flushes' level-0 runs and for sealed
+/// deltas.
 ///
 /// @par Complexity
 /// get / contains / count / at: one lookup per layer, newest first, stopping

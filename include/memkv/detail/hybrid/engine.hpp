@@ -222,6 +222,17 @@ inline constexpr std::size_t hybrid_draft_registry_rows = 1024;
 // trigger would have left it.
 inline constexpr std::chrono::milliseconds hybrid_idle_flush_period{1000};
 
+// From this many keys on, the active delta gets the filter its seal will
+// carry (hybrid_delta): a smaller one is cheap for the flusher to filter, and
+// scans seal small deltas often.
+inline constexpr std::size_t hybrid_active_filter_from = 16384;
+
+// Runs below this level get hybrid_filter::small_bits_per_key (filter.hpp):
+// the flushes' runs, each at most a trigger's worth of keys. Not level 1: at
+// rest it can hold half the store, and its extra bits cost 2% of the store's
+// bytes there (bench/RESULTS.md, eleventh session).
+inline constexpr unsigned hybrid_small_filter_levels = 1;
+
 // How much lower (in nice steps) big merges run than the flusher and the
 // small merges. On a machine whose cores are all busy, the small merges are
 // what the writers wait for (flushes wait at max_runs behind them), while a
@@ -295,6 +306,8 @@ public:
             // One descent for the common cases (a new key, or an update).
             auto [it, fresh] = active_->try_emplace(key, slot_type{value, true, false});
             if (fresh) {
+                // Before anything can fail: an undo below may leave the key.
+                note_key_locked(probe);
                 bool below = false;
                 try {
                     below = visible_below_locked(probe);
@@ -395,7 +408,8 @@ public:
 
     std::size_t memory_usage() const {
         std::shared_lock lock(mu_);
-        return sizeof(*this) + active_->memory_usage() + layers_memory_usage(*layers_);
+        return sizeof(*this) + active_->memory_usage() + (active_filter_ ? active_filter_->memory_usage() : 0) +
+               layers_memory_usage(*layers_);
     }
 
     hybrid_stats stats() const {
@@ -409,6 +423,7 @@ public:
                 s.delta_bytes += d->memory_usage();
             }
             s.sealed_deltas = layers_->sealed.size();
+            s.writer_seals = writer_seals_;
             s.compaction_trigger_bytes = opt_.compaction_bytes == 0 ? 0 : flush_bytes_;
             s.runs = layers_->runs.size();
             for (const auto& r : layers_->runs) {
@@ -707,6 +722,7 @@ public:
 
         std::unique_lock lock(mu_);
         active_ = std::move(delta);
+        drop_active_filter_locked();
         layers_ = std::move(layers);
         recount_locked();
         size_.store(static_cast<std::size_t>(m.size), std::memory_order_relaxed);
@@ -881,6 +897,7 @@ private:
         } else {
             if (!visible_below_locked(probe)) return 0;
             active_->insert(key, slot_type{V{}, false, true});
+            note_key_locked(probe);
         }
         MEMKV_ASSERT(size_.load(std::memory_order_relaxed) > 0);  // size never underflows
         size_.fetch_sub(1, std::memory_order_relaxed);
@@ -892,6 +909,54 @@ private:
         return layers_contain(*layers_, probe);
     }
 
+    // Adds a key that just entered the active delta to its filter; past
+    // hybrid_active_filter_from keys, first makes that filter and adds the
+    // keys already there. Sized for the keys the last delta held when it was
+    // sealed at compaction_bytes, plus a quarter (memory_usage() grows by
+    // chunks, so bytes per key measured early mislead), or for
+    // compaction_bytes / 32 before any. A delta that outgrows it loses it (its
+    // seal goes without; the flusher builds one). Never throws: out of memory,
+    // the delta goes without. The caller holds mu_ exclusively.
+    void note_key_locked(hybrid_key_probe& probe) noexcept {
+        if (active_filter_) {
+            if (active_->size() <= active_filter_cap_) {
+                active_filter_->add(probe.hash());
+            } else {
+                active_filter_.reset();
+            }
+            return;
+        }
+        if (active_filter_tried_ || active_->size() < hybrid_active_filter_from) return;
+        active_filter_tried_ = true;
+        if (opt_.compaction_bytes == 0) return;  // no byte trigger to size it by
+        const std::size_t cap = seal_keys_ != 0 ? seal_keys_ + seal_keys_ / 4 : opt_.compaction_bytes / 32;
+        if (cap < active_->size()) return;
+        try {
+            auto f = std::make_unique<hybrid_filter>(cap, hybrid_filter::small_bits_per_key);
+            hybrid_filter_add_keys(*f, *active_, [] { return false; });
+            active_filter_ = std::move(f);
+            active_filter_cap_ = cap;
+        } catch (const std::bad_alloc&) {
+        }
+    }
+
+    void drop_active_filter_locked() noexcept {
+        active_filter_.reset();
+        active_filter_cap_ = 0;
+        active_filter_tried_ = false;
+    }
+
+    // Debug builds: whether `f` admits every key of `delta` (a filter that
+    // misses one hides that key).
+    static bool delta_filter_admits_all(const delta_type& delta, const hybrid_filter& f) {
+        std::string key;
+        for (auto it = delta.begin(), end = delta.end(); it != end; ++it) {
+            it.key(key);
+            if (!f.may_contain(hybrid_key_hash(key))) return false;
+        }
+        return true;
+    }
+
     // The caller holds mu_ exclusively and has checked the sealed bound.
     void seal_locked() {
         if (active_->size() == 0) return;
@@ -899,9 +964,13 @@ private:
         next->runs = layers_->runs;
         next->sealed.reserve(layers_->sealed.size() + 1);
         auto fresh = std::make_unique<delta_type>();
+        MEMKV_ASSERT(!active_filter_ || delta_filter_admits_all(*active_, *active_filter_));
         // Has no effect if it throws (its control block): active_ stays.
         std::shared_ptr<const delta_type> sealed(std::move(active_));
         // Nothing below allocates (reserved) or throws.
+        if (opt_.compaction_bytes != 0 && active_bytes_ >= opt_.compaction_bytes) seal_keys_ = sealed->size();
+        if (active_filter_) sealed->attach_filter(std::move(active_filter_));
+        drop_active_filter_locked();
         next->sealed.push_back(std::move(sealed));
         next->sealed.insert(next->sealed.end(), layers_->sealed.begin(), layers_->sealed.end());
         active_ = std::move(fresh);
@@ -919,7 +988,22 @@ private:
         if (!opt_.background_compaction) return pressure::none;
         // memory_usage() may walk the tree's allocator state; sample it.
         if (writes_ % 64 == 0) active_bytes_ = active_->memory_usage();
-        if (!deltas_over_locked(1) && !active_over_floor_locked()) return pressure::none;
+        // The writer's own seal when the active delta's filter is ready:
+        // O(#layers), so it never waits for a flusher busy flushing (the
+        // tree it inserts into stays at most compaction_bytes; DESIGN.md,
+        // "Who seals").
+        // Out of memory it does not seal (the write itself is done; the
+        // flusher seals later).
+        if (active_filter_ && opt_.compaction_bytes != 0 && active_bytes_ >= opt_.compaction_bytes &&
+            layers_->sealed.size() + 1 < opt_.max_sealed_deltas) {
+            try {
+                seal_locked();
+                ++writer_seals_;
+            } catch (const std::bad_alloc&) {
+            }
+        }
+        const bool room_low = flush_bytes_ > opt_.compaction_bytes && layers_->sealed.size() + 2 > opt_.max_sealed_deltas;
+        if (!deltas_over_locked(1) && !active_over_floor_locked() && !room_low) return pressure::none;
         if (deltas_over_locked(2) && flushing_.load(std::memory_order_relaxed)) return pressure::wait;
         return flush_requested_.load(std::memory_order_relaxed) ? pressure::none : pressure::flush;
     }
@@ -1062,8 +1146,12 @@ private:
         return level;
     }
 
+    static std::size_t filter_bits(unsigned level) noexcept {
+        return level < hybrid_small_filter_levels ? hybrid_filter::small_bits_per_key : hybrid_filter::bits_per_key;
+    }
+
     std::unique_ptr<const hybrid_filter> build_filter(const run_type& r) const {
-        auto f = std::make_unique<hybrid_filter>(r.keys());
+        auto f = std::make_unique<hybrid_filter>(r.keys(), filter_bits(r.level));
         for (const auto* layer : {r.live.get(), r.tombstones.get()}) {
             if (layer != nullptr) hybrid_filter_add_keys(*f, *layer, [] { return false; });
         }
@@ -1144,7 +1232,7 @@ private:
             // and every miss walks it - at 10^9 keys that walk was half the
             // inserting thread's time. A store compacted into one run has to
             // walk it anyway and keeps its memory.
-            if (!(bottom && kind == compact_kind::full)) filter = std::make_unique<hybrid_filter>(expected);
+            if (!(bottom && kind == compact_kind::full)) filter = std::make_unique<hybrid_filter>(expected, filter_bits(level));
             const hybrid_scan_origin<V> origin(deltas, runs, scan_bounds{});
             hybrid_merge_cursor<V> cursor(origin);
             std::optional<hybrid_filter_feeder> feed;
@@ -1479,6 +1567,14 @@ private:
     // The deltas' byte trigger: compaction_bytes grown with the runs.
     std::size_t flush_bytes_ = opt_.compaction_bytes;
     std::uint64_t writes_ = 0;  // writes so far (idle_flush_due; every 64th samples active_bytes_)
+    // Under mu_: the active delta's filter (note_key_locked), the keys it is
+    // sized for, whether it was made (or given up on) for this delta, and
+    // the keys of the last delta sealed at compaction_bytes or more.
+    std::unique_ptr<hybrid_filter> active_filter_;
+    std::size_t active_filter_cap_ = 0;
+    bool active_filter_tried_ = false;
+    std::size_t seal_keys_ = 0;
+    std::uint64_t writer_seals_ = 0;
     std::uint64_t idle_seen_writes_ = 0;  // the flusher's own: writes_ at its last look
 
     std::mutex delta_mu_;

@@ -11,8 +11,13 @@
 // a little over a plain one for touching one line). Every new key probes
 // every run's filter and walks each run that answers yes: with 10 bits (~1%)
 // and 18 runs those walks took a fifth of the inserting thread's time at
-// 10^8 keys (bench/RESULTS.md, eighth session). The probe count is part of
-// the file format; the size per key is not (a file records its blocks).
+// 10^8 keys (bench/RESULTS.md, eighth session). The small layers - sealed
+// deltas and the flushes' level-0 runs, many of the filters a key meets but
+// few of the keys - get 18 bits (~0.05%): a walk costs the same whatever
+// the run's size, so bits buy the most where they cover the fewest keys
+// (the argument of Monkey, Dayan et al., SIGMOD 2017). The probe count is
+// part of the file format; the size per key is not (a file records its
+// blocks).
 // Built while the run is written (the key count is bounded by the run's
 // inputs) and kept in anonymous memory. A checkpoint saves it beside the
 // run's files, so that open() reads 1.75 bytes per key instead of walking
@@ -83,10 +88,11 @@ class hybrid_filter {
 public:
     static constexpr unsigned probes = 7;
     static constexpr std::size_t bits_per_key = 14;
+    static constexpr std::size_t small_bits_per_key = 18;
 
-    // Sized for at most `keys` keys.
-    explicit hybrid_filter(std::size_t keys) {
-        const std::size_t blocks = std::max<std::size_t>(1, (keys * bits_per_key + 511) / 512);
+    // Sized for at most `keys` keys, `bits` per key.
+    explicit hybrid_filter(std::size_t keys, std::size_t bits = bits_per_key) {
+        const std::size_t blocks = std::max<std::size_t>(1, (keys * bits + 511) / 512);
         words_ = huge_array<std::uint64_t>(blocks * 8);  // zero-filled
         blocks_ = blocks;
     }

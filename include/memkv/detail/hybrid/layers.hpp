@@ -62,12 +62,15 @@ struct hybrid_slot {
 static_assert(sizeof(hybrid_slot<std::uint64_t>) == 16);
 
 // A delta layer: a FastArt of slots and, once sealed, possibly a filter over
-// its keys. The flusher builds that filter right after it seals the delta:
-// the flush that turns the delta into a run takes seconds, and meanwhile
-// every insert of a new key and every miss would otherwise descend the
-// sealed tree (a few cache misses; at 10^9 keys a fifth of the writer's
-// time). A sealed delta never changes, so the filter stays exact; it is set
-// once and read without a lock.
+// its keys: the flush that turns the delta into a run takes seconds, and
+// meanwhile every insert of a new key and every miss would otherwise descend
+// the sealed tree (a few cache misses; at 10^9 keys a fifth of the writer's
+// time). The writer fills that filter while the delta is active (the engine's
+// active filter: it hashes each new key anyway), so a seal has it at once;
+// when it could not (the delta outgrew the filter's sizing, or memory ran
+// out), the flusher builds one right after the seal. A sealed delta never
+// changes, so the filter stays exact; it is set once and read without a
+// lock.
 template <class V>
 class hybrid_delta : public FastArt<hybrid_slot<V>> {
 public:
@@ -154,7 +157,7 @@ bool hybrid_filter_add_keys(hybrid_filter& f, const Map& map, Stop&& stop) {
 // keys - says to give up. Throws std::bad_alloc.
 template <class V, class Stop>
 std::unique_ptr<hybrid_filter> hybrid_delta_filter(const hybrid_delta<V>& delta, Stop&& stop) {
-    auto f = std::make_unique<hybrid_filter>(delta.size());
+    auto f = std::make_unique<hybrid_filter>(delta.size(), hybrid_filter::small_bits_per_key);
     if (!hybrid_filter_add_keys(*f, delta, stop)) return nullptr;
     return f;
 }

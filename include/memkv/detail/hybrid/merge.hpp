@@ -369,7 +369,8 @@ private:
 
 // Checks a layer stack: every delta's structure (FastArt::verify), every
 // run's checksums (FrozenLayer::verify, throws format_error), that no delta
-// keeps a tombstone with nothing below it, that the oldest run holds no
+// keeps a tombstone with nothing below it, that every sealed delta's filter
+// admits its keys, that the oldest run holds no
 // tombstones, that runs' levels do not decrease towards the oldest, that the
 // merged keys increase strictly, and that `size` equals the number of visible
 // keys. Throws std::logic_error naming the first violation. O(total entries).
@@ -382,8 +383,16 @@ void layers_verify(const hybrid_layers<V>& layers, std::size_t size) {
         d->verify();
         // A delta keeps a tombstone only where something below is visible
         // (erase drops the entry otherwise; merges drop such ones).
+        const hybrid_filter* f = d->filter();
+        std::string key;
         for (auto it = d->lower_bound(std::string_view{}), end = d->end(); it != end; ++it) {
             if (!it.value().live && !it.value().below) fail("a tombstone in a delta hides nothing");
+            // The writers fill a delta's filter key by key (layers.hpp): one
+            // they missed would hide that key from lookups.
+            if (f != nullptr) {
+                it.key(key);
+                if (!f->may_contain(hybrid_key_hash(key))) fail("a sealed delta's filter misses one of its keys");
+            }
         }
     }
     for (std::size_t i = 0; i < layers.runs.size(); ++i) {

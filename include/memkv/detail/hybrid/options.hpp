@@ -51,7 +51,7 @@ struct hybrid_options {
     ///
     /// A scan that would exceed it first merges the smallest adjacent sealed
     /// deltas itself (or waits for a running flush). Values below 2 act as 2.
-    std::size_t max_sealed_deltas = 4;
+    std::size_t max_sealed_deltas = 8;
     /// Tiering: how many runs of one level are merged into one run of the next.
     ///
     /// Runs are grouped in levels; `run_fanout` runs of one level are merged
@@ -124,6 +124,9 @@ struct hybrid_stats {
     std::size_t delta_bytes = 0;  ///< their memory_usage()
     /// Sealed deltas: read-only deltas waiting for a flush.
     std::size_t sealed_deltas = 0;
+    /// Seals a writer did itself when the active delta reached
+    /// compaction_bytes, its filter already filled (DESIGN.md, "Triggers").
+    std::uint64_t writer_seals = 0;
     /// Entries in the runs, tombstones included (a key in several runs counts once per run).
     std::size_t base_keys = 0;
     std::size_t base_bytes = 0;   ///< the runs' memory_usage() (images, mapped or not, and filters)
