@@ -20,7 +20,7 @@
 // blocks).
 // Built while the run is written (the key count is bounded by the run's
 // inputs) and kept in anonymous memory. A checkpoint saves it beside the
-// run's files, so that open() reads 1.75 bytes per key instead of walking
+// run's files, so that open() reads 1.75-2.25 bytes per key instead of walking
 // every key of the run (at 10^8 keys that walk took most of a 45 s open()).
 //
 // Filter file (version 1), all integers little-endian:
