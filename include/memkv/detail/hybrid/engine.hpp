@@ -946,17 +946,6 @@ private:
         active_filter_tried_ = false;
     }
 
-    // Debug builds: whether `f` admits every key of `delta` (a filter that
-    // misses one hides that key).
-    static bool delta_filter_admits_all(const delta_type& delta, const hybrid_filter& f) {
-        std::string key;
-        for (auto it = delta.begin(), end = delta.end(); it != end; ++it) {
-            it.key(key);
-            if (!f.may_contain(hybrid_key_hash(key))) return false;
-        }
-        return true;
-    }
-
     // The caller holds mu_ exclusively and has checked the sealed bound.
     void seal_locked() {
         if (active_->size() == 0) return;
@@ -964,11 +953,11 @@ private:
         next->runs = layers_->runs;
         next->sealed.reserve(layers_->sealed.size() + 1);
         auto fresh = std::make_unique<delta_type>();
-        MEMKV_ASSERT(!active_filter_ || delta_filter_admits_all(*active_, *active_filter_));
+        MEMKV_ASSERT(!active_filter_ || hybrid_filter_admits_keys(*active_filter_, *active_));
         // Has no effect if it throws (its control block): active_ stays.
         std::shared_ptr<const delta_type> sealed(std::move(active_));
         // Nothing below allocates (reserved) or throws.
-        if (opt_.compaction_bytes != 0 && active_bytes_ >= opt_.compaction_bytes) seal_keys_ = sealed->size();
+        if (active_full_locked()) seal_keys_ = sealed->size();
         if (active_filter_) sealed->attach_filter(std::move(active_filter_));
         drop_active_filter_locked();
         next->sealed.push_back(std::move(sealed));
@@ -994,16 +983,15 @@ private:
         // "Who seals").
         // Out of memory it does not seal (the write itself is done; the
         // flusher seals later).
-        if (active_filter_ && opt_.compaction_bytes != 0 && active_bytes_ >= opt_.compaction_bytes &&
-            layers_->sealed.size() + 1 < opt_.max_sealed_deltas) {
+        if (active_filter_ && active_full_locked() && layers_->sealed.size() + 1 < opt_.max_sealed_deltas) {
             try {
                 seal_locked();
                 ++writer_seals_;
             } catch (const std::bad_alloc&) {
             }
         }
-        const bool room_low = flush_bytes_ > opt_.compaction_bytes && layers_->sealed.size() + 2 > opt_.max_sealed_deltas;
-        if (!deltas_over_locked(1) && !active_over_floor_locked() && !room_low) return pressure::none;
+        if (!deltas_over_locked(1) && !active_over_floor_locked() && !(trigger_grown_locked() && sealed_room_low_locked()))
+            return pressure::none;
         if (deltas_over_locked(2) && flushing_.load(std::memory_order_relaxed)) return pressure::wait;
         return flush_requested_.load(std::memory_order_relaxed) ? pressure::none : pressure::flush;
     }
@@ -1015,17 +1003,26 @@ private:
     // insert into a 256 MiB tree cost the writer 2.7x one into a 64 MiB tree
     // (bench/RESULTS.md, tenth session). The caller holds mu_.
     bool active_over_floor_locked() const noexcept {
-        return opt_.compaction_bytes != 0 && flush_bytes_ > opt_.compaction_bytes &&
-               active_bytes_ >= opt_.compaction_bytes && layers_->sealed.size() < opt_.max_sealed_deltas;
+        return trigger_grown_locked() && active_full_locked() && layers_->sealed.size() < opt_.max_sealed_deltas;
     }
+
+    // The active delta (as last sampled) reached compaction_bytes.
+    bool active_full_locked() const noexcept {
+        return opt_.compaction_bytes != 0 && active_bytes_ >= opt_.compaction_bytes;
+    }
+    // The byte trigger grew past compaction_bytes (compaction_base_divisor).
+    bool trigger_grown_locked() const noexcept {
+        return opt_.compaction_bytes != 0 && flush_bytes_ > opt_.compaction_bytes;
+    }
+    // The sealed deltas leave no room for another seal plus a scan's.
+    bool sealed_room_low_locked() const noexcept { return layers_->sealed.size() + 2 > opt_.max_sealed_deltas; }
 
     // After the flusher sealed: whether to flush now. Not while the deltas
     // are under the trigger and the sealed ones leave room for another seal
     // plus one for scans (see active_over_floor_locked).
     bool flush_due() const {
         std::shared_lock lock(mu_);
-        return deltas_over_locked(1) || layers_->sealed.size() + 2 > opt_.max_sealed_deltas ||
-               flush_bytes_ <= opt_.compaction_bytes;
+        return deltas_over_locked(1) || sealed_room_low_locked() || !trigger_grown_locked();
     }
 
     // Whether the deltas (active, as last sampled, plus sealed) hold `times`
@@ -1449,7 +1446,7 @@ private:
         std::shared_lock lock(mu_);
         const bool paused = writes_ == idle_seen_writes_;
         idle_seen_writes_ = writes_;
-        if (!paused || opt_.compaction_bytes == 0 || flush_bytes_ <= opt_.compaction_bytes) return false;
+        if (!paused || !trigger_grown_locked()) return false;
         return active_->memory_usage() + sealed_bytes_ >= opt_.compaction_bytes;
     }
 

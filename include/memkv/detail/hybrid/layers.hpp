@@ -152,6 +152,19 @@ bool hybrid_filter_add_keys(hybrid_filter& f, const Map& map, Stop&& stop) {
     return true;
 }
 
+// Whether `f` admits every key of `map` (a delta or a run layer): a filter
+// that misses one hides that key from lookups. O(keys); for verify() and
+// debug checks.
+template <class Map>
+bool hybrid_filter_admits_keys(const hybrid_filter& f, const Map& map) {
+    std::string key;
+    for (auto it = map.begin(), end = map.end(); it != end; ++it) {
+        it.key(key);
+        if (!f.may_contain(hybrid_key_hash(key))) return false;
+    }
+    return true;
+}
+
 // A filter over every key of `delta`, tombstones included (a tombstone must
 // be found: it hides the layers below); null when stop() - asked every 4096
 // keys - says to give up. Throws std::bad_alloc.

@@ -383,16 +383,12 @@ void layers_verify(const hybrid_layers<V>& layers, std::size_t size) {
         d->verify();
         // A delta keeps a tombstone only where something below is visible
         // (erase drops the entry otherwise; merges drop such ones).
-        const hybrid_filter* f = d->filter();
-        std::string key;
         for (auto it = d->lower_bound(std::string_view{}), end = d->end(); it != end; ++it) {
             if (!it.value().live && !it.value().below) fail("a tombstone in a delta hides nothing");
-            // The writers fill a delta's filter key by key (layers.hpp): one
-            // they missed would hide that key from lookups.
-            if (f != nullptr) {
-                it.key(key);
-                if (!f->may_contain(hybrid_key_hash(key))) fail("a sealed delta's filter misses one of its keys");
-            }
+        }
+        // The writers fill a delta's filter key by key (layers.hpp).
+        if (const hybrid_filter* f = d->filter(); f != nullptr && !hybrid_filter_admits_keys(*f, *d)) {
+            fail("a sealed delta's filter misses one of its keys");
         }
     }
     for (std::size_t i = 0; i < layers.runs.size(); ++i) {
@@ -408,15 +404,10 @@ void layers_verify(const hybrid_layers<V>& layers, std::size_t size) {
         // A filter that misses a key of its run hides that key from lookups.
         // One read from a checkpoint is a file that lies (CRCs forged).
         if (r->filter) {
-            std::string key;
             for (const auto* layer : {r->live.get(), r->tombstones.get()}) {
-                if (layer == nullptr) continue;
-                for (auto it = layer->begin(), end = layer->end(); it != end; ++it) {
-                    it.key(key);
-                    if (!r->filter->may_contain(hybrid_key_hash(key))) {
-                        throw format_error("memkv::HybridKV::verify: the filter of run " + std::to_string(i) +
-                                           " misses one of its keys (corrupt filter file)");
-                    }
+                if (layer != nullptr && !hybrid_filter_admits_keys(*r->filter, *layer)) {
+                    throw format_error("memkv::HybridKV::verify: the filter of run " + std::to_string(i) +
+                                       " misses one of its keys (corrupt filter file)");
                 }
             }
         }
