@@ -299,10 +299,14 @@ public:
         pressure p = pressure::none;
         {
             std::unique_lock lock(mu_);
-            // A new key probes every run's filter: start those loads first,
-            // so that they overlap the descent below.
+            // A new key probes every layer's filter and sets bits in the
+            // active delta's: start those loads first, so that they overlap
+            // the descent below (unrequested, the active filter's
+            // read-modify-write took 0.12-0.19 us per key, 7-12% of the
+            // writer's time at 10^8 keys; bench/RESULTS.md, twelfth session).
             hybrid_key_probe probe(key);
             layers_prefetch(*layers_, probe);
+            if (active_filter_) active_filter_->prefetch_for_add(probe.hash());
             // One descent for the common cases (a new key, or an update).
             auto [it, fresh] = active_->try_emplace(key, slot_type{value, true, false});
             if (fresh) {

@@ -124,6 +124,16 @@ public:
 #endif
     }
 
+    // The same for add(): the writer that will set bits in `h`'s block asks
+    // for it with the other filters' blocks, before its descent.
+    void prefetch_for_add(std::uint64_t h) const noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+        __builtin_prefetch(block(h), 1);
+#else
+        (void)h;
+#endif
+    }
+
     std::size_t memory_usage() const noexcept { return sizeof(*this) + words_.memory_usage(); }
 
     static constexpr std::uint32_t file_version = 1;

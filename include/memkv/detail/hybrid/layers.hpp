@@ -211,17 +211,21 @@ private:
     bool prefetched_ = false;
 };
 
-// Starts loading the key's block of every run's filter (one cache line each)
-// when there are several runs, so that their misses overlap one another and
-// whatever the caller does next: the store's writers and readers call it
-// before descending the active delta, which takes dependent misses of its
-// own. A lone run (the usual state after compact()) costs no hash.
+// Starts loading the key's block of every sealed delta's and run's filter
+// (one cache line each) when there are several layers, so that their misses
+// overlap one another and whatever the caller does next: the store's writers
+// and readers call it before descending the active delta, which takes
+// dependent misses of its own. A lone run (the usual state after compact())
+// costs no hash.
 template <class V>
 void layers_prefetch(const hybrid_layers<V>& layers, hybrid_key_probe& probe) noexcept {
     if (probe.prefetched()) return;
     probe.set_prefetched();
-    if (layers.runs.size() <= 2) return;
+    if (layers.sealed.size() + layers.runs.size() <= 2) return;
     const std::uint64_t h = probe.hash();
+    for (const auto& delta : layers.sealed) {
+        if (const hybrid_filter* f = delta->filter()) f->prefetch(h);
+    }
     for (const auto& run : layers.runs) {
         if (run->filter) run->filter->prefetch(h);
     }
