@@ -26,6 +26,7 @@
 #include <memkv/detail/frozen/options.hpp>
 #include <memkv/detail/frozen/packed_column.hpp>
 #include <memkv/detail/fwd.hpp>
+#include <memkv/detail/huge_pages.hpp>
 #include <memkv/detail/io/crc32c.hpp>
 #include <memkv/detail/io/file.hpp>
 #include <memkv/entry.hpp>
@@ -482,7 +483,7 @@ public:
     /// The image is the owned buffer, the mapping (a mapped layer counts the
     /// whole mapping, resident or not) or the borrowed span.
     std::size_t memory_usage() const noexcept {
-        return sizeof(*this) + (owned_.empty() ? image_size_ : owned_.capacity());
+        return sizeof(*this) + (owned_.data() == nullptr ? image_size_ : owned_.capacity());
     }
     /// The serialized image (exactly what save() writes); valid while the layer lives and is not moved from.
     std::span<const unsigned char> bytes() const noexcept { return {image_, image_size_}; }
@@ -690,7 +691,7 @@ private:
     // stay where they are) and leaves o empty.
     void take(FrozenLayer& o) noexcept {
         owned_ = std::move(o.owned_);
-        std::vector<unsigned char>().swap(o.owned_);
+        detail::huge_buffer().swap(o.owned_);
         mapped_ = std::move(o.mapped_);
         image_ = o.image_;
         image_size_ = o.image_size_;
@@ -1016,7 +1017,7 @@ private:
         }
     }
 
-    std::vector<unsigned char> owned_;
+    detail::huge_buffer owned_;
     detail::mapped_file mapped_;
     const unsigned char* image_ = nullptr;
     std::size_t image_size_ = 0;

@@ -1,14 +1,14 @@
 #pragma once
 
 // memkv::detail::byte_sink: where a writer's bytes go, chosen once when the
-// writer is made (fst's Builder<W: io::Write>): memory_sink (a vector) or
+// writer is made (fst's Builder<W: io::Write>): memory_sink (memory) or
 // file_sink (a file through file_writer). The writer appends, asks how many
 // bytes it has written, patches bytes already written (a header whose fields
 // are known only at the end, the last byte of the output) and takes a running
 // CRC-32C of everything after a point; it never branches on the kind.
 //
 //   stage (this class)          backend (virtual, called per 64 KiB)
-//   [... drained ...][staged ]  -> memory_sink: vector  /  file_sink: file
+//   [... drained ...][staged ]  -> memory_sink: huge_buffer  /  file_sink: file
 //                     ^ the last byte written is always still staged
 //
 // Appends go to a small stage in the base class (no virtual call per write);
@@ -30,6 +30,7 @@
 #include <memkv/detail/assert.hpp>
 #include <memkv/detail/io/crc32c.hpp>
 #include <memkv/detail/io/file.hpp>
+#include <memkv/detail/huge_pages.hpp>
 
 namespace memkv::detail {
 
@@ -140,38 +141,35 @@ private:
     std::uint32_t crc_ = 0;
 };
 
-// The bytes in a vector; take() hands it over after finish().
+// The bytes in a huge_buffer (huge pages from 2 MiB on: the image is walked
+// at random once it is a layer); take() hands it over after finish().
 class memory_sink final : public byte_sink {
 public:
-    std::vector<unsigned char> take() {
+    huge_buffer take() {
         finish();
-        // A shrink copies the image: for a moment both copies live. After a
-        // reserve hint (a big merge, whose peak memory matters, sized from
-        // its inputs) the copy is skipped when the hint was close (slack
-        // under 1/8): the capacity memory_usage() reports stays near the size.
-        if (!reserved_ || bytes_.capacity() - bytes_.size() > bytes_.size() / 8) bytes_.shrink_to_fit();
+        // Mapped: unmaps the tail, no copy; the capacity memory_usage()
+        // reports stays within 2 MiB of the size.
+        bytes_.shrink_to_fit();
         return std::move(bytes_);
     }
-    void reserve(std::size_t n) {
-        bytes_.reserve(n);
-        reserved_ = true;
-    }
+    // A hint (a big merge sized from its inputs; the builder's expected
+    // bytes): growth then costs no mremap.
+    void reserve(std::size_t n) { bytes_.reserve(n); }
     std::size_t memory_usage() const noexcept override {
         return byte_sink::memory_usage() + bytes_.capacity();
     }
 
 protected:
-    void backend_write(const unsigned char* p, std::size_t n) override { bytes_.insert(bytes_.end(), p, p + n); }
+    void backend_write(const unsigned char* p, std::size_t n) override { bytes_.append(p, n); }
     void backend_patch(std::uint64_t offset, const unsigned char* p, std::size_t n) override {
         MEMKV_ASSERT(offset + n <= bytes_.size());
         std::memcpy(bytes_.data() + offset, p, n);
     }
     void backend_finish() override {}
-    std::span<const unsigned char> backend_contents() override { return bytes_; }
+    std::span<const unsigned char> backend_contents() override { return {bytes_.data(), bytes_.size()}; }
 
 private:
-    std::vector<unsigned char> bytes_;
-    bool reserved_ = false;
+    huge_buffer bytes_;
 };
 
 // The bytes in a file, created (or truncated) at construction. The file is
