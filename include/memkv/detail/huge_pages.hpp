@@ -117,11 +117,11 @@ private:
 // and shrinks without copying: in place when the address space after it is
 // free, else by moving its pages (mremap) into a bigger aligned mapping.
 //
-// Why: in-memory FrozenLayer images are walked at random by every lookup.
-// With 4 KiB pages a walk through a 257 MiB image took 4.2-5.7 us, with huge
-// pages 2.9-3.1 (20M URL-like keys; bench/RESULTS.md, twelfth session). A
-// vector also copies its bytes at every doubling and at shrink_to_fit, and
-// faults every 4 KiB of the copies.
+// Why: in-memory FrozenLayer images are walked at random by every lookup,
+// and a HybridKV store's merges stream through memory beside those walks:
+// there, runs in huge pages were walked in half the time (DESIGN.md,
+// FrozenLayer "Reading"). A vector also copies its bytes at every doubling
+// and at shrink_to_fit, and faults every 4 KiB of the copies.
 //
 // Under 2 MiB it is operator new, grown by copying. Everything that needs
 // memory throws std::bad_alloc and leaves the buffer as it was.
