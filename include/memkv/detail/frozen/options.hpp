@@ -57,10 +57,10 @@ struct frozen_layer_options {
     pairs_mode pair_nodes = pairs_mode::automatic;
     /// Size hint for an in-memory builder: the number of keys (0: none).
     ///
-    /// Its value buffer is reserved up front instead of grown by doubling,
-    /// so a big build never holds an old and a new copy of it at once.
-    /// Reserved pages that are never written cost address space, not
-    /// resident memory.
+    /// Its value buffer is reserved up front. Buffers past 2 MiB grow by
+    /// remapping their pages, never by copying, so the hint only saves those
+    /// remaps; reserved pages that are never written cost address space, not
+    /// resident memory, and finish() gives back what the image did not use.
     std::size_t expected_keys = 0;
     /// Size hint for an in-memory builder: the bytes of the image (0: none).
     ///

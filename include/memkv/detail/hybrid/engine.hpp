@@ -1215,8 +1215,9 @@ private:
                 fo.registry_rows = std::min<std::size_t>(fo.registry_rows, hybrid_draft_registry_rows);
             }
             const bool files = !opt_.directory.empty();
-            // Hints only where the inputs give an estimate (runs); a doubling
-            // buffer from a tiny hint would keep up to 2x its size.
+            // Hints only where the inputs give an estimate (runs): the image
+            // then grows without remapping (a huge_buffer never copies, and
+            // gives back what the image did not use at finish()).
             if (!files && input_bytes != 0) {
                 fo.expected_keys = expected;
                 fo.expected_bytes = input_bytes + (std::size_t{64} << 10);
