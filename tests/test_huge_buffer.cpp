@@ -153,11 +153,9 @@ TEST_CASE("huge_buffer: mmap failing throws bad_alloc and keeps the bytes", "[hu
         huge_buffer b;
         fill(b, 3 * huge_page_bytes, 8);
         b.shrink_to_fit();
-        rlimit lim{};
-        ::getrlimit(RLIMIT_AS, &lim);
-        // Current usage from /proc is not needed: cap at 64 MiB above the
-        // mappings of now by asking for far more than that.
-        struct rlimit cap = lim;
+        // Cap the address space at 64 MiB above what is mapped now.
+        rlimit cap{};
+        ::getrlimit(RLIMIT_AS, &cap);
         std::FILE* f = std::fopen("/proc/self/statm", "r");
         unsigned long pages = 0;
         if (f == nullptr || std::fscanf(f, "%lu", &pages) != 1) code = 10;

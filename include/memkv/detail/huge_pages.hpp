@@ -202,36 +202,26 @@ private:
     }
 
     void grow_to(std::size_t n) {
-        if (!maps_huge(n)) {
-            auto* q = static_cast<unsigned char*>(::operator new(n));
-            if (size_ != 0) std::memcpy(q, p_, size_);
-            release(p_, cap_, mapped_);
-            p_ = q;
-            cap_ = n;
-            return;
-        }
-        const std::size_t len = mapped_huge_length(n);
+        const std::size_t len = maps_huge(n) ? mapped_huge_length(n) : n;
 #if defined(__linux__) && defined(MREMAP_MAYMOVE)
         if (mapped_) {
             // In place: the mapping keeps its address, alignment and advice.
-            void* r = ::mremap(p_, cap_, len, 0);
-            if (r != MAP_FAILED) {
+            if (::mremap(p_, cap_, len, 0) != MAP_FAILED) {
                 cap_ = len;
                 return;
             }
             // Else move it, grown, onto a new aligned mapping (one area, so
-            // that it can grow in place again).
+            // that it can grow in place again); copy only if that fails.
             void* fresh = allocate_huge(len);
-            r = ::mremap(p_, cap_, len, MREMAP_MAYMOVE | MREMAP_FIXED, fresh);
-            if (r == MAP_FAILED) {
-                std::memcpy(fresh, p_, size_);
-                release(p_, cap_, true);
+            if (::mremap(p_, cap_, len, MREMAP_MAYMOVE | MREMAP_FIXED, fresh) != MAP_FAILED) {
+                p_ = static_cast<unsigned char*>(fresh);
+                cap_ = len;
+                return;
             }
-            p_ = static_cast<unsigned char*>(fresh);
-            cap_ = len;
-            return;
+            free_huge(fresh, len);
         }
 #endif
+        // allocate_huge: operator new below 2 MiB, a mapping from there on.
         auto* q = static_cast<unsigned char*>(allocate_huge(len));
         if (size_ != 0) std::memcpy(q, p_, size_);
         release(p_, cap_, mapped_);

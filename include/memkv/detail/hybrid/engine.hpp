@@ -918,9 +918,10 @@ private:
     // filter and adds the keys already there. Sized for the keys the last
     // delta held when it was sealed at compaction_bytes, plus a quarter
     // (memory_usage() grows by chunks, so bytes per key measured early
-    // mislead), or for compaction_bytes / 32 before any. A delta that outgrows it loses it (its
-    // seal goes without; the flusher builds one). Never throws: out of memory,
-    // the delta goes without. The caller holds mu_ exclusively.
+    // mislead), or for compaction_bytes / 32 before any. A delta that
+    // outgrows it loses it (its seal goes without; the flusher builds one).
+    // Never throws: out of memory, the delta goes without. The caller holds
+    // mu_ exclusively.
     void note_key_locked(hybrid_key_probe& probe) noexcept {
         if (active_filter_) {
             if (active_->size() <= active_filter_cap_) {
