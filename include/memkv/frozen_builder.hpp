@@ -20,6 +20,7 @@
 #include <vector>
 
 #include <memkv/detail/assert.hpp>
+#include <memkv/detail/common_prefix.hpp>
 #include <memkv/detail/frozen/compiler.hpp>
 #include <memkv/detail/frozen/format.hpp>
 #include <memkv/detail/frozen/options.hpp>
@@ -177,8 +178,7 @@ public:
         const std::string_view key = k.view();
         std::size_t common = 0;
         if (count_ > 0) {
-            const std::size_t m = std::min(key.size(), last_.size());
-            while (common < m && key[common] == last_[common]) ++common;
+            common = detail::common_prefix_length(key, last_);
             const bool ok = common == last_.size()
                                 ? key.size() > last_.size()
                                 : common < key.size() && static_cast<unsigned char>(key[common]) >
@@ -195,7 +195,9 @@ public:
         state_ = state::broken;
         try {
             add(key, value, common);
-            last_.assign(key);
+            // The shared prefix is in place already.
+            last_.resize(common);
+            last_.append(key.data() + common, key.size() - common);
         } catch (const std::exception& e) {
             note_broken(e);
             throw;
