@@ -968,7 +968,8 @@ TEST_CASE("HybridKV v2: the flush trigger grows with the runs, between compactio
     CHECK(kv_none.stats().compaction_trigger_bytes == 0);
 }
 
-TEST_CASE("HybridKV v2: writers fill the active delta's filter and seal it themselves", "[hybrid][v2][filter]") {
+TEST_CASE("HybridKV v2: writers fill the active delta's filter and seal it themselves; flushes keep it",
+          "[hybrid][v2][filter]") {
     // Past hybrid_active_filter_from keys the active delta carries the filter
     // its seal will keep, filled as keys enter - inserts and the tombstones
     // of erases of keys in the runs - and the writer that brings it to
@@ -1020,8 +1021,13 @@ TEST_CASE("HybridKV v2: writers fill the active delta's filter and seal it thems
         }
     }
     const memkv::hybrid_stats s = kv.stats();
-    INFO("writer seals " << s.writer_seals << ", flushes " << s.flushes << ", sealed " << s.sealed_deltas);
+    INFO("writer seals " << s.writer_seals << ", flushes " << s.flushes << ", sealed " << s.sealed_deltas
+                         << ", filters shared " << s.filters_shared);
     CHECK(s.writer_seals >= 4);
+    // The flushes of one sealed delta give its filter to their run (erased
+    // keys and dropped tombstones only add false positives); verify() below
+    // checks every run key against its run's filter.
+    CHECK(s.filters_shared >= 1);
     REQUIRE(kv.size() == model.size());
     for (const auto& [k, v] : model) REQUIRE(kv.get(k) == v);
     for (const std::string& k : erased) REQUIRE(kv.contains(k) == (model.count(k) == 1));

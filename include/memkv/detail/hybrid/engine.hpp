@@ -447,6 +447,7 @@ public:
         s.failed_compactions = failed_.load(std::memory_order_relaxed);
         s.filters_loaded = filters_loaded_;
         s.filters_rebuilt = filters_rebuilt_;
+        s.filters_shared = filters_shared_.load(std::memory_order_relaxed);
         s.last_compaction_duration = std::chrono::nanoseconds(last_duration_ns_.load(std::memory_order_relaxed));
         s.last_compaction_keys = last_keys_.load(std::memory_order_relaxed);
         s.last_compaction_finished = std::chrono::system_clock::time_point(
@@ -942,7 +943,13 @@ private:
         const std::size_t cap = seal_keys_ != 0 ? seal_keys_ + seal_keys_ / 4 : opt_.compaction_bytes / 32;
         if (cap < active_->size()) return;
         try {
-            auto f = std::make_unique<hybrid_filter>(cap, hybrid_filter::small_bits_per_key);
+            // Sized for the keys of the last seal, not for the cap: the
+            // flush of this delta alone gives its filter to the level-0 run
+            // (merge_into_run), which then costs what a filter built for it
+            // would. A delta that grows past the last one's size meets a
+            // filter with fewer bits per key, down to 14.4 at the cap.
+            auto f = std::make_unique<hybrid_filter>(seal_keys_ != 0 ? seal_keys_ : cap,
+                                                     hybrid_filter::small_bits_per_key);
             hybrid_filter_add_keys(*f, *active_, [] { return false; });
             active_filter_ = std::move(f);
             active_filter_cap_ = cap;
@@ -1157,6 +1164,22 @@ private:
         return level < hybrid_small_filter_levels ? hybrid_filter::small_bits_per_key : hybrid_filter::bits_per_key;
     }
 
+    // The filter of sealed delta `d` when a level-`level` run made of d alone
+    // can keep it: every key the run holds is one of d's (a flush drops
+    // keys, never adds any), and its size is near what a filter built for
+    // the run would get - at least 14 bits per key, at most a quarter over
+    // the level's. Then the flush neither hashes its keys again nor fills a
+    // filter (a random cache line per key). Null otherwise.
+    static std::shared_ptr<const hybrid_filter> reusable_filter(const delta_type& d, unsigned level) {
+        std::shared_ptr<const hybrid_filter> f = d.shared_filter();
+        if (!f) return nullptr;
+        const std::size_t most = hybrid_filter::blocks_for(d.size(), filter_bits(level));
+        if (f->blocks() < hybrid_filter::blocks_for(d.size(), hybrid_filter::bits_per_key) || f->blocks() > most + most / 4) {
+            return nullptr;
+        }
+        return f;
+    }
+
     std::unique_ptr<const hybrid_filter> build_filter(const run_type& r) const {
         auto f = std::make_unique<hybrid_filter>(r.keys(), filter_bits(r.level));
         for (const auto* layer : {r.live.get(), r.tombstones.get()}) {
@@ -1234,13 +1257,19 @@ private:
                 }
             };
             std::unique_ptr<hybrid_filter> filter;
+            std::shared_ptr<const hybrid_filter> reused;
             // Every run gets a filter but the one compact() leaves alone: in
             // a growing store the oldest run is the biggest, and without a
             // filter every insert of a new key (insert() must know it is new)
             // and every miss walks it - at 10^9 keys that walk was half the
             // inserting thread's time. A store compacted into one run has to
             // walk it anyway and keeps its memory.
-            if (!(bottom && kind == compact_kind::full)) filter = std::make_unique<hybrid_filter>(expected, filter_bits(level));
+            if (!(bottom && kind == compact_kind::full)) {
+                if (kind == compact_kind::flush && runs.empty() && deltas.size() == 1) {
+                    reused = reusable_filter(*deltas.front(), level);
+                }
+                if (!reused) filter = std::make_unique<hybrid_filter>(expected, filter_bits(level));
+            }
             const hybrid_scan_origin<V> origin(deltas, runs, scan_bounds{});
             hybrid_merge_cursor<V> cursor(origin);
             std::optional<hybrid_filter_feeder> feed;
@@ -1279,7 +1308,13 @@ private:
                 run->tombstones = std::make_shared<const base_type>(tomb->finish());
                 if (files) run->tomb_path = stem + ".tomb.frz";
             }
-            if (filter && (live_keys + tomb_keys) != 0) run->filter = std::move(filter);
+            if (live_keys + tomb_keys != 0) {
+                if (filter) run->filter = std::move(filter);
+                if (reused) {
+                    run->filter = std::move(reused);
+                    filters_shared_.fetch_add(1, std::memory_order_relaxed);
+                }
+            }
         };
         run_in(runner, build);
         if (aborted) return false;
@@ -1600,6 +1635,7 @@ private:
     // Set by load(), before any other thread runs.
     std::uint64_t filters_loaded_ = 0;
     std::uint64_t filters_rebuilt_ = 0;
+    std::atomic<std::uint64_t> filters_shared_{0};
 
     std::mutex cv_mu_;
     std::condition_variable cv_;       // wakes the flusher and the merger

@@ -92,7 +92,7 @@ public:
 
     // Sized for at most `keys` keys, `bits` per key.
     explicit hybrid_filter(std::size_t keys, std::size_t bits = bits_per_key) {
-        const std::size_t blocks = std::max<std::size_t>(1, (keys * bits + 511) / 512);
+        const std::size_t blocks = blocks_for(keys, bits);
         words_ = huge_array<std::uint64_t>(blocks * 8);  // zero-filled
         blocks_ = blocks;
     }
@@ -135,6 +135,11 @@ public:
     }
 
     std::size_t memory_usage() const noexcept { return sizeof(*this) + words_.memory_usage(); }
+    std::size_t blocks() const noexcept { return static_cast<std::size_t>(blocks_); }
+    // The blocks a filter for `keys` keys at `bits` per key gets.
+    static std::size_t blocks_for(std::size_t keys, std::size_t bits) noexcept {
+        return std::max<std::size_t>(1, (keys * bits + 511) / 512);
+    }
 
     static constexpr std::uint32_t file_version = 1;
     static constexpr std::size_t file_header_size = 40;

@@ -86,14 +86,20 @@ public:
     }
     // Once, by the one thread that flushes this sealed delta (its owner
     // pointer is written before the release that publishes it).
-    void attach_filter(std::unique_ptr<const hybrid_filter> f) const noexcept {
+    void attach_filter(std::shared_ptr<const hybrid_filter> f) const noexcept {
         MEMKV_ASSERT(filter() == nullptr);
         owner_ = std::move(f);
         filter_.store(owner_.get(), std::memory_order_release);
     }
+    // The filter, shared: the flush that turns this delta alone into a run
+    // gives the run the same filter (it admits every key the run keeps).
+    // Null until attach_filter() (never written after it).
+    std::shared_ptr<const hybrid_filter> shared_filter() const noexcept {
+        return filter() != nullptr ? owner_ : nullptr;
+    }
 
 private:
-    mutable std::unique_ptr<const hybrid_filter> owner_;
+    mutable std::shared_ptr<const hybrid_filter> owner_;
     mutable std::atomic<const hybrid_filter*> filter_{nullptr};
 };
 
@@ -106,7 +112,9 @@ struct hybrid_run {
     // Over both layers' keys; null for the lone run compact() leaves (every
     // lookup walks it anyway) and for the oldest run of a reopened checkpoint
     // (rebuilding that filter would read every key at open).
-    std::unique_ptr<const hybrid_filter> filter;
+    // Shared with the sealed delta a flush made this run from, when it was
+    // the only one (layers.hpp, hybrid_delta::shared_filter).
+    std::shared_ptr<const hybrid_filter> filter;
     unsigned level = 0;        // 0: a flush; L + 1: a merge of level-L runs
     std::uint64_t id = 0;      // unique in its engine; names its files
     // File-backed runs: the files this run maps. When `owned`, the store made

@@ -146,6 +146,9 @@ struct hybrid_stats {
     std::uint64_t failed_compactions = 0;  ///< background compactions that threw
     std::uint64_t filters_loaded = 0;      ///< run filters open() read from the checkpoint
     std::uint64_t filters_rebuilt = 0;     ///< run filters open() rebuilt from the runs' keys (none saved, or bad)
+    /// Flushes of one sealed delta whose run kept that delta's filter
+    /// (filled by the writers) instead of hashing every key into a new one.
+    std::uint64_t filters_shared = 0;
     /// How long the last compaction took (steady clock), 0 if none yet.
     std::chrono::nanoseconds last_compaction_duration{0};
     std::chrono::system_clock::time_point last_compaction_finished{};  ///< epoch: none yet
