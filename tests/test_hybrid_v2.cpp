@@ -1023,7 +1023,11 @@ TEST_CASE("HybridKV v2: writers fill the active delta's filter and seal it thems
     const memkv::hybrid_stats s = kv.stats();
     INFO("writer seals " << s.writer_seals << ", flushes " << s.flushes << ", sealed " << s.sealed_deltas
                          << ", filters shared " << s.filters_shared);
-    CHECK(s.writer_seals >= 4);
+    // At least one: the writer's seal races the flusher's (which seals a
+    // full active delta too once the trigger has grown), and on a loaded
+    // machine the flusher wins most (2-3 writer seals of ~15 with three
+    // copies of this test on two cores; 4 or more when alone).
+    CHECK(s.writer_seals >= 1);
     // The flushes of one sealed delta give its filter to their run (erased
     // keys and dropped tombstones only add false positives); verify() below
     // checks every run key against its run's filter.
