@@ -1059,7 +1059,7 @@ TEST_CASE("HybridKV v2: run filters reach the false-positive rate of independent
         for (std::uint64_t i = 0; i < n; ++i) f.add(hybrid_key_hash(key(i)));
         for (std::uint64_t i = 0; i < n; i += 97) REQUIRE(f.may_contain(hybrid_key_hash(key(i))));
         std::uint64_t yes = 0;
-        for (std::uint64_t i = n; i < n + queries; ++i) yes += f.may_contain(hybrid_key_hash(key(i))) ? 1 : 0;
+        for (std::uint64_t i = n; i < n + queries; ++i) yes += f.may_contain(hybrid_key_hash(key(i))) ? 1U : 0U;
         const double rate = static_cast<double>(yes) / static_cast<double>(queries);
         INFO(bits << " bits per key: " << rate * 100 << "% false positives");
         CHECK(rate < bound);
