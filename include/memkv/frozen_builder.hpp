@@ -400,12 +400,7 @@ private:
         std::string_view prev;
         for (std::size_t i = 0; i < sample_.size(); ++i) {
             const std::string_view k = sample_[i].first;
-            std::size_t common = 0;
-            if (i > 0) {
-                const std::size_t m = std::min(k.size(), prev.size());
-                while (common < m && k[common] == prev[common]) ++common;
-            }
-            compiler_->add(k, common);
+            compiler_->add(k, detail::common_prefix_length(k, prev));
             push_value(sample_[i].second);
             prev = k;
         }

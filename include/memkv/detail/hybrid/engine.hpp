@@ -916,10 +916,10 @@ private:
 
     // Adds a key that just entered the active delta to its filter; past
     // hybrid_active_filter_from keys in a store with runs, first makes that
-    // filter and adds the keys already there. Sized for the keys the last
+    // filter and adds the keys already there. It takes the keys the last
     // delta held when it was sealed at compaction_bytes, plus a quarter
     // (memory_usage() grows by chunks, so bytes per key measured early
-    // mislead), or for compaction_bytes / 32 before any. A delta that
+    // mislead), or compaction_bytes / 32 before any. A delta that
     // outgrows it loses it (its seal goes without; the flusher builds one).
     // Never throws: out of memory, the delta goes without. The caller holds
     // mu_ exclusively.
