@@ -2,7 +2,7 @@
 // (bench/keygen.hpp), for key counts no file we keep can reach.
 //
 //   memkv-scale --keys N [--structures frozen,hybrid] [--dir DIR] [--json FILE]
-//               [--lookups 1000000] [--misses 1000000] [--seed S]
+//               [--lookups 1000000] [--misses 1000000] [--seed S] [--gate-bits B]
 //   memkv-scale --describe --keys N [--seed S]
 //   memkv-scale --calibrate FILE [--keys 2000000] [--seed S]
 //   memkv-scale --print-keys --keys N [--seed S] > FILE
@@ -15,7 +15,8 @@
 //           (each checked absent).
 //   hybrid  inserts the N keys in pseudo-random order (url_keygen::shuffled_index)
 //           into one MemKV<uint64_t> with default options and background
-//           compaction (with --dir: hybrid_options::directory = DIR/hybrid-runs),
+//           compaction (with --dir: hybrid_options::directory = DIR/hybrid-runs;
+//           with --gate-bits: hybrid_options::gate_bits_per_key = B, 0 for no gate),
 //           then the same checked lookups and misses, waits for background
 //           compaction to go idle, saves a checkpoint (DIR/ckpt.mkv), destroys the
 //           store, opens the checkpoint and checks 10,000 lookups there.
@@ -44,7 +45,8 @@
 // inserts, the timed calls only), insert_busy_by_tenth (the inserting
 // thread's CPU time / wall time in those calls: below 1 it waited; hybrid
 // adds runs_by_tenth, backpressure_waits_by_tenth, run_merges_by_tenth,
-// flushes_by_tenth, writer_seals_by_tenth and trigger_mib_by_tenth (the
+// flushes_by_tenth, writer_seals_by_tenth, gate_builds_by_tenth,
+// gate_mib_by_tenth (stats().gate_bytes) and trigger_mib_by_tenth (the
 // flush trigger, MiB), stats() at the end of each tenth), peak_rss_bytes, peak_rss_reset,
 // rss_at_start_bytes, peak_anon_rss_bytes, bytes_per_key (frozen: file bytes /
 // N; hybrid: memory_usage() / N right after the inserts), file_bytes (frozen:
@@ -316,6 +318,7 @@ struct run_options {
     std::uint64_t lookups = 1000000;
     std::uint64_t misses = 1000000;
     std::uint64_t seed = 0;
+    std::optional<std::size_t> gate_bits;  // hybrid_options::gate_bits_per_key, when given
 };
 
 // Times `check` over `count` keys drawn at random from [0, N), each made by
@@ -487,6 +490,7 @@ result run_hybrid(const url_keygen& g, const run_options& o, const std::string& 
     sampler.reset();
     memkv::hybrid_options opt;
     if (user_dir) opt.directory = dir + "/hybrid-runs";
+    if (o.gate_bits) opt.gate_bits_per_key = *o.gate_bits;
 
     auto kv = std::make_unique<kv_type>(opt);
     const auto t0 = clock_type::now();
@@ -509,6 +513,8 @@ result run_hybrid(const url_keygen& g, const run_options& o, const std::string& 
         r.tenth_notes += series("run_merges_by_tenth", [](const memkv::hybrid_stats& s) { return s.run_merges; });
         r.tenth_notes += series("flushes_by_tenth", [](const memkv::hybrid_stats& s) { return s.flushes; });
         r.tenth_notes += series("writer_seals_by_tenth", [](const memkv::hybrid_stats& s) { return s.writer_seals; });
+        r.tenth_notes += series("gate_builds_by_tenth", [](const memkv::hybrid_stats& s) { return s.gate_builds; });
+        r.tenth_notes += series("gate_mib_by_tenth", [](const memkv::hybrid_stats& s) { return s.gate_bytes >> 20; });
         r.tenth_notes += series("trigger_mib_by_tenth",
                                 [](const memkv::hybrid_stats& s) { return s.compaction_trigger_bytes >> 20; });
     }
@@ -932,7 +938,7 @@ int print_keys(const run_options& o) {
     if (why) std::fprintf(stderr, "memkv-scale: %s\n", why);
     std::fprintf(stderr,
                  "usage: memkv-scale --keys N [--structures frozen,hybrid] [--dir DIR] [--json FILE]\n"
-                 "                   [--lookups 1000000] [--misses 1000000] [--seed S]\n"
+                 "                   [--lookups 1000000] [--misses 1000000] [--seed S] [--gate-bits B]\n"
                  "       memkv-scale --describe --keys N [--seed S]\n"
                  "       memkv-scale --calibrate FILE [--keys 2000000] [--seed S]\n"
                  "       memkv-scale --print-keys --keys N [--seed S] > FILE\n");
@@ -1007,6 +1013,8 @@ int main(int argc, char** argv) {
             o.misses = parse_count(value());
         } else if (arg == "--seed") {
             o.seed = parse_count(value());
+        } else if (arg == "--gate-bits") {
+            o.gate_bits = static_cast<std::size_t>(parse_count(value()));
         } else if (arg == "--describe") {
             do_describe = true;
         } else if (arg == "--print-keys") {

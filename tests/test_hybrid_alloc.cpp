@@ -345,10 +345,14 @@ TEST_CASE("HybridKV: a background flush or merge that runs out of memory is coun
     // The k-th allocation of the background threads fails (scope
     // other_threads: this thread's writes are not counted) while the writes
     // below trigger one flush, which makes three level-0 runs, which the
-    // merger merges (run_fanout 3). A failed flush is retried (the deltas are
+    // merger merges (run_fanout 3), and a gate is built. A failed flush is retried (the deltas are
     // still over the trigger); a failed merge waits for the next flush.
     KV::options opt = store_options(true);
     opt.run_fanout = 3;
+    // The gate's build too (it starts at open: three runs): its failures
+    // are absorbed (the build is dropped and tried again), and the model
+    // below must still hold.
+    opt.gate_bits_per_key = 8;
     std::size_t failed_total = 0;
     std::size_t absorbed = 0;
     std::uint64_t attempts = 0;

@@ -68,6 +68,7 @@ TEST_CASE("HybridKV: concurrent writers, readers, snapshots, compactions", "[hyb
     o.run_fanout = 2;  // many run merges, several at once on disjoint runs
     o.max_runs = 5;
     o.merge_threads = 3;
+    o.gate_bits_per_key = 8;  // the gate's builder runs beside them, the writers queue for it
     KV kv(o);
 
     const std::size_t ops_per_writer = 20000 * test_scale();
@@ -211,6 +212,7 @@ TEST_CASE("HybridKV: destructor stops a busy compactor", "[hybrid][concurrency]"
     for (int round = 0; round < 3; ++round) {
         memkv::hybrid_options o;
         o.compaction_keys = 64;
+        o.gate_bits_per_key = round == 0 ? std::size_t{0} : std::size_t{8};  // stopped mid-build too
         KV kv(o);
         for (std::uint64_t i = 0; i < 3000; ++i) kv.insert("key:" + std::to_string(i), i);
         REQUIRE(kv.size() == 3000);

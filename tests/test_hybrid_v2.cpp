@@ -1121,6 +1121,109 @@ TEST_CASE("HybridKV v2: runs made by flushes have filters that find every key, t
     CHECK_FALSE(kv.contains("key-absent"));
 }
 
+TEST_CASE("HybridKV v2: the gate admits every key as it is rebuilt, across erases and a reopen",
+          "[hybrid][v2][filter][gate]") {
+    // The gate - one filter over every key of the sealed deltas and runs,
+    // built in the background from a snapshot while the writers add the keys
+    // that come after - decides alone that a key is absent below the active
+    // delta. A key it misses would vanish from get() and contains(), and a
+    // second insert() of it would count it twice: the model checks every key
+    // both ways, and verify() checks every key of the layers against the
+    // gate. The store outgrows the first gate (65,536 keys) twice; a reopened
+    // store builds one without a write; compact() drops it.
+    temp_dir dir;
+    const std::string path = dir.file("db.mkv");
+    KV::options opt;
+    opt.background_compaction = true;
+    opt.compaction_keys = 20000;
+    opt.gate_bits_per_key = 8;
+    Map model;
+    std::uint64_t n = 0;
+    std::mt19937_64 rng(memkv::test::test_seed(0x9a7e));
+    auto mixed_batch = [&](KV& kv, int ops) {
+        for (int i = 0; i < ops; ++i) {
+            const std::uint64_t r = rng() % 10;
+            if (r < 7 || n == 0) {
+                REQUIRE(kv.insert(url_key(n), n));
+                model[url_key(n)] = n;
+                ++n;
+            } else {
+                // Erased keys come back (a key the gate held before its
+                // erase), and updates meet keys in every layer.
+                const std::string k = url_key(rng() % n);
+                const bool had = model.count(k) == 1;
+                if (r < 9) {
+                    REQUIRE(kv.erase(k) == (had ? 1U : 0U));
+                    model.erase(k);
+                } else {
+                    REQUIRE(kv.insert(k, n + 3) == !had);
+                    model.emplace(k, n + 3);
+                }
+            }
+        }
+    };
+    auto check_model = [&](const KV& kv) {
+        REQUIRE(kv.size() == model.size());
+        std::string wrong;  // the first key answered wrong
+        for (std::uint64_t i = 0; i < n + 1000 && wrong.empty(); ++i) {
+            const std::string k = url_key(i);
+            const auto it = model.find(k);
+            const bool there = it != model.end();
+            if (kv.get(k) != (there ? std::optional<std::uint64_t>(it->second) : std::nullopt) ||
+                kv.contains(k) != there) {
+                wrong = k;
+            }
+        }
+        INFO("key " << wrong);
+        REQUIRE(wrong.empty());
+    };
+    {
+        KV kv(opt);
+        for (int batch = 0; batch < 10; ++batch) {
+            mixed_batch(kv, static_cast<int>(30000 / shrink));
+            if (batch % 3 == 2) kv.verify();
+        }
+        REQUIRE(memkv::test::wait_until([&] { return kv.stats().gate_builds >= 2; }));
+        // Writes after the last build land in the current gate.
+        mixed_batch(kv, 5000);
+        const memkv::hybrid_stats s = kv.stats();
+        INFO("gate builds " << s.gate_builds << ", gate bytes " << s.gate_bytes << ", runs " << s.runs);
+        // Sized for twice the entries (8 bits each) when last built.
+        CHECK(s.gate_bytes >= (s.base_keys + s.delta_keys) / 2);
+        CHECK(kv.memory_usage() >= s.base_bytes + s.gate_bytes);
+        kv.verify();
+        check_model(kv);
+        kv.save(path);
+    }
+    {
+        KV kv = KV::open(path, opt);  // no gate saved: the workers build one
+        REQUIRE(kv.stats().runs >= 2);
+        // Its build reads the delta the checkpoint restored (if any) once
+        // that is sealed: with no write, the builder seals it after a second.
+        REQUIRE(memkv::test::wait_until([&] { return kv.stats().gate_builds >= 1; }));
+        check_model(kv);
+        // compact() leaves one run and drops the gate with that run's filter;
+        // the next flush's run brings a gate back.
+        kv.compact();
+        CHECK(kv.stats().gate_bytes == 0);
+        check_model(kv);
+        mixed_batch(kv, 40000);
+        REQUIRE(memkv::test::wait_until([&] { return kv.stats().gate_builds >= 2; }));
+        kv.verify();
+        check_model(kv);
+        kv.save(path);
+    }
+    // Without a gate the store answers the same (and has none).
+    KV::options off = opt;
+    off.gate_bits_per_key = 0;
+    KV plain = KV::open(path, off);
+    mixed_batch(plain, 2000);
+    plain.verify();
+    check_model(plain);
+    CHECK(plain.stats().gate_builds == 0);
+    CHECK(plain.stats().gate_bytes == 0);
+}
+
 TEST_CASE("HybridKV v2: the merge policy picks around runs that merges in flight hold", "[hybrid][v2][policy]") {
     // With one merger, a merge of big runs (minutes at 10^8 keys) held the
     // only merge lane: flushes piled up level-0 runs to max_runs and the

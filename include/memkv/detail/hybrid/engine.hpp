@@ -227,6 +227,12 @@ inline constexpr std::chrono::milliseconds hybrid_idle_flush_period{1000};
 // scans seal small deltas often.
 inline constexpr std::size_t hybrid_active_filter_from = 16384;
 
+// The smallest gate (DESIGN.md, "The gate"): 64 KiB at 8 bits per key.
+inline constexpr std::size_t hybrid_gate_min_keys = std::size_t{1} << 16;
+// The most queued keys a gate's builder adds under the store's lock, with
+// the install (about 0.1 ms); more are taken out and added outside it.
+inline constexpr std::size_t hybrid_gate_last_batch = 4096;
+
 // Runs below this level get hybrid_filter::small_bits_per_key (filter.hpp):
 // the flushes' runs, each at most a trigger's worth of keys. Not level 1: at
 // rest it can hold half the store, and its extra bits cost 2% of the store's
@@ -276,12 +282,18 @@ public:
             const int big_nice = opt_.compaction_nice > 0
                                      ? std::min(opt_.compaction_nice + hybrid_big_merge_nice_step, 19)
                                      : opt_.compaction_nice;
+            // A gate's build is never waited for (the old gate, or none,
+            // answers meanwhile): it runs as low as the big merges.
+            if (gate_enabled()) gate_niced_ = std::make_unique<hybrid_niced_runner>(big_nice);
             for (std::size_t i = 0; i < opt_.merge_threads; ++i) {
                 merge_niced_.push_back(std::make_unique<hybrid_niced_runner>(opt_.compaction_nice));
                 big_niced_.push_back(std::make_unique<hybrid_niced_runner>(big_nice));
             }
         }
         flusher_ = std::thread([this] { run_flusher(); });
+        // A reopened store with runs has asked for its gate already
+        // (load: recount_locked).
+        if (gate_enabled()) gate_thread_ = std::thread([this] { run_gate_builder(); });
         for (std::size_t i = 0; i < opt_.merge_threads; ++i) {
             hybrid_niced_runner* runner = merge_niced_.empty() ? nullptr : merge_niced_[i].get();
             hybrid_niced_runner* big_runner = big_niced_.empty() ? nullptr : big_niced_[i].get();
@@ -305,11 +317,12 @@ public:
             // read-modify-write took 0.12-0.19 us per key, 7-12% of the
             // writer's time at 10^8 keys; bench/RESULTS.md, twelfth session).
             hybrid_key_probe probe(key);
-            layers_prefetch(*layers_, probe);
+            prefetch_below_locked(probe, true);
             if (active_filter_) active_filter_->prefetch_for_add(probe.hash());
             // One descent for the common cases (a new key, or an update).
             auto [it, fresh] = active_->try_emplace(key, slot_type{value, true, false});
             if (fresh) {
+                ask_gate_locked(probe);  // before the key joins it
                 // Before anything can fail: an undo below may leave the key.
                 note_key_locked(probe);
                 bool below = false;
@@ -382,9 +395,9 @@ public:
     bool contains(std::string_view key) const {
         std::shared_lock lock(mu_);
         hybrid_key_probe probe(key);
-        layers_prefetch(*layers_, probe);  // overlaps the descent below
+        prefetch_below_locked(probe, false);  // overlaps the descent below
         if (const slot_type* cur = std::as_const(*active_).get_if(key)) return cur->live;
-        return layers_contain(*layers_, probe);
+        return visible_below_locked(probe);
     }
 
     // The longest visible key that is a prefix of `key`: one layered lookup
@@ -403,7 +416,14 @@ public:
     // layers_verify.
     void verify() {
         const auto [layers, n] = capture();
-        layers_verify(*layers, n);
+        // The gate is checked against the layers it was current with (a
+        // newer gate may have been built after an erased key left them).
+        std::shared_ptr<const hybrid_filter> gate;
+        {
+            std::shared_lock lock(mu_);
+            if (layers_ == layers) gate = gate_;
+        }
+        layers_verify(*layers, n, gate.get());
     }
 
     std::size_t size() const noexcept { return size_.load(std::memory_order_relaxed); }
@@ -413,6 +433,7 @@ public:
     std::size_t memory_usage() const {
         std::shared_lock lock(mu_);
         return sizeof(*this) + active_->memory_usage() + (active_filter_ ? active_filter_->memory_usage() : 0) +
+               (gate_ ? gate_->memory_usage() : 0) + (gate_next_ ? gate_next_->memory_usage() : 0) +
                layers_memory_usage(*layers_);
     }
 
@@ -429,6 +450,7 @@ public:
             s.sealed_deltas = layers_->sealed.size();
             s.writer_seals = writer_seals_;
             s.compaction_trigger_bytes = opt_.compaction_bytes == 0 ? 0 : flush_bytes_;
+            s.gate_bytes = (gate_ ? gate_->memory_usage() : 0) + (gate_next_ ? gate_next_->memory_usage() : 0);
             s.runs = layers_->runs.size();
             for (const auto& r : layers_->runs) {
                 s.base_keys += r->keys();
@@ -448,6 +470,7 @@ public:
         s.filters_loaded = filters_loaded_;
         s.filters_rebuilt = filters_rebuilt_;
         s.filters_shared = filters_shared_.load(std::memory_order_relaxed);
+        s.gate_builds = gate_builds_.load(std::memory_order_relaxed);
         s.last_compaction_duration = std::chrono::nanoseconds(last_duration_ns_.load(std::memory_order_relaxed));
         s.last_compaction_keys = last_keys_.load(std::memory_order_relaxed);
         s.last_compaction_finished = std::chrono::system_clock::time_point(
@@ -523,6 +546,18 @@ public:
             }
             any = true;
             if (sealed_all) break;
+        }
+        {
+            // One run left: like its filter, the gate goes (a compacted
+            // store keeps the least memory; every lookup walks that run
+            // anyway). A second run brings one back.
+            std::unique_lock lock(mu_);
+            if (layers_->runs.size() <= 1 && layers_->sealed.empty()) {
+                gate_.reset();
+                gate_cap_ = gate_adds_ = 0;
+                ++gate_epoch_;
+                gate_wanted_.store(false, std::memory_order_relaxed);
+            }
         }
         return any;
     }
@@ -728,6 +763,9 @@ public:
         std::unique_lock lock(mu_);
         active_ = std::move(delta);
         drop_active_filter_locked();
+        // The gate is not saved: the workers build one from the runs.
+        gate_.reset();
+        gate_cap_ = gate_adds_ = 0;
         layers_ = std::move(layers);
         recount_locked();
         size_.store(static_cast<std::size_t>(m.size), std::memory_order_relaxed);
@@ -878,18 +916,20 @@ private:
 
     std::optional<V> get_locked(std::string_view key) const {
         hybrid_key_probe probe(key);
-        layers_prefetch(*layers_, probe);  // overlaps the descent below
+        prefetch_below_locked(probe, false);  // overlaps the descent below
         if (const slot_type* cur = std::as_const(*active_).get_if(key)) {
             if (!cur->live) return std::nullopt;
             return cur->value;
         }
+        ask_gate_locked(probe);
+        if (probe.absent_below()) return std::nullopt;
         return layers_get(*layers_, probe);
     }
 
     // The caller holds mu_ exclusively.
     std::size_t erase_locked(std::string_view key) {
         hybrid_key_probe probe(key);
-        layers_prefetch(*layers_, probe);  // overlaps the descent below
+        prefetch_below_locked(probe, true);  // overlaps the descent below
         if (slot_type* cur = active_->get_if(key)) {
             if (!cur->live) return 0;
             // Nothing underneath to hide: dropping the entry is enough.
@@ -909,9 +949,37 @@ private:
         return 1;
     }
 
-    bool visible_below_locked(const hybrid_key_probe& probe) const {
+    // Whether the key is visible in the sealed deltas and runs. The caller
+    // holds mu_.
+    bool visible_below_locked(hybrid_key_probe& probe) const {
         if (layers_->sealed.empty() && layers_->runs.empty()) return false;
+        ask_gate_locked(probe);
+        if (probe.absent_below()) return false;
         return layers_contain(*layers_, probe);
+    }
+
+    // Starts loading what a lookup of the probe's key under the active delta
+    // reads first: the gate's line when there is a gate (one line, instead
+    // of one per sealed delta and run: at 10^8 keys those were a quarter of
+    // the inserting thread's time in the last tenth; bench/RESULTS.md,
+    // fourteenth session), else every layer's filter line. `for_add`: the
+    // writer sets bits in that line if the key is new. The caller holds mu_.
+    void prefetch_below_locked(hybrid_key_probe& probe, bool for_add) const noexcept {
+        if (gate_) {
+            if (for_add) {
+                gate_->prefetch_for_add(probe.hash());
+            } else {
+                gate_->prefetch(probe.hash());
+            }
+        } else {
+            layers_prefetch(*layers_, probe);
+        }
+    }
+
+    // Asks the gate whether any sealed delta or run may hold the probe's key
+    // (once per probe; no gate: maybe). The caller holds mu_.
+    void ask_gate_locked(hybrid_key_probe& probe) const noexcept {
+        if (gate_ && !probe.absent_below() && !gate_->may_contain(probe.hash())) probe.set_absent_below();
     }
 
     // Adds a key that just entered the active delta to its filter; past
@@ -924,6 +992,7 @@ private:
     // Never throws: out of memory, the delta goes without. The caller holds
     // mu_ exclusively.
     void note_key_locked(hybrid_key_probe& probe) noexcept {
+        note_gate_locked(probe);
         if (active_filter_) {
             if (active_->size() <= active_filter_cap_) {
                 active_filter_->add(probe.hash());
@@ -957,6 +1026,31 @@ private:
         }
     }
 
+    // Adds a key that just entered the active delta to the gate (and queues
+    // it for the one being built), and asks for a new gate when there is none yet in a
+    // store with runs, or when this one took more keys than it was sized
+    // for. The caller holds mu_ exclusively.
+    void note_gate_locked(hybrid_key_probe& probe) noexcept {
+        if (!gate_enabled()) return;
+        // A key the gate admits already has its bits set (an update of a
+        // key below, an insert() that finds it there): not counted.
+        if (gate_ && !gate_->may_contain(probe.hash())) {
+            gate_->add(probe.hash());
+            ++gate_adds_;
+        }
+        if (gate_next_ && !gate_pending_lost_) {
+            // The builder adds these after its pass (build_gate).
+            try {
+                gate_pending_.push_back(probe.hash());
+            } catch (const std::bad_alloc&) {
+                gate_pending_lost_ = true;  // that gate is dropped
+            }
+        }
+        if (gate_ ? gate_adds_ > gate_cap_ : layers_->runs.size() >= 2) gate_wanted_.store(true, std::memory_order_relaxed);
+    }
+
+    bool gate_enabled() const noexcept { return opt_.background_compaction && opt_.gate_bits_per_key != 0; }
+
     void drop_active_filter_locked() noexcept {
         active_filter_.reset();
         active_filter_cap_ = 0;
@@ -974,6 +1068,10 @@ private:
         // Has no effect if it throws (its control block): active_ stays.
         std::shared_ptr<const delta_type> sealed(std::move(active_));
         // Nothing below allocates (reserved) or throws.
+        if (gate_wait_for_ == sealed.get()) {
+            gate_caught_ = sealed;
+            gate_wait_for_ = nullptr;
+        }
         if (active_full_locked()) seal_keys_ = sealed->size();
         if (active_filter_) sealed->attach_filter(std::move(active_filter_));
         drop_active_filter_locked();
@@ -1128,7 +1226,8 @@ private:
         delta_merge_entries_.fetch_add(entries, std::memory_order_relaxed);
     }
 
-    // The sealed deltas' totals and the byte trigger, after a swap.
+    // The sealed deltas' totals and the byte trigger, after a swap; the
+    // caller holds mu_ exclusively.
     void recount_locked() {
         sealed_keys_ = 0;
         sealed_bytes_ = 0;
@@ -1137,6 +1236,9 @@ private:
             sealed_bytes_ += d->memory_usage();
         }
         retrigger_locked();
+        // A flush that made the second run asks for the first gate itself
+        // (writes may have stopped before it ended).
+        if (gate_enabled() && !gate_ && layers_->runs.size() >= 2) gate_wanted_.store(true, std::memory_order_relaxed);
     }
 
     // The byte trigger for the current runs (hybrid_options::
@@ -1577,6 +1679,185 @@ private:
         }
     }
 
+    // The gate's thread: builds a gate when the writers ask for one (none
+    // yet, or the current one is over the keys it was sized for).
+    void run_gate_builder() {
+        std::unique_lock guard(cv_mu_);
+        for (;;) {
+            // Polled: writers set gate_wanted_ under mu_, where they may not
+            // take cv_mu_ (the lock order).
+            cv_.wait_for(guard, std::chrono::milliseconds(50), [this] {
+                return stop_ || gate_wanted_.load(std::memory_order_relaxed);
+            });
+            if (stop_) return;
+            if (!gate_wanted_.load(std::memory_order_relaxed)) continue;
+            guard.unlock();
+            bool failed = false;
+            try {
+                build_gate();
+            } catch (...) {
+                failed = true;
+            }
+            guard.lock();
+            if (failed) cv_.wait_for(guard, std::chrono::milliseconds(200), [this] { return stop_; });
+        }
+    }
+
+    // Builds a gate sized for twice the entries the store holds (at least
+    // hybrid_gate_min_keys) and installs it. Every key is in the sealed
+    // deltas and runs it takes, in the active delta it reads once sealed, or
+    // queued by the writers from then on (note_gate_locked); the queue is
+    // added in batches outside the lock until little is left, which goes in
+    // with the install. Returns early when the store stops.
+    void build_gate() {
+        std::size_t entries = 0;
+        {
+            std::shared_lock lock(mu_);
+            entries = active_->size() + sealed_keys_;
+            for (const auto& r : layers_->runs) entries += r->keys();
+        }
+        const std::size_t cap = std::max(2 * entries, hybrid_gate_min_keys);
+        auto next = std::make_shared<hybrid_filter>(cap, opt_.gate_bits_per_key);
+        std::vector<delta_ptr> deltas;
+        std::vector<run_ptr> runs;
+        std::uint64_t epoch = 0;
+        bool wait_seal = false;
+        // Whatever happens next, the writers stop queueing for this build.
+        struct end_build {
+            hybrid_engine& e;
+            ~end_build() {
+                std::unique_lock lock(e.mu_);
+                e.end_gate_build_locked();
+            }
+        } ending{*this};
+        {
+            hybrid_priority_lock priority(mu_);
+            std::unique_lock lock(priority);
+            deltas = layers_->sealed;
+            runs = layers_->runs;
+            gate_next_ = next;
+            epoch = gate_epoch_;
+            // The active delta's keys so far: read once it is sealed
+            // (seal_locked hands it over).
+            if (active_->size() != 0) {
+                gate_wait_for_ = active_.get();
+                wait_seal = true;
+            }
+        }
+        std::size_t have = 0;
+        for (const auto& d : deltas) have += d->size();
+        for (const auto& r : runs) have += r->keys();
+        // Small layers first: the mergers merge those away soonest, and each
+        // is let go once read (a long read of a snapshot kept every run
+        // merged away meanwhile alive).
+        std::stable_sort(runs.begin(), runs.end(), [](const run_ptr& a, const run_ptr& b) { return a->level < b->level; });
+        bool done = true;
+        auto stop = [this] { return stopping_.load(std::memory_order_relaxed); };
+        auto read_deltas = [&] {
+            for (delta_ptr& d : deltas) {
+                if (!hybrid_filter_add_keys(*next, *d, stop)) {
+                    done = false;
+                    return;
+                }
+                d.reset();
+            }
+        };
+        run_in(gate_niced_.get(), [&] {
+            read_deltas();
+            if (!done) return;
+            for (run_ptr& r : runs) {
+                for (const auto* layer : {r->live.get(), r->tombstones.get()}) {
+                    if (layer != nullptr && !hybrid_filter_add_keys(*next, *layer, stop)) {
+                        done = false;
+                        return;
+                    }
+                }
+                r.reset();
+            }
+        });
+        // Then the delta that was active when the build began, once sealed
+        // (a writer's or the flusher's seal, a scan's): the build does not
+        // seal it itself, which put an extra small delta into the flushes.
+        std::uint64_t seen_writes = 0;
+        auto seen_at = std::chrono::steady_clock::now();
+        while (done && wait_seal) {
+            if (stop()) return;
+            bool act = false;
+            {
+                // Looked at under the shared side: polled every 5 ms.
+                std::shared_lock lock(mu_);
+                const auto now = std::chrono::steady_clock::now();
+                if (writes_ != seen_writes) {
+                    seen_writes = writes_;
+                    seen_at = now;
+                }
+                act = gate_caught_ || gate_wait_for_ != active_.get() || active_->size() == 0 ||
+                      (now - seen_at >= hybrid_idle_flush_period && layers_->sealed.size() < opt_.max_sealed_deltas);
+            }
+            if (act) {
+                hybrid_priority_lock priority(mu_);
+                std::unique_lock lock(priority);
+                if (!gate_caught_ && gate_wait_for_ == active_.get()) {
+                    if (active_->size() == 0) {
+                        // Erases emptied it: none of its keys is left.
+                        gate_wait_for_ = nullptr;
+                        wait_seal = false;
+                    } else if (writes_ == seen_writes && layers_->sealed.size() < opt_.max_sealed_deltas &&
+                               std::chrono::steady_clock::now() - seen_at >= hybrid_idle_flush_period) {
+                        // No write for a while: nothing else will seal it
+                        // soon, and a store at rest loses nothing by a seal.
+                        seal_locked();
+                    }
+                }
+                if (gate_caught_) {
+                    have += gate_caught_->size();
+                    // Moved out: held here only until read (the flush
+                    // that merges it may free it first otherwise).
+                    deltas.assign(1, std::move(gate_caught_));
+                    wait_seal = false;
+                }
+            }
+            if (!wait_seal) {
+                if (!deltas.empty() && deltas.front()) run_in(gate_niced_.get(), read_deltas);
+            } else {
+                std::this_thread::sleep_for(std::chrono::milliseconds(5));
+            }
+        }
+        std::vector<std::uint64_t> queued;
+        while (done && !stop()) {
+            {
+                hybrid_priority_lock priority(mu_);
+                std::unique_lock lock(priority);
+                if (gate_pending_lost_) return;  // still wanted: built again later
+                if (gate_epoch_ != epoch) return;  // compact() dropped the gate meanwhile
+                if (gate_pending_.size() <= hybrid_gate_last_batch) {
+                    hybrid_filter_add_hashes(*next, gate_pending_);
+                    have += gate_pending_.size();
+                    gate_ = std::move(next);
+                    gate_cap_ = cap;
+                    gate_adds_ = have;
+                    gate_wanted_.store(false, std::memory_order_relaxed);
+                    gate_builds_.fetch_add(1, std::memory_order_relaxed);
+                    return;
+                }
+                queued.clear();
+                queued.swap(gate_pending_);
+            }
+            run_in(gate_niced_.get(), [&] { hybrid_filter_add_hashes(*next, queued); });
+            have += queued.size();
+        }
+    }
+
+    // Ends the build of a gate, installed or not. The caller holds mu_
+    // exclusively.
+    void end_gate_build_locked() noexcept {
+        gate_next_.reset();
+        gate_wait_for_ = nullptr;
+        gate_caught_.reset();
+        std::vector<std::uint64_t>().swap(gate_pending_);
+        gate_pending_lost_ = false;
+    }
+
     void stop_workers() {
         stopping_.store(true, std::memory_order_relaxed);
         {
@@ -1589,7 +1870,9 @@ private:
         for (std::thread& t : mergers_) {
             if (t.joinable()) t.join();
         }
+        if (gate_thread_.joinable()) gate_thread_.join();
         flush_niced_.reset();
+        gate_niced_.reset();
         merge_niced_.clear();
         big_niced_.clear();
     }
@@ -1618,6 +1901,27 @@ private:
     bool active_filter_tried_ = false;
     std::size_t seal_keys_ = 0;
     std::uint64_t writer_seals_ = 0;
+    // Under mu_: the gate - a filter that admits every key of every sealed
+    // delta and run (and of the active delta), so that a key it refuses
+    // needs no look under the active delta (DESIGN.md, "The gate") - the
+    // keys it is sized for and the keys added to it so far (duplicates
+    // counted); the gate being built (only gate_thread_ touches its bits;
+    // here for memory_usage()), the hashes of the keys that entered the
+    // active delta since its build began, and whether one of those could not
+    // be queued (out of memory: that gate is dropped).
+    std::shared_ptr<hybrid_filter> gate_;
+    std::size_t gate_cap_ = 0;
+    std::size_t gate_adds_ = 0;
+    std::shared_ptr<const hybrid_filter> gate_next_;
+    std::vector<std::uint64_t> gate_pending_;
+    bool gate_pending_lost_ = false;
+    std::uint64_t gate_epoch_ = 0;  // bumped when compact() drops the gate
+    // The active delta a gate's build waits for (compared, never
+    // dereferenced), and that delta once seal_locked() sealed it.
+    const delta_type* gate_wait_for_ = nullptr;
+    delta_ptr gate_caught_;
+    // Set by writers (a gate is due), cleared by gate_thread_.
+    std::atomic<bool> gate_wanted_{false};
     std::uint64_t idle_seen_writes_ = 0;  // the flusher's own: writes_ at its last look
 
     std::mutex delta_mu_;
@@ -1636,6 +1940,7 @@ private:
     std::uint64_t filters_loaded_ = 0;
     std::uint64_t filters_rebuilt_ = 0;
     std::atomic<std::uint64_t> filters_shared_{0};
+    std::atomic<std::uint64_t> gate_builds_{0};
 
     std::mutex cv_mu_;
     std::condition_variable cv_;       // wakes the flusher and the merger
@@ -1650,7 +1955,9 @@ private:
     std::atomic<int> preempt_{0};  // callers of compact() waiting for the compaction locks
     std::thread flusher_;
     std::vector<std::thread> mergers_;
+    std::thread gate_thread_;
     std::unique_ptr<hybrid_niced_runner> flush_niced_;
+    std::unique_ptr<hybrid_niced_runner> gate_niced_;
     std::vector<std::unique_ptr<hybrid_niced_runner>> merge_niced_;
     std::vector<std::unique_ptr<hybrid_niced_runner>> big_niced_;  // one per lane, for big merges
 

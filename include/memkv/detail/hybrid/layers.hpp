@@ -160,6 +160,12 @@ bool hybrid_filter_add_keys(hybrid_filter& f, const Map& map, Stop&& stop) {
     return true;
 }
 
+// Adds each hash of `hashes` to `f`, a few lines in flight.
+inline void hybrid_filter_add_hashes(hybrid_filter& f, const std::vector<std::uint64_t>& hashes) noexcept {
+    hybrid_filter_feeder feed(f);
+    for (const std::uint64_t h : hashes) feed.add(h);
+}
+
 // Whether `f` admits every key of `map` (a delta or a run layer): a filter
 // that misses one hides that key from lookups. O(keys); for verify() and
 // debug checks.
@@ -211,12 +217,16 @@ public:
     }
     bool prefetched() const noexcept { return prefetched_; }
     void set_prefetched() noexcept { prefetched_ = true; }
+    // The store's gate filter said that no sealed delta or run holds the key.
+    bool absent_below() const noexcept { return absent_below_; }
+    void set_absent_below() noexcept { absent_below_ = true; }
 
 private:
     std::string_view key_;
     std::uint64_t hash_ = 0;
     bool hashed_ = false;
     bool prefetched_ = false;
+    bool absent_below_ = false;
 };
 
 // Starts loading the key's block of every sealed delta's and run's filter

@@ -372,10 +372,11 @@ private:
 // keeps a tombstone with nothing below it, that every sealed delta's filter
 // admits its keys, that the oldest run holds no
 // tombstones, that runs' levels do not decrease towards the oldest, that the
-// merged keys increase strictly, and that `size` equals the number of visible
-// keys. Throws std::logic_error naming the first violation. O(total entries).
+// merged keys increase strictly, that `gate` (when given) admits each of
+// them, and that `size` equals the number of visible keys. Throws
+// std::logic_error naming the first violation. O(total entries).
 template <class V>
-void layers_verify(const hybrid_layers<V>& layers, std::size_t size) {
+void layers_verify(const hybrid_layers<V>& layers, std::size_t size, const hybrid_filter* gate = nullptr) {
     auto fail = [](const std::string& what) { throw std::logic_error("memkv::HybridKV::verify: " + what); };
     for (const auto& d : layers.sealed) {
         if (!d) fail("null sealed delta");
@@ -422,6 +423,9 @@ void layers_verify(const hybrid_layers<V>& layers, std::size_t size) {
         first = false;
         last = cursor.key();
         if (cursor.slot().live) ++visible;
+        // A gate that refuses a key hides it from lookups and makes
+        // insert() take it for new.
+        if (gate != nullptr && !gate->may_contain(hybrid_key_hash(last))) fail("the gate misses a key of the layers");
     }
     if (visible != size) {
         fail("size() is " + std::to_string(size) + " but the layers hold " + std::to_string(visible) +
