@@ -553,9 +553,7 @@ public:
             // anyway). A second run brings one back.
             std::unique_lock lock(mu_);
             if (layers_->runs.size() <= 1 && layers_->sealed.empty()) {
-                gate_.reset();
-                gate_cap_ = gate_adds_ = 0;
-                ++gate_epoch_;
+                drop_gate_locked();
                 gate_wanted_.store(false, std::memory_order_relaxed);
             }
         }
@@ -764,8 +762,7 @@ public:
         active_ = std::move(delta);
         drop_active_filter_locked();
         // The gate is not saved: the workers build one from the runs.
-        gate_.reset();
-        gate_cap_ = gate_adds_ = 0;
+        drop_gate_locked();
         layers_ = std::move(layers);
         recount_locked();
         size_.store(static_cast<std::size_t>(m.size), std::memory_order_relaxed);
@@ -979,7 +976,9 @@ private:
     // Asks the gate whether any sealed delta or run may hold the probe's key
     // (once per probe; no gate: maybe). The caller holds mu_.
     void ask_gate_locked(hybrid_key_probe& probe) const noexcept {
-        if (gate_ && !probe.absent_below() && !gate_->may_contain(probe.hash())) probe.set_absent_below();
+        using answer = hybrid_key_probe::gate_answer;
+        if (!gate_ || probe.gate() != answer::unasked) return;
+        probe.set_gate(gate_->may_contain(probe.hash()) ? answer::maybe : answer::absent);
     }
 
     // Adds a key that just entered the active delta to its filter; past
@@ -1033,8 +1032,10 @@ private:
     void note_gate_locked(hybrid_key_probe& probe) noexcept {
         if (!gate_enabled()) return;
         // A key the gate admits already has its bits set (an update of a
-        // key below, an insert() that finds it there): not counted.
-        if (gate_ && !gate_->may_contain(probe.hash())) {
+        // key below, an insert() that finds it there): not counted. The
+        // answer is usually in the probe already (insert, erase ask first).
+        ask_gate_locked(probe);
+        if (probe.absent_below()) {
             gate_->add(probe.hash());
             ++gate_adds_;
         }
@@ -1046,7 +1047,24 @@ private:
                 gate_pending_lost_ = true;  // that gate is dropped
             }
         }
-        if (gate_ ? gate_adds_ > gate_cap_ : layers_->runs.size() >= 2) gate_wanted_.store(true, std::memory_order_relaxed);
+        want_gate_if_due_locked();
+    }
+
+    // Asks gate_thread_ for a gate when there is none in a store with two
+    // runs or more, or when the gate took more keys than it was sized for.
+    // The caller holds mu_ exclusively.
+    void want_gate_if_due_locked() noexcept {
+        if (gate_enabled() && (gate_ ? gate_adds_ > gate_cap_ : layers_->runs.size() >= 2)) {
+            gate_wanted_.store(true, std::memory_order_relaxed);
+        }
+    }
+
+    // Drops the gate (a build in flight is not installed: gate_epoch_).
+    // The caller holds mu_ exclusively.
+    void drop_gate_locked() noexcept {
+        gate_.reset();
+        gate_cap_ = gate_adds_ = 0;
+        ++gate_epoch_;
     }
 
     bool gate_enabled() const noexcept { return opt_.background_compaction && opt_.gate_bits_per_key != 0; }
@@ -1238,7 +1256,7 @@ private:
         retrigger_locked();
         // A flush that made the second run asks for the first gate itself
         // (writes may have stopped before it ended).
-        if (gate_enabled() && !gate_ && layers_->runs.size() >= 2) gate_wanted_.store(true, std::memory_order_relaxed);
+        want_gate_if_due_locked();
     }
 
     // The byte trigger for the current runs (hybrid_options::

@@ -217,16 +217,19 @@ public:
     }
     bool prefetched() const noexcept { return prefetched_; }
     void set_prefetched() noexcept { prefetched_ = true; }
-    // The store's gate filter said that no sealed delta or run holds the key.
-    bool absent_below() const noexcept { return absent_below_; }
-    void set_absent_below() noexcept { absent_below_ = true; }
+    // What the store's gate filter said of the key: not asked yet, maybe
+    // below the active delta, or absent from every sealed delta and run.
+    enum class gate_answer : std::uint8_t { unasked, maybe, absent };
+    gate_answer gate() const noexcept { return gate_; }
+    void set_gate(gate_answer a) noexcept { gate_ = a; }
+    bool absent_below() const noexcept { return gate_ == gate_answer::absent; }
 
 private:
     std::string_view key_;
     std::uint64_t hash_ = 0;
     bool hashed_ = false;
     bool prefetched_ = false;
-    bool absent_below_ = false;
+    gate_answer gate_ = gate_answer::unasked;
 };
 
 // Starts loading the key's block of every sealed delta's and run's filter
