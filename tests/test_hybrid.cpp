@@ -528,6 +528,69 @@ TEST_CASE("HybridKV layers: a filter fed a few keys late holds exactly the keys 
     }
 }
 
+TEST_CASE("HybridKV layers: a filter filled in block order holds exactly the bits of one filled by add()",
+          "[hybrid][filter]") {
+    // hybrid_filter_batch buffers the hashes of a big filter, radix-sorts
+    // each batch by block and sweeps it; a small one it feeds directly. The
+    // words must equal those add() sets, for every count around the batch
+    // size, whether finish() or the destructor sets the last batch; drop()
+    // forgets a big filter's batch.
+    namespace d = memkv::detail;
+    std::mt19937_64 rng(0xb10c);
+    // 14 bits per key: 2M keys make a 3.4 MiB filter (batches of 65,536),
+    // 40k keys a 70 KiB one (fed directly).
+    for (const std::size_t capacity : {std::size_t{40'000}, std::size_t{2'000'000}}) {
+        const std::size_t batch = capacity == 40'000 ? 0 : std::size_t{1} << 16;
+        CHECK((d::hybrid_filter(capacity).blocks() * 64 > d::hybrid_filter_batch::big_filter_bytes) == (batch != 0));
+        std::vector<std::size_t> counts = {0, 1, 17, 5000};
+        if (batch != 0) counts.insert(counts.end(), {batch - 1, batch, batch + 1, 2 * batch + 5, 200'000});
+        for (const std::size_t n : counts) {
+            for (const bool by_destructor : {false, true}) {
+                INFO("filter for " << capacity << " keys, " << n << " hashes"
+                                   << (by_destructor ? ", finished by the destructor" : ", finish()"));
+                std::vector<std::uint64_t> hashes(n);
+                for (auto& h : hashes) h = rng();
+                d::hybrid_filter direct(capacity);
+                d::hybrid_filter filled(capacity);
+                for (const std::uint64_t h : hashes) direct.add(h);
+                {
+                    d::hybrid_filter_batch fill(filled);
+                    for (const std::uint64_t h : hashes) fill.add(h);
+                    if (!by_destructor) fill.finish();
+                }
+                REQUIRE(std::ranges::equal(filled.words(), direct.words()));
+                if (n != 0) REQUIRE(std::ranges::any_of(filled.words(), [](std::uint64_t w) { return w != 0; }));
+            }
+        }
+        if (batch != 0) {
+            // Dropped before a batch filled up: none of it is set.
+            d::hybrid_filter dropped(capacity);
+            {
+                d::hybrid_filter_batch fill(dropped);
+                for (std::size_t i = 0; i < batch / 2; ++i) fill.add(rng());
+                fill.drop();
+            }
+            REQUIRE(std::ranges::all_of(dropped.words(), [](std::uint64_t w) { return w == 0; }));
+        }
+    }
+    // block_order is the order of the blocks: hashes sorted by it set bits
+    // front to back (the sweep's premise; the bits above hold either way).
+    std::vector<std::uint64_t> sorted(2000);
+    for (auto& h : sorted) h = rng();
+    std::ranges::sort(sorted, {}, [](std::uint64_t h) { return d::hybrid_filter::block_order(h); });
+    std::size_t last_block = 0;
+    for (const std::uint64_t h : sorted) {
+        d::hybrid_filter one(20'000);  // 547 blocks
+        one.add(h);
+        const auto w = one.words();
+        const auto word = std::ranges::find_if(w, [](std::uint64_t x) { return x != 0; }) - w.begin();
+        const auto block = static_cast<std::size_t>(word) / 8;
+        REQUIRE(block >= last_block);
+        last_block = block;
+    }
+    CHECK(last_block > 500);  // and they spread over the filter
+}
+
 TEST_CASE("HybridKV layers: run filters answer a foreign key yes at most ~0.3% of the time", "[hybrid][filter]") {
     // Every miss and every insert of a new key probes the filter of every
     // run, and walks each run whose filter says yes: at 18 runs, 10 bits per

@@ -248,6 +248,43 @@ TEST_CASE("HybridKV v2: the destructor returns quickly with compaction work pend
     CHECK(took < limit);
 }
 
+TEST_CASE("HybridKV v2: a flush abandoned in the walk of its delta publishes nothing", "[hybrid][v2]") {
+    // A flush of one sealed delta reads it by a walk of its tree, left by a
+    // thrown tag when compact() takes over or the store is destroyed. 1M keys
+    // (250k in slow builds) make the background flush run for most of a
+    // second; each section steps in 20 ms after it began.
+    const std::uint64_t n = 1'000'000 / shrink;
+    KV::options o;
+    o.background_compaction = true;
+    o.compaction_bytes = 0;  // the key count triggers the flush, at n
+    o.compaction_keys = n;
+    auto kv = std::make_unique<KV>(o);
+    Map model;
+    for (std::uint64_t i = 0; i < n; ++i) {
+        kv->insert(url_key(i), i);
+        model.emplace(url_key(i), i);
+    }
+    REQUIRE(memkv::test::wait_until([&] { return kv->compaction_running(); }, std::chrono::seconds(30)));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    SECTION("compact() takes over: the flush publishes no run") {
+        kv->compact();
+        const memkv::hybrid_stats s = kv->stats();
+        CHECK(s.flushes == 0);  // abandoned, not counted, nothing swapped in
+        CHECK(s.runs == 1);
+        CHECK(s.failed_compactions == 0);
+        kv->verify();
+        require_equal(*kv, model);
+    }
+    SECTION("the destructor does not wait for the rest of the walk") {
+        const auto start = clock_type::now();
+        kv.reset();
+        const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - start);
+        const auto limit = std::chrono::milliseconds(slow_build ? 1000 : 100);
+        INFO("destructor took " << took.count() << " ms (limit " << limit.count() << " ms)");
+        CHECK(took < limit);
+    }
+}
+
 // ---- 4. no background compaction: scans do not re-merge the whole delta ---------------
 
 TEST_CASE("HybridKV v2: without background compaction, scans after writes do not re-merge the whole delta",

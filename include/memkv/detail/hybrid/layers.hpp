@@ -151,16 +151,21 @@ template <class Map, class Stop>
 bool hybrid_filter_add_keys(hybrid_filter& f, const Map& map, Stop&& stop) {
     std::string key;
     std::size_t n = 0;
-    hybrid_filter_feeder feed(f);
+    hybrid_filter_batch feed(f);
     for (auto it = map.begin(), end = map.end(); it != end; ++it) {
-        if ((++n & 4095) == 0 && stop()) return false;
+        if ((++n & 4095) == 0 && stop()) {
+            feed.drop();  // the filter is thrown away: no sweep
+            return false;
+        }
         it.key(key);
         feed.add(hybrid_key_hash(key));
     }
     return true;
 }
 
-// Adds each hash of `hashes` to `f`, a few lines in flight.
+// Adds each hash of `hashes` to `f`, a few lines in flight: allocates
+// nothing, for callers under a lock (hybrid_filter_batch sorts a big batch
+// first, outside one).
 inline void hybrid_filter_add_hashes(hybrid_filter& f, const std::vector<std::uint64_t>& hashes) noexcept {
     hybrid_filter_feeder feed(f);
     for (const std::uint64_t h : hashes) feed.add(h);
