@@ -1420,8 +1420,8 @@ private:
                 if (runs.empty() && deltas.size() == 1) {
                     // The usual flush: one sealed delta, read by a walk of
                     // its tree (one path stack) rather than an iterator under
-                    // the merge cursor - 1.7-3.4x faster on every key shape
-                    // (bench/RESULTS.md, fifteenth session).
+                    // the merge cursor: 2.7-7.9x faster on seven key shapes
+                    // (bench/RESULTS.md, sixteenth session).
                     deltas.front()->for_each(take);
                 } else {
                     const hybrid_scan_origin<V> origin(deltas, runs, scan_bounds{});

@@ -290,10 +290,12 @@ private:
 // block (hybrid_filter::block_order; an LSD radix sort of two 11-bit digits,
 // both counted in one read) and sets them in one forward sweep: a batch of
 // about one hash per block then costs a sequential pass over the filter
-// instead of a random line and, past the TLB's reach, a page walk per hash
-// (a 70 MB filter: 22 against 35 ns per hash, bench/RESULTS.md, fifteenth
-// session). A smaller filter stays in the caches and is fed a few hashes
-// late (hybrid_filter_feeder) without a buffer. The bits are the same
+// instead of a random line and, past the TLB's reach, a page walk per hash,
+// whatever else the filling thread's work does to the caches (alone on the
+// machine the feeder hides most of that: a 68 MB filter took 16-19 against
+// 18-23 ns per hash; bench/RESULTS.md, sixteenth session). A smaller filter
+// stays in the caches and is fed a few hashes late (hybrid_filter_feeder)
+// without a buffer. The bits are the same
 // either way. The constructor allocates the buffer (std::bad_alloc);
 // add() and finish() do not throw.
 class hybrid_filter_batch {
