@@ -9,6 +9,7 @@
 // the walks (for_each, for_each_prefix), whose stack and key buffer start in
 // the frame: nodes of 256 children, keys past the inline buffer, zones.
 #include <cstdint>
+#include <iterator>
 #include <map>
 #include <random>
 #include <string>
@@ -199,6 +200,45 @@ TEST_CASE("FastArt lookup: random short binary keys agree with std::map", "[fast
     t.verify();
 }
 
+TEST_CASE("FastArt lookup: key bytes left past a linear node's count never match", "[fast_art][lookup]") {
+    // The child search reads 16 key bytes at a time and takes the first
+    // match below the count (node.hpp, linear_find): the bytes past it are
+    // stale after an erase (the erased byte stays where it was) or belong to
+    // the padding and the child slots. Every linear kind, filled with
+    // children then erased from the top, one key at a time, so each erased
+    // byte sits just past the count; inserts and lookups of the erased keys
+    // and of every byte value must all agree with std::map.
+    for (const std::size_t width : {3u, 6u, 11u, 16u, 24u, 32u, 48u}) {
+        INFO("children " << width);
+        memkv::FastArt<std::uint64_t> t;
+        std::map<std::string, std::uint64_t> m;
+        std::vector<std::string> asked;
+        for (std::size_t b = 0; b < 256; ++b) asked.push_back("node/" + std::string(1, static_cast<char>(b)) + "x");
+        // Bytes spread over the whole range, so stale ones land between
+        // and around the present ones.
+        for (std::size_t i = 0; i < width; ++i) {
+            const std::string k = "node/" + std::string(1, static_cast<char>((i * 251 + 7) % 256)) + "x";
+            t.insert_or_assign(k, i);
+            m.insert_or_assign(k, i);
+        }
+        check_lookups(t, m, asked);
+        while (m.size() > 1) {
+            const auto last = std::prev(m.end());
+            REQUIRE(t.erase(last->first) == 1);
+            m.erase(last);
+            check_lookups(t, m, asked);
+            t.verify();
+        }
+        // Back in, over the stale bytes.
+        for (std::size_t i = 0; i < width; ++i) {
+            const std::string k = "node/" + std::string(1, static_cast<char>((i * 251 + 7) % 256)) + "x";
+            REQUIRE(t.try_emplace(k, i).second == m.try_emplace(k, i).second);
+        }
+        check_lookups(t, m, asked);
+        t.verify();
+    }
+}
+
 namespace {
 
 // for_each and for_each_prefix against std::map on t's model m: every key
@@ -264,5 +304,45 @@ TEST_CASE("FastArt walks: wide nodes, keys past the inline buffer, many zones", 
         }
         check_walks(t, m, prefixes);
         t.verify();
+    }
+}
+
+TEST_CASE("FastArt walks: scans whose keys are one leaf agree with std::map", "[fast_art][walk]") {
+    // A scan whose prefix leads to a leaf reports that one key without the
+    // walk's stack (tree.hpp, walk_prefix): a tree of one key (the root is
+    // a leaf), the edge keys, every prefix of every key (ending inside a
+    // node's prefix, at a node, inside a leaf's suffix, at the key's end),
+    // one byte longer than the key, and with its last byte changed.
+    std::vector<std::vector<std::string>> sets{{"only-key"}, {std::string()}, edge_keys()};
+    for (const std::vector<std::string>& keys : sets) {
+        memkv::FastArt<std::uint64_t> t;
+        memkv::FastArt<throwing_move_value> boxed;
+        std::map<std::string, std::uint64_t> m;
+        std::vector<std::string> prefixes;
+        for (std::size_t i = 0; i < keys.size(); ++i) {
+            t.insert_or_assign(keys[i], i);
+            boxed.insert_or_assign(keys[i], throwing_move_value(i));
+            m.insert_or_assign(keys[i], i);
+            for (std::size_t n = 0; n <= keys[i].size(); ++n) {
+                prefixes.push_back(keys[i].substr(0, n));
+                if (n > 0) {
+                    std::string changed = keys[i].substr(0, n);
+                    changed.back() = static_cast<char>(changed.back() ^ 0x01);
+                    prefixes.push_back(changed);
+                }
+            }
+            prefixes.push_back(keys[i] + "\x7f");
+        }
+        check_walks(t, m, prefixes);
+        for (const std::string& p : prefixes) {
+            auto mi = m.lower_bound(p);
+            boxed.for_each_prefix(p, [&](std::string_view k, throwing_move_value& v) {
+                REQUIRE(mi != m.end());
+                REQUIRE(k == mi->first);
+                REQUIRE(v.v == mi->second);
+                ++mi;
+            });
+            REQUIRE((mi == m.end() || mi->first.compare(0, p.size(), p) != 0));
+        }
     }
 }

@@ -93,6 +93,9 @@ inline constexpr ref_t untag(ref_t r) noexcept { return r & ~leaf_tag; }
 // 10-30 bytes): fixed-size word moves that the compiler inlines, overlapping
 // at the end instead of reading past the source. A library memcpy call costs
 // more than the copy here.
+#if defined(__GNUC__) || defined(__clang__)
+[[gnu::always_inline]]
+#endif
 inline void copy_bytes(unsigned char* dst, const unsigned char* src, std::size_t n) noexcept {
     if (n >= 8) {
         std::size_t i = 0;
@@ -325,8 +328,12 @@ struct node_ref {
         const std::size_t n = count();
         MEMKV_ASSERT(n <= 48);
 #if defined(__SSE2__)
-        const auto hits = match_group(keys(), b) & static_cast<std::uint32_t>((std::uint64_t{1} << n) - 1);
-        if (hits != 0) return static_cast<std::size_t>(std::countr_zero(hits));
+        // The bytes past the count are stale, but a stale match lies past
+        // every real one, so the first match is a hit exactly when its index
+        // is below the count: no mask of the count is built. Bit 16 stands
+        // for "none in this group" (and lets ctz skip its zero case).
+        const auto i = static_cast<std::size_t>(std::countr_zero(match_group(keys(), b) | 0x1'0000u));
+        if (i < 16) [[likely]] return i < n ? i : n;
         return n <= 16 ? n : linear_find_past16(b);
 #else
         const unsigned char* k = keys();
@@ -341,8 +348,10 @@ struct node_ref {
     // Bit i set: k[i] == b, for i < 16 (all 16 bytes are read).
     static std::uint32_t match_group(const unsigned char* k, unsigned char b) noexcept {
         const __m128i group = _mm_loadu_si128(reinterpret_cast<const __m128i*>(k));
-        return static_cast<std::uint32_t>(
-            _mm_movemask_epi8(_mm_cmpeq_epi8(group, _mm_set1_epi8(static_cast<char>(b)))));
+        // b in every byte: a multiply and a 32-bit broadcast are one
+        // instruction fewer than SSE2's byte broadcast.
+        const __m128i bytes = _mm_set1_epi32(static_cast<int>(b * 0x0101'0101u));
+        return static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(group, bytes)));
     }
 
     // linear_find among keys 16 and up (kinds 24, 32, 48).

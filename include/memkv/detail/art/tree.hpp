@@ -19,6 +19,7 @@
 #include <memkv/detail/art/arena.hpp>
 #include <memkv/detail/art/node.hpp>
 #include <memkv/detail/assert.hpp>
+#include <memkv/detail/common_prefix.hpp>
 
 namespace memkv::detail::art {
 
@@ -571,13 +572,20 @@ public:
                                         Args&&... args) {
         const unsigned char* k = ubytes(key);
         [[maybe_unused]] bool learned = false;
+        // The descent allocates nothing until it has found where the key
+        // goes (every allocating branch returns), so block addresses come
+        // from one table row, recomputed only when the zone changes: through
+        // arena_.ptr() it was recomputed from the arena's members at every
+        // level, an eighth of an insert's instructions (bench/RESULTS.md,
+        // seventeenth session).
+        const bool one_zone = arena_.zones() <= 1;
+        const std::uintptr_t* row = arena_.row(spl.zone);
         for (;;) {
             const unsigned z = spl.zone;
             if (is_leaf(r)) {
-                const std::string_view s = suffix(z, r);
+                const std::string_view s = suffix_of(slab_arena::ptr_in(row, untag(r)));
                 const std::string_view rest = key.substr(depth);
-                const std::size_t c = static_cast<std::size_t>(
-                    std::mismatch(s.begin(), s.end(), rest.begin(), rest.end()).first - s.begin());
+                const std::size_t c = common_prefix_length(s, rest);
                 if (c == s.size() && c == rest.size()) return {make_loc(z, r), false};
                 // A node at `depth` with prefix rest[0, c) takes both leaves.
                 const bool new_term = c == rest.size();
@@ -627,11 +635,11 @@ public:
                 inserted_one();
                 return {make_loc(z, nl), true};
             }
-            node_ref nd = node(z, r);
+            node_ref nd{slab_arena::ptr_in(row, r)};
             nd.prefetch_second_line();
             const std::size_t plen = nd.prefix_len();
             const std::size_t avail = key.size() - depth;
-            const std::size_t m = nd.match_prefix(k + depth, avail);
+            const std::size_t m = plen == 0 ? 0 : prefix_match(nd, k, depth, key.size());
             if (m < plen) {
                 if (slot == nullptr) return {0, false};
                 // The key leaves the prefix after m bytes: a new node with
@@ -702,6 +710,7 @@ public:
                 }
                 slot = cs;
                 spl = below(nd);
+                if (!one_zone) row = arena_.row(spl.zone);
                 r = *cs;
                 ++depth;
                 continue;
@@ -720,6 +729,25 @@ public:
             inserted_one();
             return {make_loc(cz, nl), true};
         }
+    }
+
+    // nd.match_prefix(k + depth, len - depth) for a node with a prefix,
+    // the common case in registers: for a key of at least 8 bytes, the 8
+    // key bytes at depth come from one in-bounds load (at most the key's
+    // last 8, shifted down) and an inline prefix is one masked XOR.
+    static std::size_t prefix_match(node_ref nd, const unsigned char* k, std::size_t depth,
+                                    std::size_t len) noexcept {
+        if constexpr (std::endian::native == std::endian::little) {
+            const std::size_t plen = nd.prefix_len();
+            if (plen <= inline_prefix && len >= 8) {
+                const std::size_t at = depth < len - 8 ? depth : len - 8;
+                const std::uint64_t w = shift_out(load_u64(k + at), depth - at);
+                const std::size_t n = plen < len - depth ? plen : len - depth;
+                const std::uint64_t x = (load_u64(nd.h().prefix) ^ w) & first_bytes_mask(n);
+                return x == 0 ? n : static_cast<std::size_t>(std::countr_zero(x)) / 8;
+            }
+        }
+        return nd.match_prefix(k + depth, len - depth);
     }
 
     // The children of a fresh node that splits an old entry (byte ob) from
@@ -1482,7 +1510,9 @@ public:
 
     // ---- whole-tree walks -------------------------------------------------
 
-    // Calls f(std::string_view key, loc_t leaf) for every leaf in key order.
+    // Calls f(std::string_view key, loc_t leaf) -- or f(key, leaf, block)
+    // with the leaf's address, where f takes it (report) -- for every leaf
+    // in key order.
     // Depth-first over an explicit stack of pending entries (no recursion: a
     // tree of long keys can be as deep as its longest key). An entry carries
     // the key length above it, so the one key buffer is never copied: an
@@ -1500,7 +1530,35 @@ public:
     template <class F>
     void walk_prefix(std::string_view p, F&& f) const {
         const prefix_place at = locate_prefix(p);
-        if (at.slot != nullptr) walk_from(at.spl.zone, *at.slot, p.substr(0, at.depth), f);
+        if (at.slot == nullptr) return;
+        const ref_t start = *at.slot;
+        if (!is_leaf(start)) {
+            walk_from(at.spl.zone, start, p.substr(0, at.depth), f);
+            return;
+        }
+        // One key (most scans of a long prefix): its key is p's first
+        // depth bytes and the leaf's suffix; no walk stack is set up.
+        std::byte* const block = this->at(at.spl.zone, start);
+        const std::string_view s = suffix_of(block);
+        key_buffer buf;
+        buf.reserve(at.depth + s.size(), 0);
+        auto* out = reinterpret_cast<unsigned char*>(buf.data());
+        copy_bytes(out, ubytes(p), at.depth);
+        copy_bytes(out + at.depth, ubytes(s), s.size());
+        report(f, std::string_view(buf.data(), at.depth + s.size()), make_loc(at.spl.zone, start), block);
+    }
+
+    // Hands one leaf of a walk to f: f(key, leaf, block) where f takes the
+    // leaf's block address too (FastArt's own walks, which then read the
+    // value without turning the loc back into an address), else f(key, leaf).
+    template <class F>
+    static void report(F& f, std::string_view key, loc_t leaf, std::byte* block) {
+        if constexpr (std::is_invocable_v<F&, std::string_view, loc_t, std::byte*>) {
+            f(key, leaf, block);
+        } else {
+            (void)block;
+            f(key, leaf);
+        }
     }
 
     // Where the keys starting with p are: slot holds the subtree that has
@@ -1519,21 +1577,26 @@ public:
         if (root_ == 0) return {};
         const unsigned char* k = ubytes(p);
         prefix_place at{&root_, nullptr, 0, root_place(), {}};
+        // As in emplace_from: one table row while the zone stays, and the
+        // prefix compared in registers.
+        const bool one_zone = arena_.zones() <= 1;
+        const std::uintptr_t* row = arena_.row(at.spl.zone);
         while (at.depth < p.size()) {
             const ref_t r = *at.slot;
             if (is_leaf(r)) {
                 // The leaf's key starts with p iff its suffix starts with
                 // the rest of p (inline compare: a library call per scan
                 // was a tenth of a short scan).
-                const std::string_view s = suffix(at.spl.zone, r);
+                const std::string_view s = suffix_of(slab_arena::ptr_in(row, untag(r)));
                 const std::size_t rest = p.size() - at.depth;
                 if (s.size() < rest || !equal_bytes(ubytes(s), k + at.depth, rest)) return {};
                 break;
             }
-            const node_ref nd = node(at.spl.zone, r);
+            const node_ref nd{slab_arena::ptr_in(row, r)};
+            nd.prefetch_second_line();
             const std::size_t plen = nd.prefix_len();
             const std::size_t avail = p.size() - at.depth;
-            const std::size_t m = nd.match_prefix(k + at.depth, avail);
+            const std::size_t m = plen == 0 ? 0 : prefix_match(nd, k, at.depth, p.size());
             if (m < plen && m < avail) return {};
             if (avail <= plen) break;  // p ends inside or right after the prefix
             const ref_t* cs = nd.find_child(k[at.depth + plen]);
@@ -1542,6 +1605,7 @@ public:
             at.ppl = at.spl;
             at.slot = cs;
             at.spl = below(nd);
+            if (!one_zone) row = arena_.row(at.spl.zone);
             at.depth += plen + 1;
         }
         return at;
@@ -1613,10 +1677,11 @@ public:
             std::size_t len = it.len;
             if (it.byte >= 0) buf[len++] = static_cast<char>(it.byte);
             if (is_leaf(it.r)) {
-                const std::string_view s = suffix_of(block(it.zone, it.r));
+                std::byte* const leaf = block(it.zone, it.r);
+                const std::string_view s = suffix_of(leaf);
                 buf.reserve(len + s.size(), len);
                 copy_bytes(reinterpret_cast<unsigned char*>(buf.data() + len), ubytes(s), s.size());
-                f(std::string_view(buf.data(), len + s.size()), make_loc(it.zone, it.r));
+                report(f, std::string_view(buf.data(), len + s.size()), make_loc(it.zone, it.r), leaf);
                 continue;
             }
             const node_ref nd{block(it.zone, it.r)};
