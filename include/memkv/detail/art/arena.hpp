@@ -171,8 +171,9 @@ public:
     //
     // The two common cases (a free block of the size, or room in the bump
     // chunk) are inline; the rest is out of line, so an insert does not pay
-    // a call that saves and restores registers for each block (a tenth of
-    // an insert's instructions, bench/RESULTS.md, seventeenth session).
+    // a call that saves and restores six registers for each block (names
+    // shape: 964 -> 929 instructions per insert, bench/RESULTS.md,
+    // seventeenth session).
     ref allocate(unsigned z, std::size_t n) {
         MEMKV_ASSERT(n >= 1);
         if (n <= max_small_units && !zones_.empty()) [[likely]] {
