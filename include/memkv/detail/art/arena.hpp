@@ -184,11 +184,7 @@ public:
                 std::memcpy(&zs.free_heads[n], ptr(z, r), sizeof(ref));
                 return r;
             }
-            if (zs.bump_end - zs.bump >= n) [[likely]] {
-                const ref r = zs.bump;
-                zs.bump += static_cast<ref>(n);
-                return r;
-            }
+            if (zs.bump_end - zs.bump >= n) [[likely]] return take_bump(zs, n);
         }
         return allocate_slow(z, n);
     }
@@ -399,6 +395,12 @@ private:
         if (n > max_small_units) return allocate_large(z, n);
         zone_state& zs = zones_[z];
         if (zs.bump_end - zs.bump < n && !new_chunk(z, n)) return 0;
+        return take_bump(zs, n);
+    }
+
+    // The next n units of the zone's bump chunk, which has room for them.
+    static ref take_bump(zone_state& zs, std::size_t n) noexcept {
+        MEMKV_ASSERT(zs.bump_end - zs.bump >= n);
         const ref r = zs.bump;
         zs.bump += static_cast<ref>(n);
         return r;

@@ -639,7 +639,7 @@ public:
             nd.prefetch_second_line();
             const std::size_t plen = nd.prefix_len();
             const std::size_t avail = key.size() - depth;
-            const std::size_t m = plen == 0 ? 0 : prefix_match(nd, k, depth, key.size());
+            const std::size_t m = nd.match_prefix(k, depth, key.size());
             if (m < plen) {
                 if (slot == nullptr) return {0, false};
                 // The key leaves the prefix after m bytes: a new node with
@@ -729,25 +729,6 @@ public:
             inserted_one();
             return {make_loc(cz, nl), true};
         }
-    }
-
-    // nd.match_prefix(k + depth, len - depth) for a node with a prefix,
-    // the common case in registers: for a key of at least 8 bytes, the 8
-    // key bytes at depth come from one in-bounds load (at most the key's
-    // last 8, shifted down) and an inline prefix is one masked XOR.
-    static std::size_t prefix_match(node_ref nd, const unsigned char* k, std::size_t depth,
-                                    std::size_t len) noexcept {
-        if constexpr (std::endian::native == std::endian::little) {
-            const std::size_t plen = nd.prefix_len();
-            if (plen <= inline_prefix && len >= 8) {
-                const std::size_t at = depth < len - 8 ? depth : len - 8;
-                const std::uint64_t w = shift_out(load_u64(k + at), depth - at);
-                const std::size_t n = plen < len - depth ? plen : len - depth;
-                const std::uint64_t x = (load_u64(nd.h().prefix) ^ w) & first_bytes_mask(n);
-                return x == 0 ? n : static_cast<std::size_t>(std::countr_zero(x)) / 8;
-            }
-        }
-        return nd.match_prefix(k + depth, len - depth);
     }
 
     // The children of a fresh node that splits an old entry (byte ob) from
@@ -1047,11 +1028,10 @@ private:
                 if constexpr (Short) {
                     w = shift_out(last8, 8 - len + depth);
                 } else {
-                    const std::size_t at = depth < len - 8 ? depth : len - 8;
-                    w = shift_out(load_u64(k + at), depth - at);
+                    w = key_word(k, depth, len);
                 }
                 if (((load_u64(h.prefix) ^ w) & first_bytes_mask(plen)) != 0) return {};
-            } else if (plen > len - depth || nd.match_prefix(k + depth, len - depth) != plen) {
+            } else if (plen > len - depth || nd.match_prefix(k, depth, len) != plen) {
                 return {};
             }
             depth += plen;
@@ -1123,7 +1103,7 @@ public:
             }
             const node_ref nd = node(z, r);
             const std::size_t plen = nd.prefix_len();
-            if (nd.match_prefix(k + depth, key.size() - depth) != plen) break;
+            if (nd.match_prefix(k, depth, key.size()) != plen) break;
             depth += plen;
             if (nd.terminal()) best = depth;
             if (depth == key.size()) break;
@@ -1162,7 +1142,7 @@ public:
             }
             const node_ref nd = node(spl.zone, r);
             const std::size_t plen = nd.prefix_len();
-            if (nd.match_prefix(k + depth, key.size() - depth) != plen) return 0;
+            if (nd.match_prefix(k, depth, key.size()) != plen) return 0;
             depth += plen;
             pslot = slot;
             ppl = spl;
@@ -1471,7 +1451,7 @@ public:
             const node_ref nd = node(z, r);
             const std::size_t plen = nd.prefix_len();
             const std::size_t avail = key.size() - depth;
-            const std::size_t m = nd.match_prefix(k + depth, avail);
+            const std::size_t m = nd.match_prefix(k, depth, key.size());
             if (m < plen) {
                 // Key ran out inside the prefix, or the prefix is larger at m:
                 // the whole subtree is >= key. Otherwise it is all < key.
@@ -1538,25 +1518,27 @@ public:
         }
         // One key (most scans of a long prefix): its key is p's first
         // depth bytes and the leaf's suffix; no walk stack is set up.
-        std::byte* const block = this->at(at.spl.zone, start);
-        const std::string_view s = suffix_of(block);
         key_buffer buf;
-        buf.reserve(at.depth + s.size(), 0);
-        auto* out = reinterpret_cast<unsigned char*>(buf.data());
-        copy_bytes(out, ubytes(p), at.depth);
-        copy_bytes(out + at.depth, ubytes(s), s.size());
-        report(f, std::string_view(buf.data(), at.depth + s.size()), make_loc(at.spl.zone, start), block);
+        buf.reserve(at.depth, 0);
+        copy_bytes(reinterpret_cast<unsigned char*>(buf.data()), ubytes(p), at.depth);
+        report_leaf(f, buf, at.depth, this->at(at.spl.zone, start), make_loc(at.spl.zone, start));
     }
 
-    // Hands one leaf of a walk to f: f(key, leaf, block) where f takes the
-    // leaf's block address too (FastArt's own walks, which then read the
-    // value without turning the loc back into an address), else f(key, leaf).
+    // Hands one leaf of a walk to f, its key being buf's first len bytes
+    // (the path down to the leaf) and the leaf's suffix: f(key, leaf, block)
+    // where f takes the leaf's block address too (FastArt's own walks, which
+    // then read the value without turning the loc back into an address),
+    // else f(key, leaf).
     template <class F>
-    static void report(F& f, std::string_view key, loc_t leaf, std::byte* block) {
+    [[gnu::always_inline]] static void report_leaf(F& f, key_buffer& buf, std::size_t len, std::byte* block,
+                                                   loc_t leaf) {
+        const std::string_view s = suffix_of(block);
+        buf.reserve(len + s.size(), len);
+        copy_bytes(reinterpret_cast<unsigned char*>(buf.data() + len), ubytes(s), s.size());
+        const std::string_view key(buf.data(), len + s.size());
         if constexpr (std::is_invocable_v<F&, std::string_view, loc_t, std::byte*>) {
             f(key, leaf, block);
         } else {
-            (void)block;
             f(key, leaf);
         }
     }
@@ -1596,7 +1578,7 @@ public:
             nd.prefetch_second_line();
             const std::size_t plen = nd.prefix_len();
             const std::size_t avail = p.size() - at.depth;
-            const std::size_t m = plen == 0 ? 0 : prefix_match(nd, k, at.depth, p.size());
+            const std::size_t m = nd.match_prefix(k, at.depth, p.size());
             if (m < plen && m < avail) return {};
             if (avail <= plen) break;  // p ends inside or right after the prefix
             const ref_t* cs = nd.find_child(k[at.depth + plen]);
@@ -1677,11 +1659,7 @@ public:
             std::size_t len = it.len;
             if (it.byte >= 0) buf[len++] = static_cast<char>(it.byte);
             if (is_leaf(it.r)) {
-                std::byte* const leaf = block(it.zone, it.r);
-                const std::string_view s = suffix_of(leaf);
-                buf.reserve(len + s.size(), len);
-                copy_bytes(reinterpret_cast<unsigned char*>(buf.data() + len), ubytes(s), s.size());
-                report(f, std::string_view(buf.data(), len + s.size()), make_loc(it.zone, it.r), leaf);
+                report_leaf(f, buf, len, block(it.zone, it.r), make_loc(it.zone, it.r));
                 continue;
             }
             const node_ref nd{block(it.zone, it.r)};
@@ -1796,7 +1774,7 @@ public:
                 if (is_leaf(r)) fail("jump path ends in a leaf");
                 const node_ref nd = node(z, r);
                 const std::size_t plen = nd.prefix_len();
-                if (nd.match_prefix(jump_.path + depth, jump_.depth - depth) != plen || depth + plen >= jump_.depth) {
+                if (nd.match_prefix(jump_.path, depth, jump_.depth) != plen || depth + plen >= jump_.depth) {
                     fail("jump path leaves the tree");
                 }
                 depth += plen;
