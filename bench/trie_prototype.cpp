@@ -1,0 +1,554 @@
+// memkv-trie-prototype: the lookup-speed prototype that DESIGN.md's
+// "FrozenLayer v2" section asks for before v2's navigation is chosen. It
+// builds the design the sixth session's model priced - a Patricia trie,
+// succinct, whose longer edge labels and tails ("links") sit in a string
+// store coded with detail/succinct/symbol_codec.hpp - as real bytes, and
+// times its lookups and misses against FrozenLayer v1 built from the same
+// keys in the same process.
+//
+//   memkv-trie-prototype [--lookups N] INPUT...   INPUT: a key file, SHAPE:N or
+//                                                 edge (keys that break tries)
+//
+// Every key's id and every miss is checked against the sorted keys first;
+// a wrong answer exits 1.
+//
+// The trie is in level order (LOUDS, as SuRF's sparse levels and marisa):
+// navigation is rank and select only. Its key ids are the level-order ranks
+// of the key ends, not byte-order ordinals: an ordinal would need the keys
+// of every left subtree summed below the key's level (depth-first order
+// gives ordinals directly but needs parenthesis matching to reach a child;
+// that is the other candidate). So this measures the cheaper navigation of
+// the two; if it cannot match v1, the depth-first one will not either.
+//
+// Edges in level order, 64 per block; a block holds everything a lookup
+// reads of an edge, so a level costs the block of its node's edges, the
+// block its child starts in (through one select sample) and, for an edge
+// with a link, the link's offset and codes:
+//
+//   +-----------------------------------------------------------------+
+//   | child_rank u32 | link_rank u32 | node_rank u32 | link_at u32     |  ones before the block;
+//   | code_at u32 | (pad) u32                                         |  link_at, code_at: below
+//   | child u64: the edge leads to a node (else it ends a key)        |
+//   | link  u64: the edge has a link (label bytes past the first,     |
+//   |            or the tail of the one key below it)                 |
+//   | first u64: the edge is its node's first (LOUDS); one more mark  |
+//   |            just past the last edge                              |
+//   | term  u64: the edge is its node's key end (label unused; first  |
+//   |            among the node's edges)                              |
+//   | labels[64]: ascending within a node                             |
+//   +-----------------------------------------------------------------+  120 bytes
+//
+// Two ways to find link i's codes, timed side by side: "EF" - offsets[i],
+// offsets[i + 1] in Elias-Fano, link_at being the position of the block's
+// first link's one in the high bits, so an offset is a scan of a few words
+// from there rather than a select over the whole vector; "bytes" - a byte of
+// coded length per link (255: the length is in a side table), code_at the
+// block's first link's offset, and the lengths of the links before it in
+// the block summed. Each needs one of link_at / code_at, so sizes count 112
+// bytes per block. node_at[j]: the first edge of node 16j (a select sample).
+// Key id of an edge that ends a key = edges before it that do not lead to a
+// node. (u32 fields: a prototype for sets under 2^32 edges and code bytes.)
+
+#include <memkv/detail/frozen/packed_column.hpp>
+#include <memkv/detail/succinct/bit_vector.hpp>
+#include <memkv/detail/succinct/elias_fano.hpp>
+#include <memkv/detail/succinct/symbol_codec.hpp>
+#include <memkv/frozen_builder.hpp>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include <algorithm>
+#include <bit>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <deque>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dataset.hpp"
+#include "shapes.hpp"
+
+namespace {
+
+namespace succinct = memkv::detail::succinct;
+using memkv::bench::Dataset;
+
+std::size_t lcp(std::string_view a, std::string_view b) {
+    const std::size_t n = std::min(a.size(), b.size());
+    std::size_t i = 0;
+    while (i < n && a[i] == b[i]) ++i;
+    return i;
+}
+
+std::uint64_t below(unsigned bit) noexcept { return (std::uint64_t{1} << bit) - 1; }
+
+class louds_patricia {
+public:
+    static constexpr std::uint64_t npos = ~std::uint64_t{0};
+
+    explicit louds_patricia(const std::vector<std::string_view>& sorted) {
+        struct range {
+            std::size_t lo, hi, depth;
+        };
+        std::deque<range> todo;
+        if (!sorted.empty()) todo.push_back({0, sorted.size(), 0});
+        std::vector<std::string_view> links;
+        while (!todo.empty()) {
+            const range r = todo.front();
+            todo.pop_front();
+            bool first = true;
+            std::size_t i = r.lo;
+            if (sorted[i].size() == r.depth) {
+                add_edge(0, false, false, first, true);
+                first = false;
+                ++i;
+            }
+            while (i < r.hi) {
+                const char b = sorted[i][r.depth];
+                std::size_t j = i + 1;
+                while (j < r.hi && sorted[j][r.depth] == b) ++j;
+                const auto label = static_cast<unsigned char>(b);
+                if (j - i == 1) {
+                    const std::string_view tail = sorted[i].substr(r.depth + 1);
+                    add_edge(label, false, !tail.empty(), first, false);
+                    if (!tail.empty()) links.push_back(tail);
+                } else {
+                    const std::size_t l = lcp(sorted[i], sorted[j - 1]);
+                    const std::string_view link = sorted[i].substr(r.depth + 1, l - r.depth - 1);
+                    add_edge(label, true, !link.empty(), first, false);
+                    if (!link.empty()) links.push_back(link);
+                    todo.push_back({i, j, l});
+                }
+                first = false;
+                i = j;
+            }
+        }
+        // A first-edge mark just past the last edge ends the last node for
+        // the label search (it is never a node's start: no select reaches it).
+        if (edges_ % 64 != 0) blocks_.back().first |= std::uint64_t{1} << (edges_ % 64);
+        // Train on at most ~64k links spread over the whole set.
+        std::vector<std::string_view> sample;
+        const std::size_t step = std::max<std::size_t>(1, links.size() / 65536);
+        for (std::size_t k = 0; k < links.size(); k += step) sample.push_back(links[k]);
+        codec_ = succinct::symbol_table::train(sample);
+        std::vector<std::uint64_t> offsets;
+        offsets.reserve(links.size() + 1);
+        for (const std::string_view l : links) {
+            offsets.push_back(codes_.size());
+            codec_.encode(l, codes_);
+        }
+        offsets.push_back(codes_.size());
+        link_bytes_ = 0;
+        for (const std::string_view l : links) link_bytes_ += l.size();
+        succinct::elias_fano_builder ef(offsets.size(), codes_.size() + 1);
+        for (const std::uint64_t o : offsets) ef.push_back(o);
+        offsets_g_ = ef.geometry();
+        ef.write(offsets_image_);
+        codes_.resize(codes_.size() + 8);  // decoders may read a word past the end
+        lows_ = offsets_image_.data();
+        highs_ = succinct::bit_vector_view(offsets_image_.data() + offsets_g_.low_bytes(), offsets_g_.high());
+        for (block& b : blocks_) {
+            b.link_at = static_cast<std::uint32_t>(highs_.select1(b.link_rank));
+            b.code_at = static_cast<std::uint32_t>(offsets[b.link_rank]);
+        }
+        lengths_.reserve(links.size() + 8);
+        for (std::size_t i = 0; i < links.size(); ++i) {
+            const std::uint64_t len = offsets[i + 1] - offsets[i];
+            // 255: the length is in long_lengths_ (rare: URLs with long query strings).
+            if (len >= 255) long_lengths_.emplace_back(i, len);
+            lengths_.push_back(static_cast<unsigned char>(std::min<std::uint64_t>(len, 255)));
+        }
+    }
+
+    // Bytes of every part: edges (blocks + select samples), link codes with
+    // their table, link offsets.
+    std::size_t structure_bytes() const noexcept {
+        // Each variant needs one of link_at / code_at: a block of either is 112 bytes.
+        return blocks_.size() * (sizeof(block) - 8) + node_at_.size() * sizeof(std::uint32_t);
+    }
+    std::size_t link_code_bytes() const noexcept { return codes_.size() - 8 + codec_.bytes(); }
+    std::size_t link_offset_bytes() const noexcept { return offsets_image_.size(); }
+    std::size_t link_length_bytes() const noexcept { return lengths_.size() + 16 * long_lengths_.size(); }
+    std::size_t link_raw_bytes() const noexcept { return link_bytes_; }
+    std::uint64_t edges() const noexcept { return edges_; }
+    std::uint64_t nodes() const noexcept { return nodes_; }
+
+    // The key's id (level-order rank of its end among all key ends) or npos.
+    // ByteLengths: links found through the block's code offset and a byte
+    // of coded length per link (no select); else through the Elias-Fano
+    // offsets.
+    template <bool ByteLengths>
+    std::uint64_t find(std::string_view key) const noexcept {
+        if (edges_ == 0) return npos;
+        std::uint64_t pos = 0;  // the current node's first edge
+        std::size_t depth = 0;
+        for (;;) {
+            const block* b = &blocks_[pos >> 6];
+            unsigned bit = static_cast<unsigned>(pos & 63);
+            if ((b->term >> bit) & 1) {
+                if (depth == key.size()) return key_id(*b, bit, pos);
+                if (++pos == edges_) return npos;
+                b = &blocks_[pos >> 6];
+                bit = static_cast<unsigned>(pos & 63);
+                if ((b->first >> bit) & 1) return npos;  // the node held only the key end
+            } else if (depth == key.size()) {
+                return npos;
+            }
+            // The node's edges run from pos to the next first-edge mark and
+            // their labels ascend: the edge is the first whose label is >= c
+            // if its label is c. All 64 labels of a block are compared at
+            // once (a byte loop scanned 245 labels per lookup on the URL set,
+            // 12 per level).
+            const auto c = static_cast<unsigned char>(key[depth]);
+            std::uint64_t from = ~std::uint64_t{0} << bit;
+            std::uint64_t later = bit == 63 ? 0 : b->first & (~std::uint64_t{0} << (bit + 1));
+            for (;;) {
+                const std::uint64_t in_node =
+                    later == 0 ? from : from & below(static_cast<unsigned>(std::countr_zero(later)));
+                const std::uint64_t hits = at_least(b->labels, c) & in_node;
+                if (hits != 0) {
+                    bit = static_cast<unsigned>(std::countr_zero(hits));
+                    pos = (pos & ~std::uint64_t{63}) + bit;
+                    if (b->labels[bit] != c) return npos;
+                    break;
+                }
+                if (later != 0) return npos;
+                pos = (pos & ~std::uint64_t{63}) + 64;
+                if (pos >= edges_) return npos;
+                b = &blocks_[pos >> 6];
+                from = ~std::uint64_t{0};
+                later = b->first;
+            }
+            ++depth;
+            const bool child = (b->child >> bit) & 1;
+            // The next level's select sample, requested before the link's
+            // three loads (high bits, low bits, codes) so that they overlap.
+            const std::uint64_t node =
+                1 + b->child_rank + static_cast<std::uint64_t>(std::popcount(b->child & below(bit)));
+            if (child) __builtin_prefetch(&node_at_[node / node_sample]);
+            if ((b->link >> bit) & 1) {
+                const std::uint64_t li = b->link_rank + static_cast<std::uint64_t>(std::popcount(b->link & below(bit)));
+                std::size_t m = 0;
+                if constexpr (ByteLengths) {
+                    m = match_link_bytes(*b, li, key.substr(depth), child);
+                } else {
+                    m = match_link(*b, li, key.substr(depth), child);
+                }
+                if (m == npos_size) return npos;
+                depth += m;
+            }
+            if (!child) return depth == key.size() ? key_id(*b, bit, pos) : npos;
+            pos = node_start(node);
+        }
+    }
+
+private:
+    static constexpr std::size_t npos_size = ~std::size_t{0};
+    static constexpr std::uint64_t node_sample = 16;
+
+    struct block {
+        std::uint32_t child_rank = 0;
+        std::uint32_t link_rank = 0;
+        std::uint32_t node_rank = 0;
+        std::uint32_t link_at = 0;  // where link link_rank's one sits in the offsets' high bits
+        std::uint32_t code_at = 0;  // the codes' offset of link link_rank (the length-byte variant)
+        std::uint32_t pad = 0;
+        std::uint64_t child = 0;
+        std::uint64_t link = 0;
+        std::uint64_t first = 0;
+        std::uint64_t term = 0;
+        unsigned char labels[64] = {};
+    };
+    static_assert(sizeof(block) == 120);
+
+    void add_edge(unsigned char label, bool child, bool link, bool first, bool term) {
+        const unsigned bit = static_cast<unsigned>(edges_ & 63);
+        if (bit == 0) {
+            block nb;
+            if (!blocks_.empty()) {
+                const block& p = blocks_.back();
+                nb.child_rank = p.child_rank + static_cast<std::uint32_t>(std::popcount(p.child));
+                nb.link_rank = p.link_rank + static_cast<std::uint32_t>(std::popcount(p.link));
+                nb.node_rank = p.node_rank + static_cast<std::uint32_t>(std::popcount(p.first));
+            }
+            blocks_.push_back(nb);
+        }
+        block& b = blocks_.back();
+        b.labels[bit] = label;
+        const std::uint64_t m = std::uint64_t{1} << bit;
+        if (child) b.child |= m;
+        if (link) b.link |= m;
+        if (term) b.term |= m;
+        if (first) {
+            b.first |= m;
+            if (nodes_ % node_sample == 0) node_at_.push_back(static_cast<std::uint32_t>(edges_));
+            ++nodes_;
+        }
+        ++edges_;
+    }
+
+    // Bit i set where labels[i] >= c.
+    static std::uint64_t at_least(const unsigned char* labels, unsigned char c) noexcept {
+        std::uint64_t m = 0;
+#if defined(__SSE2__)
+        const __m128i cv = _mm_set1_epi8(static_cast<char>(c));
+        for (unsigned q = 0; q < 4; ++q) {
+            const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(labels + 16 * q));
+            const auto ge = static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_max_epu8(v, cv), v)));
+            m |= std::uint64_t{ge} << (16 * q);
+        }
+#else
+        for (unsigned i = 0; i < 64; ++i) m |= std::uint64_t{labels[i] >= c} << i;
+#endif
+        return m;
+    }
+
+    std::uint64_t key_id(const block& b, unsigned bit, std::uint64_t pos) const noexcept {
+        return pos - b.child_rank - static_cast<std::uint64_t>(std::popcount(b.child & below(bit)));
+    }
+
+    // First edge of node k (k < nodes_): one sample, then forward over the
+    // blocks' node ranks (64 nodes span a few blocks).
+    std::uint64_t node_start(std::uint64_t k) const noexcept {
+        std::size_t bi = node_at_[k / node_sample] >> 6;
+        // Next block only while k is past this one's nodes: a test on the
+        // block in hand, since each block looked at is a cache miss.
+        std::uint64_t r = k - blocks_[bi].node_rank;
+        for (;;) {
+            const auto here = static_cast<std::uint64_t>(std::popcount(blocks_[bi].first));
+            if (r < here) break;
+            r -= here;
+            ++bi;
+        }
+        return (std::uint64_t{bi} << 6) + succinct::select_in_word(blocks_[bi].first, static_cast<unsigned>(r));
+    }
+
+    // Link li against rest: inner (the edge leads to a node): the link must
+    // be a prefix of rest; else it must equal rest. Returns its length, or
+    // npos_size.
+    std::size_t match_link(const block& b, std::uint64_t li, std::string_view rest, bool inner) const noexcept {
+        const unsigned lb = offsets_g_.low_bits;
+        __builtin_prefetch(lows_ + li * lb / 8);
+        const std::uint64_t at = one_after(b.link_at, li - b.link_rank);
+        const std::uint64_t next = one_after(at + 1, 0);
+        const std::uint64_t from = ((at - li) << lb) | memkv::detail::packed_column::get(lows_, li, lb);
+        const std::uint64_t to = ((next - li - 1) << lb) | memkv::detail::packed_column::get(lows_, li + 1, lb);
+        return match_codes(from, to, rest, inner);
+    }
+
+    std::size_t match_link_bytes(const block& b, std::uint64_t li, std::string_view rest, bool inner) const noexcept {
+        std::uint64_t from = b.code_at;
+        for (std::uint64_t i = b.link_rank; i < li; ++i) from += link_length(i);
+        return match_codes(from, from + link_length(li), rest, inner);
+    }
+
+    std::uint64_t link_length(std::uint64_t i) const noexcept {
+        if (lengths_[i] < 255) [[likely]] return lengths_[i];
+        const auto it = std::lower_bound(long_lengths_.begin(), long_lengths_.end(),
+                                         std::pair<std::uint64_t, std::uint64_t>{i, 0});
+        return it->second;
+    }
+
+    std::size_t match_codes(std::uint64_t from, std::uint64_t to, std::string_view rest, bool inner) const noexcept {
+        std::size_t k = 0;
+        for (std::uint64_t i = from; i < to;) {
+            const unsigned char code = codes_[i++];
+            if (code == succinct::symbol_escape) {
+                if (k == rest.size() || static_cast<unsigned char>(rest[k]) != codes_[i]) return npos_size;
+                ++k;
+                ++i;
+                continue;
+            }
+            const std::string_view s = codec_.symbol(code);
+            if (rest.size() - k < s.size() || std::memcmp(s.data(), rest.data() + k, s.size()) != 0) return npos_size;
+            k += s.size();
+        }
+        if (!inner && k != rest.size()) return npos_size;
+        return k;
+    }
+
+    // Position of the r-th one at or after position p of the offsets' high
+    // bits (there is one).
+    std::uint64_t one_after(std::uint64_t p, std::uint64_t r) const noexcept {
+        for (;;) {
+            const unsigned width = static_cast<unsigned>(std::min<std::uint64_t>(64, highs_.size() - p));
+            const std::uint64_t w = highs_.bits(p, width);
+            const auto ones = static_cast<std::uint64_t>(std::popcount(w));
+            if (r < ones) return p + succinct::select_in_word(w, static_cast<unsigned>(r));
+            r -= ones;
+            p += width;
+        }
+    }
+
+    std::vector<block> blocks_;
+    std::vector<std::uint32_t> node_at_;
+    std::uint64_t edges_ = 0;
+    std::uint64_t nodes_ = 0;
+    succinct::symbol_table codec_;
+    std::vector<unsigned char> codes_;
+    std::vector<unsigned char> lengths_;
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> long_lengths_;  // (link, coded length >= 255)
+    std::size_t link_bytes_ = 0;
+    std::vector<unsigned char> offsets_image_;
+    succinct::elias_fano_geometry offsets_g_{};
+    const unsigned char* lows_ = nullptr;
+    succinct::bit_vector_view highs_;
+};
+
+// The keys a trie gets wrong first: the empty key, keys that are prefixes
+// of others (a node's key end), \0 and \xff bytes (label order), runs of one
+// byte (long links), keys of 300+ bytes (links coded past one symbol run),
+// and a node of all 256 labels.
+Dataset edge_keys() {
+    std::vector<std::string> ks = {"", "a", "ab", "abc", "abcd", "b", std::string(1, '\0'), std::string(2, '\0'),
+                                   std::string("a\0b", 3), "\xff", "\xff\xff", "a\xff", std::string(300, 'x'),
+                                   std::string(301, 'x'), std::string(300, 'x') + "y", "xy"};
+    for (int c = 0; c < 256; ++c) {
+        std::string k = "n";
+        k.push_back(static_cast<char>(c));
+        k += "tail";
+        ks.push_back(k);
+    }
+    memkv::bench::Rng rng(7);
+    for (int i = 0; i < 2000; ++i) {
+        std::string k;
+        const std::size_t len = rng.below(40);
+        for (std::size_t j = 0; j < len; ++j) k.push_back("ab\0\xff"[rng.below(4)]);
+        ks.push_back(k);
+    }
+    std::string packed;
+    std::vector<std::size_t> ends;
+    for (const std::string& k : ks) {
+        packed += k;
+        ends.push_back(packed.size());
+    }
+    return Dataset::from_packed(packed, ends);
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+struct timing {
+    double v1 = 0, ef = 0, bytes = 0;
+};
+
+void study(const std::string& name, const Dataset& d, std::size_t lookups) {
+    std::vector<std::string_view> keys;
+    keys.reserve(d.size());
+    for (const std::uint32_t i : d.sorted()) keys.push_back(d.keys()[i]);
+    const double n = static_cast<double>(keys.size());
+
+    memkv::FrozenLayerBuilder<std::uint64_t> builder;
+    for (std::size_t i = 0; i < keys.size(); ++i) builder.insert(keys[i], i);
+    const auto layer = builder.finish();
+    const louds_patricia trie(keys);
+
+    // Correctness first: every key has an id, ids are distinct and below n;
+    // a changed key is absent from both or present in both.
+    std::vector<bool> seen(keys.size());
+    for (const std::string_view k : keys) {
+        const std::uint64_t id = trie.find<false>(k);
+        if (id >= keys.size() || seen[id] || trie.find<true>(k) != id)
+            throw std::runtime_error(name + ": wrong id for a key");
+        seen[id] = true;
+    }
+    memkv::bench::Rng rng(42);
+    std::vector<std::string_view> probe(lookups);
+    for (auto& p : probe) p = keys[rng.below(keys.size())];
+    std::vector<std::string> miss_keys(lookups);
+    for (auto& m : miss_keys) {
+        m = std::string(keys[rng.below(keys.size())]);
+        const std::size_t at = rng.below(m.size() + 1);
+        m.insert(m.begin() + static_cast<std::ptrdiff_t>(at), static_cast<char>(rng.below(256)));
+    }
+    for (const std::string& m : miss_keys) {
+        const bool present = std::binary_search(keys.begin(), keys.end(), std::string_view(m));
+        if ((trie.find<false>(m) != louds_patricia::npos) != present ||
+            (trie.find<true>(m) != louds_patricia::npos) != present || layer.contains(m) != present)
+            throw std::runtime_error(name + ": a miss answered wrongly");
+    }
+    std::vector<std::string_view> misses(miss_keys.begin(), miss_keys.end());
+
+    // Medians of 5 alternated rounds.
+    auto run = [&](const std::vector<std::string_view>& qs, timing& out) {
+        std::vector<double> a, b, c;
+        std::uint64_t sink = 0;
+        auto time = [&](std::vector<double>& into, auto&& f) {
+            const auto t = std::chrono::steady_clock::now();
+            for (const std::string_view q : qs) sink += f(q);
+            into.push_back(seconds_since(t));
+        };
+        for (int round = 0; round < 5; ++round) {
+            time(a, [&](std::string_view q) { return layer.ordinal(q).value_or(0); });
+            time(b, [&](std::string_view q) { return trie.find<false>(q); });
+            time(c, [&](std::string_view q) { return trie.find<true>(q); });
+        }
+        const auto mops = [&](std::vector<double>& v) {
+            std::sort(v.begin(), v.end());
+            return static_cast<double>(qs.size()) / v[2] / 1e6;
+        };
+        out.v1 = mops(a);
+        out.ef = mops(b);
+        out.bytes = mops(c);
+        if (sink == 42) std::puts("");
+    };
+    timing hit, mis;
+    run(probe, hit);
+    run(misses, mis);
+
+    const double s = static_cast<double>(trie.structure_bytes()), c = static_cast<double>(trie.link_code_bytes()),
+                 o = static_cast<double>(trie.link_offset_bytes()), lb = static_cast<double>(trie.link_length_bytes());
+    std::printf("| %s | %.0f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | **%.2f** / %.2f "
+                "| %.3f / %.3f / %.3f (%.2f / %.2f) | %.3f / %.3f / %.3f (%.2f / %.2f) |\n",
+                name.c_str(), n, static_cast<double>(layer.bytes().size()) / n, static_cast<double>(trie.edges()) / n,
+                static_cast<double>(trie.edges()) / static_cast<double>(trie.nodes()), s / n,
+                static_cast<double>(trie.link_raw_bytes()) / n, c / n, o / n, (s + c + o) / n, (s + c + lb) / n, hit.v1,
+                hit.ef, hit.bytes, hit.ef / hit.v1, hit.bytes / hit.v1, mis.v1, mis.ef, mis.bytes, mis.ef / mis.v1,
+                mis.bytes / mis.v1);
+    std::fflush(stdout);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::size_t lookups = 1000000;
+    std::vector<std::string> inputs;
+    for (int a = 1; a < argc; ++a) {
+        const std::string arg = argv[a];
+        if (arg == "--lookups" && a + 1 < argc) {
+            lookups = std::stoul(argv[++a]);
+        } else {
+            inputs.push_back(arg);
+        }
+    }
+    if (inputs.empty() || lookups == 0) {
+        std::fprintf(stderr, "usage: memkv-trie-prototype [--lookups N] (FILE | SHAPE:N | edge)...\n");
+        return 2;
+    }
+    std::printf("| input | keys | v1 B/key | edges/key | edges/node | trie B/key | links raw B/key | links coded B/key "
+                "| EF offsets B/key | prototype B/key: EF / length bytes "
+                "| lookups M/s v1 / EF / bytes (ratios to v1) | misses M/s v1 / EF / bytes (ratios to v1) |\n");
+    std::printf("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
+    try {
+        for (const std::string& arg : inputs) {
+            std::string error;
+            if (arg == "edge") {
+                study(arg, edge_keys(), lookups);
+            } else if (const auto spec = memkv::bench::parse_synthetic_spec(arg, error)) {
+                study(arg, memkv::bench::synthetic_keys(spec->shape, spec->keys, 42), lookups);
+            } else {
+                study(arg.substr(arg.rfind('/') + 1), Dataset::load_file(arg), lookups);
+            }
+        }
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "memkv-trie-prototype: %s\n", e.what());
+        return 1;
+    }
+    return 0;
+}
