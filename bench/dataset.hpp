@@ -254,6 +254,13 @@ public:
     std::size_t size() const noexcept { return keys_.size(); }
     // Indices into keys() in increasing byte order.
     const std::vector<std::uint32_t>& sorted() const noexcept { return sorted_; }
+    // The keys themselves in increasing byte order (what a sorted build takes).
+    std::vector<std::string_view> sorted_keys() const {
+        std::vector<std::string_view> out;
+        out.reserve(sorted_.size());
+        for (const std::uint32_t i : sorted_) out.push_back(keys_[i]);
+        return out;
+    }
     // Sum of the key lengths (the '\0' terminators are not key bytes).
     std::size_t raw_bytes() const noexcept { return raw_bytes_; }
     bool has_nul() const noexcept { return has_nul_; }

@@ -206,9 +206,7 @@ struct model_row {
 std::vector<model_row> model_rows;
 
 void study(const std::string& name, const Dataset& d) {
-    std::vector<std::string_view> keys;
-    keys.reserve(d.size());
-    for (const std::uint32_t i : d.sorted()) keys.push_back(d.keys()[i]);
+    const std::vector<std::string_view> keys = d.sorted_keys();
     const double n = static_cast<double>(keys.size());
 
     memkv::FrozenLayerBuilder<std::uint64_t> builder;

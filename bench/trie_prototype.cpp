@@ -439,9 +439,7 @@ struct timing {
 };
 
 void study(const std::string& name, const Dataset& d, std::size_t lookups) {
-    std::vector<std::string_view> keys;
-    keys.reserve(d.size());
-    for (const std::uint32_t i : d.sorted()) keys.push_back(d.keys()[i]);
+    const std::vector<std::string_view> keys = d.sorted_keys();
     const double n = static_cast<double>(keys.size());
 
     memkv::FrozenLayerBuilder<std::uint64_t> builder;
