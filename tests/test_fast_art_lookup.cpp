@@ -7,7 +7,9 @@
 // boxed values, and trees that span many zones. Every answer is checked
 // against std::map, for every stored key and for near misses of each. Then
 // the walks (for_each, for_each_prefix), whose stack and key buffer start in
-// the frame: nodes of 256 children, keys past the inline buffer, zones.
+// the frame: nodes of 256 children, keys past the inline buffer, zones, and
+// nodes whose leaf and inner children come in every order.
+#include <algorithm>
 #include <cstdint>
 #include <iterator>
 #include <map>
@@ -345,4 +347,155 @@ TEST_CASE("FastArt walks: scans whose keys are one leaf agree with std::map", "[
             REQUIRE((mi == m.end() || mi->first.compare(0, p.size(), p) != 0));
         }
     }
+}
+
+namespace {
+
+// Keys that give nodes every order of leaf and inner children: node i of a
+// family holds, under "shape<i>/", children at bytes 0x00, 'a', 'b', ...,
+// 0xff whose kinds (a leaf, or an inner node of two keys) follow the bits of
+// i, with or without a terminal (the key "shape<i>/" itself), and leaves
+// whose suffixes are 0..300 bytes long. A walk hands a node's terminal and
+// its leaves before its first inner child to f directly and pushes the rest
+// (tree.hpp, walk_zones), and copies short suffixes in whole words.
+std::vector<std::string> mixed_child_keys() {
+    std::vector<std::string> keys;
+    const char bytes[] = {'\0', 'a', 'b', 'c', 'd', '\xff'};
+    const std::size_t suffix_lengths[] = {0, 1, 7, 8, 9, 15, 16, 17, 254, 255, 300};
+    std::size_t s = 0;
+    for (unsigned i = 0; i < 64; ++i) {
+        const std::size_t width = 2 + i % 5;
+        const std::string head = "shape" + std::to_string(i) + "/";
+        if (i % 3 == 0) keys.push_back(head);
+        for (std::size_t c = 0; c < width; ++c) {
+            const std::string child = head + bytes[c];
+            if (((i >> c) & 1) != 0) {
+                keys.push_back(child + "x");
+                keys.push_back(child + "y" + std::string(suffix_lengths[s++ % 11], 'q'));
+            } else {
+                keys.push_back(child + std::string(suffix_lengths[s++ % 11], static_cast<char>('k' + c)));
+            }
+        }
+    }
+    // A chain 150 nodes deep whose every node holds two inner children:
+    // the walk stack outgrows its 64 entries one push at a time.
+    for (std::size_t d = 0; d < 150; ++d) {
+        const std::string path = "chain/" + std::string(d, 'x');
+        keys.push_back(path + "y1");
+        keys.push_back(path + "y2");
+    }
+    keys.emplace_back();
+    keys.emplace_back(1, '\0');
+    keys.emplace_back(1, '\xff');
+    keys.emplace_back(2, '\xff');
+    keys.emplace_back(400, '\xff');
+    return keys;
+}
+
+template <class V>
+bool same_value(const V& a, const V& b) {
+    if constexpr (std::is_same_v<V, throwing_move_value>) {
+        return a.v == b.v;
+    } else {
+        return a == b;
+    }
+}
+
+// for_each, for_each_prefix under every given prefix, the iterators both
+// ways, and the engine's walks in their three callback forms, against m.
+template <class V>
+void check_walks_of(const std::vector<std::string>& keys, const std::vector<std::string>& prefixes) {
+    memkv::FastArt<V> t;
+    memkv::detail::art::tree<V> e;
+    std::map<std::string, V> m;
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+        t.insert_or_assign(keys[i], make_value<V>(i));
+        e.emplace(keys[i], make_value<V>(i));
+        m.insert_or_assign(keys[i], make_value<V>(i));
+    }
+    t.verify();
+    e.verify();
+    auto it = m.begin();
+    t.for_each([&](std::string_view k, const V& v) {
+        REQUIRE(it != m.end());
+        REQUIRE(k == it->first);
+        REQUIRE(same_value(v, it->second));
+        ++it;
+    });
+    REQUIRE(it == m.end());
+    for (const std::string& p : prefixes) {
+        INFO("prefix of " << p.size() << " bytes");
+        auto mi = m.lower_bound(p);
+        t.for_each_prefix(p, [&](std::string_view k, const V& v) {
+            REQUIRE(mi != m.end());
+            REQUIRE(k == mi->first);
+            REQUIRE(same_value(v, mi->second));
+            ++mi;
+        });
+        REQUIRE((mi == m.end() || mi->first.compare(0, p.size(), p) != 0));
+    }
+    auto fw = m.begin();
+    for (auto i = t.cbegin(); i != t.cend(); ++i, ++fw) {
+        REQUIRE(fw != m.end());
+        REQUIRE(i->first == fw->first);
+    }
+    REQUIRE(fw == m.end());
+    auto bw = m.rbegin();
+    for (auto i = t.cend(); i != t.cbegin();) {
+        --i;
+        REQUIRE(bw != m.rend());
+        REQUIRE(i->first == bw->first);
+        ++bw;
+    }
+    REQUIRE(bw == m.rend());
+    it = m.begin();
+    e.walk([&](std::string_view k, memkv::detail::art::loc_t leaf) {
+        REQUIRE(it != m.end());
+        REQUIRE(k == it->first);
+        REQUIRE(same_value(e.value(leaf), it->second));
+        ++it;
+    });
+    REQUIRE(it == m.end());
+    for (const std::string& p : prefixes) {
+        auto mi = m.lower_bound(p);
+        e.walk_prefix(p, [&](std::string_view k, memkv::detail::art::loc_t leaf, std::byte* block) {
+            REQUIRE(mi != m.end());
+            REQUIRE(k == mi->first);
+            REQUIRE(e.at(leaf) == block);
+            REQUIRE(same_value(e.value(leaf), mi->second));
+            ++mi;
+        });
+        REQUIRE((mi == m.end() || mi->first.compare(0, p.size(), p) != 0));
+    }
+}
+
+template <class V>
+void run_mixed_walks() {
+    std::vector<std::string> keys = mixed_child_keys();
+    for (const std::string& k : edge_keys()) keys.push_back(k);
+    // Distinct keys: the engine's emplace keeps a key's first value.
+    std::sort(keys.begin(), keys.end());
+    keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+    std::shuffle(keys.begin(), keys.end(), std::mt19937_64(memkv::test::test_seed(11)));
+    std::vector<std::string> prefixes;
+    for (std::size_t i = 0; i < keys.size(); i += 3) {
+        for (std::size_t n = 0; n <= keys[i].size() && n < 40; ++n) prefixes.push_back(keys[i].substr(0, n));
+    }
+    check_walks_of<V>(keys, prefixes);
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("FastArt walks: nodes mixing leaf and inner children agree with std::map", "[fast_art][walk]",
+                   std::uint8_t, std::uint32_t, std::uint64_t, std::string, throwing_move_value) {
+    run_mixed_walks<TestType>();
+}
+
+TEST_CASE("FastArt walks: nodes mixing leaf and inner children across many zones", "[fast_art][walk][zones]") {
+    const memkv::test::small_zones zones(1);
+    memkv::detail::art::tree<std::uint64_t> e;
+    std::uint64_t i = 0;
+    for (const std::string& k : mixed_child_keys()) e.emplace(k, i++);
+    REQUIRE(e.zones() > 1);
+    run_mixed_walks<std::uint64_t>();
 }

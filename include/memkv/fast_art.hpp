@@ -649,12 +649,12 @@ public:
     /// One descent, then a walk of the matching subtree.
     template <class F>
     void for_each_prefix(key_view p, F&& f) {
-        tree_.walk_prefix(p, [&](std::string_view k, loc_t, std::byte* leaf) { f(k, tree_.value_at(leaf)); });
+        tree_.walk_prefix(p, [&](std::string_view k, std::byte* leaf) { f(k, tree_.value_at(leaf)); });
     }
     /// Calls `f(std::string_view key, const V& value)` for every key starting with `p`, in key order.
     template <class F>
     void for_each_prefix(key_view p, F&& f) const {
-        tree_.walk_prefix(p, [&](std::string_view k, loc_t, std::byte* leaf) {
+        tree_.walk_prefix(p, [&](std::string_view k, std::byte* leaf) {
             const V& v = tree_.value_at(leaf);
             f(k, v);
         });
@@ -670,7 +670,7 @@ private:
     void walk(F& f) const {
         // The walk hands over the leaf's address, so the value is read
         // without turning the loc back into one.
-        tree_.walk([&](std::string_view k, loc_t, std::byte* leaf) {
+        tree_.walk([&](std::string_view k, std::byte* leaf) {
             VV& v = tree_.value_at(leaf);
             f(k, v);
         });

@@ -80,7 +80,9 @@ struct cursor {
 };
 
 // A stack of trivially copyable T held in its owner's frame up to N
-// entries, on the heap beyond (walks: most are short).
+// entries, on the heap beyond (walks: most are short). The walk keeps its
+// top and limit in locals, which stay in registers; through members they
+// were reloaded around every store the walk made.
 template <class T, std::size_t N>
 class small_stack {
     static_assert(std::is_trivially_copyable_v<T>);
@@ -90,35 +92,30 @@ public:
     small_stack(const small_stack&) = delete;
     small_stack& operator=(const small_stack&) = delete;
 
-    bool empty() const noexcept { return size_ == 0; }
-    std::size_t size() const noexcept { return size_; }
-    T& back() noexcept { return data_[size_ - 1]; }
-    T& operator[](std::size_t i) noexcept { return data_[i]; }
-    void pop_back() noexcept { --size_; }
-    // Throws std::bad_alloc, and then the stack is unchanged.
-    void push_back(const T& v) {
-        if (size_ == cap_) [[unlikely]] grow();
-        data_[size_++] = v;
-    }
-
-private:
-    void grow() {
+    T* base() noexcept { return data_; }
+    T* limit() noexcept { return data_ + cap_; }
+    // Room for n more entries above top, keeping [base(), top); returns the
+    // new top. Throws std::bad_alloc, and then the stack is unchanged.
+    T* grow(T* top, std::size_t n) {
+        const auto size = static_cast<std::size_t>(top - data_);
         std::vector<T> bigger;
-        bigger.reserve(2 * cap_);
-        bigger.assign(data_, data_ + size_);
+        bigger.reserve(std::max(2 * cap_, size + n));
+        bigger.assign(data_, top);
         heap_.swap(bigger);
         data_ = heap_.data();
         cap_ = heap_.capacity();
+        return data_ + size;
     }
 
+private:
     T inline_[N];
     std::vector<T> heap_;
     T* data_ = inline_;
-    std::size_t size_ = 0;
     std::size_t cap_ = N;
 };
 
-// A key under construction: 256 bytes in its owner's frame, the heap beyond.
+// A key under construction: 512 bytes in its owner's frame, the heap beyond
+// (a walk keeps room for a short suffix past the current path).
 class key_buffer {
 public:
     key_buffer() = default;
@@ -126,7 +123,7 @@ public:
     key_buffer& operator=(const key_buffer&) = delete;
 
     char* data() noexcept { return data_; }
-    char& operator[](std::size_t i) noexcept { return data_[i]; }
+    std::size_t capacity() const noexcept { return cap_; }
     // Room for `need` bytes, keeping the first `keep`. Throws
     // std::bad_alloc, and then the buffer is unchanged.
     void reserve(std::size_t need, std::size_t keep) {
@@ -139,7 +136,7 @@ public:
     }
 
 private:
-    char inline_[256];
+    char inline_[512];
     std::string heap_;
     char* data_ = inline_;
     std::size_t cap_ = sizeof inline_;
@@ -1490,9 +1487,10 @@ public:
 
     // ---- whole-tree walks -------------------------------------------------
 
-    // Calls f(std::string_view key, loc_t leaf) -- or f(key, leaf, block)
-    // with the leaf's address, where f takes it (report) -- for every leaf
-    // in key order.
+    // Calls f(std::string_view key, loc_t leaf) for every leaf in key order;
+    // f(key, block) with the leaf's address instead where f takes that
+    // (FastArt's own walks, which then read the value without turning a loc
+    // back into an address), f(key, leaf, block) where f takes both.
     // Depth-first over an explicit stack of pending entries (no recursion: a
     // tree of long keys can be as deep as its longest key). An entry carries
     // the key length above it, so the one key buffer is never copied: an
@@ -1505,8 +1503,9 @@ public:
         walk_from(root_zone_, root_, std::string_view{}, f);
     }
 
-    // Calls f(key, leaf) for every key starting with p, in key order: one
-    // descent to the subtree that holds them, then a walk of that subtree.
+    // Calls f(key, leaf) (or f as in walk) for every key starting with p, in
+    // key order: one descent to the subtree that holds them, then a walk of
+    // that subtree.
     template <class F>
     void walk_prefix(std::string_view p, F&& f) const {
         const prefix_place at = locate_prefix(p);
@@ -1518,25 +1517,25 @@ public:
         }
         // One key (most scans of a long prefix): its key is p's first
         // depth bytes and the leaf's suffix; no walk stack is set up.
+        std::byte* const block = this->at(at.spl.zone, start);
+        const std::string_view s = suffix_of(block);
         key_buffer buf;
-        buf.reserve(at.depth, 0);
-        copy_bytes(reinterpret_cast<unsigned char*>(buf.data()), ubytes(p), at.depth);
-        report_leaf(f, buf, at.depth, this->at(at.spl.zone, start), make_loc(at.spl.zone, start));
+        buf.reserve(at.depth + s.size(), 0);
+        auto* const k = reinterpret_cast<unsigned char*>(buf.data());
+        copy_bytes(k, ubytes(p), at.depth);
+        copy_bytes(k + at.depth, ubytes(s), s.size());
+        deliver(f, std::string_view(buf.data(), at.depth + s.size()), block, make_loc(at.spl.zone, start));
     }
 
-    // Hands one leaf of a walk to f, its key being buf's first len bytes
-    // (the path down to the leaf) and the leaf's suffix: f(key, leaf, block)
-    // where f takes the leaf's block address too (FastArt's own walks, which
-    // then read the value without turning the loc back into an address),
-    // else f(key, leaf).
+    // Hands one leaf of a walk to f in the form f takes (see walk).
     template <class F>
-    [[gnu::always_inline]] static void report_leaf(F& f, key_buffer& buf, std::size_t len, std::byte* block,
-                                                   loc_t leaf) {
-        const std::string_view s = suffix_of(block);
-        buf.reserve(len + s.size(), len);
-        copy_bytes(reinterpret_cast<unsigned char*>(buf.data() + len), ubytes(s), s.size());
-        const std::string_view key(buf.data(), len + s.size());
-        if constexpr (std::is_invocable_v<F&, std::string_view, loc_t, std::byte*>) {
+#if defined(__GNUC__) || defined(__clang__)
+    [[gnu::always_inline]]
+#endif
+    static void deliver(F& f, std::string_view key, std::byte* block, loc_t leaf) {
+        if constexpr (std::is_invocable_v<F&, std::string_view, std::byte*>) {
+            f(key, block);
+        } else if constexpr (std::is_invocable_v<F&, std::string_view, loc_t, std::byte*>) {
             f(key, leaf, block);
         } else {
             f(key, leaf);
@@ -1605,86 +1604,243 @@ public:
         }
     }
 
+    // An entry of walk_zones's stack.
+    struct walk_item {
+        static constexpr std::uint32_t leaf_bit = 0x100;
+        static constexpr std::uint32_t seen_bit = 0x200;  // look_ahead has been here
+        std::uint64_t x;    // the block's address where the walk's f takes no loc, else its loc
+        std::uint32_t len;  // key bytes above the entry's branch byte
+        std::uint32_t tag;  // the branch byte, | leaf_bit for a leaf, | seen_bit
+    };
+    static_assert(sizeof(walk_item) == 16);
+    static_assert(leaf_tag >> 23 == walk_item::leaf_bit);
+
+    // A node's first entries are processed right after the node is expanded
+    // (the second one at once if the first is a leaf), so their push-time
+    // prefetches have no time to land. Start them earlier: the entry two
+    // ahead in key order, if a node, was prefetched when pushed and has
+    // likely arrived; fetch its first two entries now (count + terminal >= 2
+    // makes both exist). One entry ahead reads a node still in flight and
+    // stalls on it. Full nodes are rare and would need a scan; skipped.
+    // Forced inline: g++ deems a function holding only prefetches free of
+    // side effects and drops its calls.
+    template <bool MultiZone, bool ByBlock>
+#if defined(__GNUC__) || defined(__clang__)
+    [[gnu::always_inline]]
+#endif
+    void look_ahead(walk_item* top, std::size_t d, const std::uintptr_t* row0) const noexcept {
+        MEMKV_ASSERT(d <= 1);
+        walk_item& a = top[-1 - static_cast<std::ptrdiff_t>(d)];
+        // An entry is two ahead of several in turn (of a node's last two
+        // leaves, then of the node's parent's next pop): fetch once.
+        if ((a.tag & (walk_item::leaf_bit | walk_item::seen_bit)) != 0) return;
+        a.tag |= walk_item::seen_bit;
+        node_ref an{};
+        if constexpr (ByBlock) {
+            an.p = reinterpret_cast<std::byte*>(static_cast<std::uintptr_t>(a.x));
+        } else {
+            an.p = at(a.x);
+        }
+        if (an.full()) return;
+        const std::uintptr_t* const ar = MultiZone ? arena_.row(an.zone()) : row0;
+        prefetch_block(slab_arena::ptr_in(ar, untag(an.terminal() ? *an.term() : an.refs()[1])));
+        prefetch_block(slab_arena::ptr_in(ar, untag(an.refs()[0])));
+    }
+
     // walk_from's loop. With one zone (a tree under 16 GiB) every block
     // address comes from one table row held in a register; through
     // arena_.ptr() the row was recomputed from the arena's members at every
     // use (the walk's own stores may alias them), a fifth of a walk's
-    // instructions on words.txt.
+    // instructions on words.txt. The stack's top and the key buffer are
+    // likewise held in locals.
     template <bool MultiZone, class F>
     void walk_zones(unsigned sz, ref_t start, std::string_view base, F& f) const {
+        // Where f takes no loc an entry carries its block's address, computed
+        // once (for the prefetch) when the entry is pushed.
+        constexpr bool by_block = std::is_invocable_v<F&, std::string_view, std::byte*>;
+        using item = walk_item;
+        constexpr std::uint32_t leaf_bit = walk_item::leaf_bit;
         const std::uintptr_t* const row0 = arena_.row(sz);
-        const auto block = [&](unsigned z, ref_t r) {
-            return slab_arena::ptr_in(MultiZone ? arena_.row(z) : row0, untag(r));
+        const auto address = [&](std::uint64_t x) -> std::byte* {
+            if constexpr (by_block) {
+                return reinterpret_cast<std::byte*>(static_cast<std::uintptr_t>(x));
+            } else {
+                return at(x);
+            }
         };
-        const auto prefetch = [&](unsigned z, ref_t r) { prefetch_block(block(z, r)); };
-        struct item {
-            ref_t r;
-            std::uint16_t zone;
-            std::int16_t byte;  // branch byte to write at len, -1 for none
-            std::size_t len;
-        };
+
         // Both in this frame while small: a prefix scan of a few keys
-        // paid more for the two heap allocations than for the walk.
+        // paid more for the two heap allocations than for the walk. Under
+        // the entries lie two sentinels that look_ahead takes for leaves,
+        // so that it needs no bounds check.
         small_stack<item, 64> todo;
-        todo.push_back({start, static_cast<std::uint16_t>(sz), -1, base.size()});
+        item* top = todo.base();
+        *top++ = {0, 0, leaf_bit};
+        *top++ = {0, 0, leaf_bit};
+        item* lo = top;
+        item* lim = todo.limit();
+        const auto stack_room = [&](std::size_t n) {
+            if (static_cast<std::size_t>(lim - top) < n) [[unlikely]] {
+                top = todo.grow(top, n);
+                lo = todo.base() + 2;
+                lim = todo.limit();
+            }
+        };
         key_buffer buf;
-        buf.reserve(2 * base.size(), 0);
-        copy_bytes(reinterpret_cast<unsigned char*>(buf.data()), ubytes(base), base.size());
-        while (!todo.empty()) {
-            const item it = todo.back();
-            todo.pop_back();
-            // A node's first entries are popped right after the node is
-            // expanded (the second one at once if the first is a leaf), so
-            // their push-time prefetches have no time to land. Start them
-            // earlier: the entry two pops ahead, if a node, was prefetched
-            // when pushed and has likely arrived; fetch its first two entries
-            // now (count + terminal >= 2 makes both exist). One pop ahead
-            // reads a node still in flight and stalls on it. Full nodes are
-            // rare and would need a scan; skipped.
-            if (todo.size() >= 2) {
-                const item& ahead = todo[todo.size() - 2];
-                if (!is_leaf(ahead.r)) {
-                    const node_ref an{block(ahead.zone, ahead.r)};
-                    if (!an.full()) {
-                        const unsigned az = an.zone();
-                        if (an.terminal()) {
-                            prefetch(az, *an.term());
-                        } else {
-                            prefetch(az, an.refs()[1]);
-                        }
-                        prefetch(az, an.refs()[0]);
-                    }
-                }
+        char* kb = buf.data();
+        std::size_t cap = buf.capacity();
+        const auto key_room = [&](std::size_t need, std::size_t keep) {
+            if (need > cap) [[unlikely]] {
+                buf.reserve(need, keep);
+                kb = buf.data();
+                cap = buf.capacity();
             }
-            std::size_t len = it.len;
-            if (it.byte >= 0) buf[len++] = static_cast<char>(it.byte);
-            if (is_leaf(it.r)) {
-                report_leaf(f, buf, len, block(it.zone, it.r), make_loc(it.zone, it.r));
-                continue;
-            }
-            const node_ref nd{block(it.zone, it.r)};
-            const std::size_t plen = nd.prefix_len();
-            const auto cz = static_cast<std::uint16_t>(nd.zone());
-            // +1: room for the branch byte of a child.
-            buf.reserve(len + plen + 1, len);
-            nd.copy_prefix(reinterpret_cast<unsigned char*>(buf.data() + len));
-            len += plen;
-            const ref_t* refs = nd.refs();
-            if (nd.full()) {
-                for (int b = 255; b >= 0; --b) {
-                    if (refs[b] != 0) {
-                        prefetch(cz, refs[b]);
-                        todo.push_back({refs[b], cz, static_cast<std::int16_t>(b), len});
+        };
+
+        // The leaf at block below branch byte b at len (leaf: its loc, or
+        // anything where f takes none). The buffer has room for any short
+        // suffix and a word more (expand makes it so).
+        const auto emit = [&](std::byte* block, unsigned char b, std::size_t len, loc_t leaf) {
+            const auto* const q = reinterpret_cast<const unsigned char*>(block) + vsize;
+            std::size_t n = len + 1;
+            if (q[0] < 255) [[likely]] {
+                const std::size_t slen = q[0];
+                n += slen;
+                if constexpr (vsize % slab_arena::unit == 0) {
+                    // The length byte and the suffix in whole words from
+                    // the aligned one that holds the length byte, all inside
+                    // the block (it ends on a unit): a suffix under 8 bytes
+                    // is one load and one store, with no branch on its
+                    // length. The length byte lands on the branch byte's
+                    // place, which is written after.
+                    auto* const dst = reinterpret_cast<unsigned char*>(kb + len);
+                    std::memcpy(dst, q, 8);
+                    if (slen >= 8) {
+                        std::memcpy(dst + 8, q + 8, 8);
+                        for (std::size_t i = 16; i <= slen; i += 8) std::memcpy(dst + i, q + i, 8);
                     }
+                } else {
+                    copy_bytes(reinterpret_cast<unsigned char*>(kb + n - slen), q + 1, slen);
                 }
             } else {
-                const unsigned char* keys = nd.keys();
-                for (std::size_t i = nd.count(); i-- > 0;) {
-                    prefetch(cz, refs[i]);
-                    todo.push_back({refs[i], cz, static_cast<std::int16_t>(keys[i]), len});
-                }
+                const std::string_view s = suffix_of(block);
+                n += s.size();
+                key_room(n, len);
+                copy_bytes(reinterpret_cast<unsigned char*>(kb + len + 1), ubytes(s), s.size());
             }
-            if (nd.terminal()) todo.push_back({*nd.term(), cz, -1, len});
+            kb[len] = static_cast<char>(b);
+            deliver(f, std::string_view(kb, n), block, leaf);
+        };
+
+        // The addresses of a linear node's children.
+        std::byte* child[linear_caps[n_linear - 1]];
+
+        // A node with len key bytes above it: its terminal and its leading
+        // leaf children (those before the first inner child) are handed to f
+        // at once, the other children pushed. Emitting them directly skips a
+        // push and a pop per leaf; bottom nodes hold only leaves.
+        const auto expand = [&](std::byte* p, std::size_t len) {
+            const node_ref nd{p};
+            const std::size_t plen = nd.prefix_len();
+            // Room for a child's branch byte and any short suffix, which
+            // emit copies in whole words, past the prefix (whose inline part
+            // is copied whole).
+            key_room(len + plen + 1 + 255 + 8, len);
+            std::memcpy(kb + len, nd.h().prefix, inline_prefix);
+            if (plen > inline_prefix) [[unlikely]] {
+                copy_bytes(reinterpret_cast<unsigned char*>(kb + len + inline_prefix), nd.prefix_tail(),
+                           plen - inline_prefix);
+            }
+            len += plen;
+            const unsigned cz = nd.zone();
+            const std::uintptr_t* const row = MultiZone ? arena_.row(cz) : row0;
+            const auto entry = [&](ref_t r, std::byte* a) -> std::uint64_t {
+                if constexpr (by_block) {
+                    return reinterpret_cast<std::uintptr_t>(a);
+                } else {
+                    return make_loc(cz, r);
+                }
+            };
+            const auto terminal = [&] {
+                const ref_t t = *nd.term();
+                std::byte* const a = slab_arena::ptr_in(row, untag(t));
+                // A terminal leaf's suffix is empty.
+                deliver(f, std::string_view(kb, len), a, make_loc(cz, t));
+            };
+            const ref_t* const refs = nd.refs();
+            if (nd.full()) {
+                stack_room(256);
+                for (unsigned b = 256; b-- > 0;) {
+                    const ref_t r = refs[b];
+                    if (r == 0) continue;
+                    std::byte* const a = slab_arena::ptr_in(row, untag(r));
+                    prefetch_block(a);
+                    *top++ = {entry(r, a), static_cast<std::uint32_t>(len), b | ((r >> 23) & leaf_bit)};
+                }
+                if (nd.terminal()) {
+                    look_ahead<MultiZone, by_block>(top, 1, row0);
+                    terminal();
+                }
+                return;
+            }
+            const std::size_t n = nd.count();
+            const unsigned char* const keys = nd.keys();
+            // Every child is requested before the first is read.
+            std::size_t first_inner = n;
+            for (std::size_t i = n; i-- > 0;) {
+                const ref_t r = refs[i];
+                std::byte* const a = slab_arena::ptr_in(row, untag(r));
+                prefetch_block(a);
+                child[i] = a;
+                if (!is_leaf(r)) first_inner = i;
+            }
+            stack_room(n - first_inner);
+            for (std::size_t i = n; i-- > first_inner;) {
+                const ref_t r = refs[i];
+                *top++ = {entry(r, child[i]), static_cast<std::uint32_t>(len), keys[i] | ((r >> 23) & leaf_bit)};
+            }
+            // The lookahead of entry k (the terminal -1, child k) is entry
+            // k + 2: a leaf while below first_inner, else on the stack.
+            if (nd.terminal()) {
+                if (first_inner <= 1) look_ahead<MultiZone, by_block>(top, 1 - first_inner, row0);
+                terminal();
+            }
+            for (std::size_t i = 0; i < first_inner; ++i) {
+                if (i + 2 >= first_inner) look_ahead<MultiZone, by_block>(top, i + 2 - first_inner, row0);
+                emit(child[i], keys[i], len, make_loc(cz, refs[i]));
+            }
+        };
+
+        key_room(2 * base.size(), 0);
+        copy_bytes(reinterpret_cast<unsigned char*>(kb), ubytes(base), base.size());
+        if (is_leaf(start)) {
+            // No branch byte above it.
+            std::byte* const block = at(sz, start);
+            const std::string_view s = suffix_of(block);
+            key_room(base.size() + s.size(), base.size());
+            copy_bytes(reinterpret_cast<unsigned char*>(kb + base.size()), ubytes(s), s.size());
+            deliver(f, std::string_view(kb, base.size() + s.size()), block, make_loc(sz, start));
+            return;
+        }
+        // One call of expand, so that it is inlined: as a function it
+        // kept the walk's locals in memory.
+        std::byte* nd = at(sz, start);
+        std::size_t len = base.size();
+        for (;;) {
+            expand(nd, len);
+            for (;;) {
+                if (top == lo) return;
+                const item it = *--top;
+                look_ahead<MultiZone, by_block>(top, 1, row0);
+                std::byte* const a = address(it.x);
+                if ((it.tag & leaf_bit) == 0) {
+                    kb[it.len] = static_cast<char>(it.tag);
+                    nd = a;
+                    len = std::size_t{it.len} + 1;
+                    break;
+                }
+                emit(a, static_cast<unsigned char>(it.tag), it.len, it.x);
+            }
         }
     }
 
