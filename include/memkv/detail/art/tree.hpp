@@ -1794,10 +1794,13 @@ public:
                 child[i] = a;
                 if (!is_leaf(r)) first_inner = i;
             }
-            stack_room(n - first_inner);
-            for (std::size_t i = n; i-- > first_inner;) {
-                const ref_t r = refs[i];
-                *top++ = {entry(r, child[i]), static_cast<std::uint32_t>(len), keys[i] | ((r >> 23) & leaf_bit)};
+            // Bottom nodes push nothing: no room check either.
+            if (first_inner < n) {
+                stack_room(n - first_inner);
+                for (std::size_t i = n; i-- > first_inner;) {
+                    const ref_t r = refs[i];
+                    *top++ = {entry(r, child[i]), static_cast<std::uint32_t>(len), keys[i] | ((r >> 23) & leaf_bit)};
+                }
             }
             // The lookahead of entry k (the terminal -1, child k) is entry
             // k + 2: a leaf while below first_inner, else on the stack.
