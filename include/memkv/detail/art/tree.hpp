@@ -1510,21 +1510,7 @@ public:
     void walk_prefix(std::string_view p, F&& f) const {
         const prefix_place at = locate_prefix(p);
         if (at.slot == nullptr) return;
-        const ref_t start = *at.slot;
-        if (!is_leaf(start)) {
-            walk_from(at.spl.zone, start, p.substr(0, at.depth), f);
-            return;
-        }
-        // One key (most scans of a long prefix): its key is p's first
-        // depth bytes and the leaf's suffix; no walk stack is set up.
-        std::byte* const block = this->at(at.spl.zone, start);
-        const std::string_view s = suffix_of(block);
-        key_buffer buf;
-        buf.reserve(at.depth + s.size(), 0);
-        auto* const k = reinterpret_cast<unsigned char*>(buf.data());
-        copy_bytes(k, ubytes(p), at.depth);
-        copy_bytes(k + at.depth, ubytes(s), s.size());
-        deliver(f, std::string_view(buf.data(), at.depth + s.size()), block, make_loc(at.spl.zone, start));
+        walk_from(at.spl.zone, *at.slot, p.substr(0, at.depth), f);
     }
 
     // Hands one leaf of a walk to f in the form f takes (see walk).
@@ -1597,6 +1583,19 @@ public:
     template <class F>
     void walk_from(unsigned sz, ref_t start, std::string_view base, F& f) const {
         if (start == 0) return;
+        if (is_leaf(start)) {
+            // One key (a one-key tree, most scans of a long prefix): base
+            // and the leaf's suffix; no walk stack is set up.
+            std::byte* const block = at(sz, start);
+            const std::string_view s = suffix_of(block);
+            key_buffer buf;
+            buf.reserve(base.size() + s.size(), 0);
+            auto* const k = reinterpret_cast<unsigned char*>(buf.data());
+            copy_bytes(k, ubytes(base), base.size());
+            copy_bytes(k + base.size(), ubytes(s), s.size());
+            deliver(f, std::string_view(buf.data(), base.size() + s.size()), block, make_loc(sz, start));
+            return;
+        }
         if (arena_.zones() <= 1) {
             walk_zones<false>(sz, start, base, f);
         } else {
@@ -1655,6 +1654,7 @@ public:
     // likewise held in locals.
     template <bool MultiZone, class F>
     void walk_zones(unsigned sz, ref_t start, std::string_view base, F& f) const {
+        MEMKV_ASSERT(!is_leaf(start));  // walk_from's
         // Where f takes no loc an entry carries its block's address, computed
         // once (for the prefetch) when the entry is pushed.
         constexpr bool by_block = std::is_invocable_v<F&, std::string_view, std::byte*>;
@@ -1816,15 +1816,6 @@ public:
 
         key_room(2 * base.size(), 0);
         copy_bytes(reinterpret_cast<unsigned char*>(kb), ubytes(base), base.size());
-        if (is_leaf(start)) {
-            // No branch byte above it.
-            std::byte* const block = at(sz, start);
-            const std::string_view s = suffix_of(block);
-            key_room(base.size() + s.size(), base.size());
-            copy_bytes(reinterpret_cast<unsigned char*>(kb + base.size()), ubytes(s), s.size());
-            deliver(f, std::string_view(kb, base.size() + s.size()), block, make_loc(sz, start));
-            return;
-        }
         // One call of expand, so that it is inlined: as a function it
         // kept the walk's locals in memory.
         std::byte* nd = at(sz, start);
