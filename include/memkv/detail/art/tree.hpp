@@ -1049,7 +1049,7 @@ private:
             std::size_t i = b;
             if (kind != full_kind) {
                 i = nd.linear_find(b);
-                if (i == h.count) return {};
+                if (i >= h.count) return {};
             }
             r = nd.refs()[i];
             if (r == 0) return {};
@@ -1713,6 +1713,7 @@ public:
                     // is one load and one store, with no branch on its
                     // length. The length byte lands on the branch byte's
                     // place, which is written after.
+                    MEMKV_ASSERT(vsize + (slen / 8 + 1) * 8 <= leaf_units(slen) * slab_arena::unit);
                     auto* const dst = reinterpret_cast<unsigned char*>(kb + len);
                     std::memcpy(dst, q, 8);
                     if (slen >= 8) {
