@@ -340,7 +340,7 @@ struct node_ref {
     // from offset 16 inside theirs (body_bytes), so they read three groups
     // without a loop. Both cases avoid a branch on the count (the counts of
     // a descent's nodes vary at random, so such a branch mispredicts); a
-    // function call for the larger kinds cost names:1M lookups 6% of their
+    // function call for the larger kinds cost names:1M lookups 7% of their
     // instructions (bench/RESULTS.md, nineteenth session).
     std::size_t linear_find(unsigned char b) const noexcept {
         MEMKV_ASSERT(!full() && count() <= kind());

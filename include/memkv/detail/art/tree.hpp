@@ -1001,7 +1001,7 @@ private:
     //    end is caught by depth > len below;
     //  * a node without a prefix skips the compare;
     //  * a full node's child is refs[byte], a linear node's refs[i] of one
-    //    16-byte SIMD compare (linear_find);
+    //    16-byte SIMD compare, three for the kinds past 16 (linear_find);
     //  * with one zone (any tree under 16 GiB), the table row is fixed;
     //  * a leaf suffix is the key's last bytes, so one of at most 8 bytes is
     //    one masked compare with last8, the key's last 8 bytes.
