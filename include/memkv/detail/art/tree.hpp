@@ -635,58 +635,63 @@ public:
             node_ref nd{slab_arena::ptr_in(row, r)};
             nd.prefetch_second_line();
             const std::size_t plen = nd.prefix_len();
-            const std::size_t avail = key.size() - depth;
-            const std::size_t m = nd.match_prefix(k, depth, key.size());
-            if (m < plen) {
-                if (slot == nullptr) return {0, false};
-                // The key leaves the prefix after m bytes: a new node with
-                // prefix prefix[0, m) takes this node and the new leaf.
-                const bool new_term = m == avail;
-                const unsigned char ob = nd.prefix_at(m);
-                const std::size_t old_units = nd.units();
-                const std::size_t new_units =
-                    slab_arena::units_for(node_bytes(nd.kind(), nd.terminal(), plen - (m + 1)));
-                const bool in_place = old_units == new_units;
-                std::string rest_prefix;
-                if (!in_place) rest_prefix = prefix_string(nd).substr(m + 1);
-                const std::size_t node_units = slab_arena::units_for(node_bytes(3, new_term, m));
-                ref_t moved_to = 0;
-                ref_t nl = 0;
-                ref_t n = 0;
-                try {
-                    if (!in_place) moved_to = alloc_in(spl, new_units);
-                    n = alloc_in(spl, node_units);
-                    nl = make_leaf(spl, new_term ? std::string_view{} : key.substr(depth + m + 1),
-                                   std::forward<Args>(args)...);
-                } catch (...) {
-                    if (n != 0) arena_.deallocate(z, n, node_units);
-                    if (moved_to != 0) arena_.deallocate(z, moved_to, new_units);
-                    throw;
-                }
-                const ref_t old_node = in_place ? r : moved_to;
-                unsigned char bytes[2];
-                ref_t kids[2];
-                std::size_t cnt = 0;
-                if (new_term) {
-                    bytes[0] = ob;
-                    kids[0] = old_node;
-                    cnt = 1;
-                } else {
-                    cnt = two_children(ob, old_node, k[depth + m], nl, bytes, kids);
-                }
-                write_node(arena_.ptr(z, n), 3, z, key.substr(depth, m), new_term, new_term ? nl : 0, bytes, kids,
-                           cnt);
-                if (in_place) {
-                    shorten_prefix(z, r, m + 1);
-                } else {
-                    relocate_node(z, r, z, moved_to, rest_prefix);
-                }
-                *slot = n;
-                inserted_one();
-                return {make_loc(z, nl), true};
-            }
             const std::size_t node_depth = depth;
-            depth += plen;
+            // Only a node with a prefix adds to depth: with `depth += plen`
+            // for every node, the next byte's load waited on this node's
+            // header (see descend).
+            if (plen != 0) {
+                const std::size_t avail = key.size() - depth;
+                const std::size_t m = nd.match_prefix(k, depth, key.size());
+                if (m < plen) {
+                    if (slot == nullptr) return {0, false};
+                    // The key leaves the prefix after m bytes: a new node with
+                    // prefix prefix[0, m) takes this node and the new leaf.
+                    const bool new_term = m == avail;
+                    const unsigned char ob = nd.prefix_at(m);
+                    const std::size_t old_units = nd.units();
+                    const std::size_t new_units =
+                        slab_arena::units_for(node_bytes(nd.kind(), nd.terminal(), plen - (m + 1)));
+                    const bool in_place = old_units == new_units;
+                    std::string rest_prefix;
+                    if (!in_place) rest_prefix = prefix_string(nd).substr(m + 1);
+                    const std::size_t node_units = slab_arena::units_for(node_bytes(3, new_term, m));
+                    ref_t moved_to = 0;
+                    ref_t nl = 0;
+                    ref_t n = 0;
+                    try {
+                        if (!in_place) moved_to = alloc_in(spl, new_units);
+                        n = alloc_in(spl, node_units);
+                        nl = make_leaf(spl, new_term ? std::string_view{} : key.substr(depth + m + 1),
+                                       std::forward<Args>(args)...);
+                    } catch (...) {
+                        if (n != 0) arena_.deallocate(z, n, node_units);
+                        if (moved_to != 0) arena_.deallocate(z, moved_to, new_units);
+                        throw;
+                    }
+                    const ref_t old_node = in_place ? r : moved_to;
+                    unsigned char bytes[2];
+                    ref_t kids[2];
+                    std::size_t cnt = 0;
+                    if (new_term) {
+                        bytes[0] = ob;
+                        kids[0] = old_node;
+                        cnt = 1;
+                    } else {
+                        cnt = two_children(ob, old_node, k[depth + m], nl, bytes, kids);
+                    }
+                    write_node(arena_.ptr(z, n), 3, z, key.substr(depth, m), new_term, new_term ? nl : 0, bytes, kids,
+                               cnt);
+                    if (in_place) {
+                        shorten_prefix(z, r, m + 1);
+                    } else {
+                        relocate_node(z, r, z, moved_to, rest_prefix);
+                    }
+                    *slot = n;
+                    inserted_one();
+                    return {make_loc(z, nl), true};
+                }
+                depth += plen;
+            }
             if (depth == key.size()) {
                 if (nd.terminal()) return {make_loc(nd.zone(), *nd.term()), false};
                 if (slot == nullptr) return {0, false};
@@ -1015,23 +1020,25 @@ private:
             nd.prefetch_second_line();
             const node_header& h = nd.h();
             const std::size_t plen = h.prefix_len;
-            if (plen == 0) {
-                // Most nodes below the top levels: a branch that skips the
-                // compare measured better than the compare on every shape
-                // but words.txt (even there within noise), also on URLs
-                // whose prefix lengths vary.
-            } else if (plen <= inline_prefix) [[likely]] {
-                std::uint64_t w = 0;
-                if constexpr (Short) {
-                    w = shift_out(last8, 8 - len + depth);
-                } else {
-                    w = key_word(k, depth, len);
+            // Most nodes below the top levels have no prefix. For them the
+            // compare is skipped and depth is not touched: with one
+            // `depth += plen` after the branch, the next byte's load (and
+            // the SIMD search that needs it) waited on this node's header
+            // load at every level, though the branch predicted plen == 0.
+            if (plen != 0) {
+                if (plen <= inline_prefix) [[likely]] {
+                    std::uint64_t w = 0;
+                    if constexpr (Short) {
+                        w = shift_out(last8, 8 - len + depth);
+                    } else {
+                        w = key_word(k, depth, len);
+                    }
+                    if (((load_u64(h.prefix) ^ w) & first_bytes_mask(plen)) != 0) return {};
+                } else if (plen > len - depth || nd.match_prefix(k, depth, len) != plen) {
+                    return {};
                 }
-                if (((load_u64(h.prefix) ^ w) & first_bytes_mask(plen)) != 0) return {};
-            } else if (plen > len - depth || nd.match_prefix(k, depth, len) != plen) {
-                return {};
+                depth += plen;
             }
-            depth += plen;
             if constexpr (MultiZone) {
                 z = static_cast<unsigned>(h.flags) >> zone_shift;
                 row = arena_.row(z);
