@@ -1021,10 +1021,13 @@ private:
             const node_header& h = nd.h();
             const std::size_t plen = h.prefix_len;
             // Most nodes below the top levels have no prefix. For them the
-            // compare is skipped and depth is not touched: with one
-            // `depth += plen` after the branch, the next byte's load (and
-            // the SIMD search that needs it) waited on this node's header
-            // load at every level, though the branch predicted plen == 0.
+            // compare is skipped (a branch measured better than the compare
+            // on every shape but words.txt, even there within noise) and
+            // depth is not touched: with one `depth += plen` after the
+            // branch, the next byte's load (and the SIMD search that needs
+            // it) waited on this node's header load at every level, though
+            // the branch predicted plen == 0 (bench/RESULTS.md, twentieth
+            // session: lookups 5-20% faster on every shape).
             if (plen != 0) {
                 if (plen <= inline_prefix) [[likely]] {
                     std::uint64_t w = 0;
