@@ -381,4 +381,17 @@ inline Dataset synthetic_keys(KeyShape shape, std::size_t n, std::uint64_t seed)
     throw std::invalid_argument("synthetic_keys: unknown shape");
 }
 
+// The keys an input names: a key file (a name with a '/' or without a ':')
+// or SHAPE:N, generated with `seed`. Throws std::runtime_error saying what
+// is wrong with the input.
+inline Dataset load_keys(const std::string& input, std::uint64_t seed) {
+    if (input.find('/') != std::string::npos || input.find(':') == std::string::npos) {
+        return Dataset::load_file(input);
+    }
+    std::string error;
+    const auto spec = parse_synthetic_spec(input, error);
+    if (!spec) throw std::runtime_error(error);
+    return synthetic_keys(spec->shape, spec->keys, seed);
+}
+
 }  // namespace memkv::bench

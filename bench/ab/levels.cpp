@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -97,16 +98,11 @@ int main(int argc, char** argv) {
     }
     const std::string input = argv[1];
     Dataset d;
-    if (input.find('/') != std::string::npos || input.find(':') == std::string::npos) {
-        d = Dataset::load_file(input);
-    } else {
-        std::string err;
-        const auto spec = parse_synthetic_spec(input, err);
-        if (!spec) {
-            std::fprintf(stderr, "levels: %s\n", err.c_str());
-            return 2;
-        }
-        d = synthetic_keys(spec->shape, spec->keys, 42);
+    try {
+        d = load_keys(input, 42);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "levels: %s\n", e.what());
+        return 2;
     }
     model m;
     if (argc > 2) m.cap = std::strtoul(argv[2], nullptr, 10);

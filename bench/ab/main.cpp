@@ -24,6 +24,7 @@ extern "C" {
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -83,16 +84,11 @@ int main(int argc, char** argv) {
     const std::string input = argv[1];
     const int rounds = argc > 2 ? std::max(1, std::atoi(argv[2])) : 5;
     Dataset d;
-    if (input.find('/') != std::string::npos || input.find(':') == std::string::npos) {
-        d = Dataset::load_file(input);
-    } else {
-        std::string err;
-        const auto spec = parse_synthetic_spec(input, err);
-        if (!spec) {
-            std::fprintf(stderr, "fastart-ab: %s\n", err.c_str());
-            return 2;
-        }
-        d = synthetic_keys(spec->shape, spec->keys, 42);
+    try {
+        d = load_keys(input, 42);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "fastart-ab: %s\n", e.what());
+        return 2;
     }
     keys_t keys = d.keys();
     Rng r1(42);
