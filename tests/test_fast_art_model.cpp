@@ -197,6 +197,21 @@ TEST_CASE("FastArt matches std::map under random operations, small zones", "[fas
     }
 }
 
+TEST_CASE("FastArt matches std::map under random operations, table zones", "[fast_art][model][zones]") {
+    // Where a zone's address range cannot be reserved (arena.hpp), lookups
+    // take the table-read descent; the same model, long keys included.
+    const memkv::test::table_zones table;
+    const std::uint64_t seeds[] = {0x5EED0021, 0x5EED0022};
+    const std::size_t max_lens[] = {12, 40};
+    for (std::size_t i = 0; i < 2; ++i) {
+        memkv::test::key_generator::options opt;
+        opt.max_len = max_lens[i];
+        opt.long_probability = 0.0005;
+        INFO("seed " << seeds[i] << " max_len " << max_lens[i]);
+        REQUIRE_NOTHROW(run_model(seeds[i], 100'000, opt));
+    }
+}
+
 TEST_CASE("FastArt grows and shrinks every node kind", "[fast_art][model]") {
     // All 256 bytes under one parent, at several depths, then erased in a
     // scrambled order: walks 3 -> 6 -> ... -> 48 -> full and back. The last

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <new>
+#include <optional>
 #include <ranges>
 #include <string>
 #include <vector>
@@ -82,6 +83,56 @@ TEST_CASE("FastArt zones: the address arithmetic at the real boundary", "[fast_a
     REQUIRE(r != 0);
     REQUIRE(a.slots_per_zone() == arena::max_slots);
     REQUIRE(a.slots_per_zone() * arena::slot_units * arena::unit * arena::max_zones >= TiB);
+}
+
+TEST_CASE("FastArt zones: a flat zone's blocks lie at base + 8 r; table zones have no base", "[fast_art][zones]") {
+    // Small blocks through chunks of every size (4 KiB doubling to 2 MiB)
+    // and large ones (keys over 4 KiB): each is where the table says, and in
+    // a flat zone also at base + 8 r, the address a lookup computes. A freed
+    // large block gives its memory back in both kinds of zone.
+    for (const bool table : {false, true}) {
+        INFO((table ? "table zone" : "flat zone"));
+        std::optional<memkv::test::table_zones> guard;
+        if (table) guard.emplace();
+        arena a;
+        struct block {
+            arena::ref r;
+            std::size_t units;
+        };
+        std::vector<block> blocks;
+        for (std::size_t i = 0; i < 300'000; ++i) {
+            const std::size_t n = 2 + i % 37;  // first and last unit apart
+            blocks.push_back({a.allocate(0, n), n});
+        }
+        for (const std::size_t n : {std::size_t{600}, std::size_t{40'000}, std::size_t{300'000}}) {
+            blocks.push_back({a.allocate(0, n), n});
+        }
+        const std::uintptr_t base = a.flat_base(0);
+        if (table) {
+            REQUIRE(base == 0);
+        } else if (base == 0) {
+            WARN("no address range could be reserved: the zone is a table zone");
+        }
+        for (std::size_t i = 0; i < blocks.size(); ++i) {
+            const auto [r, n] = blocks[i];
+            REQUIRE(r != 0);
+            auto* first = reinterpret_cast<std::uint64_t*>(a.ptr(0, r));
+            if (base != 0) REQUIRE(arena::ptr_flat(base, r) == a.ptr(0, r));
+            first[0] = i;
+            first[n - 1] = ~std::uint64_t{i};
+        }
+        for (std::size_t i = 0; i < blocks.size(); ++i) {
+            const auto [r, n] = blocks[i];
+            const auto* first = reinterpret_cast<const std::uint64_t*>(a.ptr(0, r));
+            REQUIRE(first[0] == i);
+            REQUIRE(first[n - 1] == ~std::uint64_t{i});
+        }
+        const std::size_t before = a.memory_usage();
+        a.deallocate(0, blocks.back().r, blocks.back().units);
+        REQUIRE(a.memory_usage() + blocks.back().units * arena::unit <= before);
+        a.release();
+        REQUIRE(a.flat_base(0) == 0);
+    }
 }
 
 TEST_CASE("FastArt zones: a full-size zone fills and the next one opens", "[fast_art][zones]") {

@@ -18,4 +18,16 @@ public:
     small_zones& operator=(const small_zones&) = delete;
 };
 
+// While a table_zones object lives, arenas open zones that are not flat
+// (arena.hpp), as where the address range cannot be reserved: every block
+// address is read through the slot table, and chunks are allocations of
+// their own that can fail.
+class table_zones {
+public:
+    table_zones() { detail::slab_arena::test_table_zones.store(true); }
+    ~table_zones() { detail::slab_arena::test_table_zones.store(false); }
+    table_zones(const table_zones&) = delete;
+    table_zones& operator=(const table_zones&) = delete;
+};
+
 }  // namespace memkv::test

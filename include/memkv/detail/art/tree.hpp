@@ -955,15 +955,21 @@ private:
         if (r == 0) return {};
         const unsigned char* k = ubytes(key);
         const std::size_t len = key.size();
+        // One flat zone (arena.hpp), the common case: block addresses
+        // without the table. Several zones: the table, as each reference's
+        // zone may differ from its parent's.
         const bool one_zone = arena_.zones() <= 1;
+        const bool flat = one_zone && arena_.flat_base(z) != 0;
         if (len >= 8) {
             const std::uint64_t last8 = load_u64(k + len - 8);
-            return one_zone ? descend<false, false>(z, r, depth, k, len, last8)
-                            : descend<false, true>(z, r, depth, k, len, last8);
+            if (flat) return descend<false, false, true>(z, r, depth, k, len, last8);
+            return one_zone ? descend<false, false, false>(z, r, depth, k, len, last8)
+                            : descend<false, true, false>(z, r, depth, k, len, last8);
         }
         const std::uint64_t last8 = short_key_word(k, len);
-        return one_zone ? descend<true, false>(z, r, depth, k, len, last8)
-                        : descend<true, true>(z, r, depth, k, len, last8);
+        if (flat) return descend<true, false, true>(z, r, depth, k, len, last8);
+        return one_zone ? descend<true, false, false>(z, r, depth, k, len, last8)
+                        : descend<true, true, false>(z, r, depth, k, len, last8);
     }
 
     // A key of n < 8 bytes as the last n bytes of a word (as load_u64 would
@@ -1007,15 +1013,22 @@ private:
     //  * a node without a prefix skips the compare;
     //  * a full node's child is refs[byte], a linear node's refs[i] of one
     //    16-byte SIMD compare, three for the kinds past 16 (linear_find);
-    //  * with one zone (any tree under 16 GiB), the table row is fixed;
+    //  * with one zone (any tree under 16 GiB), the table row is fixed, and
+    //    a flat zone needs no table at all: a block's address is one add
+    //    after its reference arrives (Flat);
     //  * a leaf suffix is the key's last bytes, so one of at most 8 bytes is
     //    one masked compare with last8, the key's last 8 bytes.
-    template <bool Short, bool MultiZone>
+    template <bool Short, bool MultiZone, bool Flat>
     found descend(unsigned z, ref_t r, std::size_t depth, const unsigned char* k, std::size_t len,
                   std::uint64_t last8) const noexcept {
+        static_assert(!(Flat && MultiZone));
         const std::uintptr_t* row = arena_.row(z);
+        const std::uintptr_t base = Flat ? arena_.flat_base(z) : 0;
+        const auto address = [&](ref_t x) {
+            return Flat ? slab_arena::ptr_flat(base, x) : slab_arena::ptr_in(row, x);
+        };
         while (!is_leaf(r)) {
-            std::byte* const p = slab_arena::ptr_in(row, r);
+            std::byte* const p = address(r);
             const node_ref nd{p};
             nd.prefetch_second_line();
             const node_header& h = nd.h();
@@ -1037,6 +1050,11 @@ private:
                         w = key_word(k, depth, len);
                     }
                     if (((load_u64(h.prefix) ^ w) & first_bytes_mask(plen)) != 0) return {};
+                } else if constexpr (Short) {
+                    // A key under 8 bytes cannot hold a prefix of more
+                    // (and g++ warned about match_prefix's reads past such
+                    // a key, which the length test ruled out).
+                    return {};
                 } else if (plen > len - depth || nd.match_prefix(k, depth, len) != plen) {
                     return {};
                 }
@@ -1064,7 +1082,7 @@ private:
             r = nd.refs()[i];
             if (r == 0) return {};
         }
-        std::byte* const p = slab_arena::ptr_in(row, untag(r));
+        std::byte* const p = address(untag(r));
         const std::string_view suffix = suffix_of(p);
         const unsigned char* const s = ubytes(suffix);
         const std::size_t slen = suffix.size();
