@@ -7,6 +7,7 @@
 // boundaries without 16 GiB of RAM.
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <new>
 #include <optional>
 #include <ranges>
@@ -133,6 +134,45 @@ TEST_CASE("FastArt zones: a flat zone's blocks lie at base + 8 r; table zones ha
         a.release();
         REQUIRE(a.flat_base(0) == 0);
     }
+}
+
+TEST_CASE("FastArt zones: flat reservations stay within the process budget", "[fast_art][zones]") {
+    // Arenas with memory, each with one flat zone (of 508 KiB here), until
+    // one is refused its reservation by the budget (lowered to what five
+    // more zones need): the refused arena still works, as a table zone, and
+    // a reservation given back is granted again.
+    const small_zones zones(3);
+    std::vector<std::unique_ptr<arena>> arenas;
+    const auto add = [&] {
+        arenas.push_back(std::make_unique<arena>());
+        REQUIRE(arenas.back()->allocate(0, 4) != 0);
+        return arenas.back()->flat_base(0) != 0;
+    };
+    const std::size_t before = arena::flat_bytes_reserved();
+    if (!add()) {
+        WARN("no address range could be reserved: flat zones untested");
+        return;
+    }
+    const std::size_t one = arena::flat_bytes_reserved() - before;
+    REQUIRE(one >= (std::size_t{1} << 3) * arena::slot_units * arena::unit);
+    const std::size_t budget = arena::flat_budget.load();
+    arena::flat_budget.store(before + 5 * one);
+    struct restore {
+        std::size_t b;
+        ~restore() { arena::flat_budget.store(b); }
+    } restore_budget{budget};
+    for (int i = 0; i < 4; ++i) REQUIRE(add());
+    REQUIRE(arena::flat_bytes_reserved() == before + 5 * one);
+    REQUIRE_FALSE(add());
+    REQUIRE(arena::flat_bytes_reserved() == before + 5 * one);
+    auto& table = *arenas.back();
+    auto* p = reinterpret_cast<std::uint64_t*>(table.ptr(0, table.allocate(0, 2)));
+    p[1] = 42;
+    REQUIRE(p[1] == 42);
+    arenas.erase(arenas.begin());  // a flat one
+    REQUIRE(add());
+    arenas.clear();
+    REQUIRE(arena::flat_bytes_reserved() == before);
 }
 
 TEST_CASE("FastArt zones: a full-size zone fills and the next one opens", "[fast_art][zones]") {

@@ -77,6 +77,47 @@ inline void free_huge(void* p, std::size_t bytes) noexcept {
     ::operator delete(p);
 }
 
+// Address space without memory (FastArt's flat zones, art/arena.hpp): a
+// reservation of `bytes` whose pages are committed by touching them, or
+// nullptr where none can be had (not Linux, address space exhausted, strict
+// overcommit, which charges even MAP_NORESERVE mappings).
+inline void* reserve_address_range(std::size_t bytes) noexcept {
+#if defined(__linux__) && defined(MAP_NORESERVE)
+    void* raw = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    return raw == MAP_FAILED ? nullptr : raw;
+#else
+    (void)bytes;
+    return nullptr;
+#endif
+}
+inline void release_address_range(void* p, std::size_t bytes) noexcept {
+#if defined(__linux__)
+    if (p != nullptr) ::munmap(p, bytes);
+#else
+    (void)p;
+    (void)bytes;
+#endif
+}
+// Inside a reservation: the pages of [p, p + bytes) marked for huge pages
+// (p 2 MiB-aligned), or given back to the system (their addresses stay
+// reserved and read as zeros when touched again).
+inline void advise_huge_pages(void* p, std::size_t bytes) noexcept {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    ::madvise(p, bytes, MADV_HUGEPAGE);  // a hint
+#else
+    (void)p;
+    (void)bytes;
+#endif
+}
+inline void discard_pages(void* p, std::size_t bytes) noexcept {
+#if defined(__linux__)
+    ::madvise(p, bytes, MADV_DONTNEED);
+#else
+    (void)p;
+    (void)bytes;
+#endif
+}
+
 // A fixed-size, zero-filled array of a trivial T in such memory.
 template <class T>
 class huge_array {

@@ -48,7 +48,10 @@
 // them; a freed large block's pages are returned with MADV_DONTNEED. Where
 // the reservation fails (address space exhausted, strict overcommit) the zone
 // takes its memory block by block as elsewhere, and every path reads it
-// through the table.
+// through the table. So that many trees cannot take a process's address space
+// (or a sanitizer's smaller application range) from its other mappings, the
+// reservations of all arenas in a process stay within flat_budget (1 TiB,
+// about 60 zones); zones opened beyond that are table zones.
 //
 // Tests may shrink zones (test_zone_bits) so that a few MB of keys cross many
 // zone boundaries; the address arithmetic is the same at every size.
@@ -102,6 +105,11 @@ public:
     // Test hook: true = zones opened while it is set are not flat (see the
     // top), as where the address range cannot be reserved.
     static inline std::atomic<bool> test_table_zones{false};
+    // Address space all flat zones of the process may reserve together
+    // (tests lower it).
+    static inline std::atomic<std::size_t> flat_budget{std::size_t{1} << 40};
+    // What they reserve now (for tests).
+    static std::size_t flat_bytes_reserved() noexcept { return flat_reserved_.load(std::memory_order_relaxed); }
 
     slab_arena() = default;
     slab_arena(const slab_arena&) = delete;
@@ -312,10 +320,8 @@ private:
         zone_state& zs = zones_[z];
         if (zs.flat == nullptr) return static_cast<std::byte*>(allocate_huge(units * unit));
         std::byte* const p = zs.flat + s * slot_units * unit;
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
         // Only big blocks: a small tree's first chunks stay in 4 KiB pages.
-        if (units * unit >= huge_page_bytes) ::madvise(p, mapped_huge_length(units * unit), MADV_HUGEPAGE);
-#endif
+        if (units * unit >= huge_page_bytes) advise_huge_pages(p, mapped_huge_length(units * unit));
         return p;
     }
     static void free_memory(std::byte* p, std::size_t units) noexcept { free_huge(p, units * unit); }
@@ -323,37 +329,34 @@ private:
     // Reserves zs's address range; leaves the zone table-read when that fails.
     void reserve_flat(zone_state& zs) const noexcept {
         if (test_table_zones.load(std::memory_order_relaxed)) return;
-#if defined(__linux__) && defined(MAP_NORESERVE)
         const std::size_t span = slots_per_zone() * slot_units * unit;
         // Over-reserved by a huge page, so that the base (and with it every
         // 8-slot chunk) is 2 MiB-aligned.
         const std::size_t len = span + huge_page_bytes;
-        void* raw = ::mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        if (raw == MAP_FAILED) return;
+        if (flat_reserved_.fetch_add(len, std::memory_order_relaxed) + len > flat_budget.load(std::memory_order_relaxed)) {
+            flat_reserved_.fetch_sub(len, std::memory_order_relaxed);
+            return;
+        }
+        void* raw = reserve_address_range(len);
+        if (raw == nullptr) {
+            flat_reserved_.fetch_sub(len, std::memory_order_relaxed);
+            return;
+        }
         const auto at = reinterpret_cast<std::uintptr_t>(raw);
         zs.flat = reinterpret_cast<std::byte*>((at + huge_page_bytes - 1) & ~std::uintptr_t{huge_page_bytes - 1});
         zs.mapping = raw;
         zs.mapping_bytes = len;
-#else
-        (void)zs;
-#endif
     }
     static void unreserve_flat(zone_state& zs) noexcept {
-#if defined(__linux__)
-        if (zs.mapping != nullptr) ::munmap(zs.mapping, zs.mapping_bytes);
-#endif
+        if (zs.mapping != nullptr) {
+            release_address_range(zs.mapping, zs.mapping_bytes);
+            flat_reserved_.fetch_sub(zs.mapping_bytes, std::memory_order_relaxed);
+        }
         zs.flat = nullptr;
         zs.mapping = nullptr;
     }
     // A flat zone's freed large block: its pages go back, its addresses stay.
-    static void discard_flat(std::byte* p, std::size_t units) noexcept {
-#if defined(__linux__)
-        ::madvise(p, flat_footprint(units), MADV_DONTNEED);
-#else
-        (void)p;
-        (void)units;
-#endif
-    }
+    static void discard_flat(std::byte* p, std::size_t units) noexcept { discard_pages(p, flat_footprint(units)); }
 
     std::size_t index(unsigned z, ref r) const noexcept {
         return (std::size_t{z} << zone_bits_) + (r >> offset_bits);
@@ -534,6 +537,8 @@ private:
             }
         }
     }
+
+    static inline std::atomic<std::size_t> flat_reserved_{0};
 
     std::vector<std::uintptr_t> bases_;  // biased slot addresses, see ptr()
     std::vector<slot_meta> meta_;
