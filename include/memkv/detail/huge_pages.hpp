@@ -109,6 +109,17 @@ inline void advise_huge_pages(void* p, std::size_t bytes) noexcept {
     (void)bytes;
 #endif
 }
+// Never huge pages there (unless advise_huge_pages says so later for a part):
+// where transparent huge pages are "always", the first touch of a fresh
+// reservation would otherwise commit 2 MiB.
+inline void advise_no_huge_pages(void* p, std::size_t bytes) noexcept {
+#if defined(__linux__) && defined(MADV_NOHUGEPAGE)
+    ::madvise(p, bytes, MADV_NOHUGEPAGE);
+#else
+    (void)p;
+    (void)bytes;
+#endif
+}
 inline void discard_pages(void* p, std::size_t bytes) noexcept {
 #if defined(__linux__)
     ::madvise(p, bytes, MADV_DONTNEED);

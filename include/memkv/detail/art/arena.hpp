@@ -68,6 +68,17 @@
 #include <memkv/detail/assert.hpp>
 #include <memkv/detail/huge_pages.hpp>
 
+#if defined(__SANITIZE_THREAD__)
+#define MEMKV_ARENA_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define MEMKV_ARENA_TSAN 1
+#endif
+#endif
+#ifndef MEMKV_ARENA_TSAN
+#define MEMKV_ARENA_TSAN 0
+#endif
+
 namespace memkv::detail {
 
 class slab_arena {
@@ -329,6 +340,11 @@ private:
     // Reserves zs's address range; leaves the zone table-read when that fails.
     void reserve_flat(zone_state& zs) const noexcept {
         if (test_table_zones.load(std::memory_order_relaxed)) return;
+#if MEMKV_ARENA_TSAN
+        // ThreadSanitizer keeps applications' mappings in a range of about
+        // 1.5 TiB and intercepts every mmap and munmap: table zones there.
+        return;
+#endif
         const std::size_t span = slots_per_zone() * slot_units * unit;
         // Over-reserved by a huge page, so that the base (and with it every
         // 8-slot chunk) is 2 MiB-aligned.
@@ -346,6 +362,10 @@ private:
         zs.flat = reinterpret_cast<std::byte*>((at + huge_page_bytes - 1) & ~std::uintptr_t{huge_page_bytes - 1});
         zs.mapping = raw;
         zs.mapping_bytes = len;
+        // A small tree's chunks stay in 4 KiB pages, as from operator new,
+        // also where huge pages are the system's default; its 2 MiB chunks
+        // are marked for them one by one (get_memory).
+        advise_no_huge_pages(raw, len);
     }
     static void unreserve_flat(zone_state& zs) noexcept {
         if (zs.mapping != nullptr) {
