@@ -43,7 +43,7 @@
 // and large block of slot s at base + s * 256 KiB. The table entries are then
 // all `base`, and a lookup's descent skips the table: the address of block r
 // is base + r * 8, one add after r arrives instead of a dependent load of the
-// table entry first (lookups 3-12% faster on every key shape,
+// table entry first (lookups 2-8% faster on every key shape,
 // bench/RESULTS.md, twenty-first session). Pages are committed by touching
 // them; a freed large block's pages are returned with MADV_DONTNEED. Where
 // the reservation fails (address space exhausted, strict overcommit) the zone
