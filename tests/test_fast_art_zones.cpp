@@ -148,6 +148,7 @@ TEST_CASE("FastArt zones: flat reservations stay within the process budget", "[f
         REQUIRE(arenas.back()->allocate(0, 4) != 0);
         return arenas.back()->flat_base(0) != 0;
     };
+    arena::drop_kept_reservations();  // so the first arena reserves afresh
     const std::size_t before = arena::flat_bytes_reserved();
     if (!add()) {
         WARN("no address range could be reserved: flat zones untested");
@@ -169,9 +170,101 @@ TEST_CASE("FastArt zones: flat reservations stay within the process budget", "[f
     auto* p = reinterpret_cast<std::uint64_t*>(table.ptr(0, table.allocate(0, 2)));
     p[1] = 42;
     REQUIRE(p[1] == 42);
-    arenas.erase(arenas.begin());  // a flat one
+    arenas.erase(arenas.begin());  // a flat one: its reservation is kept
+    REQUIRE(arena::flat_bytes_reserved() == before + 5 * one);
     REQUIRE(add());
+    REQUIRE(arena::flat_bytes_reserved() == before + 5 * one);
     arenas.clear();
+    REQUIRE(arena::flat_bytes_reserved() <= before + arena::max_kept_reservations * one);
+    arena::drop_kept_reservations();
+    REQUIRE(arena::flat_bytes_reserved() == before);
+}
+
+TEST_CASE("FastArt zones: a released zone's reservation is kept, with its small chunks' pages only",
+          "[fast_art][zones]") {
+    // A tree's first chunks (4 KiB doubling) would cost a fresh reservation
+    // a page fault per 4 KiB; the next arena gets the reservation back with
+    // those pages committed, and everything else given back (its 2 MiB
+    // chunks and large blocks read as zeros). At most max_kept_reservations
+    // are kept; the rest are unmapped.
+    arena::drop_kept_reservations();
+    const std::size_t before = arena::flat_bytes_reserved();
+    auto a = std::make_unique<arena>();
+    std::vector<arena::ref> small;
+    for (int i = 0; i < 200'000; ++i) small.push_back(a->allocate(0, 4));  // 6.4 MB: chunks up to 2 MiB
+    const arena::ref large = a->allocate(0, 40'000);
+    const std::uintptr_t base = a->flat_base(0);
+    if (base == 0) {
+        WARN("no address range could be reserved: flat zones untested");
+        return;
+    }
+    const std::size_t one = arena::flat_bytes_reserved() - before;
+    auto* first = reinterpret_cast<std::uint64_t*>(a->ptr(0, small.front()));  // the 4 KiB chunk
+    auto* last = reinterpret_cast<std::uint64_t*>(a->ptr(0, small.back()));    // a 2 MiB chunk
+    auto* big = reinterpret_cast<std::uint64_t*>(a->ptr(0, large));
+    first[0] = 0x1234;
+    last[0] = 0x5678;
+    big[0] = 0x9abc;
+    a.reset();
+    REQUIRE(arena::flat_bytes_reserved() == before + one);  // kept, still charged
+    // Read where the blocks were: the kept reservation is still mapped.
+    CHECK(first[0] == 0x1234);
+    CHECK(last[0] == 0);
+    CHECK(big[0] == 0);
+
+    arena b;
+    REQUIRE(b.allocate(0, 4) != 0);
+    REQUIRE(b.flat_base(0) == base);  // the same reservation
+    REQUIRE(arena::flat_bytes_reserved() == before + one);
+    b.release();
+
+    std::vector<std::unique_ptr<arena>> many;
+    for (std::size_t i = 0; i < arena::max_kept_reservations + 3; ++i) {
+        many.push_back(std::make_unique<arena>());
+        REQUIRE(many.back()->allocate(0, 4) != 0);
+    }
+    REQUIRE(arena::flat_bytes_reserved() == before + many.size() * one);
+    many.clear();
+    REQUIRE(arena::flat_bytes_reserved() == before + arena::max_kept_reservations * one);
+    arena::drop_kept_reservations();
+    REQUIRE(arena::flat_bytes_reserved() == before);
+}
+
+TEST_CASE("FastArt zones: kept reservations are given up before the budget refuses one", "[fast_art][zones]") {
+    // Two zones of one size released (kept, charged), then a zone of another
+    // size that the budget has room for only once they are unmapped.
+    arena::drop_kept_reservations();
+    const std::size_t before = arena::flat_bytes_reserved();
+    std::size_t one = 0;
+    {
+        const small_zones zones(3);
+        arena a;
+        arena b;
+        REQUIRE(a.allocate(0, 4) != 0);
+        if (a.flat_base(0) == 0) {
+            WARN("no address range could be reserved: flat zones untested");
+            return;
+        }
+        one = arena::flat_bytes_reserved() - before;
+        REQUIRE(b.allocate(0, 4) != 0);
+        REQUIRE(b.flat_base(0) != 0);
+    }
+    REQUIRE(arena::flat_bytes_reserved() == before + 2 * one);
+    const std::size_t budget = arena::flat_budget.load();
+    arena::flat_budget.store(before + 2 * one);
+    struct restore {
+        std::size_t b;
+        ~restore() { arena::flat_budget.store(b); }
+    } restore_budget{budget};
+    const small_zones zones(4);  // a bigger zone: not one of the kept ones
+    arena c;
+    REQUIRE(c.allocate(0, 4) != 0);
+    REQUIRE(c.flat_base(0) != 0);
+    const std::size_t two = arena::flat_bytes_reserved() - before;
+    REQUIRE(two > one);
+    REQUIRE(two <= 2 * one);
+    c.release();
+    arena::drop_kept_reservations();
     REQUIRE(arena::flat_bytes_reserved() == before);
 }
 

@@ -53,6 +53,16 @@
 // reservations of all arenas in a process stay within flat_budget (1 TiB,
 // about 60 zones); zones opened beyond that are table zones.
 //
+// A released arena's reservation is kept for the next arena (up to
+// max_kept_reservations in the process), with the pages of its chunks under
+// 2 MiB still committed and everything else given back: a tree's first 2 MiB
+// come from chunks of 4 KiB doubling, which a fresh reservation commits page
+// by page, and a 4 KiB page fault cost about 12 us on the VMs measured (50x a
+// 2 MiB fault per byte; bench/RESULTS.md, twenty-second session), where
+// operator new's chunks came warm from the heap. So a process that builds
+// and drops trees (HybridKV's deltas, benchmarks' rounds) keeps at most
+// 4 x 2 MiB committed for them, as malloc keeps freed memory.
+//
 // Tests may shrink zones (test_zone_bits) so that a few MB of keys cross many
 // zone boundaries; the address arithmetic is the same at every size.
 
@@ -61,6 +71,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <mutex>
 #include <new>
 #include <utility>
 #include <vector>
@@ -119,8 +130,18 @@ public:
     // Address space all flat zones of the process may reserve together
     // (tests lower it).
     static inline std::atomic<std::size_t> flat_budget{std::size_t{1} << 40};
-    // What they reserve now (for tests).
+    // What they reserve now, kept reservations included (for tests).
     static std::size_t flat_bytes_reserved() noexcept { return flat_reserved_.load(std::memory_order_relaxed); }
+    // Gives every kept reservation (see the top) back to the system.
+    static void drop_kept_reservations() noexcept {
+        std::lock_guard guard(kept().mu);
+        while (kept().n != 0) {
+            const kept_reservation k = kept().list[--kept().n];
+            release_address_range(k.mapping, k.bytes);
+            flat_reserved_.fetch_sub(k.bytes, std::memory_order_relaxed);
+        }
+    }
+    static constexpr std::size_t max_kept_reservations = 4;
 
     slab_arena() = default;
     slab_arena(const slab_arena&) = delete;
@@ -251,7 +272,7 @@ public:
                 free_memory(slot_address(s), meta_[s].units);
             }
         }
-        for (zone_state& zs : zones_) unreserve_flat(zs);
+        for (std::size_t z = 0; z < zones_.size(); ++z) unreserve_flat(static_cast<unsigned>(z));
         // Assigning {} would keep the capacity; swapping with a fresh vector
         // gives it back.
         std::vector<std::uintptr_t>().swap(bases_);
@@ -349,31 +370,86 @@ private:
         // Over-reserved by a huge page, so that the base (and with it every
         // 8-slot chunk) is 2 MiB-aligned.
         const std::size_t len = span + huge_page_bytes;
-        if (flat_reserved_.fetch_add(len, std::memory_order_relaxed) + len > flat_budget.load(std::memory_order_relaxed)) {
-            flat_reserved_.fetch_sub(len, std::memory_order_relaxed);
-            return;
-        }
-        void* raw = reserve_address_range(len);
+        void* raw = take_kept(len);
         if (raw == nullptr) {
-            flat_reserved_.fetch_sub(len, std::memory_order_relaxed);
-            return;
+            if (!charge_flat(len)) {
+                // Kept reservations are the first to go.
+                drop_kept_reservations();
+                if (!charge_flat(len)) return;
+            }
+            raw = reserve_address_range(len);
+            if (raw == nullptr) {
+                flat_reserved_.fetch_sub(len, std::memory_order_relaxed);
+                return;
+            }
+            // A small tree's chunks stay in 4 KiB pages, as from operator
+            // new, also where huge pages are the system's default; its 2 MiB
+            // chunks are marked for them one by one (get_memory).
+            advise_no_huge_pages(raw, len);
         }
         const auto at = reinterpret_cast<std::uintptr_t>(raw);
         zs.flat = reinterpret_cast<std::byte*>((at + huge_page_bytes - 1) & ~std::uintptr_t{huge_page_bytes - 1});
         zs.mapping = raw;
         zs.mapping_bytes = len;
-        // A small tree's chunks stay in 4 KiB pages, as from operator new,
-        // also where huge pages are the system's default; its 2 MiB chunks
-        // are marked for them one by one (get_memory).
-        advise_no_huge_pages(raw, len);
     }
-    static void unreserve_flat(zone_state& zs) noexcept {
-        if (zs.mapping != nullptr) {
+    static bool charge_flat(std::size_t len) noexcept {
+        if (flat_reserved_.fetch_add(len, std::memory_order_relaxed) + len > flat_budget.load(std::memory_order_relaxed)) {
+            flat_reserved_.fetch_sub(len, std::memory_order_relaxed);
+            return false;
+        }
+        return true;
+    }
+    // Zone z's reservation given back (release()): kept (see the top) with
+    // its chunks under 2 MiB still committed, or unmapped when the process
+    // keeps enough already.
+    void unreserve_flat(unsigned z) noexcept {
+        zone_state& zs = zones_[z];
+        if (zs.mapping == nullptr) return;
+        std::unique_lock guard(kept().mu);
+        if (kept().n == max_kept_reservations) {
+            guard.unlock();
             release_address_range(zs.mapping, zs.mapping_bytes);
             flat_reserved_.fetch_sub(zs.mapping_bytes, std::memory_order_relaxed);
+        } else {
+            guard.unlock();
+            // Every page but the small chunks' goes back: the slots in use,
+            // between those chunks, in as few calls as there are chunks.
+            const std::size_t first = std::size_t{z} << zone_bits_;
+            const std::size_t used = std::min(meta_.size() - first, std::size_t{zs.next_slot});
+            const std::size_t slot_bytes = slot_units * unit;
+            std::size_t from = 0;  // local slot where the pages to give back start
+            for (std::size_t s = 1; s < used; ++s) {
+                const slot_meta& m = meta_[first + s];
+                if (m.kind != slot_kind::chunk || m.units * unit >= huge_page_bytes) continue;
+                if (s > from) discard_pages(zs.flat + from * slot_bytes, (s - from) * slot_bytes);
+                from = s + (m.units * unit + slot_bytes - 1) / slot_bytes;
+            }
+            if (used > from) discard_pages(zs.flat + from * slot_bytes, (used - from) * slot_bytes);
+            // Its 2 MiB chunks' marks go too (and the split areas merge).
+            advise_no_huge_pages(zs.mapping, zs.mapping_bytes);
+            guard.lock();
+            if (kept().n < max_kept_reservations) {
+                kept().list[kept().n++] = {zs.mapping, zs.mapping_bytes};
+            } else {
+                guard.unlock();
+                release_address_range(zs.mapping, zs.mapping_bytes);
+                flat_reserved_.fetch_sub(zs.mapping_bytes, std::memory_order_relaxed);
+            }
         }
         zs.flat = nullptr;
         zs.mapping = nullptr;
+    }
+    // A kept reservation of `bytes` (still charged to the budget), or null.
+    static void* take_kept(std::size_t bytes) noexcept {
+        std::lock_guard guard(kept().mu);
+        for (std::size_t i = kept().n; i-- != 0;) {
+            if (kept().list[i].bytes == bytes) {
+                void* p = kept().list[i].mapping;
+                kept().list[i] = kept().list[--kept().n];
+                return p;
+            }
+        }
+        return nullptr;
     }
     // A flat zone's freed large block: its pages go back, its addresses stay.
     static void discard_flat(std::byte* p, std::size_t units) noexcept { discard_pages(p, flat_footprint(units)); }
@@ -559,6 +635,19 @@ private:
     }
 
     static inline std::atomic<std::size_t> flat_reserved_{0};
+    struct kept_reservation {
+        void* mapping;
+        std::size_t bytes;
+    };
+    struct kept_list {
+        std::mutex mu;
+        kept_reservation list[max_kept_reservations];
+        std::size_t n = 0;
+    };
+    static kept_list& kept() noexcept {
+        static kept_list list;
+        return list;
+    }
 
     std::vector<std::uintptr_t> bases_;  // biased slot addresses, see ptr()
     std::vector<slot_meta> meta_;
