@@ -1004,6 +1004,43 @@ TEST_CASE("HybridKV v2: the flush trigger grows with the runs, between compactio
     CHECK(kv_none.stats().compaction_trigger_bytes == 0);
 }
 
+TEST_CASE("HybridKV v2: a stale flush request does not flush the next writes early (regression)",
+          "[hybrid][v2][trigger]") {
+    // A writer wakes the flusher after it unlocked the store; when the flush
+    // it called for had already begun (the flusher looks at the deltas at
+    // the end of each pass), the wake arrived stale and the flusher sealed
+    // and flushed the next writes, a few at a time: under ThreadSanitizer the
+    // checkpoint tests saw four runs after three rounds of exactly
+    // compaction_keys. The flusher now takes a request up only while the
+    // deltas still call for it.
+    memkv::hybrid_options opt;
+    opt.compaction_keys = 1000;
+    opt.run_fanout = 64;
+    opt.max_runs = 100;
+    memkv::detail::hybrid_engine<std::uint64_t> e(opt);
+    e.start_worker();
+    const auto wait_flushed = [&] {
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+        while (e.stats().delta_keys != 0 && std::chrono::steady_clock::now() < deadline) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        }
+        REQUIRE(e.stats().delta_keys == 0);
+    };
+    std::uint64_t i = 0;
+    for (; i < 1000; ++i) e.insert("key/" + std::to_string(i), i, true);
+    wait_flushed();
+    REQUIRE(e.stats().runs == 1);
+    for (; i < 1500; ++i) e.insert("key/" + std::to_string(i), i, true);
+    e.test_stale_flush_request();
+    CHECK(e.stats().runs == 1);
+    CHECK(e.stats().delta_keys == 500);
+    // Requests the writes make are still served.
+    for (; i < 2000; ++i) e.insert("key/" + std::to_string(i), i, true);
+    wait_flushed();
+    CHECK(e.stats().runs == 2);
+    for (std::uint64_t k = 0; k < 2000; ++k) REQUIRE(e.get("key/" + std::to_string(k)) == k);
+}
+
 TEST_CASE("HybridKV v2: writers fill the active delta's filter and seal it themselves; flushes keep it",
           "[hybrid][v2][filter]") {
     // Past hybrid_active_filter_from keys the active delta carries the filter
