@@ -57,7 +57,7 @@
 // max_kept_reservations in the process), with the pages of its chunks under
 // 2 MiB still committed and everything else given back: a tree's first 2 MiB
 // come from chunks of 4 KiB doubling, which a fresh reservation commits page
-// by page, and a 4 KiB page fault cost about 12 us on the VMs measured (50x a
+// by page, and a 4 KiB page fault cost 10-12 us on the VMs measured (~45x a
 // 2 MiB fault per byte; bench/RESULTS.md, twenty-second session), where
 // operator new's chunks came warm from the heap. So a process that builds
 // and drops trees (HybridKV's deltas, benchmarks' rounds) keeps at most
