@@ -156,12 +156,7 @@ TEST_CASE("FastArt zones: flat reservations stay within the process budget", "[f
     }
     const std::size_t one = arena::flat_bytes_reserved() - before;
     REQUIRE(one >= (std::size_t{1} << 3) * arena::slot_units * arena::unit);
-    const std::size_t budget = arena::flat_budget.load();
-    arena::flat_budget.store(before + 5 * one);
-    struct restore {
-        std::size_t b;
-        ~restore() { arena::flat_budget.store(b); }
-    } restore_budget{budget};
+    const memkv::test::flat_budget budget(before + 5 * one);
     for (int i = 0; i < 4; ++i) REQUIRE(add());
     REQUIRE(arena::flat_bytes_reserved() == before + 5 * one);
     REQUIRE_FALSE(add());
@@ -250,12 +245,7 @@ TEST_CASE("FastArt zones: kept reservations are given up before the budget refus
         REQUIRE(b.flat_base(0) != 0);
     }
     REQUIRE(arena::flat_bytes_reserved() == before + 2 * one);
-    const std::size_t budget = arena::flat_budget.load();
-    arena::flat_budget.store(before + 2 * one);
-    struct restore {
-        std::size_t b;
-        ~restore() { arena::flat_budget.store(b); }
-    } restore_budget{budget};
+    const memkv::test::flat_budget budget(before + 2 * one);
     const small_zones zones(4);  // a bigger zone: not one of the kept ones
     arena c;
     REQUIRE(c.allocate(0, 4) != 0);

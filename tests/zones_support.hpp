@@ -6,6 +6,8 @@
 // boundaries (bits 1: 4 KiB per zone, 2: 28 KiB, 3: 508 KiB, 4: ~2 MiB; see
 // slab_arena::new_chunk). Not thread-safe against trees built concurrently.
 
+#include <cstddef>
+
 #include <memkv/detail/art/arena.hpp>
 
 namespace memkv::test {
@@ -28,6 +30,21 @@ public:
     ~table_zones() { detail::slab_arena::test_table_zones.store(false); }
     table_zones(const table_zones&) = delete;
     table_zones& operator=(const table_zones&) = delete;
+};
+
+// Sets the process's flat-zone budget (slab_arena::flat_budget) while it
+// lives, and restores the old one.
+class flat_budget {
+public:
+    explicit flat_budget(std::size_t bytes) : old_(detail::slab_arena::flat_budget.load()) {
+        detail::slab_arena::flat_budget.store(bytes);
+    }
+    ~flat_budget() { detail::slab_arena::flat_budget.store(old_); }
+    flat_budget(const flat_budget&) = delete;
+    flat_budget& operator=(const flat_budget&) = delete;
+
+private:
+    std::size_t old_;
 };
 
 }  // namespace memkv::test

@@ -32,8 +32,7 @@
 //
 //   g++ -std=c++20 -O3 -DNDEBUG -Iinclude -Ibench bench/ab/layouts.cpp -o layouts
 //   ./layouts INPUT [ROUNDS]      INPUT: a key file or SHAPE:N
-#include "../dataset.hpp"
-#include "../shapes.hpp"
+#include "common.hpp"
 
 #include <memkv/fast_art.hpp>
 
@@ -54,7 +53,9 @@
 
 namespace {
 using keys_t = std::vector<std::string_view>;
-using clock_type = std::chrono::steady_clock;
+using memkv::bench::ab::clock_type;
+using memkv::bench::ab::median;
+using memkv::bench::ab::since;
 
 // A reference: bit 31 leaf, bits 28..30 the lines of the block past its
 // first to request on arrival, bits 0..27 the block's offset in 8-byte units.
@@ -378,12 +379,6 @@ const std::uint64_t* find(const image& im, std::string_view key) {
     return reinterpret_cast<const std::uint64_t*>(l);
 }
 
-double since(clock_type::time_point t0) { return std::chrono::duration<double>(clock_type::now() - t0).count(); }
-
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
-}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -394,30 +389,13 @@ int main(int argc, char** argv) {
     }
     const std::string input = argv[1];
     const int rounds = argc > 2 ? std::max(1, std::atoi(argv[2])) : 5;
-    Dataset d;
-    try {
-        d = load_keys(input, 42);
-    } catch (const std::exception& e) {
-        std::fprintf(stderr, "layouts: %s\n", e.what());
-        return 2;
-    }
+    const Dataset d = ab::load_input("layouts", input);
     keys_t sorted = d.keys();
     std::sort(sorted.begin(), sorted.end());
-    keys_t shuffled = sorted;
-    Rng r1(42);
-    shuffle(shuffled, r1);
-    keys_t probes = sorted;
-    Rng r2(7);
-    shuffle(probes, r2);
-    std::vector<std::string> miss_store;
-    miss_store.reserve(probes.size());
-    for (const std::string_view k : probes) {
-        std::string m(k);
-        if (!m.empty()) m.back() = static_cast<char>(m.back() ^ 0x5a);
-        m.push_back('\x01');
-        miss_store.push_back(std::move(m));
-    }
-    const keys_t misses(miss_store.begin(), miss_store.end());
+    const keys_t shuffled = ab::shuffled(sorted, 42);
+    const keys_t probes = ab::shuffled(sorted, 7);
+    const ab::misses miss_set(probes);
+    const keys_t& misses = miss_set.keys;
 
     // The answers: a key's value is its rank + 1 in every structure.
     memkv::FastArt<std::uint64_t> fa;

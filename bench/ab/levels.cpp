@@ -9,8 +9,7 @@
 //
 //   g++ -std=c++20 -O2 -Iinclude -Ibench bench/ab/levels.cpp -o levels
 //   ./levels INPUT [CAP]      INPUT: a key file or SHAPE:N; CAP default 48
-#include "../dataset.hpp"
-#include "../shapes.hpp"
+#include "common.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -97,13 +96,7 @@ int main(int argc, char** argv) {
         return 2;
     }
     const std::string input = argv[1];
-    Dataset d;
-    try {
-        d = load_keys(input, 42);
-    } catch (const std::exception& e) {
-        std::fprintf(stderr, "levels: %s\n", e.what());
-        return 2;
-    }
+    const Dataset d = ab::load_input("levels", input);
     model m;
     if (argc > 2) m.cap = std::strtoul(argv[2], nullptr, 10);
     m.keys = d.keys();

@@ -12,8 +12,7 @@
 // libart, the median over rounds of the paired speed ratio B/A (> 1: B is
 // faster), and each variant's median speed against libart. Exits non-zero
 // if the variants or libart disagree on any lookup.
-#include "../dataset.hpp"
-#include "../shapes.hpp"
+#include "common.hpp"
 
 extern "C" {
 #include <art.h>
@@ -38,9 +37,9 @@ double ab_lookup_a(const void*, const keys_t&, std::size_t, std::size_t, std::ui
 double ab_lookup_b(const void*, const keys_t&, std::size_t, std::size_t, std::uint64_t*);
 
 namespace {
-using clock_type = std::chrono::steady_clock;
-
-double since(clock_type::time_point t0) { return std::chrono::duration<double>(clock_type::now() - t0).count(); }
+using memkv::bench::ab::clock_type;
+using memkv::bench::ab::median;
+using memkv::bench::ab::since;
 
 // libart's keys carry the dataset's terminating NUL (the convention of
 // memkv-bench's libart adapter), so no key is a prefix of another; the
@@ -56,11 +55,6 @@ double libart_lookup(art_tree* t, const keys_t& probes, std::uint64_t* checksum)
     const double secs = since(t0);
     *checksum = s;
     return secs;
-}
-
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
 }
 
 struct samples {
@@ -83,28 +77,11 @@ int main(int argc, char** argv) {
     }
     const std::string input = argv[1];
     const int rounds = argc > 2 ? std::max(1, std::atoi(argv[2])) : 5;
-    Dataset d;
-    try {
-        d = load_keys(input, 42);
-    } catch (const std::exception& e) {
-        std::fprintf(stderr, "fastart-ab: %s\n", e.what());
-        return 2;
-    }
-    keys_t keys = d.keys();
-    Rng r1(42);
-    shuffle(keys, r1);
-    keys_t probes = keys;
-    Rng r2(7);
-    shuffle(probes, r2);
-    std::vector<std::string> miss_store;
-    miss_store.reserve(probes.size());
-    for (const std::string_view k : probes) {
-        std::string m(k);
-        if (!m.empty()) m.back() = static_cast<char>(m.back() ^ 0x5a);
-        m.push_back('\x01');
-        miss_store.push_back(std::move(m));
-    }
-    keys_t misses(miss_store.begin(), miss_store.end());
+    const Dataset d = ab::load_input("fastart-ab", input);
+    const keys_t keys = ab::shuffled(d.keys(), 42);
+    const keys_t probes = ab::shuffled(keys, 7);
+    const ab::misses miss_set(probes);
+    const keys_t& misses = miss_set.keys;
 
     samples ins, look, miss;
     for (int r = 0; r < rounds; ++r) {

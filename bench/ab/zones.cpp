@@ -4,13 +4,16 @@
 //   1. the time of a first touch: 512 pages of 4 KiB in a fresh reservation
 //      (as a flat zone's small chunks), then 2 MiB pages marked for
 //      transparent huge pages, then the same bytes in 4 KiB pages;
-//   2. FastArt trees built from a key file, alternately in flat zones and in
+//   2. FastArt trees built from INPUT (a key file or SHAPE:N, as memkv-bench's
+//      --synthetic-shape), alternately in flat zones and in
 //      table zones (slab_arena::test_table_zones), each round a new tree:
 //      insert and lookup ns/key, the destructor's time, and minor faults.
 //
 // Build and run from the repository root (Linux):
-//   g++ -std=c++20 -O3 -DNDEBUG -march=native -Iinclude bench/ab/zones.cpp -o zones
-//   ./zones KEYFILE [ROUNDS]
+//   g++ -std=c++20 -O3 -DNDEBUG -march=native -Iinclude -Ibench bench/ab/zones.cpp -o zones
+//   ./zones INPUT [ROUNDS]
+#include "common.hpp"
+
 #include <memkv/fast_art.hpp>
 
 #include <sys/mman.h>
@@ -21,15 +24,14 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <memory>
-#include <random>
 #include <string>
 #include <vector>
 
 namespace {
 
-using clock_type = std::chrono::steady_clock;
+using memkv::bench::ab::clock_type;
+using memkv::bench::ab::median;
 
 double micros(clock_type::time_point a, clock_type::time_point b) {
     return std::chrono::duration<double, std::micro>(b - a).count();
@@ -39,11 +41,6 @@ long minor_faults() {
     rusage u{};
     getrusage(RUSAGE_SELF, &u);
     return u.ru_minflt;
-}
-
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
 }
 
 void page_costs() {
@@ -93,21 +90,12 @@ void page_costs() {
 
 int main(int argc, char** argv) {
     if (argc < 2) {
-        std::fprintf(stderr, "usage: %s KEYFILE [ROUNDS]\n", argv[0]);
+        std::fprintf(stderr, "usage: %s INPUT [ROUNDS]\n", argv[0]);
         return 2;
     }
+    const memkv::bench::Dataset d = memkv::bench::ab::load_input("zones", argv[1]);
+    const std::vector<std::string_view> keys = memkv::bench::ab::shuffled(d.keys(), 42);
     page_costs();
-    std::vector<std::string> keys;
-    {
-        std::ifstream in(argv[1]);
-        for (std::string line; std::getline(in, line);) keys.push_back(line);
-    }
-    if (keys.empty()) {
-        std::fprintf(stderr, "%s: no keys\n", argv[1]);
-        return 2;
-    }
-    std::mt19937_64 rng(1);
-    std::shuffle(keys.begin(), keys.end(), rng);
     const int rounds = argc > 2 ? std::max(1, std::atoi(argv[2])) : 11;
     struct figures {
         std::vector<double> insert_ns, lookup_ns, destroy_us, faults;
@@ -120,9 +108,9 @@ int main(int argc, char** argv) {
             const auto a = clock_type::now();
             auto tree = std::make_unique<memkv::FastArt<std::uint64_t>>();
             std::uint64_t i = 0;
-            for (const std::string& k : keys) tree->insert(k, i++);
+            for (const std::string_view k : keys) tree->insert(k, i++);
             const auto b = clock_type::now();
-            for (const std::string& k : keys) found += tree->find(k) != tree->end();
+            for (const std::string_view k : keys) found += tree->find(k) != tree->end();
             const auto c = clock_type::now();
             tree.reset();
             const auto d = clock_type::now();
