@@ -457,15 +457,24 @@ void check_walks_of(const std::vector<std::string>& keys, const std::vector<std:
     });
     REQUIRE(it == m.end());
     for (const std::string& p : prefixes) {
+        // Both forms a walk hands leaves in (by location, by block) agree.
         auto mi = m.lower_bound(p);
-        e.walk_prefix(p, [&](std::string_view k, memkv::detail::art::loc_t leaf, std::byte* block) {
+        std::vector<std::byte*> blocks;
+        e.walk_prefix(p, [&](std::string_view k, memkv::detail::art::loc_t leaf) {
             REQUIRE(mi != m.end());
             REQUIRE(k == mi->first);
-            REQUIRE(e.at(leaf) == block);
             REQUIRE(same_value(e.value(leaf), mi->second));
+            blocks.push_back(e.at(leaf));
             ++mi;
         });
         REQUIRE((mi == m.end() || mi->first.compare(0, p.size(), p) != 0));
+        std::size_t i = 0;
+        e.walk_prefix(p, [&](std::string_view, std::byte* block) {
+            REQUIRE(i < blocks.size());
+            REQUIRE(block == blocks[i]);
+            ++i;
+        });
+        REQUIRE(i == blocks.size());
     }
 }
 

@@ -1518,7 +1518,7 @@ public:
     // Calls f(std::string_view key, loc_t leaf) for every leaf in key order;
     // f(key, block) with the leaf's address instead where f takes that
     // (FastArt's own walks, which then read the value without turning a loc
-    // back into an address), f(key, leaf, block) where f takes both.
+    // back into an address).
     // Depth-first over an explicit stack of pending entries (no recursion: a
     // tree of long keys can be as deep as its longest key). An entry carries
     // the key length above it, so the one key buffer is never copied: an
@@ -1549,8 +1549,6 @@ public:
     static void deliver(F& f, std::string_view key, std::byte* block, loc_t leaf) {
         if constexpr (std::is_invocable_v<F&, std::string_view, std::byte*>) {
             f(key, block);
-        } else if constexpr (std::is_invocable_v<F&, std::string_view, loc_t, std::byte*>) {
-            f(key, leaf, block);
         } else {
             f(key, leaf);
         }
