@@ -65,6 +65,7 @@
 #include <cstdio>
 #include <cstring>
 #include <deque>
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -143,6 +144,12 @@ public:
             codec_.encode(l, codes_);
         }
         offsets.push_back(codes_.size());
+        // code_at is a code offset, link_at a position among the offsets'
+        // high bits (about two per link): both 32-bit, like the ranks.
+        if (codes_.size() >= std::numeric_limits<std::uint32_t>::max() ||
+            offsets.size() >= std::numeric_limits<std::uint32_t>::max() / 2) {
+            throw std::length_error("memkv-trie-prototype: 2^32 bytes of link codes or 2^31 links (its offsets are 32-bit)");
+        }
         link_bytes_ = 0;
         for (const std::string_view l : links) link_bytes_ += l.size();
         succinct::elias_fano_builder ef(offsets.size(), codes_.size() + 1);
@@ -267,6 +274,12 @@ private:
     static_assert(sizeof(block) == 120);
 
     void add_edge(unsigned char label, bool child, bool link, bool first, bool term) {
+        // The block's ranks and node_at_ are 32-bit (every count below is
+        // at most the edges'): a prototype for the key sets measured, not
+        // for 2^32 edges; refused rather than wrapped.
+        if (edges_ >= std::numeric_limits<std::uint32_t>::max()) {
+            throw std::length_error("memkv-trie-prototype: 2^32 edges or more (its ranks are 32-bit)");
+        }
         const unsigned bit = static_cast<unsigned>(edges_ & 63);
         if (bit == 0) {
             block nb;
