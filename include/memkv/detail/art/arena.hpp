@@ -644,9 +644,12 @@ private:
         kept_reservation list[max_kept_reservations];
         std::size_t n = 0;
     };
+    // Never destroyed: an arena of static storage duration may be released
+    // after a function-local static made later would be gone.
     static kept_list& kept() noexcept {
-        static kept_list list;
-        return list;
+        alignas(kept_list) static unsigned char storage[sizeof(kept_list)];
+        static kept_list* const list = ::new (static_cast<void*>(storage)) kept_list;
+        return *list;
     }
 
     std::vector<std::uintptr_t> bases_;  // biased slot addresses, see ptr()
