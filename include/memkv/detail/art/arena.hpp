@@ -323,6 +323,9 @@ private:
         ref bump_end = 0;
         std::size_t last_chunk_units = 0;
         std::uint32_t next_slot = 1;  // local; slot 0 is the null reference
+        // A kept reservation's slots that earlier arenas used (and may have
+        // left small chunks' pages in): given back with this zone's.
+        std::uint32_t touched_slots = 0;
         std::byte* flat = nullptr;     // a flat zone's base (see the top)
         void* mapping = nullptr;       // its reservation, as mapped
         std::size_t mapping_bytes = 0;
@@ -370,7 +373,7 @@ private:
         // Over-reserved by a huge page, so that the base (and with it every
         // 8-slot chunk) is 2 MiB-aligned.
         const std::size_t len = span + huge_page_bytes;
-        void* raw = take_kept(len);
+        void* raw = take_kept(len, &zs.touched_slots);
         if (raw == nullptr) {
             if (!charge_flat(len)) {
                 // Kept reservations are the first to go.
@@ -415,10 +418,12 @@ private:
             // Every page but the small chunks' goes back: the slots in use,
             // between those chunks, in as few calls as there are chunks.
             const std::size_t first = std::size_t{z} << zone_bits_;
-            const std::size_t used = std::min(meta_.size() - first, std::size_t{zs.next_slot});
+            const std::size_t mine = std::min(meta_.size() - first, std::size_t{zs.next_slot});
+            // Pages an earlier arena kept above this one's slots go too.
+            const std::size_t used = std::max<std::size_t>(mine, zs.touched_slots);
             const std::size_t slot_bytes = slot_units * unit;
             std::size_t from = 0;  // local slot where the pages to give back start
-            for (std::size_t s = 1; s < used; ++s) {
+            for (std::size_t s = 1; s < mine; ++s) {
                 const slot_meta& m = meta_[first + s];
                 if (m.kind != slot_kind::chunk || m.units * unit >= huge_page_bytes) continue;
                 if (s > from) discard_pages(zs.flat + from * slot_bytes, (s - from) * slot_bytes);
@@ -429,7 +434,7 @@ private:
             advise_no_huge_pages(zs.mapping, zs.mapping_bytes);
             guard.lock();
             if (kept().n < max_kept_reservations) {
-                kept().list[kept().n++] = {zs.mapping, zs.mapping_bytes};
+                kept().list[kept().n++] = {zs.mapping, zs.mapping_bytes, static_cast<std::uint32_t>(mine)};
             } else {
                 guard.unlock();
                 release_address_range(zs.mapping, zs.mapping_bytes);
@@ -440,11 +445,12 @@ private:
         zs.mapping = nullptr;
     }
     // A kept reservation of `bytes` (still charged to the budget), or null.
-    static void* take_kept(std::size_t bytes) noexcept {
+    static void* take_kept(std::size_t bytes, std::uint32_t* touched_slots) noexcept {
         std::lock_guard guard(kept().mu);
         for (std::size_t i = kept().n; i-- != 0;) {
             if (kept().list[i].bytes == bytes) {
                 void* p = kept().list[i].mapping;
+                *touched_slots = kept().list[i].touched_slots;
                 kept().list[i] = kept().list[--kept().n];
                 return p;
             }
@@ -638,6 +644,7 @@ private:
     struct kept_reservation {
         void* mapping;
         std::size_t bytes;
+        std::uint32_t touched_slots;  // slots its last arena used (zone_state::touched_slots)
     };
     struct kept_list {
         std::mutex mu;
