@@ -272,9 +272,8 @@ public:
 
     ~hybrid_engine() { stop_workers(); }
 
-    // Test hook: a flush request that no write is waiting for, as a writer's
-    // wake arriving after the flush it called for had begun; returns once
-    // the flusher has taken it up.
+    // Test hook: a flush request that no write is waiting for (a stale one,
+    // see run_flusher); returns once the flusher has taken it up.
     void test_stale_flush_request() {
         std::unique_lock guard(cv_mu_);
         const std::uint64_t epoch = flush_epoch_;
@@ -1592,11 +1591,15 @@ private:
             flush_requested_.store(false, std::memory_order_relaxed);
             guard.unlock();
             try {
-                // A request can be stale: a writer's wake comes after it
-                // unlocked mu_, and the flush it called for may have begun
-                // (through the check at the end of a pass) before the wake
-                // arrived; sealing then would flush the next writes early, a
-                // few at a time (the checkpoint tests saw an extra run).
+                // A request can be stale: while a flush runs, the sealed
+                // deltas it merges still count, so writes during it ask
+                // again; and a writer's wake comes after it unlocked mu_,
+                // possibly after the flush it called for began (through the
+                // check at the end of a pass). Sealing on such a request
+                // took the active delta before its writer's seal at
+                // compaction_bytes, and flushed it early while the trigger
+                // had not grown (the checkpoint tests saw an extra run;
+                // bench/RESULTS.md, twenty-second session).
                 if (idle || flush_called_for()) {
                     std::lock_guard delta_guard(delta_mu_);
                     const layers_ptr input = seal_for_merge();
