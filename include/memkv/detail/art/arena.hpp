@@ -137,8 +137,7 @@ public:
         std::lock_guard guard(kept().mu);
         while (kept().n != 0) {
             const kept_reservation k = kept().list[--kept().n];
-            release_address_range(k.mapping, k.bytes);
-            flat_reserved_.fetch_sub(k.bytes, std::memory_order_relaxed);
+            unmap_flat(k.mapping, k.bytes);
         }
     }
     static constexpr std::size_t max_kept_reservations = 4;
@@ -408,13 +407,8 @@ private:
     void unreserve_flat(unsigned z) noexcept {
         zone_state& zs = zones_[z];
         if (zs.mapping == nullptr) return;
-        std::unique_lock guard(kept().mu);
-        if (kept().n == max_kept_reservations) {
-            guard.unlock();
-            release_address_range(zs.mapping, zs.mapping_bytes);
-            flat_reserved_.fetch_sub(zs.mapping_bytes, std::memory_order_relaxed);
-        } else {
-            guard.unlock();
+        // Checked first so that a release past the limit skips the discards.
+        if (kept_count() < max_kept_reservations) {
             // Every page but the small chunks' goes back: the slots in use,
             // between those chunks, in as few calls as there are chunks.
             const std::size_t first = std::size_t{z} << zone_bits_;
@@ -432,17 +426,29 @@ private:
             if (used > from) discard_pages(zs.flat + from * slot_bytes, (used - from) * slot_bytes);
             // Its 2 MiB chunks' marks go too (and the split areas merge).
             advise_no_huge_pages(zs.mapping, zs.mapping_bytes);
-            guard.lock();
-            if (kept().n < max_kept_reservations) {
-                kept().list[kept().n++] = {zs.mapping, zs.mapping_bytes, static_cast<std::uint32_t>(mine)};
-            } else {
-                guard.unlock();
-                release_address_range(zs.mapping, zs.mapping_bytes);
-                flat_reserved_.fetch_sub(zs.mapping_bytes, std::memory_order_relaxed);
+            if (!keep(zs.mapping, zs.mapping_bytes, static_cast<std::uint32_t>(mine))) {
+                unmap_flat(zs.mapping, zs.mapping_bytes);
             }
+        } else {
+            unmap_flat(zs.mapping, zs.mapping_bytes);
         }
         zs.flat = nullptr;
         zs.mapping = nullptr;
+    }
+    static void unmap_flat(void* mapping, std::size_t bytes) noexcept {
+        release_address_range(mapping, bytes);
+        flat_reserved_.fetch_sub(bytes, std::memory_order_relaxed);
+    }
+    static std::size_t kept_count() noexcept {
+        std::lock_guard guard(kept().mu);
+        return kept().n;
+    }
+    // Adds k to the kept list; false when it is full.
+    static bool keep(void* mapping, std::size_t bytes, std::uint32_t touched_slots) noexcept {
+        std::lock_guard guard(kept().mu);
+        if (kept().n == max_kept_reservations) return false;
+        kept().list[kept().n++] = {mapping, bytes, touched_slots};
+        return true;
     }
     // A kept reservation of `bytes` (still charged to the budget), or null.
     static void* take_kept(std::size_t bytes, std::uint32_t* touched_slots) noexcept {
