@@ -229,6 +229,9 @@ inline constexpr std::size_t hybrid_active_filter_from = 16384;
 
 // The smallest gate (DESIGN.md, "The gate"): 64 KiB at 8 bits per key.
 inline constexpr std::size_t hybrid_gate_min_keys = std::size_t{1} << 16;
+// The gate's bits per key where hybrid_options::gate_auto turns it on (a
+// store with file-backed runs).
+inline constexpr std::size_t hybrid_gate_file_bits = 8;
 // The most queued keys a gate's builder adds under the store's lock, with
 // the install (about 0.1 ms); more are taken out and added outside it.
 inline constexpr std::size_t hybrid_gate_last_batch = 4096;
@@ -800,6 +803,9 @@ private:
         o.run_fanout = std::max<std::size_t>(o.run_fanout, 2);
         o.max_runs = std::max(o.max_runs, o.run_fanout + 1);
         o.merge_threads = std::max<std::size_t>(o.merge_threads, 1);
+        if (o.gate_bits_per_key == hybrid_options::gate_auto) {
+            o.gate_bits_per_key = o.directory.empty() ? 0 : hybrid_gate_file_bits;
+        }
         return o;
     }
 

@@ -93,7 +93,9 @@ struct hybrid_options {
     /// shapes measured (DESIGN.md, "Draft runs"). compact() and merges into
     /// higher levels always use `frozen`. 0: every run uses `frozen`.
     unsigned fast_build_levels = 2;
-    /// Bits per key of the gate, a filter over every key of the store (0, the default: no gate).
+    /// gate_bits_per_key's default: 8 bits per key when `directory` is set, else 0 (no gate).
+    static constexpr std::size_t gate_auto = static_cast<std::size_t>(-1);
+    /// Bits per key of the gate, a filter over every key of the store (0: no gate).
     ///
     /// With background compaction, once the store has two runs, a background
     /// thread builds a blocked Bloom filter over all its keys, sized for
@@ -104,8 +106,13 @@ struct hybrid_options {
     /// 1.5-2.4x faster at 10^8 keys. It costs 1-2 bytes per key at 8 bits
     /// (about 2.5% false positives when full), more at peak while a build
     /// holds runs that merges replaced, and a read of the whole store per
-    /// build (every doubling). See DESIGN.md ("The gate").
-    std::size_t gate_bits_per_key = 0;
+    /// build (every doubling). `gate_auto` (the default) turns it on for
+    /// file-backed runs only: there a run filter's false positive reads
+    /// pages of a run file, from disk once the runs outgrow the page cache,
+    /// which slowed inserts most as such a store grew; in anonymous memory
+    /// the gate saved no insert time and cost 4-11% more memory. See
+    /// DESIGN.md ("The gate").
+    std::size_t gate_bits_per_key = gate_auto;
     /// Options of the FrozenLayerBuilder behind each compaction.
     ///
     /// Its suffix registry is additionally capped at about one row per key
