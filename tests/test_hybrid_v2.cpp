@@ -1302,7 +1302,7 @@ TEST_CASE("HybridKV v2: the gate admits every key as it is rebuilt, across erase
 TEST_CASE("HybridKV v2: the gate is on by default for file-backed runs only", "[hybrid][v2][filter][gate]") {
     // With run files, a run filter's false positive reads pages of a run
     // file (from disk once the runs outgrow the page cache): at 2*10^8 keys
-    // with the page cache short of the runs the inserts were 1.15-1.2x
+    // with the page cache short of the runs the inserts were 1.16-1.24x
     // faster with the gate (bench/RESULTS.md, twenty-third session).
     // gate_auto turns it on there and leaves in-memory stores without one.
     temp_dir dir;
