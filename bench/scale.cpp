@@ -3,6 +3,7 @@
 //
 //   memkv-scale --keys N [--structures frozen,hybrid] [--dir DIR] [--json FILE]
 //               [--lookups 1000000] [--misses 1000000] [--seed S] [--gate-bits B]
+//               [--random-access 0|1]
 //   memkv-scale --describe --keys N [--seed S]
 //   memkv-scale --calibrate FILE [--keys 2000000] [--seed S]
 //   memkv-scale --print-keys --keys N [--seed S] > FILE
@@ -16,7 +17,8 @@
 //   hybrid  inserts the N keys in pseudo-random order (url_keygen::shuffled_index)
 //           into one MemKV<uint64_t> with default options and background
 //           compaction (with --dir: hybrid_options::directory = DIR/hybrid-runs;
-//           with --gate-bits: hybrid_options::gate_bits_per_key = B, 0 for no gate),
+//           with --gate-bits: hybrid_options::gate_bits_per_key = B, 0 for no gate;
+//           with --random-access: hybrid_options::random_access_runs),
 //           then the same checked lookups and misses, waits for background
 //           compaction to go idle, saves a checkpoint (DIR/ckpt.mkv), destroys the
 //           store, opens the checkpoint and checks 10,000 lookups there.
@@ -319,6 +321,7 @@ struct run_options {
     std::uint64_t misses = 1000000;
     std::uint64_t seed = 0;
     std::optional<std::size_t> gate_bits;  // hybrid_options::gate_bits_per_key, when given
+    std::optional<bool> random_access;     // hybrid_options::random_access_runs, when given
 };
 
 // Times `check` over `count` keys drawn at random from [0, N), each made by
@@ -491,6 +494,7 @@ result run_hybrid(const url_keygen& g, const run_options& o, const std::string& 
     memkv::hybrid_options opt;
     if (user_dir) opt.directory = dir + "/hybrid-runs";
     if (o.gate_bits) opt.gate_bits_per_key = *o.gate_bits;
+    if (o.random_access) opt.random_access_runs = *o.random_access;
 
     auto kv = std::make_unique<kv_type>(opt);
     const auto t0 = clock_type::now();
@@ -565,7 +569,9 @@ result run_hybrid(const url_keygen& g, const run_options& o, const std::string& 
     kv.reset();
 
     const auto o0 = clock_type::now();
-    kv = std::make_unique<kv_type>(kv_type::open(ckpt));
+    memkv::hybrid_options reopen;
+    if (o.random_access) reopen.random_access_runs = *o.random_access;
+    kv = std::make_unique<kv_type>(kv_type::open(ckpt, reopen));
     r.open_s = seconds_since(o0);
     if (kv->size() != g.size()) {
         std::fprintf(stderr, "memkv-scale: hybrid: reopened size() %zu, expected %llu\n",
@@ -939,6 +945,7 @@ int print_keys(const run_options& o) {
     std::fprintf(stderr,
                  "usage: memkv-scale --keys N [--structures frozen,hybrid] [--dir DIR] [--json FILE]\n"
                  "                   [--lookups 1000000] [--misses 1000000] [--seed S] [--gate-bits B]\n"
+                 "                   [--random-access 0|1]\n"
                  "       memkv-scale --describe --keys N [--seed S]\n"
                  "       memkv-scale --calibrate FILE [--keys 2000000] [--seed S]\n"
                  "       memkv-scale --print-keys --keys N [--seed S] > FILE\n");
@@ -1015,6 +1022,10 @@ int main(int argc, char** argv) {
             o.seed = parse_count(value());
         } else if (arg == "--gate-bits") {
             o.gate_bits = static_cast<std::size_t>(parse_count(value()));
+        } else if (arg == "--random-access") {
+            const std::string v = value();
+            if (v != "0" && v != "1") usage("--random-access takes 0 or 1");
+            o.random_access = v == "1";
         } else if (arg == "--describe") {
             do_describe = true;
         } else if (arg == "--print-keys") {

@@ -670,3 +670,40 @@ TEST_CASE("CRC-32C: the hardware path equals the portable one at every length an
     const std::uint32_t whole = memkv::detail::crc32c(buf.data(), 4096);
     CHECK(memkv::detail::crc32c_update(memkv::detail::crc32c(buf.data(), 1001), buf.data() + 1001, 3095) == whole);
 }
+
+TEST_CASE("FrozenLayer: advise() sets the mapping's access hint; owned images ignore it", "[frozen][api][advise]") {
+#if !defined(__linux__)
+    SKIP("reads the hint back from /proc/self/smaps");
+#endif
+    const model m = make_model(31, 5000);
+    temp_file t("advise.frz");
+    layer::from_sorted(m).save(t.path);
+    const layer f = layer::open(t.path);
+    const void* at = f.bytes().data();
+    auto flags = [&] { return memkv::test::mapping_of(at); };
+    REQUIRE(flags().path == t.path);
+    // Opened with the kernel's default: neither hint.
+    CHECK_FALSE(flags().has_flag("rr"));
+    CHECK_FALSE(flags().has_flag("sr"));
+    f.advise(memkv::access_pattern::random);
+    CHECK(flags().has_flag("rr"));
+    CHECK_FALSE(flags().has_flag("sr"));
+    f.advise(memkv::access_pattern::sequential);
+    CHECK(flags().has_flag("sr"));
+    CHECK_FALSE(flags().has_flag("rr"));
+    f.advise(memkv::access_pattern::normal);
+    CHECK_FALSE(flags().has_flag("rr"));
+    CHECK_FALSE(flags().has_flag("sr"));
+    // A hint changes no answer.
+    f.advise(memkv::access_pattern::random);
+    for (const auto& [k, v] : m) REQUIRE(f.get(k) == v);
+    CHECK(std::ranges::equal(f | std::views::keys, m | std::views::keys));
+    // An owned image and a moved-from layer: nothing to advise, no effect.
+    const layer owned = layer::from_sorted(m);
+    owned.advise(memkv::access_pattern::random);
+    CHECK(owned.size() == m.size());
+    layer moved = layer::open(t.path);
+    const layer taken = std::move(moved);
+    moved.advise(memkv::access_pattern::random);
+    CHECK(taken.size() == m.size());
+}

@@ -1337,6 +1337,115 @@ TEST_CASE("HybridKV v2: the gate is on by default for file-backed runs only", "[
     CHECK(mem.stats().gate_bytes == 0);
 }
 
+// The mappings of files in dir (a run file merged away may still be
+// mapped, its path then ending in " (deleted)").
+std::vector<memkv::test::mapping_info> mappings_in(const fs::path& dir) {
+    const std::string d = fs::canonical(dir).string() + "/";
+    std::vector<memkv::test::mapping_info> out;
+    for (memkv::test::mapping_info& m : memkv::test::process_mappings()) {
+        if (m.path.rfind(d, 0) == 0) out.push_back(std::move(m));
+    }
+    return out;
+}
+
+TEST_CASE("HybridKV v2: mapped runs are read as random access, scans lift the hint", "[hybrid][v2][advise]") {
+#if !defined(__linux__)
+    SKIP("reads the hint back from /proc/self/smaps");
+#endif
+    // A page fault of a mapped file normally reads the pages around it
+    // too: a lookup then read ~2 MB per key at 10^9 keys, with the run files
+    // larger than the page cache (bench/RESULTS.md, twenty-fourth session).
+    temp_dir dir;
+    KV::options opt;
+    opt.background_compaction = true;
+    opt.compaction_keys = 20000;
+    REQUIRE(opt.random_access_runs);
+    const std::uint64_t n = 90000;
+    auto all = [&](const fs::path& where, bool random) {
+        return [&, where, random] {
+            const auto maps = mappings_in(where);
+            return !maps.empty() && std::ranges::all_of(maps, [&](const memkv::test::mapping_info& m) {
+                       return m.has_flag("rr") == random;
+                   });
+        };
+    };
+    const fs::path runs = dir.path / "runs";
+    const std::string ckpt = (dir.path / "ckpt.mkv").string();
+    {
+        KV::options files = opt;
+        files.directory = runs.string();
+        KV kv(files);
+        for (std::uint64_t i = 0; i < n; ++i) REQUIRE(kv.insert(url_key(i), i));
+        REQUIRE(memkv::test::wait_until([&] { return kv.stats().runs >= 2; }));
+        // A merge or the gate's build lifts the hint on what it reads while
+        // it reads: wait for a quiet moment.
+        CHECK(memkv::test::wait_until(all(runs, true)));
+        for (std::uint64_t i = 0; i < n; i += 7) REQUIRE(kv.get(url_key(i)) == i);
+        kv.save(ckpt);
+    }
+    {
+        // An opened checkpoint's runs, too.
+        const KV kv = KV::open(ckpt);
+        CHECK(all(dir.path, true)());
+        for (std::uint64_t i = 0; i < n; i += 7) REQUIRE(kv.get(url_key(i)) == i);
+        // A view of the whole store reads every run to the end: read-around
+        // while it or an iterator of it lives. A bounded view keeps the hint.
+        {
+            const auto bounded = kv.prefix(url_key(0).substr(0, 10));
+            CHECK(bounded.begin() != bounded.end());
+            CHECK(all(dir.path, true)());
+        }
+        auto it = kv.items().begin();
+        CHECK(all(dir.path, false)());
+        {
+            const auto whole = kv.items();
+            CHECK(static_cast<std::uint64_t>(std::ranges::distance(whole)) == n);
+        }
+        CHECK(all(dir.path, false)());  // `it` still reads
+        it = decltype(it)();
+        CHECK(all(dir.path, true)());
+    }
+    {
+        KV::options plain = opt;
+        plain.random_access_runs = false;
+        const KV kv = KV::open(ckpt, plain);
+        CHECK(all(dir.path, false)());
+        plain.directory = (dir.path / "runs-plain").string();
+        KV fresh(plain);
+        for (std::uint64_t i = 0; i < n; ++i) REQUIRE(fresh.insert(url_key(i), i));
+        REQUIRE(memkv::test::wait_until([&] { return fresh.stats().runs >= 2; }));
+        CHECK(all(dir.path / "runs-plain", false)());
+    }
+}
+
+TEST_CASE("HybridKV v2: a run's scans nest; the last to end restores random access", "[hybrid][v2][advise]") {
+#if !defined(__linux__)
+    SKIP("reads the hint back from /proc/self/smaps");
+#endif
+    temp_dir dir;
+    const std::string path = (dir.path / "run.frz").string();
+    memkv::FrozenLayer<std::uint64_t>::from_sorted(std::vector<std::pair<std::string, std::uint64_t>>{{"a", 1}, {"b", 2}})
+        .save(path);
+    memkv::detail::hybrid_run<std::uint64_t> r;
+    r.live = std::make_shared<const memkv::FrozenLayer<std::uint64_t>>(memkv::FrozenLayer<std::uint64_t>::open(path));
+    auto random = [&] { return memkv::test::mapping_of(r.live->bytes().data()).has_flag("rr"); };
+    r.advise_idle();
+    CHECK_FALSE(random());  // random_access not set: the kernel's default stays
+    r.random_access = true;
+    r.advise_idle();
+    CHECK(random());
+    {
+        const memkv::detail::hybrid_run_scan<memkv::detail::hybrid_run<std::uint64_t>> merge({&r});
+        CHECK_FALSE(random());
+        {
+            const memkv::detail::hybrid_run_scan<memkv::detail::hybrid_run<std::uint64_t>> gate({&r});
+            CHECK_FALSE(random());
+        }
+        CHECK_FALSE(random());  // the merge still reads it
+    }
+    CHECK(random());
+}
+
 TEST_CASE("HybridKV v2: the merge policy picks around runs that merges in flight hold", "[hybrid][v2][policy]") {
     // With one merger, a merge of big runs (minutes at 10^8 keys) held the
     // only merge lane: flushes piled up level-0 runs to max_runs and the

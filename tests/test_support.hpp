@@ -9,9 +9,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <sstream>
 #include <random>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -28,6 +30,56 @@ bool wait_until(Done&& done, std::chrono::milliseconds limit = std::chrono::seco
         std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
     return true;
+}
+
+// One memory mapping of this process as /proc/self/smaps describes it.
+struct mapping_info {
+    std::uintptr_t begin = 0;
+    std::uintptr_t end = 0;
+    std::string path;                   // the mapped file ("" when anonymous)
+    std::vector<std::string> vm_flags;  // "rd", "rr" (random read advised), "sr" (sequential), ...
+    bool has_flag(std::string_view f) const {
+        for (const std::string& x : vm_flags) {
+            if (x == f) return true;
+        }
+        return false;
+    }
+};
+
+// Every mapping of this process (Linux; empty elsewhere).
+inline std::vector<mapping_info> process_mappings() {
+    std::vector<mapping_info> out;
+    std::ifstream in("/proc/self/smaps");
+    std::string line;
+    while (std::getline(in, line)) {
+        // A mapping's first line: "begin-end perms offset dev inode [path]".
+        const std::size_t dash = line.find('-');
+        const std::size_t space = line.find(' ');
+        if (dash != std::string::npos && space != std::string::npos && dash < space &&
+            line.find_first_not_of("0123456789abcdef") == dash) {
+            mapping_info m;
+            m.begin = std::stoull(line.substr(0, dash), nullptr, 16);
+            m.end = std::stoull(line.substr(dash + 1, space - dash - 1), nullptr, 16);
+            std::istringstream fields(line);
+            std::string skip;
+            for (int i = 0; i < 5; ++i) fields >> skip;
+            std::getline(fields >> std::ws, m.path);
+            out.push_back(std::move(m));
+        } else if (line.rfind("VmFlags:", 0) == 0 && !out.empty()) {
+            std::istringstream flags(line.substr(8));
+            for (std::string f; flags >> f;) out.back().vm_flags.push_back(f);
+        }
+    }
+    return out;
+}
+
+// The mapping that holds address p (begin == end == 0 when none does).
+inline mapping_info mapping_of(const void* p) {
+    const auto a = reinterpret_cast<std::uintptr_t>(p);
+    for (mapping_info& m : process_mappings()) {
+        if (m.begin <= a && a < m.end) return m;
+    }
+    return {};
 }
 
 // MEMKV_TEST_SCALE=<n> (default 1) multiplies the lengths of the randomized

@@ -487,6 +487,22 @@ public:
     }
     /// The serialized image (exactly what save() writes); valid while the layer lives and is not moved from.
     std::span<const unsigned char> bytes() const noexcept { return {image_, image_size_}; }
+    /// Tells the OS how an open()ed (memory-mapped) layer will be read; a hint that changes no result.
+    ///
+    /// A mapped file's page faults normally read the pages around the one
+    /// missed as well (up to the device's read_ahead_kb): right for scans,
+    /// but when the file is larger than the page cache, point lookups then
+    /// read far more than they use and evict each other's pages.
+    /// `access_pattern::random` turns that off for this mapping;
+    /// HybridKV does so for its file-backed runs (hybrid_options::random_access_runs).
+    /// No effect on a layer that owns or borrows its image, or where the OS
+    /// refuses the hint.
+    void advise(access_pattern a) const noexcept {
+        using access = detail::mapped_file::access;
+        mapped_.advise(a == access_pattern::random       ? access::random
+                       : a == access_pattern::sequential ? access::sequential
+                                                         : access::normal);
+    }
     /// The tag stored in the header (frozen_layer_options::user_tag).
     std::uint64_t user_tag() const noexcept { return h_.user_tag; }
     /// Bytes of the key automaton in the image.

@@ -37,9 +37,21 @@ namespace detail {
 template <class V>
 struct hybrid_scan {
     hybrid_scan(std::shared_ptr<const hybrid_layers<V>> l, scan_bounds b)
-        : layers(std::move(l)), origin(layers.get(), std::move(b), true) {}
+        : layers(std::move(l)), whole(whole_store(layers.get(), b)), origin(layers.get(), std::move(b), true) {}
+
+    // A view of the whole store reads every run from end to end: the pages
+    // around each fault are worth reading (hybrid_options::random_access_runs).
+    // Bounded views keep the hint: most are short.
+    static std::vector<const hybrid_run<V>*> whole_store(const hybrid_layers<V>* l, const scan_bounds& b) {
+        std::vector<const hybrid_run<V>*> runs;
+        if (l != nullptr && b.lo.empty() && !b.has_hi) {
+            for (const auto& r : l->runs) runs.push_back(r.get());
+        }
+        return runs;
+    }
 
     std::shared_ptr<const hybrid_layers<V>> layers;  // null: an empty store
+    hybrid_run_scan<hybrid_run<V>> whole;            // the runs of a whole-store view
     hybrid_scan_origin<V> origin;                    // reads *layers: declared after it
 };
 }  // namespace detail

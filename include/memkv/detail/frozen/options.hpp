@@ -1,11 +1,12 @@
 #pragma once
 
 /// @file
-/// @brief memkv::frozen_layer_options, the tuning of FrozenLayerBuilder.
+/// @brief memkv::frozen_layer_options, the tuning of FrozenLayerBuilder, and
+/// memkv::access_pattern, FrozenLayer::advise()'s hint.
 ///
-/// A public type; it lives here so that both public headers and the hybrid
-/// engine can include it without including a public header from detail/.
-/// Include <memkv/frozen_builder.hpp> (or <memkv/memkv.hpp>) to use it.
+/// Public types; they live here so that both public headers and the hybrid
+/// engine can include them without including a public header from detail/.
+/// Include <memkv/frozen_builder.hpp> (or <memkv/memkv.hpp>) to use them.
 
 #include <cstddef>
 #include <cstdint>
@@ -66,6 +67,13 @@ struct frozen_layer_options {
     ///
     /// The image buffer is reserved up front, as for expected_keys.
     std::size_t expected_bytes = 0;
+};
+
+/// How a memory-mapped FrozenLayer will be read, for FrozenLayer::advise().
+enum class access_pattern {
+    normal,      ///< the kernel's default: each page fault also reads pages around it
+    random,      ///< point lookups: a page fault reads only its page
+    sequential,  ///< one pass in file order: read ahead aggressively
 };
 
 }  // namespace memkv

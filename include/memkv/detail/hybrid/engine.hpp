@@ -607,6 +607,7 @@ public:
             for (const run_ptr& r : layers->runs) {
                 hybrid_manifest_run e;
                 e.level = r->level;
+                const hybrid_run_scan<run_type> scan({r.get()});  // a copy reads it whole
                 if (r->live) e.live = save_layer(*r->live, r->live_path, r->id * 4, dir, name, created, still);
                 if (r->tombstones) {
                     e.tomb = save_layer(*r->tombstones, r->tomb_path, r->id * 4 + 1, dir, name, created, still);
@@ -725,6 +726,7 @@ public:
                 r->filter = build_filter(*r);
                 ++filters_rebuilt_;
             }
+            set_access(*r);
             layers->runs.push_back(std::move(r));
         }
         // The runs' visible keys, for the size check. A lone run without
@@ -1332,8 +1334,16 @@ private:
         return f;
     }
 
+    // The hint of a run's mappings for its point reads
+    // (hybrid_options::random_access_runs), set before the run is shared.
+    void set_access(run_type& r) const noexcept {
+        r.random_access = opt_.random_access_runs;
+        r.advise_idle();
+    }
+
     std::unique_ptr<const hybrid_filter> build_filter(const run_type& r) const {
         auto f = std::make_unique<hybrid_filter>(r.keys(), filter_bits(r.level));
+        const hybrid_run_scan<run_type> scan({&r});
         for (const auto* layer : {r.live.get(), r.tombstones.get()}) {
             if (layer != nullptr) hybrid_filter_add_keys(*f, *layer, [] { return false; });
         }
@@ -1448,6 +1458,9 @@ private:
                 }
                 if (feed) feed->add(hybrid_key_hash(key));
             };
+            std::vector<const run_type*> sources;
+            for (const run_ptr& r : runs) sources.push_back(r.get());
+            const hybrid_run_scan<run_type> scan(std::move(sources));
             try {
                 if (runs.empty() && deltas.size() == 1) {
                     // The usual flush: one sealed delta, read by a walk of
@@ -1474,6 +1487,7 @@ private:
                 run->tombstones = std::make_shared<const base_type>(tomb->finish());
                 if (files) run->tomb_path = stem + ".tomb.frz";
             }
+            set_access(*run);
             if (live_keys + tomb_keys != 0) {
                 if (filter) run->filter = std::move(filter);
                 if (reused) {
@@ -1841,10 +1855,13 @@ private:
             read_deltas();
             if (!done) return;
             for (run_ptr& r : runs) {
-                for (const auto* layer : {r->live.get(), r->tombstones.get()}) {
-                    if (layer != nullptr && !hybrid_filter_add_keys(*next, *layer, stop)) {
-                        done = false;
-                        return;
+                {
+                    const hybrid_run_scan<run_type> scan({r.get()});
+                    for (const auto* layer : {r->live.get(), r->tombstones.get()}) {
+                        if (layer != nullptr && !hybrid_filter_add_keys(*next, *layer, stop)) {
+                            done = false;
+                            return;
+                        }
                     }
                 }
                 r.reset();

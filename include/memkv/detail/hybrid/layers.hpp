@@ -23,13 +23,16 @@
 #include <memkv/detail/assert.hpp>
 #include <memkv/detail/fwd.hpp>
 #include <memkv/detail/hybrid/filter.hpp>
+#include <memkv/detail/frozen/options.hpp>
 #include <memkv/detail/io/file.hpp>
 
 #include <algorithm>
 #include <atomic>
+#include <initializer_list>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -123,6 +126,11 @@ struct hybrid_run {
     std::string live_path;
     std::string tomb_path;
     bool owned = false;
+    // Mapped runs are read with access_pattern::random (no read-around)
+    // except while something reads them whole: a merge, the gate's build, a
+    // filter's build (DESIGN.md, "Read-around"). Set by the engine before
+    // the run is shared (hybrid_options::random_access_runs).
+    bool random_access = false;
 
     hybrid_run() = default;
     hybrid_run(const hybrid_run&) = delete;
@@ -142,6 +150,50 @@ struct hybrid_run {
                (filter ? filter->memory_usage() : 0);
     }
     bool file_backed() const noexcept { return !live_path.empty() || !tomb_path.empty(); }
+
+    // The hint while no scan reads the run (called once the layers are set).
+    void advise_idle() const noexcept {
+        if (random_access) advise(access_pattern::random);
+    }
+    // A whole read of the run begins (end_scan when it ends, also on
+    // failure): the pages around each fault are read too, as a scan wants.
+    // Counted, as a merge and the gate may read one run at once.
+    void begin_scan() const noexcept {
+        if (!random_access) return;
+        const std::lock_guard lock(scan_mu_);
+        if (scans_++ == 0) advise(access_pattern::normal);
+    }
+    void end_scan() const noexcept {
+        if (!random_access) return;
+        const std::lock_guard lock(scan_mu_);
+        MEMKV_ASSERT(scans_ > 0);
+        if (--scans_ == 0) advise(access_pattern::random);
+    }
+
+private:
+    void advise(access_pattern a) const noexcept {
+        if (live) live->advise(a);
+        if (tombstones) tombstones->advise(a);
+    }
+    mutable std::mutex scan_mu_;
+    mutable unsigned scans_ = 0;
+};
+
+// Runs read whole while it lives (hybrid_run::begin_scan).
+template <class Run>
+class hybrid_run_scan {
+public:
+    explicit hybrid_run_scan(std::vector<const Run*> runs) noexcept : runs_(std::move(runs)) {
+        for (const Run* r : runs_) r->begin_scan();
+    }
+    ~hybrid_run_scan() {
+        for (const Run* r : runs_) r->end_scan();
+    }
+    hybrid_run_scan(const hybrid_run_scan&) = delete;
+    hybrid_run_scan& operator=(const hybrid_run_scan&) = delete;
+
+private:
+    std::vector<const Run*> runs_;
 };
 
 // Adds every key of `map` (a delta or a run layer: iterators with

@@ -84,6 +84,18 @@ struct hybrid_options {
     /// false: only headers and bounds are checked (for huge bases; call
     /// verify() later).
     bool verify_on_open = true;
+    /// Whether memory-mapped runs are read as random access (FrozenLayer::advise).
+    ///
+    /// true: a lookup's page fault reads only its own page, not the pages
+    /// around it as well (the kernel's read-around, up to the device's
+    /// read_ahead_kb per fault), which decides lookups once the run files
+    /// outgrow the page cache (DESIGN.md, "Read-around"). A merge, the
+    /// gate's build and a filter's build lift the hint on the runs they read
+    /// while they read them, as does a view of the whole store (items(), or
+    /// from("")) while it or an iterator of it lives; prefix and range views
+    /// keep it (a cold scan of a long range then reads page by page). Applies
+    /// to the runs of `directory` and of an opened checkpoint.
+    bool random_access_runs = true;
     /// Runs below this level are built for speed, with a small suffix registry.
     ///
     /// Flushes make level-0 runs and their merges level 1; both are merged
