@@ -115,15 +115,15 @@ struct hybrid_options {
     /// reach that size; the writers add each new key. A key the gate refuses
     /// - nearly every insert of a new key, and every miss - needs one cache
     /// line instead of one filter line per sealed delta and run: misses
-    /// 1.5-2.4x faster at 10^8 keys. It costs 1-2 bytes per key at 8 bits
-    /// (about 2.5% false positives when full), more at peak while a build
-    /// holds runs that merges replaced, and a read of the whole store per
-    /// build (every doubling). `gate_auto` (the default) turns it on for
-    /// file-backed runs only: there a run filter's false positive reads
-    /// pages of a run file, from disk once the runs outgrow the page cache,
-    /// which slowed inserts most as such a store grew; in anonymous memory
-    /// the gate saved no insert time and cost 4-11% more memory. See
-    /// DESIGN.md ("The gate").
+    /// 1.5-2.4x faster at 10^8 keys. It costs 1-2.6 bytes per key at 8 bits
+    /// (about 2.5% false positives when full), twice that at peak while a
+    /// build holds the old gate too (and runs that merges replaced), and a
+    /// read of the whole store per build (every doubling). `gate_auto` (the
+    /// default) turns it on for file-backed runs only: there a run filter's
+    /// false positive reads pages of a run file, from disk once the runs
+    /// outgrow the page cache, which slowed inserts most as such a store
+    /// grew; in anonymous memory the gate saved no insert time and cost
+    /// 4-11% more memory. See DESIGN.md ("The gate").
     std::size_t gate_bits_per_key = gate_auto;
     /// Options of the FrozenLayerBuilder behind each compaction.
     ///
