@@ -28,7 +28,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <initializer_list>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -127,9 +126,10 @@ struct hybrid_run {
     std::string tomb_path;
     bool owned = false;
     // Mapped runs are read with access_pattern::random (no read-around)
-    // except while something reads them whole: a merge, the gate's build, a
-    // filter's build (DESIGN.md, "Read-around"). Set by the engine before
-    // the run is shared (hybrid_options::random_access_runs).
+    // except while something reads them whole (begin_scan: a merge, the
+    // gate's or a filter's build, a checkpoint's copy, a whole-store view;
+    // DESIGN.md, "Read-around"). Set by the engine before the run is shared
+    // (hybrid_options::random_access_runs).
     bool random_access = false;
 
     hybrid_run() = default;

@@ -219,7 +219,7 @@ public:
     // larger than the page cache reads up to read_ahead_kb around every
     // fault (8 MiB on the project's VM) for a point read that needs 4 KiB.
     // A hint: a refusal changes nothing the caller could act on, so it is
-    // ignored. Not const in effect on the object, so const here.
+    // ignored; and it changes nothing the object holds, so it is const.
     enum class access { normal, random, sequential };
     void advise(access a) const noexcept {
         if (data_ == nullptr) return;
