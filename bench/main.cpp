@@ -329,35 +329,47 @@ int run(const Options& opt) {
     // part of the structure from the RSS delta.
     ::malloc_trim(0);
 
-    std::size_t done = 0;
-    std::vector<Summary> results;
+    // Round-robin over the structures (run 1 of each, then run 2, ...): the
+    // speed of a shared VM drifts by 2x within minutes, and structures run
+    // back to back would each see a different machine; interleaved, the
+    // medians of their runs see the same mix of it.
+    std::vector<const StructureInfo*> runnable;
     for (const StructureInfo* info : chosen) {
-        if (info->needs_nul_terminator && data.nul_terminator_ambiguous()) {
+        if (!(info->needs_nul_terminator && data.nul_terminator_ambiguous())) runnable.push_back(info);
+    }
+    std::vector<std::vector<Measurement>> runs(chosen.size());
+    std::vector<std::vector<std::string>> errors(chosen.size());
+    std::size_t done = 0;
+    for (std::size_t r = 0; r < opt.runs; ++r) {
+        for (std::size_t c = 0; c < chosen.size(); ++c) {
+            const StructureInfo* info = chosen[c];
+            if (std::find(runnable.begin(), runnable.end(), info) == runnable.end()) continue;
+            pg.step(done, runnable.size() * opt.runs,
+                    std::string(info->name) + " run " + std::to_string(r + 1) + "/" + std::to_string(opt.runs));
+            Measurement m;
+            std::string error;
+            if (!run_in_child(*info, workload, m, error)) {
+                errors[c].push_back(std::move(error));
+            } else {
+                if (m.ok != 1) errors[c].push_back(m.error);
+                runs[c].push_back(m);
+            }
+            ++done;
+        }
+    }
+    std::vector<Summary> results;
+    for (std::size_t c = 0; c < chosen.size(); ++c) {
+        const StructureInfo* info = chosen[c];
+        if (std::find(runnable.begin(), runnable.end(), info) == runnable.end()) {
             Summary s;
             s.info = info;
             s.status = Status::skipped;
             s.message = "a key followed by '\\0' begins another key, so this structure's '\\0' terminator cannot "
                         "separate them";
             results.push_back(std::move(s));
-            done += opt.runs;
             continue;
         }
-        std::vector<Measurement> runs;
-        std::vector<std::string> errors;
-        for (std::size_t r = 0; r < opt.runs; ++r) {
-            pg.step(done, total,
-                    std::string(info->name) + " run " + std::to_string(r + 1) + "/" + std::to_string(opt.runs));
-            Measurement m;
-            std::string error;
-            if (!run_in_child(*info, workload, m, error)) {
-                errors.push_back(std::move(error));
-            } else {
-                if (m.ok != 1) errors.push_back(m.error);
-                runs.push_back(m);
-            }
-            ++done;
-        }
-        results.push_back(summarize(*info, runs, errors));
+        results.push_back(summarize(*info, runs[c], errors[c]));
     }
     pg.clear();
 
