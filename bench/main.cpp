@@ -48,6 +48,7 @@ struct Options {
     WorkloadOptions workload;
     std::string json;
     std::string chart;
+    std::string baseline;  // --baseline: paired speed ratios against this structure
     bool progress = true;
     bool list = false;
 };
@@ -75,6 +76,9 @@ void usage(std::FILE* out) {
         "  --misses N           absent-key lookups (default 1000000)\n"
         "  --prefixes N         prefix scans (default 10000; 0 disables)\n"
         "  --no-iterate         skip the full-iteration phase\n"
+        "  --baseline NAME      also print each structure's speed against NAME (one of\n"
+        "                       the structures run), paired run by run: the runs\n"
+        "                       take turns, so run r of each sees the same machine\n"
         "  --json FILE          write the results as JSON\n"
         "  --chart FILE.png     draw bytes/key and lookups/s with gnuplot\n"
         "  --no-progress        no progress line on stderr\n"
@@ -157,6 +161,9 @@ bool parse_args(int argc, char** argv, Options& opt) {
         } else if (a == "--json") {
             if (!value(v)) return false;
             opt.json = v;
+        } else if (a == "--baseline") {
+            if (!value(v)) return false;
+            opt.baseline = v;
         } else if (a == "--chart") {
             if (!value(v)) return false;
             opt.chart = v;
@@ -302,6 +309,11 @@ bool run_in_child(const StructureInfo& info, const Workload& w, Measurement& m, 
 int run(const Options& opt) {
     std::vector<const StructureInfo*> chosen;
     if (!select_structures(opt.structures, chosen)) return exit_usage;
+    if (!opt.baseline.empty() &&
+        std::none_of(chosen.begin(), chosen.end(), [&](const StructureInfo* s) { return s->name == opt.baseline; })) {
+        std::fprintf(stderr, "memkv-bench: --baseline %s is not one of the structures run\n", opt.baseline.c_str());
+        return exit_usage;
+    }
 
     Progress& pg = progress();
     pg.enable(opt.progress);
@@ -374,14 +386,14 @@ int run(const Options& opt) {
     pg.clear();
 
     RunInfo run_info{data.name(), data.size(), data.raw_bytes(), opt.runs, opt.workload.seed};
-    print_table(stdout, run_info, results);
+    print_table(stdout, run_info, results, opt.baseline);
     std::fflush(stdout);
 
     int status = 0;
     for (const Summary& s : results) {
         if (s.status == Status::failed || (s.status == Status::ok && !s.verified)) status = exit_failure;
     }
-    if (!opt.json.empty() && !write_json(opt.json, run_info, results)) {
+    if (!opt.json.empty() && !write_json(opt.json, run_info, results, opt.baseline)) {
         std::fprintf(stderr, "memkv-bench: cannot write %s\n", opt.json.c_str());
         status = status != 0 ? status : exit_usage;
     }

@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "dataset.hpp"
@@ -46,6 +47,7 @@ struct Summary {
     std::uint64_t misses = 0;
     std::uint64_t prefix_scans = 0;
     std::uint64_t prefix_keys = 0;
+    std::vector<Measurement> per_run;  // in run order, for the paired ratios
 
     // "bytes" of the report: the structure's own figure when it has one.
     double bytes() const { return has_memory_usage ? memory_usage : rss_delta; }
@@ -149,14 +151,73 @@ inline Summary summarize(const StructureInfo& info, const std::vector<Measuremen
     s.misses = runs.front().misses;
     s.prefix_scans = runs.front().prefix_scans;
     s.prefix_keys = runs.front().prefix_keys;
+    s.per_run = runs;
     return s;
+}
+
+// One operation's speed against a baseline structure, paired by run: run r
+// of every structure is taken back to back (main.cpp interleaves them), so
+// the ratio of run r's two timings sees one state of a machine whose speed
+// drifts, where the ratio of two medians mixes states. median/lo/hi are the
+// median, least and greatest of baseline time / structure time over the runs
+// both have (> 1: faster than the baseline); count 0: not measured.
+struct PairedRatio {
+    double median = 0;
+    double lo = 0;
+    double hi = 0;
+    std::size_t count = 0;
+};
+
+inline PairedRatio paired_ratio(const Summary& s, const Summary& base, double Measurement::*field) {
+    std::vector<double> ratios;
+    const std::size_t n = std::min(s.per_run.size(), base.per_run.size());
+    for (std::size_t r = 0; r < n; ++r) {
+        const double t = s.per_run[r].*field;
+        const double b = base.per_run[r].*field;
+        if (t > 0 && b > 0) ratios.push_back(b / t);
+    }
+    PairedRatio out;
+    out.count = ratios.size();
+    if (ratios.empty()) return out;
+    const auto [lo, hi] = std::minmax_element(ratios.begin(), ratios.end());
+    out.lo = *lo;
+    out.hi = *hi;
+    out.median = detail::median(std::move(ratios));
+    return out;
+}
+
+// The paired ratios of every operation both structures timed, named as the
+// table names them ("insert" for a build from shuffled keys).
+inline std::vector<std::pair<std::string, PairedRatio>> paired_ratios(const Summary& s, const Summary& base) {
+    std::vector<std::pair<std::string, PairedRatio>> out;
+    auto add = [&](std::string name, double Measurement::*field, bool timed) {
+        if (!timed) return;
+        const PairedRatio pr = paired_ratio(s, base, field);
+        if (pr.count > 0) out.emplace_back(std::move(name), pr);
+    };
+    add(s.info->sorted_build ? "build" : "insert", &Measurement::build_s, true);
+    add("lookup", &Measurement::lookup_s, true);
+    add("miss", &Measurement::miss_s, s.misses > 0 && base.misses > 0);
+    add("iterate", &Measurement::iterate_s, true);
+    add("prefix", &Measurement::prefix_s, s.prefix_timed && base.prefix_timed);
+    return out;
+}
+
+// The baseline's summary in results, or nullptr (none named, or it has no runs).
+inline const Summary* find_baseline(const std::vector<Summary>& results, std::string_view name) {
+    if (name.empty()) return nullptr;
+    for (const Summary& s : results) {
+        if (s.info->name == name && !s.per_run.empty()) return &s;
+    }
+    return nullptr;
 }
 
 inline double mops(std::size_t ops, double seconds) {
     return seconds > 0 ? static_cast<double>(ops) / seconds / 1e6 : 0.0;
 }
 
-inline void print_table(std::FILE* out, const RunInfo& run, const std::vector<Summary>& results) {
+inline void print_table(std::FILE* out, const RunInfo& run, const std::vector<Summary>& results,
+                        std::string_view baseline = {}) {
     const double keys = static_cast<double>(run.keys);
     std::fprintf(out, "## memkv-bench: %s\n\n", run.dataset.c_str());
     std::fprintf(out, "%zu keys, %zu raw key bytes (%.1f bytes/key), %zu run(s) per structure, seed %llu\n\n",
@@ -241,6 +302,20 @@ inline void print_table(std::FILE* out, const RunInfo& run, const std::vector<Su
         std::fprintf(out, "chained lookups (each waits for the previous answer: latency, not throughput), Mops/s: %s.\n",
                      chained.c_str());
     }
+    if (const Summary* base = find_baseline(results, baseline)) {
+        std::fprintf(out, "speed vs %s, paired by run (run r of each back to back; baseline time / time, median "
+                          "(least-greatest) over the runs; > 1: faster):\n",
+                     std::string(baseline).c_str());
+        for (const Summary& s : results) {
+            if (&s == base || s.per_run.empty()) continue;
+            std::string line;
+            for (const auto& [op, pr] : paired_ratios(s, *base)) {
+                line += (line.empty() ? "" : ", ") + op + " " + detail::fixed(pr.median, 2) + " (" +
+                        detail::fixed(pr.lo, 2) + "-" + detail::fixed(pr.hi, 2) + ")";
+            }
+            std::fprintf(out, "  %s: %s\n", std::string(s.info->name).c_str(), line.c_str());
+        }
+    }
     for (const Summary& s : results) {
         if (!s.message.empty()) {
             std::fprintf(out, "%s %s: %s\n", s.status == Status::skipped ? "skipped" : "FAILED",
@@ -251,15 +326,18 @@ inline void print_table(std::FILE* out, const RunInfo& run, const std::vector<Su
 
 // The JSON report. Fields required by issue 2 first, then extras; a figure
 // that was not measured is null.
-inline bool write_json(const std::string& path, const RunInfo& run, const std::vector<Summary>& results) {
+inline bool write_json(const std::string& path, const RunInfo& run, const std::vector<Summary>& results,
+                       std::string_view baseline = {}) {
     std::FILE* f = std::fopen(path.c_str(), "wb");
     if (f == nullptr) return false;
     const double keys = static_cast<double>(run.keys);
     auto num = [](double v) { return detail::json_number(v); };
     std::fprintf(f, "{\n  \"dataset\": %s,\n  \"keys\": %zu,\n  \"raw_bytes\": %zu,\n  \"runs\": %zu,\n"
-                    "  \"seed\": %llu,\n  \"results\": [",
+                    "  \"seed\": %llu,\n  \"baseline\": %s,\n  \"results\": [",
                  detail::json_string(run.dataset).c_str(), run.keys, run.raw_bytes, run.runs,
-                 static_cast<unsigned long long>(run.seed));
+                 static_cast<unsigned long long>(run.seed),
+                 baseline.empty() ? "null" : detail::json_string(baseline).c_str());
+    const Summary* base = find_baseline(results, baseline);
     const char* sep = "\n";
     for (const Summary& s : results) {
         const bool measured = s.runs > 0;
@@ -296,6 +374,17 @@ inline bool write_json(const std::string& path, const RunInfo& run, const std::v
         std::fprintf(f, ", \"peak_rss_reset\": %s", s.hwm_reset ? "true" : "false");
         std::fprintf(f, ", \"build_peak_bytes\": %s",
                      detail::json_integer(measured && s.hwm_reset ? s.build_peak : nan).c_str());
+        if (base != nullptr && base != &s && !s.per_run.empty()) {
+            // {"lookup": {"median": m, "least": a, "greatest": b}, ...}
+            std::fprintf(f, ", \"paired_vs_baseline\": {");
+            const char* osep = "";
+            for (const auto& [op, pr] : paired_ratios(s, *base)) {
+                std::fprintf(f, "%s\"%s\": {\"median\": %s, \"least\": %s, \"greatest\": %s}", osep, op.c_str(),
+                             num(pr.median).c_str(), num(pr.lo).c_str(), num(pr.hi).c_str());
+                osep = ", ";
+            }
+            std::fputs("}", f);
+        }
         std::fprintf(f, ", \"error\": %s}", s.message.empty() ? "null" : detail::json_string(s.message).c_str());
         sep = ",\n";
     }

@@ -17,6 +17,7 @@
 
 #include "memkv_catch.hpp"
 #include "registry.hpp"
+#include "report.hpp"
 
 using namespace memkv::bench;
 
@@ -312,4 +313,57 @@ TEST_CASE("measure() builds sorted_build structures from sorted keys", "[bench][
     CHECK(SortedVector::finished == 2);  // the warm-up instance and the measured one
     CHECK(m.has_memory_usage == 0);
     CHECK(m.misses == 100);
+}
+
+TEST_CASE("paired ratios pair run r of a structure with run r of the baseline", "[bench][report]") {
+    StructureInfo a_info{};
+    a_info.name = "a";
+    StructureInfo b_info{};
+    b_info.name = "base";
+    // The machine drifts: run 1 is twice as slow for both. Paired, a is 2x
+    // the baseline in every run; the medians (2, 4 vs 4, 8 per run) would
+    // say the same here, but the spread is what pairing removes.
+    auto run = [](double lookup, double miss, double prefix) {
+        Measurement m;
+        m.ok = 1;
+        m.build_s = 1;
+        m.lookup_s = lookup;
+        m.miss_s = miss;
+        m.iterate_s = -1;  // not measured
+        m.prefix_s = prefix;
+        m.prefix_timed = 1;
+        m.misses = 10;
+        return m;
+    };
+    const Summary a = summarize(a_info, {run(1, 3, 2), run(2, 6, 2), run(1.5, 3, 1)}, {});
+    const Summary base = summarize(b_info, {run(2, 3, 1), run(4, 3, 1), run(3, 3, 1)}, {});
+
+    const PairedRatio lookup = paired_ratio(a, base, &Measurement::lookup_s);
+    CHECK(lookup.count == 3);
+    CHECK(lookup.median == 2.0);
+    CHECK(lookup.lo == 2.0);
+    CHECK(lookup.hi == 2.0);
+    const PairedRatio miss = paired_ratio(a, base, &Measurement::miss_s);
+    CHECK(miss.median == 1.0);
+    CHECK(miss.lo == 0.5);
+    CHECK(miss.hi == 1.0);
+
+    const auto all = paired_ratios(a, base);
+    std::vector<std::string> names;
+    for (const auto& [op, pr] : all) names.push_back(op);
+    // iterate was not measured: no ratio; the build of a shuffled-insert
+    // structure is its insert.
+    CHECK(names == std::vector<std::string>{"insert", "lookup", "miss", "prefix"});
+    CHECK(all.back().second.median == 0.5);
+    CHECK(all.back().second.lo == 0.5);
+    CHECK(all.back().second.hi == 1.0);
+
+    // Fewer runs of one side (a failed run): only the pairs both have.
+    const Summary short_base = summarize(b_info, {run(2, 3, 1)}, {});
+    CHECK(paired_ratio(a, short_base, &Measurement::lookup_s).count == 1);
+
+    std::vector<Summary> results{a, base};
+    CHECK(find_baseline(results, "base") == &results[1]);
+    CHECK(find_baseline(results, "other") == nullptr);
+    CHECK(find_baseline(results, "") == nullptr);
 }
