@@ -373,6 +373,24 @@ TEST_CASE("FastArt zones: the engine crosses many small zones", "[fast_art][zone
             REQUIRE(leaf != 0);
             REQUIRE(t.value(leaf) == v);
         }
+        // Prefix scans across zones: a whole key (the search ends at its
+        // leaf), most of one, and a short one, each against the model.
+        std::size_t sample = 0;
+        for (const auto& [k, v] : m) {
+            if (sample++ % 97 != 0) continue;
+            for (const std::string& p : {k, k.substr(0, k.size() * 3 / 5), k.substr(0, 12), k + "x"}) {
+                std::vector<std::pair<std::string, std::size_t>> got;
+                t.walk_prefix(p, [&](std::string_view fk, std::byte* block) {
+                    got.emplace_back(std::string(fk), static_cast<std::size_t>(t.value_at(block)));
+                });
+                std::vector<std::pair<std::string, std::size_t>> want;
+                for (auto it = m.lower_bound(p); it != m.end() && it->first.compare(0, p.size(), p) == 0; ++it) {
+                    want.emplace_back(it->first, it->second);
+                }
+                INFO("prefix " << p);
+                REQUIRE(got == want);
+            }
+        }
         // Erase every other key, then whole prefixes.
         std::size_t j = 0;
         for (auto it = m.begin(); it != m.end(); ++j) {

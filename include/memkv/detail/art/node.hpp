@@ -104,8 +104,15 @@ inline void copy_bytes(unsigned char* dst, const unsigned char* src, std::size_t
     } else if (n >= 4) {
         std::memcpy(dst, src, 4);
         std::memcpy(dst + n - 4, src + n - 4, 4);
-    } else {
-        for (std::size_t i = 0; i < n; ++i) dst[i] = src[i];
+    } else if (n != 0) {
+        // 1 to 3 bytes: first, middle, last (overlapping), without a loop
+        // whose exit the branch predictor must guess.
+        const unsigned char a = src[0];
+        const unsigned char b = src[n >> 1];
+        const unsigned char c = src[n - 1];
+        dst[0] = a;
+        dst[n >> 1] = b;
+        dst[n - 1] = c;
     }
 }
 
@@ -119,6 +126,9 @@ inline std::uint64_t load_u64(const unsigned char* p) noexcept {
 }
 
 // Byte equality for short runs, same idea as copy_bytes.
+#if defined(__GNUC__) || defined(__clang__)
+[[gnu::always_inline]]
+#endif
 inline bool equal_bytes(const unsigned char* a, const unsigned char* b, std::size_t n) noexcept {
     if (n >= 8) {
         for (std::size_t i = 0; i + 8 < n; i += 8) {

@@ -1538,6 +1538,11 @@ public:
     void walk_prefix(std::string_view p, F&& f) const {
         const prefix_place at = locate_prefix(p);
         if (at.slot == nullptr) return;
+        if (at.leaf != nullptr) {
+            // The search ended at the one leaf that holds p: its block is at hand.
+            deliver_leaf(f, p.substr(0, at.depth), at.leaf, make_loc(at.spl.zone, *at.slot));
+            return;
+        }
         walk_from(at.spl.zone, *at.slot, p.substr(0, at.depth), f);
     }
 
@@ -1565,27 +1570,46 @@ public:
         std::size_t depth = 0;
         place spl{};
         place ppl{};
+        std::byte* leaf = nullptr;  // slot's leaf block, when the search ended at a leaf
     };
     prefix_place locate_prefix(std::string_view p) const noexcept {
         if (root_ == 0) return {};
+        // As descend: one flat zone (the common case) turns a reference
+        // into an address with one add, and the zone of every block is the
+        // root's, so no header's zone field is read; a scan that ends at one
+        // leaf (a long prefix of a short key) was 1.3x libart's time with
+        // the table at every level (bench/RESULTS.md, twenty-fifth session).
+        if (arena_.zones() > 1) return locate_prefix_in<true, false>(p);
+        if (arena_.flat_base(root_zone_) != 0) return locate_prefix_in<false, true>(p);
+        return locate_prefix_in<false, false>(p);
+    }
+
+    template <bool MultiZone, bool Flat>
+    prefix_place locate_prefix_in(std::string_view p) const noexcept {
+        static_assert(!(Flat && MultiZone));
         const unsigned char* k = ubytes(p);
         prefix_place at{&root_, nullptr, 0, root_place(), {}};
         // As in emplace_from: one table row while the zone stays, and the
         // prefix compared in registers.
-        const bool one_zone = arena_.zones() <= 1;
         const std::uintptr_t* row = arena_.row(at.spl.zone);
+        const std::uintptr_t base = Flat ? arena_.flat_base(at.spl.zone) : 0;
+        const auto address = [&](ref_t x) {
+            return Flat ? slab_arena::ptr_flat(base, x) : slab_arena::ptr_in(row, x);
+        };
         while (at.depth < p.size()) {
             const ref_t r = *at.slot;
             if (is_leaf(r)) {
                 // The leaf's key starts with p iff its suffix starts with
                 // the rest of p (inline compare: a library call per scan
                 // was a tenth of a short scan).
-                const std::string_view s = suffix_of(slab_arena::ptr_in(row, untag(r)));
+                std::byte* const block = address(untag(r));
+                const std::string_view s = suffix_of(block);
                 const std::size_t rest = p.size() - at.depth;
                 if (s.size() < rest || !equal_bytes(ubytes(s), k + at.depth, rest)) return {};
+                at.leaf = block;
                 break;
             }
-            const node_ref nd{slab_arena::ptr_in(row, r)};
+            const node_ref nd{address(r)};
             nd.prefetch_second_line();
             const std::size_t plen = nd.prefix_len();
             const std::size_t avail = p.size() - at.depth;
@@ -1597,11 +1621,28 @@ public:
             at.parent = at.slot;
             at.ppl = at.spl;
             at.slot = cs;
-            at.spl = below(nd);
-            if (!one_zone) row = arena_.row(at.spl.zone);
+            if constexpr (MultiZone) {
+                at.spl = below(nd);
+                row = arena_.row(at.spl.zone);
+            } else {
+                MEMKV_ASSERT(nd.zone() == at.spl.zone);
+                at.spl = {nd.p, at.spl.zone};
+            }
             at.depth += plen + 1;
         }
         return at;
+    }
+
+    // Hands f the one key base + the suffix of leaf block `block` (at leaf).
+    template <class F>
+    static void deliver_leaf(F& f, std::string_view base, std::byte* block, loc_t leaf) {
+        const std::string_view s = suffix_of(block);
+        key_buffer buf;
+        buf.reserve(base.size() + s.size(), 0);
+        auto* const k = reinterpret_cast<unsigned char*>(buf.data());
+        copy_bytes(k, ubytes(base), base.size());
+        copy_bytes(k + base.size(), ubytes(s), s.size());
+        deliver(f, std::string_view(buf.data(), base.size() + s.size()), block, leaf);
     }
 
     // The walk of the subtree start (in zone sz) whose key bytes above it
@@ -1610,16 +1651,9 @@ public:
     void walk_from(unsigned sz, ref_t start, std::string_view base, F& f) const {
         if (start == 0) return;
         if (is_leaf(start)) {
-            // One key (a one-key tree, most scans of a long prefix): base
-            // and the leaf's suffix; no walk stack is set up.
-            std::byte* const block = at(sz, start);
-            const std::string_view s = suffix_of(block);
-            key_buffer buf;
-            buf.reserve(base.size() + s.size(), 0);
-            auto* const k = reinterpret_cast<unsigned char*>(buf.data());
-            copy_bytes(k, ubytes(base), base.size());
-            copy_bytes(k + base.size(), ubytes(s), s.size());
-            deliver(f, std::string_view(buf.data(), base.size() + s.size()), block, make_loc(sz, start));
+            // One key (a one-key tree, most scans of a long prefix): no
+            // walk stack is set up.
+            deliver_leaf(f, base, at(sz, start), make_loc(sz, start));
             return;
         }
         if (arena_.zones() <= 1) {
