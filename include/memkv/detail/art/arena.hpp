@@ -181,6 +181,13 @@ public:
     std::uintptr_t flat_base(unsigned z) const noexcept {
         return z < zones_.size() ? reinterpret_cast<std::uintptr_t>(zones_[z].flat) : 0;
     }
+    // The base of the only zone when there is one and it is flat, else 0:
+    // what a point lookup asks first. Compares the vector's ends rather
+    // than its size, which divides by sizeof(zone_state).
+    std::uintptr_t single_flat_base() const noexcept {
+        const zone_state* const b = zones_.data();
+        return b != nullptr && b + 1 == b + zones_.size() ? reinterpret_cast<std::uintptr_t>(b->flat) : 0;
+    }
     static std::byte* ptr_flat(std::uintptr_t base, ref r) noexcept {
         return reinterpret_cast<std::byte*>(base + std::uintptr_t{r} * unit);
     }

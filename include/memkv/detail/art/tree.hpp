@@ -958,18 +958,20 @@ private:
         // One flat zone (arena.hpp), the common case: block addresses
         // without the table. Several zones: the table, as each reference's
         // zone may differ from its parent's.
+        const std::uintptr_t base = arena_.single_flat_base();
+        if (base != 0) [[likely]] {
+            if (len >= 8) return descend<false, false, true>(z, r, depth, k, len, load_u64(k + len - 8), base);
+            return descend<true, false, true>(z, r, depth, k, len, short_key_word(k, len), base);
+        }
         const bool one_zone = arena_.zones() <= 1;
-        const bool flat = one_zone && arena_.flat_base(z) != 0;
         if (len >= 8) {
             const std::uint64_t last8 = load_u64(k + len - 8);
-            if (flat) return descend<false, false, true>(z, r, depth, k, len, last8);
-            return one_zone ? descend<false, false, false>(z, r, depth, k, len, last8)
-                            : descend<false, true, false>(z, r, depth, k, len, last8);
+            return one_zone ? descend<false, false, false>(z, r, depth, k, len, last8, 0)
+                            : descend<false, true, false>(z, r, depth, k, len, last8, 0);
         }
         const std::uint64_t last8 = short_key_word(k, len);
-        if (flat) return descend<true, false, true>(z, r, depth, k, len, last8);
-        return one_zone ? descend<true, false, false>(z, r, depth, k, len, last8)
-                        : descend<true, true, false>(z, r, depth, k, len, last8);
+        return one_zone ? descend<true, false, false>(z, r, depth, k, len, last8, 0)
+                        : descend<true, true, false>(z, r, depth, k, len, last8, 0);
     }
 
     // A key of n < 8 bytes as the last n bytes of a word (as load_u64 would
@@ -1020,10 +1022,9 @@ private:
     //    one masked compare with last8, the key's last 8 bytes.
     template <bool Short, bool MultiZone, bool Flat>
     found descend(unsigned z, ref_t r, std::size_t depth, const unsigned char* k, std::size_t len,
-                  std::uint64_t last8) const noexcept {
+                  std::uint64_t last8, std::uintptr_t base) const noexcept {
         static_assert(!(Flat && MultiZone));
         const std::uintptr_t* row = arena_.row(z);
-        const std::uintptr_t base = Flat ? arena_.flat_base(z) : 0;
         const auto address = [&](ref_t x) {
             return Flat ? slab_arena::ptr_flat(base, x) : slab_arena::ptr_in(row, x);
         };
