@@ -6,7 +6,8 @@
 // main.cpp): the process holds nothing but the shared workload and this one
 // structure, so the RSS delta around the build phase is the structure's.
 //
-// Phases, in order (after an untimed warm-up on a 64-key instance):
+// Phases, in order (after an untimed warm-up: the workload's pages touched,
+// then a 64-key instance built, used and destroyed):
 //   build    insert every key in a shuffled order (or build() from sorted keys
 //            for sorted_build structures), then finish() if present. Timed;
 //            anonymous RSS read before and after, VmHWM reset before and read
@@ -270,6 +271,39 @@ private:
     std::string error_;
 };
 
+// Reads one byte of every page of [p, p + bytes).
+inline std::uint64_t touch_pages(const void* p, std::size_t bytes) {
+    const auto* b = static_cast<const volatile unsigned char*>(p);
+    std::uint64_t sum = 0;
+    for (std::size_t i = 0; i < bytes; i += 4096) sum += b[i];
+    if (bytes > 0) sum += b[bytes - 1];
+    return sum;
+}
+
+template <class T>
+std::uint64_t touch_vector(const std::vector<T>& v) {
+    return touch_pages(v.data(), v.size() * sizeof(T));
+}
+
+// fork() hands the child the parent's pages marked "not yet accessed", and
+// the first access to each of them then costs the child ~4 us on this VM
+// (no page fault: the page walk's update of the entry). Untouched, the
+// timed loops paid it for the workload's pages: the lookup phase's first
+// pass over a 24 MiB order array of 1M keys was 25-45 ns per lookup slower
+// than the second, for every structure alike, which compressed every
+// ratio towards 1 (bench/RESULTS.md, twenty-sixth session). A user's own
+// process does not pay it, so the child touches everything the phases read
+// before any of them is timed.
+inline void touch_workload(const Workload& w) {
+    std::uint64_t sum = 0;
+    for (const std::string_view k : w.data->keys()) sum += static_cast<unsigned char>(k.empty() ? 0 : k.front() ^ k.back());
+    sum += touch_vector(w.data->keys()) + touch_vector(w.data->sorted());
+    sum += touch_vector(w.insert_order) + touch_vector(w.lookup_order) + touch_vector(w.sorted);
+    for (const std::string_view k : w.misses) sum += static_cast<unsigned char>(k.empty() ? 0 : k.front() ^ k.back());
+    sum += touch_vector(w.misses) + touch_vector(w.prefixes);
+    sink(sum);
+}
+
 }  // namespace detail
 
 template <Structure S>
@@ -284,6 +318,7 @@ Measurement measure(const Workload& w) {
         // first-use effects (allocator arenas, code pages, lazy binding) are
         // out of the way before the baseline.
         pg.phase("warm-up");
+        detail::touch_workload(w);
         {
             const std::size_t few = std::min<std::size_t>(n, 64);
             auto warm = std::make_unique<S>();
