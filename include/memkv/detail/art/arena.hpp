@@ -161,6 +161,7 @@ public:
         std::swap(zones_, o.zones_);
         std::swap(zone_bits_, o.zone_bits_);
         std::swap(held_bytes_, o.held_bytes_);
+        std::swap(single_flat_, o.single_flat_);
     }
 
     // bases_[(z << zone_bits) + s] is slot s's address minus the offset of its
@@ -185,8 +186,8 @@ public:
     // what a point lookup asks first. Compares the vector's ends rather
     // than its size, which divides by sizeof(zone_state).
     std::uintptr_t single_flat_base() const noexcept {
-        const zone_state* const b = zones_.data();
-        return b != nullptr && b + 1 == b + zones_.size() ? reinterpret_cast<std::uintptr_t>(b->flat) : 0;
+        MEMKV_ASSERT(single_flat_ == (zones_.size() == 1 ? reinterpret_cast<std::uintptr_t>(zones_[0].flat) : 0));
+        return single_flat_;
     }
     static std::byte* ptr_flat(std::uintptr_t base, ref r) noexcept {
         return reinterpret_cast<std::byte*>(base + std::uintptr_t{r} * unit);
@@ -231,6 +232,7 @@ public:
         bases_.resize(first + 1, 0);
         zones_.emplace_back();  // capacity reserved above: cannot throw
         reserve_flat(zones_.back());
+        single_flat_ = zones_.size() == 1 ? reinterpret_cast<std::uintptr_t>(zones_[0].flat) : 0;
         return static_cast<unsigned>(z);
     }
 
@@ -284,6 +286,7 @@ public:
         std::vector<std::uintptr_t>().swap(bases_);
         std::vector<slot_meta>().swap(meta_);
         std::vector<zone_state>().swap(zones_);
+        single_flat_ = 0;
         held_bytes_ = 0;
     }
 
@@ -675,6 +678,10 @@ private:
     std::vector<std::uintptr_t> bases_;  // biased slot addresses, see ptr()
     std::vector<slot_meta> meta_;
     std::vector<zone_state> zones_;
+    // single_flat_base(), kept up to date by open_zone and release: read
+    // first by every point lookup, one load instead of the vector's ends
+    // and the zone's record.
+    std::uintptr_t single_flat_ = 0;
     unsigned zone_bits_ = max_zone_bits;
     std::size_t held_bytes_ = 0;
 };

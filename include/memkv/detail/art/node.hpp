@@ -288,6 +288,10 @@ struct node_ref {
     std::size_t prefix_len() const noexcept { return h().prefix_len; }
     unsigned char* keys() const noexcept { return reinterpret_cast<unsigned char*>(p + sizeof(node_header)); }
     ref_t* refs() const noexcept { return reinterpret_cast<ref_t*>(p + refs_offset(kind())); }
+    ref_t* full_refs() const noexcept {
+        MEMKV_ASSERT(full());
+        return reinterpret_cast<ref_t*>(p + refs_offset(full_kind));
+    }
     ref_t* term() const noexcept { return reinterpret_cast<ref_t*>(p + body_bytes(kind())); }
     unsigned char* prefix_tail() const noexcept {
         return reinterpret_cast<unsigned char*>(p + body_bytes(kind()) + (terminal() ? sizeof(ref_t) : 0));
@@ -364,7 +368,9 @@ struct node_ref {
             hits |= std::uint64_t{match_group(keys() + 16, b)} << 16 |
                     std::uint64_t{match_group(keys() + 32, b)} << 32;
         }
-        return static_cast<std::size_t>(std::countr_zero(hits | (std::uint64_t{1} << 48)));
+        // Through unsigned: the count is never negative, and a zero-extension
+        // costs no instruction where a sign-extension does.
+        return static_cast<unsigned>(std::countr_zero(hits | (std::uint64_t{1} << 48)));
 #else
         const unsigned char* k = keys();
         const std::size_t n = count();

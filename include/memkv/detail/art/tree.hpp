@@ -931,11 +931,11 @@ public:
 
     // ---- lookup -----------------------------------------------------------
 
-    loc_t find(std::string_view key) const noexcept { return lookup(key).loc; }
+    loc_t find(std::string_view key) const noexcept { return lookup<true>(key).loc; }
 
     // The leaf block of key, or nullptr: what get_if and contains need,
     // without turning a loc back into an address.
-    std::byte* find_leaf(std::string_view key) const noexcept { return lookup(key).leaf; }
+    std::byte* find_leaf(std::string_view key) const noexcept { return lookup<false>(key).leaf; }
 
 private:
     struct found {
@@ -943,14 +943,16 @@ private:
         loc_t loc;
     };
 
+    template <bool Loc>
     found lookup(std::string_view key) const noexcept {
-        if (jump_.node != 0 && jump_applies(key)) return lookup_from(jump_.zone, jump_.node, jump_.depth, key);
-        return lookup_from(root_zone_, root_, 0, key);
+        if (jump_.node != 0 && jump_applies(key)) return lookup_from<Loc>(jump_.zone, jump_.node, jump_.depth, key);
+        return lookup_from<Loc>(root_zone_, root_, 0, key);
     }
 
     // The descent of every point lookup, from r (in zone z), which holds
     // every key whose first `depth` bytes are key's (the root, or the jump
     // node).
+    template <bool Loc>
     found lookup_from(unsigned z, ref_t r, std::size_t depth, std::string_view key) const noexcept {
         if (r == 0) return {};
         const unsigned char* k = ubytes(key);
@@ -960,18 +962,18 @@ private:
         // zone may differ from its parent's.
         const std::uintptr_t base = arena_.single_flat_base();
         if (base != 0) [[likely]] {
-            if (len >= 8) return descend<false, false, true>(z, r, depth, k, len, load_u64(k + len - 8), base);
-            return descend<true, false, true>(z, r, depth, k, len, short_key_word(k, len), base);
+            if (len >= 8) return descend<false, false, true, Loc>(z, r, depth, k, len, load_u64(k + len - 8), base);
+            return descend<true, false, true, Loc>(z, r, depth, k, len, short_key_word(k, len), base);
         }
         const bool one_zone = arena_.zones() <= 1;
         if (len >= 8) {
             const std::uint64_t last8 = load_u64(k + len - 8);
-            return one_zone ? descend<false, false, false>(z, r, depth, k, len, last8, 0)
-                            : descend<false, true, false>(z, r, depth, k, len, last8, 0);
+            return one_zone ? descend<false, false, false, Loc>(z, r, depth, k, len, last8, 0)
+                            : descend<false, true, false, Loc>(z, r, depth, k, len, last8, 0);
         }
         const std::uint64_t last8 = short_key_word(k, len);
-        return one_zone ? descend<true, false, false>(z, r, depth, k, len, last8, 0)
-                        : descend<true, true, false>(z, r, depth, k, len, last8, 0);
+        return one_zone ? descend<true, false, false, Loc>(z, r, depth, k, len, last8, 0)
+                        : descend<true, true, false, Loc>(z, r, depth, k, len, last8, 0);
     }
 
     // A key of n < 8 bytes as the last n bytes of a word (as load_u64 would
@@ -1020,7 +1022,7 @@ private:
     //    after its reference arrives (Flat);
     //  * a leaf suffix is the key's last bytes, so one of at most 8 bytes is
     //    one masked compare with last8, the key's last 8 bytes.
-    template <bool Short, bool MultiZone, bool Flat>
+    template <bool Short, bool MultiZone, bool Flat, bool Loc>
     found descend(unsigned z, ref_t r, std::size_t depth, const unsigned char* k, std::size_t len,
                   std::uint64_t last8, std::uintptr_t base) const noexcept {
         static_assert(!(Flat && MultiZone));
@@ -1075,13 +1077,23 @@ private:
             // A branch on the kind: forcing a branch-free select between
             // refs[b] and the SIMD search's index was 10-25% slower on every
             // shape (bench/RESULTS.md).
-            std::size_t i = b;
             if (kind != full_kind) {
-                i = nd.linear_find(b);
+                const std::size_t i = nd.linear_find(b);
                 if (i >= h.count) return {};
+                r = nd.refs()[i];
+            } else {
+                // A full node's refs start right after the header: no
+                // offset computed from the kind.
+                r = nd.full_refs()[b];
             }
-            r = nd.refs()[i];
-            if (r == 0) return {};
+            // One test for both exits, a leaf (the tag is the sign bit) and
+            // an empty slot of a full node; the loop's own test is then
+            // taken only on entry.
+            static_assert(leaf_tag == 0x8000'0000u);
+            if (static_cast<std::int32_t>(r) <= 0) [[unlikely]] {
+                if (r == 0) return {};
+                break;
+            }
         }
         std::byte* const p = address(untag(r));
         const std::string_view suffix = suffix_of(p);
@@ -1094,7 +1106,7 @@ private:
             // slen bytes with the key's.
             if (slen <= 8) {
                 if (((load_u64(s + slen - 8) ^ last8) & last_bytes_mask(slen)) != 0) return {};
-                return {p, make_loc(z, r)};
+                return {p, Loc ? make_loc(z, r) : loc_t{0}};
             }
         }
         if (slen >= 8) {
@@ -1108,7 +1120,7 @@ private:
         } else if (!equal_bytes(s, k + depth, slen)) {
             return {};
         }
-        return {p, make_loc(z, r)};
+        return {p, Loc ? make_loc(z, r) : loc_t{0}};
     }
 
 public:
