@@ -1676,10 +1676,12 @@ public:
             deliver_leaf(f, base, at(sz, start), make_loc(sz, start));
             return;
         }
-        if (arena_.zones() <= 1) {
-            walk_zones<false>(sz, start, base, f);
+        if (arena_.zones() > 1) {
+            walk_zones<true, false>(sz, start, base, f);
+        } else if (arena_.single_flat_base() != 0) {
+            walk_zones<false, true>(sz, start, base, f);
         } else {
-            walk_zones<true>(sz, start, base, f);
+            walk_zones<false, false>(sz, start, base, f);
         }
     }
 
@@ -1703,11 +1705,11 @@ public:
     // stalls on it. Full nodes are rare and would need a scan; skipped.
     // Forced inline: g++ deems a function holding only prefetches free of
     // side effects and drops its calls.
-    template <bool MultiZone, bool ByBlock>
+    template <bool MultiZone, bool Flat, bool ByBlock>
 #if defined(__GNUC__) || defined(__clang__)
     [[gnu::always_inline]]
 #endif
-    void look_ahead(walk_item* top, std::size_t d, const std::uintptr_t* row0) const noexcept {
+    void look_ahead(walk_item* top, std::size_t d, const std::uintptr_t* row0, std::uintptr_t fbase) const noexcept {
         MEMKV_ASSERT(d <= 1);
         walk_item& a = top[-1 - static_cast<std::ptrdiff_t>(d)];
         // An entry is two ahead of several in turn (of a node's last two
@@ -1722,8 +1724,21 @@ public:
         }
         if (an.full()) return;
         const std::uintptr_t* const ar = MultiZone ? arena_.row(an.zone()) : row0;
-        prefetch_block(slab_arena::ptr_in(ar, untag(an.terminal() ? *an.term() : an.refs()[1])));
-        prefetch_block(slab_arena::ptr_in(ar, untag(an.refs()[0])));
+        prefetch_block(block_in<Flat>(ar, fbase, untag(an.terminal() ? *an.term() : an.refs()[1])));
+        prefetch_block(block_in<Flat>(ar, fbase, untag(an.refs()[0])));
+    }
+
+    // A block's address from the walk's table row or, in a single flat
+    // zone (Flat), from the zone's base: one add, no load of the row's
+    // entry (a 512 KiB row read at random slots).
+    template <bool Flat>
+    static std::byte* block_in(const std::uintptr_t* row, std::uintptr_t fbase, ref_t r) noexcept {
+        if constexpr (Flat) {
+            MEMKV_ASSERT(slab_arena::ptr_flat(fbase, r) == slab_arena::ptr_in(row, r));
+            return slab_arena::ptr_flat(fbase, r);
+        } else {
+            return slab_arena::ptr_in(row, r);
+        }
     }
 
     // walk_from's loop. With one zone (a tree under 16 GiB) every block
@@ -1732,8 +1747,9 @@ public:
     // use (the walk's own stores may alias them), a fifth of a walk's
     // instructions on words.txt. The stack's top and the key buffer are
     // likewise held in locals.
-    template <bool MultiZone, class F>
+    template <bool MultiZone, bool Flat, class F>
     void walk_zones(unsigned sz, ref_t start, std::string_view base, F& f) const {
+        static_assert(!(Flat && MultiZone));
         MEMKV_ASSERT(!is_leaf(start));  // walk_from's
         // Where f takes no loc an entry carries its block's address, computed
         // once (for the prefetch) when the entry is pushed.
@@ -1741,6 +1757,7 @@ public:
         using item = walk_item;
         constexpr std::uint32_t leaf_bit = walk_item::leaf_bit;
         const std::uintptr_t* const row0 = arena_.row(sz);
+        const std::uintptr_t fbase = Flat ? arena_.single_flat_base() : 0;
         const auto address = [&](std::uint64_t x) -> std::byte* {
             if constexpr (by_block) {
                 return reinterpret_cast<std::byte*>(static_cast<std::uintptr_t>(x));
@@ -1844,7 +1861,7 @@ public:
             };
             const auto terminal = [&] {
                 const ref_t t = *nd.term();
-                std::byte* const a = slab_arena::ptr_in(row, untag(t));
+                std::byte* const a = block_in<Flat>(row, fbase, untag(t));
                 // A terminal leaf's suffix is empty.
                 deliver(f, std::string_view(kb, len), a, make_loc(cz, t));
             };
@@ -1854,12 +1871,12 @@ public:
                 for (unsigned b = 256; b-- > 0;) {
                     const ref_t r = refs[b];
                     if (r == 0) continue;
-                    std::byte* const a = slab_arena::ptr_in(row, untag(r));
+                    std::byte* const a = block_in<Flat>(row, fbase, untag(r));
                     prefetch_block(a);
                     *top++ = {entry(r, a), static_cast<std::uint32_t>(len), b | ((r >> 23) & leaf_bit)};
                 }
                 if (nd.terminal()) {
-                    look_ahead<MultiZone, by_block>(top, 1, row0);
+                    look_ahead<MultiZone, Flat, by_block>(top, 1, row0, fbase);
                     terminal();
                 }
                 return;
@@ -1870,7 +1887,7 @@ public:
             std::size_t first_inner = n;
             for (std::size_t i = n; i-- > 0;) {
                 const ref_t r = refs[i];
-                std::byte* const a = slab_arena::ptr_in(row, untag(r));
+                std::byte* const a = block_in<Flat>(row, fbase, untag(r));
                 prefetch_block(a);
                 child[i] = a;
                 if (!is_leaf(r)) first_inner = i;
@@ -1886,11 +1903,11 @@ public:
             // The lookahead of entry k (the terminal -1, child k) is entry
             // k + 2: a leaf while below first_inner, else on the stack.
             if (nd.terminal()) {
-                if (first_inner <= 1) look_ahead<MultiZone, by_block>(top, 1 - first_inner, row0);
+                if (first_inner <= 1) look_ahead<MultiZone, Flat, by_block>(top, 1 - first_inner, row0, fbase);
                 terminal();
             }
             for (std::size_t i = 0; i < first_inner; ++i) {
-                if (i + 2 >= first_inner) look_ahead<MultiZone, by_block>(top, i + 2 - first_inner, row0);
+                if (i + 2 >= first_inner) look_ahead<MultiZone, Flat, by_block>(top, i + 2 - first_inner, row0, fbase);
                 emit(child[i], keys[i], len, make_loc(cz, refs[i]));
             }
         };
@@ -1906,7 +1923,7 @@ public:
             for (;;) {
                 if (top == lo) return;
                 const item it = *--top;
-                look_ahead<MultiZone, by_block>(top, 1, row0);
+                look_ahead<MultiZone, Flat, by_block>(top, 1, row0, fbase);
                 std::byte* const a = address(it.x);
                 if ((it.tag & leaf_bit) == 0) {
                     kb[it.len] = static_cast<char>(it.tag);
