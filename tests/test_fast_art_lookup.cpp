@@ -271,6 +271,48 @@ void check_walks(const memkv::FastArt<std::uint64_t>& t, const std::map<std::str
 
 }  // namespace
 
+TEST_CASE("FastArt prefix scans that end at one leaf: keys around the 128-byte array", "[fast_art][walk]") {
+    // A scan whose search stops at a leaf assembles its one key in a
+    // 128-byte array, longer keys in the walk's buffer: both sides of the
+    // boundary, in one zone and across many, against the model.
+    for (const unsigned zone_bits : {0u, 3u}) {
+        const memkv::test::small_zones zones(zone_bits);
+        memkv::FastArt<std::uint64_t> t;
+        std::map<std::string, std::uint64_t> m;
+        std::vector<std::string> prefixes;
+        std::uint64_t v = 0;
+        for (const std::size_t len : {1u, 2u, 7u, 8u, 9u, 16u, 120u, 127u, 128u, 129u, 130u, 200u, 255u, 256u, 1000u}) {
+            for (int c = 0; c < 3; ++c) {
+                // Distinct first bytes: each key is a leaf right under the root.
+                std::string k(1, static_cast<char>(v * 7 + 1));
+                for (std::size_t i = 1; i < len; ++i) k += static_cast<char>('a' + (i * 31 + v) % 26);
+                t.insert_or_assign(k, v);
+                m.insert_or_assign(k, v);
+                ++v;
+                prefixes.push_back(k);
+                prefixes.push_back(k.substr(0, len - 1));
+                prefixes.push_back(k.substr(0, (len + 1) / 2));
+                std::string miss = k;
+                miss.back() = static_cast<char>(miss.back() ^ 0x40);
+                prefixes.push_back(miss);
+                prefixes.push_back(k + "z");
+            }
+        }
+        check_walks(t, m, prefixes);
+        // And one level down: a shared first byte, so the leaves hang below a node.
+        for (const std::size_t len : {126u, 127u, 128u, 129u, 131u}) {
+            std::string k = std::string(1, '\xfe') + std::string(len - 1, static_cast<char>('a' + len % 26));
+            t.insert_or_assign(k, v);
+            m.insert_or_assign(k, v);
+            ++v;
+            prefixes.push_back(k);
+            prefixes.push_back(k.substr(0, 3));
+        }
+        check_walks(t, m, prefixes);
+        t.verify();
+    }
+}
+
 TEST_CASE("FastArt walks: wide nodes, keys past the inline buffer, many zones", "[fast_art][walk]") {
     // A full node at the root and below (256 children pushed at once: the
     // walk stack leaves its inline 64 entries), keys of 200..1200 bytes

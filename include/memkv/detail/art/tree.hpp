@@ -1587,25 +1587,26 @@ public:
     };
     prefix_place locate_prefix(std::string_view p) const noexcept {
         if (root_ == 0) return {};
+        if (const std::uintptr_t b = arena_.single_flat_base(); b != 0) [[likely]] {
+            return locate_prefix_in<false, true>(p, b);
+        }
         // As descend: one flat zone (the common case) turns a reference
         // into an address with one add, and the zone of every block is the
         // root's, so no header's zone field is read; a scan that ends at one
         // leaf (a long prefix of a short key) was 1.3x libart's time with
         // the table at every level (bench/RESULTS.md, twenty-fifth session).
-        if (arena_.zones() > 1) return locate_prefix_in<true, false>(p);
-        if (arena_.flat_base(root_zone_) != 0) return locate_prefix_in<false, true>(p);
-        return locate_prefix_in<false, false>(p);
+        if (arena_.zones() > 1) return locate_prefix_in<true, false>(p, 0);
+        return locate_prefix_in<false, false>(p, 0);
     }
 
     template <bool MultiZone, bool Flat>
-    prefix_place locate_prefix_in(std::string_view p) const noexcept {
+    prefix_place locate_prefix_in(std::string_view p, std::uintptr_t base) const noexcept {
         static_assert(!(Flat && MultiZone));
         const unsigned char* k = ubytes(p);
         prefix_place at{&root_, nullptr, 0, root_place(), {}};
         // As in emplace_from: one table row while the zone stays, and the
         // prefix compared in registers.
         const std::uintptr_t* row = arena_.row(at.spl.zone);
-        const std::uintptr_t base = Flat ? arena_.flat_base(at.spl.zone) : 0;
         const auto address = [&](ref_t x) {
             return Flat ? slab_arena::ptr_flat(base, x) : slab_arena::ptr_in(row, x);
         };
@@ -1654,9 +1655,27 @@ public:
     }
 
     // Hands f the one key base + the suffix of leaf block `block` (at leaf).
+    //
+    // A key of up to 128 bytes (a one-leaf scan's, mostly) is assembled in
+    // a plain array: the key_buffer's setup and teardown (its std::string)
+    // were a third of a one-leaf scan's instructions (bench/RESULTS.md,
+    // twenty-sixth session).
     template <class F>
     static void deliver_leaf(F& f, std::string_view base, std::byte* block, loc_t leaf) {
         const std::string_view s = suffix_of(block);
+        const std::size_t n = base.size() + s.size();
+        if (n <= 128) [[likely]] {
+            unsigned char k[128];
+            copy_bytes(k, ubytes(base), base.size());
+            copy_bytes(k + base.size(), ubytes(s), s.size());
+            deliver(f, std::string_view(reinterpret_cast<const char*>(k), n), block, leaf);
+            return;
+        }
+        deliver_long_leaf(f, base, s, block, leaf);
+    }
+    template <class F>
+    [[gnu::noinline]] static void deliver_long_leaf(F& f, std::string_view base, std::string_view s, std::byte* block,
+                                                    loc_t leaf) {
         key_buffer buf;
         buf.reserve(base.size() + s.size(), 0);
         auto* const k = reinterpret_cast<unsigned char*>(buf.data());
