@@ -368,9 +368,7 @@ struct node_ref {
             hits |= std::uint64_t{match_group(keys() + 16, b)} << 16 |
                     std::uint64_t{match_group(keys() + 32, b)} << 32;
         }
-        // Through unsigned: the count is never negative, and a zero-extension
-        // costs no instruction where a sign-extension does.
-        return static_cast<unsigned>(std::countr_zero(hits | (std::uint64_t{1} << 48)));
+        return static_cast<std::size_t>(std::countr_zero(hits | (std::uint64_t{1} << 48)));
 #else
         const unsigned char* k = keys();
         const std::size_t n = count();
