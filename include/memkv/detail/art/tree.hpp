@@ -1028,7 +1028,7 @@ private:
         static_assert(!(Flat && MultiZone));
         const std::uintptr_t* row = arena_.row(z);
         const auto address = [&](ref_t x) {
-            return Flat ? slab_arena::ptr_flat(base, x) : slab_arena::ptr_in(row, x);
+            return block_in<Flat>(row, base, x);
         };
         while (!is_leaf(r)) {
             std::byte* const p = address(r);
@@ -1608,7 +1608,7 @@ public:
         // prefix compared in registers.
         const std::uintptr_t* row = arena_.row(at.spl.zone);
         const auto address = [&](ref_t x) {
-            return Flat ? slab_arena::ptr_flat(base, x) : slab_arena::ptr_in(row, x);
+            return block_in<Flat>(row, base, x);
         };
         while (at.depth < p.size()) {
             const ref_t r = *at.slot;
@@ -1666,9 +1666,7 @@ public:
         const std::size_t n = base.size() + s.size();
         if (n <= 128) [[likely]] {
             unsigned char k[128];
-            copy_bytes(k, ubytes(base), base.size());
-            copy_bytes(k + base.size(), ubytes(s), s.size());
-            deliver(f, std::string_view(reinterpret_cast<const char*>(k), n), block, leaf);
+            deliver_key_in(f, k, base, s, block, leaf);
             return;
         }
         deliver_long_leaf(f, base, s, block, leaf);
@@ -1678,10 +1676,18 @@ public:
                                                     loc_t leaf) {
         key_buffer buf;
         buf.reserve(base.size() + s.size(), 0);
-        auto* const k = reinterpret_cast<unsigned char*>(buf.data());
+        deliver_key_in(f, reinterpret_cast<unsigned char*>(buf.data()), base, s, block, leaf);
+    }
+    // deliver_leaf's key base + s, assembled in k.
+    template <class F>
+#if defined(__GNUC__) || defined(__clang__)
+    [[gnu::always_inline]]
+#endif
+    static void deliver_key_in(F& f, unsigned char* k, std::string_view base, std::string_view s, std::byte* block,
+                               loc_t leaf) {
         copy_bytes(k, ubytes(base), base.size());
         copy_bytes(k + base.size(), ubytes(s), s.size());
-        deliver(f, std::string_view(buf.data(), base.size() + s.size()), block, leaf);
+        deliver(f, std::string_view(reinterpret_cast<const char*>(k), base.size() + s.size()), block, leaf);
     }
 
     // The walk of the subtree start (in zone sz) whose key bytes above it
