@@ -225,9 +225,13 @@ TEST_CASE("HybridKV checkpoint: corrupt manifests are rejected", "[hybrid][check
         // Also a store of several runs, where the bound (not a count) applies.
         KV::options o;
         o.compaction_keys = 500;
+        // No merges: a batch may flush in one or two runs (the flusher can
+        // take its first 500 keys alone), and eight level-0 runs, under the
+        // default fanout of 8, merged into one (CI saw runs == 1 once).
+        o.run_fanout = 64;
         KV many(o);
-        // Batches of 1,000 keys, each flushed before the next (a flush takes
-        // every delta, so one batch, one run; 6 runs stay below run_fanout).
+        // Batches of 1,000 keys, each at least half flushed before the next:
+        // at least one run per batch, none merged.
         for (std::uint64_t b = 0; b < 6; ++b) {
             for (std::uint64_t i = b * 1000; i < (b + 1) * 1000; ++i) many.insert("m" + std::to_string(i), i);
             const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
