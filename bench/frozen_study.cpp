@@ -6,10 +6,14 @@
 //                                    SHAPE:N (urls, names, paths, binary, ints)
 //
 // For each input, keys only (ordinal values, stored in no bytes):
-//   file B/key      the automaton's bytes per key (FrozenLayerBuilder, defaults)
+//   v1 file B/key   the file's bytes per key written as format version 1
+//   file B/key      the same, format version 2 (FrozenLayerBuilder, defaults);
+//                   the columns after it describe this file
 //   chain           one-byte chain nodes (a single label from the 128-entry
 //                   table, or a pair node: two labels in one byte) per key
 //   single          other one-transition nodes (header + label + target) per key
+//   runs            run nodes (header, a length byte past 16 labels, a byte per label;
+//                   version 2)
 //   branching       nodes with two or more transitions or a final mark, and
 //                   of those the target deltas and the counts
 // and, for the unique tails (the bytes of each key after its longest common
@@ -216,6 +220,14 @@ void study(const std::string& name, const Dataset& d) {
     const auto st = builder.stats();
     const auto layer = builder.finish();
     const double file = static_cast<double>(layer.bytes().size());
+    double file_v1 = 0;
+    {
+        memkv::frozen_layer_options o;
+        o.format_version = 1;
+        memkv::FrozenLayerBuilder<std::uint64_t> b1(o);
+        for (std::size_t i = 0; i < keys.size(); ++i) b1.insert(keys[i], i);
+        file_v1 = static_cast<double>(b1.finish().bytes().size());
+    }
 
     std::vector<std::string_view> tails;
     tails.reserve(keys.size());
@@ -231,9 +243,10 @@ void study(const std::string& name, const Dataset& d) {
     const std::size_t c2 = tail_codes(tails, 2, 192);
     const std::size_t c8 = tail_codes(tails, 8, 255);
 
-    std::printf("| %s | %.0f | %.1f | %.2f | %.2f | %.2f | %.2f (%.2f + %.2f) | %.2f | %.2f | %.2f | %.2f |\n", name.c_str(), n,
-                static_cast<double>(d.raw_bytes()) / n, file / n, static_cast<double>(st.one_next_nodes) / n,
-                static_cast<double>(st.one_bytes) / n, static_cast<double>(st.general_bytes) / n,
+    std::printf("| %s | %.0f | %.1f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f (%.2f + %.2f) | %.2f | %.2f | %.2f | %.2f |\n",
+                name.c_str(), n, static_cast<double>(d.raw_bytes()) / n, file_v1 / n, file / n,
+                static_cast<double>(st.one_next_nodes) / n, static_cast<double>(st.one_bytes) / n,
+                static_cast<double>(st.run_bytes) / n, static_cast<double>(st.general_bytes) / n,
                 static_cast<double>(st.general_delta_bytes) / n, static_cast<double>(st.general_count_bytes) / n,
                 static_cast<double>(tail_bytes) / n, static_cast<double>(c2) / n, static_cast<double>(c8) / n,
                 c8 > 0 ? static_cast<double>(c2) / static_cast<double>(c8) : 0.0);
@@ -258,7 +271,7 @@ void study(const std::string& name, const Dataset& d) {
     const std::vector<std::string_view> kept_views(kept.begin(), kept.end());
     const double coded = static_cast<double>(tail_codes(kept_views, 8, 255));
     const double sfx_fsst = coded * 9 / 8 + nl * log2_ceil(coded) / 8;
-    model_rows.push_back({name, n, file / n, trie / n, tail_store / n, pat / n, link_bytes / n, raw / n, fsst / n, sfx / n, sfx_fsst / n});
+    model_rows.push_back({name, n, file_v1 / n, trie / n, tail_store / n, pat / n, link_bytes / n, raw / n, fsst / n, sfx / n, sfx_fsst / n});
 }
 
 }  // namespace
@@ -268,8 +281,8 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "usage: memkv-frozen-study (FILE | SHAPE:N)...\n");
         return 2;
     }
-    std::printf("| input | keys | raw B/key | file B/key | chain | single | branching (deltas + counts) | tail raw | codes/2 | codes/8 | codes/2 / codes/8 |\n");
-    std::printf("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
+    std::printf("| input | keys | raw B/key | v1 file B/key | file B/key | chain | single | runs | branching (deltas + counts) | tail raw | codes/2 | codes/8 | codes/2 / codes/8 |\n");
+    std::printf("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
     try {
         for (int a = 1; a < argc; ++a) {
             const std::string arg = argv[a];

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <memory>
 #include <optional>
 #include <random>
 #include <string>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "memkv_catch.hpp"
+#include "frozen_fixture.hpp"
 #include "test_support.hpp"
 
 #include <memkv/frozen_layer.hpp>
@@ -258,6 +260,131 @@ TEST_CASE("FrozenLayer: random key sets against std::map", "[frozen][model]") {
     }
 }
 
+TEST_CASE("FrozenLayer: run nodes (format version 2) agree with std::map and version 1", "[frozen][model][runs]") {
+    // Random bytes make unbranched tails of labels outside the one-byte
+    // table, which version 2 folds into run nodes: short and long ones (over
+    // 255 labels: split), to the leaf and to a node below, keys that end
+    // inside another key's run, and over 64 KiB of automaton, so folds meet
+    // the byte sink's stage drains. Probes diverge inside runs at every side.
+    for (std::uint64_t round = 0; round < memkv::test::test_scale(); ++round)
+    for (std::uint64_t seed : {1U, 2U, 3U, 4U}) {
+        const std::uint64_t gen_seed = memkv::test::test_seed(seed + 77 + 1000 * round);
+        CAPTURE(seed, round, gen_seed);
+        std::mt19937_64 rng(gen_seed);
+        auto random_bytes = [&](std::size_t len) {
+            std::string k(len, '\0');
+            for (char& c : k) c = static_cast<char>(rng());
+            return k;
+        };
+        std::map<std::string, std::uint64_t> m;
+        std::vector<std::string> made;
+        const std::size_t n = seed % 2 ? 3000 : 1000;
+        while (m.size() < n) {
+            std::string k;
+            switch (rng() % 8) {
+                case 0: k = random_bytes(200 + rng() % 500); break;  // runs longer than 255
+                case 1: k = "shared/text/prefix/" + random_bytes(rng() % 20); break;
+                case 2:  // a prefix of an earlier key: ends inside its run
+                    if (!made.empty()) {
+                        const std::string& b = made[rng() % made.size()];
+                        k = b.substr(0, rng() % (b.size() + 1));
+                    }
+                    break;
+                case 3:  // an earlier key with a different tail from some point
+                    if (!made.empty()) {
+                        const std::string& b = made[rng() % made.size()];
+                        k = b.substr(0, rng() % (b.size() + 1)) + random_bytes(1 + rng() % 12);
+                    }
+                    break;
+                default: k = random_bytes(1 + rng() % 24); break;
+            }
+            made.push_back(k);
+            m.emplace(std::move(k), rng() >> (seed * 13 % 64));
+        }
+        std::vector<std::string> probes{"", std::string(1, '\0'), std::string(1, '\xff'), "\xff\xff"};
+        std::size_t i = 0;
+        for (const auto& [k, v] : m) {
+            if (i++ % 5 != 0 || k.empty()) continue;
+            const std::size_t at = rng() % k.size();
+            std::string p = k;
+            p[at] = static_cast<char>(p[at] + 1);  // diverges above at `at`
+            probes.push_back(p.substr(0, at + 1 + rng() % 3));
+            p[at] = static_cast<char>(k[at] - 1);  // ... and below
+            probes.push_back(p);
+            probes.push_back(k.substr(0, at));      // ends inside
+            probes.push_back(k + random_bytes(1));  // runs past the end
+        }
+        memkv::frozen_layer_options opt;
+        opt.table_sample_keys = 200;
+        opt.pair_nodes = seed % 2 ? memkv::frozen_layer_options::pairs_mode::always
+                                  : memkv::frozen_layer_options::pairs_mode::never;
+        opt.registry_rows = seed == 4 ? 1 : std::size_t{1} << 10;
+        opt.registry_ways = seed == 4 ? 1 : 4;
+        memkv::frozen_layer_options opt1 = opt;
+        opt1.format_version = 1;
+        temp_file t("runs");
+        auto build = [&](const memkv::frozen_layer_options& o, bool streaming, memkv::detail::frozen_build_stats& st) {
+            auto b = streaming ? std::make_unique<FrozenLayerBuilder<std::uint64_t>>(t.path, o)
+                               : std::make_unique<FrozenLayerBuilder<std::uint64_t>>(o);
+            for (const auto& [k, v] : m) b->insert(k, v);
+            st = b->stats();  // (finish() drops the compiler; its last cascade is not counted)
+            return b->finish();
+        };
+        memkv::detail::frozen_build_stats s2, s1;
+        const auto f2 = build(opt, seed >= 3, s2);
+        f2.verify();
+        REQUIRE(f2.bytes()[8] == 2);
+        REQUIRE(s2.run_nodes > 0);
+        REQUIRE(s2.run_labels > 2 * s2.run_nodes);
+        check_against(f2, m, probes);
+        const auto f1 = build(opt1, false, s1);
+        REQUIRE(f1.bytes()[8] == 1);
+        REQUIRE(s1.run_nodes == 0);
+        CHECK(f2.bytes().size() < f1.bytes().size());
+        check_against(f1, m, probes);
+        memkv::test::report_run("FrozenLayer runs build/query", gen_seed, 2 * m.size() + probes.size());
+    }
+}
+
+TEST_CASE("FrozenLayer: a version 1 file written by memkv before version 2 opens and answers", "[frozen][compat]") {
+    // tests/data/frozen_v1.frz: see frozen_fixture.hpp for how it was made.
+    const std::string path = std::string(MEMKV_TEST_FIXTURE_DIR) + "/frozen_v1.frz";
+    const auto m = memkv::test::frozen_v1_fixture_keys();
+    const auto f = FrozenLayer<std::uint64_t>::open(path);
+    REQUIRE(f.bytes()[8] == 1);
+    f.verify();
+    memkv::test::key_generator gen(5);
+    check_against(f, m, make_probes(m, gen, 200));
+    // This build writes version 1 byte for byte as the old code did; version
+    // 2 answers the same (the fixture's random-byte keys make runs).
+    memkv::frozen_layer_options opt;
+    opt.format_version = 1;
+    const auto again = FrozenLayer<std::uint64_t>::from_sorted(m, opt);
+    const std::vector<unsigned char> fixture(f.bytes().begin(), f.bytes().end());
+    REQUIRE(std::vector<unsigned char>(again.bytes().begin(), again.bytes().end()) == fixture);
+    memkv::frozen_layer_options opt2;
+    opt2.table_sample_keys = 100;  // compiles while inserting: stats() sees the runs
+    FrozenLayerBuilder<std::uint64_t> b2(opt2);
+    for (const auto& [k, v] : m) b2.insert(k, v);
+    REQUIRE(b2.stats().run_nodes > 0);
+    const auto v2 = b2.finish();
+    REQUIRE(v2.bytes()[8] == 2);
+    CHECK(v2.bytes().size() < fixture.size());
+    check_against(v2, m, make_probes(m, gen, 200));
+}
+
+TEST_CASE("FrozenLayerBuilder: an unknown format version is refused before anything is written", "[frozen]") {
+    for (const std::uint32_t v : {0U, memkv::detail::frozen_version + 1}) {
+        memkv::frozen_layer_options opt;
+        opt.format_version = v;
+        REQUIRE_THROWS_AS(FrozenLayerBuilder<std::uint64_t>(opt), std::invalid_argument);
+        temp_file t("badversion");
+        REQUIRE_THROWS_WITH(FrozenLayerBuilder<std::uint64_t>(t.path, opt), Catch::Contains("format_version"));
+        std::ifstream tmp(t.path + ".tmp");
+        REQUIRE_FALSE(tmp.good());
+    }
+}
+
 TEST_CASE("FrozenLayer: keys under a dominant prefix use the jump and agree with std::map", "[frozen]") {
     // 80% of the keys start with P; the others branch off along P, end on
     // it, or are P's own prefixes, so the automaton spells P a byte at a
@@ -437,7 +564,7 @@ TEST_CASE("FrozenLayer: format errors", "[frozen]") {
     }
     SECTION("wrong version") {
         auto b = good;
-        b[8] = 2;
+        b[8] = static_cast<unsigned char>(memkv::detail::frozen_version + 1);
         try {
             (void)FrozenLayer<std::uint64_t>::from_bytes(span(b));
             FAIL("no exception");

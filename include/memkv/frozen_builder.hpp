@@ -115,7 +115,7 @@ public:
     ///
     /// @param opt Tuning; `opt.expected_keys` and `opt.expected_bytes` reserve the buffers up front.
     explicit FrozenLayerBuilder(frozen_layer_options opt = {})
-        : opt_(opt), out_(std::make_unique<detail::memory_sink>()),
+        : opt_(checked(opt)), out_(std::make_unique<detail::memory_sink>()),
           values_(std::make_unique<detail::memory_sink>()) {
         if (opt_.expected_bytes != 0) static_cast<detail::memory_sink&>(*out_).reserve(opt_.expected_bytes);
         if (opt_.expected_keys != 0) {
@@ -132,7 +132,7 @@ public:
     /// @param opt  Tuning.
     /// @throws io_error if a temporary file cannot be created (none is left behind).
     explicit FrozenLayerBuilder(std::string path, frozen_layer_options opt = {})
-        : opt_(opt), stream_path_(std::move(path)), tmp_path_(stream_path_ + ".tmp"),
+        : opt_(checked(opt)), stream_path_(std::move(path)), tmp_path_(stream_path_ + ".tmp"),
           values_tmp_path_(stream_path_ + ".values.tmp") {
         try {
             // Inside the try: a sink can fail (std::bad_alloc) after it
@@ -359,6 +359,16 @@ private:
 
     // The header's place, written when the rest is known; the payload checksum
     // covers everything after it.
+    static frozen_layer_options checked(const frozen_layer_options& opt) {
+        if (opt.format_version < detail::frozen_min_version || opt.format_version > detail::frozen_version) {
+            throw std::invalid_argument("memkv::FrozenLayerBuilder: format_version " +
+                                        std::to_string(opt.format_version) + " is not one of " +
+                                        std::to_string(detail::frozen_min_version) + " to " +
+                                        std::to_string(detail::frozen_version));
+        }
+        return opt;
+    }
+
     void start_image() {
         unsigned char zero[detail::frozen_header_size] = {};
         out_->write(zero, sizeof zero);
@@ -397,6 +407,7 @@ private:
                           opt_.registry_ways);
         compiler_->set_table(table, use_pairs_);
         compiler_->set_max_registered_chain(opt_.max_registered_chain);
+        compiler_->set_runs(opt_.format_version >= 2);
         std::string_view prev;
         for (std::size_t i = 0; i < sample_.size(); ++i) {
             const std::string_view k = sample_[i].first;
@@ -461,6 +472,7 @@ private:
         detail::frozen_header f;
         f.type_tag = detail::frozen_type_tag<V>();
         f.user_tag = opt_.user_tag;
+        f.version = opt_.format_version;
         f.value_size = sizeof(V);
         f.num_keys = count_;
         f.table = compiler_->table();

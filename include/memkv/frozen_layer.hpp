@@ -465,9 +465,12 @@ public:
             if (d == key.size()) break;
             const std::uint32_t j = nd.find(static_cast<unsigned char>(key[d]));
             if (j == nd.n) break;
-            if (nd.pair) {
-                if (d + 1 == key.size() || static_cast<unsigned char>(key[d + 1]) != nd.one_label2) break;
-                ++d;
+            if (nd.extra != 0) {  // a pair or run: its inner states are not final
+                if (key.size() - d <= nd.extra) break;
+                unsigned i = 0;
+                while (i < nd.extra && static_cast<unsigned char>(key[d + 1 + i]) == nd.label_after(i)) ++i;
+                if (i < nd.extra) break;
+                d += nd.extra;
             }
             ord += nd.count_before(j);
             addr = nd.target(j);
@@ -775,23 +778,25 @@ private:
                 return;
             }
             const unsigned char l = nd.label(j);
-            if (l == c && nd.pair) {
-                // A two-label transition: compare its second label too.
-                if (d + 1 < key.size()) {
-                    const auto c2 = static_cast<unsigned char>(key[d + 1]);
-                    if (nd.one_label2 < c2) {
+            if (l == c && nd.extra != 0) {
+                // A transition of several labels (pair, run): compare the rest too.
+                unsigned i = 0;
+                for (; i < nd.extra && d + 1 + i < key.size(); ++i) {
+                    const auto ci = static_cast<unsigned char>(key[d + 1 + i]);
+                    const unsigned char li = nd.label_after(i);
+                    if (li < ci) {  // everything below is smaller
                         it.stack_.back().i = static_cast<std::int32_t>(nd.n) - 1;
                         advance(it);
                         return;
                     }
-                    if (nd.one_label2 == c2) {
-                        push_child(it, nd, j);
-                        ++d;
-                        continue;
-                    }
+                    if (li > ci) break;
                 }
-                push_child(it, nd, j);  // key ends inside, or below is bigger
-                descend_first(it);
+                push_child(it, nd, j);
+                if (i == nd.extra) {
+                    d += nd.extra;
+                    continue;
+                }
+                descend_first(it);  // key ends inside, or below is bigger
                 return;
             }
             push_child(it, nd, j);
@@ -834,10 +839,10 @@ private:
                     best_count = c;
                 }
             }
-            const std::size_t labels = nd.pair ? 2 : 1;
+            const std::size_t labels = 1 + std::size_t{nd.extra};
             if (best == nd.n || best_count * 2 < h_.num_keys || len + labels > jump_max) break;
             jump_path_[len++] = nd.label(best);
-            if (nd.pair) jump_path_[len++] = nd.one_label2;
+            for (unsigned i = 0; i < nd.extra; ++i) jump_path_[len++] = nd.label_after(i);
             ord += nd.count_before(best);
             addr = nd.target(best);
             below = best_count;
@@ -896,6 +901,25 @@ private:
                 --addr;
                 continue;
             }
+            if (detail::frozen_header_run(h)) {
+                // A run (random bytes, integers): its labels lie backwards
+                // from addr - run_at; decoding checked they are in bounds.
+                const detail::frozen_node nd = node(addr);
+                const std::size_t n = nd.extra + 1;
+                if (len - d < n) return std::nullopt;
+                // Eight labels at a time: the word below them, byte-swapped,
+                // is the key's next eight bytes in order.
+                const unsigned char* l = a + addr - nd.run_at;  // the first label
+                std::size_t i = 0;
+                for (; i + 8 <= n; i += 8) {
+                    if (detail::load_be64(l - i - 7) != detail::load_u64_unaligned(k + d + i)) return std::nullopt;
+                }
+                for (; i < n; ++i)
+                    if (*(l - i) != k[d + i]) return std::nullopt;
+                d += n - 1;
+                addr = nd.one_target;
+                continue;
+            }
             const detail::frozen_node nd = node(addr);
             const std::uint32_t j = nd.find(k[d]);
             if (j == nd.n) return std::nullopt;
@@ -923,7 +947,7 @@ private:
         const std::uint64_t base = f.base + nd.count_before(j);
         it.key_.resize(f.depth);
         it.key_.push_back(static_cast<char>(nd.label(j)));
-        if (nd.pair) it.key_.push_back(static_cast<char>(nd.one_label2));
+        for (unsigned i = 0; i < nd.extra; ++i) it.key_.push_back(static_cast<char>(nd.label_after(i)));
         const std::uint64_t addr = skip_run ? follow_singles(it, nd.target(j)) : nd.target(j);
         const std::size_t depth = it.key_.size();
         it.stack_.push_back({addr, base, -1, depth});
@@ -969,10 +993,15 @@ private:
                 --addr;
                 continue;
             }
-            if (h < detail::node_to_leaf) break;  // general, two or leaf
+            if (h < detail::node_to_leaf && h > detail::node_run_to_leaf) break;  // general, two or leaf
             const detail::frozen_node nd = node(addr);
-            buf[n++] = static_cast<char>(nd.one_label);
-            if (nd.pair) buf[n++] = static_cast<char>(nd.one_label2);
+            if (nd.run) {
+                it.key_.append(buf, n);
+                n = 0;
+                nd.append_labels(it.key_);
+            } else {
+                buf[n++] = static_cast<char>(nd.one_label);
+            }
             addr = nd.target(0);
         }
         if (n != 0) it.key_.append(buf, n);
@@ -1004,7 +1033,8 @@ private:
         MEMKV_ASSERT(!it.lazy_);
         while (!it.stack_.empty()) {
             auto& f = it.stack_.back();
-            if (f.i >= 0 && automaton_[f.addr] >= detail::node_to_leaf) {
+            if (f.i >= 0 && (automaton_[f.addr] >= detail::node_to_leaf ||
+                             automaton_[f.addr] <= detail::node_run_to_leaf)) {
                 // A one-transition node whose only transition was taken.
                 pop_frame(it);
                 continue;

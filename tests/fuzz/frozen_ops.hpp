@@ -156,6 +156,7 @@ inline void frozen_mode_model(const std::uint8_t* data, std::size_t size) {
     opt.table_sample_keys = 1 + (size % 7);
     opt.pair_nodes = (seed & 2U) ? frozen_layer_options::pairs_mode::always
                                  : frozen_layer_options::pairs_mode::automatic;
+    opt.format_version = (seed & 4U) ? 1 : 2;  // 2: run nodes
     auto f = FrozenLayer<std::uint64_t>::from_sorted(model, opt);
     frozen_check(f.size() == model.size());
     std::size_t r = 0;

@@ -125,6 +125,13 @@ public:
         insert_now(hash, content, addr);
     }
 
+    // Drops the most recent insert if it registered addr (the node at addr is
+    // being folded into a run node and loses its address).
+    void forget_newest(std::uint64_t addr) noexcept {
+        if (pending_count_ == 0) return;
+        if (pending_[(pending_head_ + pending_count_ - 1) % pending_size].addr == addr) --pending_count_;
+    }
+
     // Renames the most recent insert if it registered addr (the node at addr
     // is being folded into a pair).
     void retarget_newest(std::uint64_t addr, std::uint64_t new_addr) noexcept {
@@ -224,6 +231,8 @@ public:
     void push(unsigned char b) { sink_->push(b); }
     // Rewrites the last byte written (a byte sink keeps it patchable).
     void patch_last(unsigned char b) noexcept { sink_->patch_last(b); }
+    // Rewrites the byte before the last one (still staged as well).
+    void patch_back(std::size_t from_end, unsigned char b) noexcept { sink_->patch_back(from_end, b); }
     std::uint64_t size() const noexcept { return sink_->size() - base_; }
 
 private:
@@ -240,6 +249,8 @@ public:
     }
 
     void set_reemit_slack(std::uint64_t s) noexcept { reemit_slack_ = s; }
+    // Whether to write run nodes (format version 2; off: version 1's kinds only).
+    void set_runs(bool on) noexcept { runs_ = on; }
     void set_max_registered_chain(std::uint64_t m) noexcept { max_registered_chain_ = m; }
 
     // The 128 labels that one-byte chain nodes can carry; must be set before
@@ -317,8 +328,9 @@ private:
     void freeze_below(std::size_t keep) {
         child_chain_ = -1;
         // A node left from an earlier cascade is referenced by the unfinished
-        // path: never fold it into a pair.
+        // path: never fold it into a pair or a run.
         pairable_ = false;
+        runnable_ = fold::none;
         while (depth_ > keep) {
             const compiled c = compile(path_[depth_], depth_);
             --depth_;
@@ -371,6 +383,7 @@ private:
             if (found != frozen_registry::npos) {
                 ++stats_.registry_hits;
                 pairable_ = false;  // the found node may be the last one written
+                runnable_ = fold::none;
                 return {found, count};
             }
             ++stats_.registry_misses;
@@ -466,8 +479,9 @@ private:
     }
 
     // Writes u (encoded by node.hpp) and returns its address (offset of its
-    // last byte). The one-byte chain kinds are chosen here, since choosing
-    // them may fold the node written just before into a pair node.
+    // last byte). The one-byte chain kinds and run nodes are chosen here,
+    // since choosing them may fold the node written just before into a pair
+    // or a run node.
     std::uint64_t write(const unode& u) {
         const std::uint64_t start = out_.size();
         const bool has_prev = start > 0;
@@ -475,6 +489,9 @@ private:
         merged_ = false;
         if (n == 1 && !u.final && has_prev && u.trans[0].addr == start - 1 && u.trans[0].addr != 0) {
             const unsigned char label = u.trans[0].label;
+            if (runnable_ != fold::none) {
+                if (const std::uint64_t a = fold_into_run(start, label); a != 0) return a;
+            }
             if (pairable_ && last_single_addr_ == start - 1) {
                 const unsigned p = pair_index_[std::size_t{label} << 8 | last_single_label_];
                 if (p < frozen_pairs) {
@@ -496,6 +513,7 @@ private:
                 out_.push(frozen_one_next_byte(idx));
                 ++stats_.one_next_nodes;
                 pairable_ = true;
+                runnable_ = fold::none;
                 last_single_addr_ = start;
                 last_single_label_ = label;
                 return start;
@@ -503,9 +521,69 @@ private:
         }
         pairable_ = false;
         encode_frozen_node(buf_, start, u.final, u.trans, table_index_, stats_);
+        // A label outside the table, to the leaf or to the node before: the
+        // next node may turn it into a run.
+        runnable_ = fold::none;
+        if (runs_ && buf_.size() == 2) {
+            if (buf_[0] == (node_one | node_one_is_next)) runnable_ = fold::single_next;
+            if (buf_[0] == (node_to_leaf | 0x1F)) runnable_ = fold::single_to_leaf;
+        }
         std::reverse(buf_.begin(), buf_.end());
         out_.append(buf_.data(), buf_.size());
         return start + buf_.size() - 1;
+    }
+
+    // Folds the node written last (at start - 1, referenced only by the node
+    // being written) and a transition labelled `label` above it into one run
+    // node; returns the run's address, or 0 if it does not fold. Unbranched
+    // tails of labels outside the table (random bytes, integers) then cost a
+    // byte per label instead of two. The folded node loses its address, so
+    // its registration (the newest, if any) goes too.
+    //
+    // A run is read backwards from its header: in memory a short run is
+    // [labels in reverse][hdr], a long one [labels in reverse][len][hdr], so
+    // the new label goes where the header (short) or the length (long) was.
+    std::uint64_t fold_into_run(std::uint64_t start, unsigned char label) {
+        if (runnable_ == fold::run) {
+            if (run_len_ >= node_run_max) return 0;
+            registry_.forget_newest(start - 1);
+            const unsigned short_max = frozen_short_run_max(run_to_leaf_);
+            const unsigned len = ++run_len_;
+            ++stats_.run_labels;
+            if (len - 1 > short_max) {  // long stays long
+                out_.patch_back(1, label);
+                out_.patch_last(static_cast<unsigned char>(len));
+                out_.push(run_to_leaf_ ? node_run_to_leaf : node_run_next);
+                ++stats_.run_bytes;
+                return start;
+            }
+            out_.patch_last(label);
+            if (len <= short_max) {
+                out_.push(frozen_short_run_byte(len, run_to_leaf_));
+                ++stats_.run_bytes;
+                return start;
+            }
+            out_.push(static_cast<unsigned char>(len));  // short becomes long
+            out_.push(run_to_leaf_ ? node_run_to_leaf : node_run_next);
+            stats_.run_bytes += 2;
+            return start + 1;
+        }
+        // An explicit-label single, [label2][hdr] in memory, becomes a short
+        // run of two, [label2][label][hdr]: a byte less, and a byte per
+        // further label.
+        if (table_index_[label] < frozen_singles) return 0;
+        registry_.forget_newest(start - 1);
+        run_to_leaf_ = runnable_ == fold::single_to_leaf;
+        run_len_ = 2;
+        out_.patch_last(label);
+        out_.push(frozen_short_run_byte(2, run_to_leaf_));
+        runnable_ = fold::run;
+        --stats_.one_nodes;
+        stats_.one_bytes -= 2;
+        ++stats_.run_nodes;
+        stats_.run_labels += 2;
+        stats_.run_bytes += 3;
+        return start;
     }
 
     frozen_output out_;
@@ -531,6 +609,12 @@ private:
     std::uint64_t max_registered_chain_ = ~std::uint64_t{0};
     std::vector<unsigned char> pair_index_;  // (first << 8 | second) -> pair, 0xFF: none
     bool pairable_ = false;                  // the last node written is a single chain node
+    // What the node written last can be folded into (see fold_into_run).
+    enum class fold : unsigned char { none, single_next, single_to_leaf, run };
+    fold runnable_ = fold::none;
+    bool runs_ = true;                       // write run nodes (format version 2)
+    unsigned run_len_ = 0;                   // labels of the run written last
+    bool run_to_leaf_ = false;               // ... and whether it ends at the leaf
     bool merged_ = false;                    // write() folded its node into a pair
     unsigned char merged_label_ = 0;         // ... whose inner state has this label
     std::uint64_t last_single_addr_ = 0;

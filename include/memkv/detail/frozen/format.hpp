@@ -25,7 +25,7 @@ namespace memkv::detail {
 //
 //   offset  size  field
 //   0       8     magic "MKVFROZN"
-//   8       4     format version (1)
+//   8       4     format version (1 or 2; 2 adds run nodes, node.hpp)
 //   12      4     header size (320)
 //   16      8     value type tag (frozen_type_tag<V>())
 //   24      8     user tag (FrozenLayerBuilder options; 0 by default)
@@ -50,7 +50,10 @@ namespace memkv::detail {
 // ---------------------------------------------------------------------------
 
 inline constexpr const auto& frozen_magic = frozen_magic_bytes;  // detail/io/file_kind.hpp
-inline constexpr std::uint32_t frozen_version = 1;
+// Written by default; every version from frozen_min_version on is read
+// (version 1 is version 2 without run nodes, so one decoder reads both).
+inline constexpr std::uint32_t frozen_version = 2;
+inline constexpr std::uint32_t frozen_min_version = 1;
 inline constexpr std::size_t frozen_header_size = 320;
 inline constexpr std::size_t frozen_table_offset = 88;
 // 64 single labels, then 64 label pairs (2 bytes each).
@@ -146,9 +149,9 @@ inline frozen_header decode_frozen_header(const unsigned char* h, std::size_t im
     }
     frozen_header f;
     f.version = load_le32(h + 8);
-    if (f.version != frozen_version) {
-        frozen_corrupt("unsupported format version " + std::to_string(f.version) +
-                       " (this build reads version " + std::to_string(frozen_version) + ")");
+    if (f.version < frozen_min_version || f.version > frozen_version) {
+        frozen_corrupt("unsupported format version " + std::to_string(f.version) + " (this build reads versions " +
+                       std::to_string(frozen_min_version) + " to " + std::to_string(frozen_version) + ")");
     }
     if (load_le32(h + 12) != frozen_header_size) frozen_corrupt("bad header size");
     if (load_le32(h + 84) != frozen_header_crc(h)) frozen_corrupt("header checksum mismatch");

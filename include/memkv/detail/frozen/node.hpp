@@ -42,6 +42,15 @@ namespace memkv::detail {
 //                            label byte follows, else label = table[I - 1];
 //                            N = 1: target = a - len, else a LEB128 delta
 //                            follows: target = delta ? a - delta : 0.
+//   011IIIII labels[len]     short run (format version 2), I >= 1: non-final,
+//                            one transition spelling len labels whose inner
+//                            states have no address; I <= 15: len = I + 1
+//                            (2..16), target = a - len - 1; I >= 16: len =
+//                            I - 14 (2..17), target = the leaf. The labels
+//                            are in key order from logical byte 1, so they
+//                            lie backwards in memory. (Version 1 never
+//                            writes these headers: a `one` node with N = 1
+//                            and a table label is a one-next byte instead.)
 //   001IIIII [label]         one-to-leaf: non-final, one transition to the
 //                            leaf (address 0); I < 31: label = table[I],
 //                            I == 31: explicit label byte follows.
@@ -49,6 +58,13 @@ namespace memkv::detail {
 //                            two: n = 2 without the S byte: F = final, L =
 //                            last target is a - len, aw = 1 + A, cw = 1 + C;
 //                            then as general below.
+//   0000000T len labels[len] long run (format version 2): as a short run,
+//                            len (2..255) labels from logical byte 2; T = 0:
+//                            target = a - len - 2, T = 1: the leaf. (These
+//                            two headers are general nodes with n = 0 or 1
+//                            and F = 0, which version 1 never writes: a
+//                            non-final node has a transition, and one with a
+//                            single transition is one of the kinds above.)
 //   00000CCC / 00001CCC [n-7] S labels[n] deltas[...] counts[n-1]
 //                            general (bit 3 = F, final): C < 7: n = C,
 //                            C == 7: the next byte holds n - 7 (n <= 256).
@@ -75,6 +91,19 @@ inline constexpr unsigned char node_two = 0x10;
 inline constexpr unsigned char node_final = 0x08;  // in general and two nodes
 inline constexpr unsigned node_max_inline_n = 7;
 inline constexpr unsigned char node_leaf = node_final;  // general, final, n = 0
+inline constexpr unsigned char node_run_next = 0x00;     // long runs
+inline constexpr unsigned char node_run_to_leaf = 0x01;
+inline constexpr unsigned node_run_max = 255;
+inline constexpr unsigned char node_short_run = 0x60;    // | I, I >= 1
+// The longest run a short-run header holds.
+inline constexpr unsigned frozen_short_run_max(bool to_leaf) noexcept { return to_leaf ? 17 : 16; }
+inline constexpr unsigned char frozen_short_run_byte(unsigned len, bool to_leaf) noexcept {
+    return static_cast<unsigned char>(node_short_run | (to_leaf ? len + 14 : len - 1));
+}
+// True if the header byte h starts a run node, short or long.
+inline constexpr bool frozen_header_run(unsigned char h) noexcept {
+    return h <= node_run_to_leaf || (h > node_short_run && h <= (node_short_run | 0x1F));
+}
 
 // True if the header byte h starts a final node.
 inline constexpr bool frozen_header_final(unsigned char h) noexcept {
@@ -91,6 +120,9 @@ struct frozen_node {
     bool general = false;
     // one-transition kinds
     bool pair = false;  // the transition spells two labels
+    bool run = false;   // the transition spells `extra` + 1 labels (a run node)
+    unsigned extra = 0; // labels after one_label on the transition (pair: 1)
+    unsigned run_at = 0;  // a run's first label (logical offset)
     unsigned char one_label = 0;
     unsigned char one_label2 = 0;
     std::uint64_t one_target = 0;
@@ -112,6 +144,14 @@ struct frozen_node {
 
     unsigned char label(std::uint32_t i) const noexcept {
         return general ? at(labels_at + i) : one_label;
+    }
+    // Label i + 1 of a one-transition node spelling several (i < extra).
+    unsigned char label_after(unsigned i) const noexcept { return pair ? one_label2 : at(run_at + 1 + i); }
+    // Appends every label of the one transition of a non-general node.
+    template <class String>
+    void append_labels(String& out) const {
+        out.push_back(static_cast<char>(one_label));
+        for (unsigned i = 0; i < extra; ++i) out.push_back(static_cast<char>(label_after(i)));
     }
     // Forced inline: on every step of every iterator, and GCC weighs the
     // throw on a corrupt delta against inlining it.
@@ -181,6 +221,7 @@ inline frozen_node decode_frozen_node(const unsigned char* base, std::uint64_t s
         nd.n = 1;
         if (h & node_pair_next) {
             nd.pair = true;
+            nd.extra = 1;
             nd.one_label = table[frozen_singles + 2 * (h & 0x3F)];
             nd.one_label2 = table[frozen_singles + 2 * (h & 0x3F) + 1];
         } else {
@@ -191,6 +232,23 @@ inline frozen_node decode_frozen_node(const unsigned char* base, std::uint64_t s
     }
     if (h & node_one) {
         nd.n = 1;
+        if ((h & node_one_is_next) && (h & 0x1F) != 0) {  // a short run
+            const unsigned i = h & 0x1F;
+            const bool to_leaf = i >= 16;
+            const unsigned len = to_leaf ? i - 14 : i + 1;
+            if (addr < len) frozen_corrupt("truncated node");
+            nd.run = true;
+            nd.extra = len - 1;
+            nd.run_at = 1;
+            nd.one_label = nd.at(1);
+            if (to_leaf) {
+                nd.one_target = 0;
+            } else {
+                if (addr < std::uint64_t{len} + 1) frozen_corrupt("chain node has no successor");
+                nd.one_target = addr - len - 1;
+            }
+            return nd;
+        }
         std::uint64_t k = 1;
         if ((h & 0x1F) == 0) {
             if (addr < k) frozen_corrupt("truncated node");
@@ -224,6 +282,24 @@ inline frozen_node decode_frozen_node(const unsigned char* base, std::uint64_t s
             nd.one_label = table[h & 0x1F];
         }
         if (addr == 0) frozen_corrupt("transition target out of bounds");
+        return nd;
+    }
+    if (h <= node_run_to_leaf) {
+        if (addr < 1) frozen_corrupt("truncated node");
+        const unsigned len = nd.at(1);
+        if (len < 2) frozen_corrupt("run node of fewer than two labels");
+        if (addr < std::uint64_t{len} + 1) frozen_corrupt("truncated node");
+        nd.n = 1;
+        nd.run = true;
+        nd.extra = len - 1;
+        nd.run_at = 2;
+        nd.one_label = nd.at(2);
+        if (h == node_run_to_leaf) {
+            nd.one_target = 0;
+        } else {
+            if (addr < std::uint64_t{len} + 2) frozen_corrupt("chain node has no successor");
+            nd.one_target = addr - len - 2;
+        }
         return nd;
     }
     nd.general = true;
@@ -293,6 +369,9 @@ struct frozen_build_stats {
     std::uint64_t join_varint_len[8] = {};
     std::uint64_t join_explicit_label = 0;
     std::uint64_t pair_nodes = 0;
+    std::uint64_t run_nodes = 0;
+    std::uint64_t run_labels = 0;
+    std::uint64_t run_bytes = 0;
     std::uint64_t materialized = 0;
 };
 

@@ -67,6 +67,14 @@ struct frozen_layer_options {
     ///
     /// The image buffer is reserved up front, as for expected_keys.
     std::size_t expected_bytes = 0;
+    /// The file format version to write: 2 (the default) or 1.
+    ///
+    /// Version 2 adds run nodes, one byte per label along unbranched tails
+    /// of labels outside the one-byte table (random binary keys: 27 -> 19
+    /// bytes/key); version 1 files open in every memkv release, version 2
+    /// files only in those that read it. Both are read. Other values:
+    /// the builder throws std::invalid_argument.
+    std::uint32_t format_version = 2;
 };
 
 /// How a memory-mapped FrozenLayer will be read, for FrozenLayer::advise().

@@ -4,17 +4,17 @@
 // writer is made (fst's Builder<W: io::Write>): memory_sink (memory) or
 // file_sink (a file through file_writer). The writer appends, asks how many
 // bytes it has written, patches bytes already written (a header whose fields
-// are known only at the end, the last byte of the output) and takes a running
+// are known only at the end, the last two bytes of the output) and takes a running
 // CRC-32C of everything after a point; it never branches on the kind.
 //
 //   stage (this class)          backend (virtual, called per 64 KiB)
 //   [... drained ...][staged ]  -> memory_sink: huge_buffer  /  file_sink: file
-//                     ^ the last byte written is always still staged
+//                     ^ the last two bytes written are always still staged
 //
 // Appends go to a small stage in the base class (no virtual call per write);
 // the stage is drained to the backend when it reaches 64 KiB, all but its
-// last byte, so patching the last byte written is always a store into the
-// stage. Patching older bytes goes to the backend; it must not touch bytes
+// last two bytes, so patching them (a chain node folded into the node
+// written after it) is always a store into the stage. Patching older bytes goes to the backend; it must not touch bytes
 // inside the checksummed range (they were checksummed as drained).
 
 #include <algorithm>
@@ -52,12 +52,12 @@ public:
         }
         stage_.insert(stage_.end(), p, p + n);
         size_ += n;
-        if (stage_.size() >= stage_limit) drain(stage_.size() - 1);
+        if (stage_.size() >= stage_limit) drain(stage_.size() - kept_tail);
     }
     void push(unsigned char b) {
         stage_.push_back(b);
         ++size_;
-        if (stage_.size() >= stage_limit) drain(stage_.size() - 1);
+        if (stage_.size() >= stage_limit) drain(stage_.size() - kept_tail);
     }
 
     //! Bytes written so far.
@@ -76,9 +76,12 @@ public:
         backend_patch(offset, p, n);
     }
     //! Rewrites the last byte written (always still staged).
-    void patch_last(unsigned char b) noexcept {
-        MEMKV_ASSERT(!stage_.empty());
-        stage_.back() = b;
+    void patch_last(unsigned char b) noexcept { patch_back(0, b); }
+    //! Rewrites the byte `from_end` bytes before the last one written
+    //! (0 or 1: always still staged, unless a bulk write came after it).
+    void patch_back(std::size_t from_end, unsigned char b) noexcept {
+        MEMKV_ASSERT(from_end < kept_tail && from_end < stage_.size());
+        stage_[stage_.size() - 1 - from_end] = b;
     }
 
     //! Starts the running CRC-32C: it covers every byte written from now on.
@@ -112,6 +115,7 @@ public:
 
 protected:
     static constexpr std::size_t stage_limit = std::size_t{1} << 16;
+    static constexpr std::size_t kept_tail = 2;  // bytes a drain leaves staged
 
     virtual void backend_write(const unsigned char* p, std::size_t n) = 0;
     virtual void backend_patch(std::uint64_t offset, const unsigned char* p, std::size_t n) = 0;

@@ -1,6 +1,6 @@
 #pragma once
 
-// Little-endian byte codecs. Everything memkv serializes (FrozenLayer images,
+// Byte codecs, little-endian (and one big-endian load). Everything memkv serializes (FrozenLayer images,
 // HybridKV checkpoints) goes through these helpers, never through a memcpy of
 // a struct, so files mean the same on every host.
 
@@ -21,6 +21,13 @@ inline std::uint32_t load_le32(const unsigned char* p) noexcept {
     return static_cast<std::uint32_t>(load_le(p, 4));
 }
 inline std::uint64_t load_le64(const unsigned char* p) noexcept { return load_le(p, 8); }
+// Big-endian: the bytes at p read in reverse order of address (one load and
+// a byte swap once optimized).
+inline std::uint64_t load_be64(const unsigned char* p) noexcept {
+    std::uint64_t v = 0;
+    for (unsigned i = 0; i < 8; ++i) v = v << 8 | p[i];
+    return v;
+}
 
 // width <= 8 (clamped, which also tells the optimizer the bound).
 inline void store_le(unsigned char* p, std::uint64_t v, unsigned width) noexcept {
