@@ -901,15 +901,16 @@ private:
                 --addr;
                 continue;
             }
-            if (detail::frozen_header_run(h)) {
-                // A run (random bytes, integers): its labels lie backwards
-                // from addr - run_at; decoding checked they are in bounds.
-                const detail::frozen_node nd = node(addr);
+            const detail::frozen_node nd = node(addr);
+            if (nd.extra != 0) {
+                // A run (random bytes, integers; pairs took the branch
+                // above): its labels lie backwards from addr - labels_at, and
+                // decoding checked they are in bounds.
                 const std::size_t n = nd.extra + 1;
                 if (len - d < n) return std::nullopt;
                 // Eight labels at a time: the word below them, byte-swapped,
                 // is the key's next eight bytes in order.
-                const unsigned char* l = a + addr - nd.run_at;  // the first label
+                const unsigned char* l = a + addr - nd.labels_at;  // the first label
                 std::size_t i = 0;
                 for (; i + 8 <= n; i += 8) {
                     if (detail::load_be64(l - i - 7) != detail::load_u64_unaligned(k + d + i)) return std::nullopt;
@@ -920,7 +921,6 @@ private:
                 addr = nd.one_target;
                 continue;
             }
-            const detail::frozen_node nd = node(addr);
             const std::uint32_t j = nd.find(k[d]);
             if (j == nd.n) return std::nullopt;
             ord += nd.count_before(j);
@@ -993,9 +993,9 @@ private:
                 --addr;
                 continue;
             }
-            if (h < detail::node_to_leaf && h > detail::node_run_to_leaf) break;  // general, two or leaf
+            if (h < detail::node_to_leaf && h != detail::node_long_run) break;  // general, two or leaf
             const detail::frozen_node nd = node(addr);
-            if (nd.run) {
+            if (nd.run()) {
                 it.key_.append(buf, n);
                 n = 0;
                 nd.append_labels(it.key_);
@@ -1034,7 +1034,7 @@ private:
         while (!it.stack_.empty()) {
             auto& f = it.stack_.back();
             if (f.i >= 0 && (automaton_[f.addr] >= detail::node_to_leaf ||
-                             automaton_[f.addr] <= detail::node_run_to_leaf)) {
+                             automaton_[f.addr] == detail::node_long_run)) {
                 // A one-transition node whose only transition was taken.
                 pop_frame(it);
                 continue;

@@ -542,7 +542,8 @@ private:
     //
     // A run is read backwards from its header: in memory a short run is
     // [labels in reverse][hdr], a long one [labels in reverse][len][hdr], so
-    // the new label goes where the header (short) or the length (long) was.
+    // the new label goes where the header (short) or the length byte (long)
+    // was.
     std::uint64_t fold_into_run(std::uint64_t start, unsigned char label) {
         if (runnable_ == fold::run) {
             if (run_len_ >= node_run_max) return 0;
@@ -552,8 +553,8 @@ private:
             ++stats_.run_labels;
             if (len - 1 > short_max) {  // long stays long
                 out_.patch_back(1, label);
-                out_.patch_last(static_cast<unsigned char>(len));
-                out_.push(run_to_leaf_ ? node_run_to_leaf : node_run_next);
+                out_.patch_last(frozen_long_run_byte(len, run_to_leaf_));
+                out_.push(node_long_run);
                 ++stats_.run_bytes;
                 return start;
             }
@@ -563,8 +564,8 @@ private:
                 ++stats_.run_bytes;
                 return start;
             }
-            out_.push(static_cast<unsigned char>(len));  // short becomes long
-            out_.push(run_to_leaf_ ? node_run_to_leaf : node_run_next);
+            out_.push(frozen_long_run_byte(len, run_to_leaf_));  // short becomes long
+            out_.push(node_long_run);
             stats_.run_bytes += 2;
             return start + 1;
         }

@@ -58,13 +58,13 @@ namespace memkv::detail {
 //                            two: n = 2 without the S byte: F = final, L =
 //                            last target is a - len, aw = 1 + A, cw = 1 + C;
 //                            then as general below.
-//   0000000T len labels[len] long run (format version 2): as a short run,
-//                            len (2..255) labels from logical byte 2; T = 0:
-//                            target = a - len - 2, T = 1: the leaf. (These
-//                            two headers are general nodes with n = 0 or 1
-//                            and F = 0, which version 1 never writes: a
-//                            non-final node has a transition, and one with a
-//                            single transition is one of the kinds above.)
+//   00000000 LLLLLLLT labels[len]
+//                            long run (format version 2): as a short run,
+//                            len = L (2..127) labels from logical byte 2; T =
+//                            0: target = a - len - 2, T = 1: the leaf. (The
+//                            header is a general node with n = 0 and F = 0,
+//                            which version 1 never writes: a non-final node
+//                            has a transition.)
 //   00000CCC / 00001CCC [n-7] S labels[n] deltas[...] counts[n-1]
 //                            general (bit 3 = F, final): C < 7: n = C,
 //                            C == 7: the next byte holds n - 7 (n <= 256).
@@ -91,18 +91,16 @@ inline constexpr unsigned char node_two = 0x10;
 inline constexpr unsigned char node_final = 0x08;  // in general and two nodes
 inline constexpr unsigned node_max_inline_n = 7;
 inline constexpr unsigned char node_leaf = node_final;  // general, final, n = 0
-inline constexpr unsigned char node_run_next = 0x00;     // long runs
-inline constexpr unsigned char node_run_to_leaf = 0x01;
-inline constexpr unsigned node_run_max = 255;
+inline constexpr unsigned char node_long_run = 0x00;     // then (len << 1 | to leaf)
+inline constexpr unsigned node_run_max = 127;
 inline constexpr unsigned char node_short_run = 0x60;    // | I, I >= 1
 // The longest run a short-run header holds.
 inline constexpr unsigned frozen_short_run_max(bool to_leaf) noexcept { return to_leaf ? 17 : 16; }
 inline constexpr unsigned char frozen_short_run_byte(unsigned len, bool to_leaf) noexcept {
     return static_cast<unsigned char>(node_short_run | (to_leaf ? len + 14 : len - 1));
 }
-// True if the header byte h starts a run node, short or long.
-inline constexpr bool frozen_header_run(unsigned char h) noexcept {
-    return h <= node_run_to_leaf || (h > node_short_run && h <= (node_short_run | 0x1F));
+inline constexpr unsigned char frozen_long_run_byte(unsigned len, bool to_leaf) noexcept {
+    return static_cast<unsigned char>(len << 1 | (to_leaf ? 1U : 0U));
 }
 
 // True if the header byte h starts a final node.
@@ -119,15 +117,14 @@ struct frozen_node {
     bool final = false;
     bool general = false;
     // one-transition kinds
-    bool pair = false;  // the transition spells two labels
-    bool run = false;   // the transition spells `extra` + 1 labels (a run node)
-    unsigned extra = 0; // labels after one_label on the transition (pair: 1)
-    unsigned run_at = 0;  // a run's first label (logical offset)
+    // Labels after one_label on the transition: a pair node's one_label2 (1)
+    // or a run's, from logical offset labels_at + 1 (len - 1 <= 126).
+    unsigned char extra = 0;
     unsigned char one_label = 0;
     unsigned char one_label2 = 0;
     std::uint64_t one_target = 0;
     // general kind
-    std::uint64_t labels_at = 0;  // logical offsets
+    std::uint64_t labels_at = 0;  // logical offsets (labels_at: also a run's)
     std::uint64_t deltas_at = 0;
     std::uint64_t counts_at = 0;
     std::uint64_t len = 0;
@@ -146,7 +143,9 @@ struct frozen_node {
         return general ? at(labels_at + i) : one_label;
     }
     // Label i + 1 of a one-transition node spelling several (i < extra).
-    unsigned char label_after(unsigned i) const noexcept { return pair ? one_label2 : at(run_at + 1 + i); }
+    unsigned char label_after(unsigned i) const noexcept { return run() ? at(labels_at + 1 + i) : one_label2; }
+    // A run node (its labels from logical offset labels_at; a pair has none).
+    bool run() const noexcept { return labels_at != 0 && !general; }
     // Appends every label of the one transition of a non-general node.
     template <class String>
     void append_labels(String& out) const {
@@ -207,6 +206,24 @@ struct frozen_node {
     }
 };
 
+// The rest of a run node of len labels from logical offset `at` (1 short, 2
+// long), bounds-checked as decode_frozen_node promises.
+inline void decode_frozen_run(frozen_node& nd, unsigned len, unsigned at, bool to_leaf) {
+    const std::uint64_t addr = nd.addr;
+    if (len < 2) frozen_corrupt("run node of fewer than two labels");
+    if (addr < std::uint64_t{at} + len - 1) frozen_corrupt("truncated node");
+    nd.n = 1;
+    nd.extra = static_cast<unsigned char>(len - 1);
+    nd.labels_at = at;
+    nd.one_label = nd.at(at);
+    if (to_leaf) {
+        nd.one_target = 0;
+    } else {
+        if (addr < std::uint64_t{at} + len) frozen_corrupt("chain node has no successor");
+        nd.one_target = addr - at - len;
+    }
+}
+
 // Decodes the node at addr of an automaton of `size` bytes, checking that
 // every byte it will read lies inside [0, addr].
 inline frozen_node decode_frozen_node(const unsigned char* base, std::uint64_t size,
@@ -220,7 +237,6 @@ inline frozen_node decode_frozen_node(const unsigned char* base, std::uint64_t s
         if (addr < 1) frozen_corrupt("chain node has no successor");
         nd.n = 1;
         if (h & node_pair_next) {
-            nd.pair = true;
             nd.extra = 1;
             nd.one_label = table[frozen_singles + 2 * (h & 0x3F)];
             nd.one_label2 = table[frozen_singles + 2 * (h & 0x3F) + 1];
@@ -232,27 +248,15 @@ inline frozen_node decode_frozen_node(const unsigned char* base, std::uint64_t s
     }
     if (h & node_one) {
         nd.n = 1;
-        if ((h & node_one_is_next) && (h & 0x1F) != 0) {  // a short run
-            const unsigned i = h & 0x1F;
-            const bool to_leaf = i >= 16;
-            const unsigned len = to_leaf ? i - 14 : i + 1;
-            if (addr < len) frozen_corrupt("truncated node");
-            nd.run = true;
-            nd.extra = len - 1;
-            nd.run_at = 1;
-            nd.one_label = nd.at(1);
-            if (to_leaf) {
-                nd.one_target = 0;
-            } else {
-                if (addr < std::uint64_t{len} + 1) frozen_corrupt("chain node has no successor");
-                nd.one_target = addr - len - 1;
-            }
-            return nd;
-        }
         std::uint64_t k = 1;
         if ((h & 0x1F) == 0) {
             if (addr < k) frozen_corrupt("truncated node");
             nd.one_label = nd.at(k++);
+        } else if (h & node_one_is_next) {  // a short run (a table label with N = 1 is a one-next byte)
+            const unsigned i = h & 0x1F;
+            const bool to_leaf = i >= 16;
+            decode_frozen_run(nd, to_leaf ? i - 14 : i + 1, 1, to_leaf);
+            return nd;
         } else {
             nd.one_label = table[(h & 0x1F) - 1];
         }
@@ -284,24 +288,6 @@ inline frozen_node decode_frozen_node(const unsigned char* base, std::uint64_t s
         if (addr == 0) frozen_corrupt("transition target out of bounds");
         return nd;
     }
-    if (h <= node_run_to_leaf) {
-        if (addr < 1) frozen_corrupt("truncated node");
-        const unsigned len = nd.at(1);
-        if (len < 2) frozen_corrupt("run node of fewer than two labels");
-        if (addr < std::uint64_t{len} + 1) frozen_corrupt("truncated node");
-        nd.n = 1;
-        nd.run = true;
-        nd.extra = len - 1;
-        nd.run_at = 2;
-        nd.one_label = nd.at(2);
-        if (h == node_run_to_leaf) {
-            nd.one_target = 0;
-        } else {
-            if (addr < std::uint64_t{len} + 2) frozen_corrupt("chain node has no successor");
-            nd.one_target = addr - len - 2;
-        }
-        return nd;
-    }
     nd.general = true;
     nd.final = (h & node_final) != 0;
     std::uint64_t k = 1;
@@ -325,6 +311,13 @@ inline frozen_node decode_frozen_node(const unsigned char* base, std::uint64_t s
     }
     nd.n = n;
     if (n == 0) {
+        if (!nd.final) {  // header node_run: a long run
+            if (addr < 1) frozen_corrupt("truncated node");
+            const unsigned char l = nd.at(1);
+            nd.general = false;
+            decode_frozen_run(nd, l >> 1, 2, (l & 1U) != 0);
+            return nd;
+        }
         nd.len = k;
         return nd;
     }
