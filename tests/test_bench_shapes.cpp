@@ -13,6 +13,9 @@
 #include <string_view>
 #include <vector>
 
+#include <memkv/frozen_layer.hpp>
+#include <unistd.h>
+
 #include "memkv_catch.hpp"
 #include "registry.hpp"
 #include "report.hpp"
@@ -214,5 +217,50 @@ TEST_CASE("every registered adapter passes the harness on every generated shape"
             INFO(shape_name(shape) << ", " << s.name << ": " << m.error);
             CHECK(m.ok == 1);
         }
+    }
+}
+
+TEST_CASE("FrozenLayer round trips on every generated shape, in both file versions", "[bench][shapes][frozen]") {
+    // Save, open (mapped), every key's value, ordinal and key_at, a miss
+    // per key, and the same bytes when built again; version 2 is never
+    // larger (runs only replace two-byte nodes).
+    const std::string path = "/tmp/memkv_test_shapes_" + std::to_string(::getpid()) + ".frz";
+    for (const KeyShape shape : {KeyShape::urls, KeyShape::names, KeyShape::paths, KeyShape::binary, KeyShape::ints}) {
+        const Dataset d = synthetic_keys(shape, 3000, 17);
+        std::vector<std::string_view> keys = d.sorted_keys();
+        std::size_t sizes[2] = {};
+        for (const std::uint32_t version : {1U, 2U}) {
+            INFO(shape_name(shape) << ", version " << version);
+            memkv::frozen_layer_options opt;
+            opt.format_version = version;
+            opt.table_sample_keys = 500;
+            memkv::FrozenLayerBuilder<std::uint64_t> b(opt);
+            for (std::size_t i = 0; i < keys.size(); ++i) b.insert(keys[i], i * 31);
+            const auto built = b.finish();
+            built.save(path);
+            const auto f = memkv::FrozenLayer<std::uint64_t>::open(path);
+            std::remove(path.c_str());
+            REQUIRE(f.bytes()[8] == version);
+            f.verify();
+            REQUIRE(f.size() == keys.size());
+            REQUIRE(std::equal(f.bytes().begin(), f.bytes().end(), built.bytes().begin(), built.bytes().end()));
+            std::size_t i = 0;
+            for (auto it = f.begin(); it != f.end(); ++it, ++i) {
+                REQUIRE(it.key() == keys[i]);
+                REQUIRE(it.value() == i * 31);
+            }
+            REQUIRE(i == keys.size());
+            for (i = 0; i < keys.size(); ++i) {
+                REQUIRE(f.get(keys[i]) == i * 31);
+                REQUIRE(f.ordinal(keys[i]) == i);
+                REQUIRE(f.key_at(i) == keys[i]);
+                std::string miss(keys[i]);
+                miss.back() = static_cast<char>(miss.back() ^ 0x5A);
+                const bool present = std::binary_search(keys.begin(), keys.end(), std::string_view(miss));
+                REQUIRE(f.contains(miss) == present);
+            }
+            sizes[version - 1] = f.bytes().size();
+        }
+        CHECK(sizes[1] <= sizes[0]);
     }
 }

@@ -114,6 +114,7 @@ public:
     /// An in-memory builder: finish() returns an owning layer; finish(path) writes the file and returns it memory-mapped.
     ///
     /// @param opt Tuning; `opt.expected_keys` and `opt.expected_bytes` reserve the buffers up front.
+    /// @throws std::invalid_argument if `opt.format_version` is not a version this build writes (1 or 2).
     explicit FrozenLayerBuilder(frozen_layer_options opt = {})
         : opt_(checked(opt)), out_(std::make_unique<detail::memory_sink>()),
           values_(std::make_unique<detail::memory_sink>()) {
@@ -131,6 +132,7 @@ public:
     /// @param path The file finish() produces.
     /// @param opt  Tuning.
     /// @throws io_error if a temporary file cannot be created (none is left behind).
+    /// @throws std::invalid_argument if `opt.format_version` is not 1 or 2 (before any file is created).
     explicit FrozenLayerBuilder(std::string path, frozen_layer_options opt = {})
         : opt_(checked(opt)), stream_path_(std::move(path)), tmp_path_(stream_path_ + ".tmp"),
           values_tmp_path_(stream_path_ + ".values.tmp") {
