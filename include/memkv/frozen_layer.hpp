@@ -946,8 +946,11 @@ private:
         f.i = static_cast<std::int32_t>(j);
         const std::uint64_t base = f.base + nd.count_before(j);
         it.key_.resize(f.depth);
-        it.key_.push_back(static_cast<char>(nd.label(j)));
-        for (unsigned i = 0; i < nd.extra; ++i) it.key_.push_back(static_cast<char>(nd.label_after(i)));
+        if (nd.general) {
+            it.key_.push_back(static_cast<char>(nd.label(j)));
+        } else {
+            nd.append_labels(it.key_);  // one, pair or run: the only transition
+        }
         const std::uint64_t addr = skip_run ? follow_singles(it, nd.target(j)) : nd.target(j);
         const std::size_t depth = it.key_.size();
         it.stack_.push_back({addr, base, -1, depth});
