@@ -550,3 +550,88 @@ TEST_CASE("FastArt walks: nodes mixing leaf and inner children across many zones
     REQUIRE(e.zones() > 1);
     run_mixed_walks<std::uint64_t>();
 }
+
+TEST_CASE("FastArt: node prefixes at the header's boundaries (4 inline bytes, a length word from 255)", "[fast_art][lookup]") {
+    // An inner node's header holds 4 prefix bytes and a one-byte length;
+    // the rest of the prefix, and from 255 bytes a 4-byte length, follow the
+    // body (node.hpp). Nodes get prefixes of every length around those
+    // boundaries, which inserts then cut (shorten_prefix, also across 255
+    // in both directions of the length word), terminals come and go behind
+    // long tails (remove_in_place moves the tail), and a node with a long
+    // prefix fills to 256 children and empties again (a full node stores
+    // count - 1). Every step is checked against std::map.
+    std::mt19937_64 rng(2028);
+    for (const std::size_t len : {1u, 4u, 5u, 8u, 9u, 254u, 255u, 256u, 258u, 300u}) {
+        INFO("prefix of " << len << " bytes");
+        std::string base(len, '\0');
+        for (char& c : base) c = static_cast<char>(rng() % 4 == 0 ? (rng() % 2 ? 0x00 : 0xFF) : 'a' + rng() % 26);
+        memkv::FastArt<std::uint64_t> t;
+        std::map<std::string, std::uint64_t> m;
+        std::vector<std::string> asked;
+        std::uint64_t next = 0;
+        const auto put = [&](const std::string& k, bool ask = true) {
+            const auto v = next++;
+            REQUIRE(t.insert_or_assign(k, v).second == m.insert_or_assign(k, v).second);
+            if (ask) asked.push_back(k);
+        };
+        const auto drop = [&](const std::string& k) {
+            REQUIRE(t.erase(k) == m.erase(k));
+        };
+        const auto check = [&] {
+            t.verify();
+            check_lookups(t, m, asked);
+            check_walks(t, m, {"X", "X" + base.substr(0, len / 2), "X" + base, "Y"});
+        };
+        // A node below the root whose prefix is base: X + base + {a, b}.
+        put("Y");
+        put("X" + base + "a");
+        put("X" + base + "b");
+        check();
+        // A terminal behind the prefix, then gone again.
+        put("X" + base);
+        check();
+        drop("X" + base);
+        check();
+        // Cut the prefix at a few places, each leaving a shorter one below.
+        for (const std::size_t cut : {len - 1, len / 2, std::size_t{4}, std::size_t{1}, std::size_t{0}}) {
+            if (cut >= len) continue;
+            std::string k = "X" + base.substr(0, cut);
+            k.push_back(static_cast<char>(static_cast<unsigned char>(base[cut]) ^ 0x55));
+            put(k);
+            check();
+        }
+        // 256 children under the long-prefix node (now holding base's tail),
+        // then all but one erased, with a terminal kept so the node stays.
+        put("X" + base);
+        for (int b = 0; b < 256; ++b) put("X" + base + std::string(1, static_cast<char>(b)) + "-child", b % 51 == 0);
+        check();
+        for (int b = 255; b >= 1; --b) {
+            drop("X" + base + std::string(1, static_cast<char>(b)) + "-child");
+            if (b % 100 == 0) check();
+        }
+        drop("X" + base + "a");
+        drop("X" + base + "b");
+        check();
+        drop("X" + base);
+        check();
+        // Splits at the node's first prefix byte, one level deeper each
+        // time: its prefix loses one byte per step, in place where the
+        // block size allows (shorten_prefix), across 255 for the long ones.
+        memkv::FastArt<std::uint64_t> u;
+        std::map<std::string, std::uint64_t> um;
+        std::vector<std::string> uasked{"X" + base + "a", "X" + base + "b"};
+        for (const std::string& k : uasked) {
+            u.insert_or_assign(k, std::uint64_t{1});
+            um.insert_or_assign(k, std::uint64_t{1});
+        }
+        for (std::size_t i = 0; i < std::min<std::size_t>(len, 6); ++i) {
+            std::string k = "X" + base.substr(0, i);
+            k.push_back(static_cast<char>(static_cast<unsigned char>(base[i]) ^ 0x55));
+            u.insert_or_assign(k, i);
+            um.insert_or_assign(k, i);
+            uasked.push_back(k);
+            u.verify();
+            check_lookups(u, um, uasked);
+        }
+    }
+}

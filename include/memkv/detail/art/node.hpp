@@ -20,23 +20,26 @@
 //
 // Inner node, linear kind (capacity C in {3, 6, 11, 16, 24, 32, 48}):
 //
-//   0      1       2        4             8                    16
-//   +------+-------+--------+-------------+--------------------+
-//   | kind | flags | count  | prefix_len  | prefix[0..8)       |  16-byte header
-//   +------+-------+--------+-------------+--------------------+
+//   0      1       2       3        4                 8
+//   +------+-------+-------+--------+-----------------+
+//   | kind | flags | count | plen8  | prefix[0..4)    |  8-byte header
+//   +------+-------+-------+--------+-----------------+
 //   flags: bit 0 has_terminal, bits 1..7 the child zone
-//   | keys[C] (sorted, count used)  | pad to 4                 |
-//   +--------------------------------------------------------- +
-//   | refs[C] (u32, refs[i] is the child for keys[i])          |
-//   +----------------------------------------------------------+
-//   | terminal ref (u32)            -- only if flags & has_terminal
-//   | prefix[8..prefix_len)         -- only if prefix_len > 8
-//   +----------------------------------------------------------+
+//   count: children (the terminal not counted); a full node stores count - 1
+//   plen8: the prefix length if < 255; 255: a u32 length opens the tail
+//   | keys[C] (sorted, count used)  | pad to 4        |
+//   +-------------------------------------------------+
+//   | refs[C] (u32, refs[i] is the child for keys[i]) |
+//   +-------------------------------------------------+
+//   | terminal ref (u32)      -- only if flags & has_terminal
+//   | prefix_len (u32, LE)    -- only if prefix_len >= 255
+//   | prefix[4..prefix_len)   -- only if prefix_len > 4
+//   +-------------------------------------------------+
 //
 // Inner node, full kind (kind byte 0): the header, then refs[256] indexed by
 // the byte itself (0 = absent), then the same optional terminal and prefix
 // tail. The capacities are chosen so each body is a whole number of 8-byte
-// units: 32, 48, 72, 96, 136, 176, 256 and 1040 bytes.
+// units: 24, 40, 64, 88, 128, 168, 248 and 1032 bytes.
 //
 // A node at depth d (d key bytes above it) owns the key bytes
 // [d, d + prefix_len) and branches on byte d + prefix_len. A key that ends
@@ -151,6 +154,21 @@ inline bool equal_bytes(const unsigned char* a, const unsigned char* b, std::siz
     }
     return true;
 }
+// Index of the first byte where a and b differ, or n: a word at a time
+// (the lowest set byte of the XOR), the last few bytes one by one.
+inline std::size_t mismatch(const unsigned char* a, const unsigned char* b, std::size_t n) noexcept {
+    std::size_t i = 0;
+    if constexpr (std::endian::native == std::endian::little) {
+        for (; i + 8 <= n; i += 8) {
+            const std::uint64_t x = load_u64(a + i) ^ load_u64(b + i);
+            if (x != 0) return i + static_cast<std::size_t>(std::countr_zero(x)) / 8;
+        }
+    }
+    for (; i < n; ++i) {
+        if (a[i] != b[i]) return i;
+    }
+    return n;
+}
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
 #endif
@@ -192,14 +210,18 @@ inline std::uint64_t key_word(const unsigned char* k, std::size_t depth, std::si
     return shift_out(load_u64(k + at), depth - at);
 }
 
+// Eight bytes, not sixteen: a 4-byte inline prefix holds most prefixes
+// (nodes below the top levels mostly have none), and the smallest node
+// then takes 24 bytes instead of 32 - 3.0-4.2 bytes/key less on the text
+// shapes (bench/RESULTS.md, twenty-eighth session).
 struct node_header {
     std::uint8_t kind;   // 0: full (256 refs); otherwise the linear capacity
     std::uint8_t flags;  // has_terminal | child zone << zone_shift
-    std::uint16_t count;  // children, the terminal not counted
-    std::uint32_t prefix_len;
-    std::uint8_t prefix[8];
+    std::uint8_t count;  // children (a full node: children - 1), the terminal not counted
+    std::uint8_t plen8;  // prefix length, or long_plen: a u32 opens the prefix tail
+    std::uint8_t prefix[4];
 };
-static_assert(sizeof(node_header) == 16);
+static_assert(sizeof(node_header) == 8);
 static_assert(alignof(node_header) <= slab_arena::unit);
 
 inline constexpr std::uint8_t has_terminal = 1;
@@ -209,6 +231,11 @@ inline constexpr unsigned max_zones = 256u >> zone_shift;
 static_assert(max_zones == slab_arena::max_zones);
 constexpr std::uint8_t zone_flags(unsigned zone) noexcept { return static_cast<std::uint8_t>(zone << zone_shift); }
 inline constexpr std::size_t inline_prefix = sizeof(node_header::prefix);
+inline constexpr std::uint8_t long_plen = 255;
+// Bytes of the prefix tail (after the body and the terminal) for a prefix of n bytes.
+constexpr std::size_t prefix_tail_bytes(std::size_t n) noexcept {
+    return (n > inline_prefix ? n - inline_prefix : 0) + (n >= long_plen ? sizeof(std::uint32_t) : 0);
+}
 inline constexpr std::uint8_t full_kind = 0;
 
 // Growth sequence of linear capacities; after the last comes the full node.
@@ -224,13 +251,12 @@ constexpr std::size_t body_bytes(std::uint8_t kind) noexcept {
     return kind == full_kind ? sizeof(node_header) + 256 * sizeof(ref_t)
                              : refs_offset(kind) + std::size_t{kind} * sizeof(ref_t);
 }
-static_assert(body_bytes(3) == 32 && body_bytes(6) == 48 && body_bytes(11) == 72 &&
-              body_bytes(16) == 96 && body_bytes(24) == 136 && body_bytes(32) == 176 &&
-              body_bytes(48) == 256 && body_bytes(full_kind) == 1040);
+static_assert(body_bytes(3) == 24 && body_bytes(6) == 40 && body_bytes(11) == 64 &&
+              body_bytes(16) == 88 && body_bytes(24) == 128 && body_bytes(32) == 168 &&
+              body_bytes(48) == 248 && body_bytes(full_kind) == 1032);
 
 constexpr std::size_t node_bytes(std::uint8_t kind, bool terminal, std::size_t prefix_len) noexcept {
-    return body_bytes(kind) + (terminal ? sizeof(ref_t) : 0) +
-           (prefix_len > inline_prefix ? prefix_len - inline_prefix : 0);
+    return body_bytes(kind) + (terminal ? sizeof(ref_t) : 0) + prefix_tail_bytes(prefix_len);
 }
 
 constexpr std::uint8_t capacity(std::uint8_t kind) noexcept {
@@ -278,14 +304,37 @@ struct node_ref {
     node_header& h() const noexcept { return *reinterpret_cast<node_header*>(p); }
     std::uint8_t kind() const noexcept { return h().kind; }
     bool full() const noexcept { return h().kind == full_kind; }
-    std::size_t count() const noexcept { return h().count; }
+    std::size_t count() const noexcept { return std::size_t{h().count} + (h().kind == full_kind ? 1 : 0); }
+    void set_count(std::size_t n) const noexcept {
+        MEMKV_ASSERT(full() ? n >= 1 && n <= 256 : n <= kind());
+        h().count = static_cast<std::uint8_t>(n - (full() ? 1 : 0));
+    }
     bool terminal() const noexcept { return (h().flags & has_terminal) != 0; }
     // The zone of every child and of the terminal leaf.
     unsigned zone() const noexcept { return static_cast<unsigned>(h().flags) >> zone_shift; }
     void set_zone(unsigned z) const noexcept {
         h().flags = static_cast<std::uint8_t>((h().flags & has_terminal) | zone_flags(z));
     }
-    std::size_t prefix_len() const noexcept { return h().prefix_len; }
+    // Inline: every level of an insert, an erase and a scan asks; as a call
+    // it cost paths:200k inserts 11% more instructions.
+    [[gnu::always_inline]] std::size_t prefix_len() const noexcept {
+        if (h().plen8 != long_plen) [[likely]] return h().plen8;
+        std::uint32_t n = 0;
+        std::memcpy(&n, tail_start(), sizeof n);
+        return n;
+    }
+    // Sets the prefix length field (and, for a long prefix, the u32 that
+    // opens the tail); the terminal flag must already be what it will be.
+    void set_prefix_len(std::size_t n) const noexcept {
+        MEMKV_ASSERT(n <= 0xFFFF'FFFFu);
+        if (n >= long_plen) {
+            h().plen8 = long_plen;
+            const auto v = static_cast<std::uint32_t>(n);
+            std::memcpy(tail_start(), &v, sizeof v);
+        } else {
+            h().plen8 = static_cast<std::uint8_t>(n);
+        }
+    }
     unsigned char* keys() const noexcept { return reinterpret_cast<unsigned char*>(p + sizeof(node_header)); }
     ref_t* refs() const noexcept { return reinterpret_cast<ref_t*>(p + refs_offset(kind())); }
     ref_t* full_refs() const noexcept {
@@ -293,8 +342,13 @@ struct node_ref {
         return reinterpret_cast<ref_t*>(p + refs_offset(full_kind));
     }
     ref_t* term() const noexcept { return reinterpret_cast<ref_t*>(p + body_bytes(kind())); }
-    unsigned char* prefix_tail() const noexcept {
+    // Where the prefix tail starts: after the body and the terminal slot.
+    unsigned char* tail_start() const noexcept {
         return reinterpret_cast<unsigned char*>(p + body_bytes(kind()) + (terminal() ? sizeof(ref_t) : 0));
+    }
+    // The prefix bytes past the inline ones, prefix[inline_prefix..).
+    unsigned char* prefix_tail() const noexcept {
+        return tail_start() + (h().plen8 == long_plen ? sizeof(std::uint32_t) : 0);
     }
     std::size_t units() const noexcept {
         return slab_arena::units_for(node_bytes(kind(), terminal(), prefix_len()));
@@ -316,10 +370,9 @@ struct node_ref {
                                                     std::size_t len) const noexcept {
         // Most nodes below the top levels have no prefix: skipping the
         // compare measured faster on every key shape (bench/RESULTS.md).
-        const std::size_t plen = prefix_len();
-        if (plen == 0) return 0;
+        const std::size_t p8 = h().plen8;
+        if (p8 == 0) return 0;
         const std::size_t avail = len - depth;
-        const std::size_t n = plen < avail ? plen : avail;
         if constexpr (std::endian::native == std::endian::little) {
             // The common case (an inline prefix, a key of at least 8 bytes)
             // without a data-dependent branch: a descent passes ~20 nodes on
@@ -327,12 +380,14 @@ struct node_ref {
             // random, so a byte loop mispredicts its exit at nearly every
             // level. The first difference is the lowest set byte of the
             // masked XOR with the key's word at depth.
-            if (plen <= inline_prefix && len >= 8) {
-                const std::uint64_t x = (load_u64(h().prefix) ^ key_word(k, depth, len)) & first_bytes_mask(n);
+            if (p8 <= 8 && len >= 8) {
+                const std::size_t n = p8 < avail ? p8 : avail;
+                const std::uint64_t x = (prefix_word(p8) ^ key_word(k, depth, len)) & first_bytes_mask(n);
                 return x == 0 ? n : static_cast<std::size_t>(std::countr_zero(x)) / 8;
             }
         }
-        return match_prefix_bytes(k + depth, n);
+        const std::size_t plen = prefix_len();
+        return match_prefix_bytes(k + depth, plen < avail ? plen : avail);
     }
     // match_prefix byte by byte: n of the prefix's bytes against key[0, n).
     std::size_t match_prefix_bytes(const unsigned char* key, std::size_t n) const noexcept {
@@ -340,18 +395,45 @@ struct node_ref {
         for (std::size_t i = 0; i < a; ++i) {
             if (h().prefix[i] != key[i]) return i;
         }
-        const unsigned char* t = prefix_tail();
-        for (std::size_t i = a; i < n; ++i) {
-            if (t[i - inline_prefix] != key[i]) return i;
+        if (n <= inline_prefix) return n;
+        return inline_prefix + mismatch(prefix_tail(), key + inline_prefix, n - inline_prefix);
+    }
+    // The prefix's first bytes as one word, as load_u64 would read them from
+    // a copy of the prefix, for plen <= 8: the inline bytes and the first
+    // tail bytes. Bytes past the prefix are unspecified. The tail's bytes
+    // come from one load that ends at the tail's end and starts inside the
+    // body (every body is at least 24 bytes), so nothing past the block is read.
+    // Without a branch on plen (a walk meets prefixes of 0-8 bytes at
+    // random): with no tail byte (t = 0) the load ends at the body's end and
+    // shift_out keeps it whole, so bytes 4-7 are body bytes, past the prefix.
+    [[gnu::always_inline]] std::uint64_t prefix_word(std::size_t plen) const noexcept {
+        MEMKV_ASSERT(plen <= 8);
+        const std::size_t t = plen > inline_prefix ? plen - inline_prefix : 0;
+        const std::uint64_t tail = shift_out(load_u64(tail_start() + t - 8), 8 - t);
+        std::uint32_t lo = 0;
+        std::memcpy(&lo, h().prefix, sizeof lo);
+        if constexpr (std::endian::native == std::endian::little) {
+            return std::uint64_t{lo} | tail << 32;
+        } else {
+            return std::uint64_t{lo} << 32 | tail >> 32;
         }
-        return n;
+    }
+    static_assert(body_bytes(linear_caps[0]) >= 8);
+    // Whether the whole prefix (plen > inline_prefix bytes) equals key[0, plen).
+    [[gnu::always_inline]] bool long_prefix_equals(const unsigned char* key, std::size_t plen) const noexcept {
+        MEMKV_ASSERT(plen > inline_prefix);
+        std::uint32_t a = 0;
+        std::uint32_t b = 0;
+        std::memcpy(&a, h().prefix, sizeof a);
+        std::memcpy(&b, key, sizeof b);
+        return a == b && equal_bytes(prefix_tail(), key + inline_prefix, plen - inline_prefix);
     }
 
     // Index of byte b among the linear keys; absent: some value >= count().
-    // Reads the key array in 16-byte groups: every node is at least 32
-    // bytes and the key array starts at offset 16, so the first group never
+    // Reads the key array in 16-byte groups: every node is at least 24
+    // bytes and the key array starts at offset 8, so the first group never
     // leaves the block, and the kinds past 16 (24, 32, 48) have 48 bytes
-    // from offset 16 inside theirs (body_bytes), so they read three groups
+    // from offset 8 inside theirs (body_bytes), so they read three groups
     // without a loop. Both cases avoid a branch on the count (the counts of
     // a descent's nodes vary at random, so such a branch mispredicts); a
     // function call for the larger kinds cost names:1M lookups 7% of their
@@ -379,6 +461,7 @@ struct node_ref {
 #endif
     }
     static_assert(refs_offset(24) + 24 * sizeof(ref_t) >= sizeof(node_header) + 48);
+    static_assert(body_bytes(linear_caps[0]) >= sizeof(node_header) + 16);
 
 #if defined(__SSE2__)
     // Bit i set: k[i] == b, for i < 16 (all 16 bytes are read).
@@ -398,7 +481,7 @@ struct node_ref {
             return *s != 0 ? s : nullptr;
         }
         const std::size_t i = linear_find(b);
-        return i < count() ? refs() + i : nullptr;
+        return i < h().count ? refs() + i : nullptr;  // a linear node's count is stored as is
     }
 
     // Positions order a node's entries: -1 is the terminal, 0.. are children

@@ -425,10 +425,10 @@ public:
         auto* h = ::new (static_cast<void*>(p)) node_header{};
         h->kind = kind;
         h->flags = static_cast<std::uint8_t>((term ? has_terminal : 0) | zone_flags(zone));
-        h->count = static_cast<std::uint16_t>(n);
-        h->prefix_len = static_cast<std::uint32_t>(prefix.size());
         copy_bytes(h->prefix, ubytes(prefix), std::min(prefix.size(), inline_prefix));
         node_ref nd{p};
+        nd.set_count(n);
+        nd.set_prefix_len(prefix.size());
         if (kind == full_kind) {
             ref_t* r = nd.refs();
             std::memset(static_cast<void*>(r), 0, 256 * sizeof(ref_t));
@@ -471,15 +471,20 @@ public:
         const std::size_t nlen = plen - drop;
         MEMKV_ASSERT(slab_arena::units_for(node_bytes(nd.kind(), nd.terminal(), nlen)) == nd.units());
         // Shift the whole prefix left by `drop`, across the header/tail seam.
+        // The new tail starts where the old one does or 4 bytes earlier (a
+        // long prefix that became short loses its length word), so every
+        // byte moves to a lower address: a forward copy reads each byte
+        // before anything overwrites it.
+        unsigned char* const ntail = nd.tail_start() + (nlen >= long_plen ? sizeof(std::uint32_t) : 0);
         for (std::size_t i = 0; i < nlen; ++i) {
             const unsigned char c = nd.prefix_at(i + drop);
             if (i < inline_prefix) {
                 nd.h().prefix[i] = c;
             } else {
-                nd.prefix_tail()[i - inline_prefix] = c;
+                ntail[i - inline_prefix] = c;
             }
         }
-        nd.h().prefix_len = static_cast<std::uint32_t>(nlen);
+        nd.set_prefix_len(nlen);
     }
 
     // Copy of node r (zone z) with a new prefix (and without its terminal
@@ -634,7 +639,9 @@ public:
             }
             node_ref nd{slab_arena::ptr_in(row, r)};
             nd.prefetch_second_line();
-            const std::size_t plen = nd.prefix_len();
+            // The length byte first: only a long prefix needs the length word.
+            std::size_t plen = nd.h().plen8;
+            if (plen == long_plen) [[unlikely]] plen = nd.prefix_len();
             const std::size_t node_depth = depth;
             // Only a node with a prefix adds to depth: with `depth += plen`
             // for every node, the next byte's load waited on this node's
@@ -762,7 +769,7 @@ public:
             keys[i] = b;
             refs[i] = child;
         }
-        ++nd.h().count;
+        nd.set_count(nd.count() + 1);
     }
 
     // Replaces node r (held in *slot, in spl) by a rebuilt copy of kind
@@ -827,7 +834,7 @@ public:
         std::byte* p = arena_.ptr(z, out);
         write_node(p, kind, nd.zone(), std::string_view{}, term, term_ref, bytes, kids, n);
         node_ref o{p};
-        o.h().prefix_len = static_cast<std::uint32_t>(plen);
+        o.set_prefix_len(plen);
         for (std::size_t i = 0; i < plen; ++i) {
             if (i < inline_prefix) {
                 o.h().prefix[i] = nd.prefix_at(i);
@@ -1035,7 +1042,7 @@ private:
             const node_ref nd{p};
             nd.prefetch_second_line();
             const node_header& h = nd.h();
-            const std::size_t plen = h.prefix_len;
+            std::size_t plen = h.plen8;
             // Most nodes below the top levels have no prefix. For them the
             // compare is skipped (a branch measured better than the compare
             // on every shape but words.txt, even there within noise) and
@@ -1045,21 +1052,20 @@ private:
             // the branch predicted plen == 0 (bench/RESULTS.md, twentieth
             // session: lookups 5-20% faster on every shape).
             if (plen != 0) {
-                if (plen <= inline_prefix) [[likely]] {
+                if (plen <= 8) [[likely]] {
+                    // A prefix of 5-8 bytes: its first 4 inline, the rest
+                    // read by one more load (prefix_word).
                     std::uint64_t w = 0;
                     if constexpr (Short) {
                         w = shift_out(last8, 8 - len + depth);
                     } else {
                         w = key_word(k, depth, len);
                     }
-                    if (((load_u64(h.prefix) ^ w) & first_bytes_mask(plen)) != 0) return {};
-                } else if constexpr (Short) {
-                    // A key under 8 bytes cannot hold a prefix of more
-                    // (and g++ warned about match_prefix's reads past such
-                    // a key, which the length test ruled out).
-                    return {};
-                } else if (plen > len - depth || nd.match_prefix(k, depth, len) != plen) {
-                    return {};
+                    const std::uint64_t pw = plen <= inline_prefix ? load_u64(h.prefix) : nd.prefix_word(plen);
+                    if (((pw ^ w) & first_bytes_mask(plen)) != 0) return {};
+                } else {
+                    if (plen == long_plen) [[unlikely]] plen = nd.prefix_len();
+                    if (plen > len - depth || !nd.long_prefix_equals(k + depth, plen)) return {};
                 }
                 depth += plen;
             }
@@ -1359,9 +1365,9 @@ public:
         if (removing_term) {
             // The prefix tail sits after the terminal slot: close the gap.
             const std::size_t plen = nd.prefix_len();
-            if (plen > inline_prefix) {
-                unsigned char* tail = nd.prefix_tail();
-                std::memmove(tail - sizeof(ref_t), tail, plen - inline_prefix);
+            if (const std::size_t t = prefix_tail_bytes(plen); t != 0) {
+                unsigned char* tail = nd.tail_start();
+                std::memmove(tail - sizeof(ref_t), tail, t);
             }
             nd.h().flags = static_cast<std::uint8_t>(nd.h().flags & ~has_terminal);
             return;
@@ -1374,7 +1380,7 @@ public:
             std::memmove(nd.keys() + i, nd.keys() + i + 1, n - i - 1);
             std::memmove(nd.refs() + i, nd.refs() + i + 1, (n - i - 1) * sizeof(ref_t));
         }
-        --nd.h().count;
+        nd.set_count(nd.count() - 1);
     }
 
     // After an erase, move a sparse node (held in *pslot, in pl) to a
@@ -1869,8 +1875,14 @@ public:
             // emit copies in whole words, past the prefix (whose inline part
             // is copied whole).
             key_room(len + plen + 1 + 255 + 8, len);
-            std::memcpy(kb + len, nd.h().prefix, inline_prefix);
-            if (plen > inline_prefix) [[unlikely]] {
+            if (plen <= 8) [[likely]] {
+                // Up to 8 bytes, inline or not, as one word: a branch on
+                // "any tail" mispredicted on the URL set, where 5-8 byte
+                // prefixes are common (iteration 10% slower).
+                const std::uint64_t w = nd.prefix_word(plen);
+                std::memcpy(kb + len, &w, sizeof w);
+            } else {
+                std::memcpy(kb + len, nd.h().prefix, inline_prefix);
                 copy_bytes(reinterpret_cast<unsigned char*>(kb + len + inline_prefix), nd.prefix_tail(),
                            plen - inline_prefix);
             }
