@@ -382,7 +382,9 @@ struct node_ref {
             // masked XOR with the key's word at depth.
             if (p8 <= 8 && len >= 8) {
                 const std::size_t n = p8 < avail ? p8 : avail;
-                const std::uint64_t x = (prefix_word(p8) ^ key_word(k, depth, len)) & first_bytes_mask(n);
+                // Most prefixes are inline: their word needs no tail address.
+                const std::uint64_t pw = p8 <= inline_prefix ? load_u64(h().prefix) : prefix_word(p8);
+                const std::uint64_t x = (pw ^ key_word(k, depth, len)) & first_bytes_mask(n);
                 return x == 0 ? n : static_cast<std::size_t>(std::countr_zero(x)) / 8;
             }
         }
