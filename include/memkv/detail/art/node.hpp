@@ -382,9 +382,7 @@ struct node_ref {
             // masked XOR with the key's word at depth.
             if (p8 <= 8 && len >= 8) {
                 const std::size_t n = p8 < avail ? p8 : avail;
-                // Most prefixes are inline: their word needs no tail address.
-                const std::uint64_t pw = p8 <= inline_prefix ? load_u64(h().prefix) : prefix_word(p8);
-                const std::uint64_t x = (pw ^ key_word(k, depth, len)) & first_bytes_mask(n);
+                const std::uint64_t x = (prefix_word(p8) ^ key_word(k, depth, len)) & first_bytes_mask(n);
                 return x == 0 ? n : static_cast<std::size_t>(std::countr_zero(x)) / 8;
             }
         }
@@ -405,12 +403,11 @@ struct node_ref {
     // tail bytes. Bytes past the prefix are unspecified. The tail's bytes
     // come from one load that ends at the tail's end and starts inside the
     // body (every body is at least 24 bytes), so nothing past the block is read.
-    // Without a branch on plen (a walk meets prefixes of 0-8 bytes at
-    // random): with no tail byte (t = 0) the load ends at the body's end and
-    // shift_out keeps it whole, so bytes 4-7 are body bytes, past the prefix.
+    // An inline prefix's word is read directly: it needs no tail address.
     [[gnu::always_inline]] std::uint64_t prefix_word(std::size_t plen) const noexcept {
         MEMKV_ASSERT(plen <= 8);
-        const std::size_t t = plen > inline_prefix ? plen - inline_prefix : 0;
+        if (plen <= inline_prefix) return load_u64(h().prefix);
+        const std::size_t t = plen - inline_prefix;
         const std::uint64_t tail = shift_out(load_u64(tail_start() + t - 8), 8 - t);
         std::uint32_t lo = 0;
         std::memcpy(&lo, h().prefix, sizeof lo);

@@ -639,9 +639,7 @@ public:
             }
             node_ref nd{slab_arena::ptr_in(row, r)};
             nd.prefetch_second_line();
-            // The length byte first: only a long prefix needs the length word.
-            std::size_t plen = nd.h().plen8;
-            if (plen == long_plen) [[unlikely]] plen = nd.prefix_len();
+            const std::size_t plen = nd.prefix_len();
             const std::size_t node_depth = depth;
             // Only a node with a prefix adds to depth: with `depth += plen`
             // for every node, the next byte's load waited on this node's
@@ -1061,8 +1059,7 @@ private:
                     } else {
                         w = key_word(k, depth, len);
                     }
-                    const std::uint64_t pw = plen <= inline_prefix ? load_u64(h.prefix) : nd.prefix_word(plen);
-                    if (((pw ^ w) & first_bytes_mask(plen)) != 0) return {};
+                    if (((nd.prefix_word(plen) ^ w) & first_bytes_mask(plen)) != 0) return {};
                 } else {
                     if (plen == long_plen) [[unlikely]] plen = nd.prefix_len();
                     if (plen > len - depth || !nd.long_prefix_equals(k + depth, plen)) return {};
@@ -1876,9 +1873,8 @@ public:
             // is copied whole).
             key_room(len + plen + 1 + 255 + 8, len);
             if (plen <= 8) [[likely]] {
-                // Up to 8 bytes, inline or not, as one word: a branch on
-                // "any tail" mispredicted on the URL set, where 5-8 byte
-                // prefixes are common (iteration 10% slower).
+                // Up to 8 bytes, inline or not, as one word (prefix_word):
+                // the bytes past the prefix are overwritten or past the key.
                 const std::uint64_t w = nd.prefix_word(plen);
                 std::memcpy(kb + len, &w, sizeof w);
             } else {
