@@ -60,14 +60,16 @@ class fast_art_view;
 /// in byte order. Inserts learn one "jump": a 256-wide node below a long path
 /// most keys share (on URLs, `https://github.com/`); find and insert of a key
 /// with that prefix start there instead of at the root. Only inserts update
-/// it, so const calls stay read-only (DESIGN.md).
+/// it, so const calls stay read-only (DESIGN.md). From 65536 keys on, find
+/// starts two bytes below the root's prefix, in "top rows" that give the
+/// root's children's children by byte (up to 256 KiB; DESIGN.md).
 ///
 /// @par Memory
 /// Nodes and leaves live in an arena of 8-byte units addressed by 32-bit
 /// references within zones of 16 GiB; a tree holds up to 128 zones, 2 TiB of
 /// nodes and leaves (std::bad_alloc beyond; DESIGN.md, "Zones").
-/// memory_usage() is exact: every byte the arena holds plus its bookkeeping
-/// and an allowance for the system allocator. Erased blocks are reused by
+/// memory_usage() is exact: every byte the arena and the top rows hold plus
+/// their bookkeeping and an allowance for the system allocator. Erased blocks are reused by
 /// later inserts; erasing the last key returns everything.
 ///
 /// @par Exception guarantee

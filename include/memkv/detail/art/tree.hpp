@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <new>
 #include <stdexcept>
 #include <string>
@@ -142,6 +143,12 @@ private:
     std::size_t cap_ = sizeof inline_;
 };
 
+// Keys a tree holds before lookups use the top rows (tree::top_rows).
+// Tests lower it to put the rows under small trees.
+#ifndef MEMKV_FAST_ART_TOP_MIN_KEYS
+#define MEMKV_FAST_ART_TOP_MIN_KEYS 65536
+#endif
+
 template <class V>
 class tree {
 public:
@@ -179,6 +186,8 @@ public:
         std::swap(rezones_, o.rezones_);
         std::swap(size_, o.size_);
         std::swap(jump_, o.jump_);
+        std::swap(top_, o.top_);  // its rows point into the arena, which moved with it
+        std::swap(top_live_, o.top_live_);
         modified();
         o.modified();
     }
@@ -199,7 +208,11 @@ public:
     // tests and diagnostics.
     std::size_t jump_depth() const noexcept { return jump_.node != 0 ? jump_.depth : 0; }
 
-    std::size_t memory_usage() const noexcept { return sizeof(*this) + arena_.memory_usage(); }
+    std::size_t memory_usage() const noexcept {
+        return sizeof(*this) + arena_.memory_usage() + (top_ != nullptr ? top_->footprint() : 0);
+    }
+    // Whether lookups start at the top rows (see top_rows); for tests.
+    bool has_top_rows() const noexcept { return top_ != nullptr; }
 
     void clear() noexcept {
         destroy_values();
@@ -208,6 +221,7 @@ public:
         root_zone_ = 0;
         size_ = 0;
         jump_ = {};
+        top_reset();
         modified();
     }
 
@@ -530,7 +544,9 @@ public:
         check_key_size(key.size());
         // Forwarding args again after a zone_full is sound: every block is
         // allocated before V is built (make_leaf).
-        return with_rezones([&] { return emplace_once(key, std::forward<Args>(args)...); });
+        const auto res = with_rezones([&] { return emplace_once(key, std::forward<Args>(args)...); });
+        if (res.second) top_sync(key);
+        return res;
     }
 
     template <class... Args>
@@ -864,6 +880,9 @@ public:
     // was. A zone fills up once; a holder is moved at most once per zone it
     // leaves, so the copying is amortized over the inserts that filled it.
     void rezone(std::byte* holder) {
+        // Rows hold references into the zone that is about to move, and
+        // they read every reference in the root's zone: one zone only.
+        top_reset();
         const unsigned from = holder != nullptr ? node_ref{holder}.zone() : root_zone_;
         ref_t* slots[257];
         std::size_t units[257];
@@ -948,15 +967,49 @@ private:
         loc_t loc;
     };
 
+    // Two calls of lookup_from, as before the rows: the jump's, and one from
+    // the root or a row's entry, found out of line. With a third call, or
+    // the rows' test inline, g++ inlined the descent differently and trees
+    // without rows (random binary keys, integers) lost 7-25% on misses in
+    // paired runs (bench/RESULTS.md, twenty-ninth session).
     template <bool Loc>
     found lookup(std::string_view key) const noexcept {
         if (jump_.node != 0 && jump_applies(key)) return lookup_from<Loc>(jump_.zone, jump_.node, jump_.depth, key);
-        return lookup_from<Loc>(root_zone_, root_, 0, key);
+        ref_t r = root_;
+        std::size_t depth = 0;
+        if (top_live_ != nullptr) {
+            const row_entry e = row_start(key);
+            if (e.depth != 0) {
+                r = e.r;
+                depth = e.depth;
+            }
+        }
+        return lookup_from<Loc>(root_zone_, r, depth, key);
+    }
+
+    struct row_entry {
+        ref_t r;
+        std::size_t depth;  // 0: no row holds the key
+    };
+
+    // Where key's descent starts in the rows. A row holds every child of
+    // its root child: an empty entry (r = 0) is an absent key.
+#if defined(__GNUC__) || defined(__clang__)
+    [[gnu::noinline]]
+#endif
+    row_entry row_start(std::string_view key) const noexcept {
+        const top_rows& t = *top_live_;
+        const unsigned char* k = ubytes(key);
+        const std::size_t d = t.depth;
+        if (key.size() < d + 2 || (d != 0 && !equal_bytes(k, t.prefix, d))) return {0, 0};
+        const ref_t* row = t.row[k[d]];
+        if (row == nullptr) return {0, 0};
+        return {row[k[d + 1]], d + 2};
     }
 
     // The descent of every point lookup, from r (in zone z), which holds
-    // every key whose first `depth` bytes are key's (the root, or the jump
-    // node).
+    // every key whose first `depth` bytes are key's (the root, the jump
+    // node, or a row's entry).
     template <bool Loc>
     found lookup_from(unsigned z, ref_t r, std::size_t depth, std::string_view key) const noexcept {
         if (r == 0) return {};
@@ -1163,7 +1216,9 @@ public:
     // possible exception is std::bad_alloc when a node must be re-compressed
     // with its last child, and then nothing has changed.
     std::size_t erase(std::string_view key) {
-        return with_rezones([&] { return erase_once(key); });
+        const std::size_t n = with_rezones([&] { return erase_once(key); });
+        if (n != 0) top_sync(key);
+        return n;
     }
 
     std::size_t erase_once(std::string_view key) {
@@ -1287,7 +1342,17 @@ public:
     // it, and one unlink. Strong guarantee: what may throw (the counting
     // stack, a merge's allocation) comes before anything is freed.
     std::size_t erase_prefix(std::string_view p) {
-        return with_rezones([&] { return erase_prefix_once(p); });
+        const std::size_t n = with_rezones([&] { return erase_prefix_once(p); });
+        if (n != 0) {
+            // Below two bytes past the root's prefix, the change lies under
+            // one row's entry, as an erase's does; above, rows may go.
+            if (top_ != nullptr && p.size() >= top_->depth + 2) {
+                top_sync(p);
+            } else {
+                top_build();
+            }
+        }
+        return n;
     }
 
     std::size_t erase_prefix_once(std::string_view p) {
@@ -2069,6 +2134,7 @@ public:
                 fail("jump node is not where its path leads");
             }
         }
+        if (top_ != nullptr) verify_top(fail);
     }
 
 private:
@@ -2136,12 +2202,188 @@ private:
         copy_bytes(jump_.path, ubytes(path), path.size());
     }
 
+    // ---- the top rows -------------------------------------------------------
+    //
+    // Where no long prefix is shared (random binary keys, integers, uuids,
+    // names), a lookup spends its first two levels in the root and in one of
+    // its children: nodes that stay in the caches, but whose header loads,
+    // kind branches and child searches sit on the chain of dependent steps
+    // before the first miss. The rows make those two levels two loads: for a
+    // byte b at the root, when the root's child there is an inner node
+    // without a prefix, row[b] gives that child's children by byte -- a copy
+    // of 256 references, or the child's own array when it is full (unless
+    // the root is full too: then the rows would save no load). A key that reaches two bytes past the root's prefix starts
+    // its descent at row[b0][b1], two bytes past the prefix.
+    //
+    // Built once the tree holds top_min_keys keys, so that the copies (1 KiB
+    // each, at most 256) add at most 4 bytes a key; kept up to date by every
+    // insert and erase (the key's entry, or its row when the root's child
+    // changed), rebuilt when the root changes, dropped by a rezone (rows read
+    // every reference in the root's zone) and by clear(). A copy that cannot
+    // be allocated leaves its row null: lookups then take the plain descent.
+    //
+    // Invariant (verify()): top_ is null, or the tree has one zone and root_
+    // is the inner node `root` whose prefix is prefix[0, depth); mid[b] is
+    // the root's child at b (0 if none); row[b] is null or holds, for every
+    // byte c, mid[b]'s child at c (0 if none), mid[b] being an inner node
+    // without a prefix; root_full is the root's kind; copies counts the
+    // allocated copies and rows the non-null rows; top_live_, what lookups
+    // read, is top_ when it has a row, else null (random keys under a full
+    // root of full children have none, and pay one test).
+    static constexpr std::size_t top_min_keys = MEMKV_FAST_ART_TOP_MIN_KEYS;
+    static constexpr std::size_t top_max_prefix = 8;
+
+    struct top_rows {
+        const ref_t* row[256] = {};
+        ref_t mid[256] = {};
+        ref_t root = 0;
+        std::uint32_t depth = 0;
+        std::uint32_t rows = 0;  // non-null rows
+        bool root_full = false;
+        unsigned char prefix[top_max_prefix] = {};
+        std::unique_ptr<ref_t[]> copy[256];
+        std::size_t copies = 0;
+
+        std::size_t footprint() const noexcept {
+            return sizeof(top_rows) + copies * 256 * sizeof(ref_t) + (copies + 1) * slab_arena::malloc_overhead;
+        }
+        void drop_copy(unsigned b) noexcept {
+            if (copy[b] != nullptr) {
+                copy[b].reset();
+                --copies;
+            }
+        }
+    };
+
+    void top_build() noexcept {
+        top_reset();
+        if (size_ < top_min_keys || root_ == 0 || is_leaf(root_) || arena_.zones() > 1) return;
+        const node_ref rt = node(root_zone_, root_);
+        const std::size_t d = rt.prefix_len();
+        if (d > top_max_prefix) return;
+        std::unique_ptr<top_rows> t{new (std::nothrow) top_rows};
+        if (t == nullptr) return;
+        t->root = root_;
+        t->depth = static_cast<std::uint32_t>(d);
+        t->root_full = rt.full();
+        rt.copy_prefix(t->prefix);
+        top_ = std::move(t);
+        for (unsigned b = 0; b < 256; ++b) {
+            const ref_t* cs = rt.find_child(static_cast<unsigned char>(b));
+            top_set_row(b, cs != nullptr ? *cs : 0);
+        }
+    }
+
+    void top_reset() noexcept {
+        top_.reset();
+        top_live_ = nullptr;
+    }
+
+    void top_set_row(unsigned b, ref_t m) noexcept {
+        top_rows& t = *top_;
+        t.rows -= t.row[b] != nullptr ? 1 : 0;
+        t.mid[b] = m;
+        t.row[b] = nullptr;
+        top_set_row_to(b, m);
+        t.rows += t.row[b] != nullptr ? 1 : 0;
+        top_live_ = t.rows != 0 ? &t : nullptr;
+    }
+
+    void top_set_row_to(unsigned b, ref_t m) noexcept {
+        top_rows& t = *top_;
+        const bool plain = m != 0 && !is_leaf(m) && node(root_zone_, m).prefix_len() == 0;
+        if (!plain) {
+            t.drop_copy(b);
+            return;
+        }
+        const node_ref nd = node(root_zone_, m);
+        if (nd.full()) {
+            // Under a full root, a full child's row would save no load: the
+            // plain descent reads root[b] and child[c] as the rows would.
+            t.drop_copy(b);
+            if (!t.root_full) t.row[b] = nd.full_refs();
+            return;
+        }
+        if (t.copy[b] == nullptr) {
+            t.copy[b].reset(new (std::nothrow) ref_t[256]);
+            if (t.copy[b] == nullptr) return;
+            ++t.copies;
+        }
+        ref_t* c = t.copy[b].get();
+        std::fill_n(c, 256, ref_t{0});
+        for (std::size_t i = 0; i < nd.count(); ++i) c[nd.keys()[i]] = nd.refs()[i];
+        t.row[b] = c;
+    }
+
+    // After an insert or erase of key that changed the tree. Only the
+    // key's path changed: the root (a new root block, or its prefix cut),
+    // the root's child at the key's byte (a new block), or that child's
+    // slot at the next byte.
+    void top_sync(std::string_view key) noexcept {
+        if (top_ == nullptr || root_ != top_->root) {
+            if (top_ != nullptr || size_ >= top_min_keys) top_build();
+            return;
+        }
+        top_rows& t = *top_;
+        const std::size_t d = t.depth;
+        const node_ref rt = node(root_zone_, root_);
+        if (rt.prefix_len() != d) {
+            top_build();
+            return;
+        }
+        if (key.size() <= d) return;  // the root's own terminal
+        const unsigned char* k = ubytes(key);
+        const unsigned b = k[d];
+        const ref_t* cs = rt.find_child(static_cast<unsigned char>(b));
+        const ref_t m = cs != nullptr ? *cs : 0;
+        if (m != t.mid[b]) {
+            top_set_row(b, m);
+            return;
+        }
+        // A full child's row is its own array, already current.
+        if (key.size() < d + 2 || t.row[b] == nullptr || t.row[b] != t.copy[b].get()) return;
+        const ref_t* c = node(root_zone_, m).find_child(k[d + 1]);
+        t.copy[b][k[d + 1]] = c != nullptr ? *c : 0;
+    }
+
+    template <class Fail>
+    void verify_top(Fail& fail) const {
+        const top_rows& t = *top_;
+        if (root_ != t.root || is_leaf(root_) || arena_.zones() > 1) fail("top rows of another root");
+        const node_ref rt = node(root_zone_, root_);
+        if (rt.prefix_len() != t.depth || t.depth > top_max_prefix) fail("top rows' depth is not the root's prefix");
+        if (rt.full() != t.root_full) fail("top rows of a root of another kind");
+        unsigned char pre[top_max_prefix] = {};
+        rt.copy_prefix(pre);
+        if (!equal_bytes(pre, t.prefix, t.depth)) fail("top rows' prefix is not the root's");
+        std::size_t copies = 0;
+        for (unsigned b = 0; b < 256; ++b) {
+            const ref_t* cs = rt.find_child(static_cast<unsigned char>(b));
+            const ref_t m = cs != nullptr ? *cs : 0;
+            if (m != t.mid[b]) fail("top row of a root child that moved");
+            if (t.copy[b] != nullptr) ++copies;
+            if (t.row[b] == nullptr) continue;
+            if (m == 0 || is_leaf(m) || node(root_zone_, m).prefix_len() != 0) fail("top row of no plain node");
+            const node_ref nd = node(root_zone_, m);
+            for (unsigned c = 0; c < 256; ++c) {
+                const ref_t* gs = nd.find_child(static_cast<unsigned char>(c));
+                if ((gs != nullptr ? *gs : 0) != t.row[b][c]) fail("top row differs from its node");
+            }
+        }
+        if (copies != t.copies) fail("top rows' copy count");
+        std::uint32_t rows = 0;
+        for (unsigned b = 0; b < 256; ++b) rows += t.row[b] != nullptr ? 1 : 0;
+        if (rows != t.rows || top_live_ != (rows != 0 ? &t : nullptr)) fail("top rows' count");
+    }
+
     slab_arena arena_;
     ref_t root_ = 0;
     unsigned root_zone_ = 0;  // where the root block lives
     std::size_t rezones_ = 0;
     std::size_t size_ = 0;
     jump_state jump_;
+    std::unique_ptr<top_rows> top_;
+    const top_rows* top_live_ = nullptr;  // top_ when it has a row, for lookups
 #if MEMKV_DEBUG_ITERATORS
     std::uint64_t gen_ = 0;
 #endif
