@@ -635,3 +635,44 @@ TEST_CASE("FastArt: node prefixes at the header's boundaries (4 inline bytes, a 
         }
     }
 }
+
+TEST_CASE("FastArt top rows at the default threshold: a churning root is not rebuilt at every change",
+          "[fast_art][top]") {
+    // Regression (92fc918): a key that splits the root's prefix, inserted and
+    // erased in a loop, rebuilt all 256 rows at each step. Now a change of
+    // the root drops the rows and they come back only after 1/16 of the
+    // threshold's changes. (test_fast_art_top.cpp tests the rows themselves,
+    // with the threshold lowered.)
+    using engine = memkv::detail::art::tree<std::uint64_t>;
+    constexpr std::size_t threshold = MEMKV_FAST_ART_TOP_MIN_KEYS;
+    constexpr std::size_t between_builds = threshold / 16;
+    engine t;
+    std::mt19937_64 rng(3);
+    std::map<std::string, std::uint64_t> m;
+    while (m.size() < threshold) {
+        std::string k = "@";
+        for (int j = 0; j < 6; ++j) k.push_back(static_cast<char>('a' + rng() % 26));
+        if (m.emplace(k, m.size()).second) t.emplace(k, m[k]);
+    }
+    REQUIRE(t.has_top_rows());  // built by the last insert
+    // The odd key makes a new root: the rows go, and stay away while the
+    // loop goes on.
+    std::size_t changes = 0;
+    for (; changes + 2 < between_builds; changes += 2) {
+        t.emplace("zzz", std::uint64_t{1});
+        REQUIRE_FALSE(t.has_top_rows());
+        REQUIRE(t.erase("zzz") == 1);
+        REQUIRE_FALSE(t.has_top_rows());
+    }
+    // Enough changes: a change of the root builds them again.
+    while (!t.has_top_rows() && changes < 2 * between_builds) {
+        t.emplace("zzz", std::uint64_t{1});
+        ++changes;
+        if (t.has_top_rows()) break;
+        REQUIRE(t.erase("zzz") == 1);
+        ++changes;
+    }
+    REQUIRE(t.has_top_rows());
+    REQUIRE_NOTHROW(t.verify());
+    for (const auto& [k, v] : m) REQUIRE(t.value(t.find(k)) == v);
+}

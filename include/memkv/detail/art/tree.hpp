@@ -188,6 +188,7 @@ public:
         std::swap(jump_, o.jump_);
         std::swap(top_, o.top_);  // its rows point into the arena, which moved with it
         std::swap(top_live_, o.top_live_);
+        std::swap(top_ops_, o.top_ops_);
         modified();
         o.modified();
     }
@@ -1349,7 +1350,8 @@ public:
             if (top_ != nullptr && p.size() >= top_->depth + 2) {
                 top_sync(p);
             } else {
-                top_build();
+                ++top_ops_;
+                top_rebuild();
             }
         }
         return n;
@@ -2231,6 +2233,8 @@ private:
     // read, is top_ when it has a row, else null (random keys under a full
     // root of full children have none, and pay one test).
     static constexpr std::size_t top_min_keys = MEMKV_FAST_ART_TOP_MIN_KEYS;
+    // Changes between two builds of the rows (see top_rebuild).
+    static constexpr std::size_t top_rebuild_ops = top_min_keys / 16;
     static constexpr std::size_t top_max_prefix = 8;
 
     struct top_rows {
@@ -2255,6 +2259,20 @@ private:
         }
     };
 
+    // A change of the root drops the rows at once but builds them again only
+    // after top_rebuild_ops more changes: a key that splits the root's prefix,
+    // inserted and erased in a loop, rebuilt all rows at each step (an
+    // insert and erase pair 98 -> 3447 ns; bench/RESULTS.md, twenty-ninth
+    // session). A build costs at most 256 child searches and 256 KiB of
+    // copies, so this bounds its share of each change.
+    void top_rebuild() noexcept {
+        if (top_ops_ < top_rebuild_ops) {
+            top_reset();
+            return;
+        }
+        top_build();
+    }
+
     void top_build() noexcept {
         top_reset();
         if (size_ < top_min_keys || root_ == 0 || is_leaf(root_) || arena_.zones() > 1) return;
@@ -2263,6 +2281,7 @@ private:
         if (d > top_max_prefix) return;
         std::unique_ptr<top_rows> t{new (std::nothrow) top_rows};
         if (t == nullptr) return;
+        top_ops_ = 0;
         t->root = root_;
         t->depth = static_cast<std::uint32_t>(d);
         t->root_full = rt.full();
@@ -2320,15 +2339,16 @@ private:
     // the root's child at the key's byte (a new block), or that child's
     // slot at the next byte.
     void top_sync(std::string_view key) noexcept {
+        ++top_ops_;
         if (top_ == nullptr || root_ != top_->root) {
-            if (top_ != nullptr || size_ >= top_min_keys) top_build();
+            if (top_ != nullptr || size_ >= top_min_keys) top_rebuild();
             return;
         }
         top_rows& t = *top_;
         const std::size_t d = t.depth;
         const node_ref rt = node(root_zone_, root_);
         if (rt.prefix_len() != d) {
-            top_build();
+            top_rebuild();
             return;
         }
         if (key.size() <= d) return;  // the root's own terminal
@@ -2384,6 +2404,7 @@ private:
     jump_state jump_;
     std::unique_ptr<top_rows> top_;
     const top_rows* top_live_ = nullptr;  // top_ when it has a row, for lookups
+    std::size_t top_ops_ = 0;             // changes since the rows were last built
 #if MEMKV_DEBUG_ITERATORS
     std::uint64_t gen_ = 0;
 #endif
