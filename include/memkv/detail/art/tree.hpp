@@ -2214,15 +2214,17 @@ private:
     // byte b at the root, when the root's child there is an inner node
     // without a prefix, row[b] gives that child's children by byte -- a copy
     // of 256 references, or the child's own array when it is full (unless
-    // the root is full too: then the rows would save no load). A key that reaches two bytes past the root's prefix starts
-    // its descent at row[b0][b1], two bytes past the prefix.
+    // the root is full too: then the rows would save no load). A key that
+    // reaches two bytes past the root's prefix starts its descent at
+    // row[b0][b1].
     //
     // Built once the tree holds top_min_keys keys, so that the copies (1 KiB
     // each, at most 256) add at most 4 bytes a key; kept up to date by every
     // insert and erase (the key's entry, or its row when the root's child
-    // changed), rebuilt when the root changes, dropped by a rezone (rows read
-    // every reference in the root's zone) and by clear(). A copy that cannot
-    // be allocated leaves its row null: lookups then take the plain descent.
+    // changed), rebuilt when the root changes (rationed: top_rebuild),
+    // dropped by a rezone (rows read every reference in the root's zone) and
+    // by clear(). A copy that cannot be allocated leaves its row null:
+    // lookups then take the plain descent.
     //
     // Invariant (verify()): top_ is null, or the tree has one zone and root_
     // is the inner node `root` whose prefix is prefix[0, depth); mid[b] is
