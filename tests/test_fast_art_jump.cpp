@@ -14,29 +14,15 @@
 
 #include <memkv/fast_art.hpp>
 
+#include "engine_pair.hpp"
 #include "memkv_catch.hpp"
 
 namespace {
 
 using engine = memkv::detail::art::tree<std::uint64_t>;
 
-class model_pair {
+class model_pair : public memkv::test::engine_pair {
 public:
-    void insert(const std::string& k, std::uint64_t v) {
-        const auto [leaf, inserted] = t_.emplace(k, v);
-        REQUIRE(inserted == m_.insert({k, v}).second);
-        REQUIRE(t_.value(leaf) == m_.at(k));
-    }
-    void erase(const std::string& k) { REQUIRE(t_.erase(k) == m_.erase(k)); }
-    void erase_prefix(const std::string& p) {
-        std::size_t n = 0;
-        for (auto it = m_.lower_bound(p); it != m_.end() && it->first.compare(0, p.size(), p) == 0;) {
-            it = m_.erase(it);
-            ++n;
-        }
-        REQUIRE(t_.erase_prefix(p) == n);
-        REQUIRE_NOTHROW(t_.verify());
-    }
     void check_find(const std::string& k) const {
         const auto leaf = t_.find(k);
         const auto it = m_.find(k);
@@ -62,12 +48,6 @@ public:
         });
         REQUIRE(it == m_.end());
     }
-    engine& tree() { return t_; }
-    const std::map<std::string, std::uint64_t>& model() const { return m_; }
-
-private:
-    engine t_;
-    std::map<std::string, std::uint64_t> m_;
 };
 
 const std::string P = "https://host.example/";  // 21 bytes

@@ -19,6 +19,7 @@
 #include <memkv/fast_art.hpp>
 
 #include "alloc_fault.hpp"
+#include "engine_pair.hpp"
 #include "memkv_catch.hpp"
 #include "zones_support.hpp"
 
@@ -27,23 +28,11 @@ namespace {
 using engine = memkv::detail::art::tree<std::uint64_t>;
 static_assert(MEMKV_FAST_ART_TOP_MIN_KEYS == 16, "built with the rows' threshold lowered");
 
-class model_pair {
+class model_pair : public memkv::test::engine_pair {
 public:
-    void insert(const std::string& k, int iv) {
-        const auto v = static_cast<std::uint64_t>(iv);
-        const auto [leaf, inserted] = t_.emplace(k, v);
-        REQUIRE(inserted == m_.insert({k, v}).second);
-        REQUIRE(t_.value(leaf) == m_.at(k));
-    }
-    void erase(const std::string& k) { REQUIRE(t_.erase(k) == m_.erase(k)); }
-    void erase_prefix(const std::string& p) {
-        std::size_t n = 0;
-        for (auto it = m_.lower_bound(p); it != m_.end() && it->first.compare(0, p.size(), p) == 0;) {
-            it = m_.erase(it);
-            ++n;
-        }
-        REQUIRE(t_.erase_prefix(p) == n);
-    }
+    // Values from int loop counters.
+    void insert(const std::string& k, int v) { engine_pair::insert(k, static_cast<std::uint64_t>(v)); }
+    void record(const std::string& k, int v) { engine_pair::record(k, static_cast<std::uint64_t>(v)); }
     // Every stored key, each key with one byte changed or cut (misses that
     // share the rows' two bytes), and the probes given.
     void check(const std::string& probe = {}) const {
@@ -67,14 +56,6 @@ public:
         }
         if (!probe.empty()) REQUIRE((t_.find_leaf(probe) != nullptr) == (m_.count(probe) != 0));
     }
-    // An insert the engine made on its own (below, under fault injection).
-    void record(const std::string& k, int v) { m_.emplace(k, static_cast<std::uint64_t>(v)); }
-    engine& tree() { return t_; }
-    const std::map<std::string, std::uint64_t>& model() const { return m_; }
-
-private:
-    engine t_;
-    std::map<std::string, std::uint64_t> m_;
 };
 
 std::string bytes(std::initializer_list<int> b) {
