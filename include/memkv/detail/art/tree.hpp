@@ -2312,8 +2312,7 @@ private:
 
     void top_set_row_to(unsigned b, ref_t m) noexcept {
         top_rows& t = *top_;
-        const bool plain = m != 0 && !is_leaf(m) && node(root_zone_, m).prefix_len() == 0;
-        if (!plain) {
+        if (m == 0 || is_leaf(m) || node(root_zone_, m).prefix_len() != 0) {
             t.drop_copy(b);
             return;
         }
