@@ -546,7 +546,7 @@ public:
         // Forwarding args again after a zone_full is sound: every block is
         // allocated before V is built (make_leaf).
         const auto res = with_rezones([&] { return emplace_once(key, std::forward<Args>(args)...); });
-        if (res.second) top_sync(key);
+        if (res.second) top_sync_insert(key);
         return res;
     }
 
@@ -554,6 +554,7 @@ public:
     std::pair<loc_t, bool> emplace_once(std::string_view key, Args&&... args) {
         if (root_ == 0) {
             root_ = make_leaf(root_place(), key, std::forward<Args>(args)...);
+            touched_hop_ = 0;
             inserted_one();
             return {make_loc(root_zone_, root_), true};
         }
@@ -599,6 +600,15 @@ public:
         // (bench/RESULTS.md, seventeenth session).
         const bool one_zone = arena_.zones() <= 1;
         const std::uintptr_t* row = arena_.row(spl.zone);
+        // Levels below the root, for the top rows' upkeep (touched_hop_,
+        // top_sync_insert). The jump node's own level is not kept, and none
+        // is needed: it is a full node below the root (jump_min_depth), and
+        // a full child of the root has no copy in the rows (its row is its
+        // own array, or none), so no write at or below it changes a row:
+        // counted as two levels down.
+        static_assert(jump_min_depth > 0);
+        std::size_t hop = slot == nullptr ? 2 : 0;
+        const auto wrote_slot = [&] { touched_hop_ = hop == 0 ? 0 : hop - 1; };
         for (;;) {
             const unsigned z = spl.zone;
             if (is_leaf(r)) {
@@ -651,6 +661,7 @@ public:
                     move_leaf(z, r, z, moved_to, s.substr(drop));
                 }
                 *slot = n;
+                wrote_slot();
                 inserted_one();
                 return {make_loc(z, nl), true};
             }
@@ -709,6 +720,7 @@ public:
                         relocate_node(z, r, z, moved_to, rest_prefix);
                     }
                     *slot = n;
+                    wrote_slot();
                     inserted_one();
                     return {make_loc(z, nl), true};
                 }
@@ -720,6 +732,7 @@ public:
                 const unsigned cz = nd.zone();  // nd is freed below
                 const ref_t nl = replace_adding_leaf(spl, slot, r, nd.kind(), true, 0, std::string_view{},
                                                      std::forward<Args>(args)...);
+                wrote_slot();
                 inserted_one();
                 return {make_loc(cz, nl), true};
             }
@@ -737,6 +750,7 @@ public:
                 if (!one_zone) row = arena_.row(spl.zone);
                 r = *cs;
                 ++depth;
+                ++hop;
                 continue;
             }
             // (A start at the jump node, slot == nullptr, never gets here
@@ -745,11 +759,13 @@ public:
             if (nd.full() || nd.count() < nd.kind()) {
                 const ref_t nl = make_leaf(below(nd), key.substr(depth + 1), std::forward<Args>(args)...);
                 add_child(nd, b, nl);
+                touched_hop_ = hop;
                 inserted_one();
                 return {make_loc(cz, nl), true};
             }
             const ref_t nl = replace_adding_leaf(spl, slot, r, next_kind(nd.kind()), false, b, key.substr(depth + 1),
                                                  std::forward<Args>(args)...);
+            wrote_slot();
             inserted_one();
             return {make_loc(cz, nl), true};
         }
@@ -2335,6 +2351,20 @@ private:
         t.row[b] = c;
     }
 
+    // After an insert of key. The rows read the root, its children's slots
+    // and those children's slots: an insert that wrote only below them
+    // (touched_hop_ >= 2: a node two levels below the root grew in place,
+    // or a slot of such a node changed) leaves them as they are, and skips
+    // top_sync's two child searches (31-95 instructions an insert;
+    // bench/RESULTS.md, thirtieth session).
+    void top_sync_insert(std::string_view key) noexcept {
+        if (touched_hop_ >= 2 && top_ != nullptr && root_ == top_->root) {
+            ++top_ops_;
+            return;
+        }
+        top_sync(key);
+    }
+
     // After an insert or erase of key that changed the tree. Only the
     // key's path changed: the root (a new root block, or its prefix cut),
     // the root's child at the key's byte (a new block), or that child's
@@ -2406,6 +2436,10 @@ private:
     std::unique_ptr<top_rows> top_;
     const top_rows* top_live_ = nullptr;  // top_ when it has a row, for lookups
     std::size_t top_ops_ = 0;             // changes since the rows were last built
+    // Where the last insert wrote, in levels below the root: the node it
+    // grew in place, or the node holding the slot it rewrote (0 when not
+    // known). Read only by top_sync_insert.
+    std::size_t touched_hop_ = 0;
 #if MEMKV_DEBUG_ITERATORS
     std::uint64_t gen_ = 0;
 #endif
