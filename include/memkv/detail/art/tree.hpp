@@ -546,7 +546,7 @@ public:
         // Forwarding args again after a zone_full is sound: every block is
         // allocated before V is built (make_leaf).
         const auto res = with_rezones([&] { return emplace_once(key, std::forward<Args>(args)...); });
-        if (res.second) top_sync_insert(key);
+        if (res.second) top_sync_change(key);
         return res;
     }
 
@@ -601,7 +601,7 @@ public:
         const bool one_zone = arena_.zones() <= 1;
         const std::uintptr_t* row = arena_.row(spl.zone);
         // Levels below the root, for the top rows' upkeep (touched_hop_,
-        // top_sync_insert). The jump node's own level is not kept, and none
+        // top_sync_change). The jump node's own level is not kept, and none
         // is needed: it is a full node below the root (jump_min_depth), and
         // a full child of the root has no copy in the rows (its row is its
         // own array, or none), so no write at or below it changes a row:
@@ -1234,7 +1234,7 @@ public:
     // with its last child, and then nothing has changed.
     std::size_t erase(std::string_view key) {
         const std::size_t n = with_rezones([&] { return erase_once(key); });
-        if (n != 0) top_sync(key);
+        if (n != 0) top_sync_change(key);
         return n;
     }
 
@@ -1246,6 +1246,7 @@ public:
         ref_t* pslot = nullptr;  // the slot holding the parent node
         place ppl{};
         std::size_t depth = 0;
+        std::size_t nodes = 0;  // inner nodes passed: the parent is at level nodes - 1
         for (;;) {
             const ref_t r = *slot;
             if (is_leaf(r)) {
@@ -1253,6 +1254,7 @@ public:
                 if (s.size() != key.size() - depth || std::memcmp(s.data(), k + depth, s.size()) != 0) return 0;
                 break;
             }
+            ++nodes;
             const node_ref nd = node(spl.zone, r);
             const std::size_t plen = nd.prefix_len();
             if (nd.match_prefix(k, depth, key.size()) != plen) return 0;
@@ -1273,6 +1275,9 @@ public:
         const ref_t leaf = *slot;
         const unsigned lz = spl.zone;
         MEMKV_ASSERT(is_leaf(leaf));
+        // What follows changes the parent (at level nodes - 1) in place, or
+        // rewrites the slot holding it, one level up: see top_sync_change.
+        touched_hop_ = nodes >= 2 ? nodes - 2 : 0;
         if (pslot == nullptr) {
             clear();
             return 1;
@@ -1298,7 +1303,7 @@ public:
             remove_in_place(nd, slot, removing_term);
             destroy_leaf(lz, leaf);
             erased(1);
-            maybe_shrink(ppl, pslot);
+            if (!maybe_shrink(ppl, pslot)) touched_hop_ = nodes - 1;
             return 1;
         }
         merge_into_survivor(ppl, pslot, leaf, removing_term, [&]() noexcept { destroy_leaf(lz, leaf); });
@@ -1466,16 +1471,19 @@ public:
     // After an erase, move a sparse node (held in *pslot, in pl) to a
     // smaller kind. Best effort: if the allocation fails (memory, or a full
     // zone) the node simply stays larger than needed.
-    void maybe_shrink(place pl, ref_t* pslot) noexcept {
+    // Returns whether it rewrote *pslot.
+    bool maybe_shrink(place pl, ref_t* pslot) noexcept {
         const ref_t r = *pslot;
         node_ref nd = node(pl.zone, r);
         const std::uint8_t k2 = shrunk_kind(nd.kind(), nd.count());
-        if (k2 == nd.kind()) return;
+        if (k2 == nd.kind()) return false;
         try {
             const ref_t n = rebuild(pl, r, k2);
             free_node(pl.zone, r);
             *pslot = n;
+            return true;
         } catch (...) {
+            return false;
         }
     }
 
@@ -2351,13 +2359,13 @@ private:
         t.row[b] = c;
     }
 
-    // After an insert of key. The rows read the root, its children's slots
-    // and those children's slots: an insert that wrote only below them
-    // (touched_hop_ >= 2: a node two levels below the root grew in place,
-    // or a slot of such a node changed) leaves them as they are, and skips
-    // top_sync's two child searches (31-95 instructions an insert;
-    // bench/RESULTS.md, thirtieth session).
-    void top_sync_insert(std::string_view key) noexcept {
+    // After an insert or erase of key. The rows read the root, its
+    // children's slots and those children's slots: a change that wrote only
+    // below them (touched_hop_ >= 2: a node two levels below the root
+    // changed in place, or a slot of such a node was rewritten) leaves them
+    // as they are, and skips top_sync's two child searches (31-95
+    // instructions an insert; bench/RESULTS.md, thirtieth session).
+    void top_sync_change(std::string_view key) noexcept {
         if (touched_hop_ >= 2 && top_ != nullptr && root_ == top_->root) {
             ++top_ops_;
             return;
@@ -2436,9 +2444,9 @@ private:
     std::unique_ptr<top_rows> top_;
     const top_rows* top_live_ = nullptr;  // top_ when it has a row, for lookups
     std::size_t top_ops_ = 0;             // changes since the rows were last built
-    // Where the last insert wrote, in levels below the root: the node it
-    // grew in place, or the node holding the slot it rewrote (0 when not
-    // known). Read only by top_sync_insert.
+    // Where the last insert or erase wrote, in levels below the root: the
+    // node it changed in place, or the node holding the slot it rewrote (0
+    // when not known). Read only by top_sync_change.
     std::size_t touched_hop_ = 0;
 #if MEMKV_DEBUG_ITERATORS
     std::uint64_t gen_ = 0;
