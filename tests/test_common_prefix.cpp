@@ -49,3 +49,26 @@ TEST_CASE("common_prefix_length: every difference position, prefixes, edge bytes
         }
     }
 }
+
+TEST_CASE("common_prefix_length: the first of two differences", "[common_prefix]") {
+    // The last word of a string whose length is not a multiple of 8 overlaps
+    // the word before it, and a short string is read as two overlapping
+    // halves: a second difference in the overlap must not hide the first.
+    using memkv::detail::common_prefix_length;
+    const std::string base = "0123456789abcdefghijklmnopq";
+    for (std::size_t len = 2; len <= base.size(); ++len) {
+        const std::string a = base.substr(0, len);
+        for (std::size_t first = 0; first < len; ++first) {
+            for (std::size_t second = first + 1; second < len; ++second) {
+                std::string b = a;
+                b[first] = '\x80';
+                b[second] = '\0';
+                INFO("len " << len << " differences at " << first << " and " << second);
+                CHECK(common_prefix_length(a, b) == first);
+                CHECK(common_prefix_length(b, a) == first);
+                CHECK(common_prefix_length(a + "zz", b) == first);
+            }
+        }
+    }
+}
+
