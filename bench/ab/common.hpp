@@ -49,9 +49,17 @@ inline std::vector<std::string_view> shuffled(std::vector<std::string_view> keys
     return keys;
 }
 
-// One miss per probe: the key with its last byte changed and a byte
-// appended (nearly always absent; the programs compare the structures'
-// answers rather than assume it).
+// A probe's miss, written at out (k.size() + 1 bytes): the key with its last
+// byte changed and a byte appended (nearly always absent; the programs
+// compare the structures' answers rather than assume it).
+inline std::string_view write_miss(std::string_view k, char* out) {
+    std::memcpy(out, k.data(), k.size());
+    if (!k.empty()) out[k.size() - 1] = static_cast<char>(out[k.size() - 1] ^ 0x5a);
+    out[k.size()] = '\x01';
+    return {out, k.size() + 1};
+}
+
+// One miss per probe (write_miss).
 struct misses {
     std::vector<std::string> store;
     std::vector<std::string_view> keys;
@@ -59,9 +67,8 @@ struct misses {
     explicit misses(const std::vector<std::string_view>& probes) {
         store.reserve(probes.size());
         for (const std::string_view k : probes) {
-            std::string m(k);
-            if (!m.empty()) m.back() = static_cast<char>(m.back() ^ 0x5a);
-            m.push_back('\x01');
+            std::string m(k.size() + 1, '\0');
+            write_miss(k, m.data());
             store.push_back(std::move(m));
         }
         keys.assign(store.begin(), store.end());
@@ -85,9 +92,7 @@ struct probe_copy {
     std::vector<std::string_view> misses;
 
     // keys: the dataset's keys in its order; order: the probe order, as
-    // indexes into keys. A miss is its probe with the last byte changed and
-    // one byte appended (nearly always absent; the programs compare the
-    // contenders' answers rather than assume it).
+    // indexes into keys. The misses are write_miss's.
     probe_copy(const std::vector<std::string_view>& keys, const std::vector<std::uint32_t>& order) {
         std::size_t total = 0;
         for (const std::string_view k : keys) total += 2 * k.size() + 3;
@@ -104,14 +109,10 @@ struct probe_copy {
         probes.reserve(order.size());
         misses.reserve(order.size());
         for (const std::uint32_t i : order) {
-            const std::string_view k = keys[i];
             probes.push_back(copied[i]);
-            std::memcpy(out, k.data(), k.size());
-            if (!k.empty()) out[k.size() - 1] = static_cast<char>(out[k.size() - 1] ^ 0x5a);
-            out[k.size()] = '\x01';
-            out[k.size() + 1] = '\0';
-            misses.emplace_back(out, k.size() + 1);
-            out += k.size() + 2;
+            misses.push_back(write_miss(keys[i], out));
+            out[keys[i].size() + 1] = '\0';
+            out += keys[i].size() + 2;
         }
     }
 };
