@@ -576,6 +576,27 @@ public:
         return emplace_from<true>(root_place(), &root_, root_, 0, key, std::forward<Args>(args)...);
     }
 
+    // Where an insert's descent stopped, and why.
+    struct spot {
+        enum kind_t : unsigned char {
+            leaf,    // at leaf r
+            split,   // the key leaves node r's prefix after m bytes
+            end,     // the key ends at node r (past its prefix)
+            absent,  // node r has no child for the key's next byte
+        };
+        place spl;    // r's zone and the block holding *slot
+        ref_t* slot;  // nullptr: r is where the descent started (the jump node)
+        ref_t r;
+        std::byte* at;  // r's block
+        kind_t kind;
+        std::size_t depth;  // leaf: bytes above it; split: the node's depth; end, absent: past its prefix
+        std::size_t m;      // split only
+        std::size_t hop;    // levels below the root of *slot's holder (see touched_hop_)
+
+        // touched_hop_ after a write of *slot.
+        std::size_t slot_hop() const noexcept { return hop == 0 ? 0 : hop - 1; }
+    };
+
     // The descent of emplace from node or leaf r at `depth`, held in *slot,
     // which lies in spl (r's zone and the node holding slot). slot is nullptr
     // when the descent starts at the jump node: an insert that would replace
@@ -590,16 +611,32 @@ public:
     template <bool Learn, class... Args>
     std::pair<loc_t, bool> emplace_from(place spl, ref_t* slot, ref_t r, std::size_t depth, std::string_view key,
                                         Args&&... args) {
+        if (arena_.single_flat_base() != 0) [[likely]] {
+            return emplace_descend<Learn, true>(spl, slot, r, depth, key, std::forward<Args>(args)...);
+        }
+        return emplace_descend<Learn, false>(spl, slot, r, depth, key, std::forward<Args>(args)...);
+    }
+
+    // emplace_from's descent to the key's spot, built like descend (a
+    // lookup's loop), since an insert spends most of its instructions here:
+    // with the changes inline, a present key's insert ran twice a lookup's
+    // instructions for the same path (bench/RESULTS.md, thirty-first
+    // session). So: block addresses without the table in a single flat
+    // zone (Flat), the child zone read only when there are several, an
+    // inline prefix tested by one masked word compare (its match length
+    // computed only when it differs), and of the ends only the two common
+    // ones here (a present key at its leaf, a leaf joining a node with
+    // room); the others are out of line, each apart, so that the loop and
+    // each of them save and load only what they use.
+    template <bool Learn, bool Flat, class... Args>
+    std::pair<loc_t, bool> emplace_descend(place spl, ref_t* slot, ref_t r, std::size_t depth, std::string_view key,
+                                           Args&&... args) {
         const unsigned char* k = ubytes(key);
-        [[maybe_unused]] bool learned = false;
-        // The descent allocates nothing until it has found where the key
-        // goes (every allocating branch returns), so block addresses come
-        // from one table row, recomputed only when the zone changes: through
-        // arena_.ptr() it was recomputed from the arena's members at every
-        // level, 15% of an insert's instructions on the names shape
-        // (bench/RESULTS.md, seventeenth session).
-        const bool one_zone = arena_.zones() <= 1;
+        const std::size_t len = key.size();
+        const bool one_zone = Flat || arena_.zones() <= 1;
+        const std::uintptr_t base = Flat ? arena_.single_flat_base() : 0;
         const std::uintptr_t* row = arena_.row(spl.zone);
+        [[maybe_unused]] bool learned = false;
         // Levels below the root, for the top rows' upkeep (touched_hop_,
         // top_sync_change). The jump node's own level is not kept, and none
         // is needed: it is a full node below the root (jump_min_depth), and
@@ -608,167 +645,258 @@ public:
         // counted as two levels down.
         static_assert(jump_min_depth > 0);
         std::size_t hop = slot == nullptr ? 2 : 0;
-        const auto wrote_slot = [&] { touched_hop_ = hop == 0 ? 0 : hop - 1; };
+        typename spot::kind_t why{};
+        std::size_t m = 0;
+        std::byte* p = nullptr;
         for (;;) {
-            const unsigned z = spl.zone;
             if (is_leaf(r)) {
-                const std::string_view s = suffix_of(slab_arena::ptr_in(row, untag(r)));
-                const std::string_view rest = key.substr(depth);
-                const std::size_t c = common_prefix_length(s, rest);
-                if (c == s.size() && c == rest.size()) return {make_loc(z, r), false};
-                // A node at `depth` with prefix rest[0, c) takes both leaves.
-                const bool new_term = c == rest.size();
-                const bool old_term = c == s.size();
-                // The old leaf keeps its block if its size class does not
-                // change, else it moves to a right-sized one (allocated first).
-                const std::size_t drop = old_term ? c : c + 1;
-                const bool in_place = leaf_units(s.size()) == leaf_units(s.size() - drop);
-                const std::size_t node_units = slab_arena::units_for(node_bytes(3, new_term || old_term, c));
-                ref_t moved_to = 0;
-                ref_t nl = 0;
-                ref_t n = 0;
-                try {
-                    if (!in_place) moved_to = alloc_in(spl, leaf_units(s.size() - drop));
-                    n = alloc_in(spl, node_units);
-                    nl = make_leaf(spl, new_term ? std::string_view{} : rest.substr(c + 1), std::forward<Args>(args)...);
-                } catch (...) {
-                    if (n != 0) arena_.deallocate(z, n, node_units);
-                    if (moved_to != 0) arena_.deallocate(z, moved_to, leaf_units(s.size() - drop));
-                    throw;
-                }
-                const ref_t old_leaf = in_place ? r : (moved_to | leaf_tag);
-                unsigned char bytes[2];
-                ref_t kids[2];
-                std::size_t cnt = 0;
-                ref_t term = 0;
-                if (new_term) {
-                    term = nl;
-                    bytes[0] = static_cast<unsigned char>(s[c]);
-                    kids[0] = old_leaf;
-                    cnt = 1;
-                } else if (old_term) {
-                    term = old_leaf;
-                    bytes[0] = k[depth + c];
-                    kids[0] = nl;
-                    cnt = 1;
-                } else {
-                    cnt = two_children(static_cast<unsigned char>(s[c]), old_leaf, k[depth + c], nl, bytes, kids);
-                }
-                write_node(arena_.ptr(z, n), 3, z, rest.substr(0, c), new_term || old_term, term, bytes, kids, cnt);
-                if (in_place) {
-                    shorten_leaf(z, r, drop);
-                } else {
-                    move_leaf(z, r, z, moved_to, s.substr(drop));
-                }
-                *slot = n;
-                wrote_slot();
-                inserted_one();
-                return {make_loc(z, nl), true};
+                why = spot::leaf;
+                p = block_in<Flat>(row, base, untag(r));
+                break;
             }
-            node_ref nd{slab_arena::ptr_in(row, r)};
+            p = block_in<Flat>(row, base, r);
+            const node_ref nd{p};
             nd.prefetch_second_line();
-            const std::size_t plen = nd.prefix_len();
-            const std::size_t node_depth = depth;
-            // Only a node with a prefix adds to depth: with `depth += plen`
-            // for every node, the next byte's load waited on this node's
-            // header (see descend).
-            if (plen != 0) {
-                const std::size_t avail = key.size() - depth;
-                const std::size_t m = nd.match_prefix(k, depth, key.size());
-                if (m < plen) {
-                    if (slot == nullptr) return {0, false};
-                    // The key leaves the prefix after m bytes: a new node with
-                    // prefix prefix[0, m) takes this node and the new leaf.
-                    const bool new_term = m == avail;
-                    const unsigned char ob = nd.prefix_at(m);
-                    const std::size_t old_units = nd.units();
-                    const std::size_t new_units =
-                        slab_arena::units_for(node_bytes(nd.kind(), nd.terminal(), plen - (m + 1)));
-                    const bool in_place = old_units == new_units;
-                    std::string rest_prefix;
-                    if (!in_place) rest_prefix = prefix_string(nd).substr(m + 1);
-                    const std::size_t node_units = slab_arena::units_for(node_bytes(3, new_term, m));
-                    ref_t moved_to = 0;
-                    ref_t nl = 0;
-                    ref_t n = 0;
-                    try {
-                        if (!in_place) moved_to = alloc_in(spl, new_units);
-                        n = alloc_in(spl, node_units);
-                        nl = make_leaf(spl, new_term ? std::string_view{} : key.substr(depth + m + 1),
-                                       std::forward<Args>(args)...);
-                    } catch (...) {
-                        if (n != 0) arena_.deallocate(z, n, node_units);
-                        if (moved_to != 0) arena_.deallocate(z, moved_to, new_units);
-                        throw;
+            // Only a node with a prefix adds to depth (see descend).
+            if (const std::size_t p8 = nd.h().plen8; p8 != 0) {
+                if (p8 <= 8 && len >= 8 && p8 <= len - depth &&
+                    ((nd.prefix_word(p8) ^ key_word(k, depth, len)) & first_bytes_mask(p8)) == 0) {
+                    depth += p8;
+                } else {
+                    const std::size_t plen = nd.prefix_len();
+                    m = nd.match_prefix(k, depth, len);
+                    if (m < plen) {
+                        why = spot::split;
+                        break;
                     }
-                    const ref_t old_node = in_place ? r : moved_to;
-                    unsigned char bytes[2];
-                    ref_t kids[2];
-                    std::size_t cnt = 0;
-                    if (new_term) {
-                        bytes[0] = ob;
-                        kids[0] = old_node;
-                        cnt = 1;
-                    } else {
-                        cnt = two_children(ob, old_node, k[depth + m], nl, bytes, kids);
-                    }
-                    write_node(arena_.ptr(z, n), 3, z, key.substr(depth, m), new_term, new_term ? nl : 0, bytes, kids,
-                               cnt);
-                    if (in_place) {
-                        shorten_prefix(z, r, m + 1);
-                    } else {
-                        relocate_node(z, r, z, moved_to, rest_prefix);
-                    }
-                    *slot = n;
-                    wrote_slot();
-                    inserted_one();
-                    return {make_loc(z, nl), true};
+                    depth += plen;
                 }
-                depth += plen;
             }
-            if (depth == key.size()) {
-                if (nd.terminal()) return {make_loc(nd.zone(), *nd.term()), false};
-                if (slot == nullptr) return {0, false};
-                const unsigned cz = nd.zone();  // nd is freed below
-                const ref_t nl = replace_adding_leaf(spl, slot, r, nd.kind(), true, 0, std::string_view{},
-                                                     std::forward<Args>(args)...);
-                wrote_slot();
-                inserted_one();
-                return {make_loc(cz, nl), true};
+            if (depth == len) {
+                why = spot::end;
+                break;
             }
             const unsigned char b = k[depth];
-            if (ref_t* cs = nd.find_child(b)) {
+            ref_t* cs = nullptr;
+            if (nd.full()) {
+                cs = nd.full_refs() + b;
+                if (*cs == 0) {
+                    why = spot::absent;
+                    break;
+                }
                 if constexpr (Learn) {
-                    // The descent goes on below r, so nothing here changes r.
-                    if (!learned && nd.full() && node_depth >= jump_min_depth && node_depth <= jump_max_depth) {
-                        set_jump(z, r, key.substr(0, node_depth));
-                        learned = true;
+                    // The descent goes on below r, so the insert changes
+                    // nothing at r. depth (past r's prefix) is tested
+                    // first: most full nodes lie above jump_min_depth.
+                    if (depth >= jump_min_depth && !learned) {
+                        const std::size_t node_depth = depth - nd.prefix_len();
+                        if (node_depth >= jump_min_depth && node_depth <= jump_max_depth) {
+                            set_jump(spl.zone, r, key.substr(0, node_depth));
+                            learned = true;
+                        }
                     }
                 }
-                slot = cs;
-                spl = below(nd);
-                if (!one_zone) row = arena_.row(spl.zone);
-                r = *cs;
-                ++depth;
-                ++hop;
-                continue;
+            } else {
+                const std::size_t i = nd.linear_find(b);
+                if (i >= nd.count()) {
+                    why = spot::absent;
+                    break;
+                }
+                cs = nd.refs() + i;
             }
-            // (A start at the jump node, slot == nullptr, never gets here
-            // with a node to grow: the jump node is full.)
-            const unsigned cz = nd.zone();
+            MEMKV_ASSERT(!one_zone || nd.zone() == spl.zone);
+            if (!one_zone) {
+                spl.zone = nd.zone();
+                row = arena_.row(spl.zone);
+            }
+            spl.holder = p;
+            slot = cs;
+            r = *cs;
+            ++depth;
+            ++hop;
+        }
+        MEMKV_ASSERT(p == arena_.ptr(spl.zone, untag(r)));
+        if (why == spot::leaf) {
+            // A present key, tested here as a lookup would (a call less).
+            const std::string_view sfx = suffix_of(p);
+            if (sfx.size() == len - depth && equal_bytes(ubytes(sfx), k + depth, sfx.size())) {
+                return {make_loc(spl.zone, r), false};
+            }
+        } else if (why == spot::absent) {
+            // The most common insert of a new key: a leaf joins a node with
+            // room, here rather than out of line (a call less).
+            const node_ref nd{p};
             if (nd.full() || nd.count() < nd.kind()) {
                 const ref_t nl = make_leaf(below(nd), key.substr(depth + 1), std::forward<Args>(args)...);
-                add_child(nd, b, nl);
+                add_child(nd, k[depth], nl);
                 touched_hop_ = hop;
                 inserted_one();
-                return {make_loc(cz, nl), true};
+                return {make_loc(nd.zone(), nl), true};
             }
-            const ref_t nl = replace_adding_leaf(spl, slot, r, next_kind(nd.kind()), false, b, key.substr(depth + 1),
-                                                 std::forward<Args>(args)...);
-            wrote_slot();
-            inserted_one();
-            return {make_loc(cz, nl), true};
         }
+        const spot s{spl, slot, r, p, why, depth, m, hop};
+        switch (why) {
+            case spot::leaf: return emplace_at_leaf(s, key, std::forward<Args>(args)...);
+            case spot::split: return emplace_split(s, key, std::forward<Args>(args)...);
+            case spot::end: return emplace_at_end(s, std::forward<Args>(args)...);
+            case spot::absent: break;
+        }
+        return emplace_grown(s, key, std::forward<Args>(args)...);
+    }
+
+    // The rest of emplace at the key's spot s (emplace_descend).
+    // s.kind == spot::leaf, the key not there: a node takes its leaf and the
+    // old one.
+    template <class... Args>
+    std::pair<loc_t, bool> emplace_at_leaf(const spot& s, std::string_view key, Args&&... args) {
+        const unsigned char* k = ubytes(key);
+        const place spl = s.spl;
+        ref_t* const slot = s.slot;
+        const ref_t r = s.r;
+        const unsigned z = spl.zone;
+        const std::size_t depth = s.depth;
+        const std::string_view s_suffix = suffix_of(s.at);
+        const std::string_view rest = key.substr(depth);
+        const std::size_t c = common_prefix_length(s_suffix, rest);
+        MEMKV_ASSERT(c < s_suffix.size() || c < rest.size());  // a present key ended the descent
+        if (slot == nullptr) return {0, false};
+        // A node at `depth` with prefix rest[0, c) takes both leaves.
+        const bool new_term = c == rest.size();
+        const bool old_term = c == s_suffix.size();
+        // The old leaf keeps its block if its size class does not
+        // change, else it moves to a right-sized one (allocated first).
+        const std::size_t drop = old_term ? c : c + 1;
+        const bool in_place = leaf_units(s_suffix.size()) == leaf_units(s_suffix.size() - drop);
+        const std::size_t node_units = slab_arena::units_for(node_bytes(3, new_term || old_term, c));
+        ref_t moved_to = 0;
+        ref_t nl = 0;
+        ref_t n = 0;
+        try {
+            if (!in_place) moved_to = alloc_in(spl, leaf_units(s_suffix.size() - drop));
+            n = alloc_in(spl, node_units);
+            nl = make_leaf(spl, new_term ? std::string_view{} : rest.substr(c + 1), std::forward<Args>(args)...);
+        } catch (...) {
+            if (n != 0) arena_.deallocate(z, n, node_units);
+            if (moved_to != 0) arena_.deallocate(z, moved_to, leaf_units(s_suffix.size() - drop));
+            throw;
+        }
+        const ref_t old_leaf = in_place ? r : (moved_to | leaf_tag);
+        unsigned char bytes[2];
+        ref_t kids[2];
+        std::size_t cnt = 0;
+        ref_t term = 0;
+        if (new_term) {
+            term = nl;
+            bytes[0] = static_cast<unsigned char>(s_suffix[c]);
+            kids[0] = old_leaf;
+            cnt = 1;
+        } else if (old_term) {
+            term = old_leaf;
+            bytes[0] = k[depth + c];
+            kids[0] = nl;
+            cnt = 1;
+        } else {
+            cnt = two_children(static_cast<unsigned char>(s_suffix[c]), old_leaf, k[depth + c], nl, bytes, kids);
+        }
+        write_node(arena_.ptr(z, n), 3, z, rest.substr(0, c), new_term || old_term, term, bytes, kids, cnt);
+        if (in_place) {
+            shorten_leaf(z, r, drop);
+        } else {
+            move_leaf(z, r, z, moved_to, s_suffix.substr(drop));
+        }
+        *slot = n;
+        touched_hop_ = s.slot_hop();
+        inserted_one();
+        return {make_loc(z, nl), true};
+    }
+
+    // s.kind == spot::split.
+    template <class... Args>
+    std::pair<loc_t, bool> emplace_split(const spot& s, std::string_view key, Args&&... args) {
+        const unsigned char* k = ubytes(key);
+        const place spl = s.spl;
+        ref_t* const slot = s.slot;
+        const ref_t r = s.r;
+        const unsigned z = spl.zone;
+        const std::size_t depth = s.depth;
+        const node_ref nd{s.at};
+        if (slot == nullptr) return {0, false};
+        // The key leaves the prefix after m bytes: a new node with
+        // prefix prefix[0, m) takes this node and the new leaf.
+        const std::size_t m = s.m;
+        const std::size_t plen = nd.prefix_len();
+        const bool new_term = m == key.size() - depth;
+        const unsigned char ob = nd.prefix_at(m);
+        const std::size_t old_units = nd.units();
+        const std::size_t new_units = slab_arena::units_for(node_bytes(nd.kind(), nd.terminal(), plen - (m + 1)));
+        const bool in_place = old_units == new_units;
+        std::string rest_prefix;
+        if (!in_place) rest_prefix = prefix_string(nd).substr(m + 1);
+        const std::size_t node_units = slab_arena::units_for(node_bytes(3, new_term, m));
+        ref_t moved_to = 0;
+        ref_t nl = 0;
+        ref_t n = 0;
+        try {
+            if (!in_place) moved_to = alloc_in(spl, new_units);
+            n = alloc_in(spl, node_units);
+            nl = make_leaf(spl, new_term ? std::string_view{} : key.substr(depth + m + 1),
+                           std::forward<Args>(args)...);
+        } catch (...) {
+            if (n != 0) arena_.deallocate(z, n, node_units);
+            if (moved_to != 0) arena_.deallocate(z, moved_to, new_units);
+            throw;
+        }
+        const ref_t old_node = in_place ? r : moved_to;
+        unsigned char bytes[2];
+        ref_t kids[2];
+        std::size_t cnt = 0;
+        if (new_term) {
+            bytes[0] = ob;
+            kids[0] = old_node;
+            cnt = 1;
+        } else {
+            cnt = two_children(ob, old_node, k[depth + m], nl, bytes, kids);
+        }
+        write_node(arena_.ptr(z, n), 3, z, key.substr(depth, m), new_term, new_term ? nl : 0, bytes, kids, cnt);
+        if (in_place) {
+            shorten_prefix(z, r, m + 1);
+        } else {
+            relocate_node(z, r, z, moved_to, rest_prefix);
+        }
+        *slot = n;
+        touched_hop_ = s.slot_hop();
+        inserted_one();
+        return {make_loc(z, nl), true};
+    }
+
+    // s.kind == spot::end: the key ends at node r, present if r has a terminal.
+    template <class... Args>
+    std::pair<loc_t, bool> emplace_at_end(const spot& s, Args&&... args) {
+        const node_ref nd{s.at};
+        const unsigned cz = nd.zone();  // nd may be freed below
+        if (nd.terminal()) return {make_loc(cz, *nd.term()), false};
+        if (s.slot == nullptr) return {0, false};
+        const ref_t nl = replace_adding_leaf(s.spl, s.slot, s.r, nd.kind(), true, 0, std::string_view{},
+                                             std::forward<Args>(args)...);
+        touched_hop_ = s.slot_hop();
+        inserted_one();
+        return {make_loc(cz, nl), true};
+    }
+
+    // s.kind == spot::absent at a linear node without room: a grown copy
+    // of node r with the key's leaf takes its place.
+    template <class... Args>
+    std::pair<loc_t, bool> emplace_grown(const spot& s, std::string_view key, Args&&... args) {
+        const node_ref nd{s.at};
+        MEMKV_ASSERT(!nd.full() && nd.count() == nd.kind());
+        const unsigned cz = nd.zone();  // nd is freed below
+        // (A start at the jump node, slot == nullptr, never gets here: the
+        // jump node is full.)
+        const ref_t nl = replace_adding_leaf(s.spl, s.slot, s.r, next_kind(nd.kind()), false, ubytes(key)[s.depth],
+                                             key.substr(s.depth + 1), std::forward<Args>(args)...);
+        touched_hop_ = s.slot_hop();
+        inserted_one();
+        return {make_loc(cz, nl), true};
     }
 
     // The children of a fresh node that splits an old entry (byte ob) from
