@@ -2492,9 +2492,16 @@ private:
     // below them (touched_hop_ >= 2: a node two levels below the root
     // changed in place, or a slot of such a node was rewritten) leaves them
     // as they are, and skips top_sync's two child searches (31-95
-    // instructions an insert; bench/RESULTS.md, thirtieth session).
+    // instructions an insert; bench/RESULTS.md, thirtieth session). So
+    // does a change one level lower (touched_hop_ == 1: the root's child
+    // changed in place, or one of its slots was rewritten) when that child
+    // has no copied row: its row is then its own array or none, and the
+    // child itself is the same block (binary keys: root and children full,
+    // no rows at all, and most inserts write there).
     void top_sync_change(std::string_view key) noexcept {
-        if (touched_hop_ >= 2 && top_ != nullptr && root_ == top_->root) {
+        if (top_ != nullptr && root_ == top_->root &&
+            (touched_hop_ >= 2 ||
+             (touched_hop_ == 1 && key.size() > top_->depth && top_->copy[ubytes(key)[top_->depth]] == nullptr))) {
             ++top_ops_;
             return;
         }
