@@ -750,12 +750,9 @@ public:
     template <class... Args>
     std::pair<loc_t, bool> emplace_at_leaf(const spot& s, std::string_view key, Args&&... args) {
         const unsigned char* k = ubytes(key);
-        const place spl = s.spl;
-        ref_t* const slot = s.slot;
-        const ref_t r = s.r;
+        const auto& [spl, slot, r, at, kind, depth, m, hop] = s;
         const unsigned z = spl.zone;
-        const std::size_t depth = s.depth;
-        const std::string_view s_suffix = suffix_of(s.at);
+        const std::string_view s_suffix = suffix_of(at);
         const std::string_view rest = key.substr(depth);
         const std::size_t c = common_prefix_length(s_suffix, rest);
         MEMKV_ASSERT(c < s_suffix.size() || c < rest.size());  // a present key ended the descent
@@ -814,16 +811,12 @@ public:
     template <class... Args>
     std::pair<loc_t, bool> emplace_split(const spot& s, std::string_view key, Args&&... args) {
         const unsigned char* k = ubytes(key);
-        const place spl = s.spl;
-        ref_t* const slot = s.slot;
-        const ref_t r = s.r;
+        const auto& [spl, slot, r, at, kind, depth, m, hop] = s;
         const unsigned z = spl.zone;
-        const std::size_t depth = s.depth;
-        const node_ref nd{s.at};
+        const node_ref nd{at};
         if (slot == nullptr) return {0, false};
         // The key leaves the prefix after m bytes: a new node with
         // prefix prefix[0, m) takes this node and the new leaf.
-        const std::size_t m = s.m;
         const std::size_t plen = nd.prefix_len();
         const bool new_term = m == key.size() - depth;
         const unsigned char ob = nd.prefix_at(m);
