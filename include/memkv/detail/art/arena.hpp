@@ -260,6 +260,22 @@ public:
         return allocate_slow(z, n);
     }
 
+    // allocate's inline part: a free block of n units or the bump region's,
+    // else 0 (the caller then calls allocate).
+    ref allocate_fast(unsigned z, std::size_t n) noexcept {
+        if (n <= max_small_units && !zones_.empty()) [[likely]] {
+            MEMKV_ASSERT(z < zones_.size());
+            zone_state& zs = zones_[z];
+            if (!zs.free_heads.empty() && zs.free_heads[n] != 0) {
+                const ref r = zs.free_heads[n];
+                std::memcpy(&zs.free_heads[n], ptr(z, r), sizeof(ref));
+                return r;
+            }
+            if (zs.bump_end - zs.bump >= n) [[likely]] return take_bump(zs, n);
+        }
+        return 0;
+    }
+
     // Returns a block of n units. A large block is released whole, whatever n
     // says (it may have been shrunk in place).
     void deallocate(unsigned z, ref r, std::size_t n) noexcept {

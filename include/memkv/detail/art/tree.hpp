@@ -335,6 +335,23 @@ public:
     // retried, forwarding args again) leaves args untouched.
     template <class... Args>
     ref_t make_leaf(place pl, std::string_view s, Args&&... args) {
+        if constexpr (!boxed && std::is_nothrow_constructible_v<V, Args&&...>) {
+            const std::size_t n = leaf_units(s.size());
+            if (const ref_t r = arena_.allocate_fast(pl.zone, n); r != 0) [[likely]] {
+                std::byte* p = arena_.ptr(pl.zone, r);
+                ::new (static_cast<void*>(p)) V(std::forward<Args>(args)...);
+                write_fresh_suffix(p, s);
+                return r | leaf_tag;
+            }
+        }
+        return make_leaf_slow(pl, s, std::forward<Args>(args)...);
+    }
+
+    template <class... Args>
+#if defined(__GNUC__) || defined(__clang__)
+    [[gnu::noinline]]
+#endif
+    ref_t make_leaf_slow(place pl, std::string_view s, Args&&... args) {
         const std::size_t n = leaf_units(s.size());
         const ref_t r = alloc_in(pl, n);
         std::byte* p = arena_.ptr(pl.zone, r);
