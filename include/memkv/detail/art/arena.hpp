@@ -246,23 +246,15 @@ public:
     // shape: 964 -> 929 instructions per insert, bench/RESULTS.md,
     // seventeenth session).
     ref allocate(unsigned z, std::size_t n) {
-        MEMKV_ASSERT(n >= 1);
-        if (n <= max_small_units && !zones_.empty()) [[likely]] {
-            MEMKV_ASSERT(z < zones_.size());
-            zone_state& zs = zones_[z];
-            if (!zs.free_heads.empty() && zs.free_heads[n] != 0) {
-                const ref r = zs.free_heads[n];
-                std::memcpy(&zs.free_heads[n], ptr(z, r), sizeof(ref));
-                return r;
-            }
-            if (zs.bump_end - zs.bump >= n) [[likely]] return take_bump(zs, n);
-        }
+        if (const ref r = allocate_fast(z, n); r != 0) [[likely]] return r;
         return allocate_slow(z, n);
     }
 
     // allocate's inline part: a free block of n units or the bump region's,
-    // else 0 (the caller then calls allocate).
+    // else 0 (the caller then calls allocate). Callers that keep their own
+    // slow path out of line use it to keep the common case free of calls.
     ref allocate_fast(unsigned z, std::size_t n) noexcept {
+        MEMKV_ASSERT(n >= 1);
         if (n <= max_small_units && !zones_.empty()) [[likely]] {
             MEMKV_ASSERT(z < zones_.size());
             zone_state& zs = zones_[z];
