@@ -83,6 +83,16 @@ std::vector<std::string> edge_keys() {
         keys.push_back(longp + std::string(n, 's'));
         keys.push_back(longp + "t" + std::string(n, '\0'));
     }
+    // Leaves with suffixes of every length 9..40 (siblings under one
+    // node): the suffix compare takes its first and last words at once and
+    // the words between in a loop past 16 bytes, so a probe that differs in
+    // one middle byte must still miss.
+    for (std::size_t n = 9; n <= 40; ++n) {
+        std::string s = "L";
+        s.push_back(static_cast<char>(n));
+        for (std::size_t i = 0; i < n; ++i) s.push_back(static_cast<char>('A' + (i * 7 + n) % 50));
+        keys.push_back(s);
+    }
     // Nodes whose prefix is z zero bytes (z = 1..9) and that hold a
     // terminal: a lookup that ends inside such a prefix sees the prefix's
     // zeros continue past its end and must still miss.

@@ -1324,12 +1324,17 @@ private:
         }
         if (slen >= 8) {
             // Whole words, the last one overlapping (inline here: a call to
-            // equal_bytes cost a tenth of a lookup on 36-byte keys).
+            // equal_bytes cost a tenth of a lookup on 36-byte keys). The
+            // first and last in one test and no loop up to 16 bytes: the
+            // compare's instructions hold up the next lookups as much as
+            // its loads (bench/RESULTS.md, thirty-second session).
             const unsigned char* kd = k + depth;
-            for (std::size_t i = 0; i + 8 < slen; i += 8) {
-                if (load_u64(s + i) != load_u64(kd + i)) return {};
+            if (((load_u64(s) ^ load_u64(kd)) | (load_u64(s + slen - 8) ^ last8)) != 0) return {};
+            if (slen > 16) {
+                for (std::size_t i = 8; i + 8 < slen; i += 8) {
+                    if (load_u64(s + i) != load_u64(kd + i)) return {};
+                }
             }
-            if (load_u64(s + slen - 8) != last8) return {};
         } else if (!equal_bytes(s, k + depth, slen)) {
             return {};
         }
