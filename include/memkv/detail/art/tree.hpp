@@ -336,12 +336,10 @@ public:
     template <class... Args>
     ref_t make_leaf(place pl, std::string_view s, Args&&... args) {
         if constexpr (!boxed && std::is_nothrow_constructible_v<V, Args&&...>) {
-            const std::size_t n = leaf_units(s.size());
-            if (const ref_t r = arena_.allocate_fast(pl.zone, n); r != 0) [[likely]] {
+            if (const ref_t r = arena_.allocate_fast(pl.zone, leaf_units(s.size())); r != 0) [[likely]] {
                 std::byte* p = arena_.ptr(pl.zone, r);
                 ::new (static_cast<void*>(p)) V(std::forward<Args>(args)...);
-                write_fresh_suffix(p, s);
-                return r | leaf_tag;
+                return finish_leaf(r, p, s);
             }
         }
         return make_leaf_slow(pl, s, std::forward<Args>(args)...);
@@ -383,6 +381,11 @@ public:
                 throw;
             }
         }
+        return finish_leaf(r, p, s);
+    }
+
+    // The part of make_leaf after the value: the suffix, and the tagged reference.
+    static ref_t finish_leaf(ref_t r, std::byte* p, std::string_view s) noexcept {
         write_fresh_suffix(p, s);
         return r | leaf_tag;
     }
