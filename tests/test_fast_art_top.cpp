@@ -121,6 +121,33 @@ TEST_CASE("FastArt top rows: full children read in place, linear ones copied", "
     mp.check();
 }
 
+TEST_CASE("FastArt top rows: a full root's full children read in place", "[fast_art][top]") {
+    // Random binary keys and integers: a full root whose children are full.
+    // Their rows are the children's own arrays, so lookups skip both
+    // levels' headers (they read the same two references either way).
+    model_pair mp;
+    for (int b = 0; b < 256; ++b) mp.insert(bytes({b, 'y', 'z'}), b);  // a full root of leaves
+    for (int c = 0; c < 256; ++c) mp.insert(bytes({7, c}), 1000 + c);
+    for (int c = 0; c < 256; ++c) mp.insert(bytes({200, c, 1}), 2000 + c);
+    for (int c = 0; c < 10; ++c) mp.insert(bytes({9, c * 3}), 3000 + c);
+    // Full children at 7 and 200, a linear one (copied) at 9; leaves elsewhere.
+    REQUIRE(mp.tree().top_row_count() == 3);
+    mp.check(bytes({200, 5, 2}));
+    mp.check(bytes({7}));
+    // A full child that shrinks to a linear node: its row becomes a copy.
+    for (int c = 0; c < 256; c += 2) mp.erase(bytes({7, c}));
+    REQUIRE(mp.tree().top_row_count() == 3);
+    mp.check(bytes({7, 4}));
+    // And grows back to full: its own array again.
+    for (int c = 0; c < 256; c += 2) mp.insert(bytes({7, c}), 4000 + c);
+    mp.check(bytes({7, 1, 1}));
+    // The root shrinks below full (a new root block): rows rebuilt, still right.
+    for (int b = 100; b < 256; ++b) {
+        if (b != 200) mp.erase(bytes({b, 'y', 'z'}));
+    }
+    mp.check(bytes({150, 'y', 'z'}));
+}
+
 TEST_CASE("FastArt top rows: the root's prefix", "[fast_art][top]") {
     for (const std::string& prefix : {std::string("@"), std::string("\0\xff", 2), std::string("12345678"),
                                      std::string("123456789")}) {

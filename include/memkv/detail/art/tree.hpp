@@ -214,6 +214,9 @@ public:
     }
     // Whether lookups start at the top rows (see top_rows); for tests.
     bool has_top_rows() const noexcept { return top_ != nullptr; }
+    // How many root children have a row lookups read (0: lookups start at
+    // the root); for tests.
+    std::size_t top_row_count() const noexcept { return top_live_ != nullptr ? top_live_->rows : 0; }
 
     void clear() noexcept {
         destroy_values();
@@ -2385,10 +2388,14 @@ private:
     // before the first miss. The rows make those two levels two loads: for a
     // byte b at the root, when the root's child there is an inner node
     // without a prefix, row[b] gives that child's children by byte -- a copy
-    // of 256 references, or the child's own array when it is full (unless
-    // the root is full too: then the rows would save no load). A key that
-    // reaches two bytes past the root's prefix starts its descent at
-    // row[b0][b1].
+    // of 256 references, or the child's own array when it is full. A key
+    // that reaches two bytes past the root's prefix starts its descent at
+    // row[b0][b1]. Under a full root of full children (random binary keys,
+    // integers) the rows save no load, as the plain descent also reads
+    // root[b0] and child[b1], but they save the two levels' instructions
+    // (headers, kinds, prefix and end tests: 13 of 128 a lookup), and a
+    // lookup's instructions bound how far the core overlaps the next ones
+    // (bench/RESULTS.md, thirty-third session: lookups 7-12% faster).
     //
     // Built once the tree holds top_min_keys keys, so that the copies (1 KiB
     // each, at most 256) add at most 4 bytes a key; kept up to date by every
@@ -2402,10 +2409,9 @@ private:
     // is the inner node `root` whose prefix is prefix[0, depth); mid[b] is
     // the root's child at b (0 if none); row[b] is null or holds, for every
     // byte c, mid[b]'s child at c (0 if none), mid[b] being an inner node
-    // without a prefix; root_full is the root's kind; copies counts the
-    // allocated copies and rows the non-null rows; top_live_, what lookups
-    // read, is top_ when it has a row, else null (random keys under a full
-    // root of full children have none, and pay one test).
+    // without a prefix; copies counts the allocated copies and rows the
+    // non-null rows; top_live_, what lookups read, is top_ when it has a
+    // row, else null.
     static constexpr std::size_t top_min_keys = MEMKV_FAST_ART_TOP_MIN_KEYS;
     // Changes between two builds of the rows (see top_rebuild).
     static constexpr std::size_t top_rebuild_ops = top_min_keys / 16;
@@ -2417,7 +2423,6 @@ private:
         ref_t root = 0;
         std::uint32_t depth = 0;
         std::uint32_t rows = 0;  // non-null rows
-        bool root_full = false;
         unsigned char prefix[top_max_prefix] = {};
         std::unique_ptr<ref_t[]> copy[256];
         std::size_t copies = 0;
@@ -2458,7 +2463,6 @@ private:
         top_ops_ = 0;
         t->root = root_;
         t->depth = static_cast<std::uint32_t>(d);
-        t->root_full = rt.full();
         rt.copy_prefix(t->prefix);
         top_ = std::move(t);
         for (unsigned b = 0; b < 256; ++b) {
@@ -2490,10 +2494,8 @@ private:
         }
         const node_ref nd = node(root_zone_, m);
         if (nd.full()) {
-            // Under a full root, a full child's row would save no load: the
-            // plain descent reads root[b] and child[c] as the rows would.
             t.drop_copy(b);
-            if (!t.root_full) t.row[b] = nd.full_refs();
+            t.row[b] = nd.full_refs();
             return;
         }
         if (t.copy[b] == nullptr) {
@@ -2566,7 +2568,6 @@ private:
         if (root_ != t.root || is_leaf(root_) || arena_.zones() > 1) fail("top rows of another root");
         const node_ref rt = node(root_zone_, root_);
         if (rt.prefix_len() != t.depth || t.depth > top_max_prefix) fail("top rows' depth is not the root's prefix");
-        if (rt.full() != t.root_full) fail("top rows of a root of another kind");
         unsigned char pre[top_max_prefix] = {};
         rt.copy_prefix(pre);
         if (!equal_bytes(pre, t.prefix, t.depth)) fail("top rows' prefix is not the root's");
