@@ -440,6 +440,9 @@ struct node_ref {
     // a descent's nodes vary at random, so such a branch mispredicts); a
     // function call for the larger kinds cost names:1M lookups 7% of their
     // instructions (bench/RESULTS.md, nineteenth session).
+#if defined(__GNUC__) || defined(__clang__)
+    [[gnu::always_inline]]
+#endif
     std::size_t linear_find(unsigned char b) const noexcept {
         MEMKV_ASSERT(!full() && count() <= kind());
 #if defined(__SSE2__)

@@ -1130,54 +1130,40 @@ private:
         loc_t loc;
     };
 
-    // Two calls of lookup_from, as before the rows: the jump's, and one from
-    // the root or a row's entry, found out of line. With a third call, or
-    // the rows' test inline, g++ inlined the descent differently and trees
-    // without rows (random binary keys, integers) lost 7-25% on misses in
-    // paired runs (bench/RESULTS.md, twenty-ninth session).
+    // One function, out of line, from the entry tests to the leaf, so a
+    // caller pays one call and the loop's registers do not depend on the
+    // caller's. Split in three (the entry inline in the caller, the rows'
+    // entry and the descent out of line), a get_if behind a call, as
+    // memkv-bench's adapter makes it, ran 184 instructions a lookup of a
+    // binary key, 140 now (22-44 fewer on the seven inputs); where g++
+    // inlined all three into a caller's loop, it spilled the node pointer
+    // in some callers (bench/RESULTS.md, thirty-third session).
     template <bool Loc>
-    found lookup(std::string_view key) const noexcept {
-        if (jump_.node != 0 && jump_applies(key)) return lookup_from<Loc>(jump_.zone, jump_.node, jump_.depth, key);
-        ref_t r = root_;
-        std::size_t depth = 0;
-        if (top_live_ != nullptr) {
-            const row_entry e = row_start(key);
-            if (e.depth != 0) {
-                r = e.r;
-                depth = e.depth;
-            }
-        }
-        return lookup_from<Loc>(root_zone_, r, depth, key);
-    }
-
-    struct row_entry {
-        ref_t r;
-        std::size_t depth;  // 0: no row holds the key
-    };
-
-    // Where key's descent starts in the rows. A row holds every child of
-    // its root child: an empty entry (r = 0) is an absent key.
 #if defined(__GNUC__) || defined(__clang__)
     [[gnu::noinline]]
 #endif
-    row_entry row_start(std::string_view key) const noexcept {
-        const top_rows& t = *top_live_;
-        const unsigned char* k = ubytes(key);
-        const std::size_t d = t.depth;
-        if (key.size() < d + 2 || (d != 0 && !equal_bytes(k, t.prefix, d))) return {0, 0};
-        const ref_t* row = t.row[k[d]];
-        if (row == nullptr) return {0, 0};
-        return {row[k[d + 1]], d + 2};
-    }
-
-    // The descent of every point lookup, from r (in zone z), which holds
-    // every key whose first `depth` bytes are key's (the root, the jump
-    // node, or a row's entry).
-    template <bool Loc>
-    found lookup_from(unsigned z, ref_t r, std::size_t depth, std::string_view key) const noexcept {
-        if (r == 0) return {};
+    found lookup(std::string_view key) const noexcept {
         const unsigned char* k = ubytes(key);
         const std::size_t len = key.size();
+        unsigned z = root_zone_;
+        ref_t r = root_;
+        std::size_t depth = 0;
+        if (jump_.node != 0 && jump_applies(key)) {
+            z = jump_.zone;
+            r = jump_.node;
+            depth = jump_.depth;
+        } else if (const top_rows* t = top_live_; t != nullptr) {
+            // A row holds every child of its root child: an empty entry
+            // (r = 0) is an absent key.
+            const std::size_t d = t->depth;
+            if (len >= d + 2 && (d == 0 || equal_bytes(k, t->prefix, d))) {
+                if (const ref_t* row = t->row[k[d]]; row != nullptr) {
+                    r = row[k[d + 1]];
+                    depth = d + 2;
+                }
+            }
+        }
+        if (r == 0) return {};
         // One flat zone (arena.hpp), the common case: block addresses
         // without the table. Several zones: the table, as each reference's
         // zone may differ from its parent's.
@@ -1186,6 +1172,15 @@ private:
             if (len >= 8) return descend<false, false, true, Loc>(z, r, depth, k, len, load_u64(k + len - 8), base);
             return descend<true, false, true, Loc>(z, r, depth, k, len, short_key_word(k, len), base);
         }
+        return lookup_zoned<Loc>(z, r, depth, k, len);
+    }
+
+    // lookup's descent through the zone table.
+    template <bool Loc>
+#if defined(__GNUC__) || defined(__clang__)
+    [[gnu::noinline]]
+#endif
+    found lookup_zoned(unsigned z, ref_t r, std::size_t depth, const unsigned char* k, std::size_t len) const noexcept {
         const bool one_zone = arena_.zones() <= 1;
         if (len >= 8) {
             const std::uint64_t last8 = load_u64(k + len - 8);
@@ -1244,6 +1239,9 @@ private:
     //  * a leaf suffix is the key's last bytes, so one of at most 8 bytes is
     //    one masked compare with last8, the key's last 8 bytes.
     template <bool Short, bool MultiZone, bool Flat, bool Loc>
+#if defined(__GNUC__) || defined(__clang__)
+    [[gnu::always_inline]]
+#endif
     found descend(unsigned z, ref_t r, std::size_t depth, const unsigned char* k, std::size_t len,
                   std::uint64_t last8, std::uintptr_t base) const noexcept {
         static_assert(!(Flat && MultiZone));
