@@ -449,18 +449,21 @@ struct node_ref {
         // The bytes past the count are stale, but the keys are distinct and
         // every stale byte lies past every real key, so the first match is
         // b's index when b is present and at or past the count otherwise.
-        // Bit 48 stands for "none" (and lets ctz skip its zero case).
         // The groups past 16 only when the first has no match: a match there
         // is b's index (16 real keys), and the test on the kind alone went
         // the other way at random where node sizes vary (random keys: 41%
         // of bottom nodes hold more than 16; 13-24% fewer mispredicts a
         // lookup in cachegrind on five inputs of seven, bench/RESULTS.md).
-        std::uint64_t hits = match_group(keys(), b);
-        if (hits == 0 && kind() > 16) {
-            hits |= std::uint64_t{match_group(keys() + 16, b)} << 16 |
-                    std::uint64_t{match_group(keys() + 32, b)} << 32;
-        }
-        return static_cast<std::size_t>(std::countr_zero(hits | (std::uint64_t{1} << 48)));
+        // A first-group match returns at once, its count unsigned (no sign
+        // extension), and bit 48 stands for "none" in the other groups only
+        // (lets ctz skip its zero case): 2-4 instructions fewer a lookup and
+        // up to 13 an insert (thirty-third session).
+        const std::uint32_t first = match_group(keys(), b);
+        if (first != 0) return static_cast<unsigned>(std::countr_zero(first));
+        if (kind() <= 16) return 48;
+        const std::uint64_t hits = std::uint64_t{match_group(keys() + 16, b)} << 16 |
+                                   std::uint64_t{match_group(keys() + 32, b)} << 32;
+        return static_cast<unsigned>(std::countr_zero(hits | (std::uint64_t{1} << 48)));
 #else
         const unsigned char* k = keys();
         const std::size_t n = count();
