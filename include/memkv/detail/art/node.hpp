@@ -420,8 +420,8 @@ struct node_ref {
     static_assert(body_bytes(linear_caps[0]) >= 8);
     // Whether the whole prefix (plen > inline_prefix bytes) equals key[0, plen).
     // Not forced inline: prefixes over 8 bytes are rare below the top
-    // levels, and inlined it grew descend past what g++ inlines into
-    // lookup_from (URL lookups paid the call's register saves).
+    // levels, and inlined it grew descend past what g++ inlined into its
+    // caller (URL lookups paid the call's register saves).
     bool long_prefix_equals(const unsigned char* key, std::size_t plen) const noexcept {
         MEMKV_ASSERT(plen > inline_prefix);
         std::uint32_t a = 0;
