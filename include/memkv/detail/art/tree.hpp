@@ -212,7 +212,8 @@ public:
     std::size_t memory_usage() const noexcept {
         return sizeof(*this) + arena_.memory_usage() + (top_ != nullptr ? top_->footprint() : 0);
     }
-    // Whether lookups start at the top rows (see top_rows); for tests.
+    // Whether the top rows are built (see top_rows; lookups read them only
+    // while top_row_count() > 0); for tests.
     bool has_top_rows() const noexcept { return top_ != nullptr; }
     // How many root children have a row lookups read (0: lookups start at
     // the root); for tests.
@@ -1135,7 +1136,7 @@ private:
     // caller's. Split in three (the entry inline in the caller, the rows'
     // entry and the descent out of line), a get_if behind a call, as
     // memkv-bench's adapter makes it, ran 184 instructions a lookup of a
-    // binary key, 140 now (22-44 fewer on the seven inputs); where g++
+    // binary key, 140 as one (22-44 fewer on the seven inputs); where g++
     // inlined all three into a caller's loop, it spilled the node pointer
     // in some callers (bench/RESULTS.md, thirty-third session).
     template <bool Loc>
