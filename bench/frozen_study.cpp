@@ -49,6 +49,12 @@
 //               end bit per stored byte
 //   sfx+fsst    the kept strings of "sfx" coded as "fsst" (a lower bound:
 //               a shared suffix can be pointed at only where a code starts)
+//   links o1    the store coded a byte at a time with a Huffman code chosen
+//               by the byte before it (order 1: 256 codes), 1.5 bytes of
+//               table per used symbol, links found by Elias-Fano bit offsets
+//   links o2    the same with the code chosen by the two bytes before it,
+//               hashed into 1,024 codes (order 2); a link's first contexts
+//               are the key bytes before it, which a lookup has in hand
 // B/key totals: trie + raw tails (plain), pat + the cheapest store.
 
 #include <memkv/frozen_builder.hpp>
@@ -56,6 +62,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -154,6 +161,7 @@ struct trie_model {
     std::uint64_t plain_edges = 0;   // the plain trie's edges, to each key's unique node
     std::uint64_t tail_bytes = 0;    // bytes below each key's unique node
     std::vector<std::string_view> links;  // Patricia edge labels past their first byte, and tails
+    std::vector<unsigned> contexts;       // per link: the two key bytes before it (see context_coded_bytes)
 
     // keys[lo, hi) share their first `depth` bytes; hi - lo >= 2 or lo is the only key.
     void node(std::size_t lo, std::size_t hi, std::size_t depth) {
@@ -169,15 +177,23 @@ struct trie_model {
                 const std::string_view rest = keys[lo].substr(depth + 1);
                 ++plain_edges;
                 tail_bytes += rest.size();
-                if (!rest.empty()) links.push_back(rest);
+                if (!rest.empty()) add_link(keys[lo], depth, rest);
             } else {
                 const std::size_t l = lcp(keys[lo], keys[b - 1]);
                 plain_edges += l - depth;
-                if (l > depth + 1) links.push_back(keys[lo].substr(depth + 1, l - depth - 1));
+                if (l > depth + 1) add_link(keys[lo], depth, keys[lo].substr(depth + 1, l - depth - 1));
                 node(lo, b, l);
             }
             lo = b;
         }
+    }
+
+    // A link starts after the edge's label key[depth]; the byte before the
+    // label (256 at the key's start) and the label are its first context.
+    void add_link(std::string_view key, std::size_t depth, std::string_view link) {
+        links.push_back(link);
+        const unsigned before = depth == 0 ? 256u : static_cast<unsigned char>(key[depth - 1]);
+        contexts.push_back(before * 257 + static_cast<unsigned char>(key[depth]));
     }
 };
 
@@ -185,6 +201,55 @@ double log2_ceil(double x) { return x <= 1 ? 0 : std::ceil(std::log2(x)); }
 
 // Bits of an Elias-Fano sequence of m increasing values below u.
 double elias_fano_bits(double m, double u) { return m == 0 ? 0 : m * (2 + std::max(0.0, log2_ceil(u / m))); }
+
+// Bits of a Huffman code for these symbol counts (a lone symbol: 1 bit each).
+double huffman_bits(const std::vector<std::uint64_t>& counts) {
+    std::vector<std::uint64_t> heap;
+    for (const std::uint64_t c : counts)
+        if (c != 0) heap.push_back(c);
+    if (heap.size() <= 1) return heap.empty() ? 0 : static_cast<double>(heap[0]);
+    const auto greater = std::greater<std::uint64_t>();
+    std::make_heap(heap.begin(), heap.end(), greater);
+    double bits = 0;
+    while (heap.size() > 1) {
+        std::pop_heap(heap.begin(), heap.end(), greater);
+        const std::uint64_t a = heap.back();
+        heap.pop_back();
+        std::pop_heap(heap.begin(), heap.end(), greater);
+        const std::uint64_t b = heap.back();
+        heap.pop_back();
+        bits += static_cast<double>(a + b);
+        heap.push_back(a + b);
+        std::push_heap(heap.begin(), heap.end(), greater);
+    }
+    return bits;
+}
+
+// Bytes of the links coded byte by byte with one Huffman code per context,
+// the context being the two bytes before the coded one (order 2) hashed into
+// `buckets`, or the one byte before it (order 1, buckets = 0). Each used
+// symbol of each context costs 1.5 bytes of table (symbol and code length);
+// the links' ends are bit offsets in Elias-Fano.
+double context_coded_bytes(const std::vector<std::string_view>& links, const std::vector<unsigned>& contexts,
+                           unsigned buckets) {
+    const unsigned k = buckets == 0 ? 256 : buckets;
+    std::vector<std::vector<std::uint64_t>> counts(k, std::vector<std::uint64_t>(256));
+    for (std::size_t i = 0; i < links.size(); ++i) {
+        unsigned c = contexts[i];  // before * 257 + last
+        for (const char ch : links[i]) {
+            const unsigned x = static_cast<unsigned char>(ch);
+            const unsigned bucket = buckets == 0 ? c % 257 : static_cast<unsigned>((c * 2654435761u >> 8) % buckets);
+            ++counts[bucket][x];
+            c = (c % 257) * 257 + x;
+        }
+    }
+    double bits = 0, table = 0;
+    for (const auto& v : counts) {
+        bits += huffman_bits(v);
+        for (const std::uint64_t c : v) table += c != 0 ? 1.5 : 0;
+    }
+    return bits / 8 + table + elias_fano_bits(static_cast<double>(links.size()), bits) / 8;
+}
 
 // The strings a store keeps when each distinct string is kept once, inside
 // a longer one when it is a suffix of it (sorted by the reversed string, a
@@ -205,7 +270,7 @@ std::vector<std::string> suffix_merged(const std::vector<std::string_view>& v) {
 
 struct model_row {
     std::string name;
-    double n, v1, trie, tails, pat, links, raw, fsst, sfx, sfx_fsst;
+    double n, v1, trie, tails, pat, links, raw, fsst, sfx, sfx_fsst, o1, o2;
 };
 std::vector<model_row> model_rows;
 
@@ -252,7 +317,7 @@ void study(const std::string& name, const Dataset& d) {
                 c8 > 0 ? static_cast<double>(c2) / static_cast<double>(c8) : 0.0);
     std::fflush(stdout);
 
-    trie_model m{keys, 1, 0, 0, {}};
+    trie_model m{keys, 1, 0, 0, {}, {}};
     if (!keys.empty()) m.node(0, keys.size(), 0);
     double link_bytes = 0;
     for (const std::string_view l : m.links) link_bytes += static_cast<double>(l.size());
@@ -271,7 +336,10 @@ void study(const std::string& name, const Dataset& d) {
     const std::vector<std::string_view> kept_views(kept.begin(), kept.end());
     const double coded = static_cast<double>(tail_codes(kept_views, 8, 255));
     const double sfx_fsst = coded * 9 / 8 + nl * log2_ceil(coded) / 8;
-    model_rows.push_back({name, n, file_v1 / n, trie / n, tail_store / n, pat / n, link_bytes / n, raw / n, fsst / n, sfx / n, sfx_fsst / n});
+    const double o1 = context_coded_bytes(m.links, m.contexts, 0);
+    const double o2 = context_coded_bytes(m.links, m.contexts, 1024);
+    model_rows.push_back({name, n, file_v1 / n, trie / n, tail_store / n, pat / n, link_bytes / n, raw / n, fsst / n,
+                          sfx / n, sfx_fsst / n, o1 / n, o2 / n});
 }
 
 }  // namespace
@@ -293,12 +361,12 @@ int main(int argc, char** argv) {
                 study(arg.substr(arg.rfind('/') + 1), Dataset::load_file(arg));
             }
         }
-        std::printf("\n| input | v1 file B/key | trie | + tails | = B/key | pat | links (bytes) | links raw | links fsst | links sfx | sfx+fsst | = B/key |\n");
-        std::printf("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
+        std::printf("\n| input | v1 file B/key | trie | + tails | = B/key | pat | links (bytes) | links raw | links fsst | links sfx | sfx+fsst | links o1 | links o2 | = B/key |\n");
+        std::printf("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
         for (const model_row& r : model_rows) {
-            std::printf("| %s | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f |\n", r.name.c_str(),
-                        r.v1, r.trie, r.tails, r.trie + r.tails, r.pat, r.links, r.raw, r.fsst, r.sfx, r.sfx_fsst,
-                        r.pat + std::min({r.raw, r.fsst, r.sfx, r.sfx_fsst}));
+            std::printf("| %s | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f |\n",
+                        r.name.c_str(), r.v1, r.trie, r.tails, r.trie + r.tails, r.pat, r.links, r.raw, r.fsst, r.sfx,
+                        r.sfx_fsst, r.o1, r.o2, r.pat + std::min({r.raw, r.fsst, r.sfx, r.sfx_fsst, r.o1, r.o2}));
         }
     } catch (const std::exception& e) {
         std::fprintf(stderr, "memkv-frozen-study: %s\n", e.what());
