@@ -278,3 +278,230 @@ TEST_CASE("symbol codec: malformed tables and codes are refused", "[succinct]") 
         REQUIRE_FALSE(t.compare(unknown, 1, "a"));
     }
 }
+
+#include <memkv/detail/succinct/context_codec.hpp>
+
+namespace {
+
+// The context a string coded at key[at] starts after.
+succinct::byte_context context_at(std::string_view key, std::size_t at) {
+    succinct::byte_context c;
+    for (std::size_t i = 0; i < at; ++i) c = c.next(static_cast<unsigned char>(key[i]));
+    return c;
+}
+
+}  // namespace
+
+TEST_CASE("context codec: codes round-trip and compare like the strings they stand for", "[succinct]") {
+    std::mt19937_64 rng(memkv::test::test_seed(0xC0DEC2));
+    for (const bool ends : {false, true}) {
+        // Strings cut from keys at random places, each coded after the key
+        // bytes before it; text and random bytes mixed, so that trained
+        // buckets meet bytes they never saw (escapes) and the empty string.
+        std::vector<std::string> keys;
+        std::vector<std::string_view> strings;
+        std::vector<succinct::byte_context> contexts;
+        for (int i = 0; i < 4000; ++i) keys.push_back(random_string(rng, 80, i % 5 != 0));
+        keys.push_back("");
+        keys.push_back(std::string("\0\xff\0\xff", 4));
+        for (const std::string& k : keys) {
+            const std::size_t at = k.empty() ? 0 : rng() % (k.size() + 1);
+            strings.push_back(std::string_view(k).substr(at));
+            contexts.push_back(context_at(k, at));
+        }
+        for (const std::size_t train_on : {0UL, 1UL, 1000UL, 4000UL}) {
+            INFO((ends ? "ends" : "no ends") << ", trained on " << train_on);
+            const auto n = static_cast<std::ptrdiff_t>(train_on);
+            const succinct::context_code code = succinct::context_code::train(
+                std::span(strings.begin(), strings.begin() + n), std::span(contexts.begin(), contexts.begin() + n), ends);
+            REQUIRE(code.ends() == ends);
+            std::vector<unsigned char> table;
+            code.write(table);
+            REQUIRE(table.size() == code.bytes());
+            const auto back = succinct::context_code::parse(table.data(), table.size());
+            REQUIRE(back);
+            REQUIRE_FALSE(back->can_encode());
+            std::vector<unsigned char> again;
+            back->write(again);
+            REQUIRE(again == table);
+
+            // All strings in one stream; decoding and comparing by the parsed code.
+            succinct::bit_writer w;
+            std::vector<std::uint64_t> at{0};
+            std::size_t raw = 0;
+            for (std::size_t i = 0; i < strings.size(); ++i) {
+                code.encode(strings[i], contexts[i], w);
+                at.push_back(w.size());
+                raw += strings[i].size();
+            }
+            const succinct::bit_span bits{w.bytes().data(), w.bytes().size()};
+            for (std::size_t i = 0; i < strings.size(); ++i) {
+                const std::string_view s = strings[i];
+                // With ends, a string needs no end position: the stream's end bounds it.
+                const std::uint64_t to = ends ? bits.bits() : at[i + 1];
+                std::string out;
+                const auto after = back->decode(bits, at[i], to, contexts[i], out);
+                REQUIRE(after);
+                REQUIRE(*after == at[i + 1]);
+                if (out != s) FAIL("string " << i << " does not round-trip");
+                REQUIRE(back->skip(bits, at[i], to, contexts[i]) == after);
+                // With ends, a range that cuts the end symbol holds no string.
+                if (ends && i < 300)
+                    for (std::uint64_t cut = at[i]; cut < at[i + 1]; ++cut)
+                        if (back->skip(bits, at[i], cut, contexts[i])) FAIL("string " << i << " read without its end at " << cut);
+                const std::string other(strings[(i * 7 + 1) % strings.size()]);
+                const std::string self(s);
+                for (const std::string& key : {other, self, self.substr(0, self.size() / 2), self + "x",
+                                               self + std::string(1, '\0'), std::string()}) {
+                    const auto c = back->compare(bits, at[i], to, contexts[i], key);
+                    REQUIRE(c);
+                    const int want = s.compare(key);
+                    REQUIRE((c->order < 0) == (want < 0));
+                    REQUIRE((c->order > 0) == (want > 0));
+                    std::size_t common = 0;
+                    while (common < s.size() && common < key.size() && s[common] == key[common]) ++common;
+                    REQUIRE(c->matched == common);
+                    REQUIRE(c->prefix == (common == s.size()));
+                }
+            }
+            // Trained on the text, the stream is smaller than the bytes it
+            // codes (a fifth of the keys are random bytes, which cannot shrink).
+            if (train_on >= 1000) REQUIRE(w.size() < raw * 8 * 8 / 10);
+        }
+    }
+}
+
+TEST_CASE("context codec: skewed counts still fit 12-bit codes", "[succinct]") {
+    // Fibonacci frequencies make a Huffman code as deep as the symbols are
+    // many (24 here); the limit must keep every symbol in its bucket's code
+    // (no escapes) at 12 bits or fewer, and the code must still round-trip.
+    std::vector<std::string> symbols;
+    symbols.reserve(25);  // the sample points into them
+    std::vector<std::string_view> sample;
+    const succinct::byte_context xx{'x', 'x'};
+    std::uint64_t a = 1, b = 1;
+    for (unsigned sym = 0; sym < 25; ++sym) {
+        symbols.push_back(std::string(1, static_cast<char>('A' + sym)));
+        for (std::uint64_t r = 0; r < a; ++r) sample.push_back(symbols.back());
+        const std::uint64_t c = a + b;
+        a = b;
+        b = c;
+    }
+    const std::vector<succinct::byte_context> contexts(sample.size(), xx);
+    const auto code = succinct::context_code::train(sample, contexts, false);
+    // The table lists bucket xx's code: the 25 symbols and the escape.
+    std::vector<unsigned char> table;
+    code.write(table);
+    std::size_t at = 1;
+    for (unsigned bucket = 0; bucket < succinct::context_code::bucket_of(xx); ++bucket)
+        at += 2 + 2 * (std::size_t{table[at]} | std::size_t{table[at + 1]} << 8);
+    const unsigned m = unsigned{table[at]} | unsigned{table[at + 1]} << 8;
+    REQUIRE(m == 26);
+    unsigned longest = 0;
+    for (unsigned i = 0; i < m; ++i) longest = std::max(longest, unsigned{table[at + 3 + 2 * i]} >> 1);
+    REQUIRE(longest == succinct::context_code::max_len);  // limited, and as deep as allowed
+    succinct::bit_writer w;
+    std::vector<std::uint64_t> ends{0};
+    for (const std::string& s : symbols) {
+        code.encode(s, xx, w);
+        ends.push_back(w.size());
+    }
+    const succinct::bit_span bits{w.bytes().data(), w.bytes().size()};
+    for (std::size_t i = 0; i < symbols.size(); ++i) {
+        std::string out;
+        REQUIRE(code.decode(bits, ends[i], ends[i + 1], xx, out) == ends[i + 1]);
+        REQUIRE(out == symbols[i]);
+        REQUIRE(ends[i + 1] - ends[i] <= succinct::context_code::max_len);  // one code, no escape
+    }
+}
+
+TEST_CASE("context codec: malformed tables and codings are refused", "[succinct]") {
+    const std::vector<std::string_view> sample = {"abcabc", "abd", "xyz"};
+    const std::vector<succinct::byte_context> contexts(3);
+    const auto code = succinct::context_code::train(sample, contexts, false);
+    std::vector<unsigned char> good;
+    code.write(good);
+    REQUIRE(succinct::context_code::parse(good.data(), good.size()));
+    REQUIRE_FALSE(succinct::context_code::parse(good.data(), 0));
+    REQUIRE_FALSE(succinct::context_code::parse(good.data(), good.size() - 1));
+    std::vector<unsigned char> bad = good;
+    bad.push_back(0);  // a byte past the last code
+    REQUIRE_FALSE(succinct::context_code::parse(bad.data(), bad.size()));
+    bad = good;
+    bad[0] = 2;  // an unknown flag
+    REQUIRE_FALSE(succinct::context_code::parse(bad.data(), bad.size()));
+
+    // Bucket 0's code, rewritten: flags, then count and entries.
+    auto with_bucket0 = [&](std::vector<std::uint16_t> entries) {
+        std::vector<unsigned char> t = {0};
+        t.push_back(static_cast<unsigned char>(entries.size()));
+        t.push_back(static_cast<unsigned char>(entries.size() >> 8));
+        for (const std::uint16_t e : entries) {
+            t.push_back(static_cast<unsigned char>(e));
+            t.push_back(static_cast<unsigned char>(e >> 8));
+        }
+        // The other 1,023 buckets and the fallback: empty codes.
+        for (unsigned b = 1; b <= succinct::context_code::buckets; ++b) {
+            t.push_back(0);
+            t.push_back(0);
+        }
+        return t;
+    };
+    auto entry = [](unsigned sym, unsigned len) { return static_cast<std::uint16_t>(sym | len << 9); };
+    auto parses = [](const std::vector<unsigned char>& t) { return succinct::context_code::parse(t.data(), t.size()).has_value(); };
+    REQUIRE(parses(with_bucket0({entry('a', 1), entry('b', 1)})));
+    REQUIRE_FALSE(parses(with_bucket0({entry('a', 1), entry('b', 1), entry('c', 1)})));  // Kraft sum over 1
+    REQUIRE_FALSE(parses(with_bucket0({entry('a', 0)})));                                 // length 0
+    REQUIRE_FALSE(parses(with_bucket0({entry('a', 13)})));                                // longer than 12
+    REQUIRE_FALSE(parses(with_bucket0({entry('a', 2), entry('a', 2)})));                  // a symbol twice
+    REQUIRE_FALSE(parses(with_bucket0({entry(258, 2)})));                                 // no such symbol
+
+    // An incomplete code: "0" is 'a', "1..." is nothing. Codings that use
+    // it, run past their range, or lack their end are refused, and reads stay
+    // inside the stream (ASan checks the last).
+    const std::vector<unsigned char> incomplete = with_bucket0({entry('a', 1)});
+    const auto bucket0 = succinct::context_code::parse(incomplete.data(), incomplete.size());
+    REQUIRE(bucket0);
+    succinct::byte_context c0;
+    bool found = false;
+    for (unsigned before = 0; before <= 256 && !found; ++before)
+        for (unsigned last = 0; last <= 256 && !found; ++last) {
+            c0 = {before, last};
+            found = succinct::context_code::bucket_of(c0) == 0 && succinct::context_code::bucket_of(c0.next('a')) != 0;
+        }
+    REQUIRE(found);
+    // After 'a' the context changes to a bucket with an empty code, so only
+    // one symbol decodes: the stream "0" is "a" up to bit 1.
+    const unsigned char zero[] = {0x00};
+    const unsigned char one[] = {0x80};
+    const succinct::bit_span z{zero, 1}, o{one, 1};
+    std::string out;
+    const auto first = bucket0->decode(z, 0, 1, c0, out);
+    REQUIRE(first == 1u);
+    REQUIRE(out == "a");
+    REQUIRE_FALSE(bucket0->decode(o, 0, 1, c0, out));      // no code starts with 1
+    REQUIRE_FALSE(bucket0->decode(z, 0, 2, c0, out));      // the next bucket's code is empty
+    REQUIRE_FALSE(bucket0->decode(z, 0, 9, c0, out));      // past the stream
+    REQUIRE_FALSE(bucket0->decode(z, 1, 0, c0, out));      // from > to
+    REQUIRE_FALSE(bucket0->compare(o, 0, 1, c0, "a"));
+
+    // Random streams under a trained code: every answer is either a string
+    // or a refusal, never a read outside the stream.
+    std::mt19937_64 rng(memkv::test::test_seed(0xBADB17));
+    std::vector<std::string_view> text = {"https://github.com/", "node_modules/react", "lib/src/index.js"};
+    std::vector<succinct::byte_context> tc(text.size());
+    for (const bool ends : {false, true}) {
+        const auto trained = succinct::context_code::train(text, tc, ends);
+        for (int i = 0; i < 2000; ++i) {
+            std::vector<unsigned char> junk(1 + rng() % 12);
+            for (auto& b : junk) b = static_cast<unsigned char>(rng());
+            const succinct::bit_span j{junk.data(), junk.size()};
+            const std::uint64_t from = rng() % (j.bits() + 1);
+            const std::uint64_t to = from + rng() % (j.bits() - from + 1);
+            std::string s;
+            const auto r = trained.decode(j, from, to, {}, s);
+            if (r) REQUIRE((*r <= to && *r >= from));
+            (void)trained.compare(j, from, to, {}, "https://");
+        }
+    }
+}

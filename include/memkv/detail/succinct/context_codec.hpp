@@ -1,0 +1,438 @@
+#pragma once
+
+// An order-2 byte coder for short strings: each byte is coded with a
+// canonical Huffman code chosen by the two bytes before it. FrozenLayer v2
+// codes its link strings (edge labels past their first byte, and tails) with
+// it: a lookup knows a link's first context for free (the key's bytes just
+// before the link), and on the URL set, words, names and paths the links take
+// 0.77-0.82x the bytes of the FSST-like symbol table's codes
+// (symbol_codec.hpp; bench/RESULTS.md, thirty-fourth session).
+//
+// Contexts. The pair (before, last) of the two preceding bytes, 256 standing
+// for "no byte" (a string at the start of a key), is hashed into one of
+// 1,024 buckets; each bucket has its own code over the 256 bytes, an escape
+// and an end symbol. A byte the bucket's code lacks is coded as the escape
+// followed by the byte in the fallback code, which codes every byte and the
+// end. Codes are at most 12 bits (lengths limited by halving the counts).
+// With `ends`, a string is followed by the end symbol, so a reader needs no
+// length; without, the caller keeps each string's bit range.
+//
+// Bit stream: most significant bit first (bit i of the stream is bit 7 - i % 8
+// of byte i / 8); a code's first bit comes first.
+//
+// Serialized table (context_code::bytes() bytes; integers little-endian):
+//
+//   +---------+-----------------------------------------------------------+
+//   | flags   | bit 0: strings end with the end symbol; other bits zero   |
+//   | (u8)    |                                                           |
+//   +---------+-----------------------------------------------------------+
+//   | 1,025 codes: buckets 0..1023, then the fallback, each              |
+//   |   count m (u16), then m entries (u16): symbol (bits 0-8: a byte,    |
+//   |   256 escape, 257 end) | length << 9 (1..12)                        |
+//   +---------------------------------------------------------------------+
+//
+// A code is valid if its symbols are distinct and below 258, its lengths
+// 1..12 and its Kraft sum at most 1 (an incomplete code leaves bit patterns
+// that decode to nothing: decoders reject them). The fallback holds no
+// escape. The canonical codes follow from the lengths: symbols sorted by
+// (length, symbol) take consecutive codes.
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <memkv/detail/assert.hpp>
+#include <memkv/detail/io/endian.hpp>
+
+namespace memkv::detail::succinct {
+
+// The two bytes before a coded byte; 256: none (the start of a key).
+struct byte_context {
+    unsigned before = 256;
+    unsigned last = 256;
+    byte_context next(unsigned char b) const noexcept { return {last, b}; }
+};
+
+// Bits written most significant first.
+class bit_writer {
+public:
+    void append(std::uint32_t code, unsigned len) {
+        MEMKV_ASSERT(len <= 32);
+        for (unsigned i = len; i-- > 0;) {
+            if (bits_ % 8 == 0) bytes_.push_back(0);
+            if ((code >> i) & 1) bytes_.back() |= static_cast<unsigned char>(0x80u >> (bits_ % 8));
+            ++bits_;
+        }
+    }
+    std::uint64_t size() const noexcept { return bits_; }
+    const std::vector<unsigned char>& bytes() const noexcept { return bytes_; }
+    std::vector<unsigned char>& bytes() noexcept { return bytes_; }
+
+private:
+    std::vector<unsigned char> bytes_;
+    std::uint64_t bits_ = 0;
+};
+
+// A coded stream: `size` bytes at `data`. Reads never leave them.
+struct bit_span {
+    const unsigned char* data = nullptr;
+    std::uint64_t size = 0;
+    std::uint64_t bits() const noexcept { return 8 * size; }
+
+    // The 12 bits from bit position pos (zeros past the end), first bit
+    // highest.
+    unsigned peek12(std::uint64_t pos) const noexcept {
+        const std::uint64_t at = pos >> 3;
+        std::uint64_t w = 0;
+        if (at + 8 <= size) [[likely]] {
+            w = load_be64(data + at);
+        } else {
+            for (std::uint64_t i = 0; i < 8; ++i) w = (w << 8) | (at + i < size ? data[at + i] : 0u);
+        }
+        return static_cast<unsigned>((w << (pos & 7)) >> 52);
+    }
+};
+
+class context_code {
+public:
+    static constexpr unsigned bucket_bits = 10;
+    static constexpr unsigned buckets = 1u << bucket_bits;
+    static constexpr unsigned max_len = 12;
+    static constexpr unsigned escape = 256;
+    static constexpr unsigned end = 257;
+    static constexpr unsigned alphabet = 258;
+
+    static unsigned bucket_of(byte_context c) noexcept {
+        MEMKV_ASSERT(c.before <= 256 && c.last <= 256);
+        return static_cast<unsigned>(((c.before * 257 + c.last) * 0x9E3779B1u) >> (32 - bucket_bits));
+    }
+
+    // Trains the codes on strings[i] coded after contexts[i]: each bucket's
+    // code from the counts of the bytes (and ends) it saw, plus an escape;
+    // the fallback from all bytes, each counted at least once. Deterministic.
+    static context_code train(std::span<const std::string_view> strings, std::span<const byte_context> contexts,
+                              bool ends) {
+        MEMKV_ASSERT(strings.size() == contexts.size());
+        std::vector<std::array<std::uint64_t, alphabet>> counts(buckets + 1);
+        for (auto& c : counts) c.fill(0);
+        auto& all = counts[buckets];
+        for (std::size_t i = 0; i < strings.size(); ++i) {
+            byte_context c = contexts[i];
+            for (const char ch : strings[i]) {
+                const auto b = static_cast<unsigned char>(ch);
+                ++counts[bucket_of(c)][b];
+                ++all[b];
+                c = c.next(b);
+            }
+            if (ends) {
+                ++counts[bucket_of(c)][end];
+                ++all[end];
+            }
+        }
+        for (unsigned s = 0; s < 256; ++s) ++all[s];
+        if (ends) ++all[end];
+        context_code code;
+        code.ends_ = ends;
+        std::array<unsigned char, alphabet> lens{};
+        for (unsigned b = 0; b <= buckets; ++b) {
+            if (b < buckets) counts[b][escape] = std::max<std::uint64_t>(1, counts[b][escape]);
+            limited_lengths(counts[b], lens);
+            code.set_code(b, lens);
+        }
+        code.build_encoder();
+        return code;
+    }
+
+    // Reads a serialized table of `size` bytes at p; nullopt if it is not one
+    // (see the layout above). A parsed code decodes; it encodes only with
+    // `for_encoding` (the encoder's table is 1 MiB).
+    static std::optional<context_code> parse(const unsigned char* p, std::size_t size, bool for_encoding = false) {
+        context_code code;
+        if (size < 1 || (p[0] & ~1u) != 0) return std::nullopt;
+        code.ends_ = (p[0] & 1) != 0;
+        std::size_t at = 1;
+        for (unsigned b = 0; b <= buckets; ++b) {
+            if (size - at < 2) return std::nullopt;
+            const auto m = static_cast<unsigned>(load_le(p + at, 2));
+            at += 2;
+            if (m > alphabet || size - at < 2 * std::size_t{m}) return std::nullopt;
+            std::array<unsigned char, alphabet> lens{};
+            std::uint64_t kraft = 0;
+            for (unsigned i = 0; i < m; ++i, at += 2) {
+                const auto e = static_cast<unsigned>(load_le(p + at, 2));
+                const unsigned sym = e & 0x1ff, len = e >> 9;
+                if (sym >= alphabet || len < 1 || len > max_len || lens[sym] != 0) return std::nullopt;
+                if (b == buckets && sym == escape) return std::nullopt;
+                lens[sym] = static_cast<unsigned char>(len);
+                kraft += std::uint64_t{1} << (max_len - len);
+            }
+            if (kraft > (std::uint64_t{1} << max_len)) return std::nullopt;
+            code.set_code(b, lens);
+        }
+        if (at != size) return std::nullopt;
+        if (for_encoding) code.build_encoder();
+        return code;
+    }
+
+    bool ends() const noexcept { return ends_; }
+    bool can_encode() const noexcept { return !encoder_.empty(); }
+    std::size_t bytes() const noexcept { return 1 + 2 * (buckets + 1) + 2 * symbols_.size(); }
+
+    // Appends the serialized table to out.
+    void write(std::vector<unsigned char>& out) const {
+        out.push_back(ends_ ? 1 : 0);
+        unsigned char two[2];
+        for (unsigned b = 0; b <= buckets; ++b) {
+            const table& t = tables_[b];
+            store_le(two, t.count, 2);
+            out.insert(out.end(), two, two + 2);
+            for (unsigned i = 0; i < t.count; ++i) {
+                const std::uint16_t sym = symbols_[t.symbols_at + i];
+                store_le(two, sym | (length_of(t, i) << 9), 2);
+                out.insert(out.end(), two, two + 2);
+            }
+        }
+    }
+
+    // Appends the codes of s, coded after context c (and the end symbol
+    // with ends()); returns the bits appended.
+    std::uint64_t encode(std::string_view s, byte_context c, bit_writer& w) const {
+        MEMKV_ASSERT(can_encode());
+        const std::uint64_t start = w.size();
+        for (const char ch : s) {
+            const auto b = static_cast<unsigned char>(ch);
+            put(bucket_of(c), b, w);
+            c = c.next(b);
+        }
+        if (ends_) put(bucket_of(c), end, w);
+        return w.size() - start;
+    }
+
+    // Decodes the string coded at bit `from` after context c, ending at bit
+    // `to` or (with ends()) at its end symbol before `to`; appends it to out
+    // and returns the bit position after it. nullopt if the bits in
+    // [from, to) are not such a coding.
+    std::optional<std::uint64_t> decode(bit_span bits, std::uint64_t from, std::uint64_t to, byte_context c,
+                                        std::string& out) const {
+        return walk(bits, from, to, c, [&](unsigned char b) {
+            out.push_back(static_cast<char>(b));
+            return true;
+        });
+    }
+    // decode() without the string.
+    std::optional<std::uint64_t> skip(bit_span bits, std::uint64_t from, std::uint64_t to, byte_context c) const {
+        return walk(bits, from, to, c, [](unsigned char) { return true; });
+    }
+
+    // Compares the coded string (as decode() delimits it) with key, decoding
+    // only as far as they agree: {bytes of key matched, order, prefix}, order
+    // < 0, 0, > 0 as the coded string is below, equal to or above key in byte
+    // order (a proper prefix is below), prefix: the coded string is a prefix
+    // of key (or equal; what a trie's descent asks of an edge's label).
+    // nullopt for an invalid coding.
+    struct comparison {
+        std::size_t matched;
+        int order;
+        bool prefix;
+    };
+    std::optional<comparison> compare(bit_span bits, std::uint64_t from, std::uint64_t to, byte_context c,
+                                      std::string_view key) const {
+        std::size_t k = 0;
+        int order = 0;
+        const auto r = walk(bits, from, to, c, [&](unsigned char b) {
+            if (k == key.size()) {
+                order = 1;  // key is a proper prefix
+                return false;
+            }
+            const auto kb = static_cast<unsigned char>(key[k]);
+            if (b != kb) {
+                order = b < kb ? -1 : 1;
+                return false;
+            }
+            ++k;
+            return true;
+        });
+        if (!r) return std::nullopt;
+        const bool prefix = order == 0;
+        if (prefix && k != key.size()) order = -1;
+        return comparison{k, order, prefix};
+    }
+
+private:
+    // One code: its symbols sorted by (length, symbol) at symbols_at; the
+    // first code of length l left-justified to 12 bits ends below limit[l]
+    // (lengths 1..12; limit[l] = limit[l - 1] where no code has length l),
+    // and code v of length l is symbol number (offset[l] + v) & 0xffff.
+    struct table {
+        std::array<std::uint16_t, max_len + 1> limit{};
+        std::array<std::uint16_t, max_len + 1> offset{};
+        std::uint32_t symbols_at = 0;
+        std::uint16_t count = 0;
+    };
+
+    // Huffman lengths of counts (0 counts: absent), at most max_len: the
+    // counts are halved (keeping every used symbol at 1 or more) until the
+    // code fits.
+    static void limited_lengths(std::array<std::uint64_t, alphabet> counts,
+                                std::array<unsigned char, alphabet>& lens) {
+        for (;;) {
+            huffman_lengths(counts, lens);
+            if (*std::max_element(lens.begin(), lens.end()) <= max_len) return;
+            for (std::uint64_t& c : counts)
+                if (c != 0) c = (c + 1) / 2;
+        }
+    }
+    static void huffman_lengths(const std::array<std::uint64_t, alphabet>& counts,
+                                std::array<unsigned char, alphabet>& lens) {
+        lens.fill(0);
+        // Nodes 0..alphabet-1 are the symbols, the rest inner nodes; a heap of
+        // (count, node), ties broken by node for determinism.
+        std::vector<std::pair<std::uint64_t, unsigned>> heap;
+        std::vector<unsigned> parent(2 * alphabet, 0);
+        for (unsigned s = 0; s < alphabet; ++s)
+            if (counts[s] != 0) heap.emplace_back(counts[s], s);
+        if (heap.empty()) return;
+        if (heap.size() == 1) {
+            lens[heap[0].second] = 1;
+            return;
+        }
+        const auto greater = std::greater<std::pair<std::uint64_t, unsigned>>();
+        std::make_heap(heap.begin(), heap.end(), greater);
+        unsigned next = alphabet;
+        while (heap.size() > 1) {
+            std::pop_heap(heap.begin(), heap.end(), greater);
+            const auto a = heap.back();
+            heap.pop_back();
+            std::pop_heap(heap.begin(), heap.end(), greater);
+            const auto b = heap.back();
+            heap.pop_back();
+            parent[a.second] = next;
+            parent[b.second] = next;
+            heap.emplace_back(a.first + b.first, next++);
+            std::push_heap(heap.begin(), heap.end(), greater);
+        }
+        const unsigned root = next - 1;
+        std::vector<unsigned char> depth(2 * alphabet, 0);
+        for (unsigned n = root; n-- > alphabet;) depth[n] = static_cast<unsigned char>(depth[parent[n]] + 1);
+        for (unsigned s = 0; s < alphabet; ++s)
+            if (counts[s] != 0) lens[s] = static_cast<unsigned char>(std::min(255, depth[parent[s]] + 1));
+    }
+
+    void set_code(unsigned b, const std::array<unsigned char, alphabet>& lens) {
+        table& t = tables_[b];
+        t.symbols_at = static_cast<std::uint32_t>(symbols_.size());
+        std::array<unsigned, max_len + 2> per_len{};
+        for (unsigned s = 0; s < alphabet; ++s) {
+            MEMKV_ASSERT(lens[s] <= max_len);
+            if (lens[s] == 0) continue;
+            ++per_len[lens[s]];
+            ++t.count;
+        }
+        for (unsigned l = 1; l <= max_len; ++l)
+            for (unsigned s = 0; s < alphabet; ++s)
+                if (lens[s] == l) symbols_.push_back(static_cast<std::uint16_t>(s));
+        unsigned code = 0, index = 0;
+        for (unsigned l = 1; l <= max_len; ++l) {
+            // Codes of length l: [code, code + per_len[l]); symbols from index.
+            t.offset[l] = static_cast<std::uint16_t>(index - code);
+            code += per_len[l];
+            index += per_len[l];
+            t.limit[l] = static_cast<std::uint16_t>(std::min(code << (max_len - l), 1u << max_len));
+            code <<= 1;
+        }
+    }
+    unsigned length_of(const table& t, unsigned i) const noexcept {
+        unsigned seen = 0;
+        for (unsigned l = 1; l <= max_len; ++l) {
+            const unsigned below = l == 1 ? 0 : t.limit[l - 1];
+            const unsigned n = (t.limit[l] - std::min<unsigned>(t.limit[l], below)) >> (max_len - l);
+            if (i < seen + n) return l;
+            seen += n;
+        }
+        MEMKV_ASSERT(false);
+        return max_len;
+    }
+
+    void build_encoder() {
+        encoder_.assign(std::size_t{buckets + 1} * alphabet, 0);
+        for (unsigned b = 0; b <= buckets; ++b) {
+            const table& t = tables_[b];
+            unsigned i = 0;
+            for (unsigned l = 1; l <= max_len; ++l) {
+                const unsigned first = (l == 1 ? 0u : t.limit[l - 1]) >> (max_len - l);
+                const unsigned last = t.limit[l] >> (max_len - l);
+                for (unsigned v = first; v < last; ++v, ++i)
+                    encoder_[std::size_t{b} * alphabet + symbols_[t.symbols_at + i]] = v | (l << 16);
+            }
+        }
+    }
+    void put(unsigned b, unsigned sym, bit_writer& w) const {
+        const std::uint32_t e = encoder_[std::size_t{b} * alphabet + sym];
+        if (e != 0) {
+            w.append(e & 0xffff, e >> 16);
+            return;
+        }
+        const std::uint32_t esc = encoder_[std::size_t{b} * alphabet + escape];
+        const std::uint32_t f = encoder_[std::size_t{buckets} * alphabet + sym];
+        MEMKV_ASSERT(esc != 0 && f != 0);
+        w.append(esc & 0xffff, esc >> 16);
+        w.append(f & 0xffff, f >> 16);
+    }
+
+    // The symbol at bit pos in code b, or alphabet if the bits are no code
+    // or run past `to`; advances pos.
+    unsigned read(const table& t, bit_span bits, std::uint64_t& pos, std::uint64_t to) const noexcept {
+        const unsigned v = bits.peek12(pos);
+        for (unsigned l = 1; l <= max_len; ++l) {
+            if (v < t.limit[l]) {
+                if (to - pos < l) return alphabet;
+                pos += l;
+                const unsigned i = (t.offset[l] + (v >> (max_len - l))) & 0xffffu;
+                return i < t.count ? symbols_[t.symbols_at + i] : alphabet;
+            }
+        }
+        return alphabet;
+    }
+
+    // Calls on(byte) for each byte of the string at [from, to) until it
+    // returns false; the bit position after the string (or after the last
+    // byte read), nullopt if the coding is invalid.
+    template <class F>
+    std::optional<std::uint64_t> walk(bit_span bits, std::uint64_t from, std::uint64_t to, byte_context c,
+                                      F&& on) const {
+        if (from > to || to > bits.bits()) return std::nullopt;
+        std::uint64_t pos = from;
+        for (;;) {
+            if (pos == to) {
+                if (ends_) return std::nullopt;  // no end symbol
+                return pos;
+            }
+            unsigned sym = read(tables_[bucket_of(c)], bits, pos, to);
+            if (sym == escape) sym = read(tables_[buckets], bits, pos, to);
+            if (sym >= alphabet || sym == escape) return std::nullopt;
+            if (sym == end) {
+                if (!ends_) return std::nullopt;
+                return pos;
+            }
+            const auto b = static_cast<unsigned char>(sym);
+            if (!on(b)) return pos;
+            c = c.next(b);
+        }
+    }
+
+    bool ends_ = false;
+    std::array<table, buckets + 1> tables_{};
+    std::vector<std::uint16_t> symbols_;
+    std::vector<std::uint32_t> encoder_;  // (bucket, symbol) -> code | length << 16; 0: absent
+};
+
+}  // namespace memkv::detail::succinct
