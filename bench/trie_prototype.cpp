@@ -51,6 +51,7 @@
 
 #include <memkv/detail/frozen/packed_column.hpp>
 #include <memkv/detail/succinct/bit_vector.hpp>
+#include <memkv/detail/succinct/context_codec.hpp>
 #include <memkv/detail/succinct/elias_fano.hpp>
 #include <memkv/detail/succinct/symbol_codec.hpp>
 #include <memkv/frozen_builder.hpp>
@@ -91,6 +92,9 @@ std::uint64_t below(unsigned bit) noexcept { return (std::uint64_t{1} << bit) - 
 class louds_patricia {
 public:
     static constexpr std::uint64_t npos = ~std::uint64_t{0};
+    // How find() reaches a link: Elias-Fano byte offsets, a coded length
+    // byte per link, or order-2 codes (context_codec) at Elias-Fano bit offsets.
+    static constexpr int links_ef = 0, links_bytes = 1, links_o2 = 2;
 
     explicit louds_patricia(const std::vector<std::string_view>& sorted) {
         struct range {
@@ -99,6 +103,12 @@ public:
         std::deque<range> todo;
         if (!sorted.empty()) todo.push_back({0, sorted.size(), 0});
         std::vector<std::string_view> links;
+        std::vector<succinct::byte_context> contexts;  // the key bytes before each link
+        auto add_link = [&](std::string_view key, std::size_t label_at, std::string_view link) {
+            links.push_back(link);
+            contexts.push_back({label_at == 0 ? 256u : static_cast<unsigned char>(key[label_at - 1]),
+                                static_cast<unsigned char>(key[label_at])});
+        };
         while (!todo.empty()) {
             const range r = todo.front();
             todo.pop_front();
@@ -117,12 +127,12 @@ public:
                 if (j - i == 1) {
                     const std::string_view tail = sorted[i].substr(r.depth + 1);
                     add_edge(label, false, !tail.empty(), first, false);
-                    if (!tail.empty()) links.push_back(tail);
+                    if (!tail.empty()) add_link(sorted[i], r.depth, tail);
                 } else {
                     const std::size_t l = lcp(sorted[i], sorted[j - 1]);
                     const std::string_view link = sorted[i].substr(r.depth + 1, l - r.depth - 1);
                     add_edge(label, true, !link.empty(), first, false);
-                    if (!link.empty()) links.push_back(link);
+                    if (!link.empty()) add_link(sorted[i], r.depth, link);
                     todo.push_back({i, j, l});
                 }
                 first = false;
@@ -137,6 +147,26 @@ public:
         const std::size_t step = std::max<std::size_t>(1, links.size() / 65536);
         for (std::size_t k = 0; k < links.size(); k += step) sample.push_back(links[k]);
         codec_ = succinct::symbol_table::train(sample);
+        {
+            std::vector<succinct::byte_context> sample_contexts;
+            for (std::size_t k = 0; k < links.size(); k += step) sample_contexts.push_back(contexts[k]);
+            o2_ = succinct::context_code::train(sample, sample_contexts, false);
+            std::vector<std::uint64_t> starts;
+            starts.reserve(links.size() + 1);
+            for (std::size_t k = 0; k < links.size(); ++k) {
+                starts.push_back(o2_bits_.size());
+                o2_.encode(links[k], contexts[k], o2_bits_);
+            }
+            starts.push_back(o2_bits_.size());
+            succinct::elias_fano_builder ef2(starts.size(), o2_bits_.size() + 1);
+            for (const std::uint64_t o : starts) ef2.push_back(o);
+            o2_g_ = ef2.geometry();
+            ef2.write(o2_offsets_image_);
+            o2_lows_ = o2_offsets_image_.data();
+            o2_highs_ = succinct::bit_vector_view(o2_offsets_image_.data() + o2_g_.low_bytes(), o2_g_.high());
+            for (block& b : blocks_) b.o2_at = static_cast<std::uint32_t>(o2_highs_.select1(b.link_rank));
+            o2_bits_.bytes().resize(o2_bits_.bytes().size() + 8);
+        }
         std::vector<std::uint64_t> offsets;
         offsets.reserve(links.size() + 1);
         for (const std::string_view l : links) {
@@ -180,6 +210,8 @@ public:
     }
     std::size_t link_code_bytes() const noexcept { return codes_.size() - 8 + codec_.bytes(); }
     std::size_t link_offset_bytes() const noexcept { return offsets_image_.size(); }
+    std::size_t o2_code_bytes() const noexcept { return o2_bits_.bytes().size() - 8 + o2_.bytes(); }
+    std::size_t o2_offset_bytes() const noexcept { return o2_offsets_image_.size(); }
     std::size_t link_length_bytes() const noexcept { return lengths_.size() + 16 * long_lengths_.size(); }
     std::size_t link_raw_bytes() const noexcept { return link_bytes_; }
     std::uint64_t edges() const noexcept { return edges_; }
@@ -189,7 +221,7 @@ public:
     // ByteLengths: links found through the block's code offset and a byte
     // of coded length per link (no select); else through the Elias-Fano
     // offsets.
-    template <bool ByteLengths>
+    template <int Links>
     std::uint64_t find(std::string_view key) const noexcept {
         if (edges_ == 0) return npos;
         std::uint64_t pos = 0;  // the current node's first edge
@@ -241,8 +273,10 @@ public:
             if ((b->link >> bit) & 1) {
                 const std::uint64_t li = b->link_rank + static_cast<std::uint64_t>(std::popcount(b->link & below(bit)));
                 std::size_t m = 0;
-                if constexpr (ByteLengths) {
+                if constexpr (Links == links_bytes) {
                     m = match_link_bytes(*b, li, key.substr(depth), child);
+                } else if constexpr (Links == links_o2) {
+                    m = match_link_o2(*b, li, key, depth, child);
                 } else {
                     m = match_link(*b, li, key.substr(depth), child);
                 }
@@ -264,7 +298,7 @@ private:
         std::uint32_t node_rank = 0;
         std::uint32_t link_at = 0;  // where link link_rank's one sits in the offsets' high bits
         std::uint32_t code_at = 0;  // the codes' offset of link link_rank (the length-byte variant)
-        std::uint32_t pad = 0;
+        std::uint32_t o2_at = 0;  // where link link_rank's one sits in the order-2 offsets' high bits
         std::uint64_t child = 0;
         std::uint64_t link = 0;
         std::uint64_t first = 0;
@@ -354,6 +388,24 @@ private:
         return match_codes(from, to, rest, inner);
     }
 
+    // Link li, order-2 coded, against key past depth; its contexts start
+    // with the two key bytes before it.
+    std::size_t match_link_o2(const block& b, std::uint64_t li, std::string_view key, std::size_t depth,
+                              bool inner) const noexcept {
+        const unsigned lb = o2_g_.low_bits;
+        __builtin_prefetch(o2_lows_ + li * lb / 8);
+        const std::uint64_t at = one_after(o2_highs_, b.o2_at, li - b.link_rank);
+        const std::uint64_t next = one_after(o2_highs_, at + 1, 0);
+        const std::uint64_t from = ((at - li) << lb) | memkv::detail::packed_column::get(o2_lows_, li, lb);
+        const std::uint64_t to = ((next - li - 1) << lb) | memkv::detail::packed_column::get(o2_lows_, li + 1, lb);
+        const succinct::byte_context c{depth >= 2 ? static_cast<unsigned char>(key[depth - 2]) : 256u,
+                                       static_cast<unsigned char>(key[depth - 1])};
+        const succinct::bit_span bits{o2_bits_.bytes().data(), o2_bits_.bytes().size()};
+        const auto k = o2_.coded_prefix(bits, from, to, c, key.substr(depth));
+        if (!k || (!inner && depth + *k != key.size())) return npos_size;
+        return *k;
+    }
+
     std::size_t match_link_bytes(const block& b, std::uint64_t li, std::string_view rest, bool inner) const noexcept {
         std::uint64_t from = b.code_at;
         for (std::uint64_t i = b.link_rank; i < li; ++i) from += link_length(i);
@@ -387,10 +439,11 @@ private:
 
     // Position of the r-th one at or after position p of the offsets' high
     // bits (there is one).
-    std::uint64_t one_after(std::uint64_t p, std::uint64_t r) const noexcept {
+    std::uint64_t one_after(std::uint64_t p, std::uint64_t r) const noexcept { return one_after(highs_, p, r); }
+    static std::uint64_t one_after(const succinct::bit_vector_view& highs, std::uint64_t p, std::uint64_t r) noexcept {
         for (;;) {
-            const unsigned width = static_cast<unsigned>(std::min<std::uint64_t>(64, highs_.size() - p));
-            const std::uint64_t w = highs_.bits(p, width);
+            const unsigned width = static_cast<unsigned>(std::min<std::uint64_t>(64, highs.size() - p));
+            const std::uint64_t w = highs.bits(p, width);
             const auto ones = static_cast<std::uint64_t>(std::popcount(w));
             if (r < ones) return p + succinct::select_in_word(w, static_cast<unsigned>(r));
             r -= ones;
@@ -408,6 +461,12 @@ private:
     std::vector<std::pair<std::uint64_t, std::uint64_t>> long_lengths_;  // (link, coded length >= 255)
     std::size_t link_bytes_ = 0;
     std::vector<unsigned char> offsets_image_;
+    succinct::context_code o2_;
+    succinct::bit_writer o2_bits_;
+    std::vector<unsigned char> o2_offsets_image_;
+    succinct::elias_fano_geometry o2_g_{};
+    const unsigned char* o2_lows_ = nullptr;
+    succinct::bit_vector_view o2_highs_;
     succinct::elias_fano_geometry offsets_g_{};
     const unsigned char* lows_ = nullptr;
     succinct::bit_vector_view highs_;
@@ -448,7 +507,7 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
 }
 
 struct timing {
-    double v1 = 0, ef = 0, bytes = 0;
+    double v1 = 0, ef = 0, bytes = 0, o2 = 0;
 };
 
 void study(const std::string& name, const Dataset& d, std::size_t lookups) {
@@ -464,8 +523,9 @@ void study(const std::string& name, const Dataset& d, std::size_t lookups) {
     // a changed key is absent from both or present in both.
     std::vector<bool> seen(keys.size());
     for (const std::string_view k : keys) {
-        const std::uint64_t id = trie.find<false>(k);
-        if (id >= keys.size() || seen[id] || trie.find<true>(k) != id)
+        const std::uint64_t id = trie.find<louds_patricia::links_ef>(k);
+        if (id >= keys.size() || seen[id] || trie.find<louds_patricia::links_bytes>(k) != id ||
+            trie.find<louds_patricia::links_o2>(k) != id)
             throw std::runtime_error(name + ": wrong id for a key");
         seen[id] = true;
     }
@@ -480,15 +540,16 @@ void study(const std::string& name, const Dataset& d, std::size_t lookups) {
     }
     for (const std::string& m : miss_keys) {
         const bool present = std::binary_search(keys.begin(), keys.end(), std::string_view(m));
-        if ((trie.find<false>(m) != louds_patricia::npos) != present ||
-            (trie.find<true>(m) != louds_patricia::npos) != present || layer.contains(m) != present)
+        if ((trie.find<louds_patricia::links_ef>(m) != louds_patricia::npos) != present ||
+            (trie.find<louds_patricia::links_bytes>(m) != louds_patricia::npos) != present ||
+            (trie.find<louds_patricia::links_o2>(m) != louds_patricia::npos) != present || layer.contains(m) != present)
             throw std::runtime_error(name + ": a miss answered wrongly");
     }
     std::vector<std::string_view> misses(miss_keys.begin(), miss_keys.end());
 
     // Medians of 5 alternated rounds.
     auto run = [&](const std::vector<std::string_view>& qs, timing& out) {
-        std::vector<double> a, b, c;
+        std::vector<double> a, b, c, e;
         std::uint64_t sink = 0;
         auto time = [&](std::vector<double>& into, auto&& f) {
             const auto t = std::chrono::steady_clock::now();
@@ -497,8 +558,9 @@ void study(const std::string& name, const Dataset& d, std::size_t lookups) {
         };
         for (int round = 0; round < 5; ++round) {
             time(a, [&](std::string_view q) { return layer.ordinal(q).value_or(0); });
-            time(b, [&](std::string_view q) { return trie.find<false>(q); });
-            time(c, [&](std::string_view q) { return trie.find<true>(q); });
+            time(b, [&](std::string_view q) { return trie.find<louds_patricia::links_ef>(q); });
+            time(c, [&](std::string_view q) { return trie.find<louds_patricia::links_bytes>(q); });
+            time(e, [&](std::string_view q) { return trie.find<louds_patricia::links_o2>(q); });
         }
         const auto mops = [&](std::vector<double>& v) {
             std::sort(v.begin(), v.end());
@@ -507,6 +569,7 @@ void study(const std::string& name, const Dataset& d, std::size_t lookups) {
         out.v1 = mops(a);
         out.ef = mops(b);
         out.bytes = mops(c);
+        out.o2 = mops(e);
         if (sink == 42) std::puts("");
     };
     timing hit, mis;
@@ -514,14 +577,16 @@ void study(const std::string& name, const Dataset& d, std::size_t lookups) {
     run(misses, mis);
 
     const double s = static_cast<double>(trie.structure_bytes()), c = static_cast<double>(trie.link_code_bytes()),
-                 o = static_cast<double>(trie.link_offset_bytes()), lb = static_cast<double>(trie.link_length_bytes());
-    std::printf("| %s | %.0f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | **%.2f** / %.2f "
-                "| %.3f / %.3f / %.3f (%.2f / %.2f) | %.3f / %.3f / %.3f (%.2f / %.2f) |\n",
+                 o = static_cast<double>(trie.link_offset_bytes()), lb = static_cast<double>(trie.link_length_bytes()),
+                 c2 = static_cast<double>(trie.o2_code_bytes()), o2 = static_cast<double>(trie.o2_offset_bytes());
+    std::printf("| %s | %.0f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f / %.2f | %.2f / %.2f | **%.2f** / %.2f / %.2f "
+                "| %.3f / %.3f / %.3f / %.3f (%.2f / %.2f / %.2f) | %.3f / %.3f / %.3f / %.3f (%.2f / %.2f / %.2f) |\n",
                 name.c_str(), n, static_cast<double>(layer.bytes().size()) / n, static_cast<double>(trie.edges()) / n,
                 static_cast<double>(trie.edges()) / static_cast<double>(trie.nodes()), s / n,
-                static_cast<double>(trie.link_raw_bytes()) / n, c / n, o / n, (s + c + o) / n, (s + c + lb) / n, hit.v1,
-                hit.ef, hit.bytes, hit.ef / hit.v1, hit.bytes / hit.v1, mis.v1, mis.ef, mis.bytes, mis.ef / mis.v1,
-                mis.bytes / mis.v1);
+                static_cast<double>(trie.link_raw_bytes()) / n, c / n, c2 / n, o / n, o2 / n, (s + c + o) / n,
+                (s + c + lb) / n, (s + c2 + o2) / n, hit.v1, hit.ef, hit.bytes, hit.o2, hit.ef / hit.v1,
+                hit.bytes / hit.v1, hit.o2 / hit.v1, mis.v1, mis.ef, mis.bytes, mis.o2, mis.ef / mis.v1,
+                mis.bytes / mis.v1, mis.o2 / mis.v1);
     std::fflush(stdout);
 }
 
@@ -542,9 +607,11 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "usage: memkv-trie-prototype [--lookups N] (FILE | SHAPE:N | edge)...\n");
         return 2;
     }
-    std::printf("| input | keys | v1 B/key | edges/key | edges/node | trie B/key | links raw B/key | links coded B/key "
-                "| EF offsets B/key | prototype B/key: EF / length bytes "
-                "| lookups M/s v1 / EF / bytes (ratios to v1) | misses M/s v1 / EF / bytes (ratios to v1) |\n");
+    std::printf("| input | keys | v1 B/key | edges/key | edges/node | trie B/key | links raw B/key "
+                "| links coded B/key: symbols / order 2 | offsets B/key: bytes / bits "
+                "| prototype B/key: EF / length bytes / order 2 "
+                "| lookups M/s v1 / EF / bytes / order 2 (ratios to v1) "
+                "| misses M/s v1 / EF / bytes / order 2 (ratios to v1) |\n");
     std::printf("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
     try {
         for (const std::string& arg : inputs) {

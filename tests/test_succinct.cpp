@@ -324,6 +324,8 @@ TEST_CASE("context codec: codes round-trip and compare like the strings they sta
             std::vector<unsigned char> again;
             back->write(again);
             REQUIRE(again == table);
+            const auto encoder = *succinct::context_code::parse(table.data(), table.size(), true);
+            REQUIRE(encoder.can_encode());
 
             // All strings in one stream; decoding and comparing by the parsed code.
             succinct::bit_writer w;
@@ -362,6 +364,15 @@ TEST_CASE("context codec: codes round-trip and compare like the strings they sta
                     while (common < s.size() && common < key.size() && s[common] == key[common]) ++common;
                     REQUIRE(c->matched == common);
                     REQUIRE(c->prefix == (common == s.size()));
+                    // coded_prefix: s's length exactly when key starts with s.
+                    if (!ends) {
+                        const auto p = encoder.coded_prefix(bits, at[i], to, contexts[i], key);
+                        if (key.starts_with(s)) {
+                            REQUIRE(p == s.size());
+                        } else {
+                            REQUIRE_FALSE(p);
+                        }
+                    }
                 }
             }
             // Trained on the text, the stream is smaller than the bytes it
@@ -502,6 +513,15 @@ TEST_CASE("context codec: malformed tables and codings are refused", "[succinct]
             const auto r = trained.decode(j, from, to, {}, s);
             if (r) REQUIRE((*r <= to && *r >= from));
             (void)trained.compare(j, from, to, {}, "https://");
+            if (!ends) {
+                // A key prefix that codes to the bits is what they decode to.
+                const std::string key = i % 2 == 0 ? std::string("https://github.com/") : s;
+                if (const auto p = trained.coded_prefix(j, from, to, {}, key)) {
+                    std::string back;
+                    REQUIRE(trained.decode(j, from, to, {}, back) == to);
+                    REQUIRE(back == key.substr(0, *p));
+                }
+            }
         }
     }
 }

@@ -90,7 +90,10 @@ struct bit_span {
 
     // The 12 bits from bit position pos (zeros past the end), first bit
     // highest.
-    unsigned peek12(std::uint64_t pos) const noexcept {
+    unsigned peek12(std::uint64_t pos) const noexcept { return static_cast<unsigned>(peek(pos, 12)); }
+    // The `width` bits from pos (1..57), the same way.
+    std::uint64_t peek(std::uint64_t pos, unsigned width) const noexcept {
+        MEMKV_ASSERT(width >= 1 && width <= 57);
         const std::uint64_t at = pos >> 3;
         std::uint64_t w = 0;
         if (at + 8 <= size) [[likely]] {
@@ -98,7 +101,7 @@ struct bit_span {
         } else {
             for (std::uint64_t i = 0; i < 8; ++i) w = (w << 8) | (at + i < size ? data[at + i] : 0u);
         }
-        return static_cast<unsigned>((w << (pos & 7)) >> 52);
+        return (w << (pos & 7)) >> (64 - width);
     }
 };
 
@@ -154,7 +157,7 @@ public:
 
     // Reads a serialized table of `size` bytes at p; nullopt if it is not one
     // (see the layout above). A parsed code decodes; it encodes only with
-    // `for_encoding` (the encoder's table is 1 MiB).
+    // `for_encoding` (the encoder's table: 0.5 MiB).
     static std::optional<context_code> parse(const unsigned char* p, std::size_t size, bool for_encoding = false) {
         context_code code;
         if (size < 1 || (p[0] & ~1u) != 0) return std::nullopt;
@@ -267,6 +270,47 @@ public:
         return comparison{k, order, prefix};
     }
 
+    // The length of the prefix of key whose coding after context c is
+    // exactly the bits [from, to) of a code without ends, or nullopt if no
+    // prefix of key codes to them. What a lookup asks of a link: it encodes
+    // the key instead of decoding the link, so no step waits for the one
+    // before it (the contexts are the key's bytes), and compares 32 bits at
+    // a time. Needs can_encode().
+    std::optional<std::size_t> coded_prefix(bit_span bits, std::uint64_t from, std::uint64_t to, byte_context c,
+                                            std::string_view key) const noexcept {
+        MEMKV_ASSERT(can_encode() && !ends_);
+        if (from > to || to > bits.bits()) return std::nullopt;
+        std::uint64_t pos = from;  // stream bits before pos matched
+        std::uint64_t acc = 0;     // n coded bits not yet compared, highest first
+        unsigned n = 0;
+        std::size_t k = 0;
+        while (pos + n < to) {
+            if (k == key.size()) return std::nullopt;
+            const auto byte = static_cast<unsigned char>(key[k++]);
+            const std::size_t row = std::size_t{bucket_of(c)} * alphabet;
+            c = c.next(byte);
+            unsigned e = encoder_[row + byte];
+            if (e == 0) [[unlikely]] {
+                // Escaped; a byte no code holds (a parsed table may lack it) is in no link.
+                const unsigned esc = encoder_[row + escape];
+                if (esc == 0 || encoder_[std::size_t{buckets} * alphabet + byte] == 0) return std::nullopt;
+                n += esc & 15;
+                acc |= std::uint64_t{esc >> 4} << (64 - n);
+                e = encoder_[std::size_t{buckets} * alphabet + byte];
+            }
+            n += e & 15;
+            acc |= std::uint64_t{e >> 4} << (64 - n);
+            if (n >= 32) {
+                if (pos + 32 > to || bits.peek(pos, 32) != acc >> 32) return std::nullopt;
+                pos += 32;
+                acc <<= 32;
+                n -= 32;
+            }
+        }
+        if (pos + n != to || (n != 0 && bits.peek(pos, n) != acc >> (64 - n))) return std::nullopt;
+        return k;
+    }
+
 private:
     // One code: its symbols sorted by (length, symbol) at symbols_at; the
     // first code of length l left-justified to 12 bits ends below limit[l]
@@ -371,21 +415,21 @@ private:
                 const unsigned first = (l == 1 ? 0u : t.limit[l - 1]) >> (max_len - l);
                 const unsigned last = t.limit[l] >> (max_len - l);
                 for (unsigned v = first; v < last; ++v, ++i)
-                    encoder_[std::size_t{b} * alphabet + symbols_[t.symbols_at + i]] = v | (l << 16);
+                    encoder_[std::size_t{b} * alphabet + symbols_[t.symbols_at + i]] = static_cast<std::uint16_t>(v << 4 | l);
             }
         }
     }
     void put(unsigned b, unsigned sym, bit_writer& w) const {
-        const std::uint32_t e = encoder_[std::size_t{b} * alphabet + sym];
+        const unsigned e = encoder_[std::size_t{b} * alphabet + sym];
         if (e != 0) {
-            w.append(e & 0xffff, e >> 16);
+            w.append(e >> 4, e & 15);
             return;
         }
-        const std::uint32_t esc = encoder_[std::size_t{b} * alphabet + escape];
-        const std::uint32_t f = encoder_[std::size_t{buckets} * alphabet + sym];
+        const unsigned esc = encoder_[std::size_t{b} * alphabet + escape];
+        const unsigned f = encoder_[std::size_t{buckets} * alphabet + sym];
         MEMKV_ASSERT(esc != 0 && f != 0);
-        w.append(esc & 0xffff, esc >> 16);
-        w.append(f & 0xffff, f >> 16);
+        w.append(esc >> 4, esc & 15);
+        w.append(f >> 4, f & 15);
     }
 
     // The symbol at bit pos in code b, or alphabet if the bits are no code
@@ -432,7 +476,7 @@ private:
     bool ends_ = false;
     std::array<table, buckets + 1> tables_{};
     std::vector<std::uint16_t> symbols_;
-    std::vector<std::uint32_t> encoder_;  // (bucket, symbol) -> code | length << 16; 0: absent
+    std::vector<std::uint16_t> encoder_;  // (bucket, symbol) -> code << 4 | length; 0: absent
 };
 
 }  // namespace memkv::detail::succinct
