@@ -17,15 +17,26 @@ inline std::uint64_t load_le(const unsigned char* p, unsigned width) noexcept {
     for (unsigned i = 0; i < width; ++i) v |= static_cast<std::uint64_t>(p[i]) << (8 * i);
     return v;
 }
+// The fixed-width loads are one unaligned load (and a byte swap where the
+// host's order differs): GCC 12 left the byte loops of load_le(p, 8) as eight
+// loads and shifts in the succinct structures' rank and select paths.
 inline std::uint32_t load_le32(const unsigned char* p) noexcept {
-    return static_cast<std::uint32_t>(load_le(p, 4));
+    std::uint32_t v;
+    std::memcpy(&v, p, 4);
+    if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap32(v);
+    return v;
 }
-inline std::uint64_t load_le64(const unsigned char* p) noexcept { return load_le(p, 8); }
-// Big-endian: the bytes at p read in reverse order of address (one load and
-// a byte swap once optimized).
+inline std::uint64_t load_le64(const unsigned char* p) noexcept {
+    std::uint64_t v;
+    std::memcpy(&v, p, 8);
+    if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap64(v);
+    return v;
+}
+// Big-endian: the bytes at p read in reverse order of address.
 inline std::uint64_t load_be64(const unsigned char* p) noexcept {
-    std::uint64_t v = 0;
-    for (unsigned i = 0; i < 8; ++i) v = v << 8 | p[i];
+    std::uint64_t v;
+    std::memcpy(&v, p, 8);
+    if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap64(v);
     return v;
 }
 
