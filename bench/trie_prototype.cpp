@@ -12,6 +12,14 @@
 // Every key's id and every miss is checked against the sorted keys first;
 // a wrong answer exits 1.
 //
+// A second table times the same trie in depth-first order (dfs_patricia,
+// below), where a key's id is its ordinal in byte order - what v2 must give -
+// and a small subtree lies on neighbouring lines; both with order-2 coded
+// links (detail/succinct/context_codec.hpp). Build with `-mpopcnt -mbmi2`
+// (CMAKE_CXX_FLAGS) to measure rank and select as v2 would run them: without,
+// std::popcount is a call into libgcc and select a loop (bench/RESULTS.md,
+// thirty-fourth session).
+//
 // The trie is in level order (LOUDS, as SuRF's sparse levels and marisa):
 // navigation is rank and select only. Its key ids are the level-order ranks
 // of the key ends, not byte-order ordinals: an ordinal would need the keys
@@ -88,6 +96,34 @@ std::size_t lcp(std::string_view a, std::string_view b) {
 }
 
 std::uint64_t below(unsigned bit) noexcept { return (std::uint64_t{1} << bit) - 1; }
+
+// Bit i set where labels[i] >= c.
+std::uint64_t at_least(const unsigned char* labels, unsigned char c) noexcept {
+    std::uint64_t m = 0;
+#if defined(__SSE2__)
+    const __m128i cv = _mm_set1_epi8(static_cast<char>(c));
+    for (unsigned q = 0; q < 4; ++q) {
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(labels + 16 * q));
+        const auto ge = static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_max_epu8(v, cv), v)));
+        m |= std::uint64_t{ge} << (16 * q);
+    }
+#else
+    for (unsigned i = 0; i < 64; ++i) m |= std::uint64_t{labels[i] >= c} << i;
+#endif
+    return m;
+}
+
+// Position of the r-th one at or after position p of highs (there is one).
+std::uint64_t one_after(const succinct::bit_vector_view& highs, std::uint64_t p, std::uint64_t r) noexcept {
+    for (;;) {
+        const unsigned width = static_cast<unsigned>(std::min<std::uint64_t>(64, highs.size() - p));
+        const std::uint64_t w = highs.bits(p, width);
+        const auto ones = static_cast<std::uint64_t>(std::popcount(w));
+        if (r < ones) return p + succinct::select_in_word(w, static_cast<unsigned>(r));
+        r -= ones;
+        p += width;
+    }
+}
 
 class louds_patricia {
 public:
@@ -339,22 +375,6 @@ private:
         ++edges_;
     }
 
-    // Bit i set where labels[i] >= c.
-    static std::uint64_t at_least(const unsigned char* labels, unsigned char c) noexcept {
-        std::uint64_t m = 0;
-#if defined(__SSE2__)
-        const __m128i cv = _mm_set1_epi8(static_cast<char>(c));
-        for (unsigned q = 0; q < 4; ++q) {
-            const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(labels + 16 * q));
-            const auto ge = static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_max_epu8(v, cv), v)));
-            m |= std::uint64_t{ge} << (16 * q);
-        }
-#else
-        for (unsigned i = 0; i < 64; ++i) m |= std::uint64_t{labels[i] >= c} << i;
-#endif
-        return m;
-    }
-
     std::uint64_t key_id(const block& b, unsigned bit, std::uint64_t pos) const noexcept {
         return pos - b.child_rank - static_cast<std::uint64_t>(std::popcount(b.child & below(bit)));
     }
@@ -394,8 +414,8 @@ private:
                               bool inner) const noexcept {
         const unsigned lb = o2_g_.low_bits;
         __builtin_prefetch(o2_lows_ + li * lb / 8);
-        const std::uint64_t at = one_after(o2_highs_, b.o2_at, li - b.link_rank);
-        const std::uint64_t next = one_after(o2_highs_, at + 1, 0);
+        const std::uint64_t at = ::one_after(o2_highs_, b.o2_at, li - b.link_rank);
+        const std::uint64_t next = ::one_after(o2_highs_, at + 1, 0);
         const std::uint64_t from = ((at - li) << lb) | memkv::detail::packed_column::get(o2_lows_, li, lb);
         const std::uint64_t to = ((next - li - 1) << lb) | memkv::detail::packed_column::get(o2_lows_, li + 1, lb);
         const succinct::byte_context c{depth >= 2 ? static_cast<unsigned char>(key[depth - 2]) : 256u,
@@ -439,17 +459,7 @@ private:
 
     // Position of the r-th one at or after position p of the offsets' high
     // bits (there is one).
-    std::uint64_t one_after(std::uint64_t p, std::uint64_t r) const noexcept { return one_after(highs_, p, r); }
-    static std::uint64_t one_after(const succinct::bit_vector_view& highs, std::uint64_t p, std::uint64_t r) noexcept {
-        for (;;) {
-            const unsigned width = static_cast<unsigned>(std::min<std::uint64_t>(64, highs.size() - p));
-            const std::uint64_t w = highs.bits(p, width);
-            const auto ones = static_cast<std::uint64_t>(std::popcount(w));
-            if (r < ones) return p + succinct::select_in_word(w, static_cast<unsigned>(r));
-            r -= ones;
-            p += width;
-        }
-    }
+    std::uint64_t one_after(std::uint64_t p, std::uint64_t r) const noexcept { return ::one_after(highs_, p, r); }
 
     std::vector<block> blocks_;
     std::vector<std::uint32_t> node_at_;
@@ -470,6 +480,336 @@ private:
     succinct::elias_fano_geometry offsets_g_{};
     const unsigned char* lows_ = nullptr;
     succinct::bit_vector_view highs_;
+};
+
+// The same Patricia trie in depth-first order: a node's edges lie together
+// (labels ascending, its key end first), followed by its children's
+// subtrees in label order, so that a small subtree is a few neighbouring
+// lines and a descent into a first child reads on from where the node
+// ends. A later child is found by a jump stored with its edge (edges from
+// the node's end to the child's start: the sizes of the earlier subtrees),
+// and a key's ordinal - its rank in byte order, which level order could not
+// give - from ranks of key ends at the node's start, the node's end and the
+// child's start (every edge that leads to no node ends one key):
+//
+//   ordinal(edge e of node v) = keys before v's subtree
+//                             + key ends in v before e
+//                             + key ends in the subtrees of v's earlier children
+//
+// where the last term is the key ends from v's end to the start of v's first
+// child after e (or v's subtree's end, carried down the descent). Blocks of
+// 64 edges as in the level-order trie, with the jumps bit-packed at a width
+// per block; links order-2 coded, found by Elias-Fano bit offsets.
+//
+//   +-----------------------------------------------------------------+
+//   | inner_rank u32 | link_rank u32 | o2_at u32 | jump_at u32          |  jump_at: bit offset
+//   | child, link, first, term, jump: u64 each (jump: the edge has a    |  (low 26 bits) and
+//   |   stored jump: an inner edge after its node's first inner edge)   |  width (high 6)
+//   | labels[64]                                                        |
+//   +-----------------------------------------------------------------+  120 bytes
+class dfs_patricia {
+public:
+    static constexpr std::uint64_t npos = ~std::uint64_t{0};
+
+    explicit dfs_patricia(const std::vector<std::string_view>& sorted) : keys_(sorted) {
+        if (!sorted.empty()) node(0, sorted.size(), 0);
+        keys_ = {};
+        pack();
+        code_links();
+    }
+
+    std::uint64_t edges() const noexcept { return edge_count_; }
+    std::size_t structure_bytes() const noexcept { return blocks_.size() * sizeof(block) + (jump_bits_ + 7) / 8; }
+    std::size_t link_bytes() const noexcept { return o2_bits_.bytes().size() - 8 + o2_.bytes() + o2_offsets_image_.size(); }
+
+    // The key's ordinal (its rank among the keys in byte order), or npos.
+    std::uint64_t find(std::string_view key) const noexcept {
+        if (edge_count_ == 0) return npos;
+        std::uint64_t start = 0;                 // the current node's first edge
+        lazy_end sub_end{edge_count_, npos};     // the end of its subtree
+        std::uint64_t before = 0;                // keys before its subtree
+        std::size_t depth = 0;
+        for (;;) {
+            const block* b = &blocks_[start >> 6];
+            __builtin_prefetch(jump_image_.data() + (b->jump_at & jump_at_mask) / 8);
+            unsigned bit = static_cast<unsigned>(start & 63);
+            std::uint64_t pos = start;
+            if ((b->term >> bit) & 1) {
+                if (depth == key.size()) return before;
+                if (++pos == edge_count_) return npos;
+                b = &blocks_[pos >> 6];
+                bit = static_cast<unsigned>(pos & 63);
+                if ((b->first >> bit) & 1) return npos;
+            } else if (depth == key.size()) {
+                return npos;
+            }
+            const auto c = static_cast<unsigned char>(key[depth]);
+            std::uint64_t from = ~std::uint64_t{0} << bit;
+            std::uint64_t later = bit == 63 ? 0 : b->first & (~std::uint64_t{0} << (bit + 1));
+            for (;;) {
+                const std::uint64_t in_node =
+                    later == 0 ? from : from & below(static_cast<unsigned>(std::countr_zero(later)));
+                const std::uint64_t hits = at_least(b->labels, c) & in_node;
+                if (hits != 0) {
+                    bit = static_cast<unsigned>(std::countr_zero(hits));
+                    pos = (pos & ~std::uint64_t{63}) + bit;
+                    if (b->labels[bit] != c) return npos;
+                    break;
+                }
+                if (later != 0) return npos;
+                pos = (pos & ~std::uint64_t{63}) + 64;
+                if (pos >= edge_count_) return npos;
+                b = &blocks_[pos >> 6];
+                from = ~std::uint64_t{0};
+                later = b->first;
+            }
+            ++depth;
+            const bool child = (b->child >> bit) & 1;
+            if ((b->link >> bit) & 1) {
+                const std::uint64_t li = b->link_rank + static_cast<std::uint64_t>(std::popcount(b->link & below(bit)));
+                const std::size_t m = match_link(*b, li, key, depth, child);
+                if (m == npos_size) return npos;
+                depth += m;
+            }
+            const std::uint64_t end = node_end(b, pos);
+            // The first child after pos in this node: the end of pos's
+            // subtree (if pos leads to one), or the end of the subtrees of
+            // the children before pos (if it ends a key). Its jump is read
+            // only where it is needed (a leaf's ordinal at the end).
+            lazy_end next_end = sub_end;
+            if (const std::uint64_t q = next_inner(b, pos, end); q != npos) next_end = {end, q};
+            if (!child) {
+                if (depth != key.size()) return npos;
+                return before + key_ends(start, pos) + key_ends(end, resolve(next_end));
+            }
+            const std::uint64_t child_start = end + jump(*b, static_cast<unsigned>(pos & 63));
+            before += key_ends(start, pos) + key_ends(end, child_start);
+            start = child_start;
+            sub_end = next_end;
+            __builtin_prefetch(&blocks_[start >> 6]);
+        }
+    }
+
+private:
+    static constexpr std::size_t npos_size = ~std::size_t{0};
+
+    struct block {
+        std::uint32_t inner_rank = 0;
+        std::uint32_t link_rank = 0;
+        std::uint32_t o2_at = 0;
+        std::uint32_t jump_at = 0;
+        std::uint64_t child = 0;
+        std::uint64_t link = 0;
+        std::uint64_t first = 0;
+        std::uint64_t term = 0;
+        std::uint64_t jump = 0;
+        unsigned char labels[64] = {};
+    };
+    static_assert(sizeof(block) == 120);
+
+    struct edge_rec {
+        unsigned char label = 0;
+        bool child = false, link = false, first = false, term = false;
+        std::uint64_t jump = 0;  // inner edges: edges from the node's end to the child's start
+    };
+
+    static std::uint64_t below_or_all(unsigned n) noexcept { return n >= 64 ? ~std::uint64_t{0} : below(n); }
+
+    // Emits the node of keys[lo, hi) (which share `depth` bytes), then its
+    // children's subtrees.
+    void node(std::size_t lo, std::size_t hi, std::size_t depth) {
+        struct kid {
+            std::size_t edge, lo, hi, depth;
+        };
+        std::vector<kid> kids;
+        const std::size_t first = recs_.size();
+        if (keys_[lo].size() == depth) {
+            recs_.push_back({0, false, false, false, true, 0});
+            ++lo;
+        }
+        while (lo < hi) {
+            const auto label = static_cast<unsigned char>(keys_[lo][depth]);
+            std::size_t j = lo + 1;
+            while (j < hi && static_cast<unsigned char>(keys_[j][depth]) == label) ++j;
+            if (j - lo == 1) {
+                const std::string_view tail = keys_[lo].substr(depth + 1);
+                recs_.push_back({label, false, !tail.empty(), false, false, 0});
+                if (!tail.empty()) add_link(keys_[lo], depth, tail);
+            } else {
+                const std::size_t l = lcp(keys_[lo], keys_[j - 1]);
+                const std::string_view link = keys_[lo].substr(depth + 1, l - depth - 1);
+                recs_.push_back({label, true, !link.empty(), false, false, 0});
+                if (!link.empty()) add_link(keys_[lo], depth, link);
+                kids.push_back({recs_.size() - 1, lo, j, l});
+            }
+            lo = j;
+        }
+        recs_[first].first = true;
+        const std::size_t end = recs_.size();
+        for (const kid& k : kids) {
+            recs_[k.edge].jump = recs_.size() - end;
+            node(k.lo, k.hi, k.depth);
+        }
+    }
+    void add_link(std::string_view key, std::size_t label_at, std::string_view link) {
+        links_.push_back(link);
+        contexts_.push_back({label_at == 0 ? 256u : static_cast<unsigned char>(key[label_at - 1]),
+                             static_cast<unsigned char>(key[label_at])});
+    }
+
+    void pack() {
+        edge_count_ = recs_.size();
+        if (edge_count_ >= std::numeric_limits<std::uint32_t>::max())
+            throw std::length_error("memkv-trie-prototype: 2^32 edges or more (its ranks are 32-bit)");
+        std::uint32_t inner = 0, links = 0;
+        for (std::size_t s = 0; s < recs_.size(); s += 64) {
+            block b;
+            b.inner_rank = inner;
+            b.link_rank = links;
+            const std::size_t n = std::min<std::size_t>(64, recs_.size() - s);
+            unsigned width = 1;
+            for (std::size_t i = 0; i < n; ++i) {
+                const edge_rec& r = recs_[s + i];
+                const std::uint64_t m = std::uint64_t{1} << i;
+                b.labels[i] = r.label;
+                if (r.child) b.child |= m, ++inner;
+                if (r.link) b.link |= m, ++links;
+                if (r.first) b.first |= m;
+                if (r.term) b.term |= m;
+                if (r.child && r.jump != 0) {
+                    b.jump |= m;
+                    width = std::max(width, static_cast<unsigned>(std::bit_width(r.jump)));
+                }
+            }
+            if (jump_bits_ >= (std::uint64_t{1} << 26))
+                throw std::length_error("memkv-trie-prototype: 2^26 bits of jumps (a prototype's field)");
+            b.jump_at = static_cast<std::uint32_t>(jump_bits_) | (width << 26);
+            for (std::size_t i = 0; i < n; ++i)
+                if ((b.jump >> i) & 1) jumps_.append(recs_[s + i].jump, width), jump_bits_ += width;
+            blocks_.push_back(b);
+        }
+        // A first-edge mark just past the last edge ends the last node.
+        if (edge_count_ % 64 != 0) blocks_.back().first |= std::uint64_t{1} << (edge_count_ % 64);
+        else blocks_.push_back(block{inner, links, 0, 0, 0, 0, 1, 0, 0, {}});
+        recs_ = {};
+        jump_bits_ = jumps_.size();
+        jumps_.write(jump_image_);
+        jump_view_ = succinct::bit_vector_view(jump_image_.data(), jumps_.geometry());
+    }
+
+    void code_links() {
+        std::vector<std::string_view> sample;
+        std::vector<succinct::byte_context> sample_contexts;
+        const std::size_t step = std::max<std::size_t>(1, links_.size() / 65536);
+        for (std::size_t k = 0; k < links_.size(); k += step) {
+            sample.push_back(links_[k]);
+            sample_contexts.push_back(contexts_[k]);
+        }
+        o2_ = succinct::context_code::train(sample, sample_contexts, false);
+        std::vector<std::uint64_t> starts;
+        starts.reserve(links_.size() + 1);
+        for (std::size_t k = 0; k < links_.size(); ++k) {
+            starts.push_back(o2_bits_.size());
+            o2_.encode(links_[k], contexts_[k], o2_bits_);
+        }
+        starts.push_back(o2_bits_.size());
+        succinct::elias_fano_builder ef(starts.size(), o2_bits_.size() + 1);
+        for (const std::uint64_t o : starts) ef.push_back(o);
+        o2_g_ = ef.geometry();
+        ef.write(o2_offsets_image_);
+        o2_lows_ = o2_offsets_image_.data();
+        o2_highs_ = succinct::bit_vector_view(o2_offsets_image_.data() + o2_g_.low_bytes(), o2_g_.high());
+        for (block& b : blocks_)
+            b.o2_at = static_cast<std::uint32_t>(o2_highs_.select1(std::min<std::uint64_t>(b.link_rank, links_.size())));
+        o2_bits_.bytes().resize(o2_bits_.bytes().size() + 8);
+        links_ = {};
+        contexts_ = {};
+    }
+
+    // The first edge past pos's node (a first-edge mark after pos).
+    std::uint64_t node_end(const block* b, std::uint64_t pos) const noexcept {
+        const unsigned bit = static_cast<unsigned>(pos & 63);
+        std::uint64_t later = bit == 63 ? 0 : b->first & (~std::uint64_t{0} << (bit + 1));
+        std::uint64_t base = pos & ~std::uint64_t{63};
+        while (later == 0) {
+            base += 64;
+            later = blocks_[base >> 6].first;
+        }
+        return base + static_cast<std::uint64_t>(std::countr_zero(later));
+    }
+    static constexpr std::uint32_t jump_at_mask = (1u << 26) - 1;
+
+    // A position base + jump(at), or base alone where at is npos.
+    struct lazy_end {
+        std::uint64_t base, at;
+    };
+    std::uint64_t resolve(lazy_end e) const noexcept {
+        return e.at == npos ? e.base : e.base + jump(blocks_[e.at >> 6], static_cast<unsigned>(e.at & 63));
+    }
+    // The first inner edge after pos and before end, or npos.
+    std::uint64_t next_inner(const block* b, std::uint64_t pos, std::uint64_t end) const noexcept {
+        std::uint64_t q = pos + 1;
+        unsigned bit = static_cast<unsigned>(q & 63);
+        if (bit == 0) b = q < end ? &blocks_[q >> 6] : b;
+        while (q < end) {
+            const std::uint64_t inner = b->child & (~std::uint64_t{0} << bit);
+            if (inner != 0) {
+                const std::uint64_t at = (q & ~std::uint64_t{63}) + static_cast<std::uint64_t>(std::countr_zero(inner));
+                return at < end ? at : npos;
+            }
+            q = (q & ~std::uint64_t{63}) + 64;
+            bit = 0;
+            if (q < end) b = &blocks_[q >> 6];
+        }
+        return npos;
+    }
+    std::uint64_t jump(const block& b, unsigned bit) const noexcept {
+        if (((b.jump >> bit) & 1) == 0) return 0;
+        const unsigned width = b.jump_at >> 26;
+        const std::uint64_t k = static_cast<std::uint64_t>(std::popcount(b.jump & below(bit)));
+        return jump_view_.bits((b.jump_at & jump_at_mask) + k * width, width);
+    }
+    // Key ends (edges that lead to no node) in [from, to).
+    std::uint64_t key_ends(std::uint64_t from, std::uint64_t to) const noexcept {
+        return (to - from) - (inner_before(to) - inner_before(from));
+    }
+    std::uint64_t inner_before(std::uint64_t p) const noexcept {
+        const block& b = blocks_[p >> 6];
+        return b.inner_rank + static_cast<std::uint64_t>(std::popcount(b.child & below(static_cast<unsigned>(p & 63))));
+    }
+
+    std::size_t match_link(const block& b, std::uint64_t li, std::string_view key, std::size_t depth,
+                           bool inner) const noexcept {
+        const unsigned lb = o2_g_.low_bits;
+        __builtin_prefetch(o2_lows_ + li * lb / 8);
+        const std::uint64_t at = ::one_after(o2_highs_, b.o2_at, li - b.link_rank);
+        const std::uint64_t next = ::one_after(o2_highs_, at + 1, 0);
+        const std::uint64_t from = ((at - li) << lb) | memkv::detail::packed_column::get(o2_lows_, li, lb);
+        const std::uint64_t to = ((next - li - 1) << lb) | memkv::detail::packed_column::get(o2_lows_, li + 1, lb);
+        const succinct::byte_context c{depth >= 2 ? static_cast<unsigned char>(key[depth - 2]) : 256u,
+                                       static_cast<unsigned char>(key[depth - 1])};
+        const succinct::bit_span bits{o2_bits_.bytes().data(), o2_bits_.bytes().size()};
+        const auto k = o2_.coded_prefix(bits, from, to, c, key.substr(depth));
+        if (!k || (!inner && depth + *k != key.size())) return npos_size;
+        return *k;
+    }
+
+    std::vector<std::string_view> keys_;
+    std::vector<edge_rec> recs_;
+    std::vector<std::string_view> links_;
+    std::vector<succinct::byte_context> contexts_;
+    std::vector<block> blocks_;
+    std::uint64_t edge_count_ = 0;
+    succinct::bit_vector_builder jumps_;
+    std::uint64_t jump_bits_ = 0;
+    std::vector<unsigned char> jump_image_;
+    succinct::bit_vector_view jump_view_;
+    succinct::context_code o2_;
+    succinct::bit_writer o2_bits_;
+    std::vector<unsigned char> o2_offsets_image_;
+    succinct::elias_fano_geometry o2_g_{};
+    const unsigned char* o2_lows_ = nullptr;
+    succinct::bit_vector_view o2_highs_;
 };
 
 // The keys a trie gets wrong first: the empty key, keys that are prefixes
@@ -502,12 +842,14 @@ Dataset edge_keys() {
     return Dataset::from_packed(packed, ends);
 }
 
+std::vector<std::string> dfs_rows;  // the second table, printed at the end
+
 double seconds_since(std::chrono::steady_clock::time_point t) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
 struct timing {
-    double v1 = 0, ef = 0, bytes = 0, o2 = 0;
+    double v1 = 0, ef = 0, bytes = 0, o2 = 0, dfs = 0;
 };
 
 void study(const std::string& name, const Dataset& d, std::size_t lookups) {
@@ -518,6 +860,7 @@ void study(const std::string& name, const Dataset& d, std::size_t lookups) {
     for (std::size_t i = 0; i < keys.size(); ++i) builder.insert(keys[i], i);
     const auto layer = builder.finish();
     const louds_patricia trie(keys);
+    const dfs_patricia dfs(keys);
 
     // Correctness first: every key has an id, ids are distinct and below n;
     // a changed key is absent from both or present in both.
@@ -529,6 +872,8 @@ void study(const std::string& name, const Dataset& d, std::size_t lookups) {
             throw std::runtime_error(name + ": wrong id for a key");
         seen[id] = true;
     }
+    for (std::size_t i = 0; i < keys.size(); ++i)
+        if (dfs.find(keys[i]) != i) throw std::runtime_error(name + ": wrong ordinal for a key (depth-first)");
     memkv::bench::Rng rng(42);
     std::vector<std::string_view> probe(lookups);
     for (auto& p : probe) p = keys[rng.below(keys.size())];
@@ -542,14 +887,15 @@ void study(const std::string& name, const Dataset& d, std::size_t lookups) {
         const bool present = std::binary_search(keys.begin(), keys.end(), std::string_view(m));
         if ((trie.find<louds_patricia::links_ef>(m) != louds_patricia::npos) != present ||
             (trie.find<louds_patricia::links_bytes>(m) != louds_patricia::npos) != present ||
-            (trie.find<louds_patricia::links_o2>(m) != louds_patricia::npos) != present || layer.contains(m) != present)
+            (trie.find<louds_patricia::links_o2>(m) != louds_patricia::npos) != present ||
+            (dfs.find(m) != dfs_patricia::npos) != present || layer.contains(m) != present)
             throw std::runtime_error(name + ": a miss answered wrongly");
     }
     std::vector<std::string_view> misses(miss_keys.begin(), miss_keys.end());
 
     // Medians of 5 alternated rounds.
     auto run = [&](const std::vector<std::string_view>& qs, timing& out) {
-        std::vector<double> a, b, c, e;
+        std::vector<double> a, b, c, e, g;
         std::uint64_t sink = 0;
         auto time = [&](std::vector<double>& into, auto&& f) {
             const auto t = std::chrono::steady_clock::now();
@@ -561,6 +907,7 @@ void study(const std::string& name, const Dataset& d, std::size_t lookups) {
             time(b, [&](std::string_view q) { return trie.find<louds_patricia::links_ef>(q); });
             time(c, [&](std::string_view q) { return trie.find<louds_patricia::links_bytes>(q); });
             time(e, [&](std::string_view q) { return trie.find<louds_patricia::links_o2>(q); });
+            time(g, [&](std::string_view q) { return dfs.find(q); });
         }
         const auto mops = [&](std::vector<double>& v) {
             std::sort(v.begin(), v.end());
@@ -570,6 +917,7 @@ void study(const std::string& name, const Dataset& d, std::size_t lookups) {
         out.ef = mops(b);
         out.bytes = mops(c);
         out.o2 = mops(e);
+        out.dfs = mops(g);
         if (sink == 42) std::puts("");
     };
     timing hit, mis;
@@ -587,6 +935,15 @@ void study(const std::string& name, const Dataset& d, std::size_t lookups) {
                 (s + c + lb) / n, (s + c2 + o2) / n, hit.v1, hit.ef, hit.bytes, hit.o2, hit.ef / hit.v1,
                 hit.bytes / hit.v1, hit.o2 / hit.v1, mis.v1, mis.ef, mis.bytes, mis.o2, mis.ef / mis.v1,
                 mis.bytes / mis.v1, mis.o2 / mis.v1);
+    char row[512];
+    const double ds = static_cast<double>(dfs.structure_bytes()), dl = static_cast<double>(dfs.link_bytes());
+    std::snprintf(row, sizeof row,
+                  "| %s | %.2f | %.2f / %.2f | %.2f / %.2f | **%.2f** / %.2f | %.3f / %.3f / %.3f (%.2f / %.2f) "
+                  "| %.3f / %.3f / %.3f (%.2f / %.2f) |\n",
+                  name.c_str(), static_cast<double>(layer.bytes().size()) / n, s / n, ds / n, (c2 + o2) / n, dl / n,
+                  (s + c2 + o2) / n, (ds + dl) / n, hit.v1, hit.o2, hit.dfs, hit.o2 / hit.v1, hit.dfs / hit.v1, mis.v1,
+                  mis.o2, mis.dfs, mis.o2 / mis.v1, mis.dfs / mis.v1);
+    dfs_rows.push_back(row);
     std::fflush(stdout);
 }
 
@@ -624,6 +981,12 @@ int main(int argc, char** argv) {
                 study(arg.substr(arg.rfind('/') + 1), Dataset::load_file(arg), lookups);
             }
         }
+        std::printf("\n| input | v1 B/key | structure B/key: level order / depth-first | links B/key: level order / "
+                    "depth-first | B/key: level order / depth-first (order-2 links) "
+                    "| lookups M/s v1 / level order / depth-first (ratios to v1) "
+                    "| misses M/s v1 / level order / depth-first (ratios to v1) |\n");
+        std::printf("|---|--:|--:|--:|--:|--:|--:|\n");
+        for (const std::string& r : dfs_rows) std::fputs(r.c_str(), stdout);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "memkv-trie-prototype: %s\n", e.what());
         return 1;
