@@ -519,6 +519,7 @@ public:
     }
 
     std::uint64_t edges() const noexcept { return edge_count_; }
+    std::size_t jump_bytes() const noexcept { return jump_prefix_.size(); }
     std::size_t structure_bytes() const noexcept { return blocks_.size() * sizeof(block) + (jump_bits_ + 7) / 8; }
     std::size_t link_bytes() const noexcept { return o2_bits_.bytes().size() - 8 + o2_.bytes() + o2_offsets_image_.size(); }
 
@@ -529,6 +530,14 @@ public:
         lazy_end sub_end{edge_count_, npos};     // the end of its subtree
         std::uint64_t before = 0;                // keys before its subtree
         std::size_t depth = 0;
+        // The jump (as FrozenLayer's): a key with the dominant prefix starts
+        // at the node where the prefix ends.
+        if (!jump_prefix_.empty() && key.starts_with(jump_prefix_)) {
+            start = jump_.start;
+            sub_end = {jump_.end, npos};
+            before = jump_.before;
+            depth = jump_prefix_.size();
+        }
         for (;;) {
             const block* b = &blocks_[start >> 6];
             __builtin_prefetch(jump_image_.data() + (b->jump_at & jump_at_mask) / 8);
@@ -623,6 +632,13 @@ private:
         };
         std::vector<kid> kids;
         const std::size_t first = recs_.size();
+        // The deepest node that holds at least half of all keys, 8 to 64
+        // bytes deep, is the jump's target (keys before it: lo, as they are sorted).
+        const bool jump_here = 2 * (hi - lo) >= keys_.size() && depth >= 8 && depth <= 64;
+        if (jump_here) {
+            jump_prefix_ = std::string(keys_[lo].substr(0, depth));
+            jump_ = {first, 0, lo};
+        }
         if (keys_[lo].size() == depth) {
             recs_.push_back({0, false, false, false, true, 0});
             ++lo;
@@ -650,6 +666,8 @@ private:
             recs_[k.edge].jump = recs_.size() - end;
             node(k.lo, k.hi, k.depth);
         }
+        // Its subtree ends here, unless a deeper node took the jump.
+        if (jump_here && jump_.start == first) jump_.end = recs_.size();
     }
     void add_link(std::string_view key, std::size_t label_at, std::string_view link) {
         links_.push_back(link);
@@ -796,6 +814,11 @@ private:
 
     std::vector<std::string_view> keys_;
     std::vector<edge_rec> recs_;
+    struct jump_target {
+        std::uint64_t start, end, before;
+    };
+    std::string jump_prefix_;  // empty: no jump
+    jump_target jump_{};
     std::vector<std::string_view> links_;
     std::vector<succinct::byte_context> contexts_;
     std::vector<block> blocks_;
@@ -938,9 +961,9 @@ void study(const std::string& name, const Dataset& d, std::size_t lookups) {
     char row[512];
     const double ds = static_cast<double>(dfs.structure_bytes()), dl = static_cast<double>(dfs.link_bytes());
     std::snprintf(row, sizeof row,
-                  "| %s | %.2f | %.2f / %.2f | %.2f / %.2f | **%.2f** / %.2f | %.3f / %.3f / %.3f (%.2f / %.2f) "
+                  "| %s (jump %zu) | %.2f | %.2f / %.2f | %.2f / %.2f | **%.2f** / %.2f | %.3f / %.3f / %.3f (%.2f / %.2f) "
                   "| %.3f / %.3f / %.3f (%.2f / %.2f) |\n",
-                  name.c_str(), static_cast<double>(layer.bytes().size()) / n, s / n, ds / n, (c2 + o2) / n, dl / n,
+                  name.c_str(), dfs.jump_bytes(), static_cast<double>(layer.bytes().size()) / n, s / n, ds / n, (c2 + o2) / n, dl / n,
                   (s + c2 + o2) / n, (ds + dl) / n, hit.v1, hit.o2, hit.dfs, hit.o2 / hit.v1, hit.dfs / hit.v1, mis.v1,
                   mis.o2, mis.dfs, mis.o2 / mis.v1, mis.dfs / mis.v1);
     dfs_rows.push_back(row);
