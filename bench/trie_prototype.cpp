@@ -503,10 +503,15 @@ private:
 //
 //   +-----------------------------------------------------------------+
 //   | inner_rank u32 | link_rank u32 | o2_at u32 | jump_at u32          |  jump_at: bit offset
-//   | child, link, first, term, jump: u64 each (jump: the edge has a    |  (low 26 bits) and
-//   |   stored jump: an inner edge after its node's first inner edge)   |  width (high 6)
+//   | child, link, first, jump: u64 each (jump: the edge has a stored   |  (low 26 bits) and
+//   |   jump: an inner edge after its node's first inner edge)          |  width (high 6)
 //   | labels[64]                                                        |
-//   +-----------------------------------------------------------------+  120 bytes
+//   +-----------------------------------------------------------------+  112 bytes
+//
+// A node's key end (a key that is a proper prefix of others) is its first
+// edge with the label of the edge after it: labels within a node are
+// distinct otherwise, and a node has two edges or more (but the root, which
+// may have one: a lone key end only when the one key is empty).
 class dfs_patricia {
 public:
     static constexpr std::uint64_t npos = ~std::uint64_t{0};
@@ -543,7 +548,7 @@ public:
             __builtin_prefetch(jump_image_.data() + (b->jump_at & jump_at_mask) / 8);
             unsigned bit = static_cast<unsigned>(start & 63);
             std::uint64_t pos = start;
-            if ((b->term >> bit) & 1) {
+            if (key_end_first(*b, start)) {
                 if (depth == key.size()) return before;
                 if (++pos == edge_count_) return npos;
                 b = &blocks_[pos >> 6];
@@ -610,11 +615,10 @@ private:
         std::uint64_t child = 0;
         std::uint64_t link = 0;
         std::uint64_t first = 0;
-        std::uint64_t term = 0;
         std::uint64_t jump = 0;
         unsigned char labels[64] = {};
     };
-    static_assert(sizeof(block) == 120);
+    static_assert(sizeof(block) == 112);
 
     struct edge_rec {
         unsigned char label = 0;
@@ -693,7 +697,8 @@ private:
                 if (r.child) b.child |= m, ++inner;
                 if (r.link) b.link |= m, ++links;
                 if (r.first) b.first |= m;
-                if (r.term) b.term |= m;
+                // A key end takes the label of the edge after it in its node.
+                if (r.term && s + i + 1 < recs_.size() && !recs_[s + i + 1].first) b.labels[i] = recs_[s + i + 1].label;
                 if (r.child && r.jump != 0) {
                     b.jump |= m;
                     width = std::max(width, static_cast<unsigned>(std::bit_width(r.jump)));
@@ -708,7 +713,8 @@ private:
         }
         // A first-edge mark just past the last edge ends the last node.
         if (edge_count_ % 64 != 0) blocks_.back().first |= std::uint64_t{1} << (edge_count_ % 64);
-        else blocks_.push_back(block{inner, links, 0, 0, 0, 0, 1, 0, 0, {}});
+        else blocks_.push_back(block{inner, links, 0, 0, 0, 0, 1, 0, {}});
+        lone_key_end_ = edge_count_ == 1 && recs_[0].term;
         recs_ = {};
         jump_bits_ = jumps_.size();
         jumps_.write(jump_image_);
@@ -781,6 +787,16 @@ private:
         }
         return npos;
     }
+    // Whether the node starting at `start` (in block b) begins with a key end.
+    bool key_end_first(const block& b, std::uint64_t start) const noexcept {
+        const std::uint64_t next = start + 1;
+        if (next == edge_count_) return lone_key_end_;
+        const block& nb = (next & 63) == 0 ? blocks_[next >> 6] : b;
+        const unsigned nbit = static_cast<unsigned>(next & 63);
+        if ((nb.first >> nbit) & 1) return false;  // a one-edge root: its edge is a label
+        return nb.labels[nbit] == b.labels[start & 63];
+    }
+
     std::uint64_t jump(const block& b, unsigned bit) const noexcept {
         if (((b.jump >> bit) & 1) == 0) return 0;
         const unsigned width = b.jump_at >> 26;
@@ -818,6 +834,7 @@ private:
         std::uint64_t start, end, before;
     };
     std::string jump_prefix_;  // empty: no jump
+    bool lone_key_end_ = false;  // the only key is the empty one
     jump_target jump_{};
     std::vector<std::string_view> links_;
     std::vector<succinct::byte_context> contexts_;
