@@ -503,10 +503,12 @@ private:
 //
 //   +-----------------------------------------------------------------+
 //   | inner_rank u32 | link_rank u32 | o2_at u32 | jump_at u32          |  jump_at: bit offset
-//   | child, link, first, jump: u64 each (jump: the edge has a stored   |  (low 26 bits) and
-//   |   jump: an inner edge after its node's first inner edge)          |  width (high 6)
-//   | labels[64]                                                        |
-//   +-----------------------------------------------------------------+  112 bytes
+//   | child, link, first: u64 each                                      |  (bits 0-24), carry
+//   | labels[64]                                                        |  (25), width (26-31)
+//   +-----------------------------------------------------------------+  104 bytes
+//
+// Jumps are stored for the inner edges after their node's first inner
+// edge; jump_mask() finds them from the child and first bits.
 //
 // A node's key end (a key that is a proper prefix of others) is its first
 // edge with the label of the edge after it: labels within a node are
@@ -615,10 +617,9 @@ private:
         std::uint64_t child = 0;
         std::uint64_t link = 0;
         std::uint64_t first = 0;
-        std::uint64_t jump = 0;
         unsigned char labels[64] = {};
     };
-    static_assert(sizeof(block) == 112);
+    static_assert(sizeof(block) == 104);
 
     struct edge_rec {
         unsigned char label = 0;
@@ -684,36 +685,43 @@ private:
         if (edge_count_ >= std::numeric_limits<std::uint32_t>::max())
             throw std::length_error("memkv-trie-prototype: 2^32 edges or more (its ranks are 32-bit)");
         std::uint32_t inner = 0, links = 0;
+        bool node_has_inner = false;           // the node being packed has had an inner edge
+        std::vector<std::uint64_t> jump_masks;  // the edges with a jump, to check jump_mask() against
         for (std::size_t s = 0; s < recs_.size(); s += 64) {
             block b;
             b.inner_rank = inner;
             b.link_rank = links;
+            const bool carry = !recs_[s].first && node_has_inner;
             const std::size_t n = std::min<std::size_t>(64, recs_.size() - s);
             unsigned width = 1;
+            std::uint64_t jumps = 0;
             for (std::size_t i = 0; i < n; ++i) {
                 const edge_rec& r = recs_[s + i];
                 const std::uint64_t m = std::uint64_t{1} << i;
                 b.labels[i] = r.label;
-                if (r.child) b.child |= m, ++inner;
+                if (r.first) b.first |= m, node_has_inner = false;
+                if (r.child) b.child |= m, ++inner, node_has_inner = true;
                 if (r.link) b.link |= m, ++links;
-                if (r.first) b.first |= m;
                 // A key end takes the label of the edge after it in its node.
                 if (r.term && s + i + 1 < recs_.size() && !recs_[s + i + 1].first) b.labels[i] = recs_[s + i + 1].label;
                 if (r.child && r.jump != 0) {
-                    b.jump |= m;
+                    jumps |= m;
                     width = std::max(width, static_cast<unsigned>(std::bit_width(r.jump)));
                 }
             }
-            if (jump_bits_ >= (std::uint64_t{1} << 26))
-                throw std::length_error("memkv-trie-prototype: 2^26 bits of jumps (a prototype's field)");
-            b.jump_at = static_cast<std::uint32_t>(jump_bits_) | (width << 26);
+            if (jump_bits_ >= (std::uint64_t{1} << 25))
+                throw std::length_error("memkv-trie-prototype: 2^25 bits of jumps (a prototype's field)");
+            b.jump_at = static_cast<std::uint32_t>(jump_bits_) | (carry ? jump_carry : 0u) | (width << 26);
             for (std::size_t i = 0; i < n; ++i)
-                if ((b.jump >> i) & 1) jumps_.append(recs_[s + i].jump, width), jump_bits_ += width;
+                if ((jumps >> i) & 1) jumps_.append(recs_[s + i].jump, width), jump_bits_ += width;
             blocks_.push_back(b);
+            jump_masks.push_back(jumps);
         }
         // A first-edge mark just past the last edge ends the last node.
         if (edge_count_ % 64 != 0) blocks_.back().first |= std::uint64_t{1} << (edge_count_ % 64);
-        else blocks_.push_back(block{inner, links, 0, 0, 0, 0, 1, 0, {}});
+        else blocks_.push_back(block{inner, links, 0, 0, 0, 0, 1, {}});
+        for (std::size_t i = 0; i < jump_masks.size(); ++i)
+            if (jump_mask(blocks_[i]) != jump_masks[i]) throw std::logic_error("memkv-trie-prototype: jump_mask() is wrong");
         lone_key_end_ = edge_count_ == 1 && recs_[0].term;
         recs_ = {};
         jump_bits_ = jumps_.size();
@@ -761,7 +769,8 @@ private:
         }
         return base + static_cast<std::uint64_t>(std::countr_zero(later));
     }
-    static constexpr std::uint32_t jump_at_mask = (1u << 26) - 1;
+    static constexpr std::uint32_t jump_at_mask = (1u << 25) - 1;
+    static constexpr std::uint32_t jump_carry = 1u << 25;
 
     // A position base + jump(at), or base alone where at is npos.
     struct lazy_end {
@@ -797,10 +806,29 @@ private:
         return nb.labels[nbit] == b.labels[start & 63];
     }
 
+    // The block's edges that have a jump: its inner edges but each node's
+    // first. Each node's first inner edge, all at once: subtracting the
+    // node-start bits from the inner bits borrows from each start up to
+    // the node's first inner edge, and a one planted at each node's last
+    // edge stops a node without one from borrowing from the next. A node
+    // that runs in from the block before and had an inner edge there
+    // (the carry) has none of its firsts here.
+    static std::uint64_t jump_mask(const block& b) noexcept {
+        const std::uint64_t starts = b.first | 1;
+        const std::uint64_t x = b.child | (starts >> 1) | (std::uint64_t{1} << 63);
+        std::uint64_t firsts = (x ^ (x - starts)) & b.child;
+        if ((b.jump_at & jump_carry) != 0) {
+            const std::uint64_t lowest = firsts & (~firsts + 1);
+            const std::uint64_t later_start = b.first & ~std::uint64_t{1};
+            if (later_start == 0 || lowest < (later_start & (~later_start + 1))) firsts &= ~lowest;
+        }
+        return b.child & ~firsts;
+    }
     std::uint64_t jump(const block& b, unsigned bit) const noexcept {
-        if (((b.jump >> bit) & 1) == 0) return 0;
+        const std::uint64_t jumps = jump_mask(b);
+        if (((jumps >> bit) & 1) == 0) return 0;
         const unsigned width = b.jump_at >> 26;
-        const std::uint64_t k = static_cast<std::uint64_t>(std::popcount(b.jump & below(bit)));
+        const std::uint64_t k = static_cast<std::uint64_t>(std::popcount(jumps & below(bit)));
         return jump_view_.bits((b.jump_at & jump_at_mask) + k * width, width);
     }
     // Key ends (edges that lead to no node) in [from, to).
