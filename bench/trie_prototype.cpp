@@ -6,8 +6,9 @@
 // times its lookups and misses against FrozenLayer v1 built from the same
 // keys in the same process.
 //
-//   memkv-trie-prototype [--lookups N] INPUT...   INPUT: a key file, SHAPE:N or
-//                                                 edge (keys that break tries)
+//   memkv-trie-prototype [--lookups N] [--bucket-bits B] INPUT...
+//       INPUT: a key file, SHAPE:N or edge (keys that break tries); B: the
+//       order-2 link codes' contexts are 2^B buckets (8-15, default 10)
 //
 // Every key's id and every miss is checked against the sorted keys first;
 // a wrong answer exits 1.
@@ -94,6 +95,9 @@ std::size_t lcp(std::string_view a, std::string_view b) {
     while (i < n && a[i] == b[i]) ++i;
     return i;
 }
+
+// --bucket-bits: the order-2 link codes' contexts (2^bits buckets).
+unsigned link_bucket_bits = succinct::context_code::default_bucket_bits;
 
 std::uint64_t below(unsigned bit) noexcept { return (std::uint64_t{1} << bit) - 1; }
 
@@ -186,7 +190,7 @@ public:
         {
             std::vector<succinct::byte_context> sample_contexts;
             for (std::size_t k = 0; k < links.size(); k += step) sample_contexts.push_back(contexts[k]);
-            o2_ = succinct::context_code::train(sample, sample_contexts, false);
+            o2_ = succinct::context_code::train(sample, sample_contexts, false, link_bucket_bits);
             std::vector<std::uint64_t> starts;
             starts.reserve(links.size() + 1);
             for (std::size_t k = 0; k < links.size(); ++k) {
@@ -737,7 +741,7 @@ private:
             sample.push_back(links_[k]);
             sample_contexts.push_back(contexts_[k]);
         }
-        o2_ = succinct::context_code::train(sample, sample_contexts, false);
+        o2_ = succinct::context_code::train(sample, sample_contexts, false, link_bucket_bits);
         std::vector<std::uint64_t> starts;
         starts.reserve(links_.size() + 1);
         for (std::size_t k = 0; k < links_.size(); ++k) {
@@ -1024,12 +1028,18 @@ int main(int argc, char** argv) {
         const std::string arg = argv[a];
         if (arg == "--lookups" && a + 1 < argc) {
             lookups = std::stoul(argv[++a]);
+        } else if (arg == "--bucket-bits" && a + 1 < argc) {
+            link_bucket_bits = static_cast<unsigned>(std::stoul(argv[++a]));
+            if (link_bucket_bits < 8 || link_bucket_bits > 15) {
+                std::fprintf(stderr, "memkv-trie-prototype: --bucket-bits takes 8 to 15\n");
+                return 2;
+            }
         } else {
             inputs.push_back(arg);
         }
     }
     if (inputs.empty() || lookups == 0) {
-        std::fprintf(stderr, "usage: memkv-trie-prototype [--lookups N] (FILE | SHAPE:N | edge)...\n");
+        std::fprintf(stderr, "usage: memkv-trie-prototype [--lookups N] [--bucket-bits B] (FILE | SHAPE:N | edge)...\n");
         return 2;
     }
     std::printf("| input | keys | v1 B/key | edges/key | edges/node | trie B/key | links raw B/key "

@@ -404,7 +404,7 @@ TEST_CASE("context codec: skewed counts still fit 12-bit codes", "[succinct]") {
     std::vector<unsigned char> table;
     code.write(table);
     std::size_t at = 1;
-    for (unsigned bucket = 0; bucket < succinct::context_code::bucket_of(xx); ++bucket)
+    for (unsigned bucket = 0; bucket < code.bucket_of(xx); ++bucket)
         at += 2 + 2 * (std::size_t{table[at]} | std::size_t{table[at + 1]} << 8);
     const unsigned m = unsigned{table[at]} | unsigned{table[at + 1]} << 8;
     REQUIRE(m == 26);
@@ -439,12 +439,12 @@ TEST_CASE("context codec: malformed tables and codings are refused", "[succinct]
     bad.push_back(0);  // a byte past the last code
     REQUIRE_FALSE(succinct::context_code::parse(bad.data(), bad.size()));
     bad = good;
-    bad[0] = 2;  // an unknown flag
+    bad[0] = static_cast<unsigned char>(bad[0] | 0x10);  // an unknown flag
     REQUIRE_FALSE(succinct::context_code::parse(bad.data(), bad.size()));
 
     // Bucket 0's code, rewritten: flags, then count and entries.
     auto with_bucket0 = [&](std::vector<std::uint16_t> entries) {
-        std::vector<unsigned char> t = {0};
+        std::vector<unsigned char> t = {(succinct::context_code::default_bucket_bits - 8) << 1};
         t.push_back(static_cast<unsigned char>(entries.size()));
         t.push_back(static_cast<unsigned char>(entries.size() >> 8));
         for (const std::uint16_t e : entries) {
@@ -452,7 +452,7 @@ TEST_CASE("context codec: malformed tables and codings are refused", "[succinct]
             t.push_back(static_cast<unsigned char>(e >> 8));
         }
         // The other 1,023 buckets and the fallback: empty codes.
-        for (unsigned b = 1; b <= succinct::context_code::buckets; ++b) {
+        for (unsigned b = 1; b <= 1u << succinct::context_code::default_bucket_bits; ++b) {
             t.push_back(0);
             t.push_back(0);
         }
@@ -478,7 +478,7 @@ TEST_CASE("context codec: malformed tables and codings are refused", "[succinct]
     for (unsigned before = 0; before <= 256 && !found; ++before)
         for (unsigned last = 0; last <= 256 && !found; ++last) {
             c0 = {before, last};
-            found = succinct::context_code::bucket_of(c0) == 0 && succinct::context_code::bucket_of(c0.next('a')) != 0;
+            found = bucket0->bucket_of(c0) == 0 && bucket0->bucket_of(c0.next('a')) != 0;
         }
     REQUIRE(found);
     // After 'a' the context changes to a bucket with an empty code, so only
@@ -523,5 +523,47 @@ TEST_CASE("context codec: malformed tables and codings are refused", "[succinct]
                 }
             }
         }
+    }
+}
+
+TEST_CASE("context codec: 256 and 4,096 buckets code and parse", "[succinct]") {
+    std::mt19937_64 rng(memkv::test::test_seed(0xB0C4E7));
+    std::vector<std::string> keys;
+    for (int i = 0; i < 1500; ++i) keys.push_back(random_string(rng, 60, i % 4 != 0));
+    std::vector<std::string_view> strings;
+    std::vector<succinct::byte_context> contexts;
+    for (const std::string& k : keys) {
+        const std::size_t at = k.empty() ? 0 : rng() % (k.size() + 1);
+        strings.push_back(std::string_view(k).substr(at));
+        contexts.push_back(context_at(k, at));
+    }
+    for (const unsigned bits : {8u, 12u, 15u}) {
+        INFO("bucket bits " << bits);
+        const auto code = succinct::context_code::train(strings, contexts, bits == 12, bits);
+        REQUIRE(code.bucket_bits() == bits);
+        for (const auto& c : contexts) REQUIRE(code.bucket_of(c) < code.buckets());
+        std::vector<unsigned char> table;
+        code.write(table);
+        REQUIRE(table.size() == code.bytes());
+        const auto back = succinct::context_code::parse(table.data(), table.size(), true);
+        REQUIRE(back);
+        REQUIRE(back->bucket_bits() == bits);
+        succinct::bit_writer w;
+        std::vector<std::uint64_t> at{0};
+        for (std::size_t i = 0; i < strings.size(); ++i) {
+            code.encode(strings[i], contexts[i], w);
+            at.push_back(w.size());
+        }
+        const succinct::bit_span stream{w.bytes().data(), w.bytes().size()};
+        for (std::size_t i = 0; i < strings.size(); ++i) {
+            std::string out;
+            REQUIRE(back->decode(stream, at[i], at[i + 1], contexts[i], out) == at[i + 1]);
+            REQUIRE(out == strings[i]);
+            if (bits != 12) REQUIRE(back->coded_prefix(stream, at[i], at[i + 1], contexts[i], std::string(strings[i]) + "z") == strings[i].size());
+        }
+        // A table read with another bucket count is another table: its size no longer fits.
+        std::vector<unsigned char> other = table;
+        other[0] = static_cast<unsigned char>(other[0] ^ (1u << 1));
+        REQUIRE_FALSE(succinct::context_code::parse(other.data(), other.size()));
     }
 }
