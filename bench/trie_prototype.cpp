@@ -532,7 +532,10 @@ public:
     std::uint64_t edges() const noexcept { return edge_count_; }
     std::size_t jump_bytes() const noexcept { return jump_prefix_.size(); }
     std::size_t structure_bytes() const noexcept { return blocks_.size() * sizeof(block) + (jump_bits_ + 7) / 8; }
-    std::size_t link_bytes() const noexcept { return o2_bits_.bytes().size() - 8 + o2_.bytes() + o2_offsets_image_.size(); }
+    std::size_t link_bytes() const noexcept {
+        return (plain_ ? plain_links_.size() : o2_bits_.bytes().size() - 8 + o2_.bytes()) + o2_offsets_image_.size();
+    }
+    bool plain_links() const noexcept { return plain_; }
 
     // The key's ordinal (its rank among the keys in byte order), or npos.
     std::uint64_t find(std::string_view key) const noexcept {
@@ -749,7 +752,22 @@ private:
             o2_.encode(links_[k], contexts_[k], o2_bits_);
         }
         starts.push_back(o2_bits_.size());
-        succinct::elias_fano_builder ef(starts.size(), o2_bits_.size() + 1);
+        // Links that do not code (random bytes) stay plain, as v2 would keep
+        // them: byte offsets, compared with memcmp.
+        std::uint64_t raw = 0;
+        for (const std::string_view l : links_) raw += l.size();
+        if (raw <= o2_bits_.bytes().size() + o2_.bytes()) {
+            plain_ = true;
+            o2_bits_ = {};
+            starts.clear();
+            for (const std::string_view l : links_) {
+                starts.push_back(plain_links_.size());
+                plain_links_.insert(plain_links_.end(), l.begin(), l.end());
+            }
+            starts.push_back(plain_links_.size());
+        }
+        const std::uint64_t limit = plain_ ? plain_links_.size() : o2_bits_.size();
+        succinct::elias_fano_builder ef(starts.size(), limit + 1);
         for (const std::uint64_t o : starts) ef.push_back(o);
         o2_g_ = ef.geometry();
         ef.write(o2_offsets_image_);
@@ -852,6 +870,13 @@ private:
         const std::uint64_t next = ::one_after(o2_highs_, at + 1, 0);
         const std::uint64_t from = ((at - li) << lb) | memkv::detail::packed_column::get(o2_lows_, li, lb);
         const std::uint64_t to = ((next - li - 1) << lb) | memkv::detail::packed_column::get(o2_lows_, li + 1, lb);
+        if (plain_) {
+            const std::size_t len = to - from;
+            if (key.size() - depth < len || std::memcmp(plain_links_.data() + from, key.data() + depth, len) != 0 ||
+                (!inner && depth + len != key.size()))
+                return npos_size;
+            return len;
+        }
         const succinct::byte_context c{depth >= 2 ? static_cast<unsigned char>(key[depth - 2]) : 256u,
                                        static_cast<unsigned char>(key[depth - 1])};
         const succinct::bit_span bits{o2_bits_.bytes().data(), o2_bits_.bytes().size()};
@@ -861,6 +886,8 @@ private:
     }
 
     std::vector<std::string_view> keys_;
+    bool plain_ = false;                       // links stored as bytes (they did not code)
+    std::vector<unsigned char> plain_links_;
     std::vector<edge_rec> recs_;
     struct jump_target {
         std::uint64_t start, end, before;
@@ -1010,9 +1037,9 @@ void study(const std::string& name, const Dataset& d, std::size_t lookups) {
     char row[512];
     const double ds = static_cast<double>(dfs.structure_bytes()), dl = static_cast<double>(dfs.link_bytes());
     std::snprintf(row, sizeof row,
-                  "| %s (jump %zu) | %.2f | %.2f / %.2f | %.2f / %.2f | **%.2f** / %.2f | %.3f / %.3f / %.3f (%.2f / %.2f) "
+                  "| %s (jump %zu%s) | %.2f | %.2f / %.2f | %.2f / %.2f | **%.2f** / %.2f | %.3f / %.3f / %.3f (%.2f / %.2f) "
                   "| %.3f / %.3f / %.3f (%.2f / %.2f) |\n",
-                  name.c_str(), dfs.jump_bytes(), static_cast<double>(layer.bytes().size()) / n, s / n, ds / n, (c2 + o2) / n, dl / n,
+                  name.c_str(), dfs.jump_bytes(), dfs.plain_links() ? ", plain links" : "", static_cast<double>(layer.bytes().size()) / n, s / n, ds / n, (c2 + o2) / n, dl / n,
                   (s + c2 + o2) / n, (ds + dl) / n, hit.v1, hit.o2, hit.dfs, hit.o2 / hit.v1, hit.dfs / hit.v1, mis.v1,
                   mis.o2, mis.dfs, mis.o2 / mis.v1, mis.dfs / mis.v1);
     dfs_rows.push_back(row);
