@@ -406,8 +406,8 @@ private:
     unsigned length_of(const table& t, unsigned i) const noexcept {
         unsigned seen = 0;
         for (unsigned l = 1; l <= max_len; ++l) {
-            const unsigned below = l == 1 ? 0 : t.limit[l - 1];
-            const unsigned n = (t.limit[l] - std::min<unsigned>(t.limit[l], below)) >> (max_len - l);
+            const unsigned below = l == 1 ? 0u : unsigned{t.limit[l - 1]};
+            const unsigned n = (unsigned{t.limit[l]} - std::min<unsigned>(t.limit[l], below)) >> (max_len - l);
             if (i < seen + n) return l;
             seen += n;
         }
@@ -421,8 +421,8 @@ private:
             const table& t = tables_[b];
             unsigned i = 0;
             for (unsigned l = 1; l <= max_len; ++l) {
-                const unsigned first = (l == 1 ? 0u : t.limit[l - 1]) >> (max_len - l);
-                const unsigned last = t.limit[l] >> (max_len - l);
+                const unsigned first = (l == 1 ? 0u : unsigned{t.limit[l - 1]}) >> (max_len - l);
+                const unsigned last = unsigned{t.limit[l]} >> (max_len - l);
                 for (unsigned v = first; v < last; ++v, ++i)
                     encoder_[std::size_t{b} * alphabet + symbols_[t.symbols_at + i]] = static_cast<std::uint16_t>(v << 4 | l);
             }
@@ -449,7 +449,7 @@ private:
             if (v < t.limit[l]) {
                 if (to - pos < l) return alphabet;
                 pos += l;
-                const unsigned i = (t.offset[l] + (v >> (max_len - l))) & 0xffffu;
+                const unsigned i = (unsigned{t.offset[l]} + (v >> (max_len - l))) & 0xffffu;
                 return i < t.count ? symbols_[t.symbols_at + i] : alphabet;
             }
         }
