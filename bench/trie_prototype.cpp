@@ -98,6 +98,8 @@ std::size_t lcp(std::string_view a, std::string_view b) {
 
 // --bucket-bits: the order-2 link codes' contexts (2^bits buckets).
 unsigned link_bucket_bits = succinct::context_code::default_bucket_bits;
+int profile_rounds = 0;
+bool force_plain_links = false;  // --ab-plain: the B trie keeps its links as bytes
 
 std::uint64_t below(unsigned bit) noexcept { return (std::uint64_t{1} << bit) - 1; }
 
@@ -536,20 +538,26 @@ public:
         return (plain_ ? plain_links_.size() : o2_bits_.bytes().size() - 8 + o2_.bytes()) + o2_offsets_image_.size();
     }
     bool plain_links() const noexcept { return plain_; }
+    std::size_t code_table_bytes() const noexcept { return plain_ ? 0 : o2_.bytes(); }
 
     // The key's ordinal (its rank among the keys in byte order), or npos.
     std::uint64_t find(std::string_view key) const noexcept {
         if (edge_count_ == 0) return npos;
         std::uint64_t start = 0;                 // the current node's first edge
         lazy_end sub_end{edge_count_, npos};     // the end of its subtree
-        std::uint64_t before = 0;                // keys before its subtree
+        // Keys before the current node's subtree, less the key ends before
+        // its first edge: with E(x) the key ends before edge x, a child's
+        // `before` is before + E(pos) - E(start) + E(child) - E(end), so
+        // the child's E(child) cancels and no level reads the child's
+        // block before the next level does.
+        std::uint64_t before = 0;
         std::size_t depth = 0;
         // The jump (as FrozenLayer's): a key with the dominant prefix starts
         // at the node where the prefix ends.
         if (!jump_prefix_.empty() && key.starts_with(jump_prefix_)) {
             start = jump_.start;
             sub_end = {jump_.end, npos};
-            before = jump_.before;
+            before = jump_.before - ends_before(jump_.start);
             depth = jump_prefix_.size();
         }
         for (;;) {
@@ -558,7 +566,7 @@ public:
             unsigned bit = static_cast<unsigned>(start & 63);
             std::uint64_t pos = start;
             if (key_end_first(*b, start)) {
-                if (depth == key.size()) return before;
+                if (depth == key.size()) return before + ends_before(start);
                 if (++pos == edge_count_) return npos;
                 b = &blocks_[pos >> 6];
                 bit = static_cast<unsigned>(pos & 63);
@@ -603,10 +611,10 @@ public:
             if (const std::uint64_t q = next_inner(b, pos, end); q != npos) next_end = {end, q};
             if (!child) {
                 if (depth != key.size()) return npos;
-                return before + key_ends(start, pos) + key_ends(end, resolve(next_end));
+                return before + ends_before(pos) - ends_before(end) + ends_before(resolve(next_end));
             }
             const std::uint64_t child_start = end + jump(*b, static_cast<unsigned>(pos & 63));
-            before += key_ends(start, pos) + key_ends(end, child_start);
+            before += ends_before(pos) - ends_before(end);
             start = child_start;
             sub_end = next_end;
             __builtin_prefetch(&blocks_[start >> 6]);
@@ -756,7 +764,7 @@ private:
         // them: byte offsets, compared with memcmp.
         std::uint64_t raw = 0;
         for (const std::string_view l : links_) raw += l.size();
-        if (raw <= o2_bits_.bytes().size() + o2_.bytes()) {
+        if (force_plain_links || raw <= o2_bits_.bytes().size() + o2_.bytes()) {
             plain_ = true;
             o2_bits_ = {};
             starts.clear();
@@ -853,10 +861,8 @@ private:
         const std::uint64_t k = static_cast<std::uint64_t>(std::popcount(jumps & below(bit)));
         return jump_view_.bits((b.jump_at & jump_at_mask) + k * width, width);
     }
-    // Key ends (edges that lead to no node) in [from, to).
-    std::uint64_t key_ends(std::uint64_t from, std::uint64_t to) const noexcept {
-        return (to - from) - (inner_before(to) - inner_before(from));
-    }
+    // Key ends (edges that lead to no node) before edge p.
+    std::uint64_t ends_before(std::uint64_t p) const noexcept { return p - inner_before(p); }
     std::uint64_t inner_before(std::uint64_t p) const noexcept {
         const block& b = blocks_[p >> 6];
         return b.inner_rank + static_cast<std::uint64_t>(std::popcount(b.child & below(static_cast<unsigned>(p & 63))));
@@ -951,7 +957,65 @@ struct timing {
     double v1 = 0, ef = 0, bytes = 0, o2 = 0, dfs = 0;
 };
 
+// --profile: the depth-first trie alone, its lookups and misses timed
+// (best of profile_rounds), for perf. With --ab-bucket-bits B or
+// --ab-plain, also a second trie whose links have B bucket bits or stay
+// bytes; the two tries' rounds alternate in one process (this VM's speed
+// drifts by +-10% between runs, an A/A run in one process by 1%).
+unsigned ab_bucket_bits = 0;
+bool ab_plain = false;
+void profile(const std::string& name, const Dataset& d, std::size_t lookups) {
+    const std::vector<std::string_view> keys = d.sorted_keys();
+    const dfs_patricia dfs(keys);
+    std::optional<dfs_patricia> other;
+    if (ab_bucket_bits != 0 || ab_plain) {
+        const unsigned kept = link_bucket_bits;
+        if (ab_bucket_bits != 0) link_bucket_bits = ab_bucket_bits;
+        force_plain_links = ab_plain;
+        other.emplace(keys);
+        link_bucket_bits = kept;
+        force_plain_links = false;
+    }
+    memkv::bench::Rng rng(42);
+    std::vector<std::string_view> probe(lookups);
+    for (auto& p : probe) p = keys[rng.below(keys.size())];
+    std::vector<std::string> miss_keys(lookups);
+    for (auto& m : miss_keys) {
+        m = std::string(keys[rng.below(keys.size())]);
+        m.insert(m.begin() + static_cast<std::ptrdiff_t>(rng.below(m.size() + 1)), static_cast<char>(rng.below(256)));
+    }
+    std::vector<std::string_view> misses(miss_keys.begin(), miss_keys.end());
+    auto find = [&](int which, std::string_view q) -> std::uint64_t {
+        return which == 0 ? dfs.find(q) : other->find(q);
+    };
+    const int arms = other ? 2 : 1;
+    for (int which = 0; which < arms; ++which)
+        for (const std::string_view k : probe)
+            if (const std::uint64_t i = find(which, k); i >= keys.size() || keys[i] != k)
+                throw std::runtime_error(name + ": wrong ordinal");
+    std::uint64_t sink = 0;
+    double best[2][2] = {{1e9, 1e9}, {1e9, 1e9}};
+    for (int r = 0; r < profile_rounds; ++r)
+        for (int which = 0; which < arms; ++which)
+            for (int w = 0; w < 2; ++w) {
+                const auto t = std::chrono::steady_clock::now();
+                for (const std::string_view q : w == 0 ? probe : misses) sink += find(which, q);
+                best[which][w] = std::min(best[which][w], seconds_since(t));
+            }
+    const double n = static_cast<double>(lookups);
+    const double keys_n = static_cast<double>(keys.size());
+    std::printf("| %s | B/key structure %.3f + links %.3f (code table %.3f) | depth-first lookups / misses M/s, best of %d: %.3f / %.3f",
+                name.c_str(), static_cast<double>(dfs.structure_bytes()) / keys_n,
+                static_cast<double>(dfs.link_bytes()) / keys_n, static_cast<double>(dfs.code_table_bytes()) / keys_n,
+                profile_rounds, n / best[0][0] / 1e6, n / best[0][1] / 1e6);
+    if (arms == 2)
+        std::printf(" | B: %.3f / %.3f (%.3f / %.3f)", n / best[1][0] / 1e6, n / best[1][1] / 1e6,
+                    best[0][0] / best[1][0], best[0][1] / best[1][1]);
+    std::printf(" |%s\n", sink == 42 ? " " : "");
+}
+
 void study(const std::string& name, const Dataset& d, std::size_t lookups) {
+    if (profile_rounds > 0) return profile(name, d, lookups);
     const std::vector<std::string_view> keys = d.sorted_keys();
     const double n = static_cast<double>(keys.size());
 
@@ -1061,12 +1125,18 @@ int main(int argc, char** argv) {
                 std::fprintf(stderr, "memkv-trie-prototype: --bucket-bits takes 8 to 15\n");
                 return 2;
             }
+        } else if (arg == "--profile" && a + 1 < argc) {
+            profile_rounds = std::stoi(argv[++a]);
+        } else if (arg == "--ab-plain") {
+            ab_plain = true;
+        } else if (arg == "--ab-bucket-bits" && a + 1 < argc) {
+            ab_bucket_bits = static_cast<unsigned>(std::stoul(argv[++a]));
         } else {
             inputs.push_back(arg);
         }
     }
     if (inputs.empty() || lookups == 0) {
-        std::fprintf(stderr, "usage: memkv-trie-prototype [--lookups N] [--bucket-bits B] (FILE | SHAPE:N | edge)...\n");
+        std::fprintf(stderr, "usage: memkv-trie-prototype [--lookups N] [--bucket-bits B] [--profile ROUNDS [--ab-bucket-bits B | --ab-plain]] (FILE | SHAPE:N | edge)...\n");
         return 2;
     }
     std::printf("| input | keys | v1 B/key | edges/key | edges/node | trie B/key | links raw B/key "
