@@ -290,6 +290,20 @@ succinct::byte_context context_at(std::string_view key, std::size_t at) {
     return c;
 }
 
+// Each key cut at a random place: the tail as a string to code, after the
+// context of the bytes before it (as a trie's link follows its key's bytes).
+struct cut_keys {
+    std::vector<std::string_view> strings;
+    std::vector<succinct::byte_context> contexts;
+    cut_keys(const std::vector<std::string>& keys, std::mt19937_64& rng) {
+        for (const std::string& k : keys) {
+            const std::size_t at = k.empty() ? 0 : rng() % (k.size() + 1);
+            strings.push_back(std::string_view(k).substr(at));
+            contexts.push_back(context_at(k, at));
+        }
+    }
+};
+
 }  // namespace
 
 TEST_CASE("context codec: codes round-trip and compare like the strings they stand for", "[succinct]") {
@@ -299,16 +313,12 @@ TEST_CASE("context codec: codes round-trip and compare like the strings they sta
         // bytes before it; text and random bytes mixed, so that trained
         // buckets meet bytes they never saw (escapes) and the empty string.
         std::vector<std::string> keys;
-        std::vector<std::string_view> strings;
-        std::vector<succinct::byte_context> contexts;
         for (int i = 0; i < 4000; ++i) keys.push_back(random_string(rng, 80, i % 5 != 0));
         keys.push_back("");
         keys.push_back(std::string("\0\xff\0\xff", 4));
-        for (const std::string& k : keys) {
-            const std::size_t at = k.empty() ? 0 : rng() % (k.size() + 1);
-            strings.push_back(std::string_view(k).substr(at));
-            contexts.push_back(context_at(k, at));
-        }
+        const cut_keys pieces(keys, rng);
+        const auto& strings = pieces.strings;
+        const auto& contexts = pieces.contexts;
         for (const std::size_t train_on : {0UL, 1UL, 1000UL, 4000UL}) {
             INFO((ends ? "ends" : "no ends") << ", trained on " << train_on);
             const auto n = static_cast<std::ptrdiff_t>(train_on);
@@ -530,13 +540,9 @@ TEST_CASE("context codec: 256 and 4,096 buckets code and parse", "[succinct]") {
     std::mt19937_64 rng(memkv::test::test_seed(0xB0C4E7));
     std::vector<std::string> keys;
     for (int i = 0; i < 1500; ++i) keys.push_back(random_string(rng, 60, i % 4 != 0));
-    std::vector<std::string_view> strings;
-    std::vector<succinct::byte_context> contexts;
-    for (const std::string& k : keys) {
-        const std::size_t at = k.empty() ? 0 : rng() % (k.size() + 1);
-        strings.push_back(std::string_view(k).substr(at));
-        contexts.push_back(context_at(k, at));
-    }
+    const cut_keys pieces(keys, rng);
+    const auto& strings = pieces.strings;
+    const auto& contexts = pieces.contexts;
     for (const unsigned bits : {8u, 12u, 15u}) {
         INFO("bucket bits " << bits);
         const auto code = succinct::context_code::train(strings, contexts, bits == 12, bits);

@@ -209,7 +209,7 @@ public:
             out.insert(out.end(), two, two + 2);
             for (unsigned i = 0; i < t.count; ++i) {
                 const std::uint16_t sym = symbols_[t.symbols_at + i];
-                store_le(two, sym | (length_of(t, i) << 9), 2);
+                store_le(two, sym | unsigned{lengths_[t.symbols_at + i]} << 9, 2);
                 out.insert(out.end(), two, two + 2);
             }
         }
@@ -301,7 +301,7 @@ public:
         unsigned last = c.last;
         unsigned row = bucket_of(c) << 8;
         std::uint64_t pos = from;  // stream bits before pos matched
-        std::uint64_t acc = 0;     // n coded bits not yet compared, highest first
+        std::uint64_t acc = 0;     // its low n bits: coded bits not yet compared, the last lowest
         unsigned n = 0;
         std::size_t k = 0;
         while (pos + n < to) {
@@ -313,21 +313,20 @@ public:
                 const unsigned esc = special_[2 * (row >> 8)];
                 e = enc[std::size_t{buckets()} << 8 | byte];
                 if (esc == 0 || e == 0) return std::nullopt;
+                acc = acc << (esc & 15) | esc >> 4;
                 n += esc & 15;
-                acc |= std::uint64_t{esc >> 4} << (64 - n);
             }
+            acc = acc << (e & 15) | e >> 4;
             n += e & 15;
-            acc |= std::uint64_t{e >> 4} << (64 - n);
             row = hash(last, byte, bucket_bits) << 8;
             last = byte;
             if (n >= 32) {
-                if (pos + 32 > to || bits.peek(pos, 32) != acc >> 32) return std::nullopt;
-                pos += 32;
-                acc <<= 32;
                 n -= 32;
+                if (pos + 32 > to || bits.peek(pos, 32) != (acc >> n & 0xffffffffu)) return std::nullopt;
+                pos += 32;
             }
         }
-        if (pos + n != to || (n != 0 && bits.peek(pos, n) != acc >> (64 - n))) return std::nullopt;
+        if (pos + n != to || (n != 0 && bits.peek(pos, n) != (acc & ((std::uint64_t{1} << n) - 1)))) return std::nullopt;
         return k;
     }
 
@@ -407,7 +406,10 @@ private:
         }
         for (unsigned l = 1; l <= max_len; ++l)
             for (unsigned s = 0; s < alphabet; ++s)
-                if (lens[s] == l) symbols_.push_back(static_cast<std::uint16_t>(s));
+                if (lens[s] == l) {
+                    symbols_.push_back(static_cast<std::uint16_t>(s));
+                    lengths_.push_back(static_cast<std::uint8_t>(l));
+                }
         unsigned code = 0, index = 0;
         for (unsigned l = 1; l <= max_len; ++l) {
             // Codes of length l: [code, code + per_len[l]); symbols from index.
@@ -418,18 +420,6 @@ private:
             code <<= 1;
         }
     }
-    unsigned length_of(const table& t, unsigned i) const noexcept {
-        unsigned seen = 0;
-        for (unsigned l = 1; l <= max_len; ++l) {
-            const unsigned below = l == 1 ? 0u : unsigned{t.limit[l - 1]};
-            const unsigned n = (unsigned{t.limit[l]} - std::min<unsigned>(t.limit[l], below)) >> (max_len - l);
-            if (i < seen + n) return l;
-            seen += n;
-        }
-        MEMKV_ASSERT(false);
-        return max_len;
-    }
-
     void build_encoder() {
         encoder_.assign((std::size_t{buckets()} + 1) << 8, 0);
         special_.assign(2 * (std::size_t{buckets()} + 1), 0);
@@ -510,6 +500,7 @@ private:
     unsigned bits_ = default_bucket_bits;
     std::vector<table> tables_ = std::vector<table>((1u << default_bucket_bits) + 1);  // the buckets, then the fallback
     std::vector<std::uint16_t> symbols_;
+    std::vector<std::uint8_t> lengths_;  // beside symbols_: each symbol's code length (for write())
     std::vector<std::uint16_t> encoder_;  // bucket << 8 | byte -> code << 4 | length; 0: absent
     std::vector<std::uint16_t> special_;  // 2 * bucket + (escape, end) -> the same
 };
