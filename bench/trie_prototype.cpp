@@ -957,6 +957,24 @@ struct timing {
     double v1 = 0, ef = 0, bytes = 0, o2 = 0, dfs = 0;
 };
 
+// The timed queries: keys drawn at random, and misses made from keys by
+// inserting a random byte at a random place (some land on other keys).
+struct queries {
+    std::vector<std::string_view> probe;
+    std::vector<std::string> miss_keys;
+    std::vector<std::string_view> misses;
+    queries(const std::vector<std::string_view>& keys, std::size_t lookups) : probe(lookups), miss_keys(lookups) {
+        memkv::bench::Rng rng(42);
+        for (auto& p : probe) p = keys[rng.below(keys.size())];
+        for (auto& m : miss_keys) {
+            m = std::string(keys[rng.below(keys.size())]);
+            const std::size_t at = rng.below(m.size() + 1);
+            m.insert(m.begin() + static_cast<std::ptrdiff_t>(at), static_cast<char>(rng.below(256)));
+        }
+        misses.assign(miss_keys.begin(), miss_keys.end());
+    }
+};
+
 // --profile: the depth-first trie alone, its lookups and misses timed
 // (best of profile_rounds), for perf. With --ab-bucket-bits B or
 // --ab-plain, also a second trie whose links have B bucket bits or stay
@@ -976,15 +994,9 @@ void profile(const std::string& name, const Dataset& d, std::size_t lookups) {
         link_bucket_bits = kept;
         force_plain_links = false;
     }
-    memkv::bench::Rng rng(42);
-    std::vector<std::string_view> probe(lookups);
-    for (auto& p : probe) p = keys[rng.below(keys.size())];
-    std::vector<std::string> miss_keys(lookups);
-    for (auto& m : miss_keys) {
-        m = std::string(keys[rng.below(keys.size())]);
-        m.insert(m.begin() + static_cast<std::ptrdiff_t>(rng.below(m.size() + 1)), static_cast<char>(rng.below(256)));
-    }
-    std::vector<std::string_view> misses(miss_keys.begin(), miss_keys.end());
+    const queries drawn(keys, lookups);
+    const auto& probe = drawn.probe;
+    const auto& misses = drawn.misses;
     auto find = [&](int which, std::string_view q) -> std::uint64_t {
         return which == 0 ? dfs.find(q) : other->find(q);
     };
@@ -1037,16 +1049,10 @@ void study(const std::string& name, const Dataset& d, std::size_t lookups) {
     }
     for (std::size_t i = 0; i < keys.size(); ++i)
         if (dfs.find(keys[i]) != i) throw std::runtime_error(name + ": wrong ordinal for a key (depth-first)");
-    memkv::bench::Rng rng(42);
-    std::vector<std::string_view> probe(lookups);
-    for (auto& p : probe) p = keys[rng.below(keys.size())];
-    std::vector<std::string> miss_keys(lookups);
-    for (auto& m : miss_keys) {
-        m = std::string(keys[rng.below(keys.size())]);
-        const std::size_t at = rng.below(m.size() + 1);
-        m.insert(m.begin() + static_cast<std::ptrdiff_t>(at), static_cast<char>(rng.below(256)));
-    }
-    for (const std::string& m : miss_keys) {
+    const queries drawn(keys, lookups);
+    const auto& probe = drawn.probe;
+    const auto& misses = drawn.misses;
+    for (const std::string_view m : misses) {
         const bool present = std::binary_search(keys.begin(), keys.end(), std::string_view(m));
         if ((trie.find<louds_patricia::links_ef>(m) != louds_patricia::npos) != present ||
             (trie.find<louds_patricia::links_bytes>(m) != louds_patricia::npos) != present ||
@@ -1054,7 +1060,6 @@ void study(const std::string& name, const Dataset& d, std::size_t lookups) {
             (dfs.find(m) != dfs_patricia::npos) != present || layer.contains(m) != present)
             throw std::runtime_error(name + ": a miss answered wrongly");
     }
-    std::vector<std::string_view> misses(miss_keys.begin(), miss_keys.end());
 
     // Medians of 5 alternated rounds.
     auto run = [&](const std::vector<std::string_view>& qs, timing& out) {
