@@ -573,3 +573,44 @@ TEST_CASE("context codec: 256 and 4,096 buckets code and parse", "[succinct]") {
         REQUIRE_FALSE(succinct::context_code::parse(other.data(), other.size()));
     }
 }
+
+TEST_CASE("context codec: coded_prefix with a table that lacks bytes", "[succinct]") {
+    // A parsed table may hold fewer bytes than a trained one, even in its
+    // fallback: here 'a' is coded in every bucket, 'b' and 'c' only through
+    // the escape, nothing else. Keys are matched through escapes, and a key
+    // byte no code holds ends the match (no link can hold it).
+    std::vector<unsigned char> table{0};
+    for (unsigned b = 0; b <= 256; ++b) {
+        const unsigned first = b < 256 ? 'a' : 'b', second = b < 256 ? succinct::context_code::escape : 'c';
+        for (const unsigned v : {2u, first | 1u << 9, second | 1u << 9}) {
+            table.push_back(static_cast<unsigned char>(v));
+            table.push_back(static_cast<unsigned char>(v >> 8));
+        }
+    }
+    const auto code = succinct::context_code::parse(table.data(), table.size(), true);
+    REQUIRE(code);
+    std::mt19937_64 rng(memkv::test::test_seed(0xABCD));
+    for (int i = 0; i < 2000; ++i) {
+        std::string s(rng() % 70, 'a');
+        for (char& c : s) c = "aabc"[rng() % 4];
+        succinct::bit_writer w;
+        code->encode(s, {}, w);
+        const succinct::bit_span bits{w.bytes().data(), w.bytes().size()};
+        // Every escaped byte costs two bits, 'a' one.
+        std::uint64_t want_bits = 0;
+        for (const char c : s) want_bits += c == 'a' ? 1 : 2;
+        REQUIRE(w.size() == want_bits);
+        REQUIRE(code->coded_prefix(bits, 0, w.size(), {}, s + "cab") == s.size());
+        std::string back;
+        REQUIRE(code->decode(bits, 0, w.size(), {}, back) == w.size());
+        REQUIRE(back == s);
+        if (!s.empty()) {
+            std::string other = s;
+            other[rng() % other.size()] = 'd';
+            REQUIRE_FALSE(code->coded_prefix(bits, 0, w.size(), {}, other));
+            other = s;
+            other[rng() % other.size()] = static_cast<char>('a' + rng() % 3);
+            REQUIRE(code->coded_prefix(bits, 0, w.size(), {}, other) == (other == s ? std::optional<std::size_t>(s.size()) : std::nullopt));
+        }
+    }
+}
