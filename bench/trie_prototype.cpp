@@ -98,7 +98,7 @@ std::size_t lcp(std::string_view a, std::string_view b) {
 
 // --bucket-bits: the order-2 link codes' contexts (2^bits buckets).
 unsigned link_bucket_bits = succinct::context_code::default_bucket_bits;
-int profile_rounds = 0;
+int profile_rounds = 0;  // --profile R: the depth-first trie alone, best of R rounds
 bool force_plain_links = false;  // --ab-plain: the B trie keeps its links as bytes
 
 std::uint64_t below(unsigned bit) noexcept { return (std::uint64_t{1} << bit) - 1; }
@@ -1053,7 +1053,7 @@ void study(const std::string& name, const Dataset& d, std::size_t lookups) {
     const auto& probe = drawn.probe;
     const auto& misses = drawn.misses;
     for (const std::string_view m : misses) {
-        const bool present = std::binary_search(keys.begin(), keys.end(), std::string_view(m));
+        const bool present = std::binary_search(keys.begin(), keys.end(), m);
         if ((trie.find<louds_patricia::links_ef>(m) != louds_patricia::npos) != present ||
             (trie.find<louds_patricia::links_bytes>(m) != louds_patricia::npos) != present ||
             (trie.find<louds_patricia::links_o2>(m) != louds_patricia::npos) != present ||

@@ -436,11 +436,11 @@ private:
     // The encoder's entry for symbol sym in code b: code << 4 | length, 0
     // if absent. Bytes in rows of 256 (a row is bucket << 8), escape and
     // end beside them.
-    std::uint16_t& entry(unsigned b, unsigned sym) noexcept {
+    const std::uint16_t& entry(unsigned b, unsigned sym) const noexcept {
         return sym < 256 ? encoder_[std::size_t{b} << 8 | sym] : special_[2 * std::size_t{b} + (sym - escape)];
     }
-    std::uint16_t entry(unsigned b, unsigned sym) const noexcept {
-        return sym < 256 ? encoder_[std::size_t{b} << 8 | sym] : special_[2 * std::size_t{b} + (sym - escape)];
+    std::uint16_t& entry(unsigned b, unsigned sym) noexcept {
+        return const_cast<std::uint16_t&>(std::as_const(*this).entry(b, sym));
     }
     void put(unsigned b, unsigned sym, bit_writer& w) const {
         const unsigned e = entry(b, sym);
