@@ -1,0 +1,162 @@
+// Tests of FrozenLayer v3's trie (detail/trie/): built from sorted keys in
+// one pass, every key's ordinal and every miss checked against the sorted
+// keys, on the edge keys, on generated shapes and on random keys, with links
+// coded and plain, and with the link code trained before, during and after
+// the last key.
+
+#include <algorithm>
+#include <cstdint>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <memkv/detail/trie/builder.hpp>
+#include <memkv/detail/trie/view.hpp>
+
+#include "memkv_catch.hpp"
+#include "shapes.hpp"
+
+namespace trie = memkv::detail::trie;
+
+namespace {
+
+struct built {
+    trie::trie_image image;
+    trie::trie_view view;
+};
+
+std::unique_ptr<built> build(const std::vector<std::string>& sorted, trie::builder_options opt = {}) {
+    trie::trie_builder b(opt);
+    for (const std::string& k : sorted) b.push(k);
+    auto out = std::make_unique<built>();
+    out->image = b.finish();
+    out->view = trie::trie_view(out->image);
+    return out;
+}
+
+// Every key's ordinal; every prefix and extension of some keys, and random
+// strings, missed unless they are keys.
+void check(const std::vector<std::string>& sorted, trie::builder_options opt = {}) {
+    const auto t = build(sorted, opt);
+    const trie::trie_view& v = t->view;
+    REQUIRE(v.size() == sorted.size());
+    for (std::size_t i = 0; i < sorted.size(); ++i) {
+        INFO("key " << i << " of " << sorted.size() << " (size " << sorted[i].size() << ")");
+        REQUIRE(v.find(sorted[i]) == i);
+    }
+    const std::set<std::string> keys(sorted.begin(), sorted.end());
+    auto expect = [&](const std::string& q) {
+        const auto it = keys.find(q);
+        const std::uint64_t want =
+            it == keys.end() ? trie::npos : static_cast<std::uint64_t>(std::distance(keys.begin(), it));
+        INFO("probe of size " << q.size());
+        REQUIRE(v.find(q) == want);
+    };
+    std::mt19937_64 rng(sorted.size());
+    const std::size_t step = std::max<std::size_t>(1, sorted.size() / 2000);
+    for (std::size_t i = 0; i < sorted.size(); i += step) {
+        const std::string& k = sorted[i];
+        for (std::size_t n = 0; n <= k.size(); n += 1 + k.size() / 8) expect(k.substr(0, n));
+        expect(k + '\0');
+        expect(k + 'a');
+        expect(k + '\xff');
+        if (!k.empty()) {
+            std::string m = k;
+            m[rng() % m.size()] ^= static_cast<char>(1 + rng() % 255);
+            expect(m);
+            m = k;
+            m.pop_back();
+            expect(m + static_cast<char>(rng()));
+        }
+    }
+    for (int i = 0; i < 500; ++i) {
+        std::string q(rng() % 12, '\0');
+        for (char& c : q) c = static_cast<char>(rng() % 4 == 0 ? rng() : 'a' + rng() % 4);
+        expect(q);
+    }
+}
+
+std::vector<std::string> sorted_unique(std::vector<std::string> v) {
+    std::sort(v.begin(), v.end());
+    v.erase(std::unique(v.begin(), v.end()), v.end());
+    return v;
+}
+
+std::vector<std::string> edge_keys() {
+    using namespace std::string_literals;
+    std::vector<std::string> ks = {""s, "a"s, "ab"s, "abc"s, "abcd"s, "abd"s, "b"s, "\0"s, "\0\0"s, "\0a"s, "\xff"s,
+                                   "\xff\xff"s, "a\xff"s, "a\0"s, "a\0b"s, std::string(300, 'x'),
+                                   std::string(300, 'x') + "y", std::string(5000, 'q'), "user:1001"s, "user:1002"s};
+    for (int c = 0; c < 256; ++c) ks.push_back("n" + std::string(1, static_cast<char>(c)));
+    for (int c = 0; c < 256; ++c) ks.push_back("m" + std::string(1, static_cast<char>(c)) + "tail");
+    return sorted_unique(ks);
+}
+
+std::vector<std::string> shape(memkv::bench::KeyShape s, std::size_t n) {
+    const memkv::bench::Dataset d = memkv::bench::synthetic_keys(s, n, 11);
+    std::vector<std::string> v;
+    for (const std::string_view k : d.keys()) v.emplace_back(k);
+    return sorted_unique(std::move(v));
+}
+
+std::vector<std::string> random_keys(std::size_t n, unsigned alphabet, std::size_t max_len, std::uint64_t seed) {
+    std::mt19937_64 rng(seed);
+    std::vector<std::string> v;
+    for (std::size_t i = 0; i < n; ++i) {
+        std::string k(rng() % (max_len + 1), '\0');
+        for (char& c : k) c = static_cast<char>(rng() % alphabet);
+        v.push_back(std::move(k));
+    }
+    return sorted_unique(std::move(v));
+}
+
+}  // namespace
+
+TEST_CASE("v3 trie: empty, one key, the empty key alone", "[trie]") {
+    check({});
+    check({""});
+    check({"a"});
+    check({"abcdef"});
+    check({"", "a"});
+    check({"a", "ab"});
+    check({"ab", "ac"});
+    check({std::string(1, '\0')});
+}
+
+TEST_CASE("v3 trie: edge keys, links coded and plain, trained early and late", "[trie]") {
+    const auto ks = edge_keys();
+    for (const std::size_t sample : {std::size_t{1}, std::size_t{7}, std::size_t{65536}}) {
+        INFO("sample links " << sample);
+        check(ks, {.sample_links = sample});
+        check(ks, {.sample_links = sample, .force_plain = true});
+    }
+}
+
+TEST_CASE("v3 trie: generated shapes across block and jump-base boundaries", "[trie]") {
+    using memkv::bench::KeyShape;
+    for (const KeyShape s : {KeyShape::urls, KeyShape::names, KeyShape::paths, KeyShape::binary, KeyShape::ints}) {
+        INFO("shape " << memkv::bench::shape_name(s));
+        const auto ks = shape(s, 60000);
+        check(ks, {.sample_links = 3000});
+        check(ks, {.sample_links = 3000, .force_plain = true});
+    }
+}
+
+TEST_CASE("v3 trie: random keys over small and full alphabets", "[trie]") {
+    check(random_keys(20000, 2, 24, 1));
+    check(random_keys(20000, 3, 10, 2), {.sample_links = 100});
+    check(random_keys(5000, 256, 40, 3));
+    check(random_keys(3000, 26, 3, 4));
+}
+
+TEST_CASE("v3 trie: a dominant prefix takes the jump", "[trie]") {
+    std::vector<std::string> ks;
+    for (int i = 0; i < 3000; ++i) ks.push_back("https://example.com/" + std::to_string(i * 7919 % 100000));
+    for (int i = 0; i < 500; ++i) ks.push_back("zz" + std::to_string(i));
+    for (int i = 0; i < 500; ++i) ks.push_back("a" + std::to_string(i));
+    ks = sorted_unique(ks);
+    const auto t = build(ks);
+    REQUIRE(t->image.jump_prefix == "https://example.com/");
+    check(ks);
+}
