@@ -63,6 +63,8 @@
 #include <memkv/detail/succinct/context_codec.hpp>
 #include <memkv/detail/succinct/elias_fano.hpp>
 #include <memkv/detail/succinct/symbol_codec.hpp>
+#include <memkv/detail/trie/builder.hpp>
+#include <memkv/detail/trie/view.hpp>
 #include <memkv/frozen_builder.hpp>
 
 #if defined(__SSE2__)
@@ -948,13 +950,14 @@ Dataset edge_keys() {
 }
 
 std::vector<std::string> dfs_rows;  // the second table, printed at the end
+std::vector<std::string> v3_rows;   // the third
 
 double seconds_since(std::chrono::steady_clock::time_point t) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
 struct timing {
-    double v1 = 0, ef = 0, bytes = 0, o2 = 0, dfs = 0;
+    double v1 = 0, ef = 0, bytes = 0, o2 = 0, dfs = 0, v3 = 0;
 };
 
 // The timed queries: keys drawn at random, and misses made from keys by
@@ -1036,6 +1039,14 @@ void study(const std::string& name, const Dataset& d, std::size_t lookups) {
     const auto layer = builder.finish();
     const louds_patricia trie(keys);
     const dfs_patricia dfs(keys);
+    // FrozenLayer v3's engine (detail/trie/): the same trie in post-order,
+    // built in one pass.
+    const auto v3_start = std::chrono::steady_clock::now();
+    memkv::detail::trie::trie_builder v3_builder({.bucket_bits = link_bucket_bits, .force_plain = force_plain_links});
+    for (const std::string_view k : keys) v3_builder.push(k);
+    const memkv::detail::trie::trie_image v3_image = v3_builder.finish();
+    const double v3_build = seconds_since(v3_start);
+    const memkv::detail::trie::trie_view v3(v3_image);
 
     // Correctness first: every key has an id, ids are distinct and below n;
     // a changed key is absent from both or present in both.
@@ -1048,7 +1059,8 @@ void study(const std::string& name, const Dataset& d, std::size_t lookups) {
         seen[id] = true;
     }
     for (std::size_t i = 0; i < keys.size(); ++i)
-        if (dfs.find(keys[i]) != i) throw std::runtime_error(name + ": wrong ordinal for a key (depth-first)");
+        if (dfs.find(keys[i]) != i || v3.find(keys[i]) != i)
+            throw std::runtime_error(name + ": wrong ordinal for a key (depth-first)");
     const queries drawn(keys, lookups);
     const auto& probe = drawn.probe;
     const auto& misses = drawn.misses;
@@ -1057,13 +1069,14 @@ void study(const std::string& name, const Dataset& d, std::size_t lookups) {
         if ((trie.find<louds_patricia::links_ef>(m) != louds_patricia::npos) != present ||
             (trie.find<louds_patricia::links_bytes>(m) != louds_patricia::npos) != present ||
             (trie.find<louds_patricia::links_o2>(m) != louds_patricia::npos) != present ||
-            (dfs.find(m) != dfs_patricia::npos) != present || layer.contains(m) != present)
+            (dfs.find(m) != dfs_patricia::npos) != present || layer.contains(m) != present ||
+            (v3.find(m) != memkv::detail::trie::npos) != present)
             throw std::runtime_error(name + ": a miss answered wrongly");
     }
 
     // Medians of 5 alternated rounds.
     auto run = [&](const std::vector<std::string_view>& qs, timing& out) {
-        std::vector<double> a, b, c, e, g;
+        std::vector<double> a, b, c, e, g, h;
         std::uint64_t sink = 0;
         auto time = [&](std::vector<double>& into, auto&& f) {
             const auto t = std::chrono::steady_clock::now();
@@ -1076,6 +1089,7 @@ void study(const std::string& name, const Dataset& d, std::size_t lookups) {
             time(c, [&](std::string_view q) { return trie.find<louds_patricia::links_bytes>(q); });
             time(e, [&](std::string_view q) { return trie.find<louds_patricia::links_o2>(q); });
             time(g, [&](std::string_view q) { return dfs.find(q); });
+            time(h, [&](std::string_view q) { return v3.find(q); });
         }
         const auto mops = [&](std::vector<double>& v) {
             std::sort(v.begin(), v.end());
@@ -1086,6 +1100,7 @@ void study(const std::string& name, const Dataset& d, std::size_t lookups) {
         out.bytes = mops(c);
         out.o2 = mops(e);
         out.dfs = mops(g);
+        out.v3 = mops(h);
         if (sink == 42) std::puts("");
     };
     timing hit, mis;
@@ -1112,6 +1127,20 @@ void study(const std::string& name, const Dataset& d, std::size_t lookups) {
                   (s + c2 + o2) / n, (ds + dl) / n, hit.v1, hit.o2, hit.dfs, hit.o2 / hit.v1, hit.dfs / hit.v1, mis.v1,
                   mis.o2, mis.dfs, mis.o2 / mis.v1, mis.dfs / mis.v1);
     dfs_rows.push_back(row);
+    const auto& im = v3_image;
+    const double v3_bytes = static_cast<double>(im.blocks.size() + im.jump_bases.size() + im.jumps.size() +
+                                                im.link_lows.size() + im.link_highs.size() + im.links.size() +
+                                                im.code.size());
+    const double v3_links = static_cast<double>(im.link_lows.size() + im.link_highs.size() + im.links.size() +
+                                                im.code.size());
+    std::snprintf(row, sizeof row,
+                  "| %s (jump %zu%s) | %.2f | **%.2f** / %.2f | %.2f / %.2f | %.2f | %.3f / %.3f / %.3f (%.2f / %.2f) "
+                  "| %.3f / %.3f / %.3f (%.2f / %.2f) |\n",
+                  name.c_str(), im.jump_prefix.size(), im.plain_links ? ", plain links" : "",
+                  static_cast<double>(layer.bytes().size()) / n, v3_bytes / n, (ds + dl) / n, (v3_bytes - v3_links) / n,
+                  v3_links / n, n / v3_build / 1e6, hit.v1, hit.dfs, hit.v3, hit.v3 / hit.v1, hit.v3 / hit.dfs, mis.v1,
+                  mis.dfs, mis.v3, mis.v3 / mis.v1, mis.v3 / mis.dfs);
+    v3_rows.push_back(row);
     std::fflush(stdout);
 }
 
@@ -1167,6 +1196,11 @@ int main(int argc, char** argv) {
                     "| misses M/s v1 / level order / depth-first (ratios to v1) |\n");
         std::printf("|---|--:|--:|--:|--:|--:|--:|\n");
         for (const std::string& r : dfs_rows) std::fputs(r.c_str(), stdout);
+        std::printf("\n| input | v1 B/key | B/key: v3 / pre-order | v3 structure / links B/key | v3 build M keys/s "
+                    "| lookups M/s v1 / pre-order / v3 (v3 to v1 / to pre-order) "
+                    "| misses M/s v1 / pre-order / v3 (v3 to v1 / to pre-order) |\n");
+        std::printf("|---|--:|--:|--:|--:|--:|--:|\n");
+        for (const std::string& r : v3_rows) std::fputs(r.c_str(), stdout);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "memkv-trie-prototype: %s\n", e.what());
         return 1;
