@@ -160,3 +160,106 @@ TEST_CASE("v3 trie: a dominant prefix takes the jump", "[trie]") {
     REQUIRE(t->image.jump_prefix == "https://example.com/");
     check(ks);
 }
+
+namespace {
+
+// Iteration both ways, nth and seek against the sorted keys.
+void check_order(const std::vector<std::string>& sorted, trie::builder_options opt = {}) {
+    const auto t = build(sorted, opt);
+    const trie::trie_view& v = t->view;
+    trie::trie_cursor c;
+    v.first(c);
+    for (std::size_t i = 0; i < sorted.size(); ++i) {
+        INFO("forward " << i);
+        REQUIRE(!c.at_end());
+        REQUIRE(c.key == sorted[i]);
+        REQUIRE(c.ordinal == i);
+        REQUIRE(v.ordinal_of(c) == i);
+        v.next(c);
+    }
+    REQUIRE(c.at_end());
+    REQUIRE(c.ordinal == sorted.size());
+    for (std::size_t i = sorted.size(); i-- > 0;) {
+        INFO("backward " << i);
+        v.prev(c);
+        REQUIRE(!c.at_end());
+        REQUIRE(c.key == sorted[i]);
+        REQUIRE(c.ordinal == i);
+    }
+    const std::size_t step = std::max<std::size_t>(1, sorted.size() / 3000);
+    for (std::size_t i = 0; i < sorted.size(); i += step) {
+        INFO("nth " << i);
+        v.nth(c, i);
+        REQUIRE(c.key == sorted[i]);
+        REQUIRE(c.ordinal == i);
+        if (i + 1 < sorted.size()) {
+            v.next(c);
+            REQUIRE(c.key == sorted[i + 1]);
+            v.prev(c);
+        }
+        if (i > 0) {
+            v.prev(c);
+            REQUIRE(c.key == sorted[i - 1]);
+            REQUIRE(c.ordinal == i - 1);
+        }
+    }
+    std::mt19937_64 rng(sorted.size() + 1);
+    auto expect_seek = [&](const std::string& q) {
+        const auto it = std::lower_bound(sorted.begin(), sorted.end(), q);
+        INFO("seek of size " << q.size());
+        v.seek(c, q);
+        if (it == sorted.end()) {
+            REQUIRE(c.at_end());
+            REQUIRE(c.ordinal == sorted.size());
+            return;
+        }
+        REQUIRE(!c.at_end());
+        REQUIRE(c.key == *it);
+        REQUIRE(c.ordinal == static_cast<std::uint64_t>(it - sorted.begin()));
+        v.next(c);
+        if (it + 1 == sorted.end()) REQUIRE(c.at_end());
+        else REQUIRE(c.key == *(it + 1));
+    };
+    expect_seek("");
+    expect_seek(std::string(1, '\xff') + std::string(1, '\xff') + "\xff\xff");
+    for (std::size_t i = 0; i < sorted.size(); i += step) {
+        const std::string& k = sorted[i];
+        expect_seek(k);
+        for (std::size_t n = 0; n < k.size(); n += 1 + k.size() / 6) expect_seek(k.substr(0, n));
+        expect_seek(k + '\0');
+        expect_seek(k + '\xff');
+        if (!k.empty()) {
+            std::string m = k;
+            const std::size_t at = rng() % m.size();
+            m[at] = static_cast<char>(static_cast<unsigned char>(m[at]) + 1);
+            expect_seek(m);
+            m = k;
+            m[at] = static_cast<char>(static_cast<unsigned char>(m[at]) - 1);
+            expect_seek(m);
+            expect_seek(k.substr(0, at) + std::string(3, '\xff'));
+        }
+    }
+    for (int i = 0; i < 300; ++i) {
+        std::string q(rng() % 10, '\0');
+        for (char& ch : q) ch = static_cast<char>(rng() % 3 == 0 ? rng() : 'a' + rng() % 4);
+        expect_seek(q);
+    }
+}
+
+}  // namespace
+
+TEST_CASE("v3 trie: iteration both ways, nth and seek", "[trie]") {
+    check_order({});
+    check_order({""});
+    check_order({"a"});
+    check_order({"", "a", "ab", "b"});
+    check_order(edge_keys());
+    check_order(edge_keys(), {.sample_links = 5, .force_plain = true});
+    using memkv::bench::KeyShape;
+    for (const KeyShape s : {KeyShape::urls, KeyShape::names, KeyShape::paths, KeyShape::binary, KeyShape::ints}) {
+        INFO("shape " << memkv::bench::shape_name(s));
+        check_order(shape(s, 20000), {.sample_links = 1000});
+    }
+    check_order(random_keys(20000, 2, 24, 5));
+    check_order(random_keys(3000, 256, 30, 6));
+}

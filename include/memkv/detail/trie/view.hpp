@@ -12,8 +12,11 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include <memkv/detail/assert.hpp>
+#include <memkv/detail/frozen/format.hpp>
 #include <memkv/detail/frozen/packed_column.hpp>
 #include <memkv/detail/succinct/bit_vector.hpp>
 #include <memkv/detail/succinct/context_codec.hpp>
@@ -22,12 +25,29 @@
 
 namespace memkv::detail::trie {
 
+// A position in byte order: the path of (node, edge) frames from the root to
+// an edge that ends a key, the key, and its ordinal. Empty: past the end.
+// Within a node, byte order is descending position (layout.hpp), so a step
+// forward is an edge down and a step back an edge up.
+struct trie_cursor {
+    struct frame {
+        std::uint64_t start, end;  // the node's edges
+        std::uint64_t pos;         // the edge taken
+        std::size_t depth;         // key bytes above the node
+    };
+    std::vector<frame> stack;
+    std::string key;
+    std::uint64_t ordinal = 0;
+
+    bool at_end() const noexcept { return stack.empty(); }
+};
+
 class trie_view {
 public:
     trie_view() = default;
     // Reads im in place (it must outlive the view).
     explicit trie_view(const trie_image& im)
-        : keys_(im.keys), edges_(im.edges), lone_(im.lone_key_end), plain_(im.plain_links),
+        : keys_(im.keys), edges_(im.edges), root_start_(im.root_start), lone_(im.lone_key_end), plain_(im.plain_links),
           low_bits_(im.link_low_bits), high_bits_(im.link_high_bits), stream_size_(im.link_stream_size),
           blocks_(im.blocks.data()), jump_bases_(im.jump_bases.data()), jumps_(im.jumps.data()),
           lows_(im.link_lows.data()), highs_(im.link_highs.data()), links_(im.links.data()),
@@ -113,8 +133,236 @@ public:
         }
     }
 
+    // Cursors (trie_cursor). Each leaves c at a key, or past the end
+    // (ordinal size()). first/last/nth/seek start afresh; next/prev step
+    // from a key (prev also from past the end: to the last key).
+    void first(trie_cursor& c) const {
+        if (!start(c)) return;
+        descend_first(c);
+        c.ordinal = 0;
+    }
+    void last(trie_cursor& c) const {
+        if (!start(c)) return;
+        descend_last(c);
+        c.ordinal = keys_ - 1;
+    }
+    void next(trie_cursor& c) const {
+        MEMKV_ASSERT(!c.at_end());
+        if (step_forward(c)) ++c.ordinal;
+    }
+    void prev(trie_cursor& c) const {
+        if (c.at_end()) return last(c);
+        for (;;) {
+            trie_cursor::frame& f = c.stack.back();
+            if (f.pos + 1 < f.end) {
+                ++f.pos;
+                if (enter(c)) descend_last(c);
+                --c.ordinal;
+                return;
+            }
+            c.stack.pop_back();
+            if (c.stack.empty()) return end(c);  // before the first key: undefined; past the end
+        }
+    }
+    // The key of ordinal i (i < size()).
+    void nth(trie_cursor& c, std::uint64_t i) const {
+        MEMKV_ASSERT(i < keys_);
+        if (!start(c)) return;
+        std::uint64_t r = i;
+        std::uint64_t sub = 0;  // the current subtree's start
+        for (;;) {
+            trie_cursor::frame& f = c.stack.back();
+            // Edges in byte order (descending position), each key end one
+            // key, each child the key ends between the subtree start and
+            // its end.
+            std::uint64_t pos = f.end;
+            for (;;) {
+                if (pos == f.start) corrupt("an ordinal past its node's keys");
+                --pos;
+                if (!inner(pos)) {
+                    if (r == 0) break;
+                    --r;
+                    continue;
+                }
+                const std::uint64_t child_end = f.start - jump(pos);
+                const std::uint64_t k = ends_before(child_end) - ends_before(sub);
+                if (r < k) break;
+                r -= k;
+                sub = child_end;
+            }
+            f.pos = pos;
+            if (!enter(c)) break;
+        }
+        c.ordinal = i;
+    }
+    // The first key >= key.
+    void seek(trie_cursor& c, std::string_view key) const {
+        if (!start(c)) return;
+        for (;;) {
+            trie_cursor::frame& f = c.stack.back();
+            const std::size_t depth = f.depth;
+            if (depth == key.size()) {  // key is at or below the node's first key
+                descend_first(c);
+                break;
+            }
+            const auto ch = static_cast<unsigned char>(key[depth]);
+            const std::uint64_t p = last_at_least(f.start, key_end(f.start, f.end) ? f.end - 1 : f.end, ch);
+            if (p == npos) {  // every edge is below key: so is the subtree
+                f.pos = f.start;
+                return step_past(c);
+            }
+            f.pos = p;
+            const bool child = enter(c);
+            if (label(p) != ch) {  // the edge's keys are all above key
+                if (child) descend_first(c);
+                break;
+            }
+            // The edge's bytes past its label against the key's.
+            const std::string_view link =
+                std::string_view(c.key).substr(depth + 1, (child ? c.stack.back().depth : c.key.size()) - depth - 1);
+            const std::string_view rest = key.substr(depth + 1);
+            const std::size_t n = std::min(link.size(), rest.size());
+            const int cmp = n == 0 ? 0 : std::memcmp(link.data(), rest.data(), n);
+            if (cmp > 0 || (cmp == 0 && rest.size() < link.size())) {  // above key
+                if (child) descend_first(c);
+                break;
+            }
+            if (cmp < 0 || (!child && rest.size() > link.size())) {  // below key
+                if (child) c.stack.pop_back();
+                return step_past(c);
+            }
+            if (!child) break;  // key itself
+        }
+        c.ordinal = ordinal_of(c);
+    }
+    // The ordinal of the key c is at (not past the end).
+    std::uint64_t ordinal_of(const trie_cursor& c) const noexcept {
+        MEMKV_ASSERT(!c.at_end());
+        std::uint64_t after = 0;
+        lazy_position sub{0, npos};
+        for (std::size_t k = 0; k < c.stack.size(); ++k) {
+            const trie_cursor::frame& f = c.stack[k];
+            const std::uint64_t q = next_inner(f.pos, f.end);
+            const lazy_position boundary = q != npos ? lazy_position{f.start, q} : sub;
+            if (k + 1 < c.stack.size()) {
+                after += ends_before(f.pos) - ends_before(c.stack[k + 1].end);
+                sub = boundary;
+            } else {
+                after += ends_before(f.pos) - ends_before(resolve(boundary));
+            }
+        }
+        return keys_ - 1 - after;
+    }
+
 private:
     static constexpr std::size_t npos_size = ~std::size_t{0};
+
+    [[noreturn]] static void corrupt(const char* what) { frozen_corrupt(std::string("v3 trie: ") + what); }
+
+    void end(trie_cursor& c) const {
+        c.stack.clear();
+        c.key.clear();
+        c.ordinal = keys_;
+    }
+    // The root's frame; false (and c past the end) if there are no keys.
+    bool start(trie_cursor& c) const {
+        end(c);
+        if (keys_ == 0) return false;
+        c.stack.push_back({root_start_, edges_, 0, 0});
+        return true;
+    }
+    // Moves c from its top frame's edge, which it leaves with all its keys
+    // below the key sought, to the next key, and sets its ordinal.
+    void step_past(trie_cursor& c) const {
+        if (step_forward(c)) c.ordinal = ordinal_of(c);
+    }
+    // The next edge in byte order after the top frame's, popping exhausted
+    // frames, and down to its first key; false (c past the end) if none.
+    bool step_forward(trie_cursor& c) const {
+        for (;;) {
+            trie_cursor::frame& f = c.stack.back();
+            if (f.pos > f.start) {
+                --f.pos;
+                if (enter(c)) descend_first(c);
+                return true;
+            }
+            c.stack.pop_back();
+            if (c.stack.empty()) {
+                end(c);
+                return false;
+            }
+        }
+    }
+    // Takes the top frame's edge: its label and link onto the key, and a
+    // frame for its child, if it has one (true).
+    bool enter(trie_cursor& c) const {
+        const trie_cursor::frame f = c.stack.back();
+        c.key.resize(f.depth);
+        if (f.pos + 1 == f.end && key_end(f.start, f.end)) return false;
+        const block_ref b = block(f.pos);
+        const auto bit = static_cast<unsigned>(f.pos & 63);
+        c.key.push_back(static_cast<char>(b.label(bit)));
+        if (((b.link() >> bit) & 1) != 0)
+            append_link(b, b.link_rank() + static_cast<std::uint64_t>(std::popcount(b.link() & below(bit))), c.key);
+        if (((b.child() >> bit) & 1) == 0) return false;
+        const std::uint64_t j = jump(f.pos);
+        if (j >= f.start) corrupt("a jump past the first edge");
+        const std::uint64_t child_end = f.start - j;
+        const std::uint64_t child_start = node_start(block(child_end - 1), child_end - 1);
+        c.stack.push_back({child_start, child_end, child_end - 1, c.key.size()});
+        return true;
+    }
+    void descend_first(trie_cursor& c) const {
+        do c.stack.back().pos = c.stack.back().end - 1;
+        while (enter(c));
+    }
+    void descend_last(trie_cursor& c) const {
+        do c.stack.back().pos = c.stack.back().start;
+        while (enter(c));
+    }
+    // Appends link li (after the key's bytes so far, its context) to key.
+    void append_link(block_ref b, std::uint64_t li, std::string& key) const {
+        const auto [from, to] = link_range(b, li);
+        if (plain_) {
+            if (from > to || to > stream_size_) corrupt("a link outside the link stream");
+            key.append(reinterpret_cast<const char*>(links_ + from), static_cast<std::size_t>(to - from));
+            return;
+        }
+        const std::size_t n = key.size();
+        const succinct::byte_context ctx{n >= 2 ? static_cast<unsigned char>(key[n - 2]) : 256u,
+                                         static_cast<unsigned char>(key[n - 1])};
+        if (!code_.decode(succinct::bit_span{links_, links_bytes_}, from, to, ctx, key)) corrupt("a link that does not decode");
+    }
+    // Link li's [from, to) in the stream.
+    std::pair<std::uint64_t, std::uint64_t> link_range(block_ref b, std::uint64_t li) const noexcept {
+        const unsigned lb = low_bits_;
+        const std::uint64_t at = one_after(b.links_at(), li - b.link_rank());
+        const std::uint64_t next = one_after(at + 1, 0);
+        if (next >= high_bits_) return {1, 0};  // a corrupt image: an empty, invalid range
+        return {((at - li) << lb) | packed_column::get(lows_, li, lb),
+                ((next - li - 1) << lb) | packed_column::get(lows_, li + 1, lb)};
+    }
+
+    bool inner(std::uint64_t pos) const noexcept { return ((block(pos).child() >> (pos & 63)) & 1) != 0; }
+    unsigned char label(std::uint64_t pos) const noexcept { return block(pos).label(static_cast<unsigned>(pos & 63)); }
+    // Whether the node [s, e) begins (in byte order) with a key end.
+    bool key_end(std::uint64_t s, std::uint64_t e) const noexcept {
+        return e - 1 > s ? label(e - 1) == label(e - 2) : lone_;
+    }
+    // The last position in [s, lim) whose label is at least c, or npos.
+    std::uint64_t last_at_least(std::uint64_t s, std::uint64_t lim, unsigned char c) const noexcept {
+        if (lim == s) return npos;
+        std::uint64_t p = lim - 1;
+        for (;;) {
+            const std::uint64_t base = p & ~std::uint64_t{63};
+            const block_ref b = block(p);
+            const unsigned lo = s > base ? static_cast<unsigned>(s - base) : 0;
+            const std::uint64_t hits = at_least(b.labels(), c) & up_to(static_cast<unsigned>(p & 63)) & ~below(lo);
+            if (hits != 0) return base + static_cast<std::uint64_t>(63 - std::countl_zero(hits));
+            if (s >= base) return npos;
+            p = base - 1;
+        }
+    }
 
     // base - jump(at), or base where at is npos: a subtree's start, resolved
     // only if the key ends at a leaf.
@@ -185,13 +433,8 @@ private:
     // An inner edge's link must be a prefix of the rest; a leaf's, all of it.
     std::size_t match_link(block_ref b, std::uint64_t li, std::string_view key, std::size_t depth,
                            bool inner) const noexcept {
-        const unsigned lb = low_bits_;
-        __builtin_prefetch(lows_ + li * lb / 8);
-        const std::uint64_t at = one_after(b.links_at(), li - b.link_rank());
-        const std::uint64_t next = one_after(at + 1, 0);
-        if (next >= high_bits_) return npos_size;
-        const std::uint64_t from = ((at - li) << lb) | packed_column::get(lows_, li, lb);
-        const std::uint64_t to = ((next - li - 1) << lb) | packed_column::get(lows_, li + 1, lb);
+        __builtin_prefetch(lows_ + li * low_bits_ / 8);
+        const auto [from, to] = link_range(b, li);
         if (plain_) {
             if (from > to || to > stream_size_) return npos_size;
             const std::size_t len = static_cast<std::size_t>(to - from);
@@ -207,7 +450,7 @@ private:
         return *k;
     }
 
-    std::uint64_t keys_ = 0, edges_ = 0;
+    std::uint64_t keys_ = 0, edges_ = 0, root_start_ = 0;
     bool lone_ = false, plain_ = false;
     unsigned low_bits_ = 0;
     std::uint64_t high_bits_ = 0, stream_size_ = 0;
