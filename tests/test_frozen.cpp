@@ -315,6 +315,7 @@ TEST_CASE("FrozenLayer: run nodes (format version 2) agree with std::map and ver
             probes.push_back(k + random_bytes(1));  // runs past the end
         }
         memkv::frozen_layer_options opt;
+        opt.format_version = 2;  // the automaton's nodes (version 3 has none)
         opt.table_sample_keys = 200;
         opt.pair_nodes = seed % 2 ? memkv::frozen_layer_options::pairs_mode::always
                                   : memkv::frozen_layer_options::pairs_mode::never;
@@ -363,6 +364,7 @@ TEST_CASE("FrozenLayer: a version 1 file written by memkv before version 2 opens
     const std::vector<unsigned char> fixture(f.bytes().begin(), f.bytes().end());
     REQUIRE(std::vector<unsigned char>(again.bytes().begin(), again.bytes().end()) == fixture);
     memkv::frozen_layer_options opt2;
+    opt2.format_version = 2;
     opt2.table_sample_keys = 100;  // compiles while inserting: stats() sees the runs
     FrozenLayerBuilder<std::uint64_t> b2(opt2);
     for (const auto& [k, v] : m) b2.insert(k, v);
@@ -374,7 +376,7 @@ TEST_CASE("FrozenLayer: a version 1 file written by memkv before version 2 opens
 }
 
 TEST_CASE("FrozenLayerBuilder: an unknown format version is refused before anything is written", "[frozen]") {
-    for (const std::uint32_t v : {0U, memkv::detail::frozen_version + 1}) {
+    for (const std::uint32_t v : {0U, memkv::detail::frozen_max_version + 1}) {
         memkv::frozen_layer_options opt;
         opt.format_version = v;
         REQUIRE_THROWS_AS(FrozenLayerBuilder<std::uint64_t>(opt), std::invalid_argument);
@@ -437,6 +439,7 @@ TEST_CASE("FrozenLayer: suffix sharing keeps the automaton small", "[frozen]") {
         for (int s = 0; s < 256; ++s)
             m.emplace("prefix" + std::to_string(p * 7919) + "/suffix-" + std::to_string(s * 104729), m.size());
     memkv::frozen_layer_options opt;
+    opt.format_version = 2;  // the automaton's nodes (version 3 has none)
     opt.pair_nodes = memkv::frozen_layer_options::pairs_mode::always;
     const auto f = FrozenLayer<std::uint64_t>::from_sorted(m, opt);
     CHECK(f.automaton_size() < m.size() * 3);
@@ -564,7 +567,7 @@ TEST_CASE("FrozenLayer: format errors", "[frozen]") {
     }
     SECTION("wrong version") {
         auto b = good;
-        b[8] = static_cast<unsigned char>(memkv::detail::frozen_version + 1);
+        b[8] = static_cast<unsigned char>(memkv::detail::frozen_max_version + 1);
         try {
             (void)FrozenLayer<std::uint64_t>::from_bytes(span(b));
             FAIL("no exception");
@@ -620,6 +623,7 @@ TEST_CASE("FrozenLayer: words.txt round trip", "[frozen][data]") {
     std::sort(words.begin(), words.end());
     words.erase(std::unique(words.begin(), words.end()), words.end());
     memkv::frozen_layer_options opt;
+    opt.format_version = 2;  // the automaton's nodes (version 3 has none)
     opt.pair_nodes = memkv::frozen_layer_options::pairs_mode::always;
     FrozenLayerBuilder<std::uint64_t> b(opt);
     for (std::size_t i = 0; i < words.size(); ++i) b.insert(words[i], i * 3);

@@ -263,3 +263,33 @@ TEST_CASE("v3 trie: iteration both ways, nth and seek", "[trie]") {
     check_order(random_keys(20000, 2, 24, 5));
     check_order(random_keys(3000, 256, 30, 6));
 }
+
+TEST_CASE("v3 trie: longest prefix", "[trie]") {
+    for (const auto& ks : {edge_keys(), shape(memkv::bench::KeyShape::paths, 5000), random_keys(3000, 3, 8, 7)}) {
+        const auto t = build(ks, {.sample_links = 500});
+        std::mt19937_64 rng(9);
+        auto expect = [&](const std::string& q) {
+            std::uint64_t want_len = trie::npos, want_ord = trie::npos;
+            for (std::size_t n = q.size() + 1; n-- > 0;) {
+                const auto it = std::lower_bound(ks.begin(), ks.end(), q.substr(0, n));
+                if (it != ks.end() && *it == q.substr(0, n)) {
+                    want_len = n;
+                    want_ord = static_cast<std::uint64_t>(it - ks.begin());
+                    break;
+                }
+            }
+            const auto [len, ord] = t->view.longest_prefix(q);
+            INFO("query of size " << q.size());
+            REQUIRE(len == want_len);
+            REQUIRE(ord == want_ord);
+        };
+        for (std::size_t i = 0; i < ks.size(); i += 1 + ks.size() / 500) {
+            expect(ks[i]);
+            expect(ks[i] + "zz");
+            expect(ks[i] + '\0');
+            if (!ks[i].empty()) expect(ks[i].substr(0, rng() % ks[i].size()));
+        }
+        expect("");
+        expect("nothing here at all");
+    }
+}

@@ -28,6 +28,8 @@
 #include <memkv/detail/fwd.hpp>
 #include <memkv/detail/io/byte_sink.hpp>
 #include <memkv/detail/io/file.hpp>
+#include <memkv/detail/trie/builder.hpp>
+#include <memkv/detail/trie/format.hpp>
 #include <memkv/errors.hpp>
 #include <memkv/frozen_layer.hpp>
 #include <memkv/key_view.hpp>
@@ -160,6 +162,7 @@ public:
     ~FrozenLayerBuilder() {
         if (!stream_path_.empty() && state_ != state::finished) {
             compiler_.reset();
+            trie_.reset();
             out_.reset();
             values_.reset();
             detail::remove_file_noexcept(tmp_path_);
@@ -227,6 +230,7 @@ public:
         if (out_) m += out_->memory_usage();
         if (values_) m += values_->memory_usage();
         if (compiler_) m += compiler_->memory_usage();
+        if (trie_) m += trie_->memory_usage();
         for (const auto& s : sample_) m += s.first.capacity() + sizeof(s);
         return m;
     }
@@ -321,6 +325,12 @@ private:
 
     // The key's nodes (or its place in the label sample) and its value.
     void add(std::string_view key, const V& value, std::size_t common) {
+        if (opt_.format_version >= 3) {
+            if (!trie_) trie_.emplace();
+            trie_->push(key);
+            push_value(value);
+            return;
+        }
         if (!compiler_) {
             sample_.emplace_back(std::string(key), value);
             sample_bytes_ += key.size() + sizeof(V) + 32;
@@ -362,11 +372,11 @@ private:
     // The header's place, written when the rest is known; the payload checksum
     // covers everything after it.
     static frozen_layer_options checked(const frozen_layer_options& opt) {
-        if (opt.format_version < detail::frozen_min_version || opt.format_version > detail::frozen_version) {
+        if (opt.format_version < detail::frozen_min_version || opt.format_version > detail::frozen_max_version) {
             throw std::invalid_argument("memkv::FrozenLayerBuilder: format_version " +
                                         std::to_string(opt.format_version) + " is not one of " +
                                         std::to_string(detail::frozen_min_version) + " to " +
-                                        std::to_string(detail::frozen_version));
+                                        std::to_string(detail::frozen_max_version));
         }
         return opt;
     }
@@ -469,7 +479,9 @@ private:
 
     // Finishes the automaton, appends the value column and writes the header.
     void complete() {
-        if (!compiler_) start_compiler();
+        const bool trie = opt_.format_version >= 3;
+        if (trie && !trie_) trie_.emplace();
+        if (!trie && !compiler_) start_compiler();
         MEMKV_ASSERT(pushed_ == count_);
         detail::frozen_header f;
         f.type_tag = detail::frozen_type_tag<V>();
@@ -477,9 +489,17 @@ private:
         f.version = opt_.format_version;
         f.value_size = sizeof(V);
         f.num_keys = count_;
-        f.table = compiler_->table();
-        if (count_ > 0) f.root = compiler_->finish();
-        f.automaton_size = compiler_->bytes_written();
+        if (trie) {
+            const detail::trie::trie_image image = trie_->finish();
+            trie_.reset();
+            const detail::trie::trie_parts parts = image.parts();
+            detail::trie::write_payload(parts, [this](const unsigned char* p, std::size_t n) { out_->write(p, n); });
+            f.automaton_size = detail::trie::payload_size(parts);
+        } else {
+            f.table = compiler_->table();
+            if (count_ > 0) f.root = compiler_->finish();
+            f.automaton_size = compiler_->bytes_written();
+        }
         MEMKV_ASSERT(out_->size() == detail::frozen_header_size + f.automaton_size);
 
         if constexpr (detail::frozen_packable<V>) {
@@ -531,6 +551,7 @@ private:
     std::unique_ptr<detail::byte_sink> out_;     // the image
     std::unique_ptr<detail::byte_sink> values_;  // the values, until the column is written
     std::optional<detail::frozen_compiler> compiler_;
+    std::optional<detail::trie::trie_builder> trie_;  // format version 3
     std::vector<std::pair<std::string, V>> sample_;
     std::size_t sample_bytes_ = 0;
     std::array<std::uint64_t, 256> freq_{};

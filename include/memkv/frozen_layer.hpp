@@ -29,6 +29,8 @@
 #include <memkv/detail/huge_pages.hpp>
 #include <memkv/detail/io/crc32c.hpp>
 #include <memkv/detail/io/file.hpp>
+#include <memkv/detail/trie/format.hpp>
+#include <memkv/detail/trie/view.hpp>
 #include <memkv/entry.hpp>
 #include <memkv/errors.hpp>
 #include <memkv/key_view.hpp>
@@ -326,6 +328,7 @@ public:
     /// source), found once when the layer takes its image; results never
     /// depend on it.
     std::string_view jump_prefix() const noexcept {
+        if (trie_) return trie_->jump_prefix();
         return {reinterpret_cast<const char*>(jump_path_), jump_len_};
     }
 
@@ -355,7 +358,9 @@ public:
     /// An iterator at the smallest key (end() if empty).
     const_iterator begin() const {
         const_iterator it(this);
-        if (!empty()) {
+        if (trie_) {
+            trie_->first(it.cur_);
+        } else if (!empty()) {
             it.stack_.push_back({h_.root, 0, -1, 0});
             descend_first(it);
         }
@@ -383,6 +388,10 @@ public:
     const_iterator nth(size_type i) const {
         const_iterator it(this);
         if (i >= size()) return it;
+        if (trie_) {
+            trie_->nth(it.cur_, i);
+            return it;
+        }
         it.stack_.push_back({h_.root, 0, -1, 0});
         for (;;) {
             auto& f = it.stack_.back();
@@ -452,6 +461,11 @@ public:
     const_iterator longest_prefix(key_view kv) const {
         if (empty()) return end();
         const std::string_view key = kv.view();
+        if (trie_) {
+            const auto [len, ord] = trie_->longest_prefix(key);
+            if (len == detail::trie::npos) return end();
+            return lazy_at(key.substr(0, static_cast<std::size_t>(len)), ord);
+        }
         std::uint64_t addr = h_.root;
         std::uint64_t ord = 0;
         std::optional<std::size_t> best;
@@ -577,23 +591,23 @@ public:
         /// The current key: a reference into this iterator's buffer, invalidated by `++` and `--`.
         ///
         /// Empty at end().
-        const std::string& key() const noexcept { return key_; }
+        const std::string& key() const noexcept { return cur_.key; }
         /// Copies the current key into `out`, reusing its capacity.
-        void key(std::string& out) const { out.assign(key_); }
+        void key(std::string& out) const { out.assign(cur_.key); }
         /// The current value, decoded from the value column. Not valid on end().
         ///
         /// @throws format_error if the image turns out to be corrupt.
         V value() const {
             MEMKV_ASSERT(layer_ != nullptr && !at_end());  // not end()
-            return layer_->value_at(ord_);
+            return layer_->value_at(cur_.ordinal);
         }
         /// The rank of the current key (size() at end()).
-        std::size_t ordinal() const noexcept { return static_cast<std::size_t>(ord_); }
+        std::size_t ordinal() const noexcept { return static_cast<std::size_t>(cur_.ordinal); }
 
         /// An entry that owns a copy of the key and the value.
-        reference operator*() const { return reference(key_, value()); }
+        reference operator*() const { return reference(cur_.key, value()); }
         /// A proxy owning the element, for `it->first` and `it->second`.
-        pointer operator->() const { return pointer{entry<V>(key_, value())}; }
+        pointer operator->() const { return pointer{entry<V>(cur_.key, value())}; }
 
         /// Moves to the next key in byte order (amortized O(1) node visits); not valid on end().
         ///
@@ -633,7 +647,7 @@ public:
             // tells positions apart (end() is size()); on an image whose
             // counts lie, that may end an iteration early, never late.
             MEMKV_ASSERT(a.layer_ == b.layer_ || a.layer_ == nullptr || b.layer_ == nullptr);
-            return a.ord_ == b.ord_;
+            return a.cur_.ordinal == b.cur_.ordinal;
         }
 
     private:
@@ -644,29 +658,30 @@ public:
             std::int32_t i;       // transition taken; -1: the key ends here
             std::size_t depth;    // key length at this node
         };
-        explicit const_iterator(const FrozenLayer* l) noexcept : layer_(l), ord_(l->h_.num_keys) {}
-        void sync() noexcept { ord_ = stack_.empty() ? layer_->h_.num_keys : stack_.back().base; }
-        bool at_end() const noexcept { return stack_.empty() && !lazy_; }
-        // A lazy iterator (find, longest_prefix) holds only key_ and ord_;
-        // this builds its frames, as lower_bound(key_) would. Kept out of
+        explicit const_iterator(const FrozenLayer* l) noexcept : layer_(l) { cur_.ordinal = l->h_.num_keys; }
+        void sync() noexcept { cur_.ordinal = stack_.empty() ? layer_->h_.num_keys : stack_.back().base; }
+        bool at_end() const noexcept { return stack_.empty() && cur_.stack.empty() && !lazy_; }
+        // A lazy iterator (find, longest_prefix) holds only its key and
+        // ordinal; this builds its frames, as lower_bound(key) would. Kept out of
         // line: ++ and -- only test lazy_.
 #if defined(__GNUC__) || defined(__clang__)
         __attribute__((noinline))
 #endif
         void materialize() {
             MEMKV_ASSERT(lazy_);
-            const std::string k = std::move(key_);
-            const std::uint64_t o = ord_;
+            const std::string k = std::move(cur_.key);
+            const std::uint64_t o = cur_.ordinal;
             lazy_ = false;
-            key_.clear();
+            cur_.key.clear();
             layer_->seek(*this, k);
-            if (ord_ != o || key_ != k) detail::frozen_corrupt("ordinal counts inconsistent");
+            if (cur_.ordinal != o || cur_.key != k) detail::frozen_corrupt("ordinal counts inconsistent");
         }
 
         const FrozenLayer* layer_ = nullptr;
         std::vector<frame> stack_;
-        std::string key_;
-        std::uint64_t ord_ = 0;
+        // The key, the ordinal and, on a version 3 layer, the trie's frames
+        // (stack_ holds version 1 and 2 frames).
+        detail::trie::trie_cursor cur_;
         bool lazy_ = false;
     };
 
@@ -702,6 +717,7 @@ private:
         image_size_ = detail::frozen_header_size;
         automaton_ = image_ + detail::frozen_header_size;
         values_ = automaton_;
+        trie_.reset();
         jump_len_ = 0;
         jump_addr_ = 0;
         jump_ord_ = 0;
@@ -717,6 +733,7 @@ private:
         automaton_ = o.automaton_;
         values_ = o.values_;
         h_ = o.h_;
+        trie_ = std::move(o.trie_);
         jump_len_ = o.jump_len_;
         jump_addr_ = o.jump_addr_;
         jump_ord_ = o.jump_ord_;
@@ -738,7 +755,13 @@ private:
         image_size_ = n;
         automaton_ = p + detail::frozen_header_size;
         values_ = automaton_ + h_.automaton_size;
-        find_jump();
+        if (h_.version >= 3) {
+            trie_.emplace(detail::trie::parse_payload(automaton_, h_.automaton_size, h_.num_keys));
+            jump_len_ = 0;
+        } else {
+            trie_.reset();
+            find_jump();
+        }
     }
 
     // A lazy iterator at key, whose ordinal is ord (see const_iterator).
@@ -747,8 +770,8 @@ private:
         // not an invariant of this code, so it is checked in Release too.
         if (ord >= h_.num_keys) detail::frozen_corrupt("ordinal out of range");
         const_iterator it(this);
-        it.key_.assign(key);
-        it.ord_ = ord;
+        it.cur_.key.assign(key);
+        it.cur_.ordinal = ord;
         it.lazy_ = true;
         return it;
     }
@@ -756,6 +779,7 @@ private:
     // Positions it (empty, not lazy) at the first key >= key.
     void seek(const_iterator& it, std::string_view key) const {
         MEMKV_ASSERT(it.stack_.empty() && !it.lazy_);
+        if (trie_) return trie_->seek(it.cur_, key);
         if (empty()) return;
         it.stack_.push_back({h_.root, 0, -1, 0});
         for (std::size_t d = 0;; ++d) {
@@ -874,6 +898,11 @@ private:
     // Ordinal of key, if present. The hot path: one-byte chain nodes are
     // handled inline without building a frozen_node.
     std::optional<std::uint64_t> walk(std::string_view key) const {
+        if (trie_) {
+            const std::uint64_t o = trie_->find(key);
+            if (o == detail::trie::npos) return std::nullopt;
+            return o;
+        }
         if (empty()) return std::nullopt;
         const unsigned char* a = automaton_;
         const unsigned char* table = h_.table.data();
@@ -945,20 +974,20 @@ private:
         auto& f = it.stack_.back();
         f.i = static_cast<std::int32_t>(j);
         const std::uint64_t base = f.base + nd.count_before(j);
-        it.key_.resize(f.depth);
+        it.cur_.key.resize(f.depth);
         if (nd.general) {
-            it.key_.push_back(static_cast<char>(nd.label(j)));
+            it.cur_.key.push_back(static_cast<char>(nd.label(j)));
         } else {
-            nd.append_labels(it.key_);  // one, pair or run: the only transition
+            nd.append_labels(it.cur_.key);  // one, pair or run: the only transition
         }
         const std::uint64_t addr = skip_run ? follow_singles(it, nd.target(j)) : nd.target(j);
-        const std::size_t depth = it.key_.size();
+        const std::size_t depth = it.cur_.key.size();
         it.stack_.push_back({addr, base, -1, depth});
     }
     // Pops the top frame and trims the key to the new top's depth.
     static void pop_frame(const_iterator& it) {
         it.stack_.pop_back();
-        it.key_.resize(it.stack_.empty() ? 0 : it.stack_.back().depth);
+        it.cur_.key.resize(it.stack_.empty() ? 0 : it.stack_.back().depth);
     }
 
     // Appends the labels of the run of one-transition nodes starting at addr
@@ -975,7 +1004,7 @@ private:
         std::size_t n = 0;
         for (;;) {
             if (n > sizeof buf - 2) {
-                it.key_.append(buf, n);
+                it.cur_.key.append(buf, n);
                 n = 0;
             }
             const unsigned char h = automaton_[addr];
@@ -999,15 +1028,15 @@ private:
             if (h < detail::node_to_leaf && h != detail::node_long_run) break;  // general, two or leaf
             const detail::frozen_node nd = node(addr);
             if (nd.run()) {
-                it.key_.append(buf, n);
+                it.cur_.key.append(buf, n);
                 n = 0;
-                nd.append_labels(it.key_);
+                nd.append_labels(it.cur_.key);
             } else {
                 buf[n++] = static_cast<char>(nd.one_label);
             }
             addr = nd.target(0);
         }
-        if (n != 0) it.key_.append(buf, n);
+        if (n != 0) it.cur_.key.append(buf, n);
         return addr;
     }
 
@@ -1034,6 +1063,7 @@ private:
     // Next key after the top frame's transition i (i = -1: after its own key).
     void advance(const_iterator& it) const {
         MEMKV_ASSERT(!it.lazy_);
+        if (trie_) return trie_->next(it.cur_);
         while (!it.stack_.empty()) {
             auto& f = it.stack_.back();
             if (f.i >= 0 && (automaton_[f.addr] >= detail::node_to_leaf ||
@@ -1051,15 +1081,16 @@ private:
             }
             pop_frame(it);
         }
-        it.key_.clear();
+        it.cur_.key.clear();
         it.sync();
     }
 
     void retreat(const_iterator& it) const {
         MEMKV_ASSERT(!it.lazy_);
+        if (trie_) return trie_->prev(it.cur_);
         if (it.stack_.empty()) {  // --end(): the last key
             if (empty()) return;
-            it.key_.clear();
+            it.cur_.key.clear();
             it.stack_.push_back({h_.root, 0, -1, 0});
             descend_last(it);
             return;
@@ -1092,6 +1123,7 @@ private:
     const unsigned char* automaton_ = nullptr;
     const unsigned char* values_ = nullptr;
     detail::frozen_header h_;
+    std::optional<detail::trie::trie_view> trie_;  // version 3: the keys' trie (else the automaton)
     std::size_t jump_len_ = 0;  // 0: no jump
     std::uint64_t jump_addr_ = 0;
     std::uint64_t jump_ord_ = 0;

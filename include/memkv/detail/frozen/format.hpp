@@ -25,7 +25,9 @@ namespace memkv::detail {
 //
 //   offset  size  field
 //   0       8     magic "MKVFROZN"
-//   8       4     format version (1 or 2; 2 adds run nodes, node.hpp)
+//   8       4     format version (1 or 2; 2 adds run nodes, node.hpp; 3: the
+//                 keys in a succinct trie, detail/trie/format.hpp, which
+//                 takes the automaton's place; root and tables zero)
 //   12      4     header size (320)
 //   16      8     value type tag (frozen_type_tag<V>())
 //   24      8     user tag (FrozenLayerBuilder options; 0 by default)
@@ -54,6 +56,7 @@ inline constexpr const auto& frozen_magic = frozen_magic_bytes;  // detail/io/fi
 // (version 1 is version 2 without run nodes, so one decoder reads both).
 inline constexpr std::uint32_t frozen_version = 2;
 inline constexpr std::uint32_t frozen_min_version = 1;
+inline constexpr std::uint32_t frozen_max_version = 3;  // the succinct trie (detail/trie/)
 inline constexpr std::size_t frozen_header_size = 320;
 inline constexpr std::size_t frozen_table_offset = 88;
 // 64 single labels, then 64 label pairs (2 bytes each).
@@ -149,9 +152,9 @@ inline frozen_header decode_frozen_header(const unsigned char* h, std::size_t im
     }
     frozen_header f;
     f.version = load_le32(h + 8);
-    if (f.version < frozen_min_version || f.version > frozen_version) {
+    if (f.version < frozen_min_version || f.version > frozen_max_version) {
         frozen_corrupt("unsupported format version " + std::to_string(f.version) + " (this build reads versions " +
-                       std::to_string(frozen_min_version) + " to " + std::to_string(frozen_version) + ")");
+                       std::to_string(frozen_min_version) + " to " + std::to_string(frozen_max_version) + ")");
     }
     if (load_le32(h + 12) != frozen_header_size) frozen_corrupt("bad header size");
     if (load_le32(h + 84) != frozen_header_crc(h)) frozen_corrupt("header checksum mismatch");
@@ -181,8 +184,16 @@ inline frozen_header decode_frozen_header(const unsigned char* h, std::size_t im
                        ", values " + std::to_string(f.values_size) +
                        ") do not match the file size " + std::to_string(image_size));
     }
-    if (f.num_keys != 0 && f.root >= f.automaton_size) frozen_corrupt("root address out of bounds");
-    if (f.num_keys == 0 && f.automaton_size != 0) frozen_corrupt("empty layer with an automaton");
+    if (f.version >= 3) {
+        // The trie's payload has its own directory (detail/trie/format.hpp);
+        // the automaton's fields are unused.
+        if (f.root != 0) frozen_corrupt("a root address in a version 3 header");
+        for (const unsigned char t : f.table)
+            if (t != 0) frozen_corrupt("a label table in a version 3 header");
+    } else {
+        if (f.num_keys != 0 && f.root >= f.automaton_size) frozen_corrupt("root address out of bounds");
+        if (f.num_keys == 0 && f.automaton_size != 0) frozen_corrupt("empty layer with an automaton");
+    }
     // Keeps n * 64 (packed column bits) free of overflow.
     if (f.num_keys > (std::uint64_t{1} << 56)) frozen_corrupt("key count out of range");
     std::uint64_t expect_values = 0;

@@ -11,6 +11,12 @@
 #include <cstddef>
 #include <cstdint>
 
+// The format version builders write by default. A test hook: the test
+// suite builds its FrozenLayer and HybridKV tests a second time with 3.
+#ifndef MEMKV_FROZEN_DEFAULT_VERSION
+#define MEMKV_FROZEN_DEFAULT_VERSION 2
+#endif
+
 namespace memkv {
 
 /// Tuning of FrozenLayerBuilder (and of the builder behind each HybridKV compaction).
@@ -67,14 +73,18 @@ struct frozen_layer_options {
     ///
     /// The image buffer is reserved up front, as for expected_keys.
     std::size_t expected_bytes = 0;
-    /// The file format version to write: 2 (the default) or 1.
+    /// The file format version to write: 2 (the default), 1 or 3.
     ///
     /// Version 2 adds run nodes, one byte per label along unbranched tails
     /// of labels outside the one-byte table (random binary keys: 27 -> 19
     /// bytes/key); version 1 files open in every memkv release, version 2
-    /// files only in those that read it. Both are read. Other values:
-    /// the builder throws std::invalid_argument.
-    std::uint32_t format_version = 2;
+    /// files only in those that read it. Version 3 (in progress, issue #13)
+    /// stores the keys in a succinct trie with coded links instead of an
+    /// automaton: 0.55-0.85x version 2's bytes, slower lookups for now
+    /// (DESIGN.md, "FrozenLayer v2 (in progress)"); its build holds the
+    /// trie in memory until finish(). All three are read. Other values: the
+    /// builder throws std::invalid_argument.
+    std::uint32_t format_version = MEMKV_FROZEN_DEFAULT_VERSION;
 };
 
 /// How a memory-mapped FrozenLayer will be read, for FrozenLayer::advise().

@@ -48,6 +48,17 @@ public:
 
     std::uint64_t size() const noexcept { return keys_; }
 
+    // Bytes held: the parts so far, the open path, the links waiting for
+    // the code.
+    std::size_t memory_usage() const noexcept {
+        std::size_t m = sizeof(*this) + out_.blocks.capacity() + out_.jump_bases.capacity() + out_.jumps.capacity() +
+                        out_.link_highs.capacity() + out_.links.capacity() + coded_.bytes().capacity() +
+                        lows_sink_.bytes.capacity() + pending_links_.capacity() +
+                        pending_.capacity() * sizeof(pending_edge) + prev_.capacity();
+        for (const open_node& n : path_) m += sizeof n + n.edges.capacity() * sizeof(edge) + n.link_bytes.capacity();
+        return m;
+    }
+
     // key > every key before it (the caller checks).
     void push(std::string_view key) {
         MEMKV_ASSERT(keys_ == 0 || std::string_view(prev_) < key);

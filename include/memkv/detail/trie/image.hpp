@@ -17,10 +17,24 @@
 // are links + 1 offsets, the last the stream's length.
 
 #include <cstdint>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace memkv::detail::trie {
+
+// What a view reads: the scalars and the parts in place (an image's, or a
+// file's once format.hpp has checked them).
+struct trie_parts {
+    std::uint64_t keys = 0, edges = 0, link_count = 0, root_start = 0;
+    bool lone_key_end = false, plain_links = false;
+    unsigned link_low_bits = 0;
+    std::uint64_t link_high_bits = 0, link_stream_size = 0;
+    std::string_view jump_prefix;
+    std::uint64_t jump_end = 0, jump_sub_start = 0, jump_after = 0;
+    std::span<const unsigned char> blocks, jump_bases, jumps, link_lows, link_highs, links, code;
+};
 
 struct trie_image {
     std::uint64_t keys = 0;
@@ -42,6 +56,12 @@ struct trie_image {
     std::uint64_t jump_after = 0;      // keys after its subtree
 
     std::vector<unsigned char> blocks, jump_bases, jumps, link_lows, link_highs, links, code;
+
+    trie_parts parts() const noexcept {
+        return {keys, edges, link_count, root_start, lone_key_end, plain_links, link_low_bits, link_high_bits,
+                link_stream_size, jump_prefix, jump_end, jump_sub_start, jump_after, blocks, jump_bases, jumps,
+                link_lows, link_highs, links, code};
+    }
 };
 
 }  // namespace memkv::detail::trie

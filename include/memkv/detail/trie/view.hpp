@@ -45,20 +45,23 @@ struct trie_cursor {
 class trie_view {
 public:
     trie_view() = default;
-    // Reads im in place (it must outlive the view).
-    explicit trie_view(const trie_image& im)
-        : keys_(im.keys), edges_(im.edges), root_start_(im.root_start), lone_(im.lone_key_end), plain_(im.plain_links),
-          low_bits_(im.link_low_bits), high_bits_(im.link_high_bits), stream_size_(im.link_stream_size),
-          blocks_(im.blocks.data()), jump_bases_(im.jump_bases.data()), jumps_(im.jumps.data()),
-          lows_(im.link_lows.data()), highs_(im.link_highs.data()), links_(im.links.data()),
-          links_bytes_(im.links.size()), jump_prefix_(im.jump_prefix), jump_end_(im.jump_end),
-          jump_sub_start_(im.jump_sub_start), jump_after_(im.jump_after) {
+    // Reads the parts in place (they must outlive the view); format.hpp
+    // checks a file's parts before a view reads them.
+    explicit trie_view(const trie_parts& p)
+        : keys_(p.keys), edges_(p.edges), root_start_(p.root_start), link_count_(p.link_count),
+          lone_(p.lone_key_end), plain_(p.plain_links), low_bits_(p.link_low_bits), high_bits_(p.link_high_bits),
+          stream_size_(p.link_stream_size), blocks_(p.blocks.data()), jump_bases_(p.jump_bases.data()),
+          jumps_(p.jumps.data()), jumps_size_(p.jumps.size()), lows_(p.link_lows.data()),
+          highs_(p.link_highs.data()), links_(p.links.data()), links_bytes_(p.links.size()),
+          jump_prefix_(p.jump_prefix), jump_end_(p.jump_end), jump_sub_start_(p.jump_sub_start),
+          jump_after_(p.jump_after) {
         if (!plain_) {
-            auto c = succinct::context_code::parse(im.code.data(), im.code.size(), true);
-            if (!c) throw std::invalid_argument("memkv: a v3 trie's link code table does not parse");
+            auto c = succinct::context_code::parse(p.code.data(), p.code.size(), true);
+            if (!c) corrupt("the link code table does not parse");
             code_ = std::move(*c);
         }
     }
+    explicit trie_view(const trie_image& im) : trie_view(im.parts()) {}
 
     std::uint64_t size() const noexcept { return keys_; }
     std::uint64_t edges() const noexcept { return edges_; }
@@ -87,7 +90,7 @@ public:
             }
             if (depth == key.size()) {
                 if (!has_end) return npos;
-                return keys_ - 1 - (after + ends_before(last) - ends_before(resolve(sub)));
+                return checked(after + ends_before(last) - ends_before(resolve(sub)));
             }
             // Labels descend through the node: the edge is the last one
             // whose label is at least c.
@@ -123,12 +126,56 @@ public:
             const lazy_position boundary = q != npos ? lazy_position{s, q} : sub;
             if (!child) {
                 if (depth != key.size()) return npos;
-                return keys_ - 1 - (after + ends_before(pos) - ends_before(resolve(boundary)));
+                return checked(after + ends_before(pos) - ends_before(resolve(boundary)));
             }
-            const std::uint64_t child_end = s - jump(pos);
+            const std::uint64_t j = jump(pos);
+            if (j >= s) return npos;  // a corrupt image
+            const std::uint64_t child_end = s - j;
             __builtin_prefetch(blocks_ + ((child_end - 1) >> 6) * block_bytes);
             after += ends_before(pos) - ends_before(child_end);
             e = child_end;
+            sub = boundary;
+        }
+    }
+
+    std::string_view jump_prefix() const noexcept { return jump_prefix_; }
+
+    // The longest key that is a prefix of key: {its length, its ordinal}, or
+    // {npos, npos} if there is none. No jump: a shorter key may end above
+    // the dominant prefix's node.
+    std::pair<std::uint64_t, std::uint64_t> longest_prefix(std::string_view key) const noexcept {
+        std::pair<std::uint64_t, std::uint64_t> best{npos, npos};
+        if (edges_ == 0) return best;
+        std::uint64_t e = edges_;
+        lazy_position sub{0, npos};
+        std::uint64_t after = 0;
+        std::size_t depth = 0;
+        for (;;) {
+            const std::uint64_t last = e - 1;
+            const std::uint64_t s = node_start(block(last), last);
+            const bool has_end = key_end(s, e);
+            if (has_end) best = {depth, checked(after + ends_before(last) - ends_before(resolve(sub)))};
+            if (depth == key.size()) return best;
+            const std::uint64_t pos =
+                last_at_least(s, has_end ? last : e, static_cast<unsigned char>(key[depth]));
+            if (pos == npos || label(pos) != static_cast<unsigned char>(key[depth])) return best;
+            ++depth;
+            const block_ref b = block(pos);
+            const auto bit = static_cast<unsigned>(pos & 63);
+            if (((b.link() >> bit) & 1) != 0) {
+                const std::uint64_t li = b.link_rank() + static_cast<std::uint64_t>(std::popcount(b.link() & below(bit)));
+                const std::size_t m = match_link(b, li, key, depth, true);
+                if (m == npos_size) return best;
+                depth += m;
+            }
+            const std::uint64_t q = next_inner(pos, e);
+            const lazy_position boundary = q != npos ? lazy_position{s, q} : sub;
+            if (((b.child() >> bit) & 1) == 0)
+                return {depth, checked(after + ends_before(pos) - ends_before(resolve(boundary)))};
+            const std::uint64_t j = jump(pos);
+            if (j >= s) return best;  // a corrupt image
+            after += ends_before(pos) - ends_before(s - j);
+            e = s - j;
             sub = boundary;
         }
     }
@@ -184,7 +231,9 @@ public:
                     --r;
                     continue;
                 }
-                const std::uint64_t child_end = f.start - jump(pos);
+                const std::uint64_t j = jump(pos);
+                if (j >= f.start) corrupt("a jump past the first edge");
+                const std::uint64_t child_end = f.start - j;
                 const std::uint64_t k = ends_before(child_end) - ends_before(sub);
                 if (r < k) break;
                 r -= k;
@@ -251,7 +300,7 @@ public:
                 after += ends_before(f.pos) - ends_before(resolve(boundary));
             }
         }
-        return keys_ - 1 - after;
+        return keys_ - 1 - after;  // a corrupt image may give any value: value_at checks
     }
 
 private:
@@ -336,6 +385,7 @@ private:
     // Link li's [from, to) in the stream.
     std::pair<std::uint64_t, std::uint64_t> link_range(block_ref b, std::uint64_t li) const noexcept {
         const unsigned lb = low_bits_;
+        if (li >= link_count_ || li < b.link_rank()) return {1, 0};  // a corrupt image
         const std::uint64_t at = one_after(b.links_at(), li - b.link_rank());
         const std::uint64_t next = one_after(at + 1, 0);
         if (next >= high_bits_) return {1, 0};  // a corrupt image: an empty, invalid range
@@ -369,7 +419,14 @@ private:
     struct lazy_position {
         std::uint64_t base, at;
     };
-    std::uint64_t resolve(lazy_position l) const noexcept { return l.at == npos ? l.base : l.base - jump(l.at); }
+    std::uint64_t resolve(lazy_position l) const noexcept {
+        if (l.at == npos) return l.base;
+        const std::uint64_t j = jump(l.at);
+        return j <= l.base ? l.base - j : 0;  // 0: a corrupt image
+    }
+    // The ordinal of a key with `after` keys after it; npos if that is none
+    // (a corrupt image).
+    std::uint64_t checked(std::uint64_t after) const noexcept { return after < keys_ ? keys_ - 1 - after : npos; }
 
     block_ref block(std::uint64_t pos) const noexcept { return {blocks_ + (pos >> 6) * block_bytes}; }
 
@@ -379,6 +436,7 @@ private:
         std::uint64_t firsts = b.first() & up_to(static_cast<unsigned>(last & 63));
         std::uint64_t base = last & ~std::uint64_t{63};
         while (firsts == 0) {
+            if (base == 0) return 0;  // no node start: a corrupt image
             base -= 64;
             firsts = block(base).first();
         }
@@ -408,7 +466,9 @@ private:
         const unsigned width = at >> jump_width_shift;
         const std::uint64_t k = static_cast<std::uint64_t>(std::popcount(jumps & below(bit)));
         const std::uint64_t base = load_le64(jump_bases_ + 8 * ((pos >> 6) / blocks_per_jump_base));
-        return bits_at(jumps_, base + (at & jump_at_mask) + k * width, width);
+        const std::uint64_t bit_pos = base + (at & jump_at_mask) + k * width;
+        if (base > (std::uint64_t{1} << 60) || bit_pos / 8 + 8 > jumps_size_) return npos;  // a corrupt image
+        return bits_at(jumps_, bit_pos, width);
     }
     // Edges before p that end a key (lead to no node).
     std::uint64_t ends_before(std::uint64_t p) const noexcept {
@@ -450,13 +510,14 @@ private:
         return *k;
     }
 
-    std::uint64_t keys_ = 0, edges_ = 0, root_start_ = 0;
+    std::uint64_t keys_ = 0, edges_ = 0, root_start_ = 0, link_count_ = 0;
     bool lone_ = false, plain_ = false;
     unsigned low_bits_ = 0;
     std::uint64_t high_bits_ = 0, stream_size_ = 0;
     const unsigned char* blocks_ = nullptr;
     const unsigned char* jump_bases_ = nullptr;
     const unsigned char* jumps_ = nullptr;
+    std::uint64_t jumps_size_ = 0;
     const unsigned char* lows_ = nullptr;
     const unsigned char* highs_ = nullptr;
     const unsigned char* links_ = nullptr;
