@@ -20,7 +20,7 @@ TEST_CASE("FrozenLayer fuzz body: random inputs in every mode", "[frozen][fuzz]"
     for (int i = 0; i < 3000; ++i) {
         std::vector<std::uint8_t> in(rng() % 600);
         for (auto& b : in) b = static_cast<std::uint8_t>(rng() % 8 == 0 ? rng() : rng() % 4 + 0x20);
-        if (!in.empty()) in[0] = static_cast<std::uint8_t>(i % 3);
+        if (!in.empty()) in[0] = static_cast<std::uint8_t>(i % 4);
         memkv::fuzz::frozen_fuzz_one(in.data(), in.size());
     }
 }
@@ -36,9 +36,31 @@ TEST_CASE("FrozenLayer fuzz body: mutated valid images", "[frozen][fuzz]") {
         while (m.size() < n) m.emplace(gen.next(), rng() % 1000);
         memkv::frozen_layer_options opt;
         opt.pair_nodes = memkv::frozen_layer_options::pairs_mode::always;  // images with pair nodes
+        opt.format_version = 2;
         const auto f = memkv::FrozenLayer<std::uint64_t>::from_sorted(m, opt);
         const auto img = f.bytes();
+        // A version 3 image of the same keys, mutated in place, checksums valid.
+        std::vector<std::uint8_t> lies{3, static_cast<std::uint8_t>(1 + rng() % 8)};
+        for (const auto& kv : m) {
+            lies.push_back(static_cast<std::uint8_t>(std::min<std::size_t>(kv.first.size(), 23)));
+            lies.insert(lies.end(), kv.first.begin(), kv.first.begin() + static_cast<std::ptrdiff_t>(std::min<std::size_t>(kv.first.size(), 23)));
+        }
+        const std::size_t keys_end = lies.size();
+        opt.format_version = 3;
+        const auto f3 = memkv::FrozenLayer<std::uint64_t>::from_sorted(m, opt);
+        opt.format_version = 2;
         for (int k = 0; k < 60; ++k) {
+            if (k % 4 == 0) {
+                lies.resize(keys_end);
+                for (unsigned j = 0; j < 3u * (lies[1] % 16); ++j) lies.push_back(static_cast<std::uint8_t>(rng()));
+                memkv::fuzz::frozen_fuzz_one(lies.data(), lies.size());
+            }
+            // The whole version 3 image with a flipped byte (mode 0).
+            std::vector<std::uint8_t> whole3{0};
+            whole3.insert(whole3.end(), f3.bytes().begin(), f3.bytes().end());
+            whole3[1 + memkv::detail::frozen_header_size + rng() % (f3.bytes().size() - memkv::detail::frozen_header_size)] ^=
+                static_cast<std::uint8_t>(1U << (rng() % 8));
+            memkv::fuzz::frozen_fuzz_one(whole3.data(), whole3.size());
             // Mode 1 input: 12 bytes of (n, root, layout) then the payload with
             // a few flipped bytes, so node decoding meets near-valid lies.
             std::vector<std::uint8_t> in(13);

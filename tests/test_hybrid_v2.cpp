@@ -1538,6 +1538,7 @@ TEST_CASE("HybridKV v2: draft runs below fast_build_levels are larger; compact()
         opt.run_fanout = 64;  // flushes only: every run is level 0
         opt.max_runs = 0;
         opt.fast_build_levels = fast_levels;
+        opt.frozen.format_version = 2;  // the registry is the automaton's (version 3 has none)
         auto kv = std::make_unique<KV>(opt);
         std::mt19937_64 rng(0xd2af7);
         for (std::uint64_t v = 0; v < 80000;) {

@@ -130,16 +130,22 @@ TEST_CASE("v3 trie: edge keys, links coded and plain, trained early and late", "
         INFO("sample links " << sample);
         check(ks, {.sample_links = sample});
         check(ks, {.sample_links = sample, .force_plain = true});
+        check(ks, {.sample_links = sample, .force_coded = true});
     }
 }
 
 TEST_CASE("v3 trie: generated shapes across block and jump-base boundaries", "[trie]") {
     using memkv::bench::KeyShape;
+    // 60,000 keys are over 65,536 edges (1,024 blocks: a second jump base)
+    // on every shape; links coded as the sample says, plain and coded.
+    int variant = 0;
     for (const KeyShape s : {KeyShape::urls, KeyShape::names, KeyShape::paths, KeyShape::binary, KeyShape::ints}) {
         INFO("shape " << memkv::bench::shape_name(s));
         const auto ks = shape(s, 60000);
-        check(ks, {.sample_links = 3000});
-        check(ks, {.sample_links = 3000, .force_plain = true});
+        const auto t = build(ks);
+        REQUIRE(t->image.edges > 65536);
+        check(ks, {.sample_links = 3000, .force_plain = variant % 3 == 1, .force_coded = variant % 3 == 2});
+        ++variant;
     }
 }
 
@@ -255,6 +261,7 @@ TEST_CASE("v3 trie: iteration both ways, nth and seek", "[trie]") {
     check_order({"", "a", "ab", "b"});
     check_order(edge_keys());
     check_order(edge_keys(), {.sample_links = 5, .force_plain = true});
+    check_order(edge_keys(), {.sample_links = 5, .force_coded = true});
     using memkv::bench::KeyShape;
     for (const KeyShape s : {KeyShape::urls, KeyShape::names, KeyShape::paths, KeyShape::binary, KeyShape::ints}) {
         INFO("shape " << memkv::bench::shape_name(s));

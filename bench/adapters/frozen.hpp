@@ -2,8 +2,9 @@
 
 // memkv::FrozenLayer<std::uint64_t>: the immutable, compressed base layer,
 // written in file format `Version` (frozen.cpp registers the default,
-// version 2, as "frozen"; frozen_v1.cpp version 1 as "frozen-v1", so one
-// run compares the formats). Built from sorted keys (sorted_build): the
+// version 2, as "frozen"; frozen_v1.cpp version 1 as "frozen-v1" and
+// frozen_v3.cpp the succinct trie, version 3, as "frozen-v3", so one run
+// compares the formats). Built from sorted keys (sorted_build): the
 // harness times build() over the key-sorted entries. Values are the
 // harness's (each key's index in the data set file), so they arrive in
 // random order relative to the keys and take a bit-packed column of
@@ -24,7 +25,7 @@ namespace memkv::bench::adapters {
 template <std::uint32_t Version>
 class Frozen {
 public:
-    static constexpr std::string_view name = Version == 1 ? "frozen-v1" : "frozen";
+    static constexpr std::string_view name = Version == 1 ? "frozen-v1" : Version == 3 ? "frozen-v3" : "frozen";
     static constexpr bool ordered = true;
     static constexpr bool sorted_build = true;
 

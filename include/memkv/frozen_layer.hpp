@@ -613,7 +613,11 @@ public:
         ///
         /// A lazy iterator (from find or longest_prefix) first builds its frames.
         const_iterator& operator++() {
-            MEMKV_ASSERT(layer_ != nullptr && !at_end());  // ++end() is undefined
+            // ++end() is undefined. On a version 3 image whose ordinals lie,
+            // a range's end may be passed by (its ordinal and the one counted
+            // on the way differ): the trie throws format_error past the last
+            // key.
+            MEMKV_ASSERT(layer_ != nullptr && (!at_end() || layer_->trie_));
             if (lazy_) [[unlikely]]
                 materialize();
             layer_->advance(*this);

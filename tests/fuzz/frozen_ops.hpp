@@ -10,7 +10,13 @@
 //      and value layout taken from the input: a file that passed open() but
 //      lies inside. Every query must either answer or throw format_error.
 //   2: the rest is a list of keys (length-prefixed); they are sorted, built
-//      into a layer and every query is checked against std::map.
+//      into a layer (format version 1, 2 or 3) and every query is checked
+//      against std::map.
+//   3: a version 3 image that lies inside: the rest is a flip count, keys
+//      (as mode 2) built into a valid image, then (position, mask) byte
+//      pairs flipped in its trie payload; the checksums are made valid
+//      again, so only the trie's own checks stand between the lies and a
+//      crash. Every query must answer or throw format_error.
 //
 // Anything other than memkv::format_error escaping, a crash, a sanitizer
 // report or a hang is a bug.
@@ -156,7 +162,7 @@ inline void frozen_mode_model(const std::uint8_t* data, std::size_t size) {
     opt.table_sample_keys = 1 + (size % 7);
     opt.pair_nodes = (seed & 2U) ? frozen_layer_options::pairs_mode::always
                                  : frozen_layer_options::pairs_mode::automatic;
-    opt.format_version = (seed & 4U) ? 1 : 2;  // 2: run nodes
+    opt.format_version = 1 + (seed >> 2) % 3;  // 2: run nodes; 3: the succinct trie
     auto f = FrozenLayer<std::uint64_t>::from_sorted(model, opt);
     frozen_check(f.size() == model.size());
     std::size_t r = 0;
@@ -203,12 +209,43 @@ inline void frozen_mode_model(const std::uint8_t* data, std::size_t size) {
     }
 }
 
+inline void frozen_mode_trie_lies(const std::uint8_t* data, std::size_t size) {
+    if (size < 2) return;
+    const std::size_t flips = data[0] % 16;
+    const std::size_t keys_end = size - std::min(size - 1, 3 * flips);
+    std::map<std::string, std::uint64_t> model;
+    for (std::size_t i = 1; i < keys_end;) {
+        const std::size_t len = std::min<std::size_t>(data[i] % 24, keys_end - i - 1);
+        model.emplace(std::string(reinterpret_cast<const char*>(data + i + 1), len), model.size() * 7);
+        i += 1 + len;
+    }
+    frozen_layer_options opt;
+    opt.format_version = 3;
+    const auto valid = FrozenLayer<std::uint64_t>::from_sorted(model, opt);
+    std::vector<unsigned char> img(valid.bytes().begin(), valid.bytes().end());
+    const std::size_t payload = valid.automaton_size();
+    if (payload == 0) return;
+    for (std::size_t i = keys_end; i + 3 <= size; i += 3) {
+        const std::size_t at = (std::size_t{data[i]} | std::size_t{data[i + 1]} << 8) % payload;
+        img[detail::frozen_header_size + at] ^= static_cast<unsigned char>(data[i + 2] | 1U);
+    }
+    detail::frozen_header h = detail::decode_frozen_header(img.data(), img.size(), detail::frozen_type_tag<std::uint64_t>(), 8);
+    h.payload_crc = detail::crc32c(img.data() + detail::frozen_header_size, img.size() - detail::frozen_header_size);
+    detail::encode_frozen_header(h, img.data());
+    try {
+        auto f = FrozenLayer<std::uint64_t>::from_bytes(std::span<const unsigned char>(img));
+        frozen_probe(f, std::string_view(reinterpret_cast<const char*>(data + 1), std::min<std::size_t>(keys_end - 1, 64)));
+    } catch (const format_error&) {
+    }
+}
+
 inline void frozen_fuzz_one(const std::uint8_t* data, std::size_t size) {
     if (size == 0) return;
-    switch (data[0] % 3) {
+    switch (data[0] % 4) {
     case 0: frozen_mode_image(data + 1, size - 1); break;
     case 1: frozen_mode_lying(data + 1, size - 1); break;
-    default: frozen_mode_model(data + 1, size - 1); break;
+    case 2: frozen_mode_model(data + 1, size - 1); break;
+    default: frozen_mode_trie_lies(data + 1, size - 1); break;
     }
 }
 

@@ -11,8 +11,11 @@
 #include <cstddef>
 #include <cstdint>
 
-// The format version builders write by default. A test hook: the test
-// suite builds its FrozenLayer and HybridKV tests a second time with 3.
+/// The FrozenLayer format version builders write by default (frozen_layer_options::format_version).
+///
+/// A test hook: the test suite builds its FrozenLayer and HybridKV tests a
+/// second time with 3. Define it before including memkv to change the
+/// default.
 #ifndef MEMKV_FROZEN_DEFAULT_VERSION
 #define MEMKV_FROZEN_DEFAULT_VERSION 2
 #endif

@@ -38,6 +38,7 @@ struct builder_options {
     std::size_t sample_bytes = std::size_t{16} << 20;
     unsigned bucket_bits = succinct::context_code::default_bucket_bits;
     bool force_plain = false;  // keep links as bytes whatever the sample says
+    bool force_coded = false;  // code links whatever the sample says (tests)
 };
 
 class trie_builder {
@@ -262,11 +263,14 @@ private:
         }
         std::uint64_t mean_bits = 8 * raw;
         out_.plain_links = true;
-        if (!opt_.force_plain && !sample.empty()) {
+        // A table costs 2 bytes per bucket before its codes: links fewer
+        // bytes than that stay plain without training one.
+        const std::uint64_t table_floor = 2 * ((std::uint64_t{1} << opt_.bucket_bits) + 1);
+        if (!opt_.force_plain && !sample.empty() && (raw > table_floor || opt_.force_coded)) {
             code_ = succinct::context_code::train(sample, contexts, false, opt_.bucket_bits);
             succinct::bit_writer w;
             for (std::size_t k = 0; k < sample.size(); ++k) code_.encode(sample[k], contexts[k], w);
-            if ((w.size() + 7) / 8 + code_.bytes() < raw) {
+            if ((w.size() + 7) / 8 + code_.bytes() < raw || opt_.force_coded) {
                 out_.plain_links = false;
                 mean_bits = w.size();
             }

@@ -194,7 +194,8 @@ public:
         c.ordinal = keys_ - 1;
     }
     void next(trie_cursor& c) const {
-        MEMKV_ASSERT(!c.at_end());
+        // Only a range whose end's ordinal lies (a corrupt image) runs here.
+        if (c.at_end()) corrupt("an iteration past the last key (ordinals that lie)");
         if (step_forward(c)) ++c.ordinal;
     }
     void prev(trie_cursor& c) const {
