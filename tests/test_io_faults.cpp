@@ -567,9 +567,12 @@ TEST_CASE("I/O faults: a streaming build", "[io][frozen]") {
     const Map new_model = layer_model(2, 400 * test_scale());
     struct w : frozen_file_workload {
         std::optional<Builder> b;
-        using frozen_file_workload::frozen_file_workload;
+        std::uint32_t version = 2;
+        w(const Map& o, const Map& n, std::uint32_t v) : frozen_file_workload(o, n), version(v) {}
         void run() override {
-            b.emplace(path);
+            memkv::frozen_layer_options opt;
+            opt.format_version = version;  // 3: the trie's parts stream to files of their own
+            b.emplace(path, opt);
             for (const auto& [k, v] : new_m) b->insert(k, v + 1);
             got = b->finish();
         }
@@ -614,7 +617,10 @@ TEST_CASE("I/O faults: a streaming build", "[io][frozen]") {
             require_no_temporaries(dir.path, o);
         }
     };
-    each_fault([&] { return std::make_unique<w>(old_model, new_model); });
+    for (const std::uint32_t version : {2U, 3U}) {
+        INFO("format version " << version);
+        each_fault([&] { return std::make_unique<w>(old_model, new_model, version); });
+    }
 }
 
 TEST_CASE("I/O faults: a streaming build whose file fails while keys arrive is spent (regression)",

@@ -143,12 +143,22 @@ public:
             // created its file.
             out_ = std::make_unique<detail::file_sink>(tmp_path_);
             values_ = std::make_unique<detail::file_sink>(values_tmp_path_);
+            if (opt_.format_version >= 3) {
+                // The trie's growing parts stream to files of their own.
+                static constexpr const char* parts[trie_parts_streamed] = {"blocks", "jumps", "link-lows",
+                                                                           "link-highs", "links"};
+                for (std::size_t i = 0; i < trie_parts_streamed; ++i)
+                    trie_tmp_paths_[i] = stream_path_ + ".trie-" + parts[i] + ".tmp";
+                for (std::size_t i = 0; i < trie_parts_streamed; ++i)
+                    trie_files_[i] = std::make_unique<detail::file_sink>(trie_tmp_paths_[i]);
+            }
             start_image();
         } catch (...) {
             out_.reset();
             values_.reset();
             detail::remove_file_noexcept(tmp_path_);
             detail::remove_file_noexcept(values_tmp_path_);
+            drop_trie_files();
             throw;
         }
     }
@@ -167,6 +177,7 @@ public:
             values_.reset();
             detail::remove_file_noexcept(tmp_path_);
             detail::remove_file_noexcept(values_tmp_path_);
+            drop_trie_files();
         }
     }
 
@@ -231,6 +242,8 @@ public:
         if (values_) m += values_->memory_usage();
         if (compiler_) m += compiler_->memory_usage();
         if (trie_) m += trie_->memory_usage();
+        for (const auto& t : trie_files_)
+            if (t) m += t->memory_usage();
         for (const auto& s : sample_) m += s.first.capacity() + sizeof(s);
         return m;
     }
@@ -326,7 +339,7 @@ private:
     // The key's nodes (or its place in the label sample) and its value.
     void add(std::string_view key, const V& value, std::size_t common) {
         if (opt_.format_version >= 3) {
-            if (!trie_) trie_.emplace();
+            if (!trie_) start_trie();
             trie_->push(key);
             push_value(value);
             return;
@@ -431,6 +444,24 @@ private:
         std::vector<std::pair<std::string, V>>().swap(sample_);
     }
 
+    // Format version 3: the trie's builder, streaming its parts to files
+    // for a streaming builder.
+    void start_trie() {
+        if (!trie_files_[0]) {
+            trie_.emplace();
+            return;
+        }
+        trie_.emplace(detail::trie::builder_options{},
+                      detail::trie::trie_sinks{trie_files_[0].get(), trie_files_[1].get(), trie_files_[2].get(),
+                                               trie_files_[3].get(), trie_files_[4].get()});
+    }
+    void drop_trie_files() noexcept {
+        for (std::size_t i = 0; i < trie_parts_streamed; ++i) {
+            trie_files_[i].reset();
+            if (!trie_tmp_paths_[i].empty()) detail::remove_file_noexcept(trie_tmp_paths_[i]);
+        }
+    }
+
     // Values are spooled as sizeof(V) bytes each: packable ones as
     // little-endian integers, others as their object representation.
     // While every value so far equals its key's rank (the ordinal column,
@@ -480,7 +511,7 @@ private:
     // Finishes the automaton, appends the value column and writes the header.
     void complete() {
         const bool trie = opt_.format_version >= 3;
-        if (trie && !trie_) trie_.emplace();
+        if (trie && !trie_) start_trie();
         if (!trie && !compiler_) start_compiler();
         MEMKV_ASSERT(pushed_ == count_);
         detail::frozen_header f;
@@ -492,9 +523,15 @@ private:
         if (trie) {
             const detail::trie::trie_image image = trie_->finish();
             trie_.reset();
-            const detail::trie::trie_parts parts = image.parts();
+            detail::trie::trie_parts parts = image.parts();
+            if (trie_files_[0]) {  // streamed: the parts are in their files
+                std::span<const unsigned char>* streamed[trie_parts_streamed] = {
+                    &parts.blocks, &parts.jumps, &parts.link_lows, &parts.link_highs, &parts.links};
+                for (std::size_t i = 0; i < trie_parts_streamed; ++i) *streamed[i] = trie_files_[i]->contents();
+            }
             detail::trie::write_payload(parts, [this](const unsigned char* p, std::size_t n) { out_->write(p, n); });
             f.automaton_size = detail::trie::payload_size(parts);
+            drop_trie_files();
         } else {
             f.table = compiler_->table();
             if (count_ > 0) f.root = compiler_->finish();
@@ -552,6 +589,9 @@ private:
     std::unique_ptr<detail::byte_sink> values_;  // the values, until the column is written
     std::optional<detail::frozen_compiler> compiler_;
     std::optional<detail::trie::trie_builder> trie_;  // format version 3
+    static constexpr std::size_t trie_parts_streamed = 5;
+    std::string trie_tmp_paths_[trie_parts_streamed];  // a streaming version 3 builder's part files
+    std::unique_ptr<detail::file_sink> trie_files_[trie_parts_streamed];
     std::vector<std::pair<std::string, V>> sample_;
     std::size_t sample_bytes_ = 0;
     std::array<std::uint64_t, 256> freq_{};

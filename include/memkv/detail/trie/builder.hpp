@@ -4,7 +4,10 @@
 // one pass: a node is written when the first key outside its subtree
 // arrives, so the builder holds the open path (one node per branching depth
 // of the last key, each with its edges and links) and, until the link code
-// is trained, the edges written so far.
+// is trained, the edges written so far. The parts that grow with the keys
+// (blocks, jumps, link offsets, links) stream into byte sinks as they are
+// made: the caller's (files, for a FrozenLayer built to disk), or the
+// builder's own in memory, copied into the image at finish().
 //
 // The link code is trained on the first links (options::sample_links, or
 // sample_bytes of them): sorted input gives a sample of one end of the key
@@ -18,7 +21,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -27,6 +32,7 @@
 #include <memkv/detail/assert.hpp>
 #include <memkv/detail/common_prefix.hpp>
 #include <memkv/detail/frozen/packed_column.hpp>
+#include <memkv/detail/io/byte_sink.hpp>
 #include <memkv/detail/succinct/context_codec.hpp>
 #include <memkv/detail/trie/image.hpp>
 #include <memkv/detail/trie/layout.hpp>
@@ -41,9 +47,27 @@ struct builder_options {
     bool force_coded = false;  // code links whatever the sample says (tests)
 };
 
+// Where the parts that grow with the keys go (each written once, in order;
+// finish() leaves them finished, padded as image.hpp says).
+struct trie_sinks {
+    byte_sink* blocks;
+    byte_sink* jumps;
+    byte_sink* link_lows;
+    byte_sink* link_highs;
+    byte_sink* links;
+};
+
 class trie_builder {
 public:
-    explicit trie_builder(builder_options opt = {}) : opt_(opt) {}
+    // Parts into the builder's own memory sinks: finish() returns them in
+    // the image.
+    explicit trie_builder(builder_options opt = {}) : opt_(opt) {
+        for (auto& o : owned_) o = std::make_unique<memory_sink>();
+        sinks_ = {owned_[0].get(), owned_[1].get(), owned_[2].get(), owned_[3].get(), owned_[4].get()};
+    }
+    // Parts into the caller's sinks (they must outlive the builder's use):
+    // finish() leaves those parts of the image empty.
+    trie_builder(builder_options opt, trie_sinks sinks) : opt_(opt), sinks_(sinks) {}
     trie_builder(const trie_builder&) = delete;
     trie_builder& operator=(const trie_builder&) = delete;
 
@@ -52,10 +76,10 @@ public:
     // Bytes held: the parts so far, the open path, the links waiting for
     // the code.
     std::size_t memory_usage() const noexcept {
-        std::size_t m = sizeof(*this) + out_.blocks.capacity() + out_.jump_bases.capacity() + out_.jumps.capacity() +
-                        out_.link_highs.capacity() + out_.links.capacity() + coded_.bytes().capacity() +
-                        lows_sink_.bytes.capacity() + pending_links_.capacity() +
-                        pending_.capacity() * sizeof(pending_edge) + prev_.capacity();
+        std::size_t m = sizeof(*this) + out_.jump_bases.capacity() + coded_.bytes().capacity() +
+                        pending_links_.capacity() + pending_.capacity() * sizeof(pending_edge) + prev_.capacity();
+        for (const auto& o : owned_)
+            if (o) m += o->memory_usage();
         for (const open_node& n : path_) m += sizeof n + n.edges.capacity() * sizeof(edge) + n.link_bytes.capacity();
         return m;
     }
@@ -101,18 +125,28 @@ public:
         out_.link_count = links_;
         add_offset(stream_size());
         lows_->finish();
-        out_.link_lows = std::move(lows_sink_.bytes);
         out_.link_high_bits = high_bits_;
         out_.link_stream_size = stream_size();
-        pad(out_.link_highs);
-        if (out_.plain_links) {
-            pad(out_.links);
-        } else {
-            out_.links = std::move(coded_.bytes());
-            pad(out_.links);
+        sinks_.link_highs->push(highs_byte_);
+        pad(*sinks_.link_highs);
+        if (!out_.plain_links) {
+            const std::vector<unsigned char>& v = coded_.bytes();
+            sinks_.links->write(v.data(), v.size());  // the last byte, partial, too
             code_.write(out_.code);
         }
+        pad(*sinks_.links);
         jump_writer_.finish();
+        for (byte_sink* k : {sinks_.blocks, sinks_.jumps, sinks_.link_lows, sinks_.link_highs, sinks_.links})
+            k->finish();
+        if (owned_[0]) {
+            std::vector<unsigned char>* to[5] = {&out_.blocks, &out_.jumps, &out_.link_lows, &out_.link_highs,
+                                                 &out_.links};
+            for (std::size_t i = 0; i < 5; ++i) {
+                const std::span<const unsigned char> c = owned_[i]->contents();
+                to[i]->assign(c.begin(), c.end());
+                owned_[i].reset();
+            }
+        }
         for (const candidate& c : candidates_) {
             if (2 * c.keys >= keys_ && c.prefix.size() > out_.jump_prefix.size()) {
                 out_.jump_prefix = c.prefix;
@@ -280,19 +314,25 @@ private:
         low_bits_ = per_link > 1 ? static_cast<unsigned>(std::bit_width(per_link) - 1) : 0;
         out_.link_low_bits = low_bits_;
         lows_.emplace(low_bits_, lows_sink_);
+        lows_sink_.to = sinks_.link_lows;
         trained_ = true;
         for (const pending_edge& p : pending_) place(p.rec);
         pending_ = {};
         pending_links_ = {};
     }
 
-    std::uint64_t stream_size() const noexcept { return out_.plain_links ? out_.links.size() : coded_.size(); }
+    std::uint64_t stream_size() const noexcept { return out_.plain_links ? plain_bytes_ : coded_.size(); }
 
+    // The offsets' high bits go out a byte at a time: the byte that holds
+    // the last one set stays until a later one lands past it.
     void add_offset(std::uint64_t v) {
         const std::uint64_t pos = (v >> low_bits_) + offsets_;
         MEMKV_ASSERT(pos >= high_bits_);
-        out_.link_highs.resize(pos / 8 + 1, 0);
-        out_.link_highs[pos / 8] |= static_cast<unsigned char>(1u << (pos % 8));
+        for (; highs_at_ < pos / 8; ++highs_at_) {
+            sinks_.link_highs->push(highs_byte_);
+            highs_byte_ = 0;
+        }
+        highs_byte_ |= static_cast<unsigned char>(1u << (pos % 8));
         high_bits_ = pos + 1;
         lows_->push(v & below(low_bits_));
         ++offsets_;
@@ -333,8 +373,13 @@ private:
                 block_.links_at = static_cast<std::uint32_t>(pos);
             }
             add_offset(at);
-            if (out_.plain_links) out_.links.insert(out_.links.end(), r.link.begin(), r.link.end());
-            else code_.encode(r.link, r.context, coded_);
+            if (out_.plain_links) {
+                sinks_.links->write(reinterpret_cast<const unsigned char*>(r.link.data()), r.link.size());
+                plain_bytes_ += r.link.size();
+            } else {
+                code_.encode(r.link, r.context, coded_);
+                drain_coded(std::size_t{1} << 16);
+            }
             ++links_;
         }
         ++edges_;
@@ -361,22 +406,34 @@ private:
         MEMKV_ASSERT(rel <= jump_at_mask && width_ <= 32);
         block_.jump_at = static_cast<std::uint32_t>(rel) | (carry_ ? jump_carry : 0u) | (width_ << jump_width_shift);
         for (std::uint64_t j = block_jumps_; j != 0; j &= j - 1) jump_writer_.push(jumps_[std::countr_zero(j)], width_);
-        const std::size_t at = out_.blocks.size();
-        out_.blocks.resize(at + block_bytes);
-        block_.store(out_.blocks.data() + at);
+        unsigned char b[block_bytes];
+        block_.store(b);
+        sinks_.blocks->write(b, block_bytes);
         ++blocks_;
         fill_ = 0;
     }
 
-    static void pad(std::vector<unsigned char>& v) { v.resize(v.size() + 8, 0); }
+    static void pad(byte_sink& k) {
+        static constexpr unsigned char zero[8] = {};
+        k.write(zero, 8);
+    }
+    // Sends the coded links' complete bytes to their sink once more than
+    // `keep` are held (the last, partial byte stays with the writer).
+    void drain_coded(std::size_t keep) {
+        std::vector<unsigned char>& v = coded_.bytes();
+        if (v.size() <= keep) return;
+        const std::size_t n = coded_.size() % 8 == 0 ? v.size() : v.size() - 1;
+        sinks_.links->write(v.data(), n);
+        v.erase(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(n));
+    }
 
-    struct byte_sink {
-        std::vector<unsigned char> bytes;
-        void operator()(const unsigned char* p, std::size_t k) { bytes.insert(bytes.end(), p, p + k); }
+    struct lows_sink {
+        byte_sink* to = nullptr;
+        void operator()(const unsigned char* p, std::size_t k) { to->write(p, k); }
     };
     // LSB-first bits of varying widths (<= 32).
     struct jump_writer {
-        std::vector<unsigned char>* out;
+        byte_sink** out;
         std::uint64_t acc = 0;
         unsigned fill = 0;
         std::uint64_t bits = 0;
@@ -386,20 +443,22 @@ private:
             fill += width;
             bits += width;
             while (fill >= 8) {
-                out->push_back(static_cast<unsigned char>(acc));
+                (*out)->push(static_cast<unsigned char>(acc));
                 acc >>= 8;
                 fill -= 8;
             }
         }
         void finish() {
-            if (fill > 0) out->push_back(static_cast<unsigned char>(acc));
-            out->resize(out->size() + 8, 0);
+            if (fill > 0) (*out)->push(static_cast<unsigned char>(acc));
+            pad(**out);
             fill = 0;
             acc = 0;
         }
     };
 
     builder_options opt_;
+    std::unique_ptr<memory_sink> owned_[5];  // the sinks, when the caller gave none
+    trie_sinks sinks_;
     trie_image out_;
     std::string prev_;
     std::uint64_t keys_ = 0;
@@ -414,10 +473,13 @@ private:
     succinct::context_code code_;
     succinct::bit_writer coded_;
     unsigned low_bits_ = 0;
-    byte_sink lows_sink_;
-    std::optional<packed_writer<byte_sink>> lows_;  // once trained
+    lows_sink lows_sink_;
+    std::optional<packed_writer<lows_sink>> lows_;  // once trained
     std::uint64_t offsets_ = 0;
     std::uint64_t high_bits_ = 0;
+    std::uint64_t highs_at_ = 0;     // the byte of the high bits being filled
+    unsigned char highs_byte_ = 0;
+    std::uint64_t plain_bytes_ = 0;
 
     block_fields block_;
     unsigned fill_ = 0;
@@ -429,7 +491,7 @@ private:
     std::uint64_t written_ = 0;  // edges emitted (placed, or pending until the code is trained)
     std::uint64_t edges_ = 0, inner_ = 0, links_ = 0, blocks_ = 0;  // edges placed in blocks
     std::uint64_t jump_base_ = 0;
-    jump_writer jump_writer_{&out_.jumps};
+    jump_writer jump_writer_{&sinks_.jumps};
 };
 
 }  // namespace memkv::detail::trie
