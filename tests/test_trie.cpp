@@ -2,17 +2,24 @@
 // one pass, every key's ordinal and every miss checked against the sorted
 // keys, on the edge keys, on generated shapes and on random keys, with links
 // coded and plain, and with the link code trained before, during and after
-// the last key.
+// the last key; cursors both ways; then the trie inside FrozenLayer (format
+// version 3): its payload directory's checks and the streaming build's
+// memory. (test_frozen_v3 runs every FrozenLayer test on version 3.)
 
 #include <algorithm>
 #include <cstdint>
+#include <filesystem>
+#include <map>
 #include <random>
 #include <set>
+#include <span>
 #include <string>
 #include <vector>
 
 #include <memkv/detail/trie/builder.hpp>
 #include <memkv/detail/trie/view.hpp>
+#include <memkv/frozen_builder.hpp>
+#include <memkv/frozen_layer.hpp>
 
 #include "memkv_catch.hpp"
 #include "shapes.hpp"
@@ -299,4 +306,96 @@ TEST_CASE("v3 trie: longest prefix", "[trie]") {
         expect("");
         expect("nothing here at all");
     }
+}
+
+// --- FrozenLayer format version 3 -------------------------------------------
+
+namespace {
+
+// A version 3 image with its payload directory's field at `at` (a u64)
+// replaced, checksums made valid again: only the directory's checks stand.
+std::vector<unsigned char> with_directory_field(std::span<const unsigned char> good, std::size_t at, std::uint64_t v) {
+    std::vector<unsigned char> b(good.begin(), good.end());
+    memkv::detail::store_le(b.data() + memkv::detail::frozen_header_size + at, v, 8);
+    auto h = memkv::detail::decode_frozen_header(b.data(), b.size(), memkv::detail::frozen_type_tag<std::uint64_t>(), 8);
+    h.payload_crc = memkv::detail::crc32c(b.data() + memkv::detail::frozen_header_size,
+                                          b.size() - memkv::detail::frozen_header_size);
+    memkv::detail::encode_frozen_header(h, b.data());
+    return b;
+}
+
+}  // namespace
+
+TEST_CASE("FrozenLayer v3: a payload directory that lies is refused, naming what", "[trie][frozen]") {
+    std::map<std::string, std::uint64_t> m;
+    for (const std::string& k : shape(memkv::bench::KeyShape::names, 3000)) m.emplace(k, m.size() * 5);
+    memkv::frozen_layer_options opt;
+    opt.format_version = 3;
+    const auto f = memkv::FrozenLayer<std::uint64_t>::from_sorted(m, opt);
+    REQUIRE(f.bytes()[8] == 3);
+    const auto good = f.bytes();
+    const std::uint64_t edges = memkv::detail::load_le64(good.data() + memkv::detail::frozen_header_size);
+    struct lie {
+        std::size_t at;
+        std::uint64_t value;
+        const char* named;
+    };
+    const lie lies[] = {
+        {0, edges + 64, "blocks"},                 // more edges than blocks
+        {0, std::uint64_t{1} << 40, "edge count"},
+        {8, edges, "root"},
+        {16, edges + 1, "more links than edges"},
+        {136, 7, "blocks"},                        // a part's offset not a multiple of 8
+        {144, 8, "blocks"},                        // its size
+        {136 + 16 * 5 + 8, 1, "links"},
+        {136 + 16 * 6 + 8, std::uint64_t{1} << 50, "link code table"},
+        {248, 1, "reserved"},
+    };
+    for (const lie& l : lies) {
+        INFO("field at " << l.at << " = " << l.value);
+        const auto b = with_directory_field(good, l.at, l.value);
+        try {
+            (void)memkv::FrozenLayer<std::uint64_t>::from_bytes(std::span<const unsigned char>(b));
+            FAIL("opened");
+        } catch (const memkv::format_error& e) {
+            INFO(e.what());
+            CHECK(std::string(e.what()).find("version 3 trie") != std::string::npos);
+            CHECK(std::string(e.what()).find(l.named) != std::string::npos);
+        }
+    }
+    // The directory unchanged: opens and answers.
+    const auto same = with_directory_field(good, 0, edges);
+    const auto g = memkv::FrozenLayer<std::uint64_t>::from_bytes(std::span<const unsigned char>(same));
+    for (const auto& [k, v] : m) REQUIRE(g.get(k) == v);
+}
+
+TEST_CASE("FrozenLayer v3: a streaming build's memory does not grow with the keys", "[trie][frozen]") {
+    const auto ks = shape(memkv::bench::KeyShape::paths, 240000);
+    const std::string path = (std::filesystem::temp_directory_path() / "memkv-test-trie-stream.frz").string();
+    memkv::frozen_layer_options opt;
+    opt.format_version = 3;
+    // memory_usage() with half the keys in, and with all of them.
+    auto growth = [&](bool streaming) {
+        auto b = streaming ? std::make_unique<memkv::FrozenLayerBuilder<std::uint64_t>>(path, opt)
+                           : std::make_unique<memkv::FrozenLayerBuilder<std::uint64_t>>(opt);
+        std::size_t at_half = 0;
+        for (std::size_t i = 0; i < ks.size(); ++i) {
+            b->insert(ks[i], i);
+            if (i + 1 == ks.size() / 2) at_half = b->memory_usage();
+        }
+        const std::size_t at_end = b->memory_usage();
+        const auto f = b->finish();
+        REQUIRE(f.size() == ks.size());
+        for (std::size_t i = 0; i < ks.size(); i += 997) REQUIRE(f.get(ks[i]) == i);
+        INFO("memory_usage at half the keys " << at_half << ", at all of them " << at_end);
+        REQUIRE(at_end >= at_half);
+        return at_end - at_half;
+    };
+    // The parts go to files: what grows is the jump bases (8 bytes per
+    // 1,024 blocks), the open path and the coded links' buffer (drained
+    // past 64 KiB; its capacity may double once), not the parts (~16 bytes
+    // a key on these paths, which an in-memory build holds).
+    CHECK(growth(true) < 256 * 1024);
+    CHECK(growth(false) > 256 * 1024);  // the same measure fails where the parts stay in memory
+    std::filesystem::remove(path);
 }
