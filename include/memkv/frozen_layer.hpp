@@ -51,7 +51,7 @@ class frozen_layer_view;
 /// ordinal (rank in byte order) and back. File format version 3
 /// (frozen_layer_options::format_version = 3, in progress) keeps the keys in
 /// a succinct Patricia trie with coded edge labels instead
-/// (detail/trie/layout.hpp): 0.55-0.85x the bytes, an ordinal from the key
+/// (detail/trie/layout.hpp): 0.63-0.85x the bytes, an ordinal from the key
 /// ends counted on the way down, slower lookups for now. Values sit in a
 /// separate column indexed by ordinal: bit-packed to the width they need when `V` is an
 /// unsigned integer of at most 64 bits, omitted entirely when value ==

@@ -83,7 +83,7 @@ struct frozen_layer_options {
     /// bytes/key); version 1 files open in every memkv release, version 2
     /// files only in those that read it. Version 3 (in progress, issue #13)
     /// stores the keys in a succinct trie with coded links instead of an
-    /// automaton: 0.55-0.85x version 2's bytes, slower lookups for now
+    /// automaton: 0.63-0.85x version 2's bytes, slower lookups for now
     /// (DESIGN.md, "FrozenLayer v2 (in progress)"); its build holds the
     /// trie in memory until finish(). All three are read. Other values: the
     /// builder throws std::invalid_argument.
