@@ -204,6 +204,12 @@ public:
     }
 
     bool ends() const noexcept { return ends_; }
+    // Heap bytes held: the decoding tables and, once built, the encoder's
+    // (2 bytes per bucket and byte: 0.5 MiB for 1,024 buckets).
+    std::size_t memory_usage() const noexcept {
+        return tables_.capacity() * sizeof(table) + symbols_.capacity() * sizeof(std::uint16_t) + lengths_.capacity() +
+               (encoder_.capacity() + special_.capacity()) * sizeof(std::uint16_t);
+    }
     bool can_encode() const noexcept { return !encoder_.empty(); }
     std::size_t bytes() const noexcept { return 1 + 2 * (std::size_t{buckets()} + 1) + 2 * symbols_.size(); }
 
