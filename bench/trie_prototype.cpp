@@ -103,23 +103,10 @@ unsigned link_bucket_bits = succinct::context_code::default_bucket_bits;
 int profile_rounds = 0;  // --profile R: the depth-first trie alone, best of R rounds
 bool force_plain_links = false;  // --ab-plain: the B trie keeps its links as bytes
 
-std::uint64_t below(unsigned bit) noexcept { return (std::uint64_t{1} << bit) - 1; }
-
-// Bit i set where labels[i] >= c.
-std::uint64_t at_least(const unsigned char* labels, unsigned char c) noexcept {
-    std::uint64_t m = 0;
-#if defined(__SSE2__)
-    const __m128i cv = _mm_set1_epi8(static_cast<char>(c));
-    for (unsigned q = 0; q < 4; ++q) {
-        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(labels + 16 * q));
-        const auto ge = static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_max_epu8(v, cv), v)));
-        m |= std::uint64_t{ge} << (16 * q);
-    }
-#else
-    for (unsigned i = 0; i < 64; ++i) m |= std::uint64_t{labels[i] >= c} << i;
-#endif
-    return m;
-}
+// The v3 engine's (detail/trie/layout.hpp): bits below a position, and
+// bit i set where labels[i] >= c.
+using memkv::detail::trie::at_least;
+using memkv::detail::trie::below;
 
 // Position of the r-th one at or after position p of highs (there is one).
 std::uint64_t one_after(const succinct::bit_vector_view& highs, std::uint64_t p, std::uint64_t r) noexcept {

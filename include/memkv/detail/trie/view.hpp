@@ -93,26 +93,12 @@ public:
                 return checked(after + ends_before(last) - ends_before(resolve(sub)));
             }
             // Labels descend through the node: the edge is the last one
-            // whose label is at least c.
+            // whose label is at least c (none below a lone empty key).
             const auto c = static_cast<unsigned char>(key[depth]);
-            std::uint64_t p = has_end ? last - 1 : last;
-            if (p + 1 == s) return npos;  // the lone empty key's root
-            std::uint64_t pos;
-            for (;;) {
-                const std::uint64_t base = p & ~std::uint64_t{63};
-                b = block(p);
-                const unsigned lo = s > base ? static_cast<unsigned>(s - base) : 0;
-                const std::uint64_t hits =
-                    at_least(b.labels(), c) & up_to(static_cast<unsigned>(p & 63)) & ~below(lo);
-                if (hits != 0) {
-                    const auto hb = static_cast<unsigned>(63 - std::countl_zero(hits));
-                    if (b.label(hb) != c) return npos;
-                    pos = base + hb;
-                    break;
-                }
-                if (s >= base) return npos;
-                p = base - 1;
-            }
+            const std::uint64_t pos = last_at_least(s, has_end ? last : e, c);
+            if (pos == npos) return npos;
+            b = block(pos);
+            if (b.label(static_cast<unsigned>(pos & 63)) != c) return npos;
             ++depth;
             const auto bit = static_cast<unsigned>(pos & 63);
             const bool child = ((b.child() >> bit) & 1) != 0;
