@@ -92,6 +92,12 @@ namespace memkv {
 /// sinks' buffers (64 KiB stage, plus 1 MiB per file), plus, for an in-memory
 /// builder, the output automaton and the values (`sizeof(V)` per key). A
 /// streaming builder writes both to disk as it goes and holds neither.
+/// Format version 3 has no registry and no label sample: its builder holds
+/// the open path (one node per branching depth of the last key, with its
+/// edges' labels), the edges written until the link code is trained (the
+/// first 65,536 links, at most 16 MiB of them) and 8 bytes per 65,536 edges;
+/// a streaming builder writes the trie's parts to five more files
+/// (`path + ".trie-blocks.tmp"` and so on, 1 MiB of buffer each).
 ///
 /// @par Complexity
 /// O(total key bytes) node compilations, each O(fan-out) plus a registry
