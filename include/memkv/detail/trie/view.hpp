@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -58,7 +59,7 @@ public:
         if (!plain_) {
             auto c = succinct::context_code::parse(p.code.data(), p.code.size(), true);
             if (!c) corrupt("the link code table does not parse");
-            code_.emplace(std::move(*c));
+            code_ = std::make_unique<succinct::context_code>(std::move(*c));
         }
     }
     explicit trie_view(const trie_image& im) : trie_view(im.parts()) {}
@@ -514,7 +515,10 @@ private:
     std::uint64_t links_bytes_ = 0;
     std::string jump_prefix_;
     std::uint64_t jump_end_ = 0, jump_sub_start_ = 0, jump_after_ = 0;
-    std::optional<succinct::context_code> code_;  // coded links only
+    // Coded links only. On the heap: a view is moved with its layer, and an
+    // optional here (inside FrozenLayer's optional view) made GCC 12 warn
+    // that it may be used uninitialized.
+    std::unique_ptr<succinct::context_code> code_;
 };
 
 }  // namespace memkv::detail::trie
