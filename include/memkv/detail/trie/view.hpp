@@ -84,11 +84,7 @@ public:
             const std::uint64_t last = e - 1;
             block_ref b = block(last);
             const std::uint64_t s = node_start(b, last);
-            bool has_end = lone_;
-            if (last > s) {
-                const unsigned bit = static_cast<unsigned>(last & 63);
-                has_end = b.label(bit) == (bit != 0 ? b.label(bit - 1) : block(last - 1).label(63));
-            }
+            const bool has_end = key_end(s, e);
             if (depth == key.size()) {
                 if (!has_end) return npos;
                 return checked(after + ends_before(last) - ends_before(resolve(sub)));
@@ -104,7 +100,7 @@ public:
             const auto bit = static_cast<unsigned>(pos & 63);
             const bool child = ((b.child() >> bit) & 1) != 0;
             if (((b.link() >> bit) & 1) != 0) {
-                const std::uint64_t li = b.link_rank() + static_cast<std::uint64_t>(std::popcount(b.link() & below(bit)));
+                const std::uint64_t li = link_index(b, bit);
                 const std::size_t m = match_link(b, li, key, depth, child);
                 if (m == npos_size) return npos;
                 depth += m;
@@ -153,7 +149,7 @@ public:
             const block_ref b = block(pos);
             const auto bit = static_cast<unsigned>(pos & 63);
             if (((b.link() >> bit) & 1) != 0) {
-                const std::uint64_t li = b.link_rank() + static_cast<std::uint64_t>(std::popcount(b.link() & below(bit)));
+                const std::uint64_t li = link_index(b, bit);
                 const std::size_t m = match_link(b, li, key, depth, true);
                 if (m == npos_size) return best;
                 depth += m;
@@ -343,7 +339,7 @@ private:
         const auto bit = static_cast<unsigned>(f.pos & 63);
         c.key.push_back(static_cast<char>(b.label(bit)));
         if (((b.link() >> bit) & 1) != 0)
-            append_link(b, b.link_rank() + static_cast<std::uint64_t>(std::popcount(b.link() & below(bit))), c.key);
+            append_link(b, link_index(b, bit), c.key);
         if (((b.child() >> bit) & 1) == 0) return false;
         const std::uint64_t j = jump(f.pos);
         if (j >= f.start) corrupt("a jump past the first edge");
@@ -384,6 +380,10 @@ private:
                 ((next - li - 1) << lb) | packed_column::get(lows_, li + 1, lb)};
     }
 
+    // The link number of the edge at bit `bit` of block b (which has a link there).
+    static std::uint64_t link_index(block_ref b, unsigned bit) noexcept {
+        return b.link_rank() + static_cast<std::uint64_t>(std::popcount(b.link() & below(bit)));
+    }
     bool inner(std::uint64_t pos) const noexcept { return ((block(pos).child() >> (pos & 63)) & 1) != 0; }
     unsigned char label(std::uint64_t pos) const noexcept { return block(pos).label(static_cast<unsigned>(pos & 63)); }
     // Whether the node [s, e) begins (in byte order) with a key end.
