@@ -265,11 +265,19 @@ public:
         if (!stream_path_.empty()) return finish(stream_path_);
         check_finishable();
         complete_once();
-        state_ = state::finished;
+        auto& sink = static_cast<detail::memory_sink&>(*out_);
         FrozenLayer<V> f{typename FrozenLayer<V>::no_init{}};
-        f.owned_ = static_cast<detail::memory_sink&>(*out_).take();
+        f.owned_ = sink.take();
+        try {
+            // Allocates (a version 3 layer's link code tables): on failure
+            // the image goes back to the sink and finish() can be retried.
+            f.attach(f.owned_.data(), f.owned_.size(), opt_.user_tag);
+        } catch (...) {
+            sink.restore(std::move(f.owned_));
+            throw;
+        }
         out_.reset();
-        f.attach(f.owned_.data(), f.owned_.size(), opt_.user_tag);
+        state_ = state::finished;
         return f;
     }
 

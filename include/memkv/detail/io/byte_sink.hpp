@@ -156,6 +156,9 @@ public:
         bytes_.shrink_to_fit();
         return std::move(bytes_);
     }
+    // Takes back what take() handed over, for a caller whose use of it
+    // failed (FrozenLayerBuilder::finish(), which may then be retried).
+    void restore(huge_buffer b) noexcept { bytes_ = std::move(b); }
     // A hint (a big merge sized from its inputs; the builder's expected
     // bytes): growth then costs no mremap.
     void reserve(std::size_t n) { bytes_.reserve(n); }
