@@ -509,11 +509,11 @@ TEST_CASE("FrozenLayerBuilder: order errors name both keys and leave the builder
 
 TEST_CASE("FrozenLayer: save, open (mmap), from_bytes and streaming build agree", "[frozen]") {
     memkv::test::key_generator::options go;
-    go.max_len = 40;  // enough bytes that the streaming writer drains its stage several times
+    go.max_len = 40;  // enough bytes (12,000 keys) that the streaming writer drains its stage several times, in every version
     go.long_probability = 0;
     memkv::test::key_generator gen(31, go);
     std::map<std::string, std::uint64_t> m;
-    while (m.size() < 6000) m.emplace(gen.next(), gen.next_u64() % 100000);
+    while (m.size() < 12000) m.emplace(gen.next(), gen.next_u64() % 100000);
     memkv::frozen_layer_options opt;
     opt.pair_nodes = memkv::frozen_layer_options::pairs_mode::always;
     const auto f = FrozenLayer<std::uint64_t>::from_sorted(m, opt);

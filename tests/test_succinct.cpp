@@ -461,7 +461,7 @@ TEST_CASE("context codec: malformed tables and codings are refused", "[succinct]
             t.push_back(static_cast<unsigned char>(e));
             t.push_back(static_cast<unsigned char>(e >> 8));
         }
-        // The other 1,023 buckets and the fallback: empty codes.
+        // The other 1,023 buckets share the fallback, an empty code.
         for (unsigned b = 1; b <= 1u << succinct::context_code::default_bucket_bits; ++b) {
             t.push_back(0);
             t.push_back(0);
@@ -572,6 +572,76 @@ TEST_CASE("context codec: 256 and 4,096 buckets code and parse", "[succinct]") {
         other[0] = static_cast<unsigned char>(other[0] ^ (1u << 1));
         REQUIRE_FALSE(succinct::context_code::parse(other.data(), other.size()));
     }
+}
+
+TEST_CASE("context codec: a bucket has its own code only where the code pays for its tables", "[succinct]") {
+    std::mt19937_64 rng(memkv::test::test_seed(0x5EA7ED));
+    // Hex strings whose bytes are independent of the two before them (what
+    // uuid.txt's links look like): no context predicts anything, so no own
+    // code saves on strings it was not trained on, whatever it saves on its
+    // own sample. And strings of eight letters in which each byte follows
+    // from the two before it 19 times in 20: the contexts the strings visit
+    // often save more with their own codes than their tables cost (~620
+    // bytes each).
+    std::vector<std::string> hex, chained;
+    for (int i = 0; i < 10000; ++i) {
+        std::string h, c = "ab";
+        for (int j = 0; j < 30; ++j) h.push_back("0123456789abcdef"[rng() % 16]);
+        for (int j = 0; j < 30; ++j) {
+            const auto x = static_cast<unsigned char>(c[c.size() - 2]), y = static_cast<unsigned char>(c.back());
+            const unsigned next = rng() % 20 != 0 ? (x * 7u + y * 3u) % 8u : static_cast<unsigned>(rng() % 8);
+            c.push_back(static_cast<char>('a' + next));
+        }
+        hex.push_back(h);
+        chained.push_back(c);
+    }
+    struct trained {
+        std::size_t codes, memory, bits;
+    };
+    auto train = [](const std::vector<std::string>& keys, std::uint64_t repeats) {
+        const std::vector<std::string_view> strings(keys.begin(), keys.end());
+        const std::vector<succinct::byte_context> contexts(strings.size());
+        const auto code = succinct::context_code::train(strings, contexts, false, succinct::context_code::default_bucket_bits, repeats);
+        succinct::bit_writer w;
+        std::vector<std::uint64_t> at{0};
+        for (const auto s : strings) {
+            code.encode(s, {}, w);
+            at.push_back(w.size());
+        }
+        // Shared buckets round-trip: through the table and through the codes.
+        std::vector<unsigned char> table;
+        code.write(table);
+        REQUIRE(table.size() == code.bytes());
+        const auto back = succinct::context_code::parse(table.data(), table.size(), true);
+        REQUIRE(back);
+        REQUIRE(back->codes() == code.codes());
+        std::vector<unsigned char> again;
+        back->write(again);
+        REQUIRE(again == table);
+        const succinct::bit_span bits{w.bytes().data(), w.bytes().size()};
+        for (std::size_t i = 0; i < strings.size(); i += 7) {
+            std::string out;
+            REQUIRE(back->decode(bits, at[i], at[i + 1], {}, out) == at[i + 1]);
+            REQUIRE(out == strings[i]);
+            REQUIRE(back->coded_prefix(bits, at[i], at[i + 1], {}, out + "q") == out.size());
+        }
+        return trained{code.codes(), code.memory_usage(), static_cast<std::size_t>(w.size())};
+    };
+    // Repeats 1: the sample is all the strings there are. Huge repeats:
+    // every bucket whose code saves anything keeps it.
+    const trained hex1 = train(hex, 1), hex_all = train(hex, 1u << 30);
+    const trained chained1 = train(chained, 1), chained_all = train(chained, 1u << 30);
+    INFO("own codes: hex " << hex1.codes - 1 << " (" << hex_all.codes - 1 << "), chained " << chained1.codes - 1 << " ("
+                           << chained_all.codes - 1 << ")");
+    // About 270 buckets see hex bytes; barely any code of theirs pays.
+    CHECK(hex1.codes - 1 < 20);
+    CHECK(hex1.memory < 64 * 1024);
+    CHECK(chained1.codes - 1 >= 20);
+    // What the rule minimizes: the stream and the tables together.
+    auto total = [](const trained& t) { return t.bits / 8 + t.memory; };
+    CHECK(total(hex1) < total(hex_all));
+    CHECK(total(chained1) < total(chained_all));
+    CHECK(chained1.bits < hex1.bits / 2);
 }
 
 TEST_CASE("context codec: coded_prefix with a table that lacks bytes", "[succinct]") {

@@ -10,12 +10,20 @@
 //
 // Contexts. The pair (before, last) of the two preceding bytes, 256 standing
 // for "no byte" (a string at the start of a key), is hashed into one of
-// 2^bucket_bits buckets (8-15; 1,024 by default: 4,096 codes the URL set's
-// links 3% smaller, but a reader's encoder table is 2 MiB instead of 0.5);
-// each bucket has its own code over the 256 bytes, an escape
-// and an end symbol. A byte the bucket's code lacks is coded as the escape
-// followed by the byte in the fallback code, which codes every byte and the
-// end. Codes are at most 12 bits (lengths limited by halving the counts).
+// 2^bucket_bits buckets (8-15; 4,096 by default). A bucket has its own code
+// over the 256 bytes, an escape and an end symbol, or shares the fallback
+// code, which codes every byte and the end. A byte its own code lacks is
+// coded as the escape followed by the byte in the fallback code. Codes are
+// at most 12 bits (lengths limited by halving the counts).
+//
+// A bucket gets its own code in training only if the bits the code saves on
+// the sample pay for its tables (an encoder row of 512 bytes and a decoding
+// table): with every bucket its own code, the tables of 1,024 buckets cost
+// 2.6 bytes a key on words.txt and 6.2 on uuid.txt (whose hex digits no
+// context predicts). A shared bucket costs 2 bytes in the table and 2 in
+// memory, so buckets are many: 4,096 code the URL set's links 2.7% smaller
+// than 1,024, the paths' 4% (bench/RESULTS.md, thirty-seventh session).
+//
 // With `ends`, a string is followed by the end symbol, so a reader needs no
 // length; without, the caller keeps each string's bit range.
 //
@@ -30,7 +38,8 @@
 //   +---------+-----------------------------------------------------------+
 //   | 2^bucket_bits + 1 codes: the buckets, then the fallback, each       |
 //   |   count m (u16), then m entries (u16): symbol (bits 0-8: a byte,    |
-//   |   256 escape, 257 end) | length << 9 (1..12)                        |
+//   |   256 escape, 257 end) | length << 9 (1..12); a bucket with m = 0   |
+//   |   shares the fallback                                               |
 //   +---------------------------------------------------------------------+
 //
 // A code is valid if its symbols are distinct and below 258, its lengths
@@ -117,7 +126,7 @@ struct bit_span {
 
 class context_code {
 public:
-    static constexpr unsigned default_bucket_bits = 10;
+    static constexpr unsigned default_bucket_bits = 12;
     static constexpr unsigned max_len = 12;
     static constexpr unsigned escape = 256;
     static constexpr unsigned end = 257;
@@ -130,60 +139,101 @@ public:
         return hash(c.before, c.last, bits_);
     }
 
-    // Trains the codes on strings[i] coded after contexts[i]: each bucket's
-    // code from the counts of the bytes (and ends) it saw, plus an escape;
-    // the fallback from all bytes, each counted at least once. Deterministic.
+    // Trains the codes on strings[i] coded after contexts[i]: the fallback
+    // from all bytes, each counted at least once; each bucket's own code
+    // from the counts of the bytes (and ends) it saw, plus an escape, if
+    // the bits it saves over the fallback, counted `repeats` times (the
+    // data the code will code, in samples), pay for its tables
+    // (own_code_cost()); else the bucket shares the fallback. The saving is
+    // measured on strings the code was not trained on (the even strings'
+    // code on the odd ones, and the other way round): a code measured on
+    // its own sample always looks better than the fallback (uuid.txt's hex
+    // digits: every bucket, though order-2 contexts tell nothing there).
+    // Deterministic.
     static context_code train(std::span<const std::string_view> strings, std::span<const byte_context> contexts,
-                              bool ends, unsigned bucket_bits = default_bucket_bits) {
+                              bool ends, unsigned bucket_bits = default_bucket_bits, std::uint64_t repeats = 1) {
         MEMKV_ASSERT(strings.size() == contexts.size() && bucket_bits >= 8 && bucket_bits <= 15);
         context_code code;
         code.bits_ = bucket_bits;
         const unsigned buckets = code.buckets();
-        code.tables_.resize(buckets + 1);
-        std::vector<std::array<std::uint64_t, alphabet>> counts(buckets + 1);
+        // counts[2 * b + i % 2]: bucket b's counts in string i.
+        std::vector<std::array<std::uint64_t, alphabet>> counts(2 * buckets);
         for (auto& c : counts) c.fill(0);
-        auto& all = counts[buckets];
+        std::array<std::uint64_t, alphabet> all{};
         for (std::size_t i = 0; i < strings.size(); ++i) {
             byte_context c = contexts[i];
             for (const char ch : strings[i]) {
                 const auto b = static_cast<unsigned char>(ch);
-                ++counts[code.bucket_of(c)][b];
+                ++counts[2 * code.bucket_of(c) + i % 2][b];
                 ++all[b];
                 c = c.next(b);
             }
             if (ends) {
-                ++counts[code.bucket_of(c)][end];
+                ++counts[2 * code.bucket_of(c) + i % 2][end];
                 ++all[end];
             }
         }
         for (unsigned s = 0; s < 256; ++s) ++all[s];
         if (ends) ++all[end];
         code.ends_ = ends;
-        std::array<unsigned char, alphabet> lens{};
-        for (unsigned b = 0; b <= buckets; ++b) {
-            if (b < buckets) counts[b][escape] = std::max<std::uint64_t>(1, counts[b][escape]);
-            limited_lengths(counts[b], lens);
-            code.set_code(b, lens);
+        std::array<unsigned char, alphabet> fallback{}, lens{};
+        limited_lengths(all, fallback);
+        code.tables_.clear();
+        code.rows_.assign(buckets, shared_row);
+        std::array<std::uint64_t, alphabet> own{};
+        for (unsigned b = 0; b < buckets; ++b) {
+            // Bits of one half in the other half's code (escapes included)
+            // and in the fallback.
+            std::uint64_t own_bits = 0, fallback_bits = 0;
+            for (unsigned half = 0; half < 2; ++half) {
+                own = counts[2 * b + half];
+                own[escape] = 1;
+                limited_lengths(own, lens);
+                for (unsigned s = 0; s < alphabet; ++s) {
+                    const std::uint64_t n = counts[2 * b + 1 - half][s];
+                    own_bits += n * (lens[s] != 0 ? lens[s] : lens[escape] + fallback[s]);
+                    fallback_bits += n * fallback[s];
+                }
+            }
+            for (unsigned s = 0; s < alphabet; ++s) own[s] = counts[2 * b][s] + counts[2 * b + 1][s];
+            own[escape] = 1;
+            limited_lengths(own, lens);
+            const auto m = static_cast<unsigned>(std::count_if(lens.begin(), lens.end(), [](unsigned char l) { return l != 0; }));
+            if (fallback_bits <= own_bits || (fallback_bits - own_bits) * repeats < 8 * own_code_cost(m)) continue;
+            code.rows_[b] = static_cast<std::uint16_t>(code.tables_.size());
+            code.tables_.emplace_back();
+            code.set_code(code.rows_[b], lens);
         }
+        code.add_fallback(fallback);
         code.build_encoder();
         return code;
     }
 
+    // The bytes a bucket's own code of m symbols costs: its encoder row and
+    // decoding table in memory, its entries in the serialized table.
+    static constexpr std::size_t own_code_cost(unsigned m) noexcept {
+        return 2 * (256 + 2) + sizeof(table) + 3 * std::size_t{m} + 2 * std::size_t{m};
+    }
+    // The codes: the buckets' own, then the fallback.
+    std::size_t codes() const noexcept { return tables_.size(); }
+
     // Reads a serialized table of `size` bytes at p; nullopt if it is not one
     // (see the layout above). A parsed code decodes; it encodes only with
-    // `for_encoding` (the encoder's table: 0.5 MiB for 1,024 buckets).
+    // `for_encoding` (the encoder's table: 0.5 KiB per own code).
     static std::optional<context_code> parse(const unsigned char* p, std::size_t size, bool for_encoding = false) {
         context_code code;
         if (size < 1 || (p[0] & ~0xfu) != 0) return std::nullopt;
         code.ends_ = (p[0] & 1) != 0;
         code.bits_ = 8 + ((p[0] >> 1) & 7u);
         const unsigned buckets = code.buckets();
-        code.tables_.resize(buckets + 1);
+        code.tables_.clear();
+        code.rows_.assign(buckets, shared_row);
         std::size_t at = 1;
         for (unsigned b = 0; b <= buckets; ++b) {
             if (size - at < 2) return std::nullopt;
             const auto m = static_cast<unsigned>(load_le(p + at, 2));
             at += 2;
+            if (b < buckets && m == 0) continue;  // shares the fallback
             if (m > alphabet || size - at < 2 * std::size_t{m}) return std::nullopt;
             std::array<unsigned char, alphabet> lens{};
             std::uint64_t kraft = 0;
@@ -196,7 +246,13 @@ public:
                 kraft += std::uint64_t{1} << (max_len - len);
             }
             if (kraft > (std::uint64_t{1} << max_len)) return std::nullopt;
-            code.set_code(b, lens);
+            if (b == buckets) {
+                code.add_fallback(lens);
+            } else {
+                code.rows_[b] = static_cast<std::uint16_t>(code.tables_.size());
+                code.tables_.emplace_back();
+                code.set_code(code.rows_[b], lens);
+            }
         }
         if (at != size) return std::nullopt;
         if (for_encoding) code.build_encoder();
@@ -204,11 +260,12 @@ public:
     }
 
     bool ends() const noexcept { return ends_; }
-    // Heap bytes held: the decoding tables and, once built, the encoder's
-    // (2 bytes per bucket and byte: 0.5 MiB for 1,024 buckets).
+    // Heap bytes held: the decoding tables, the buckets' codes and, once
+    // built, the encoder's (2 bytes per code and byte).
     std::size_t memory_usage() const noexcept {
-        return tables_.capacity() * sizeof(table) + symbols_.capacity() * sizeof(std::uint16_t) + lengths_.capacity() +
-               (encoder_.capacity() + special_.capacity()) * sizeof(std::uint16_t);
+        return tables_.capacity() * sizeof(table) + lengths_.capacity() +
+               (symbols_.capacity() + rows_.capacity() + encoder_.capacity() + special_.capacity()) *
+                   sizeof(std::uint16_t);
     }
     bool can_encode() const noexcept { return !encoder_.empty(); }
     std::size_t bytes() const noexcept { return 1 + 2 * (std::size_t{buckets()} + 1) + 2 * symbols_.size(); }
@@ -218,7 +275,13 @@ public:
         out.push_back(static_cast<unsigned char>((ends_ ? 1u : 0u) | (bits_ - 8) << 1));
         unsigned char two[2];
         for (unsigned b = 0; b <= buckets(); ++b) {
-            const table& t = tables_[b];
+            const unsigned r = b < buckets() ? rows_[b] : fallback_;
+            if (b < buckets() && r == fallback_) {
+                store_le(two, 0, 2);
+                out.insert(out.end(), two, two + 2);
+                continue;
+            }
+            const table& t = tables_[r];
             store_le(two, t.count, 2);
             out.insert(out.end(), two, two + 2);
             for (unsigned i = 0; i < t.count; ++i) {
@@ -311,9 +374,10 @@ public:
         // paths and names; RESULTS, thirty-fifth session).
         __builtin_prefetch(bits.data + (from >> 3));
         const std::uint16_t* const enc = encoder_.data();
+        const std::uint16_t* const rows = rows_.data();
         const unsigned bucket_bits = bits_;
         unsigned last = c.last;
-        unsigned row = bucket_of(c) << 8;
+        unsigned row = unsigned{rows[bucket_of(c)]} << 8;
         std::uint64_t pos = from;  // stream bits before pos matched
         std::uint64_t acc = 0;     // its low n bits: coded bits not yet compared, the last lowest
         unsigned n = 0;
@@ -325,14 +389,14 @@ public:
             if (e == 0) [[unlikely]] {
                 // Escaped; a byte no code holds (a parsed table may lack it) is in no link.
                 const unsigned esc = special_[2 * (row >> 8)];
-                e = enc[std::size_t{buckets()} << 8 | byte];
+                e = enc[std::size_t{fallback_} << 8 | byte];
                 if (esc == 0 || e == 0) return std::nullopt;
                 acc = acc << (esc & 15) | esc >> 4;
                 n += esc & 15;
             }
             acc = acc << (e & 15) | e >> 4;
             n += e & 15;
-            row = hash(last, byte, bucket_bits) << 8;
+            row = unsigned{rows[hash(last, byte, bucket_bits)]} << 8;
             last = byte;
             if (n >= 32) {
                 n -= 32;
@@ -434,10 +498,18 @@ private:
             code <<= 1;
         }
     }
+    // Appends the fallback code and points the sharing buckets at it.
+    void add_fallback(const std::array<unsigned char, alphabet>& lens) {
+        fallback_ = static_cast<unsigned>(tables_.size());
+        tables_.emplace_back();
+        set_code(fallback_, lens);
+        for (std::uint16_t& r : rows_)
+            if (r == shared_row) r = static_cast<std::uint16_t>(fallback_);
+    }
     void build_encoder() {
-        encoder_.assign((std::size_t{buckets()} + 1) << 8, 0);
-        special_.assign(2 * (std::size_t{buckets()} + 1), 0);
-        for (unsigned b = 0; b <= buckets(); ++b) {
+        encoder_.assign(tables_.size() << 8, 0);
+        special_.assign(2 * tables_.size(), 0);
+        for (unsigned b = 0; b < tables_.size(); ++b) {
             const table& t = tables_[b];
             unsigned i = 0;
             for (unsigned l = 1; l <= max_len; ++l) {
@@ -448,22 +520,24 @@ private:
         }
     }
     // The encoder's entry for symbol sym in code b: code << 4 | length, 0
-    // if absent. Bytes in rows of 256 (a row is bucket << 8), escape and
-    // end beside them.
+    // if absent. Bytes in rows of 256 (a row is b << 8), escape and end
+    // beside them.
     const std::uint16_t& entry(unsigned b, unsigned sym) const noexcept {
         return sym < 256 ? encoder_[std::size_t{b} << 8 | sym] : special_[2 * std::size_t{b} + (sym - escape)];
     }
     std::uint16_t& entry(unsigned b, unsigned sym) noexcept {
         return const_cast<std::uint16_t&>(std::as_const(*this).entry(b, sym));
     }
-    void put(unsigned b, unsigned sym, bit_writer& w) const {
+    // Appends sym coded in bucket `bucket`.
+    void put(unsigned bucket, unsigned sym, bit_writer& w) const {
+        const unsigned b = rows_[bucket];
         const unsigned e = entry(b, sym);
         if (e != 0) {
             w.append(e >> 4, e & 15);
             return;
         }
         const unsigned esc = entry(b, escape);
-        const unsigned f = entry(buckets(), sym);
+        const unsigned f = entry(fallback_, sym);
         MEMKV_ASSERT(esc != 0 && f != 0);
         w.append(esc >> 4, esc & 15);
         w.append(f >> 4, f & 15);
@@ -497,8 +571,8 @@ private:
                 if (ends_) return std::nullopt;  // no end symbol
                 return pos;
             }
-            unsigned sym = read(tables_[bucket_of(c)], bits, pos, to);
-            if (sym == escape) sym = read(tables_[buckets()], bits, pos, to);
+            unsigned sym = read(tables_[rows_[bucket_of(c)]], bits, pos, to);
+            if (sym == escape) sym = read(tables_[fallback_], bits, pos, to);
             if (sym >= alphabet || sym == escape) return std::nullopt;
             if (sym == end) {
                 if (!ends_) return std::nullopt;
@@ -512,11 +586,15 @@ private:
 
     bool ends_ = false;
     unsigned bits_ = default_bucket_bits;
-    std::vector<table> tables_ = std::vector<table>((1u << default_bucket_bits) + 1);  // the buckets, then the fallback
+    static constexpr std::uint16_t shared_row = 0xffff;
+    // Code b's row of encoder_ and special_ is b; the fallback's is last.
+    std::vector<table> tables_ = std::vector<table>(1);  // the buckets' own codes, then the fallback
+    std::vector<std::uint16_t> rows_ = std::vector<std::uint16_t>(std::size_t{1} << default_bucket_bits, 0);  // bucket -> code
+    unsigned fallback_ = 0;
     std::vector<std::uint16_t> symbols_;
     std::vector<std::uint8_t> lengths_;  // beside symbols_: each symbol's code length (for write())
-    std::vector<std::uint16_t> encoder_;  // bucket << 8 | byte -> code << 4 | length; 0: absent
-    std::vector<std::uint16_t> special_;  // 2 * bucket + (escape, end) -> the same
+    std::vector<std::uint16_t> encoder_;  // code << 8 | byte -> its code word << 4 | length; 0: absent
+    std::vector<std::uint16_t> special_;  // 2 * code + (escape, end) -> the same
 };
 
 }  // namespace memkv::detail::succinct

@@ -43,6 +43,9 @@ struct builder_options {
     std::size_t sample_links = 65536;
     std::size_t sample_bytes = std::size_t{16} << 20;
     unsigned bucket_bits = succinct::context_code::default_bucket_bits;
+    // A sample that is not every link stands for this many samples when a
+    // bucket's own code is weighed against its tables (context_code::train).
+    std::uint64_t sample_repeats = 16;
     bool force_plain = false;  // keep links as bytes whatever the sample says
     bool force_coded = false;  // code links whatever the sample says (tests)
 };
@@ -118,7 +121,7 @@ public:
             out_.root_start = child.start;
             out_.lone_key_end = keys_ == 1 && prev_.empty();
         }
-        if (!trained_) train();
+        if (!trained_) train(true);
         flush_block();  // the partial block, or the one past the last edge
         out_.keys = keys_;
         out_.edges = edges_;
@@ -279,12 +282,13 @@ private:
         pending_edge p{r, pending_links_.size()};
         pending_links_.append(r.link);
         pending_.push_back(p);
-        if (!r.link.empty() && ++pending_link_count_ >= opt_.sample_links) train();
-        else if (pending_links_.size() >= opt_.sample_bytes) train();
+        if (!r.link.empty() && ++pending_link_count_ >= opt_.sample_links) train(false);
+        else if (pending_links_.size() >= opt_.sample_bytes) train(false);
     }
 
-    // Chooses the links' form from the links pending, then places them.
-    void train() {
+    // Chooses the links' form from the links pending (all of them: `whole`),
+    // then places them.
+    void train(bool whole) {
         std::vector<std::string_view> sample;
         std::vector<succinct::byte_context> contexts;
         std::uint64_t raw = 0;
@@ -301,10 +305,13 @@ private:
         // bytes than that stay plain without training one.
         const std::uint64_t table_floor = 2 * ((std::uint64_t{1} << opt_.bucket_bits) + 1);
         if (!opt_.force_plain && !sample.empty() && (raw > table_floor || opt_.force_coded)) {
-            code_ = succinct::context_code::train(sample, contexts, false, opt_.bucket_bits);
+            const std::uint64_t repeats = whole ? 1 : opt_.sample_repeats;
+            code_ = succinct::context_code::train(sample, contexts, false, opt_.bucket_bits, repeats);
             succinct::bit_writer w;
             for (std::size_t k = 0; k < sample.size(); ++k) code_.encode(sample[k], contexts[k], w);
-            if ((w.size() + 7) / 8 + code_.bytes() < raw || opt_.force_coded) {
+            // The table's cost: in the file, and in a reader's memory.
+            const std::uint64_t table = code_.bytes() + code_.memory_usage();
+            if ((w.size() + 7) / 8 * repeats + table < raw * repeats || opt_.force_coded) {
                 out_.plain_links = false;
                 mean_bits = w.size();
             }

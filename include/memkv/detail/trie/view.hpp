@@ -123,7 +123,7 @@ public:
 
     std::string_view jump_prefix() const noexcept { return jump_prefix_; }
     // Heap bytes the view holds beside the image it reads: the link code's
-    // tables (its encoder: 0.5 MiB with 1,024 contexts).
+    // tables (its encoder: 0.5 KiB per context with a code of its own).
     std::size_t memory_usage() const noexcept { return (code_ ? code_->memory_usage() : 0) + jump_prefix_.capacity(); }
 
     // The longest key that is a prefix of key: {its length, its ordinal}, or
