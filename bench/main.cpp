@@ -76,6 +76,9 @@ void usage(std::FILE* out) {
         "  --misses N           absent-key lookups (default 1000000)\n"
         "  --prefixes N         prefix scans (default 10000; 0 disables)\n"
         "  --no-iterate         skip the full-iteration phase\n"
+        "  --values KIND        each key's value: index (its line in the data set,\n"
+        "                       default) or ordinal (its rank in byte order, what\n"
+        "                       order-preserving dictionaries store for free)\n"
         "  --baseline NAME      also print each structure's speed against NAME (one of\n"
         "                       the structures run), paired run by run: the runs\n"
         "                       take turns, so run r of each sees the same machine\n"
@@ -158,6 +161,13 @@ bool parse_args(int argc, char** argv, Options& opt) {
             if (!number(opt.workload.prefixes)) return false;
         } else if (a == "--no-iterate") {
             opt.workload.iterate = false;
+        } else if (a == "--values") {
+            if (!value(v)) return false;
+            if (v != "index" && v != "ordinal") {
+                std::fprintf(stderr, "memkv-bench: --values must be index or ordinal, not '%.*s'\n", static_cast<int>(v.size()), v.data());
+                return false;
+            }
+            opt.workload.ordinal_values = v == "ordinal";
         } else if (a == "--json") {
             if (!value(v)) return false;
             opt.json = v;
@@ -385,7 +395,8 @@ int run(const Options& opt) {
     }
     pg.clear();
 
-    RunInfo run_info{data.name(), data.size(), data.raw_bytes(), opt.runs, opt.workload.seed};
+    RunInfo run_info{data.name(), data.size(), data.raw_bytes(), opt.runs, opt.workload.seed,
+                     opt.workload.ordinal_values ? "ordinal" : "index"};
     print_table(stdout, run_info, results, opt.baseline);
     std::fflush(stdout);
 

@@ -235,8 +235,7 @@ public:
             ++next_;
             return;
         }
-        const auto& keys = w_.data->keys();
-        if (value >= keys.size() || keys[value] != key) {
+        if (value >= w_.size() || key_of(value) != key) {
             error_ = "visited " + printable(key) + " with wrong value " + std::to_string(value);
         } else if (!key.starts_with(prefix_)) {
             error_ = "visited " + printable(key) + " outside the prefix";
@@ -246,13 +245,18 @@ public:
         }
     }
 
+    // The key whose value is v (v < the keys).
+    std::string_view key_of(std::uint64_t v) const {
+        return w_.options.ordinal_values ? w_.sorted[v].key : w_.data->keys()[v];
+    }
+
     // Empty when the whole sequence was right.
     std::string finish() {
         if (error_.empty() && !ordered_) {
             std::sort(seen_.begin(), seen_.end());
             const auto twice = std::adjacent_find(seen_.begin(), seen_.end());
             if (twice != seen_.end()) {
-                error_ = "visited " + printable(w_.data->keys()[*twice]) + " twice";
+                error_ = "visited " + printable(key_of(*twice)) + " twice";
             }
         }
         if (error_.empty() && count_ != hi_ - lo_) {

@@ -60,6 +60,7 @@ struct RunInfo {
     std::size_t raw_bytes = 0;
     std::size_t runs = 1;
     std::uint64_t seed = 0;
+    std::string values = "index";  // --values
 };
 
 namespace detail {
@@ -220,9 +221,9 @@ inline void print_table(std::FILE* out, const RunInfo& run, const std::vector<Su
                         std::string_view baseline = {}) {
     const double keys = static_cast<double>(run.keys);
     std::fprintf(out, "## memkv-bench: %s\n\n", run.dataset.c_str());
-    std::fprintf(out, "%zu keys, %zu raw key bytes (%.1f bytes/key), %zu run(s) per structure, seed %llu\n\n",
+    std::fprintf(out, "%zu keys, %zu raw key bytes (%.1f bytes/key), %zu run(s) per structure, seed %llu, %s values\n\n",
                  run.keys, run.raw_bytes, keys > 0 ? static_cast<double>(run.raw_bytes) / keys : 0.0,
-                 run.runs, static_cast<unsigned long long>(run.seed));
+                 run.runs, static_cast<unsigned long long>(run.seed), run.values.c_str());
 
     const std::vector<std::string> header = {
         "structure", "bytes/key", "overhead/key", "bytes from", "RSS delta MiB", "memory_usage MiB",
@@ -333,9 +334,9 @@ inline bool write_json(const std::string& path, const RunInfo& run, const std::v
     const double keys = static_cast<double>(run.keys);
     auto num = [](double v) { return detail::json_number(v); };
     std::fprintf(f, "{\n  \"dataset\": %s,\n  \"keys\": %zu,\n  \"raw_bytes\": %zu,\n  \"runs\": %zu,\n"
-                    "  \"seed\": %llu,\n  \"baseline\": %s,\n  \"results\": [",
+                    "  \"seed\": %llu,\n  \"values\": %s,\n  \"baseline\": %s,\n  \"results\": [",
                  detail::json_string(run.dataset).c_str(), run.keys, run.raw_bytes, run.runs,
-                 static_cast<unsigned long long>(run.seed),
+                 static_cast<unsigned long long>(run.seed), detail::json_string(run.values).c_str(),
                  baseline.empty() ? "null" : detail::json_string(baseline).c_str());
     const Summary* base = find_baseline(results, baseline);
     const char* sep = "\n";

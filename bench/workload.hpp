@@ -23,6 +23,12 @@ struct WorkloadOptions {
     std::size_t misses = 1'000'000;  // absent lookups
     std::size_t prefixes = 10'000;   // prefix scans
     bool iterate = true;             // measure the full ordered iteration
+    // Each key's value: its index in the data set (file order, so values
+    // arrive in random order against the keys), or with ordinal_values its
+    // rank in byte order (what an order-preserving dictionary such as
+    // marisa-trie or FrozenLayer gives a key for free: issue #13 compares
+    // sizes with them).
+    bool ordinal_values = false;
 };
 
 // A prefix scan and what it must visit: the keys sorted[lo, hi).
@@ -56,12 +62,18 @@ inline Workload make_workload(const Dataset& data, const WorkloadOptions& option
     const std::size_t n = data.size();
     const auto& keys = data.keys();
 
+    // value[i]: keys[i]'s value. Either way the values are 0..n-1.
+    std::vector<std::uint32_t> value(n);
+    for (std::size_t r = 0; r < n; ++r) {
+        const std::uint32_t i = data.sorted()[r];
+        value[i] = options.ordinal_values ? static_cast<std::uint32_t>(r) : i;
+    }
     w.sorted.reserve(n);
-    for (const std::uint32_t i : data.sorted()) w.sorted.push_back({keys[i], i});
+    for (const std::uint32_t i : data.sorted()) w.sorted.push_back({keys[i], value[i]});
 
     Rng rng(options.seed);
     w.insert_order.reserve(n);
-    for (std::size_t i = 0; i < n; ++i) w.insert_order.push_back({keys[i], i});
+    for (std::size_t i = 0; i < n; ++i) w.insert_order.push_back({keys[i], value[i]});
     shuffle(w.insert_order, rng);
     w.lookup_order = w.insert_order;
     shuffle(w.lookup_order, rng);

@@ -253,6 +253,34 @@ TEST_CASE("every registered adapter passes the harness on a small set", "[bench]
     }
 }
 
+TEST_CASE("workload: ordinal values are the keys' ranks, and every adapter passes with them", "[bench][workload]") {
+    const Dataset d = Dataset::synthetic(3000, 5);
+    WorkloadOptions opt;
+    opt.misses = 1000;
+    opt.prefixes = 50;
+    opt.ordinal_values = true;
+    const Workload w = make_workload(d, opt);
+    for (std::size_t r = 0; r < w.sorted.size(); ++r) REQUIRE(w.sorted[r].value == r);
+    std::map<std::string_view, std::uint64_t> rank;
+    for (const Entry& e : w.sorted) rank[e.key] = e.value;
+    for (const Entry& e : w.insert_order) REQUIRE(rank.at(e.key) == e.value);
+    for (const Entry& e : w.lookup_order) REQUIRE(rank.at(e.key) == e.value);
+    WorkloadOptions by_index = opt;
+    by_index.ordinal_values = false;
+    const Workload wi = make_workload(d, by_index);
+    for (const StructureInfo& s : registry()) {
+        const Measurement m = s.run(w);
+        INFO(s.name << ": " << m.error);
+        CHECK(m.ok == 1);
+        // FrozenLayer stores ordinal values in no column at all.
+        if (s.name == "frozen") {
+            const Measurement mi = s.run(wi);
+            REQUIRE(mi.ok == 1);
+            CHECK(m.memory_usage + 3000 * 11 / 8 <= mi.memory_usage);
+        }
+    }
+}
+
 namespace {
 
 // A sorted_build adapter (a sorted vector with binary search) with a finish()
