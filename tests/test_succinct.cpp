@@ -8,6 +8,7 @@
 #include <random>
 #include <vector>
 
+#include <memkv/detail/popcount.hpp>
 #include <memkv/detail/succinct/bit_vector.hpp>
 #include <memkv/detail/succinct/elias_fano.hpp>
 
@@ -77,6 +78,29 @@ void check_against_model(const built_bits& b) {
 }
 
 }  // namespace
+
+TEST_CASE("popcount64 and select_in_word against bit-by-bit counts", "[succinct]") {
+    std::mt19937_64 rng(memkv::test::test_seed(0x5E1EC7));
+    std::vector<std::uint64_t> words = {0, 1, ~std::uint64_t{0}, std::uint64_t{1} << 63, 0x8000000000000001ULL,
+                                        0x00FF00FF00FF00FFULL, 0xFF00000000000000ULL, 0x0101010101010101ULL};
+    for (int i = 0; i < 20000; ++i) {
+        // Dense, sparse and clustered words.
+        const std::uint64_t a = rng(), b = rng(), c = rng();
+        words.push_back(i % 3 == 0 ? a : i % 3 == 1 ? a & b & c : (a & b) << (c % 64));
+    }
+    for (const std::uint64_t w : words) {
+        unsigned ones = 0;
+        for (unsigned bit = 0; bit < 64; ++bit) ones += static_cast<unsigned>((w >> bit) & 1);
+        REQUIRE(memkv::detail::popcount64(w) == ones);
+        unsigned r = 0;
+        for (unsigned bit = 0; bit < 64; ++bit) {
+            if (((w >> bit) & 1) == 0) continue;
+            INFO("word " << w << ", one " << r);
+            REQUIRE(succinct::select_in_word(w, r) == bit);
+            ++r;
+        }
+    }
+}
 
 TEST_CASE("succinct bit vector: rank and select against a model at directory boundaries", "[succinct]") {
     std::mt19937_64 rng(memkv::test::test_seed(0x5ACC1));

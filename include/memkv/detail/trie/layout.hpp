@@ -156,6 +156,25 @@ inline std::uint64_t at_least(const unsigned char* labels, unsigned char c) noex
     return m;
 }
 
+// at_least() at bits lo..hi only (lo <= hi < 64), comparing only the 16
+// labels groups they touch: a node is a few edges, usually in one group, and
+// comparing all four took a tenth of a lookup's instructions (bench/RESULTS.md,
+// thirty-seventh session).
+inline std::uint64_t at_least(const unsigned char* labels, unsigned char c, unsigned lo, unsigned hi) noexcept {
+    std::uint64_t m = 0;
+#if defined(__SSE2__)
+    const __m128i cv = _mm_set1_epi8(static_cast<char>(c));
+    for (unsigned q = lo / 16; q <= hi / 16; ++q) {
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(labels + 16 * q));
+        const auto ge = static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_max_epu8(v, cv), v)));
+        m |= std::uint64_t{ge} << (16 * q);
+    }
+#else
+    for (unsigned i = lo; i <= hi; ++i) m |= std::uint64_t{labels[i] >= c} << i;
+#endif
+    return m & up_to(hi) & ~below(lo);
+}
+
 // `width` bits (0..56) at bit position pos of an LSB-first bit array that
 // has 8 bytes of padding past pos's byte.
 inline std::uint64_t bits_at(const unsigned char* p, std::uint64_t pos, unsigned width) noexcept {

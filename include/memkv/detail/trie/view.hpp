@@ -19,6 +19,7 @@
 #include <memkv/detail/assert.hpp>
 #include <memkv/detail/frozen/format.hpp>
 #include <memkv/detail/frozen/packed_column.hpp>
+#include <memkv/detail/popcount.hpp>
 #include <memkv/detail/succinct/bit_vector.hpp>
 #include <memkv/detail/succinct/context_codec.hpp>
 #include <memkv/detail/trie/image.hpp>
@@ -382,7 +383,7 @@ private:
 
     // The link number of the edge at bit `bit` of block b (which has a link there).
     static std::uint64_t link_index(block_ref b, unsigned bit) noexcept {
-        return b.link_rank() + static_cast<std::uint64_t>(std::popcount(b.link() & below(bit)));
+        return b.link_rank() + std::uint64_t{popcount64(b.link() & below(bit))};
     }
     bool inner(std::uint64_t pos) const noexcept { return ((block(pos).child() >> (pos & 63)) & 1) != 0; }
     unsigned char label(std::uint64_t pos) const noexcept { return block(pos).label(static_cast<unsigned>(pos & 63)); }
@@ -398,7 +399,7 @@ private:
             const std::uint64_t base = p & ~std::uint64_t{63};
             const block_ref b = block(p);
             const unsigned lo = s > base ? static_cast<unsigned>(s - base) : 0;
-            const std::uint64_t hits = at_least(b.labels(), c) & up_to(static_cast<unsigned>(p & 63)) & ~below(lo);
+            const std::uint64_t hits = at_least(b.labels(), c, lo, static_cast<unsigned>(p & 63));
             if (hits != 0) return base + static_cast<std::uint64_t>(63 - std::countl_zero(hits));
             if (s >= base) return npos;
             p = base - 1;
@@ -455,7 +456,7 @@ private:
         if (((jumps >> bit) & 1) == 0) return 0;
         const std::uint32_t at = b.jump_at();
         const unsigned width = at >> jump_width_shift;
-        const std::uint64_t k = static_cast<std::uint64_t>(std::popcount(jumps & below(bit)));
+        const std::uint64_t k = std::uint64_t{popcount64(jumps & below(bit))};
         const std::uint64_t base = load_le64(jump_bases_ + 8 * ((pos >> 6) / blocks_per_jump_base));
         const std::uint64_t bit_pos = base + (at & jump_at_mask) + k * width;
         if (base > (std::uint64_t{1} << 60) || bit_pos / 8 + 8 > jumps_size_) return npos;  // a corrupt image
@@ -464,7 +465,7 @@ private:
     // Edges before p that end a key (lead to no node).
     std::uint64_t ends_before(std::uint64_t p) const noexcept {
         const block_ref b = block(p);
-        return p - b.inner_rank() - static_cast<std::uint64_t>(std::popcount(b.child() & below(static_cast<unsigned>(p & 63))));
+        return p - b.inner_rank() - std::uint64_t{popcount64(b.child() & below(static_cast<unsigned>(p & 63)))};
     }
 
     // The position of the (r+1)-th one at or after bit p of the link
@@ -472,7 +473,8 @@ private:
     std::uint64_t one_after(std::uint64_t p, std::uint64_t r) const noexcept {
         while (p < high_bits_) {
             const std::uint64_t w = bits_at(highs_, p, 56);
-            const auto ones = static_cast<std::uint64_t>(std::popcount(w));
+            if (r == 0 && w != 0) return p + static_cast<std::uint64_t>(std::countr_zero(w));  // a link's end
+            const auto ones = std::uint64_t{popcount64(w)};
             if (r < ones) return p + succinct::select_in_word(w, static_cast<unsigned>(r));
             r -= ones;
             p += 56;
