@@ -179,9 +179,14 @@ public:
         std::array<unsigned char, alphabet> fallback{}, lens{};
         limited_lengths(all, fallback);
         code.tables_.clear();
-        code.rows_.assign(buckets, shared_row);
+        code.rows_ = std::vector<std::uint16_t>(buckets, shared_row);  // not assign(): the default holds 2^default_bucket_bits
         std::array<std::uint64_t, alphabet> own{};
         for (unsigned b = 0; b < buckets; ++b) {
+            // A bucket the sample never reached shares: no Huffman codes to build.
+            auto empty = [](const std::array<std::uint64_t, alphabet>& a) {
+                return std::all_of(a.begin(), a.end(), [](std::uint64_t n) { return n == 0; });
+            };
+            if (empty(counts[2 * b]) && empty(counts[2 * b + 1])) continue;
             // Bits of one half in the other half's code (escapes included)
             // and in the fallback.
             std::uint64_t own_bits = 0, fallback_bits = 0;
@@ -200,9 +205,7 @@ public:
             limited_lengths(own, lens);
             const auto m = static_cast<unsigned>(std::count_if(lens.begin(), lens.end(), [](unsigned char l) { return l != 0; }));
             if (fallback_bits <= own_bits || (fallback_bits - own_bits) * repeats < 8 * own_code_cost(m)) continue;
-            code.rows_[b] = static_cast<std::uint16_t>(code.tables_.size());
-            code.tables_.emplace_back();
-            code.set_code(code.rows_[b], lens);
+            code.add_own(b, lens);
         }
         code.add_fallback(fallback);
         code.build_encoder();
@@ -227,7 +230,7 @@ public:
         code.bits_ = 8 + ((p[0] >> 1) & 7u);
         const unsigned buckets = code.buckets();
         code.tables_.clear();
-        code.rows_.assign(buckets, shared_row);
+        code.rows_ = std::vector<std::uint16_t>(buckets, shared_row);  // not assign(): the default holds 2^default_bucket_bits
         std::size_t at = 1;
         for (unsigned b = 0; b <= buckets; ++b) {
             if (size - at < 2) return std::nullopt;
@@ -249,9 +252,7 @@ public:
             if (b == buckets) {
                 code.add_fallback(lens);
             } else {
-                code.rows_[b] = static_cast<std::uint16_t>(code.tables_.size());
-                code.tables_.emplace_back();
-                code.set_code(code.rows_[b], lens);
+                code.add_own(b, lens);
             }
         }
         if (at != size) return std::nullopt;
@@ -497,6 +498,12 @@ private:
             t.limit[l] = static_cast<std::uint16_t>(std::min(code << (max_len - l), 1u << max_len));
             code <<= 1;
         }
+    }
+    // Appends bucket b's own code.
+    void add_own(unsigned b, const std::array<unsigned char, alphabet>& lens) {
+        rows_[b] = static_cast<std::uint16_t>(tables_.size());
+        tables_.emplace_back();
+        set_code(rows_[b], lens);
     }
     // Appends the fallback code and points the sharing buckets at it.
     void add_fallback(const std::array<unsigned char, alphabet>& lens) {

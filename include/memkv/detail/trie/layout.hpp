@@ -140,26 +140,10 @@ inline std::uint64_t jump_mask(block_ref b) noexcept {
     return jump_mask(b.child(), b.first(), (b.jump_at() & jump_carry) != 0);
 }
 
-// Bit i set where labels[i] >= c.
-inline std::uint64_t at_least(const unsigned char* labels, unsigned char c) noexcept {
-    std::uint64_t m = 0;
-#if defined(__SSE2__)
-    const __m128i cv = _mm_set1_epi8(static_cast<char>(c));
-    for (unsigned q = 0; q < 4; ++q) {
-        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(labels + 16 * q));
-        const auto ge = static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_max_epu8(v, cv), v)));
-        m |= std::uint64_t{ge} << (16 * q);
-    }
-#else
-    for (unsigned i = 0; i < block_edges; ++i) m |= std::uint64_t{labels[i] >= c} << i;
-#endif
-    return m;
-}
-
-// at_least() at bits lo..hi only (lo <= hi < 64), comparing only the 16
-// labels groups they touch: a node is a few edges, usually in one group, and
-// comparing all four took a tenth of a lookup's instructions (bench/RESULTS.md,
-// thirty-seventh session).
+// Bits lo..hi (lo <= hi < 64) set where labels[i] >= c; the others clear.
+// Only the 16-label groups that hold lo..hi are compared: a node is a few
+// edges, usually in one group, and comparing all four took a tenth of a
+// lookup's instructions (bench/RESULTS.md, thirty-seventh session).
 inline std::uint64_t at_least(const unsigned char* labels, unsigned char c, unsigned lo, unsigned hi) noexcept {
     std::uint64_t m = 0;
 #if defined(__SSE2__)
@@ -173,6 +157,11 @@ inline std::uint64_t at_least(const unsigned char* labels, unsigned char c, unsi
     for (unsigned i = lo; i <= hi; ++i) m |= std::uint64_t{labels[i] >= c} << i;
 #endif
     return m & up_to(hi) & ~below(lo);
+}
+
+// Bit i set where labels[i] >= c.
+inline std::uint64_t at_least(const unsigned char* labels, unsigned char c) noexcept {
+    return at_least(labels, c, 0, block_edges - 1);
 }
 
 // `width` bits (0..56) at bit position pos of an LSB-first bit array that
