@@ -156,6 +156,23 @@ TEST_CASE("v3 trie: generated shapes across block and jump-base boundaries", "[t
     }
 }
 
+TEST_CASE("v3 trie: links of very different lengths in one block", "[trie]") {
+    // Link offsets whose low bits come from a sample of short links, with
+    // 20,000-byte links among 1-byte ones in the same blocks (and trained
+    // on the short ones only).
+    std::vector<std::string> ks;
+    for (int i = 0; i < 400; ++i) {
+        std::string k = "k" + std::to_string(1000 + i);
+        if (i % 97 == 5) k += std::string(static_cast<std::size_t>(20000 + i), static_cast<char>('a' + i % 26));
+        else if (i % 3 == 0) k += static_cast<char>('A' + i % 26);
+        ks.push_back(std::move(k));
+    }
+    ks = sorted_unique(std::move(ks));
+    check(ks, {.force_plain = true});
+    check(ks, {.force_coded = true});
+    check(ks, {.sample_links = 3, .force_coded = true});
+}
+
 TEST_CASE("v3 trie: random keys over small and full alphabets", "[trie]") {
     check(random_keys(20000, 2, 24, 1));
     check(random_keys(20000, 3, 10, 2), {.sample_links = 100});
