@@ -32,6 +32,8 @@
 namespace memkv {
 
 namespace detail {
+struct hybrid_test_access;  // the tests' way to the engine (HybridKV's friend)
+
 // What a view reads: the layers it captured and its bounds. Shared by the
 // view and its iterators, so an iterator outlives its view (borrowed range).
 template <class V>
@@ -706,6 +708,9 @@ public:
     }
 
 private:
+    // Tests reach the engine's test hooks through it (declared here, defined by the tests).
+    friend struct detail::hybrid_test_access;
+
     struct deferred_start {};
     HybridKV(deferred_start, const options& opt)
         : opt_(std::make_shared<const options>(opt)), engine_(new engine_type(*opt_)) {}

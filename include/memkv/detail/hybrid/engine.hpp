@@ -275,6 +275,12 @@ public:
 
     ~hybrid_engine() { stop_workers(); }
 
+    // Test hook: what destruction does first - the background work stopped
+    // (a flush or merge in progress abandoned), its threads joined. Reads
+    // still answer afterwards, and the destructor's own stop finds nothing
+    // left to join: a test then sees what destruction leaves, with no clock.
+    void test_stop_workers() { stop_workers(); }
+
     // Test hook: a flush request that no write is waiting for (a stale one,
     // see run_flusher); returns once the flusher has taken it up.
     void test_stale_flush_request() {
