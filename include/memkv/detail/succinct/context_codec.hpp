@@ -181,11 +181,11 @@ public:
         code.tables_.clear();
         code.rows_ = std::vector<std::uint16_t>(buckets, shared_row);  // not assign(): the default holds 2^default_bucket_bits
         std::array<std::uint64_t, alphabet> own{};
+        const auto empty = [](const std::array<std::uint64_t, alphabet>& a) {
+            return std::all_of(a.begin(), a.end(), [](std::uint64_t n) { return n == 0; });
+        };
         for (unsigned b = 0; b < buckets; ++b) {
             // A bucket the sample never reached shares: no Huffman codes to build.
-            auto empty = [](const std::array<std::uint64_t, alphabet>& a) {
-                return std::all_of(a.begin(), a.end(), [](std::uint64_t n) { return n == 0; });
-            };
             if (empty(counts[2 * b]) && empty(counts[2 * b + 1])) continue;
             // Bits of one half in the other half's code (escapes included)
             // and in the fallback.
