@@ -82,7 +82,8 @@ inline constexpr std::uint64_t npos = ~std::uint64_t{0};
 
 inline constexpr std::uint64_t below(unsigned bit) noexcept { return (std::uint64_t{1} << bit) - 1; }
 // Bits 0..bit, inclusive.
-inline constexpr std::uint64_t up_to(unsigned bit) noexcept { return bit == 63 ? ~std::uint64_t{0} : below(bit + 1); }
+// (2 << 63 wraps to 0, so bit 63 gives all ones without a branch.)
+inline constexpr std::uint64_t up_to(unsigned bit) noexcept { return (std::uint64_t{2} << bit) - 1; }
 
 // A block in an image.
 struct block_ref {
@@ -148,6 +149,12 @@ inline std::uint64_t at_least(const unsigned char* labels, unsigned char c, unsi
     std::uint64_t m = 0;
 #if defined(__SSE2__)
     const __m128i cv = _mm_set1_epi8(static_cast<char>(c));
+    if (lo / 16 == hi / 16) [[likely]] {
+        const unsigned q = hi / 16;
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(labels + 16 * q));
+        const auto ge = static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_max_epu8(v, cv), v)));
+        return (std::uint64_t{ge} << (16 * q)) & up_to(hi) & ~below(lo);
+    }
     for (unsigned q = lo / 16; q <= hi / 16; ++q) {
         const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(labels + 16 * q));
         const auto ge = static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_max_epu8(v, cv), v)));

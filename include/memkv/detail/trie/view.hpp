@@ -4,6 +4,7 @@
 // ends the edge array, toward lower positions, summing the keys after the
 // key as layout.hpp derives; ordinal = keys - 1 - that sum.
 
+#include <array>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
@@ -62,6 +63,8 @@ public:
             if (!c) corrupt("the link code table does not parse");
             code_ = std::make_unique<succinct::context_code>(std::move(*c));
         }
+        root_top_ = make_top(edges_);
+        if (!jump_prefix_.empty()) jump_top_ = make_top(jump_end_);
     }
     explicit trie_view(const trie_image& im) : trie_view(im.parts()) {}
 
@@ -75,48 +78,102 @@ public:
         lazy_position sub{0, npos};       // its subtree's start
         std::uint64_t after = 0;          // keys after the key outside that subtree
         std::size_t depth = 0;
+        const top_node* top = root_top_.get();
         if (!jump_prefix_.empty() && key.starts_with(jump_prefix_)) {
             e = jump_end_;
             sub = {jump_sub_start_, npos};
             after = jump_after_;
             depth = jump_prefix_.size();
+            top = jump_top_.get();
         }
+        block_ref next = block(e - 1);  // the block of the node's last edge
         for (;;) {
             const std::uint64_t last = e - 1;
-            block_ref b = block(last);
-            const std::uint64_t s = node_start(b, last);
-            const bool has_end = key_end(s, e);
-            if (depth == key.size()) {
-                if (!has_end) return npos;
-                return checked(after + ends_before(last) - ends_before(resolve(sub)));
+            block_ref b = next;
+            const auto hi = static_cast<unsigned>(last & 63);
+            std::uint64_t s = 0;
+            std::uint64_t pos = 0;
+            std::uint64_t q = npos;  // the node's first inner edge after pos
+            unsigned bit = 0;
+            bool no_jump = false;  // pos is its node's first inner edge
+            std::uint64_t firsts = 0;
+            if (top != nullptr) {
+                // The first node, by the table (top_node).
+                s = top->s;
+                if (depth == key.size()) {
+                    if (!top->has_end) return npos;
+                    return checked(after + ends_before(last) - ends_before(resolve(sub)));
+                }
+                const auto c = static_cast<unsigned char>(key[depth]);
+                if (top->pos[c] == top_node::none) return npos;
+                pos = top->pos[c];
+                b = block(pos);
+                bit = static_cast<unsigned>(pos & 63);
+                if (top->q[c] != top_node::none) q = top->q[c];
+                no_jump = pos == top->first_inner;
+                top = nullptr;
+            } else if (firsts = b.first() & up_to(hi); firsts != 0) [[likely]] {
+                // The node lies in last's block (nearly every node: they
+                // are a few edges, a block 64): every step of the level
+                // reads that block's words once, at bit offsets.
+                const auto lo = static_cast<unsigned>(63 - std::countl_zero(firsts));
+                const std::uint64_t base = last - hi;
+                s = base + lo;
+                const unsigned char* const labels = b.labels();
+                const bool has_end = hi > lo ? labels[hi] == labels[hi - 1] : lone_;
+                if (depth == key.size()) {
+                    if (!has_end) return npos;
+                    return checked(after + ends_before(b, hi, last) - ends_before(resolve(sub)));
+                }
+                if (has_end && hi == lo) return npos;  // a lone empty key: no edge to search
+                const std::uint64_t hits = at_least(labels, static_cast<unsigned char>(key[depth]), lo, hi - has_end);
+                if (hits == 0) return npos;
+                bit = static_cast<unsigned>(63 - std::countl_zero(hits));
+                pos = base + bit;
+                const std::uint64_t inner = b.child();
+                const std::uint64_t later = inner & up_to(hi) & ~up_to(bit);
+                if (later != 0) q = base + static_cast<std::uint64_t>(std::countr_zero(later));
+                no_jump = (inner & below(bit) & ~below(lo)) == 0;
+            } else {
+                s = node_start(b, last);
+                const bool has_end = key_end(s, e);
+                if (depth == key.size()) {
+                    if (!has_end) return npos;
+                    return checked(after + ends_before(last) - ends_before(resolve(sub)));
+                }
+                // Labels descend through the node: the edge is the last one
+                // whose label is at least c (none below a lone empty key).
+                pos = last_at_least(s, has_end ? last : e, static_cast<unsigned char>(key[depth]));
+                if (pos == npos) return npos;
+                b = block(pos);
+                bit = static_cast<unsigned>(pos & 63);
+                q = next_inner(pos, e);
             }
-            // Labels descend through the node: the edge is the last one
-            // whose label is at least c (none below a lone empty key).
-            const auto c = static_cast<unsigned char>(key[depth]);
-            const std::uint64_t pos = last_at_least(s, has_end ? last : e, c);
-            if (pos == npos) return npos;
-            b = block(pos);
-            if (b.label(static_cast<unsigned>(pos & 63)) != c) return npos;
+            if (b.label(bit) != static_cast<unsigned char>(key[depth])) return npos;
             ++depth;
-            const auto bit = static_cast<unsigned>(pos & 63);
-            const bool child = ((b.child() >> bit) & 1) != 0;
+            const std::uint64_t child_bits = b.child();
+            const bool child = ((child_bits >> bit) & 1) != 0;
             if (((b.link() >> bit) & 1) != 0) {
                 const std::uint64_t li = link_index(b, bit);
                 const std::size_t m = match_link(b, li, key, depth, child);
                 if (m == npos_size) return npos;
                 depth += m;
             }
-            const std::uint64_t q = next_inner(pos, e);
             const lazy_position boundary = q != npos ? lazy_position{s, q} : sub;
+            const std::uint64_t ends = ends_before(b, bit, pos);
             if (!child) {
                 if (depth != key.size()) return npos;
-                return checked(after + ends_before(pos) - ends_before(resolve(boundary)));
+                return checked(after + ends - ends_before(resolve(boundary)));
             }
-            const std::uint64_t j = jump(pos);
+            const std::uint64_t j = no_jump ? 0 : jump(b, bit, pos);
             if (j >= s) return npos;  // a corrupt image
             const std::uint64_t child_end = s - j;
-            __builtin_prefetch(blocks_ + ((child_end - 1) >> 6) * block_bytes);
-            after += ends_before(pos) - ends_before(child_end);
+            next = block(child_end - 1);
+            __builtin_prefetch(next.p);
+            // ends_before(child_end) from the child's last edge's block,
+            // which the next level reads anyway.
+            after += ends - (child_end - next.inner_rank() -
+                             std::uint64_t{popcount64(next.child() & up_to(static_cast<unsigned>((child_end - 1) & 63)))});
             e = child_end;
             sub = boundary;
         }
@@ -124,8 +181,12 @@ public:
 
     std::string_view jump_prefix() const noexcept { return jump_prefix_; }
     // Heap bytes the view holds beside the image it reads: the link code's
-    // tables (its encoder: 0.5 KiB per context with a code of its own).
-    std::size_t memory_usage() const noexcept { return (code_ ? code_->memory_usage() : 0) + jump_prefix_.capacity(); }
+    // tables (its encoder: 0.5 KiB per context with a code of its own) and
+    // the first nodes' tables (2 KiB each).
+    std::size_t memory_usage() const noexcept {
+        return (code_ ? code_->memory_usage() : 0) + jump_prefix_.capacity() +
+               sizeof(top_node) * ((root_top_ ? 1u : 0u) + (jump_top_ ? 1u : 0u));
+    }
 
     // The longest key that is a prefix of key: {its length, its ordinal}, or
     // {npos, npos} if there is none. No jump: a shorter key may end above
@@ -450,8 +511,10 @@ private:
     }
     // Edges between the child of inner edge pos and pos's node's start.
     std::uint64_t jump(std::uint64_t pos) const noexcept {
-        const block_ref b = block(pos);
-        const auto bit = static_cast<unsigned>(pos & 63);
+        return jump(block(pos), static_cast<unsigned>(pos & 63), pos);
+    }
+    // jump(pos) where pos's block b and bit are known.
+    std::uint64_t jump(block_ref b, unsigned bit, std::uint64_t pos) const noexcept {
         const std::uint64_t jumps = jump_mask(b);
         if (((jumps >> bit) & 1) == 0) return 0;
         const std::uint32_t at = b.jump_at();
@@ -464,8 +527,11 @@ private:
     }
     // Edges before p that end a key (lead to no node).
     std::uint64_t ends_before(std::uint64_t p) const noexcept {
-        const block_ref b = block(p);
-        return p - b.inner_rank() - std::uint64_t{popcount64(b.child() & below(static_cast<unsigned>(p & 63)))};
+        return ends_before(block(p), static_cast<unsigned>(p & 63), p);
+    }
+    // ends_before(p) where p's block b and bit are known.
+    static std::uint64_t ends_before(block_ref b, unsigned bit, std::uint64_t p) noexcept {
+        return p - b.inner_rank() - std::uint64_t{popcount64(b.child() & below(bit))};
     }
 
     // The position of the (r+1)-th one at or after bit p of the link
@@ -503,6 +569,41 @@ private:
         return *k;
     }
 
+    // The node a lookup starts at (the root, or the dominant prefix's node)
+    // by label: a big node spans blocks, and finding its start, its edge
+    // and the next inner edge by the blocks took the slow path of find()
+    // at the first level of every lookup.
+    struct top_node {
+        static constexpr std::uint32_t none = ~std::uint32_t{0};
+        std::uint64_t s = 0;                    // the node's first edge
+        std::uint64_t first_inner = npos;       // its first inner edge
+        bool has_end = false;                   // it ends a key
+        std::array<std::uint32_t, 256> pos{};  // the edge labelled b, or none
+        std::array<std::uint32_t, 256> q{};    // the node's first inner edge after it, or none
+    };
+    // The table of the node that ends at e, or none (nothing to index, or a
+    // node of more edges than labels: a corrupt image, read the slow way).
+    std::unique_ptr<top_node> make_top(std::uint64_t e) const {
+        if (e == 0 || e > edges_ || edges_ >= top_node::none) return nullptr;
+        const std::uint64_t s = node_start(block(e - 1), e - 1);
+        if (e - s > 257) return nullptr;
+        auto t = std::make_unique<top_node>();
+        t->s = s;
+        t->has_end = key_end(s, e);
+        t->pos.fill(top_node::none);
+        t->q.fill(top_node::none);
+        const std::uint64_t lim = t->has_end ? e - 1 : e;
+        for (std::uint64_t p = s; p < lim; ++p) {
+            const unsigned char c = label(p);
+            if (t->pos[c] != top_node::none) continue;  // a label twice: a corrupt image; the first is found
+            t->pos[c] = static_cast<std::uint32_t>(p);
+            const std::uint64_t q = next_inner(p, e);
+            if (q != npos) t->q[c] = static_cast<std::uint32_t>(q);
+            if (t->first_inner == npos && inner(p)) t->first_inner = p;
+        }
+        return t;
+    }
+
     std::uint64_t keys_ = 0, edges_ = 0, root_start_ = 0, link_count_ = 0;
     bool lone_ = false, plain_ = false;
     unsigned low_bits_ = 0;
@@ -521,6 +622,7 @@ private:
     // optional here (inside FrozenLayer's optional view) made GCC 12 warn
     // that it may be used uninitialized.
     std::unique_ptr<succinct::context_code> code_;
+    std::unique_ptr<top_node> root_top_, jump_top_;
 };
 
 }  // namespace memkv::detail::trie
