@@ -460,8 +460,13 @@ private:
             const std::uint64_t base = p & ~std::uint64_t{63};
             const block_ref b = block(p);
             const unsigned lo = s > base ? static_cast<unsigned>(s - base) : 0;
-            const std::uint64_t hits = at_least(b.labels(), c, lo, static_cast<unsigned>(p & 63));
-            if (hits != 0) return base + static_cast<std::uint64_t>(63 - std::countl_zero(hits));
+            // Labels descend through the node, so the block's part of it
+            // holds c's edge only if its first label is at least c: a big
+            // node's other blocks are passed by one compare each.
+            if (b.label(lo) >= c) {
+                const std::uint64_t hits = at_least(b.labels(), c, lo, static_cast<unsigned>(p & 63));
+                if (hits != 0) return base + static_cast<std::uint64_t>(63 - std::countl_zero(hits));
+            }
             if (s >= base) return npos;
             p = base - 1;
         }
