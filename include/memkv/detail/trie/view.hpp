@@ -96,7 +96,6 @@ public:
             std::uint64_t q = npos;  // the node's first inner edge after pos
             unsigned bit = 0;
             bool no_jump = false;  // pos is its node's first inner edge
-            std::uint64_t firsts = 0;
             if (top != nullptr) {
                 // The first node, by the table (top_node).
                 s = top->s;
@@ -112,7 +111,7 @@ public:
                 if (top->q[c] != top_node::none) q = top->q[c];
                 no_jump = pos == top->first_inner;
                 top = nullptr;
-            } else if (firsts = b.first() & up_to(hi); firsts != 0) [[likely]] {
+            } else if (const std::uint64_t firsts = b.first() & up_to(hi); firsts != 0) [[likely]] {
                 // The node lies in last's block (nearly every node: they
                 // are a few edges, a block 64): every step of the level
                 // reads that block's words once, at bit offsets.
