@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <random>
+#include <tuple>
 #include <vector>
 
 #include <memkv/detail/popcount.hpp>
@@ -529,6 +530,23 @@ TEST_CASE("context codec: malformed tables and codings are refused", "[succinct]
     REQUIRE_FALSE(bucket0->decode(z, 0, 9, c0, out));      // past the stream
     REQUIRE_FALSE(bucket0->decode(z, 1, 0, c0, out));      // from > to
     REQUIRE_FALSE(bucket0->compare(o, 0, 1, c0, "a"));
+
+    // A code that begins inside the range and ends past it is refused, in
+    // the short codes' table as in the long ones' search: "0" 'a', "10"
+    // 'b', "110" 'c' and "1110...": 'd' at 12 bits.
+    const std::vector<unsigned char> four = with_bucket0({entry('a', 1), entry('b', 2), entry('c', 3), entry('d', 12)});
+    const auto bucket0b = succinct::context_code::parse(four.data(), four.size());
+    REQUIRE(bucket0b);
+    const unsigned char bs[] = {0x80, 0x00};  // "10": 'b'
+    const unsigned char cs[] = {0xC0, 0x00};  // "110": 'c'
+    const unsigned char ds[] = {0xE0, 0x00};  // "111000000000": 'd'
+    const succinct::bit_span sb{bs, 2}, sc{cs, 2}, sd{ds, 2};
+    for (const auto& [span, len, sym] : {std::tuple{sb, 2u, 'b'}, std::tuple{sc, 3u, 'c'}, std::tuple{sd, 12u, 'd'}}) {
+        out.clear();
+        REQUIRE(bucket0b->decode(span, 0, len, c0, out) == len);
+        REQUIRE(out == std::string(1, sym));
+        for (unsigned to = 1; to < len; ++to) REQUIRE_FALSE(bucket0b->decode(span, 0, to, c0, out));
+    }
 
     // Random streams under a trained code: every answer is either a string
     // or a refusal, never a read outside the stream.

@@ -61,6 +61,10 @@
 #include <utility>
 #include <vector>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <memkv/detail/assert.hpp>
 #include <memkv/detail/io/endian.hpp>
 
@@ -131,6 +135,7 @@ public:
     static constexpr unsigned escape = 256;
     static constexpr unsigned end = 257;
     static constexpr unsigned alphabet = 258;
+    static constexpr unsigned fast_bits = 5;
 
     unsigned bucket_bits() const noexcept { return bits_; }
     unsigned buckets() const noexcept { return 1u << bits_; }
@@ -179,6 +184,7 @@ public:
         std::array<unsigned char, alphabet> fallback{}, lens{};
         limited_lengths(all, fallback);
         code.tables_.clear();
+        code.fast_.clear();
         code.rows_ = std::vector<std::uint16_t>(buckets, shared_row);  // not assign(): the default holds 2^default_bucket_bits
         std::array<std::uint64_t, alphabet> own{};
         const auto empty = [](const std::array<std::uint64_t, alphabet>& a) {
@@ -213,9 +219,9 @@ public:
     }
 
     // The bytes a bucket's own code of m symbols costs: its encoder row and
-    // decoding table in memory, its entries in the serialized table.
+    // decoding tables in memory, its entries in the serialized table.
     static constexpr std::size_t own_code_cost(unsigned m) noexcept {
-        return 2 * (256 + 2) + sizeof(table) + 3 * std::size_t{m} + 2 * std::size_t{m};
+        return 2 * (256 + 2) + sizeof(table) + (2u << fast_bits) + 3 * std::size_t{m} + 2 * std::size_t{m};
     }
     // The codes: the buckets' own, then the fallback.
     std::size_t codes() const noexcept { return tables_.size(); }
@@ -230,6 +236,7 @@ public:
         code.bits_ = 8 + ((p[0] >> 1) & 7u);
         const unsigned buckets = code.buckets();
         code.tables_.clear();
+        code.fast_.clear();
         code.rows_ = std::vector<std::uint16_t>(buckets, shared_row);  // not assign(): the default holds 2^default_bucket_bits
         std::size_t at = 1;
         for (unsigned b = 0; b <= buckets; ++b) {
@@ -265,7 +272,7 @@ public:
     // built, the encoder's (2 bytes per code and byte).
     std::size_t memory_usage() const noexcept {
         return tables_.capacity() * sizeof(table) + lengths_.capacity() +
-               (symbols_.capacity() + rows_.capacity() + encoder_.capacity() + special_.capacity()) *
+               (symbols_.capacity() + rows_.capacity() + fast_.capacity() + encoder_.capacity() + special_.capacity()) *
                    sizeof(std::uint16_t);
     }
     bool can_encode() const noexcept { return !encoder_.empty(); }
@@ -313,10 +320,44 @@ public:
     // [from, to) are not such a coding.
     std::optional<std::uint64_t> decode(bit_span bits, std::uint64_t from, std::uint64_t to, byte_context c,
                                         std::string& out) const {
-        return walk(bits, from, to, c, [&](unsigned char b) {
-            out.push_back(static_cast<char>(b));
-            return true;
-        });
+        if (ends_) {
+            return walk(bits, from, to, c, [&](unsigned char b) {
+                out.push_back(static_cast<char>(b));
+                return true;
+            });
+        }
+        // Without ends (the v3 trie's links), a loop of its own: a scan
+        // decodes every link once, and a byte's decoding waits on the one
+        // before it (its context and bit position), so what is on that path
+        // is what a scan costs. Bytes go straight into out's buffer, grown
+        // ahead of them: each takes a bit at least, so [pos, to) holds at
+        // most to - pos (a chunk at a time: a hostile range may be huge).
+        if (from > to || to > bits.bits()) return std::nullopt;
+        const std::uint16_t* const rows = rows_.data();
+        const unsigned shift = 32 - bits_;
+        std::size_t n = out.size();
+        std::uint64_t pos = from;
+        // hash()'s term of the byte before the last, ready a byte early.
+        unsigned part = c.before * 257u * hash_mul;
+        unsigned last = c.last;
+        while (pos != to) {
+            const std::size_t stop = n + static_cast<std::size_t>(std::min<std::uint64_t>(to - pos, 4096));
+            out.resize(stop);
+            char* const p = out.data();
+            while (pos != to && n != stop) {
+                unsigned sym = symbol(rows[(part + last * hash_mul) >> shift], bits, pos, to);
+                if (sym == escape) sym = symbol(fallback_, bits, pos, to);
+                if (sym >= escape) {
+                    out.resize(n);
+                    return std::nullopt;
+                }
+                p[n++] = static_cast<char>(sym);
+                part = last * 257u * hash_mul;
+                last = sym;
+            }
+        }
+        out.resize(n);
+        return pos;
     }
     // decode() without the string.
     std::optional<std::uint64_t> skip(bit_span bits, std::uint64_t from, std::uint64_t to, byte_context c) const {
@@ -410,16 +451,19 @@ public:
     }
 
 private:
+    static constexpr unsigned hash_mul = 0x9E3779B1u;
     static unsigned hash(unsigned before, unsigned last, unsigned bucket_bits) noexcept {
-        return ((before * 257 + last) * 0x9E3779B1u) >> (32 - bucket_bits);
+        return ((before * 257 + last) * hash_mul) >> (32 - bucket_bits);
     }
 
     // One code: its symbols sorted by (length, symbol) at symbols_at; the
     // first code of length l left-justified to 12 bits ends below limit[l]
     // (lengths 1..12; limit[l] = limit[l - 1] where no code has length l),
     // and code v of length l is symbol number (offset[l] + v) & 0xffff.
+    // limit has 16 entries, 0 and 13-15 zero (no v is below them), so one
+    // pair of 8-lane compares finds a code's length (code_length()).
     struct table {
-        std::array<std::uint16_t, max_len + 1> limit{};
+        std::array<std::uint16_t, 16> limit{};
         std::array<std::uint16_t, max_len + 1> offset{};
         std::uint32_t symbols_at = 0;
         std::uint16_t count = 0;
@@ -498,6 +542,15 @@ private:
             t.limit[l] = static_cast<std::uint16_t>(std::min(code << (max_len - l), 1u << max_len));
             code <<= 1;
         }
+        MEMKV_ASSERT(fast_.size() == std::size_t{b} << fast_bits);
+        fast_.resize(std::size_t{b + 1} << fast_bits, 0);
+        for (unsigned x = 0; x < (1u << fast_bits); ++x) {
+            const unsigned v = x << (max_len - fast_bits);
+            const unsigned l = code_length(t, v);
+            if (l == 0 || l > fast_bits) continue;  // a longer code, or none
+            const unsigned i = (unsigned{t.offset[l]} + (v >> (max_len - l))) & 0xffffu;
+            if (i < t.count) fast_[std::size_t{b} << fast_bits | x] = static_cast<std::uint16_t>(symbols_[t.symbols_at + i] | l << 9);
+        }
     }
     // Appends bucket b's own code.
     void add_own(unsigned b, const std::array<unsigned char, alphabet>& lens) {
@@ -550,19 +603,43 @@ private:
         w.append(f >> 4, f & 15);
     }
 
+    // The length of the code whose first 12 bits (left-justified) are v,
+    // 0 if none: the first l with v < limit[l] (limits ascend). Without a
+    // branch per length: a decoded byte's length is what the data says, so
+    // a loop's exit was mispredicted about once a byte.
+    static unsigned code_length(const table& t, unsigned v) noexcept {
+#if defined(__SSE2__)
+        const __m128i x = _mm_set1_epi16(static_cast<short>(v));
+        const __m128i lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(t.limit.data()));
+        const __m128i hi = _mm_loadu_si128(reinterpret_cast<const __m128i*>(t.limit.data() + 8));
+        // Lane l all ones where v < limit[l] (limits are at most 4096: signed compares hold).
+        const auto above = static_cast<unsigned>(_mm_movemask_epi8(_mm_packs_epi16(_mm_cmpgt_epi16(lo, x), _mm_cmpgt_epi16(hi, x))));
+        return above == 0 ? 0 : static_cast<unsigned>(std::countr_zero(above));
+#else
+        for (unsigned l = 1; l <= max_len; ++l)
+            if (v < t.limit[l]) return l;
+        return 0;
+#endif
+    }
     // The symbol at bit pos in code b, or alphabet if the bits are no code
-    // or run past `to`; advances pos.
+    // or run past `to`; advances pos. Codes of up to fast_bits bits (most
+    // of a skewed code's uses) from one entry of fast_, others by their
+    // length (read()).
+    [[gnu::always_inline]] unsigned symbol(unsigned b, bit_span bits, std::uint64_t& pos, std::uint64_t to) const noexcept {
+        const unsigned e = fast_[std::size_t{b} << fast_bits | static_cast<unsigned>(bits.peek(pos, fast_bits))];
+        if (e != 0 && to - pos >= e >> 9) [[likely]] {
+            pos += e >> 9;
+            return e & 0x1ff;
+        }
+        return read(tables_[b], bits, pos, to);
+    }
     unsigned read(const table& t, bit_span bits, std::uint64_t& pos, std::uint64_t to) const noexcept {
         const unsigned v = bits.peek12(pos);
-        for (unsigned l = 1; l <= max_len; ++l) {
-            if (v < t.limit[l]) {
-                if (to - pos < l) return alphabet;
-                pos += l;
-                const unsigned i = (unsigned{t.offset[l]} + (v >> (max_len - l))) & 0xffffu;
-                return i < t.count ? symbols_[t.symbols_at + i] : alphabet;
-            }
-        }
-        return alphabet;
+        const unsigned l = code_length(t, v);
+        if (l == 0 || to - pos < l) return alphabet;
+        pos += l;
+        const unsigned i = (unsigned{t.offset[l]} + (v >> (max_len - l))) & 0xffffu;
+        return i < t.count ? symbols_[t.symbols_at + i] : alphabet;
     }
 
     // Calls on(byte) for each byte of the string at [from, to) until it
@@ -578,8 +655,8 @@ private:
                 if (ends_) return std::nullopt;  // no end symbol
                 return pos;
             }
-            unsigned sym = read(tables_[rows_[bucket_of(c)]], bits, pos, to);
-            if (sym == escape) sym = read(tables_[fallback_], bits, pos, to);
+            unsigned sym = symbol(rows_[bucket_of(c)], bits, pos, to);
+            if (sym == escape) sym = symbol(fallback_, bits, pos, to);
             if (sym >= alphabet || sym == escape) return std::nullopt;
             if (sym == end) {
                 if (!ends_) return std::nullopt;
@@ -602,6 +679,15 @@ private:
     std::vector<std::uint8_t> lengths_;  // beside symbols_: each symbol's code length (for write())
     std::vector<std::uint16_t> encoder_;  // code << 8 | byte -> its code word << 4 | length; 0: absent
     std::vector<std::uint16_t> special_;  // 2 * code + (escape, end) -> the same
+    // Code b's row (b << fast_bits): the next fast_bits bits of the stream
+    // -> the symbol they begin with | its length << 9, where that code is
+    // at most fast_bits long; 0 where it is longer (or there is none). A
+    // scan decodes each link it passes, one byte waiting on the one before:
+    // 5 bits (64 bytes a code, 0.3-1.3% of a v3 image's memory) take a
+    // scan's decoding from ~40 cycles a byte to about half; 4 bits gain a
+    // third less, 6 bits 3-5% more for twice the bytes (bench/RESULTS.md,
+    // fortieth session).
+    std::vector<std::uint16_t> fast_ = std::vector<std::uint16_t>(std::size_t{1} << fast_bits, 0);  // beside tables_
 };
 
 }  // namespace memkv::detail::succinct
