@@ -171,8 +171,7 @@ public:
             __builtin_prefetch(next.p);
             // ends_before(child_end) from the child's last edge's block,
             // which the next level reads anyway.
-            after += ends - (child_end - next.inner_rank() -
-                             std::uint64_t{popcount64(next.child() & up_to(static_cast<unsigned>((child_end - 1) & 63)))});
+            after += ends - ends_through(next, static_cast<unsigned>((child_end - 1) & 63), child_end - 1);
             e = child_end;
             sub = boundary;
         }
@@ -536,6 +535,10 @@ private:
     // ends_before(p) where p's block b and bit are known.
     static std::uint64_t ends_before(block_ref b, unsigned bit, std::uint64_t p) noexcept {
         return p - b.inner_rank() - std::uint64_t{popcount64(b.child() & below(bit))};
+    }
+    // ends_before(p + 1), the same way: edges up to and including p.
+    static std::uint64_t ends_through(block_ref b, unsigned bit, std::uint64_t p) noexcept {
+        return p + 1 - b.inner_rank() - std::uint64_t{popcount64(b.child() & up_to(bit))};
     }
 
     // The position of the (r+1)-th one at or after bit p of the link
