@@ -413,6 +413,21 @@ TEST_CASE("context codec: codes round-trip and compare like the strings they sta
             // Trained on the text, the stream is smaller than the bytes it
             // codes (a fifth of the keys are random bytes, which cannot shrink).
             if (train_on >= 1000) REQUIRE(w.size() < raw * 8 * 8 / 10);
+
+            // Strings around and far past the lengths decode gathers bytes
+            // in, appended after what out holds.
+            for (const std::size_t len : {127UL, 128UL, 129UL, 256UL, 1000UL, 5000UL}) {
+                std::string s(len, '\0');
+                for (std::size_t k = 0; k < len; ++k) s[k] = k % 3 == 0 ? static_cast<char>(rng()) : "abc/"[k % 4];
+                succinct::bit_writer lw;
+                const succinct::byte_context lc{'x', 'y'};
+                code.encode(s, lc, lw);
+                const std::uint64_t end = lw.size();
+                const succinct::bit_span lb{lw.bytes().data(), lw.bytes().size()};
+                std::string out = "held";
+                REQUIRE(back->decode(lb, 0, ends ? lb.bits() : end, lc, out) == end);
+                REQUIRE(out == "held" + s);
+            }
         }
     }
 }
