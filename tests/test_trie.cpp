@@ -51,6 +51,7 @@ void check(const std::vector<std::string>& sorted, trie::builder_options opt = {
     for (std::size_t i = 0; i < sorted.size(); ++i) {
         INFO("key " << i << " of " << sorted.size() << " (size " << sorted[i].size() << ")");
         REQUIRE(v.find(sorted[i]) == i);
+        REQUIRE(v.find_as<false>(sorted[i]) == i);  // find() takes find_as<true> where the CPU has POPCNT
     }
     const std::set<std::string> keys(sorted.begin(), sorted.end());
     auto expect = [&](const std::string& q) {
@@ -59,6 +60,7 @@ void check(const std::vector<std::string>& sorted, trie::builder_options opt = {
             it == keys.end() ? trie::npos : static_cast<std::uint64_t>(std::distance(keys.begin(), it));
         INFO("probe of size " << q.size());
         REQUIRE(v.find(q) == want);
+        REQUIRE(v.find_as<false>(q) == want);
     };
     std::mt19937_64 rng(sorted.size());
     const std::size_t step = std::max<std::size_t>(1, sorted.size() / 2000);
@@ -119,6 +121,24 @@ std::vector<std::string> random_keys(std::size_t n, unsigned alphabet, std::size
 }
 
 }  // namespace
+
+TEST_CASE("v3 trie: a block's label search against label by label", "[trie]") {
+    // at_least compares all 64 labels and masks lo..hi: every range, in one
+    // 16-label group or across two to four, labels at and around c.
+    std::mt19937_64 rng(11);
+    unsigned char labels[trie::block_edges];
+    for (int round = 0; round < 40; ++round) {
+        for (auto& l : labels) l = static_cast<unsigned char>(round % 2 == 0 ? rng() : 120 + rng() % 16);
+        for (unsigned lo = 0; lo < trie::block_edges; ++lo)
+            for (unsigned hi = lo; hi < trie::block_edges; ++hi) {
+                const auto c = static_cast<unsigned char>(round % 2 == 0 ? rng() : 120 + rng() % 16);
+                std::uint64_t want = 0;
+                for (unsigned i = lo; i <= hi; ++i) want |= std::uint64_t{labels[i] >= c} << i;
+                INFO("c " << int(c) << ", lo " << lo << ", hi " << hi);
+                REQUIRE(trie::at_least(labels, c, lo, hi) == want);
+            }
+    }
+}
 
 TEST_CASE("v3 trie: empty, one key, the empty key alone", "[trie]") {
     check({});

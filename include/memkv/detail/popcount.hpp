@@ -38,4 +38,31 @@ inline unsigned popcount64(std::uint64_t x) noexcept {
     return static_cast<unsigned>(std::popcount(x));
 }
 
+// Whether popcount64_as<true> may be used: the CPU has POPCNT and the
+// library dispatches (false where POPCNT is compiled in: popcount64 then
+// needs no test).
+inline bool popcnt_dispatch() noexcept {
+#if MEMKV_POPCNT_DISPATCH
+    return cpu_has_popcnt;
+#else
+    return false;
+#endif
+}
+
+// popcount64 inside a function chosen once by popcnt_dispatch(): with Hw the
+// instruction without the flag's test. A version 3 lookup counts 4-6 times
+// a level, and those tests were 4-6% of its instructions (bench/RESULTS.md,
+// forty-first session), so its descent is compiled twice and picked per call.
+template <bool Hw>
+inline unsigned popcount64_as(std::uint64_t x) noexcept {
+#if MEMKV_POPCNT_DISPATCH
+    if constexpr (Hw) {
+        std::uint64_t r;
+        __asm__("popcnt %1, %0" : "=r"(r) : "r"(x) : "cc");
+        return static_cast<unsigned>(r);
+    }
+#endif
+    return popcount64(x);
+}
+
 }  // namespace memkv::detail

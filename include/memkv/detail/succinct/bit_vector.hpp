@@ -28,6 +28,7 @@
 // (positions are clamped to [0, n]), and check() finds it.
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
@@ -46,6 +47,20 @@ namespace memkv::detail::succinct {
 inline constexpr std::uint64_t words_per_block = 8;
 inline constexpr std::uint64_t select_sample = 4096;
 
+// select_in_byte[b << 3 | r]: the position of the (r+1)-th one of byte b
+// (8 where b has fewer ones).
+inline constexpr auto select_in_byte = [] {
+    std::array<unsigned char, 256 * 8> t{};
+    for (unsigned b = 0; b < 256; ++b)
+        for (unsigned r = 0; r < 8; ++r) {
+            unsigned seen = 0, at = 8;
+            for (unsigned i = 0; i < 8; ++i)
+                if (((b >> i) & 1) != 0 && seen++ == r) { at = i; break; }
+            t[b << 3 | r] = static_cast<unsigned char>(at);
+        }
+    return t;
+}();
+
 // Position of the r-th set bit of w (r < popcount(w)), 0-based.
 inline unsigned select_in_word(std::uint64_t w, unsigned r) noexcept {
     MEMKV_ASSERT(r < static_cast<unsigned>(std::popcount(w)));
@@ -53,9 +68,10 @@ inline unsigned select_in_word(std::uint64_t w, unsigned r) noexcept {
     return static_cast<unsigned>(std::countr_zero(_pdep_u64(std::uint64_t{1} << r, w)));
 #else
     // The byte that holds it, from the bytes' running counts (one multiply:
-    // byte i of `sums` counts the ones in bytes 0..i, at most 64), then at
-    // most 7 steps inside the byte. Clearing the ones below it one by one
-    // took r steps: 3% of a version 3 lookup's instructions on the URL set.
+    // byte i of `sums` counts the ones in bytes 0..i, at most 64), then the
+    // one inside the byte from a 2 KiB table. Clearing the ones below it one
+    // by one took r steps (3% of a version 3 lookup's instructions on the
+    // URL set), and a loop over the byte's ones mispredicted its exit.
     std::uint64_t s = w - ((w >> 1) & 0x5555555555555555ULL);
     s = (s & 0x3333333333333333ULL) + ((s >> 2) & 0x3333333333333333ULL);
     s = (s + (s >> 4)) & 0x0F0F0F0F0F0F0F0FULL;
@@ -65,9 +81,7 @@ inline unsigned select_in_word(std::uint64_t w, unsigned r) noexcept {
                                 0x8080808080808080ULL;
     const auto shift = static_cast<unsigned>(std::countr_zero(above)) & ~7u;  // 8 * the byte's index
     const auto before = static_cast<unsigned>(((sums << 8) >> shift) & 0xFF);
-    std::uint64_t x = w >> shift;
-    for (unsigned i = before; i < r; ++i) x &= x - 1;
-    return shift + static_cast<unsigned>(std::countr_zero(x));
+    return shift + select_in_byte[((w >> shift) & 0xFF) << 3 | (r - before)];
 #endif
 }
 

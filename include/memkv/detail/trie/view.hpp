@@ -73,6 +73,12 @@ public:
 
     // The key's ordinal (its rank in byte order), or npos.
     std::uint64_t find(std::string_view key) const noexcept {
+        return popcnt_dispatch() ? find_as<true>(key) : find_as<false>(key);
+    }
+    // find() with its counts by popcount64_as<Hw> (Hw only where
+    // popcnt_dispatch()); find() picks. Public so that the tests run both.
+    template <bool Hw>
+    std::uint64_t find_as(std::string_view key) const noexcept {
         if (edges_ == 0) return npos;
         std::uint64_t e = edges_;         // the current node's end
         lazy_position sub{0, npos};       // its subtree's start
@@ -101,7 +107,7 @@ public:
                 s = top->s;
                 if (depth == key.size()) {
                     if (!top->has_end) return npos;
-                    return checked(after + ends_before(last) - ends_before(resolve(sub)));
+                    return checked(after + ends_before<Hw>(last) - ends_before<Hw>(resolve<Hw>(sub)));
                 }
                 const auto c = static_cast<unsigned char>(key[depth]);
                 if (top->pos[c] == top_node::none) return npos;
@@ -122,7 +128,7 @@ public:
                 const bool has_end = hi > lo ? labels[hi] == labels[hi - 1] : lone_;
                 if (depth == key.size()) {
                     if (!has_end) return npos;
-                    return checked(after + ends_before(b, hi, last) - ends_before(resolve(sub)));
+                    return checked(after + ends_before<Hw>(b, hi, last) - ends_before<Hw>(resolve<Hw>(sub)));
                 }
                 if (has_end && hi == lo) return npos;  // a lone empty key: no edge to search
                 const std::uint64_t hits = at_least(labels, static_cast<unsigned char>(key[depth]), lo, hi - has_end);
@@ -138,7 +144,7 @@ public:
                 const bool has_end = key_end(s, e);
                 if (depth == key.size()) {
                     if (!has_end) return npos;
-                    return checked(after + ends_before(last) - ends_before(resolve(sub)));
+                    return checked(after + ends_before<Hw>(last) - ends_before<Hw>(resolve<Hw>(sub)));
                 }
                 // Labels descend through the node: the edge is the last one
                 // whose label is at least c (none below a lone empty key).
@@ -153,29 +159,30 @@ public:
             const std::uint64_t child_bits = b.child();
             const bool child = ((child_bits >> bit) & 1) != 0;
             if (((b.link() >> bit) & 1) != 0) {
-                const std::uint64_t li = link_index(b, bit);
-                const std::size_t m = match_link(b, li, key, depth, child);
+                const std::uint64_t li = link_index<Hw>(b, bit);
+                const std::size_t m = match_link<Hw>(b, li, key, depth, child);
                 if (m == npos_size) return npos;
                 depth += m;
             }
             const lazy_position boundary = q != npos ? lazy_position{s, q} : sub;
-            const std::uint64_t ends = ends_before(b, bit, pos);
+            const std::uint64_t ends = ends_before<Hw>(b, bit, pos);
             if (!child) {
                 if (depth != key.size()) return npos;
-                return checked(after + ends - ends_before(resolve(boundary)));
+                return checked(after + ends - ends_before<Hw>(resolve<Hw>(boundary)));
             }
-            const std::uint64_t j = no_jump ? 0 : jump(b, bit, pos);
+            const std::uint64_t j = no_jump ? 0 : jump<Hw>(b, bit, pos);
             if (j >= s) return npos;  // a corrupt image
             const std::uint64_t child_end = s - j;
             next = block(child_end - 1);
             __builtin_prefetch(next.p);
             // ends_before(child_end) from the child's last edge's block,
             // which the next level reads anyway.
-            after += ends - ends_through(next, static_cast<unsigned>((child_end - 1) & 63), child_end - 1);
+            after += ends - ends_through<Hw>(next, static_cast<unsigned>((child_end - 1) & 63), child_end - 1);
             e = child_end;
             sub = boundary;
         }
     }
+
 
     std::string_view jump_prefix() const noexcept { return jump_prefix_; }
     // Heap bytes the view holds beside the image it reads: the link code's
@@ -429,20 +436,22 @@ private:
                                          static_cast<unsigned char>(key[n - 1])};
         if (!code_->decode(succinct::bit_span{links_, links_bytes_}, from, to, ctx, key)) corrupt("a link that does not decode");
     }
+
     // Link li's [from, to) in the stream.
+    template <bool Hw = false>
     std::pair<std::uint64_t, std::uint64_t> link_range(block_ref b, std::uint64_t li) const noexcept {
         const unsigned lb = low_bits_;
         if (li >= link_count_ || li < b.link_rank()) return {1, 0};  // a corrupt image
-        const std::uint64_t at = one_after(b.links_at(), li - b.link_rank());
-        const std::uint64_t next = one_after(at + 1, 0);
+        const auto [at, next] = ones_after<Hw>(b.links_at(), li - b.link_rank());
         if (next >= high_bits_) return {1, 0};  // a corrupt image: an empty, invalid range
         return {((at - li) << lb) | packed_column::get(lows_, li, lb),
                 ((next - li - 1) << lb) | packed_column::get(lows_, li + 1, lb)};
     }
 
     // The link number of the edge at bit `bit` of block b (which has a link there).
+    template <bool Hw = false>
     static std::uint64_t link_index(block_ref b, unsigned bit) noexcept {
-        return b.link_rank() + std::uint64_t{popcount64(b.link() & below(bit))};
+        return b.link_rank() + std::uint64_t{popcount64_as<Hw>(b.link() & below(bit))};
     }
     bool inner(std::uint64_t pos) const noexcept { return ((block(pos).child() >> (pos & 63)) & 1) != 0; }
     unsigned char label(std::uint64_t pos) const noexcept { return block(pos).label(static_cast<unsigned>(pos & 63)); }
@@ -475,9 +484,10 @@ private:
     struct lazy_position {
         std::uint64_t base, at;
     };
+    template <bool Hw = false>
     std::uint64_t resolve(lazy_position l) const noexcept {
         if (l.at == npos) return l.base;
-        const std::uint64_t j = jump(l.at);
+        const std::uint64_t j = jump<Hw>(l.at);
         return j <= l.base ? l.base - j : 0;  // 0: a corrupt image
     }
     // The ordinal of a key with `after` keys after it; npos if that is none
@@ -513,41 +523,47 @@ private:
         return npos;
     }
     // Edges between the child of inner edge pos and pos's node's start.
+    template <bool Hw = false>
     std::uint64_t jump(std::uint64_t pos) const noexcept {
-        return jump(block(pos), static_cast<unsigned>(pos & 63), pos);
+        return jump<Hw>(block(pos), static_cast<unsigned>(pos & 63), pos);
     }
     // jump(pos) where pos's block b and bit are known.
+    template <bool Hw = false>
     std::uint64_t jump(block_ref b, unsigned bit, std::uint64_t pos) const noexcept {
         const std::uint64_t jumps = jump_mask(b);
         if (((jumps >> bit) & 1) == 0) return 0;
         const std::uint32_t at = b.jump_at();
         const unsigned width = at >> jump_width_shift;
-        const std::uint64_t k = std::uint64_t{popcount64(jumps & below(bit))};
+        const std::uint64_t k = std::uint64_t{popcount64_as<Hw>(jumps & below(bit))};
         const std::uint64_t base = load_le64(jump_bases_ + 8 * ((pos >> 6) / blocks_per_jump_base));
         const std::uint64_t bit_pos = base + (at & jump_at_mask) + k * width;
         if (base > (std::uint64_t{1} << 60) || bit_pos / 8 + 8 > jumps_size_) return npos;  // a corrupt image
         return bits_at(jumps_, bit_pos, width);
     }
     // Edges before p that end a key (lead to no node).
+    template <bool Hw = false>
     std::uint64_t ends_before(std::uint64_t p) const noexcept {
-        return ends_before(block(p), static_cast<unsigned>(p & 63), p);
+        return ends_before<Hw>(block(p), static_cast<unsigned>(p & 63), p);
     }
     // ends_before(p) where p's block b and bit are known.
+    template <bool Hw = false>
     static std::uint64_t ends_before(block_ref b, unsigned bit, std::uint64_t p) noexcept {
-        return p - b.inner_rank() - std::uint64_t{popcount64(b.child() & below(bit))};
+        return p - b.inner_rank() - std::uint64_t{popcount64_as<Hw>(b.child() & below(bit))};
     }
     // ends_before(p + 1), the same way: edges up to and including p.
+    template <bool Hw = false>
     static std::uint64_t ends_through(block_ref b, unsigned bit, std::uint64_t p) noexcept {
-        return p + 1 - b.inner_rank() - std::uint64_t{popcount64(b.child() & up_to(bit))};
+        return p + 1 - b.inner_rank() - std::uint64_t{popcount64_as<Hw>(b.child() & up_to(bit))};
     }
 
     // The position of the (r+1)-th one at or after bit p of the link
     // offsets' high bits (high_bits_ if there is none: a corrupt image).
+    template <bool Hw = false>
     std::uint64_t one_after(std::uint64_t p, std::uint64_t r) const noexcept {
         while (p < high_bits_) {
             const std::uint64_t w = bits_at(highs_, p, 56);
             if (r == 0 && w != 0) return p + static_cast<std::uint64_t>(std::countr_zero(w));  // a link's end
-            const auto ones = std::uint64_t{popcount64(w)};
+            const auto ones = std::uint64_t{popcount64_as<Hw>(w)};
             if (r < ones) return p + succinct::select_in_word(w, static_cast<unsigned>(r));
             r -= ones;
             p += 56;
@@ -555,12 +571,39 @@ private:
         return high_bits_;
     }
 
+    // one_after(p, r) and the one after it: a link's two ends, most often
+    // in the word the first was found in.
+    template <bool Hw = false>
+    std::pair<std::uint64_t, std::uint64_t> ones_after(std::uint64_t p, std::uint64_t r) const noexcept {
+        while (p < high_bits_) {
+            const std::uint64_t w = bits_at(highs_, p, 56);
+            unsigned s = 0;
+            if (r == 0 && w != 0) {
+                s = static_cast<unsigned>(std::countr_zero(w));
+            } else {
+                const auto ones = std::uint64_t{popcount64_as<Hw>(w)};
+                if (r >= ones) {
+                    r -= ones;
+                    p += 56;
+                    continue;
+                }
+                s = succinct::select_in_word(w, static_cast<unsigned>(r));
+            }
+            const std::uint64_t at = p + s;
+            const std::uint64_t rest = w >> s >> 1;
+            if (rest != 0) return {at, at + 1 + static_cast<std::uint64_t>(std::countr_zero(rest))};
+            return {at, one_after<Hw>(at + 1, 0)};
+        }
+        return {high_bits_, high_bits_};
+    }
+
     // Link li against the key past depth: the bytes it matches, or npos_size.
     // An inner edge's link must be a prefix of the rest; a leaf's, all of it.
+    template <bool Hw = false>
     std::size_t match_link(block_ref b, std::uint64_t li, std::string_view key, std::size_t depth,
                            bool inner) const noexcept {
         __builtin_prefetch(lows_ + li * low_bits_ / 8);
-        const auto [from, to] = link_range(b, li);
+        const auto [from, to] = link_range<Hw>(b, li);
         if (plain_) {
             if (from > to || to > stream_size_) return npos_size;
             const std::size_t len = static_cast<std::size_t>(to - from);
