@@ -341,6 +341,46 @@ public:
         unsigned last = c.last;
         char run[128];
         std::size_t n = 0;
+        if (to - from <= sizeof run && (to >> 3) + 8 <= bits.size) [[likely]] {
+            // A link of at most 128 bits (nearly all) is at most 128 bytes,
+            // so run needs no test for room, and with the stream's 8 bytes
+            // past every bit read, no read needs a bound: what is left of a
+            // byte is the context's row, one load, the fast table's entry.
+            // A code that would run past `to` (a corrupt stream) is seen
+            // once, after the loop.
+            while (pos < to) {
+                const unsigned b = rows[(part + last * hash_mul) >> shift];
+                unsigned sym = 0;
+                const unsigned e = fast_[std::size_t{b} << fast_bits |
+                                         static_cast<unsigned>((load_be64(bits.data + (pos >> 3)) << (pos & 7)) >> (64 - fast_bits))];
+                if (e != 0) [[likely]] {
+                    pos += e >> 9;
+                    sym = e & 0x1ff;
+                } else {
+                    // By a copy: pos taken by address would live in memory,
+                    // and a store and reload on the chain from one byte to
+                    // the next.
+                    std::uint64_t at = pos;
+                    sym = read(tables_[b], bits, at, to);
+                    pos = at;
+                }
+                if (sym >= escape) [[unlikely]] {
+                    std::uint64_t at = pos;
+                    if (sym == escape) sym = symbol(fallback_, bits, at, to);
+                    pos = at;
+                    if (sym >= escape) {
+                        out.append(run, n);
+                        return std::nullopt;
+                    }
+                }
+                run[n++] = static_cast<char>(sym);
+                part = last * 257u * hash_mul;
+                last = sym;
+            }
+            out.append(run, n);
+            if (pos != to) return std::nullopt;
+            return pos;
+        }
         while (pos != to) {
             unsigned sym = symbol(rows[(part + last * hash_mul) >> shift], bits, pos, to);
             if (sym == escape) sym = symbol(fallback_, bits, pos, to);
