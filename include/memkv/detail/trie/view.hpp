@@ -183,7 +183,6 @@ public:
         }
     }
 
-
     std::string_view jump_prefix() const noexcept { return jump_prefix_; }
     // Heap bytes the view holds beside the image it reads: the link code's
     // tables (its encoder: 0.5 KiB per context with a code of its own) and
