@@ -336,8 +336,8 @@ public:
         const std::uint16_t* const rows = rows_.data();
         const unsigned shift = 32 - bits_;
         std::uint64_t pos = from;
-        // hash()'s term of the byte before the last, ready a byte early.
-        unsigned part = c.before * 257u * hash_mul;
+        // hash_term of the byte before the last, ready a byte early.
+        unsigned part = hash_term(c.before);
         unsigned last = c.last;
         char run[128];
         std::size_t n = 0;
@@ -349,7 +349,7 @@ public:
             // A code that would run past `to` (a corrupt stream) is seen
             // once, after the loop.
             while (pos < to) {
-                const unsigned b = rows[(part + last * hash_mul) >> shift];
+                const unsigned b = rows[hash_from(part, last, shift)];
                 unsigned sym = 0;
                 const unsigned e = fast_[std::size_t{b} << fast_bits |
                                          static_cast<unsigned>((load_be64(bits.data + (pos >> 3)) << (pos & 7)) >> (64 - fast_bits))];
@@ -374,7 +374,7 @@ public:
                     }
                 }
                 run[n++] = static_cast<char>(sym);
-                part = last * 257u * hash_mul;
+                part = hash_term(last);
                 last = sym;
             }
             out.append(run, n);
@@ -382,7 +382,7 @@ public:
             return pos;
         }
         while (pos != to) {
-            unsigned sym = symbol(rows[(part + last * hash_mul) >> shift], bits, pos, to);
+            unsigned sym = symbol(rows[hash_from(part, last, shift)], bits, pos, to);
             if (sym == escape) sym = symbol(fallback_, bits, pos, to);
             if (sym >= escape) {
                 out.append(run, n);
@@ -393,7 +393,7 @@ public:
                 out.append(run, n);
                 n = 0;
             }
-            part = last * 257u * hash_mul;
+            part = hash_term(last);
             last = sym;
         }
         out.append(run, n);
@@ -463,7 +463,7 @@ public:
         const std::uint16_t* const enc = encoder_.data();
         const std::uint16_t* const rows = rows_.data();
         const unsigned shift = 32 - bits_;
-        unsigned part = c.last * 257u * hash_mul;
+        unsigned part = hash_term(c.last);
         unsigned row = unsigned{rows[bucket_of(c)]} << 8;
         std::uint64_t pos = from;       // stream bits before pos matched
         std::uint64_t rem = to - from;  // bits from pos to the link's end
@@ -485,8 +485,8 @@ public:
             }
             acc = acc << (e & 15) | e >> 4;
             n += e & 15;
-            row = unsigned{rows[(part + byte * hash_mul) >> shift]} << 8;
-            part = byte * 257u * hash_mul;
+            row = unsigned{rows[hash_from(part, byte, shift)]} << 8;
+            part = hash_term(byte);
             if (n >= 32) {
                 n -= 32;
                 if (rem < 32 || bits.peek(pos, 32) != (acc >> n & 0xffffffffu)) return std::nullopt;
@@ -500,8 +500,14 @@ public:
 
 private:
     static constexpr unsigned hash_mul = 0x9E3779B1u;
+    // hash() in the terms of its two bytes: the loops over a string compute
+    // the earlier byte's term a byte ahead (hash_term), then the bucket.
+    static unsigned hash_term(unsigned before) noexcept { return before * 257u * hash_mul; }
+    static unsigned hash_from(unsigned term, unsigned last, unsigned shift) noexcept {
+        return (term + last * hash_mul) >> shift;
+    }
     static unsigned hash(unsigned before, unsigned last, unsigned bucket_bits) noexcept {
-        return ((before * 257 + last) * hash_mul) >> (32 - bucket_bits);
+        return hash_from(hash_term(before), last, 32 - bucket_bits);
     }
 
     // One code: its symbols sorted by (length, symbol) at symbols_at; the

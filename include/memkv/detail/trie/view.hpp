@@ -555,23 +555,19 @@ private:
         return p + 1 - b.inner_rank() - std::uint64_t{popcount64_as<Hw>(b.child() & up_to(bit))};
     }
 
-    // The position of the (r+1)-th one at or after bit p of the link
-    // offsets' high bits (high_bits_ if there is none: a corrupt image).
-    template <bool Hw = false>
-    std::uint64_t one_after(std::uint64_t p, std::uint64_t r) const noexcept {
+    // The position of the first one at or after bit p of the link offsets'
+    // high bits (high_bits_ if there is none: a corrupt image).
+    std::uint64_t first_one(std::uint64_t p) const noexcept {
         while (p < high_bits_) {
             const std::uint64_t w = bits_at(highs_, p, 56);
-            if (r == 0 && w != 0) return p + static_cast<std::uint64_t>(std::countr_zero(w));  // a link's end
-            const auto ones = std::uint64_t{popcount64_as<Hw>(w)};
-            if (r < ones) return p + succinct::select_in_word(w, static_cast<unsigned>(r));
-            r -= ones;
+            if (w != 0) return p + static_cast<std::uint64_t>(std::countr_zero(w));
             p += 56;
         }
         return high_bits_;
     }
 
-    // one_after(p, r) and the one after it: a link's two ends, most often
-    // in the word the first was found in.
+    // The (r+1)-th one at or after bit p and the one after it: a link's two
+    // ends, the second most often in the word the first was found in.
     template <bool Hw = false>
     std::pair<std::uint64_t, std::uint64_t> ones_after(std::uint64_t p, std::uint64_t r) const noexcept {
         while (p < high_bits_) {
@@ -591,7 +587,7 @@ private:
             const std::uint64_t at = p + s;
             const std::uint64_t rest = w >> s >> 1;
             if (rest != 0) return {at, at + 1 + static_cast<std::uint64_t>(std::countr_zero(rest))};
-            return {at, one_after<Hw>(at + 1, 0)};
+            return {at, first_one(at + 1)};
         }
         return {high_bits_, high_bits_};
     }
