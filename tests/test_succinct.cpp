@@ -416,7 +416,7 @@ TEST_CASE("context codec: codes round-trip and compare like the strings they sta
 
             // Strings around and far past the lengths decode gathers bytes
             // in, appended after what out holds.
-            for (const std::size_t len : {127UL, 128UL, 129UL, 256UL, 1000UL, 5000UL}) {
+            for (const std::size_t len : {127UL, 128UL, 129UL, 256UL, 511UL, 512UL, 513UL, 1000UL, 5000UL}) {
                 std::string s(len, '\0');
                 for (std::size_t k = 0; k < len; ++k) s[k] = k % 3 == 0 ? static_cast<char>(rng()) : "abc/"[k % 4];
                 succinct::bit_writer lw;
@@ -427,8 +427,42 @@ TEST_CASE("context codec: codes round-trip and compare like the strings they sta
                 std::string out = "held";
                 REQUIRE(back->decode(lb, 0, ends ? lb.bits() : end, lc, out) == end);
                 REQUIRE(out == "held" + s);
+                // With the 8 bytes of padding a trie's stream has (decode's
+                // loop without bounds, a chunk at a time).
+                std::vector<unsigned char> padded = lw.bytes();
+                padded.resize(padded.size() + 8, 0xA5);
+                const succinct::bit_span pb{padded.data(), padded.size()};
+                out = "held";
+                REQUIRE(back->decode(pb, 0, ends ? pb.bits() : end, lc, out) == end);
+                REQUIRE(out == "held" + s);
             }
         }
+    }
+}
+
+TEST_CASE("context codec: a long link of one-bit codes fills decode's buffer exactly", "[succinct]") {
+    // One byte a bit: a chunk of decode's bits is as many bytes, the most
+    // its buffer holds (a chunk one bit longer writes past it: ASan).
+    std::vector<std::string> sample(64, std::string(300, 'a'));
+    const std::vector<succinct::byte_context> contexts(sample.size(), succinct::byte_context{'a', 'a'});
+    const auto code = succinct::context_code::train(std::vector<std::string_view>(sample.begin(), sample.end()), contexts, false);
+    for (const std::size_t len : {511UL, 512UL, 513UL, 1024UL, 1537UL, 4096UL}) {
+        INFO("length " << len);
+        const std::string s(len, 'a');
+        succinct::bit_writer w;
+        code.encode(s, {'a', 'a'}, w);
+        REQUIRE(w.size() == len);  // one bit a byte
+        std::vector<unsigned char> padded = w.bytes();
+        padded.resize(padded.size() + 8, 0);
+        const succinct::bit_span bits{padded.data(), padded.size()};
+        std::string out;
+        REQUIRE(code.decode(bits, 0, len, {'a', 'a'}, out) == len);
+        REQUIRE(out == s);
+        // A link cut short ends inside no code here (every code is one
+        // bit), so it decodes to the shorter string.
+        out.clear();
+        REQUIRE(code.decode(bits, 0, len - 1, {'a', 'a'}, out) == len - 1);
+        REQUIRE(out == std::string(len - 1, 'a'));
     }
 }
 
