@@ -382,6 +382,33 @@ TEST_CASE("context codec: codes round-trip and compare like the strings they sta
                 REQUIRE(*after == at[i + 1]);
                 if (out != s) FAIL("string " << i << " does not round-trip");
                 REQUIRE(back->skip(bits, at[i], to, contexts[i]) == after);
+                // Two at once (decode2), beside the next string, whatever
+                // their lengths; after what the outputs hold.
+                if (!ends && i + 1 < strings.size()) {
+                    std::string one = "x", two = "yz";
+                    const auto [ok1, ok2] = back->decode2(bits, at[i], at[i + 1], contexts[i], one, at[i + 1], at[i + 2],
+                                                          contexts[i + 1], two);
+                    REQUIRE(ok1);
+                    REQUIRE(ok2);
+                    if (one != "x" + std::string(s) || two != "yz" + std::string(strings[i + 1]))
+                        FAIL("strings " << i << " and " << i + 1 << " do not decode together");
+                    // Either cut a bit short (its last code, if one that
+                    // does not end the cut string, runs past its end): as
+                    // each alone answers.
+                    for (const bool cut_first : {true, false}) {
+                        const std::uint64_t to1 = at[i + 1] - (cut_first && at[i + 1] > at[i] ? 1 : 0);
+                        const std::uint64_t to2 = at[i + 2] - (!cut_first && at[i + 2] > at[i + 1] ? 1 : 0);
+                        std::string got1, got2, want1, want2;
+                        const auto [cut1, cut2] =
+                            back->decode2(bits, at[i], to1, contexts[i], got1, at[i + 1], to2, contexts[i + 1], got2);
+                        const auto alone1 = back->decode(bits, at[i], to1, contexts[i], want1);
+                        const auto alone2 = back->decode(bits, at[i + 1], to2, contexts[i + 1], want2);
+                        REQUIRE(cut1 == alone1.has_value());
+                        REQUIRE(cut2 == alone2.has_value());
+                        if (cut1) REQUIRE(got1 == want1);
+                        if (cut2) REQUIRE(got2 == want2);
+                    }
+                }
                 // With ends, a range that cuts the end symbol holds no string.
                 if (ends && i < 300)
                     for (std::uint64_t cut = at[i]; cut < at[i + 1]; ++cut)
@@ -435,6 +462,23 @@ TEST_CASE("context codec: codes round-trip and compare like the strings they sta
                 out = "held";
                 REQUIRE(back->decode(pb, 0, ends ? pb.bits() : end, lc, out) == end);
                 REQUIRE(out == "held" + s);
+                if (!ends) {
+                    // With itself and with its first bytes' coding, the
+                    // two chunked together and the longer one alone.
+                    std::string twice = "held";
+                    out = "held";
+                    REQUIRE(back->decode2(pb, 0, end, lc, out, 0, end, lc, twice) == std::pair{true, true});
+                    REQUIRE(out == "held" + s);
+                    REQUIRE(twice == "held" + s);
+                    succinct::bit_writer sw;
+                    code.encode(std::string_view(s).substr(0, len / 3), lc, sw);
+                    const std::uint64_t short_end = sw.size();
+                    out.clear();
+                    twice.clear();
+                    REQUIRE(back->decode2(pb, 0, end, lc, out, 0, short_end, lc, twice) == std::pair{true, true});
+                    REQUIRE(out == s);
+                    REQUIRE(twice == s.substr(0, len / 3));
+                }
             }
         }
     }
@@ -624,6 +668,23 @@ TEST_CASE("context codec: malformed tables and codings are refused", "[succinct]
             if (r) REQUIRE((*r <= to && *r >= from));
             (void)trained.compare(j, from, to, {}, "https://");
             if (!ends) {
+                // Two ranges at once answer as each alone, refusals
+                // included (the junk stream padded or not).
+                std::vector<unsigned char> padded = junk;
+                if (i % 3 == 0) padded.resize(padded.size() + 8, static_cast<unsigned char>(rng()));
+                const succinct::bit_span pj{padded.data(), padded.size()};
+                const std::uint64_t from2 = rng() % (j.bits() + 1);
+                const std::uint64_t to2 = from2 + rng() % (j.bits() - from2 + 1);
+                const succinct::byte_context c1{static_cast<unsigned>(rng() % 257), static_cast<unsigned>(rng() % 256)};
+                const succinct::byte_context c2{c1.before, static_cast<unsigned>(rng() % 256)};
+                std::string got1, got2, want1, want2;
+                const auto [ok1, ok2] = trained.decode2(pj, from, to, c1, got1, from2, to2, c2, got2);
+                const bool alone1 = trained.decode(pj, from, to, c1, want1).has_value();
+                const bool alone2 = trained.decode(pj, from2, to2, c2, want2).has_value();
+                REQUIRE(ok1 == alone1);
+                REQUIRE(ok2 == alone2);
+                if (ok1) REQUIRE(got1 == want1);
+                if (ok2) REQUIRE(got2 == want2);
                 // A key prefix that codes to the bits is what they decode to.
                 const std::string key = i % 2 == 0 ? std::string("https://github.com/") : s;
                 if (const auto p = trained.coded_prefix(j, from, to, {}, key)) {

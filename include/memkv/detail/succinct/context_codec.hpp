@@ -330,62 +330,67 @@ public:
                 return true;
             });
         }
-        // Without ends (the v3 trie's links), a loop of its own: a scan
-        // decodes every link once, and a byte's decoding waits on the one
-        // before it (its context and bit position), so what is on that path
-        // is what a scan costs. With 8 bytes of stream past every bit read,
-        // no read needs a bound; bytes gather in a local buffer, appended
-        // a chunk of at most sizeof run bits (so at most sizeof run bytes)
-        // at a time, so no byte needs a test for room either: what is left
-        // of a byte is the context's row, one load, the fast table's entry.
-        // push_back's capacity test was a fifth of the work; links of up to
-        // 128 bits in one chunk left paths' longer ones on the checked loop
-        // (scan instructions -8.6% with 512; RESULTS, forty-second
-        // session). A code that runs past `to` (a corrupt stream) is seen
-        // once, at the end.
-        const std::uint16_t* const rows = rows_.data();
-        const unsigned shift = 32 - bits_;
-        std::uint64_t pos = from;
-        // hash_term of the byte before the last, ready a byte early.
-        unsigned part = hash_term(c.before);
-        unsigned last = c.last;
-        char run[512];
-        while (pos < to) {
-            const std::uint64_t stop = std::min(to, pos + sizeof run);
-            std::size_t n = 0;
-            while (pos < stop) {
-                const unsigned b = rows[hash_from(part, last, shift)];
-                unsigned sym = 0;
-                const unsigned e = fast_[std::size_t{b} << fast_bits |
-                                         static_cast<unsigned>((load_be64(bits.data + (pos >> 3)) << (pos & 7)) >> (64 - fast_bits))];
-                if (e != 0) [[likely]] {
-                    pos += e >> 9;
-                    sym = e & 0x1ff;
-                } else {
-                    // By a copy: pos taken by address would live in memory,
-                    // and a store and reload on the chain from one byte to
-                    // the next.
-                    std::uint64_t at = pos;
-                    sym = read(tables_[b], bits, at, to);
-                    pos = at;
-                }
-                if (sym >= escape) [[unlikely]] {
-                    std::uint64_t at = pos;
-                    if (sym == escape) sym = symbol(fallback_, bits, at, to);
-                    pos = at;
-                    if (sym >= escape) {
-                        out.append(run, n);
-                        return std::nullopt;
+        // Without ends (the v3 trie's links): run(), where a scan's
+        // decoding goes, each byte waiting on the one before it.
+        chain ch{from, hash_term(c.before), c.last};
+        if (!run(ch, bits, to, out) || ch.pos != to) return std::nullopt;
+        return to;
+    }
+
+    // Two links without ends decoded at once, each appended to its own
+    // string: {whether the first decoded, whether the second did}. One
+    // link's bytes wait on each other (run()), two links' do not, so a
+    // scan that decodes a link and its next sibling's together overlaps
+    // the two chains of loads (trie_view's cursors).
+    std::pair<bool, bool> decode2(bit_span bits, std::uint64_t from1, std::uint64_t to1, byte_context c1, std::string& out1,
+                                  std::uint64_t from2, std::uint64_t to2, byte_context c2, std::string& out2) const {
+        const std::size_t n1 = out1.size(), n2 = out2.size();
+        if (!ends_ && from1 <= to1 && from2 <= to2 && to1 <= bits.bits() && to2 <= bits.bits() &&
+            (std::max(to1, to2) >> 3) + 8 <= bits.size) [[likely]] {
+            const std::uint16_t* const rows = rows_.data();
+            const unsigned shift = 32 - bits_;
+            // Not address-taken (run() takes the two after the loop), so
+            // that they stay in registers: a chain through memory adds a
+            // store and reload to every byte.
+            chain a{from1, hash_term(c1.before), c1.last};
+            chain b{from2, hash_term(c2.before), c2.last};
+            // Each chain's bytes in its half of one buffer (one base
+            // register for both).
+            char r[512];
+            constexpr std::size_t half = sizeof r / 2;
+            bool ok = true;
+            // Both chains step once a round, each in chunks of at most
+            // `half` bits (so bytes), until either link ends; then the
+            // other alone.
+            while (ok && a.pos < to1 && b.pos < to2) {
+                const std::uint64_t stop1 = std::min(to1, a.pos + half), stop2 = std::min(to2, b.pos + half);
+                std::size_t n = 0;
+                while (a.pos < stop1 && b.pos < stop2) {
+                    const unsigned x = step(a, rows, shift, bits, to1);
+                    const unsigned y = step(b, rows, shift, bits, to2);
+                    if ((x | y) >= escape) [[unlikely]] {
+                        ok = false;
+                        break;
                     }
+                    r[n] = static_cast<char>(x);
+                    r[half + n] = static_cast<char>(y);
+                    ++n;
                 }
-                run[n++] = static_cast<char>(sym);
-                part = hash_term(last);
-                last = sym;
+                out1.append(r, n);
+                out2.append(r + half, n);
             }
-            out.append(run, n);
+            if (ok) {
+                chain rest1 = a, rest2 = b;
+                const bool first = run(rest1, bits, to1, out1) && rest1.pos == to1;
+                const bool second = run(rest2, bits, to2, out2) && rest2.pos == to2;
+                return {first, second};
+            }
+            // A symbol that is no code: each link again on its own, so
+            // that each gets its own answer.
+            out1.resize(n1);
+            out2.resize(n2);
         }
-        if (pos != to) return std::nullopt;
-        return pos;
+        return {decode(bits, from1, to1, c1, out1).has_value(), decode(bits, from2, to2, c2, out2).has_value()};
     }
     // decode() without the string.
     std::optional<std::uint64_t> skip(bit_span bits, std::uint64_t from, std::uint64_t to, byte_context c) const {
@@ -496,6 +501,75 @@ private:
     }
     static unsigned hash(unsigned before, unsigned last, unsigned bucket_bits) noexcept {
         return hash_from(hash_term(before), last, 32 - bucket_bits);
+    }
+
+    // A link's decoding between bytes: the bit position, hash_term of the
+    // byte before the last (ready a byte early), and the last byte.
+    struct chain {
+        std::uint64_t pos;
+        unsigned part;
+        unsigned last;
+    };
+    // The next byte of a link without ends at ch.pos < to, with the
+    // stream's 8 bytes of padding past `to` (no read needs a bound):
+    // the context's row, one load, the fast table's entry. A value >=
+    // escape: the bits are no code. A code that runs past `to` (a corrupt
+    // stream) is the caller's to see, once, after its loop.
+    [[gnu::always_inline]] unsigned step(chain& ch, const std::uint16_t* rows, unsigned shift, bit_span bits,
+                                         std::uint64_t to) const noexcept {
+        const unsigned b = rows[hash_from(ch.part, ch.last, shift)];
+        unsigned sym = 0;
+        const unsigned e = fast_[std::size_t{b} << fast_bits |
+                                 static_cast<unsigned>((load_be64(bits.data + (ch.pos >> 3)) << (ch.pos & 7)) >> (64 - fast_bits))];
+        if (e != 0) [[likely]] {
+            ch.pos += e >> 9;
+            sym = e & 0x1ff;
+        } else {
+            // By a copy: a position taken by address would live in
+            // memory, and a store and reload on the chain from one byte to
+            // the next.
+            std::uint64_t at = ch.pos;
+            sym = read(tables_[b], bits, at, to);
+            ch.pos = at;
+        }
+        if (sym >= escape) [[unlikely]] {
+            std::uint64_t at = ch.pos;
+            if (sym == escape) sym = symbol(fallback_, bits, at, to);
+            ch.pos = at;
+            if (sym >= escape) return sym;
+        }
+        ch.part = hash_term(ch.last);
+        ch.last = sym;
+        return sym;
+    }
+    // Decodes from ch up to `to` (padded as step() needs), appending to
+    // out; false at a symbol that is no code. Bytes gather in a local
+    // buffer, appended a chunk of at most sizeof buf bits (so at most
+    // sizeof buf bytes) at a time: no byte needs a test for room.
+    // push_back's capacity test was a fifth of the work; chunks of 128 bits
+    // left paths' longer links on a checked loop (scan instructions -8.6%
+    // with 512; RESULTS, forty-second session).
+    bool run(chain& io, bit_span bits, std::uint64_t to, std::string& out) const {
+        const std::uint16_t* const rows = rows_.data();
+        const unsigned shift = 32 - bits_;
+        chain ch = io;  // in registers, not through io (see decode2)
+        char buf[512];
+        while (ch.pos < to) {
+            const std::uint64_t stop = std::min(to, ch.pos + sizeof buf);
+            std::size_t n = 0;
+            while (ch.pos < stop) {
+                const unsigned sym = step(ch, rows, shift, bits, to);
+                if (sym >= escape) [[unlikely]] {
+                    out.append(buf, n);
+                    io = ch;
+                    return false;
+                }
+                buf[n++] = static_cast<char>(sym);
+            }
+            out.append(buf, n);
+        }
+        io = ch;
+        return true;
     }
 
     // One code: its symbols sorted by (length, symbol) at symbols_at; the
@@ -675,7 +749,7 @@ private:
         }
         return read(tables_[b], bits, pos, to);
     }
-    unsigned read(const table& t, bit_span bits, std::uint64_t& pos, std::uint64_t to) const noexcept {
+    [[gnu::always_inline]] unsigned read(const table& t, bit_span bits, std::uint64_t& pos, std::uint64_t to) const noexcept {
         const unsigned v = bits.peek12(pos);
         const unsigned l = code_length(t, v);
         if (l == 0 || to - pos < l) return alphabet;
