@@ -354,8 +354,7 @@ public:
             // store and reload to every byte.
             chain a{from1, hash_term(c1.before), c1.last};
             chain b{from2, hash_term(c2.before), c2.last};
-            // Each chain's bytes in its half of one buffer (one base
-            // register for both).
+            // Each chain's bytes in its half of one buffer.
             char r[512];
             constexpr std::size_t half = sizeof r / 2;
             bool ok = true;
@@ -368,7 +367,7 @@ public:
                 while (a.pos < stop1 && b.pos < stop2) {
                     const unsigned x = step(a, rows, shift, bits, to1);
                     const unsigned y = step(b, rows, shift, bits, to2);
-                    if ((x | y) >= escape) [[unlikely]] {
+                    if ((x | y) >= escape) [[unlikely]] {  // both < 512: either >= 256
                         ok = false;
                         break;
                     }
