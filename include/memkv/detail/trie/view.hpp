@@ -41,9 +41,10 @@ struct trie_cursor {
     std::vector<frame> stack;
     std::string key;
     std::uint64_t ordinal = 0;
-    // The link of the next edge in byte order after a frame's, decoded
-    // with that frame's own (trie_view::enter): by frame, its edge's
-    // position (npos: none) and bytes. An edge's position fixes its link
+    // The link of a sibling of a frame's edge (the next one in the
+    // direction the cursor steps), decoded with that edge's own
+    // (trie_view::enter): by frame, its edge's position (npos: none) and
+    // bytes. An edge's position fixes its link
     // and the key above it, so an entry is good until the cursor starts
     // afresh (trie_view::end, which every start calls, clears them).
     struct sibling {
@@ -266,7 +267,7 @@ public:
             trie_cursor::frame& f = c.stack.back();
             if (f.pos + 1 < f.end) {
                 ++f.pos;
-                if (enter(c)) descend_last(c);
+                if (enter(c, pairing::backward)) descend_last(c, pairing::backward);
                 --c.ordinal;
                 return;
             }
@@ -402,7 +403,7 @@ private:
             trie_cursor::frame& f = c.stack.back();
             if (f.pos > f.start) {
                 --f.pos;
-                if (enter(c, true)) descend_first(c, true);
+                if (enter(c, pairing::forward)) descend_first(c, pairing::forward);
                 return true;
             }
             c.stack.pop_back();
@@ -412,11 +413,15 @@ private:
             }
         }
     }
+    // Which sibling a scan's step decodes beside the link it needs: none
+    // (seeks, which read one key), the next edge in byte order (the
+    // position below) or the one before it (above).
+    enum class pairing { none, forward, backward };
     // Takes the top frame's edge: its label and link onto the key, and a
-    // frame for its child, if it has one (true). With `pair` (a scan
-    // stepping forward), a link that must be decoded is decoded with the
-    // next sibling's, which the step to that sibling then finds ready.
-    bool enter(trie_cursor& c, bool pair = false) const {
+    // frame for its child, if it has one (true). With a pairing (a scan
+    // stepping), a link that must be decoded is decoded with that
+    // sibling's, which the step to the sibling then finds ready.
+    bool enter(trie_cursor& c, pairing pair = pairing::none) const {
         const trie_cursor::frame f = c.stack.back();
         c.key.resize(f.depth);
         if (f.pos + 1 == f.end && key_end(f.start, f.end)) return false;
@@ -429,7 +434,8 @@ private:
                 c.key.append(c.ahead[k].bytes);
             } else {
                 const auto [from, to] = link_range(b, link_index(b, bit));
-                if (!pair || plain_ || to - from < pair_bits || !append_links(c, k, b, bit, from, to))
+                if (pair == pairing::none || plain_ || to - from < pair_bits ||
+                    !append_links(c, k, b, bit, from, to, pair == pairing::forward))
                     append_range(from, to, c.key);
             }
         }
@@ -441,13 +447,13 @@ private:
         c.stack.push_back({child_start, child_end, child_end - 1, c.key.size()});
         return true;
     }
-    void descend_first(trie_cursor& c, bool pair = false) const {
+    void descend_first(trie_cursor& c, pairing pair = pairing::none) const {
         do c.stack.back().pos = c.stack.back().end - 1;
         while (enter(c, pair));
     }
-    void descend_last(trie_cursor& c) const {
+    void descend_last(trie_cursor& c, pairing pair = pairing::none) const {
         do c.stack.back().pos = c.stack.back().start;
-        while (enter(c));
+        while (enter(c, pair));
     }
     // Appends link li (after the key's bytes so far, its context) to key.
     void append_link(block_ref b, std::uint64_t li, std::string& key) const {
@@ -469,14 +475,16 @@ private:
 
     // append_link() for the top frame's edge (at `bit` of block b, frame
     // k) and, beside it, the link of the next edge in byte order (the
-    // position below), kept in c.ahead[k]: one link's bytes wait on each
-    // other, two links' do not. False (nothing done) where there is no
-    // such edge, or its link is missing or shorter than pair_bits.
-    bool append_links(trie_cursor& c, std::size_t k, block_ref b, unsigned bit, std::uint64_t from, std::uint64_t to) const {
+    // position below; forward) or of the one before it (above), kept in
+    // c.ahead[k]: one link's bytes wait on each other, two links' do not.
+    // False (nothing done) where there is no such edge, or its link is
+    // missing or shorter than pair_bits (a key end has none).
+    bool append_links(trie_cursor& c, std::size_t k, block_ref b, unsigned bit, std::uint64_t from, std::uint64_t to,
+                      bool forward) const {
         const trie_cursor::frame& f = c.stack.back();
-        if (f.pos == f.start) return false;
-        const std::uint64_t p2 = f.pos - 1;
-        const block_ref b2 = bit == 0 ? block(p2) : b;
+        if (forward ? f.pos == f.start : f.pos + 1 == f.end) return false;
+        const std::uint64_t p2 = forward ? f.pos - 1 : f.pos + 1;
+        const block_ref b2 = (forward ? bit == 0 : bit == 63) ? block(p2) : b;
         const auto bit2 = static_cast<unsigned>(p2 & 63);
         if (((b2.link() >> bit2) & 1) == 0) return false;
         const auto [from2, to2] = link_range(b2, link_index(b2, bit2));
