@@ -44,9 +44,9 @@ struct trie_cursor {
     // The link of a sibling of a frame's edge (the next one in the
     // direction the cursor steps), decoded with that edge's own
     // (trie_view::enter): by frame, its edge's position (npos: none) and
-    // bytes. An edge's position fixes its link
-    // and the key above it, so an entry is good until the cursor starts
-    // afresh (trie_view::end, which every start calls, clears them).
+    // bytes. An edge's position fixes its link and the key above it, so an
+    // entry is good until the cursor starts afresh (trie_view::end, which
+    // every start calls, clears them).
     struct sibling {
         std::uint64_t pos = npos;
         std::string bytes;
