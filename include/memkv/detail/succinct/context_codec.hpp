@@ -321,7 +321,7 @@ public:
     std::optional<std::uint64_t> decode(bit_span bits, std::uint64_t from, std::uint64_t to, byte_context c,
                                         std::string& out) const {
         if (from > to || to > bits.bits()) return std::nullopt;
-        if (ends_ || (to >> 3) + 8 > bits.size) [[unlikely]] {
+        if (!unbounded(bits, from, to)) [[unlikely]] {
             // Codes with ends, and a link without the stream's 8 bytes of
             // padding after it (a stream built by hand): bounds tested
             // per byte.
@@ -345,8 +345,7 @@ public:
     std::pair<bool, bool> decode2(bit_span bits, std::uint64_t from1, std::uint64_t to1, byte_context c1, std::string& out1,
                                   std::uint64_t from2, std::uint64_t to2, byte_context c2, std::string& out2) const {
         const std::size_t n1 = out1.size(), n2 = out2.size();
-        if (!ends_ && from1 <= to1 && from2 <= to2 && to1 <= bits.bits() && to2 <= bits.bits() &&
-            (std::max(to1, to2) >> 3) + 8 <= bits.size) [[likely]] {
+        if (unbounded(bits, from1, to1) && unbounded(bits, from2, to2)) [[likely]] {
             const std::uint16_t* const rows = rows_.data();
             const unsigned shift = 32 - bits_;
             // Not address-taken (run() takes the two after the loop), so
@@ -502,6 +501,11 @@ private:
         return hash_from(hash_term(before), last, 32 - bucket_bits);
     }
 
+    // Whether [from, to) is a range run() may decode: no ends, inside the
+    // stream, and with the stream's 8 bytes of padding after it.
+    bool unbounded(bit_span bits, std::uint64_t from, std::uint64_t to) const noexcept {
+        return !ends_ && from <= to && to <= bits.bits() && (to >> 3) + 8 <= bits.size;
+    }
     // A link's decoding between bytes: the bit position, hash_term of the
     // byte before the last (ready a byte early), and the last byte.
     struct chain {
@@ -545,9 +549,9 @@ private:
     // out; false at a symbol that is no code. Bytes gather in a local
     // buffer, appended a chunk of at most sizeof buf bits (so at most
     // sizeof buf bytes) at a time: no byte needs a test for room.
-    // push_back's capacity test was a fifth of the work; chunks of 128 bits
-    // left paths' longer links on a checked loop (scan instructions -8.6%
-    // with 512; RESULTS, forty-second session).
+    // push_back's capacity test was a fifth of the work (fortieth
+    // session); chunks, not a limit on the link's length, so that long
+    // links take this loop too.
     bool run(chain& io, bit_span bits, std::uint64_t to, std::string& out) const {
         const std::uint16_t* const rows = rows_.data();
         const unsigned shift = 32 - bits_;
