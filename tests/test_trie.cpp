@@ -315,6 +315,44 @@ TEST_CASE("v3 trie: iteration both ways, nth and seek", "[trie]") {
     check_order(random_keys(3000, 256, 30, 6));
 }
 
+TEST_CASE("v3 trie: a cursor's copy or assignment drops the links read ahead", "[trie]") {
+    // Two tries of one shape whose links differ: each byte of the second's
+    // keys is the first's plus one, so edges sit at the same positions.
+    std::mt19937_64 rng(11);
+    std::vector<std::string> a;
+    for (int i = 0; i < 400; ++i) {
+        std::string k(1 + rng() % 3, 'a');
+        for (char& ch : k) ch = static_cast<char>('a' + rng() % 3);
+        for (int j = 0; j < 24; ++j) k.push_back(static_cast<char>('a' + rng() % 20));
+        a.push_back(k);
+    }
+    a = sorted_unique(a);
+    std::vector<std::string> b = a;
+    for (std::string& k : b)
+        for (char& ch : k) ++ch;
+    const auto ta = build(a, {.sample_links = 100, .force_coded = true});
+    const auto tb = build(b, {.sample_links = 100, .force_coded = true});
+    REQUIRE(ta->view.edges() == tb->view.edges());
+    for (std::size_t i = 0; i + 1 < a.size(); i += 7) {
+        INFO("key " << i);
+        trie::trie_cursor c;  // scanned to key i: it holds links read ahead
+        ta->view.first(c);
+        for (std::size_t n = 0; n < i; ++n) ta->view.next(c);
+        REQUIRE(c.key == a[i]);
+        trie::trie_cursor copy = c;
+        REQUIRE(copy.ahead.entries.empty());
+        ta->view.next(copy);
+        REQUIRE(copy.key == a[i + 1]);
+        trie::trie_cursor other;
+        tb->view.nth(other, i);
+        c = other;  // from the other trie: c's entries are not its links
+        for (std::size_t n = i + 1; n < b.size(); ++n) {
+            tb->view.next(c);
+            REQUIRE(c.key == b[n]);
+        }
+    }
+}
+
 TEST_CASE("v3 trie: longest prefix", "[trie]") {
     for (const auto& ks : {edge_keys(), shape(memkv::bench::KeyShape::paths, 5000), random_keys(3000, 3, 8, 7)}) {
         const auto t = build(ks, {.sample_links = 500});

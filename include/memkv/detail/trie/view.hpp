@@ -42,16 +42,37 @@ struct trie_cursor {
     std::string key;
     std::uint64_t ordinal = 0;
     // The link of a sibling of a frame's edge (the next one in the
-    // direction the cursor steps), decoded with that edge's own
-    // (trie_view::enter): by frame, its edge's position (npos: none) and
-    // bytes. An edge's position fixes its link and the key above it, so an
-    // entry is good until the cursor starts afresh (trie_view::end, which
-    // every start calls, clears them).
+    // direction the cursor steps), read with that edge's own
+    // (trie_view::enter): by frame, its edge's position (npos: none), its
+    // range in the link stream and, if it was decoded beside the edge's,
+    // its bytes. An edge's position fixes its link and the key above it,
+    // so an entry is good until the cursor starts afresh (trie_view::end,
+    // which every start calls, clears them).
     struct sibling {
         std::uint64_t pos = npos;
+        std::uint64_t from = 0, to = 0;
+        bool decoded = false;
         std::string bytes;
     };
-    std::vector<sibling> ahead;
+    // The entries are a cache: a copy of a cursor starts without them
+    // (copying their strings made every post-increment allocate), and an
+    // assigned cursor, which may come from another trie, drops its own.
+    struct sibling_cache {
+        std::vector<sibling> entries;
+        sibling_cache() = default;
+        sibling_cache(const sibling_cache&) noexcept {}
+        sibling_cache(sibling_cache&&) noexcept = default;
+        sibling_cache& operator=(const sibling_cache& o) noexcept {
+            if (this != &o) clear();
+            return *this;
+        }
+        sibling_cache& operator=(sibling_cache&&) noexcept = default;
+        ~sibling_cache() = default;
+        void clear() noexcept {
+            for (sibling& a : entries) a.pos = npos;
+        }
+    };
+    sibling_cache ahead;
 
     bool at_end() const noexcept { return stack.empty(); }
 };
@@ -382,7 +403,7 @@ private:
         c.stack.clear();
         c.key.clear();
         c.ordinal = keys_;
-        for (trie_cursor::sibling& a : c.ahead) a.pos = npos;
+        c.ahead.clear();
     }
     // The root's frame; false (and c past the end) if there are no keys.
     bool start(trie_cursor& c) const {
@@ -430,10 +451,12 @@ private:
         c.key.push_back(static_cast<char>(b.label(bit)));
         if (((b.link() >> bit) & 1) != 0) {
             const std::size_t k = c.stack.size() - 1;
-            if (k < c.ahead.size() && c.ahead[k].pos == f.pos) {
-                c.key.append(c.ahead[k].bytes);
+            std::vector<trie_cursor::sibling>& ahead = c.ahead.entries;
+            const trie_cursor::sibling* s = k < ahead.size() && ahead[k].pos == f.pos ? &ahead[k] : nullptr;
+            if (s != nullptr && s->decoded) {
+                c.key.append(s->bytes);
             } else {
-                const auto [from, to] = link_range(b, link_index(b, bit));
+                const auto [from, to] = s != nullptr ? std::pair{s->from, s->to} : link_range(b, link_index(b, bit));
                 if (pair == pairing::none || plain_ || to - from < pair_bits ||
                     !append_links(c, k, b, bit, from, to, pair == pairing::forward))
                     append_range(from, to, c.key);
@@ -477,8 +500,9 @@ private:
     // k) and, beside it, the link of the next edge in byte order (the
     // position below; forward) or of the one before it (above), kept in
     // c.ahead[k]: one link's bytes wait on each other, two links' do not.
-    // False (nothing done) where there is no such edge, or its link is
-    // missing or shorter than pair_bits (a key end has none).
+    // False (the edge's link not read) where there is no such edge, or its
+    // link is missing or shorter than pair_bits (a key end has none); a
+    // short link's range is kept in c.ahead[k] for the step to it.
     bool append_links(trie_cursor& c, std::size_t k, block_ref b, unsigned bit, std::uint64_t from, std::uint64_t to,
                       bool forward) const {
         const trie_cursor::frame& f = c.stack.back();
@@ -488,9 +512,16 @@ private:
         const auto bit2 = static_cast<unsigned>(p2 & 63);
         if (((b2.link() >> bit2) & 1) == 0) return false;
         const auto [from2, to2] = link_range(b2, link_index(b2, bit2));
-        if (to2 - from2 < pair_bits) return false;
-        if (c.ahead.size() <= k) c.ahead.resize(k + 1);
-        trie_cursor::sibling& next = c.ahead[k];
+        std::vector<trie_cursor::sibling>& ahead = c.ahead.entries;
+        if (ahead.size() <= k) ahead.resize(k + 1);
+        trie_cursor::sibling& next = ahead[k];
+        next.from = from2;
+        next.to = to2;
+        next.decoded = false;
+        if (to2 - from2 < pair_bits) {
+            next.pos = p2;  // its range, for the step that gets there
+            return false;
+        }
         next.pos = npos;
         next.bytes.clear();
         const std::size_t n = c.key.size();
@@ -499,7 +530,10 @@ private:
                                               {before, static_cast<unsigned char>(c.key[n - 1])}, c.key, from2, to2,
                                               {before, b2.label(bit2)}, next.bytes);
         if (!ok) corrupt("a link that does not decode");
-        if (ok2) next.pos = p2;  // else decoded again, and refused, when the scan gets there
+        if (ok2) {
+            next.pos = p2;
+            next.decoded = true;
+        }  // else decoded again, and refused, when the scan gets there
         return true;
     }
 
