@@ -1157,11 +1157,9 @@ private:
             // A row holds every child of its root child: an empty entry
             // (r = 0) is an absent key.
             const std::size_t d = t->depth;
-            if (len >= d + 2 && (d == 0 || equal_bytes(k, t->prefix, d))) {
-                if (const ref_t* row = t->row[k[d]]; row != nullptr) {
-                    r = row[k[d + 1]];
-                    depth = d + 2;
-                }
+            if (const ref_t* e = top_entry(*t, d, k, len); e != nullptr) {
+                r = *e;
+                depth = d + 2;
             }
         }
         if (r == 0) return {};
@@ -1856,13 +1854,9 @@ public:
         const std::uintptr_t b = arena_.single_flat_base();
         if (const top_rows* t = top_live_; t != nullptr && b != 0) {
             const std::size_t d = t->depth;
-            const unsigned char* k = ubytes(p);
-            if (p.size() >= d + 2 && (d == 0 || equal_bytes(k, t->prefix, d))) {
-                if (const ref_t* row = t->row[k[d]]; row != nullptr) {
-                    const ref_t* slot = &row[k[d + 1]];
-                    if (*slot == 0) return {};
-                    return locate_prefix_in<false, true>(p, b, slot, d + 2);
-                }
+            if (const ref_t* e = top_entry(*t, d, ubytes(p), p.size()); e != nullptr) {
+                if (*e == 0) return {};
+                return locate_prefix_in<false, true>(p, b, e, d + 2);
             }
         }
         return locate_prefix(p);
@@ -2464,6 +2458,20 @@ private:
             }
         }
     };
+
+    // The entry of t (d: t.depth) for key k (len bytes): the slot of the keys
+    // that begin with the root's prefix and k's next two bytes (at depth d + 2),
+    // or nullptr where no row applies (k too short or off the prefix, or
+    // its byte's root child has no row). An empty slot: no such keys.
+#if defined(__GNUC__) || defined(__clang__)
+    [[gnu::always_inline]]
+#endif
+    static const ref_t* top_entry(const top_rows& t, std::size_t d, const unsigned char* k, std::size_t len) noexcept {
+        MEMKV_ASSERT(d == t.depth);
+        if (len < d + 2 || (d != 0 && !equal_bytes(k, t.prefix, d))) return nullptr;
+        const ref_t* const row = t.row[k[d]];
+        return row != nullptr ? row + k[d + 1] : nullptr;
+    }
 
     // A change of the root drops the rows at once but builds them again only
     // after top_rebuild_ops more changes: a key that splits the root's prefix,

@@ -320,11 +320,11 @@ public:
     // [from, to) are not such a coding.
     std::optional<std::uint64_t> decode(bit_span bits, std::uint64_t from, std::uint64_t to, byte_context c,
                                         std::string& out) const {
-        if (from > to || to > bits.bits()) return std::nullopt;
         if (!unbounded(bits, from, to)) [[unlikely]] {
             // Codes with ends, and a link without the stream's 8 bytes of
             // padding after it (a stream built by hand): bounds tested
             // per byte.
+            if (from > to || to > bits.bits()) return std::nullopt;
             return walk(bits, from, to, c, [&](unsigned char b) {
                 out.push_back(static_cast<char>(b));
                 return true;

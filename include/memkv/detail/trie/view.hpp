@@ -44,14 +44,14 @@ struct trie_cursor {
     // The link of a sibling of a frame's edge (the next one in the
     // direction the cursor steps), read with that edge's own
     // (trie_view::enter): by frame, its edge's position (npos: none), its
-    // range in the link stream and, if it was decoded beside the edge's,
-    // its bytes. An edge's position fixes its link and the key above it,
-    // so an entry is good until the cursor starts afresh (trie_view::end,
-    // which every start calls, clears them).
+    // range in the link stream and, where the range is long enough to be
+    // decoded beside the edge's (trie_view::pair_bits), its bytes. An
+    // edge's position fixes its link and the key above it, so an entry is
+    // good until the cursor starts afresh (trie_view::end, which every
+    // start calls, clears them).
     struct sibling {
         std::uint64_t pos = npos;
         std::uint64_t from = 0, to = 0;
-        bool decoded = false;
         std::string bytes;
     };
     // The entries are a cache: a copy of a cursor starts without them
@@ -67,7 +67,6 @@ struct trie_cursor {
             return *this;
         }
         sibling_cache& operator=(sibling_cache&&) noexcept = default;
-        ~sibling_cache() = default;
         void clear() noexcept {
             for (sibling& a : entries) a.pos = npos;
         }
@@ -453,7 +452,7 @@ private:
             const std::size_t k = c.stack.size() - 1;
             std::vector<trie_cursor::sibling>& ahead = c.ahead.entries;
             const trie_cursor::sibling* s = k < ahead.size() && ahead[k].pos == f.pos ? &ahead[k] : nullptr;
-            if (s != nullptr && s->decoded) {
+            if (s != nullptr && s->to - s->from >= pair_bits) {
                 c.key.append(s->bytes);
             } else {
                 const auto [from, to] = s != nullptr ? std::pair{s->from, s->to} : link_range(b, link_index(b, bit));
@@ -517,7 +516,6 @@ private:
         trie_cursor::sibling& next = ahead[k];
         next.from = from2;
         next.to = to2;
-        next.decoded = false;
         if (to2 - from2 < pair_bits) {
             next.pos = p2;  // its range, for the step that gets there
             return false;
@@ -530,10 +528,7 @@ private:
                                               {before, static_cast<unsigned char>(c.key[n - 1])}, c.key, from2, to2,
                                               {before, b2.label(bit2)}, next.bytes);
         if (!ok) corrupt("a link that does not decode");
-        if (ok2) {
-            next.pos = p2;
-            next.decoded = true;
-        }  // else decoded again, and refused, when the scan gets there
+        if (ok2) next.pos = p2;  // else decoded again, and refused, when the scan gets there
         return true;
     }
 
