@@ -21,6 +21,13 @@ namespace {
 
 using engine = memkv::detail::art::tree<std::uint64_t>;
 
+std::string under(const std::string& base, int b, std::string_view tail = "") {
+    std::string k = base;
+    k.push_back(static_cast<char>(b));
+    k.append(tail);
+    return k;
+}
+
 class model_pair : public memkv::test::engine_pair {
 public:
     void check_find(const std::string& k) const {
@@ -48,16 +55,34 @@ public:
         });
         REQUIRE(it == m_.end());
     }
+    // The keys starting with p, walked in order against the model's. Scans
+    // start at the jump when p reaches past its path, as lookups do.
+    void check_prefix(const std::string& p) const {
+        INFO("prefix of " << p.size() << " bytes");
+        auto it = m_.lower_bound(p);
+        t_.walk_prefix(p, [&](std::string_view k, memkv::detail::art::loc_t leaf) {
+            REQUIRE(it != m_.end());
+            REQUIRE(k == it->first);
+            REQUIRE(t_.value(leaf) == it->second);
+            ++it;
+        });
+        REQUIRE((it == m_.end() || it->first.compare(0, p.size(), p) != 0));
+    }
+    // Prefixes on the path, ending on it, one byte past it and deeper.
+    void check_prefixes_around_path(const std::string& path) const {
+        for (std::size_t i = 0; i <= path.size(); ++i) check_prefix(path.substr(0, i));
+        for (int b = 0; b < 256; b += 7) {
+            check_prefix(under(path, b));
+            check_prefix(under(path, b, "/"));
+            check_prefix(under(path, b, "/tail"));
+            check_prefix(under(path, b, "/tails"));
+        }
+        check_prefix(path.substr(0, 10) + "~");
+        check_prefix(path + "~");
+    }
 };
 
 const std::string P = "https://host.example/";  // 21 bytes
-
-std::string under(const std::string& base, int b, std::string_view tail = "") {
-    std::string k = base;
-    k.push_back(static_cast<char>(b));
-    k.append(tail);
-    return k;
-}
 
 // Keys that branch off P at every byte, so P is spelled by a chain of nodes,
 // and a full node at the end of P.
@@ -76,6 +101,7 @@ TEST_CASE("FastArt learns a jump below a popular path and uses it", "[fast_art][
     build_popular_path(mp);
     REQUIRE(mp.tree().jump_depth() == P.size());
     mp.check_all();
+    mp.check_prefixes_around_path(P);
     // Lookups and inserts under the path, beside it and on it.
     for (int b = 0; b < 256; b += 5) {
         mp.check_find(under(P, b, "/tail"));
@@ -88,6 +114,7 @@ TEST_CASE("FastArt learns a jump below a popular path and uses it", "[fast_art][
     mp.insert(P.substr(0, 10) + "zzz", 7);
     REQUIRE(mp.tree().jump_depth() == P.size());
     mp.check_all();
+    mp.check_prefixes_around_path(P);
 }
 
 TEST_CASE("FastArt: a key equal to the jump path goes around the jump", "[fast_art][jump]") {
@@ -207,8 +234,10 @@ TEST_CASE("FastArt: random operations around a popular path", "[fast_art][jump][
                 // on P or inside it (which takes the jump node with it).
                 const std::size_t cut = pick(4) != 0 ? P.size() + 1 + pick(3) : pick(k.size() + 1);
                 mp.erase_prefix(k.substr(0, cut));
-            } else {
+            } else if (op < 95) {
                 mp.check_find(k);
+            } else {
+                mp.check_prefix(k.substr(0, pick(k.size() + 1)));
             }
             if (mp.tree().jump_depth() != 0) ++learnt;
             if (i % 2'500 == 0) mp.check_all();

@@ -1130,6 +1130,17 @@ private:
         std::byte* leaf;  // nullptr: absent
         loc_t loc;
     };
+    // Where the keys starting with a prefix are (lookup<false, true>): the
+    // subtree r of zone z, under the prefix's first `depth` bytes; r = 0:
+    // no key starts with it. leaf: r's block when r is a leaf (the one key).
+    struct prefix_start {
+        std::byte* leaf;
+        ref_t r;
+        unsigned z;
+        std::size_t depth;
+    };
+    template <bool Prefix>
+    using seek_result = std::conditional_t<Prefix, prefix_start, found>;
 
     // One function, out of line, from the entry tests to the leaf, so a
     // caller pays one call and the loop's registers do not depend on the
@@ -1139,11 +1150,16 @@ private:
     // binary key, 140 as one (22-44 fewer on the seven inputs); where g++
     // inlined all three into a caller's loop, it spilled the node pointer
     // in some callers (bench/RESULTS.md, thirty-third session).
-    template <bool Loc>
+    //
+    // With Prefix, key is a prefix and the search is for the subtree of
+    // the keys that start with it (prefix scans): the same descent, so a
+    // scan that ends at one leaf costs a lookup, not the general walk's
+    // setup (bench/RESULTS.md, forty-fourth session).
+    template <bool Loc, bool Prefix = false>
 #if defined(__GNUC__) || defined(__clang__)
     [[gnu::noinline]]
 #endif
-    found lookup(std::string_view key) const noexcept {
+    seek_result<Prefix> lookup(std::string_view key) const noexcept {
         const unsigned char* k = ubytes(key);
         const std::size_t len = key.size();
         unsigned z = root_zone_;
@@ -1168,27 +1184,28 @@ private:
         // zone may differ from its parent's.
         const std::uintptr_t base = arena_.single_flat_base();
         if (base != 0) [[likely]] {
-            if (len >= 8) return descend<false, false, true, Loc>(z, r, depth, k, len, load_u64(k + len - 8), base);
-            return descend<true, false, true, Loc>(z, r, depth, k, len, short_key_word(k, len), base);
+            if (len >= 8) return descend<false, false, true, Loc, Prefix>(z, r, depth, k, len, load_u64(k + len - 8), base);
+            return descend<true, false, true, Loc, Prefix>(z, r, depth, k, len, short_key_word(k, len), base);
         }
-        return lookup_zoned<Loc>(z, r, depth, k, len);
+        return lookup_zoned<Loc, Prefix>(z, r, depth, k, len);
     }
 
     // lookup's descent through the zone table.
-    template <bool Loc>
+    template <bool Loc, bool Prefix>
 #if defined(__GNUC__) || defined(__clang__)
     [[gnu::noinline]]
 #endif
-    found lookup_zoned(unsigned z, ref_t r, std::size_t depth, const unsigned char* k, std::size_t len) const noexcept {
+    seek_result<Prefix> lookup_zoned(unsigned z, ref_t r, std::size_t depth, const unsigned char* k,
+                                     std::size_t len) const noexcept {
         const bool one_zone = arena_.zones() <= 1;
         if (len >= 8) {
             const std::uint64_t last8 = load_u64(k + len - 8);
-            return one_zone ? descend<false, false, false, Loc>(z, r, depth, k, len, last8, 0)
-                            : descend<false, true, false, Loc>(z, r, depth, k, len, last8, 0);
+            return one_zone ? descend<false, false, false, Loc, Prefix>(z, r, depth, k, len, last8, 0)
+                            : descend<false, true, false, Loc, Prefix>(z, r, depth, k, len, last8, 0);
         }
         const std::uint64_t last8 = short_key_word(k, len);
-        return one_zone ? descend<true, false, false, Loc>(z, r, depth, k, len, last8, 0)
-                        : descend<true, true, false, Loc>(z, r, depth, k, len, last8, 0);
+        return one_zone ? descend<true, false, false, Loc, Prefix>(z, r, depth, k, len, last8, 0)
+                        : descend<true, true, false, Loc, Prefix>(z, r, depth, k, len, last8, 0);
     }
 
     // A key of n < 8 bytes as the last n bytes of a word (as load_u64 would
@@ -1237,11 +1254,14 @@ private:
     //    after its reference arrives (Flat);
     //  * a leaf suffix is the key's last bytes, so one of at most 8 bytes is
     //    one masked compare with last8, the key's last 8 bytes.
-    template <bool Short, bool MultiZone, bool Flat, bool Loc>
+    // With Prefix (see lookup), the key is a prefix: compares stop at its
+    // end, and a node reached there, or a leaf whose suffix starts with the
+    // key's rest, is the answer.
+    template <bool Short, bool MultiZone, bool Flat, bool Loc, bool Prefix>
 #if defined(__GNUC__) || defined(__clang__)
     [[gnu::always_inline]]
 #endif
-    found descend(unsigned z, ref_t r, std::size_t depth, const unsigned char* k, std::size_t len,
+    seek_result<Prefix> descend(unsigned z, ref_t r, std::size_t depth, const unsigned char* k, std::size_t len,
                   std::uint64_t last8, std::uintptr_t base) const noexcept {
         static_assert(!(Flat && MultiZone));
         const std::uintptr_t* row = arena_.row(z);
@@ -1254,6 +1274,10 @@ private:
             nd.prefetch_second_line();
             const node_header& h = nd.h();
             std::size_t plen = h.plen8;
+            // Prefix: the key bytes above this node and its zone, the
+            // answer if the key ends in or right after its prefix.
+            [[maybe_unused]] const std::size_t above = depth;
+            [[maybe_unused]] const unsigned node_zone = z;
             // Most nodes below the top levels have no prefix. For them the
             // compare is skipped (a branch measured better than the compare
             // on every shape but words.txt, even there within noise) and
@@ -1272,10 +1296,18 @@ private:
                     } else {
                         w = key_word(k, depth, len);
                     }
-                    if (((nd.prefix_word(plen) ^ w) & first_bytes_mask(plen)) != 0) return {};
+                    // Prefix: only the bytes before the key's end (depth <= len
+                    // on the way down).
+                    const std::uint64_t mask = first_bytes_mask(Prefix ? std::min(plen, len - depth) : plen);
+                    if (((nd.prefix_word(plen) ^ w) & mask) != 0) return {};
                 } else {
                     if (plen == long_plen) [[unlikely]] plen = nd.prefix_len();
-                    if (plen > len - depth || !nd.long_prefix_equals(k + depth, plen)) return {};
+                    if constexpr (Prefix) {
+                        const std::size_t m = nd.match_prefix(k, depth, len);
+                        if (m < plen && m < len - depth) return {};
+                    } else {
+                        if (plen > len - depth || !nd.long_prefix_equals(k + depth, plen)) return {};
+                    }
                 }
                 depth += plen;
             }
@@ -1285,9 +1317,13 @@ private:
             }
             const std::uint8_t kind = h.kind;
             if (depth >= len) {
-                if (depth > len || (h.flags & has_terminal) == 0) return {};
-                r = *nd.term();
-                break;
+                if constexpr (Prefix) {
+                    return {nullptr, r, node_zone, above};
+                } else {
+                    if (depth > len || (h.flags & has_terminal) == 0) return {};
+                    r = *nd.term();
+                    break;
+                }
             }
             const unsigned char b = k[depth++];
             // A branch on the kind: forcing a branch-free select between
@@ -1314,15 +1350,26 @@ private:
         std::byte* const p = address(untag(r));
         const std::string_view suffix = suffix_of(p);
         const unsigned char* const s = ubytes(suffix);
-        const std::size_t slen = suffix.size();
-        if (slen != len - depth) return {};
+        // The suffix's bytes to compare with the key's last slen: all of
+        // them, or with Prefix as many as the key has left.
+        std::size_t slen = suffix.size();
+        if constexpr (Prefix) {
+            if (slen < len - depth) return {};
+            slen = len - depth;
+        } else {
+            if (slen != len - depth) return {};
+        }
         if constexpr (vsize + 1 >= 8) {
             // The 8 bytes ending at the suffix's end lie in the leaf (value
             // and length byte before a short suffix): compare their last
             // slen bytes with the key's.
             if (slen <= 8) {
                 if (((load_u64(s + slen - 8) ^ last8) & last_bytes_mask(slen)) != 0) return {};
-                return {p, Loc ? make_loc(z, r) : loc_t{0}};
+                if constexpr (Prefix) {
+                    return {p, r, z, depth};
+                } else {
+                    return {p, Loc ? make_loc(z, r) : loc_t{0}};
+                }
             }
         }
         if (slen >= 8) {
@@ -1341,7 +1388,11 @@ private:
         } else if (!equal_bytes(s, k + depth, slen)) {
             return {};
         }
-        return {p, Loc ? make_loc(z, r) : loc_t{0}};
+        if constexpr (Prefix) {
+            return {p, r, z, depth};
+        } else {
+            return {p, Loc ? make_loc(z, r) : loc_t{0}};
+        }
     }
 
 public:
@@ -1791,14 +1842,15 @@ public:
     // that subtree.
     template <class F>
     void walk_prefix(std::string_view p, F&& f) const {
-        const prefix_place at = locate_prefix_to_read(p);
-        if (at.slot == nullptr) return;
+        if (root_ == 0) return;
+        const prefix_start at = lookup<false, true>(p);
+        if (at.r == 0) return;
         if (at.leaf != nullptr) {
             // The search ended at the one leaf that holds p: its block is at hand.
-            deliver_leaf(f, p.substr(0, at.depth), at.leaf, make_loc(at.spl.zone, *at.slot));
+            deliver_leaf(f, p.substr(0, at.depth), at.leaf, make_loc(at.z, at.r));
             return;
         }
-        walk_from(at.spl.zone, *at.slot, p.substr(0, at.depth), f);
+        walk_from(at.z, at.r, p.substr(0, at.depth), f);
     }
 
     // Hands one leaf of a walk to f in the form f takes (see walk).
@@ -1818,14 +1870,14 @@ public:
     // exactly them (nullptr if there are none), parent the slot of the node
     // above it (nullptr at the root), depth the key bytes above slot (those
     // of p); spl and ppl say where the blocks in slot and parent live. One
-    // descent along p.
+    // descent along p, for erase_prefix, which changes what it finds (scans
+    // take lookup<false, true>, whose top-row entry may be a copy).
     struct prefix_place {
         const ref_t* slot = nullptr;
         const ref_t* parent = nullptr;
         std::size_t depth = 0;
         place spl{};
         place ppl{};
-        std::byte* leaf = nullptr;  // slot's leaf block, when the search ended at a leaf
     };
     prefix_place locate_prefix(std::string_view p) const noexcept {
         if (root_ == 0) return {};
@@ -1841,35 +1893,11 @@ public:
         return locate_prefix_in<false, false>(p, 0);
     }
 
-    // locate_prefix for a scan, which only reads the place: where the top
-    // rows hold the prefix's two bytes past the root's prefix, the search
-    // starts at the row's entry, as lookup's does (two node visits fewer).
-    // That slot may lie in a row's copy and its parent is not given, so
-    // what changes the tree (erase_prefix) takes locate_prefix.
-#if defined(__GNUC__) || defined(__clang__)
-    [[gnu::always_inline]]
-#endif
-    prefix_place locate_prefix_to_read(std::string_view p) const noexcept {
-        if (root_ == 0) return {};
-        const std::uintptr_t b = arena_.single_flat_base();
-        if (const top_rows* t = top_live_; t != nullptr && b != 0) {
-            const std::size_t d = t->depth;
-            if (const ref_t* e = top_entry(*t, d, ubytes(p), p.size()); e != nullptr) {
-                if (*e == 0) return {};
-                return locate_prefix_in<false, true>(p, b, e, d + 2);
-            }
-        }
-        return locate_prefix(p);
-    }
-
-    // From the root, or from `start` (a slot of the root's zone that holds
-    // the keys beginning with p's first `depth` bytes; locate_prefix_to_read).
     template <bool MultiZone, bool Flat>
-    prefix_place locate_prefix_in(std::string_view p, std::uintptr_t base, const ref_t* start = nullptr,
-                                  std::size_t depth = 0) const noexcept {
+    prefix_place locate_prefix_in(std::string_view p, std::uintptr_t base) const noexcept {
         static_assert(!(Flat && MultiZone));
         const unsigned char* k = ubytes(p);
-        prefix_place at{start != nullptr ? start : &root_, nullptr, depth, root_place(), {}};
+        prefix_place at{&root_, nullptr, 0, root_place(), {}};
         // As in emplace_from: one table row while the zone stays, and the
         // prefix compared in registers.
         const std::uintptr_t* row = arena_.row(at.spl.zone);
@@ -1886,7 +1914,6 @@ public:
                 const std::string_view s = suffix_of(block);
                 const std::size_t rest = p.size() - at.depth;
                 if (s.size() < rest || !equal_bytes(ubytes(s), k + at.depth, rest)) return {};
-                at.leaf = block;
                 break;
             }
             const node_ref nd{address(r)};
