@@ -1,5 +1,6 @@
-// FastArt's jump node (see jump_state in detail/art_tree.hpp): a remembered
-// full node below a long, popular path where lookups and inserts start. These
+// FastArt's jump node (see jump_state in detail/art/tree.hpp): a remembered
+// full node below a long, popular path where lookups, inserts and prefix
+// scans start. These
 // tests drive the engine directly, so they can see whether a jump is active,
 // and push it through every event that must drop it: its node growing out of
 // place, shrinking, sinking under a split of its own prefix, being merged
