@@ -148,6 +148,46 @@ TEST_CASE("FastArt top rows: a full root's full children read in place", "[fast_
     mp.check(bytes({150, 'y', 'z'}));
 }
 
+TEST_CASE("FastArt top rows: inserts start at the rows' entries", "[fast_art][top]") {
+    // An insert whose entry is set starts its descent there (emplace_once),
+    // holding the entry's slot: in place for a full child's row, found in
+    // the child for a copied row. Every change at the entry's level -- a
+    // leaf split into a node, a node grown into a new block, a split of its
+    // prefix, a terminal added -- rewrites that slot, and a copied row must
+    // follow (verify() compares each row with the child it stands for).
+    model_pair mp;
+    for (int c = 0; c < 256; ++c) mp.insert(bytes({'f', c}), c);  // full child: its own array
+    for (int c = 0; c < 40; c += 4) mp.insert(bytes({'l', c}), 100 + c);  // linear child: a copy
+    REQUIRE(mp.tree().top_row_count() == 2);
+    mp.check();
+    for (const int top : {'f', 'l'}) {
+        INFO("under " << static_cast<char>(top));
+        for (const int c : {0, 8, 36}) {
+            // The entry is a leaf: a split makes a node of it.
+            mp.insert(bytes({top, c, 'a'}), 1);
+            mp.check(bytes({top, c}));
+            // A node at the entry that grows through 3, 6, 11, 16, 24 in
+            // scrambled byte order (new children land between old ones).
+            for (int j = 0; j < 20; ++j) {
+                mp.insert(bytes({top, c, 'a' + (j * 7) % 20, 'q'}), 10 + j);
+                if (j % 3 == 0) mp.check(bytes({top, c, 'a' + (j * 7) % 20}));
+            }
+            // A terminal added to it, then a key that splits a prefix below.
+            mp.insert(bytes({top, c}), 2);
+            mp.insert(bytes({top, c, 'b', 'q', 'z'}), 3);
+            mp.check(bytes({top, c, 'b', 'q'}));
+        }
+    }
+    // An empty entry under the linear child: the child itself takes the key.
+    mp.insert(bytes({'l', 1, 'n'}), 4);
+    mp.check(bytes({'l', 1}));
+    // A node with a prefix at the entry, split by a key that leaves it.
+    mp.insert(bytes({'l', 44, 'p', 'r', 'e', 'f', 'i', 'x', 1}), 5);
+    mp.insert(bytes({'l', 44, 'p', 'r', 'e', 'f', 'i', 'x', 2}), 6);
+    mp.insert(bytes({'l', 44, 'p', 'r', 'e', 'X'}), 7);
+    mp.check(bytes({'l', 44, 'p', 'r', 'e'}));
+}
+
 TEST_CASE("FastArt top rows: the root's prefix", "[fast_art][top]") {
     for (const std::string& prefix : {std::string("@"), std::string("\0\xff", 2), std::string("12345678"),
                                      std::string("123456789")}) {

@@ -477,6 +477,14 @@ struct node_ref {
     static_assert(body_bytes(linear_caps[0]) >= sizeof(node_header) + 16);
 
 #if defined(__SSE2__)
+    // Bit i set: k[i] < b, for i < 16 (all 16 bytes are read).
+    static std::uint32_t below_group(const unsigned char* k, unsigned char b) noexcept {
+        const __m128i group = _mm_loadu_si128(reinterpret_cast<const __m128i*>(k));
+        const __m128i bytes = _mm_set1_epi32(static_cast<int>(b * 0x0101'0101u));
+        // k[i] < b exactly where b - k[i] does not saturate to 0.
+        const __m128i ge = _mm_cmpeq_epi8(_mm_subs_epu8(bytes, group), _mm_setzero_si128());
+        return static_cast<std::uint32_t>(~_mm_movemask_epi8(ge)) & 0xFFFFu;
+    }
     // Bit i set: k[i] == b, for i < 16 (all 16 bytes are read).
     static std::uint32_t match_group(const unsigned char* k, unsigned char b) noexcept {
         const __m128i group = _mm_loadu_si128(reinterpret_cast<const __m128i*>(k));
@@ -486,6 +494,80 @@ struct node_ref {
         return static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(group, bytes)));
     }
 #endif
+
+    // Where byte b (absent) goes among the linear keys: how many are below
+    // it. Groups of 16 as in linear_find (same reads), bytes past the count
+    // masked off: no loop whose exit depends on the byte.
+    std::size_t rank(unsigned char b) const noexcept {
+        MEMKV_ASSERT(!full() && linear_find(b) >= count());
+        const std::size_t n = count();
+#if defined(__SSE2__)
+        std::uint64_t below = below_group(keys(), b);
+        if (kind() > 16) {
+            below |= std::uint64_t{below_group(keys() + 16, b)} << 16 |
+                     std::uint64_t{below_group(keys() + 32, b)} << 32;
+        }
+        // The keys below b are the first ones (sorted); stale bytes past
+        // the count may continue the run, hence the cap.
+        const auto i = static_cast<std::size_t>(std::countr_one(below));
+        return i < n ? i : n;
+#else
+        const unsigned char* k = keys();
+        std::size_t i = 0;
+        while (i < n && k[i] < b) ++i;
+        return i;
+#endif
+    }
+
+    // Writes into the fresh block `to` this full linear node grown to the
+    // next kind (`kind`, linear) with child b -> child added: the header,
+    // the keys and references with the new entry at its rank, then the
+    // terminal and prefix tail as they are (they follow the body, so they
+    // move as one run). A fifth of the inserts of random binary keys grow a
+    // node (a bottom node grows 3 -> 6 -> 11 -> 16 -> 24), so this copies by
+    // runs rather than entry by entry, and the keys as 16-byte groups: the
+    // new entry's rank splits each group into the bytes that stay and the
+    // bytes that move up by one (bench/RESULTS.md, forty-fifth session).
+    void grow_into(node_ref to, std::uint8_t kind, unsigned char b, ref_t child) const noexcept {
+        const std::size_t n = count();
+        MEMKV_ASSERT(!full() && n == this->kind() && kind != full_kind && kind > n);
+        const std::size_t i = rank(b);
+        std::memcpy(to.p, p, sizeof(node_header));
+        to.h().kind = kind;
+        to.set_count(n + 1);
+#if defined(__SSE2__)
+        // New byte j is old byte j below the rank, b at it, old byte j - 1
+        // above it. The reads stay inside the old block (linear_find: 48
+        // bytes from offset 8 for kinds past 16; one byte before the keys
+        // is the header's), the writes inside the new one's body (the
+        // groups past the n + 1 new keys land on its references, written
+        // next).
+        static_assert(refs_offset(24) + 24 * sizeof(ref_t) >= sizeof(node_header) + 48);
+        const __m128i at = _mm_set1_epi8(static_cast<char>(i));
+        const __m128i nb = _mm_set1_epi8(static_cast<char>(b));
+        for (std::size_t g = 0; g <= n; g += 16) {
+            const __m128i idx = _mm_add_epi8(_mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                             _mm_set1_epi8(static_cast<char>(g)));
+            // Unsigned byte compares by their signed forms: indices < 64.
+            const __m128i stay = _mm_cmplt_epi8(idx, at);
+            const __m128i here = _mm_cmpeq_epi8(idx, at);
+            const __m128i same = _mm_loadu_si128(reinterpret_cast<const __m128i*>(keys() + g));
+            const __m128i up = _mm_loadu_si128(reinterpret_cast<const __m128i*>(keys() + g - 1));
+            const __m128i moved = _mm_or_si128(_mm_and_si128(here, nb), _mm_andnot_si128(here, up));
+            const __m128i out = _mm_or_si128(_mm_and_si128(stay, same), _mm_andnot_si128(stay, moved));
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(to.keys() + g), out);
+        }
+#else
+        std::memcpy(to.keys(), keys(), i);
+        to.keys()[i] = b;
+        std::memcpy(to.keys() + i + 1, keys() + i, n - i);
+#endif
+        std::memcpy(to.refs(), refs(), i * sizeof(ref_t));
+        to.refs()[i] = child;
+        std::memcpy(to.refs() + i + 1, refs() + i, (n - i) * sizeof(ref_t));
+        const std::size_t trailer = (terminal() ? sizeof(ref_t) : 0) + prefix_tail_bytes(prefix_len());
+        if (trailer != 0) std::memcpy(to.term(), term(), trailer);
+    }
 
     // The child slot for byte b, or nullptr.
     ref_t* find_child(unsigned char b) const noexcept {

@@ -602,15 +602,34 @@ public:
                 // whose parent slot is unknown here; nothing was done yet.
                 // Forwarding args twice is sound: a call that returns 0 has
                 // not touched them.
-                const auto res = emplace_from<false>(place{nullptr, jump_.zone}, nullptr, jump_.node, jump_.depth,
+                const auto res = emplace_from<false>(place{nullptr, jump_.zone}, nullptr, jump_.node, jump_.depth, 2,
                                                      key, std::forward<Args>(args)...);
                 if (res.first != 0) return res;
             } else if (jump_.score > -jump_score_max) {
                 --jump_.score;
             }
         }
-        if (jump_.score > 0) return emplace_from<false>(root_place(), &root_, root_, 0, key, std::forward<Args>(args)...);
-        return emplace_from<true>(root_place(), &root_, root_, 0, key, std::forward<Args>(args)...);
+        const bool learn = jump_.score <= 0;
+        if (const top_rows* t = top_live_; t != nullptr && (!learn || t->depth + 1 < jump_min_depth)) {
+            // The lookup's shortcut past the root and its child (top_rows):
+            // an insert's descent spends the same instructions there. Not
+            // where that child could be learnt as the jump node. An empty
+            // entry (the child lacks the key's byte) takes the plain descent:
+            // the insert writes the child itself.
+            const unsigned char* k = ubytes(key);
+            const std::size_t d = t->depth;
+            if (const ref_t* e = top_entry(*t, d, k, key.size()); e != nullptr && *e != 0) {
+                const place at{arena_.ptr(root_zone_, t->mid[k[d]]), root_zone_};
+                // A copied row is not the child's slot: that is in the child.
+                ref_t* const slot =
+                    t->copy[k[d]] != nullptr ? node_ref{at.holder}.find_child(k[d + 1]) : const_cast<ref_t*>(e);
+                MEMKV_ASSERT(slot != nullptr && *slot == *e);
+                if (learn) return emplace_from<true>(at, slot, *e, d + 2, 2, key, std::forward<Args>(args)...);
+                return emplace_from<false>(at, slot, *e, d + 2, 2, key, std::forward<Args>(args)...);
+            }
+        }
+        if (!learn) return emplace_from<false>(root_place(), &root_, root_, 0, 0, key, std::forward<Args>(args)...);
+        return emplace_from<true>(root_place(), &root_, root_, 0, 0, key, std::forward<Args>(args)...);
     }
 
     // Where an insert's descent stopped, and why.
@@ -634,8 +653,9 @@ public:
         std::size_t slot_hop() const noexcept { return hop == 0 ? 0 : hop - 1; }
     };
 
-    // The descent of emplace from node or leaf r at `depth`, held in *slot,
-    // which lies in spl (r's zone and the node holding slot). slot is nullptr
+    // The descent of emplace from node or leaf r at `depth` (`hop` levels
+    // below the root), held in *slot, which lies in spl (r's zone and the
+    // node holding slot). slot is nullptr
     // when the descent starts at the jump node: an insert that would replace
     // r itself then returns {0, false} before changing anything (and before
     // using args). Learn: remember the first full node at depth >=
@@ -646,12 +666,12 @@ public:
     // new leaf goes to its parent's child zone. Each allocation names the
     // holder of its zone, which is rezoned if the zone is full.
     template <bool Learn, class... Args>
-    std::pair<loc_t, bool> emplace_from(place spl, ref_t* slot, ref_t r, std::size_t depth, std::string_view key,
-                                        Args&&... args) {
+    std::pair<loc_t, bool> emplace_from(place spl, ref_t* slot, ref_t r, std::size_t depth, std::size_t hop,
+                                        std::string_view key, Args&&... args) {
         if (arena_.single_flat_base() != 0) [[likely]] {
-            return emplace_descend<Learn, true>(spl, slot, r, depth, key, std::forward<Args>(args)...);
+            return emplace_descend<Learn, true>(spl, slot, r, depth, hop, key, std::forward<Args>(args)...);
         }
-        return emplace_descend<Learn, false>(spl, slot, r, depth, key, std::forward<Args>(args)...);
+        return emplace_descend<Learn, false>(spl, slot, r, depth, hop, key, std::forward<Args>(args)...);
     }
 
     // emplace_from's descent to the key's spot, built like descend (a
@@ -666,22 +686,23 @@ public:
     // room); the others are out of line, each apart, so that the loop and
     // each of them save and load only what they use.
     template <bool Learn, bool Flat, class... Args>
-    std::pair<loc_t, bool> emplace_descend(place spl, ref_t* slot, ref_t r, std::size_t depth, std::string_view key,
-                                           Args&&... args) {
+    std::pair<loc_t, bool> emplace_descend(place spl, ref_t* slot, ref_t r, std::size_t depth, std::size_t hop,
+                                           std::string_view key, Args&&... args) {
         const unsigned char* k = ubytes(key);
         const std::size_t len = key.size();
         const bool one_zone = Flat || arena_.zones() <= 1;
         const std::uintptr_t base = Flat ? arena_.single_flat_base() : 0;
         const std::uintptr_t* row = arena_.row(spl.zone);
         [[maybe_unused]] bool learned = false;
-        // Levels below the root, for the top rows' upkeep (touched_hop_,
-        // top_sync_change). The jump node's own level is not kept, and none
-        // is needed: it is a full node below the root (jump_min_depth), and
-        // a full child of the root has no copy in the rows (its row is its
-        // own array, or none), so no write at or below it changes a row:
-        // counted as two levels down.
+        // hop: r's level below the root, for the top rows' upkeep
+        // (touched_hop_, top_sync_change); 2 for a start at a row's entry.
+        // The jump node's own level is not kept, and none is needed: it is
+        // a full node below the root (jump_min_depth), and a full child of
+        // the root has no copy in the rows (its row is its own array, or
+        // none), so no write at or below it changes a row: counted as two
+        // levels down.
         static_assert(jump_min_depth > 0);
-        std::size_t hop = slot == nullptr ? 2 : 0;
+        MEMKV_ASSERT(slot != nullptr || hop == 2);
         typename spot::kind_t why{};
         std::size_t m = 0;
         std::byte* p = nullptr;
@@ -728,7 +749,7 @@ public:
                     if (depth >= jump_min_depth && !learned) {
                         const std::size_t node_depth = depth - nd.prefix_len();
                         if (node_depth >= jump_min_depth && node_depth <= jump_max_depth) {
-                            set_jump(spl.zone, r, key.substr(0, node_depth));
+                            set_jump(spl.zone, r, first_n(key, node_depth));
                             learned = true;
                         }
                     }
@@ -887,7 +908,8 @@ public:
         } else {
             cnt = two_children(ob, old_node, k[depth + m], nl, bytes, kids);
         }
-        write_node(arena_.ptr(z, n), 3, z, first_n(drop_front(key, depth), m), new_term, new_term ? nl : 0, bytes, kids, cnt);
+        write_node(arena_.ptr(z, n), 3, z, first_n(drop_front(key, depth), m), new_term, new_term ? nl : 0, bytes, kids,
+                   cnt);
         if (in_place) {
             shorten_prefix(z, r, m + 1);
         } else {
@@ -922,8 +944,13 @@ public:
         const unsigned cz = nd.zone();  // nd is freed below
         // (A start at the jump node, slot == nullptr, never gets here: the
         // jump node is full.)
-        const ref_t nl = replace_adding_leaf(s.spl, s.slot, s.r, next_kind(nd.kind()), false, ubytes(key)[s.depth],
-                                             drop_front(key, s.depth + 1), std::forward<Args>(args)...);
+        const std::uint8_t kind = next_kind(nd.kind());
+        const unsigned char b = ubytes(key)[s.depth];
+        const ref_t nl = kind != full_kind
+                             ? grow_adding_leaf(s.spl, s.slot, s.r, kind, b, drop_front(key, s.depth + 1),
+                                                std::forward<Args>(args)...)
+                             : replace_adding_leaf(s.spl, s.slot, s.r, kind, false, b, drop_front(key, s.depth + 1),
+                                                   std::forward<Args>(args)...);
         touched_hop_ = s.slot_hop();
         inserted_one();
         return {make_loc(cz, nl), true};
@@ -996,6 +1023,28 @@ public:
             ++n;
         }
         write_copy(spl.zone, out, nd, kind, term, as_term ? nl : (term ? *nd.term() : 0), bytes, kids, n);
+        free_node(spl.zone, r);
+        *slot = out;
+        return nl;
+    }
+
+    // replace_adding_leaf for the common grow, a linear node into the next
+    // linear kind, by node_ref::grow_into (no gathering of the entries).
+    // Same order and guarantee.
+    template <class... Args>
+    ref_t grow_adding_leaf(place spl, ref_t* slot, ref_t r, std::uint8_t kind, unsigned char b, std::string_view s,
+                           Args&&... args) {
+        const node_ref nd = node(spl.zone, r);
+        const std::size_t units = slab_arena::units_for(node_bytes(kind, nd.terminal(), nd.prefix_len()));
+        const ref_t out = alloc_in(spl, units);
+        ref_t nl = 0;
+        try {
+            nl = make_leaf(below(nd), s, std::forward<Args>(args)...);
+        } catch (...) {
+            arena_.deallocate(spl.zone, out, units);
+            throw;
+        }
+        nd.grow_into(node_ref{arena_.ptr(spl.zone, out)}, kind, b, nl);
         free_node(spl.zone, r);
         *slot = out;
         return nl;
@@ -1194,7 +1243,9 @@ private:
         // zone may differ from its parent's.
         const std::uintptr_t base = arena_.single_flat_base();
         if (base != 0) [[likely]] {
-            if (len >= 8) return descend<false, false, true, Loc, Prefix>(z, r, depth, k, len, load_u64(k + len - 8), base);
+            if (len >= 8) {
+                return descend<false, false, true, Loc, Prefix>(z, r, depth, k, len, load_u64(k + len - 8), base);
+            }
             return descend<true, false, true, Loc, Prefix>(z, r, depth, k, len, short_key_word(k, len), base);
         }
         return lookup_zoned<Loc, Prefix>(z, r, depth, k, len);
@@ -1786,7 +1837,7 @@ public:
         for (;;) {
             if (is_leaf(r)) {
                 c.leaf = make_loc(z, r);
-                if (suffix(z, r) < key.substr(depth)) advance(c);
+                if (suffix(z, r) < drop_front(key, depth)) advance(c);
                 return;
             }
             const node_ref nd = node(z, r);
