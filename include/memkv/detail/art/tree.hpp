@@ -360,6 +360,23 @@ public:
         return make_leaf_slow(pl, s, std::forward<Args>(args)...);
     }
 
+    // make_leaf inline, for a descent in a single flat zone (Flat: base is
+    // its address) that knows where blocks are without the table.
+    template <bool Flat, class... Args>
+#if defined(__GNUC__) || defined(__clang__)
+    [[gnu::always_inline]]
+#endif
+    ref_t make_leaf_at(std::uintptr_t base, place pl, std::string_view s, Args&&... args) {
+        if constexpr (Flat && !boxed && std::is_nothrow_constructible_v<V, Args&&...>) {
+            if (const ref_t r = arena_.allocate_fast(pl.zone, leaf_units(s.size())); r != 0) [[likely]] {
+                std::byte* p = slab_arena::ptr_flat(base, r);
+                ::new (static_cast<void*>(p)) V(std::forward<Args>(args)...);
+                return finish_leaf(r, p, s);
+            }
+        }
+        return make_leaf(pl, s, std::forward<Args>(args)...);
+    }
+
     // Out of line so that the common case above saves no registers for it
     // (9-10 instructions an insert, bench/RESULTS.md, thirty-second session).
     template <class... Args>
@@ -785,7 +802,7 @@ public:
             // room, here rather than out of line (a call less).
             const node_ref nd{p};
             if (nd.full() || nd.count() < nd.kind()) {
-                const ref_t nl = make_leaf(below(nd), drop_front(key, depth + 1), std::forward<Args>(args)...);
+                const ref_t nl = make_leaf_at<Flat>(base, below(nd), drop_front(key, depth + 1), std::forward<Args>(args)...);
                 add_child(nd, k[depth], nl);
                 touched_hop_ = hop;
                 inserted_one();
