@@ -163,16 +163,18 @@ TEST_CASE("FastArt top rows: inserts start at the rows' entries", "[fast_art][to
     for (const int top : {'f', 'l'}) {
         INFO("under " << static_cast<char>(top));
         for (const int c : {0, 8, 36}) {
-            // The entry is a leaf: a split makes a node of it.
+            // The entry is the leaf {top, c}: the split makes a node at the
+            // entry that keeps it as its terminal.
             mp.insert(bytes({top, c, 'a'}), 1);
             mp.check(bytes({top, c}));
-            // A node at the entry that grows through 3, 6, 11, 16, 24 in
-            // scrambled byte order (new children land between old ones).
+            // That node grows through 3, 6, 11, 16, 24 in scrambled byte
+            // order (new children land between old ones), its terminal
+            // copied along at each grow.
             for (int j = 0; j < 20; ++j) {
                 mp.insert(bytes({top, c, 'a' + (j * 7) % 20, 'q'}), 10 + j);
                 if (j % 3 == 0) mp.check(bytes({top, c, 'a' + (j * 7) % 20}));
             }
-            // A terminal added to it, then a key that splits a prefix below.
+            // A key already there, then a leaf split one level below.
             mp.insert(bytes({top, c}), 2);
             mp.insert(bytes({top, c, 'b', 'q', 'z'}), 3);
             mp.check(bytes({top, c, 'b', 'q'}));
@@ -181,11 +183,16 @@ TEST_CASE("FastArt top rows: inserts start at the rows' entries", "[fast_art][to
     // An empty entry under the linear child: the child itself takes the key.
     mp.insert(bytes({'l', 1, 'n'}), 4);
     mp.check(bytes({'l', 1}));
-    // A node with a prefix at the entry, split by a key that leaves it.
+    // The second key splits the entry's leaf into a node with a prefix
+    // ("prefix"); a key that leaves that prefix splits it; a key that ends
+    // at the new node (past its prefix "pre") adds its terminal.
     mp.insert(bytes({'l', 44, 'p', 'r', 'e', 'f', 'i', 'x', 1}), 5);
     mp.insert(bytes({'l', 44, 'p', 'r', 'e', 'f', 'i', 'x', 2}), 6);
+    mp.check(bytes({'l', 44, 'p', 'r', 'e', 'f', 'i', 'x'}));
     mp.insert(bytes({'l', 44, 'p', 'r', 'e', 'X'}), 7);
     mp.check(bytes({'l', 44, 'p', 'r', 'e'}));
+    mp.insert(bytes({'l', 44, 'p', 'r', 'e'}), 8);
+    mp.check(bytes({'l', 44, 'p', 'r'}));
 }
 
 TEST_CASE("FastArt top rows: the root's prefix", "[fast_art][top]") {

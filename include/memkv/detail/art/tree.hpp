@@ -802,7 +802,8 @@ public:
             // room, here rather than out of line (a call less).
             const node_ref nd{p};
             if (nd.full() || nd.count() < nd.kind()) {
-                const ref_t nl = make_leaf_at<Flat>(base, below(nd), drop_front(key, depth + 1), std::forward<Args>(args)...);
+                const ref_t nl =
+                    make_leaf_at<Flat>(base, below(nd), drop_front(key, depth + 1), std::forward<Args>(args)...);
                 add_child(nd, k[depth], nl);
                 touched_hop_ = hop;
                 inserted_one();
