@@ -267,6 +267,75 @@ TEST_CASE("FastArt: long keys and long shared prefixes", "[fast_art]") {
     REQUIRE(t.at(big + "x") == 2);
 }
 
+TEST_CASE("FastArt: splits at every byte of long suffixes and prefixes", "[fast_art]") {
+    // A leaf's suffix is shortened in place by a word-wise move, a split
+    // node is written with its prefix's first bytes inline and the rest in
+    // its tail, and a prefix past the inline bytes is matched a word at a
+    // time, its last word overlapping: keys leaving a 0-70-byte suffix or
+    // prefix at each byte, to a bigger and a smaller byte or by ending there,
+    // must keep every other key whole. Forward, each key splits the leaf
+    // below the last split; backward, the first split makes a node with a
+    // long prefix and each later key splits that prefix.
+    const std::string base = "/srv/data/\0\xff"s + "project-alpha/src/components/widgets/deep/file-0001.txt";
+    for (std::size_t len = 1; len <= base.size(); ++len) {
+        for (const bool backward : {false, true}) {
+            const std::string a = base.substr(0, len);
+            Art t;
+            std::map<std::string, std::uint64_t> model;
+            auto put = [&](const std::string& k) {
+                const auto v = static_cast<std::uint64_t>(model.size() + 1);
+                const bool fresh = model.emplace(k, v).second;
+                REQUIRE(t.insert(k, v).second == fresh);
+            };
+            put(a);
+            for (std::size_t i = 0; i < len; ++i) {
+                const std::size_t at = backward ? len - 1 - i : i;
+                for (const char c : {'\0', '\x7f', '\xff'}) {
+                    std::string b = a;
+                    if (b[at] == c) continue;
+                    b[at] = c;
+                    put(b);
+                }
+                put(a.substr(0, at));
+            }
+            INFO("length " << len << (backward ? " backward" : " forward"));
+            t.verify();
+            REQUIRE(t.size() == model.size());
+            for (const auto& [k, v] : model) REQUIRE(t.at(k) == v);
+            std::vector<std::string> want;
+            for (const auto& e : model) want.push_back(e.first);
+            REQUIRE(keys_of(t) == want);
+        }
+    }
+}
+
+TEST_CASE("FastArt internals: move_bytes_down and mismatch against byte loops", "[fast_art]") {
+    unsigned char buf[96];
+    for (std::size_t n = 0; n <= 40; ++n) {
+        for (std::size_t shift = 1; shift <= 24; ++shift) {
+            for (std::size_t i = 0; i < sizeof buf; ++i) buf[i] = static_cast<unsigned char>(i * 37 + 11);
+            unsigned char want[sizeof buf];
+            std::copy(buf, buf + sizeof buf, want);
+            std::copy(want + 8 + shift, want + 8 + shift + n, want + 8);
+            memkv::detail::art::move_bytes_down(buf + 8, buf + 8 + shift, n);
+            INFO("n " << n << " shift " << shift);
+            REQUIRE(std::equal(buf, buf + sizeof buf, want));
+        }
+    }
+    unsigned char x[40];
+    unsigned char y[40];
+    for (std::size_t n = 0; n <= sizeof x; ++n) {
+        for (std::size_t at = 0; at <= n; ++at) {
+            for (std::size_t i = 0; i < sizeof x; ++i) x[i] = y[i] = static_cast<unsigned char>(i + 1);
+            if (at < n) y[at] = 0xff;
+            // A second difference later must not hide the first.
+            if (at + 3 < n) x[at + 3] = 0;
+            INFO("n " << n << " at " << at);
+            REQUIRE(memkv::detail::art::mismatch(x, y, n) == at);
+        }
+    }
+}
+
 TEST_CASE("FastArt: key length limit", "[fast_art]") {
     STATIC_REQUIRE(Art::max_key_size() == 0xFFFF'FFFFu);
     REQUIRE_NOTHROW(memkv::detail::art::check_key_size(0xFFFF'FFFFu));

@@ -32,6 +32,11 @@ inline std::size_t first_difference(std::uint64_t d) noexcept {
 // 8 bytes two 4-byte words: a byte loop there was 34 of the ~310
 // instructions of an insert that finds its key present on random 16-byte
 // keys (bench/RESULTS.md, thirtieth session).
+// Forced inline: the FastArt insert's two callers (a leaf split, a long
+// prefix) each got a call when a third caller made g++ stop inlining it.
+#if defined(__GNUC__) || defined(__clang__)
+[[gnu::always_inline]]
+#endif
 inline std::size_t common_prefix_length(std::string_view a, std::string_view b) noexcept {
     const std::size_t n = a.size() < b.size() ? a.size() : b.size();
     const auto word = [](const char* p) {

@@ -73,6 +73,7 @@
 
 #include <memkv/detail/art/arena.hpp>
 #include <memkv/detail/assert.hpp>
+#include <memkv/detail/common_prefix.hpp>
 
 namespace memkv::detail::art {
 
@@ -119,6 +120,40 @@ inline void copy_bytes(unsigned char* dst, const unsigned char* src, std::size_t
     }
 }
 
+// copy_bytes for a move to a lower address inside one run (dst < src, the
+// ranges may overlap): a leaf's suffix shortened in place. Every load comes
+// before the store that could clobber it, and nothing past src + n is read.
+#if defined(__GNUC__) || defined(__clang__)
+[[gnu::always_inline]]
+#endif
+inline void move_bytes_down(unsigned char* dst, const unsigned char* src, std::size_t n) noexcept {
+    if (n >= 8) {
+        std::uint64_t last;
+        std::memcpy(&last, src + n - 8, 8);
+        // Forward words: the store at dst + i ends before src + i + 8, the next load.
+        for (std::size_t i = 0; i + 8 < n; i += 8) {
+            std::uint64_t w;
+            std::memcpy(&w, src + i, 8);
+            std::memcpy(dst + i, &w, 8);
+        }
+        std::memcpy(dst + n - 8, &last, 8);
+    } else if (n >= 4) {
+        std::uint32_t a;
+        std::uint32_t b;
+        std::memcpy(&a, src, 4);
+        std::memcpy(&b, src + n - 4, 4);
+        std::memcpy(dst, &a, 4);
+        std::memcpy(dst + n - 4, &b, 4);
+    } else if (n != 0) {
+        const unsigned char a = src[0];
+        const unsigned char b = src[n >> 1];
+        const unsigned char c = src[n - 1];
+        dst[0] = a;
+        dst[n >> 1] = b;
+        dst[n - 1] = c;
+    }
+}
+
 // Eight bytes from p, which the caller guarantees are there. The same load
 // as io/endian.hpp's load_u64_unaligned, but it must sit inside this pragma region:
 // g++ reports its false positive at the load itself.
@@ -154,20 +189,11 @@ inline bool equal_bytes(const unsigned char* a, const unsigned char* b, std::siz
     }
     return true;
 }
-// Index of the first byte where a and b differ, or n: a word at a time
-// (the lowest set byte of the XOR), the last few bytes one by one.
+// Index of the first byte where a and b differ, or n: a word at a time,
+// the last part as one more word ending at n (a byte loop there mispredicts
+// its exit: prefixes over 8 bytes, such as the paths shape's directory names).
 inline std::size_t mismatch(const unsigned char* a, const unsigned char* b, std::size_t n) noexcept {
-    std::size_t i = 0;
-    if constexpr (std::endian::native == std::endian::little) {
-        for (; i + 8 <= n; i += 8) {
-            const std::uint64_t x = load_u64(a + i) ^ load_u64(b + i);
-            if (x != 0) return i + static_cast<std::size_t>(std::countr_zero(x)) / 8;
-        }
-    }
-    for (; i < n; ++i) {
-        if (a[i] != b[i]) return i;
-    }
-    return n;
+    return common_prefix_length({reinterpret_cast<const char*>(a), n}, {reinterpret_cast<const char*>(b), n});
 }
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
@@ -391,11 +417,13 @@ struct node_ref {
     }
     // match_prefix byte by byte: n of the prefix's bytes against key[0, n).
     std::size_t match_prefix_bytes(const unsigned char* key, std::size_t n) const noexcept {
-        const std::size_t a = n < inline_prefix ? n : inline_prefix;
-        for (std::size_t i = 0; i < a; ++i) {
-            if (h().prefix[i] != key[i]) return i;
-        }
-        if (n <= inline_prefix) return n;
+        if (n < inline_prefix) return mismatch(h().prefix, key, n);
+        std::uint32_t a = 0;
+        std::uint32_t b = 0;
+        std::memcpy(&a, h().prefix, sizeof a);
+        std::memcpy(&b, key, sizeof b);
+        if (a != b) return first_difference<sizeof a>(std::uint64_t{a ^ b});
+        if (n == inline_prefix) return n;
         return inline_prefix + mismatch(prefix_tail(), key + inline_prefix, n - inline_prefix);
     }
     // The prefix's first bytes as one word, as load_u64 would read them from

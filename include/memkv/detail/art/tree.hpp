@@ -456,13 +456,20 @@ public:
         return dst | leaf_tag;
     }
 
-    // The leaf sank by `drop` levels and its block size stays the same:
-    // drop the first bytes of its suffix in place.
-    void shorten_leaf(unsigned z, ref_t leaf, std::size_t drop) noexcept {
-        std::byte* p = at(z, leaf);
+    // The leaf at block p sank by `drop` levels and its block size stays
+    // the same: drop the first bytes of its suffix in place, without a
+    // library call in the common case (a split's).
+    static void shorten_leaf(std::byte* p, std::size_t drop) noexcept {
+        auto* q = reinterpret_cast<unsigned char*>(p) + vsize;
         const std::string_view s = suffix_of(p);
         MEMKV_ASSERT(drop <= s.size() && leaf_units(s.size()) == leaf_units(s.size() - drop));
-        write_suffix(p, drop_front(s, drop));
+        const std::size_t n = s.size() - drop;
+        if (s.size() < 255) {
+            move_bytes_down(q + 1, ubytes(s) + drop, n);
+            q[0] = static_cast<unsigned char>(n);
+        } else {
+            write_suffix(p, drop_front(s, drop));
+        }
     }
 
     // ---- inner nodes ------------------------------------------------------
@@ -510,6 +517,39 @@ public:
         if (term) *nd.term() = term_ref;
         if (prefix.size() > inline_prefix) {
             std::memcpy(nd.prefix_tail(), prefix.data() + inline_prefix, prefix.size() - inline_prefix);
+        }
+    }
+
+    // write_node for the fresh node of a split (of a leaf or of a prefix):
+    // the smallest kind with one or two children, its header built in a
+    // register and its entries stored as words. kids[1] is written even
+    // when n == 1 (the callers zero it): past count, it is never read.
+#if defined(__GNUC__) || defined(__clang__)
+    [[gnu::always_inline]]
+#endif
+    static void write_split_node(std::byte* p, unsigned zone, std::string_view prefix, bool term, ref_t term_ref,
+                                 const unsigned char* bytes, const ref_t* kids, std::size_t n) noexcept {
+        constexpr std::uint8_t kind = linear_caps[0];
+        static_assert(kind >= 2);
+        MEMKV_ASSERT(n >= 1 && n <= 2 && n + (term ? 1 : 0) >= 2);
+        node_header h{};
+        h.kind = kind;
+        h.flags = static_cast<std::uint8_t>((term ? has_terminal : 0) | zone_flags(zone));
+        h.count = static_cast<std::uint8_t>(n);
+        h.plen8 = static_cast<std::uint8_t>(prefix.size() < long_plen ? prefix.size() : long_plen);
+        if (prefix.size() >= inline_prefix) {
+            std::memcpy(h.prefix, prefix.data(), inline_prefix);
+        } else {
+            copy_bytes(h.prefix, ubytes(prefix), prefix.size());
+        }
+        std::memcpy(p, &h, sizeof h);
+        const node_ref nd{p};
+        std::memcpy(nd.keys(), bytes, 2);
+        std::memcpy(nd.refs(), kids, 2 * sizeof(ref_t));
+        if (term) std::memcpy(p + body_bytes(kind), &term_ref, sizeof term_ref);
+        if (prefix.size() > inline_prefix) {
+            if (prefix.size() >= long_plen) nd.set_prefix_len(prefix.size());
+            copy_bytes(nd.prefix_tail(), ubytes(prefix) + inline_prefix, prefix.size() - inline_prefix);
         }
     }
 
@@ -854,8 +894,8 @@ public:
             throw;
         }
         const ref_t old_leaf = in_place ? r : (moved_to | leaf_tag);
-        unsigned char bytes[2];
-        ref_t kids[2];
+        unsigned char bytes[2] = {};
+        ref_t kids[2] = {};
         std::size_t cnt = 0;
         ref_t term = 0;
         if (new_term) {
@@ -871,9 +911,9 @@ public:
         } else {
             cnt = two_children(static_cast<unsigned char>(s_suffix[c]), old_leaf, k[depth + c], nl, bytes, kids);
         }
-        write_node(arena_.ptr(z, n), 3, z, first_n(rest, c), new_term || old_term, term, bytes, kids, cnt);
+        write_split_node(arena_.ptr(z, n), z, first_n(rest, c), new_term || old_term, term, bytes, kids, cnt);
         if (in_place) {
-            shorten_leaf(z, r, drop);
+            shorten_leaf(at, drop);
         } else {
             move_leaf(z, r, z, moved_to, drop_front(s_suffix, drop));
         }
@@ -916,8 +956,8 @@ public:
             throw;
         }
         const ref_t old_node = in_place ? r : moved_to;
-        unsigned char bytes[2];
-        ref_t kids[2];
+        unsigned char bytes[2] = {};
+        ref_t kids[2] = {};
         std::size_t cnt = 0;
         if (new_term) {
             bytes[0] = ob;
@@ -926,8 +966,8 @@ public:
         } else {
             cnt = two_children(ob, old_node, k[depth + m], nl, bytes, kids);
         }
-        write_node(arena_.ptr(z, n), 3, z, first_n(drop_front(key, depth), m), new_term, new_term ? nl : 0, bytes, kids,
-                   cnt);
+        write_split_node(arena_.ptr(z, n), z, first_n(drop_front(key, depth), m), new_term, new_term ? nl : 0, bytes,
+                         kids, cnt);
         if (in_place) {
             shorten_prefix(z, r, m + 1);
         } else {
