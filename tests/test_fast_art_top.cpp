@@ -150,8 +150,9 @@ TEST_CASE("FastArt top rows: a full root's full children read in place", "[fast_
 
 TEST_CASE("FastArt top rows: inserts start at the rows' entries", "[fast_art][top]") {
     // An insert whose entry is set starts its descent there (emplace_once),
-    // holding the entry's slot: in place for a full child's row, found in
-    // the child for a copied row. Every change at the entry's level -- a
+    // holding the entry's slot for a full child's row (its own array); for
+    // a copied row the slot is looked up in the child only by a change that
+    // rewrites it (slot_of). Every change at the entry's level -- a
     // leaf split into a node, a node grown into a new block, a split of its
     // prefix, a terminal added -- rewrites that slot, and a copied row must
     // follow (verify() compares each row with the child it stands for).

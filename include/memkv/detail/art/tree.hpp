@@ -677,10 +677,10 @@ public:
             const std::size_t d = t->depth;
             if (const ref_t* e = top_entry(*t, d, k, key.size()); e != nullptr && *e != 0) {
                 const place at{arena_.ptr(root_zone_, t->mid[k[d]]), root_zone_};
-                // A copied row is not the child's slot: that is in the child.
-                ref_t* const slot =
-                    t->copy[k[d]] != nullptr ? node_ref{at.holder}.find_child(k[d + 1]) : const_cast<ref_t*>(e);
-                MEMKV_ASSERT(slot != nullptr && *slot == *e);
+                // A copied row is not the child's slot: that is in the child,
+                // looked for only if the entry's own node or leaf is replaced
+                // (slot_of); most inserts write below it.
+                ref_t* const slot = t->copy[k[d]] != nullptr ? nullptr : const_cast<ref_t*>(e);
                 if (learn) return emplace_from<true>(at, slot, *e, d + 2, 2, key, std::forward<Args>(args)...);
                 return emplace_from<false>(at, slot, *e, d + 2, 2, key, std::forward<Args>(args)...);
             }
@@ -698,7 +698,7 @@ public:
             absent,  // node r has no child for the key's next byte
         };
         place spl;    // r's zone and the block holding *slot
-        ref_t* slot;  // nullptr: r is where the descent started (the jump node)
+        ref_t* slot;  // nullptr: r is where the descent started, its slot unknown (slot_of)
         ref_t r;
         std::byte* at;  // r's block
         kind_t kind;
@@ -709,6 +709,22 @@ public:
         // touched_hop_ after a write of *slot.
         std::size_t slot_hop() const noexcept { return hop == 0 ? 0 : hop - 1; }
     };
+
+    // The slot to rewrite when the spot's r is replaced. A descent from a
+    // copied top row's entry starts without it (spl.holder is the row's node,
+    // which holds r); one from the jump node has no holder: nullptr, and the
+    // insert starts over from the root, nothing changed.
+    static ref_t* slot_of(const spot& s) noexcept {
+        if (s.slot != nullptr || s.spl.holder == nullptr) return s.slot;
+        const node_ref h{s.spl.holder};
+        ref_t* const refs = h.refs();
+        const std::size_t n = h.full() ? 256 : h.count();
+        for (std::size_t i = 0; i < n; ++i) {
+            if (refs[i] == s.r) return refs + i;
+        }
+        MEMKV_ASSERT(false);  // the holder holds r
+        return nullptr;
+    }
 
     // The descent of emplace from node or leaf r at `depth` (`hop` levels
     // below the root), held in *slot, which lies in spl (r's zone and the
@@ -866,12 +882,13 @@ public:
     template <class... Args>
     std::pair<loc_t, bool> emplace_at_leaf(const spot& s, std::string_view key, Args&&... args) {
         const unsigned char* k = ubytes(key);
-        const auto& [spl, slot, r, at, kind, depth, m, hop] = s;
+        const auto& [spl, start_slot, r, at, kind, depth, m, hop] = s;
         const unsigned z = spl.zone;
         const std::string_view s_suffix = suffix_of(at);
         const std::string_view rest = drop_front(key, depth);
         const std::size_t c = common_prefix_length(s_suffix, rest);
         MEMKV_ASSERT(c < s_suffix.size() || c < rest.size());  // a present key ended the descent
+        ref_t* const slot = slot_of(s);
         if (slot == nullptr) return {0, false};
         // A node at `depth` with prefix rest[0, c) takes both leaves.
         const bool new_term = c == rest.size();
@@ -927,9 +944,10 @@ public:
     template <class... Args>
     std::pair<loc_t, bool> emplace_split(const spot& s, std::string_view key, Args&&... args) {
         const unsigned char* k = ubytes(key);
-        const auto& [spl, slot, r, at, kind, depth, m, hop] = s;
+        const auto& [spl, start_slot, r, at, kind, depth, m, hop] = s;
         const unsigned z = spl.zone;
         const node_ref nd{at};
+        ref_t* const slot = slot_of(s);
         if (slot == nullptr) return {0, false};
         // The key leaves the prefix after m bytes: a new node with
         // prefix prefix[0, m) takes this node and the new leaf.
@@ -985,8 +1003,9 @@ public:
         const node_ref nd{s.at};
         const unsigned cz = nd.zone();  // nd may be freed below
         if (nd.terminal()) return {make_loc(cz, *nd.term()), false};
-        if (s.slot == nullptr) return {0, false};
-        const ref_t nl = replace_adding_leaf(s.spl, s.slot, s.r, nd.kind(), true, 0, std::string_view{},
+        ref_t* const slot = slot_of(s);
+        if (slot == nullptr) return {0, false};
+        const ref_t nl = replace_adding_leaf(s.spl, slot, s.r, nd.kind(), true, 0, std::string_view{},
                                              std::forward<Args>(args)...);
         touched_hop_ = s.slot_hop();
         inserted_one();
@@ -1000,14 +1019,15 @@ public:
         const node_ref nd{s.at};
         MEMKV_ASSERT(!nd.full() && nd.count() == nd.kind());
         const unsigned cz = nd.zone();  // nd is freed below
-        // (A start at the jump node, slot == nullptr, never gets here: the
-        // jump node is full.)
+        // (A start at the jump node never gets here: the jump node is full.)
+        ref_t* const slot = slot_of(s);
+        MEMKV_ASSERT(slot != nullptr);
         const std::uint8_t kind = next_kind(nd.kind());
         const unsigned char b = ubytes(key)[s.depth];
         const ref_t nl = kind != full_kind
-                             ? grow_adding_leaf(s.spl, s.slot, s.r, kind, b, drop_front(key, s.depth + 1),
+                             ? grow_adding_leaf(s.spl, slot, s.r, kind, b, drop_front(key, s.depth + 1),
                                                 std::forward<Args>(args)...)
-                             : replace_adding_leaf(s.spl, s.slot, s.r, kind, false, b, drop_front(key, s.depth + 1),
+                             : replace_adding_leaf(s.spl, slot, s.r, kind, false, b, drop_front(key, s.depth + 1),
                                                    std::forward<Args>(args)...);
         touched_hop_ = s.slot_hop();
         inserted_one();
