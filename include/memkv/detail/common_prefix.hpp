@@ -32,8 +32,8 @@ inline std::size_t first_difference(std::uint64_t d) noexcept {
 // 8 bytes two 4-byte words: a byte loop there was 34 of the ~310
 // instructions of an insert that finds its key present on random 16-byte
 // keys (bench/RESULTS.md, thirtieth session).
-// Forced inline: the FastArt insert's two callers (a leaf split, a long
-// prefix) each got a call when a third caller made g++ stop inlining it.
+// Forced inline: once FastArt's `mismatch` called it too, g++ stopped
+// inlining it into the leaf split (binary and ints inserts +1% instructions).
 #if defined(__GNUC__) || defined(__clang__)
 [[gnu::always_inline]]
 #endif

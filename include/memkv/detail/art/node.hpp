@@ -144,13 +144,8 @@ inline void move_bytes_down(unsigned char* dst, const unsigned char* src, std::s
         std::memcpy(&b, src + n - 4, 4);
         std::memcpy(dst, &a, 4);
         std::memcpy(dst + n - 4, &b, 4);
-    } else if (n != 0) {
-        const unsigned char a = src[0];
-        const unsigned char b = src[n >> 1];
-        const unsigned char c = src[n - 1];
-        dst[0] = a;
-        dst[n >> 1] = b;
-        dst[n - 1] = c;
+    } else {
+        copy_bytes(dst, src, n);  // 0 to 3 bytes: it loads them all before its stores
     }
 }
 

@@ -728,11 +728,12 @@ public:
 
     // The descent of emplace from node or leaf r at `depth` (`hop` levels
     // below the root), held in *slot, which lies in spl (r's zone and the
-    // node holding slot). slot is nullptr
-    // when the descent starts at the jump node: an insert that would replace
-    // r itself then returns {0, false} before changing anything (and before
-    // using args). Learn: remember the first full node at depth >=
-    // jump_min_depth on the way as the new jump node.
+    // node holding slot). slot is nullptr when the descent starts at the
+    // jump node (spl.holder nullptr too: an insert that would replace r
+    // itself then returns {0, false} before changing anything and before
+    // using args) or at a copied top row's entry (spl.holder is the row's
+    // node: slot_of finds the slot there). Learn: remember the first full
+    // node at depth >= jump_min_depth on the way as the new jump node.
     //
     // Zones: a new node takes the place of r in spl.zone and gets spl.zone
     // as its child zone too, so a split puts all its blocks in one zone. A
