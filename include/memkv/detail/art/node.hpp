@@ -308,6 +308,25 @@ constexpr std::uint8_t shrunk_kind(std::uint8_t kind, std::size_t n) noexcept {
     return n <= std::size_t{smaller} * 3 / 4 ? kind_for(n) : kind;
 }
 
+// The header of a fresh node of `kind` holding n children (a full node at
+// least one) and the first bytes of its prefix. A node is written header
+// first, from a register, then its body; node_ref::write_prefix_tail ends it.
+[[gnu::always_inline]] inline node_header fresh_header(std::uint8_t kind, unsigned zone, bool term, std::size_t n,
+                                const unsigned char* prefix, std::size_t plen) noexcept {
+    MEMKV_ASSERT(kind == full_kind ? n >= 1 && n <= 256 : n <= kind);
+    node_header h{};
+    h.kind = kind;
+    h.flags = static_cast<std::uint8_t>((term ? has_terminal : 0) | zone_flags(zone));
+    h.count = static_cast<std::uint8_t>(n - (kind == full_kind ? 1 : 0));
+    h.plen8 = static_cast<std::uint8_t>(plen < long_plen ? plen : long_plen);
+    if (plen >= inline_prefix) {
+        std::memcpy(h.prefix, prefix, inline_prefix);
+    } else {
+        copy_bytes(h.prefix, prefix, plen);
+    }
+    return h;
+}
+
 // A view of one inner node in arena memory.
 struct node_ref {
     std::byte* p;
@@ -373,6 +392,14 @@ struct node_ref {
     }
     std::size_t units() const noexcept {
         return slab_arena::units_for(node_bytes(kind(), terminal(), prefix_len()));
+    }
+    // The prefix past its inline bytes (and a long one's length word) after
+    // the body, once fresh_header(..., prefix, plen) is in place.
+    [[gnu::always_inline]] void write_prefix_tail(const unsigned char* prefix, std::size_t plen) const noexcept {
+        MEMKV_ASSERT(h().plen8 == (plen < long_plen ? plen : long_plen));
+        if (plen <= inline_prefix) return;
+        if (plen >= long_plen) set_prefix_len(plen);
+        copy_bytes(prefix_tail(), prefix + inline_prefix, plen - inline_prefix);
     }
     unsigned char prefix_at(std::size_t i) const noexcept {
         return i < inline_prefix ? h().prefix[i] : prefix_tail()[i - inline_prefix];

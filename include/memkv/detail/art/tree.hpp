@@ -498,13 +498,9 @@ public:
         // Every node holds two entries or more; a linear node within its kind.
         MEMKV_ASSERT(n + (term ? 1 : 0) >= 2);
         MEMKV_ASSERT(kind == full_kind || n <= kind);
-        auto* h = ::new (static_cast<void*>(p)) node_header{};
-        h->kind = kind;
-        h->flags = static_cast<std::uint8_t>((term ? has_terminal : 0) | zone_flags(zone));
-        copy_bytes(h->prefix, ubytes(prefix), std::min(prefix.size(), inline_prefix));
-        node_ref nd{p};
-        nd.set_count(n);
-        nd.set_prefix_len(prefix.size());
+        const node_header h = fresh_header(kind, zone, term, n, ubytes(prefix), prefix.size());
+        std::memcpy(p, &h, sizeof h);
+        const node_ref nd{p};
         if (kind == full_kind) {
             ref_t* r = nd.refs();
             std::memset(static_cast<void*>(r), 0, 256 * sizeof(ref_t));
@@ -515,15 +511,13 @@ public:
                        n * sizeof(ref_t));
         }
         if (term) *nd.term() = term_ref;
-        if (prefix.size() > inline_prefix) {
-            std::memcpy(nd.prefix_tail(), prefix.data() + inline_prefix, prefix.size() - inline_prefix);
-        }
+        nd.write_prefix_tail(ubytes(prefix), prefix.size());
     }
 
     // write_node for the fresh node of a split (of a leaf or of a prefix):
-    // the smallest kind with one or two children, its header built in a
-    // register and its entries stored as words. kids[1] is written even
-    // when n == 1 (the callers zero it): past count, it is never read.
+    // the smallest kind with one or two children, its entries stored as
+    // words. kids[1] is written even when n == 1 (the callers zero it): past
+    // count, it is never read.
 #if defined(__GNUC__) || defined(__clang__)
     [[gnu::always_inline]]
 #endif
@@ -532,25 +526,13 @@ public:
         constexpr std::uint8_t kind = linear_caps[0];
         static_assert(kind >= 2);
         MEMKV_ASSERT(n >= 1 && n <= 2 && n + (term ? 1 : 0) >= 2);
-        node_header h{};
-        h.kind = kind;
-        h.flags = static_cast<std::uint8_t>((term ? has_terminal : 0) | zone_flags(zone));
-        h.count = static_cast<std::uint8_t>(n);
-        h.plen8 = static_cast<std::uint8_t>(prefix.size() < long_plen ? prefix.size() : long_plen);
-        if (prefix.size() >= inline_prefix) {
-            std::memcpy(h.prefix, prefix.data(), inline_prefix);
-        } else {
-            copy_bytes(h.prefix, ubytes(prefix), prefix.size());
-        }
+        const node_header h = fresh_header(kind, zone, term, n, ubytes(prefix), prefix.size());
         std::memcpy(p, &h, sizeof h);
         const node_ref nd{p};
         std::memcpy(nd.keys(), bytes, 2);
         std::memcpy(nd.refs(), kids, 2 * sizeof(ref_t));
         if (term) std::memcpy(p + body_bytes(kind), &term_ref, sizeof term_ref);
-        if (prefix.size() > inline_prefix) {
-            if (prefix.size() >= long_plen) nd.set_prefix_len(prefix.size());
-            copy_bytes(nd.prefix_tail(), ubytes(prefix) + inline_prefix, prefix.size() - inline_prefix);
-        }
+        nd.write_prefix_tail(ubytes(prefix), prefix.size());
     }
 
     ref_t alloc_node(place pl, std::uint8_t kind, bool term, std::size_t plen) {
