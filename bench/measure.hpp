@@ -11,7 +11,8 @@
 //   build    insert every key in a shuffled order (or build() from sorted keys
 //            for sorted_build structures), then finish() if present. Timed;
 //            anonymous RSS read before and after, VmHWM reset before and read
-//            after.
+//            after; the process's kernel time and minor page faults too
+//            (first touches of fresh memory, which some VMs make costly).
 //   lookup   find() every key in a second shuffled order; every value checked
 //            inside the timed loop (one compare, negligible next to a lookup).
 //   miss     find() of absent keys (a present key plus one byte); timed.
@@ -23,6 +24,7 @@
 //            structures without a prefix index).
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -55,11 +57,13 @@ struct Measurement {
     std::uint32_t hwm_reset = 0;         // VmHWM was reset before the build phase
     std::uint32_t prefix_timed = 0;      // prefix scans were timed
     double build_s = -1;                 // negative: not measured
+    double build_sys_s = -1;             // kernel time during the build (getrusage)
     double lookup_s = -1;
     double chained_s = -1;  // the lookups again, each waiting for the previous answer
     double miss_s = -1;
     double iterate_s = -1;
     double prefix_s = -1;
+    std::uint64_t build_faults = 0;  // minor page faults during the build
     std::uint64_t rss_before = 0;  // resident anonymous memory just before the build phase
     std::uint64_t rss_after = 0;   // and just after it (see anon_rss_bytes)
     std::uint64_t peak_rss = 0;    // VmHWM just after it (whole process)
@@ -116,6 +120,21 @@ inline bool reset_peak_rss() {
     const bool ok = ::write(fd, "5", 1) == 1;
     ::close(fd);
     return ok;
+}
+
+// The process's kernel time (s) and minor page faults so far: around the
+// build they say how much of it was the first touch of fresh memory. On this
+// project's VMs a fresh 2 MiB huge page cost 0.17 ms or 4.5 ms by whether
+// the host still backed it (bench/RESULTS.md, forty-seventh session).
+struct KernelUse {
+    double sys_s = 0;
+    std::uint64_t faults = 0;
+};
+inline KernelUse kernel_use() {
+    rusage u{};
+    if (::getrusage(RUSAGE_SELF, &u) != 0) return {};
+    return {static_cast<double>(u.ru_stime.tv_sec) + static_cast<double>(u.ru_stime.tv_usec) * 1e-6,
+            static_cast<std::uint64_t>(u.ru_minflt)};
 }
 
 // Keeps a checksum alive so the light callbacks are not optimized away.
@@ -347,9 +366,13 @@ Measurement measure(const Workload& w) {
         m.rss_before = detail::anon_rss_bytes();
         m.vm_rss_before = detail::proc_status_bytes("VmRSS");
         m.hwm_reset = detail::reset_peak_rss() ? 1 : 0;
+        const detail::KernelUse k0 = detail::kernel_use();
         auto start = clock::now();
         auto s = load_structure<S>(w);
         m.build_s = detail::seconds_since(start);
+        const detail::KernelUse k1 = detail::kernel_use();
+        m.build_sys_s = k1.sys_s - k0.sys_s;
+        m.build_faults = k1.faults - k0.faults;
         m.rss_after = detail::anon_rss_bytes();
         m.peak_rss = detail::proc_status_bytes("VmHWM");
         if (const std::optional<std::size_t> bytes = std::as_const(*s).memory_usage()) {

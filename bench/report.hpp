@@ -39,6 +39,8 @@ struct Summary {
     double peak_rss = 0;      // bytes
     double build_peak = 0;    // bytes: peak_rss above the VmRSS before the build
     double build_s = 0;
+    double build_sys_s = -1;  // negative: not measured
+    double build_faults = 0;
     double lookup_s = 0;
     double chained_s = -1;  // negative: not measured
     double miss_s = 0;
@@ -144,6 +146,8 @@ inline Summary summarize(const StructureInfo& info, const std::vector<Measuremen
         return m.peak_rss > m.vm_rss_before ? static_cast<double>(m.peak_rss - m.vm_rss_before) : 0.0;
     });
     s.build_s = med([](const Measurement& m) { return m.build_s; });
+    s.build_sys_s = med([](const Measurement& m) { return m.build_sys_s; });
+    s.build_faults = med([](const Measurement& m) { return static_cast<double>(m.build_faults); });
     s.lookup_s = med([](const Measurement& m) { return m.lookup_s; });
     s.chained_s = med([](const Measurement& m) { return m.chained_s; });
     s.miss_s = med([](const Measurement& m) { return m.miss_s; });
@@ -303,6 +307,26 @@ inline void print_table(std::FILE* out, const RunInfo& run, const std::vector<Su
         std::fprintf(out, "chained lookups (each waits for the previous answer: latency, not throughput), Mops/s: %s.\n",
                      chained.c_str());
     }
+    // The build's kernel time: first touches of fresh memory, part of every
+    // build's time, whose cost depends on the machine's state (a VM's host
+    // may have to back the pages again), not only on the structure.
+    std::string kernel;
+    for (const Summary& s : results) {
+        if (s.runs == 0 || s.build_sys_s < 0) continue;
+        double lo = s.build_sys_s;
+        double hi = s.build_sys_s;
+        for (const Measurement& m : s.per_run) {
+            lo = std::min(lo, m.build_sys_s);
+            hi = std::max(hi, m.build_sys_s);
+        }
+        kernel += (kernel.empty() ? "" : ", ") + std::string(s.info->name) + " " + detail::fixed(s.build_sys_s, 3) +
+                  " s (" + detail::fixed(lo, 3) + "-" + detail::fixed(hi, 3) + "), " + detail::fixed(s.build_faults, 0) +
+                  " faults";
+    }
+    if (!kernel.empty()) {
+        std::fprintf(out, "build time in the kernel, median (least-greatest) over the runs, and minor page faults: %s.\n",
+                     kernel.c_str());
+    }
     if (const Summary* base = find_baseline(results, baseline)) {
         std::fprintf(out, "speed vs %s, paired by run (run r of each back to back; baseline time / time, median "
                           "(least-greatest) over the runs; > 1: faster):\n",
@@ -360,6 +384,8 @@ inline bool write_json(const std::string& path, const RunInfo& run, const std::v
                      num(measured && s.misses > 0 ? mops(s.misses, s.miss_s) : nan).c_str());
         std::fprintf(f, ", \"iterate_s\": %s", num(measured && s.iterate_s >= 0 ? s.iterate_s : nan).c_str());
         std::fprintf(f, ", \"build_s\": %s", num(measured ? s.build_s : nan).c_str());
+        std::fprintf(f, ", \"build_sys_s\": %s", num(measured && s.build_sys_s >= 0 ? s.build_sys_s : nan).c_str());
+        std::fprintf(f, ", \"build_minor_faults\": %s", detail::json_integer(measured ? s.build_faults : nan).c_str());
         std::fprintf(f, ", \"peak_rss_bytes\": %s", detail::json_integer(measured ? s.peak_rss : nan).c_str());
         std::fprintf(f, ", \"verified\": %s", s.verified ? "true" : "false");
         std::fprintf(f, ", \"bytes_source\": \"%s\"", s.bytes_source());
