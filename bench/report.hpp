@@ -316,6 +316,7 @@ inline void print_table(std::FILE* out, const RunInfo& run, const std::vector<Su
         double lo = s.build_sys_s;
         double hi = s.build_sys_s;
         for (const Measurement& m : s.per_run) {
+            if (m.build_sys_s < 0) continue;  // a run that failed before its build ended
             lo = std::min(lo, m.build_sys_s);
             hi = std::max(hi, m.build_sys_s);
         }

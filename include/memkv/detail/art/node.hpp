@@ -311,7 +311,10 @@ constexpr std::uint8_t shrunk_kind(std::uint8_t kind, std::size_t n) noexcept {
 // The header of a fresh node of `kind` holding n children (a full node at
 // least one) and the first bytes of its prefix. A node is written header
 // first, from a register, then its body; node_ref::write_prefix_tail ends it.
-[[gnu::always_inline]] inline node_header fresh_header(std::uint8_t kind, unsigned zone, bool term, std::size_t n,
+#if defined(__GNUC__) || defined(__clang__)
+[[gnu::always_inline]]
+#endif
+inline node_header fresh_header(std::uint8_t kind, unsigned zone, bool term, std::size_t n,
                                 const unsigned char* prefix, std::size_t plen) noexcept {
     MEMKV_ASSERT(kind == full_kind ? n >= 1 && n <= 256 : n <= kind);
     node_header h{};
