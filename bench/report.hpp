@@ -340,6 +340,22 @@ inline void print_table(std::FILE* out, const RunInfo& run, const std::vector<Su
                         detail::fixed(pr.lo, 2) + "-" + detail::fixed(pr.hi, 2) + ")";
             }
             std::fprintf(out, "  %s: %s\n", std::string(s.info->name).c_str(), line.c_str());
+            // Each run's build ratio beside the two builds' kernel time, so
+            // that a low ratio from a build that waited on its first touches
+            // of fresh memory shows as such (see the kernel line above).
+            std::string by_run;
+            const std::size_t n = std::min(s.per_run.size(), base->per_run.size());
+            for (std::size_t r = 0; r < n; ++r) {
+                const Measurement& a = s.per_run[r];
+                const Measurement& b = base->per_run[r];
+                if (a.build_s <= 0 || b.build_s <= 0 || a.build_sys_s < 0 || b.build_sys_s < 0) continue;
+                by_run += (by_run.empty() ? "" : ", ") + detail::fixed(b.build_s / a.build_s, 2) + " (" +
+                          detail::fixed(a.build_sys_s, 3) + "/" + detail::fixed(b.build_sys_s, 3) + ")";
+            }
+            if (!by_run.empty()) {
+                std::fprintf(out, "    %s by run (kernel s, %s/%s): %s\n", s.info->sorted_build ? "build" : "insert",
+                             std::string(s.info->name).c_str(), std::string(base->info->name).c_str(), by_run.c_str());
+            }
         }
     }
     for (const Summary& s : results) {

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <map>
 #include <new>
 #include <optional>
@@ -445,4 +446,40 @@ TEST_CASE("paired ratios pair run r of a structure with run r of the baseline", 
     CHECK(find_baseline(results, "base") == &results[1]);
     CHECK(find_baseline(results, "other") == nullptr);
     CHECK(find_baseline(results, "") == nullptr);
+}
+
+TEST_CASE("the report shows each run's build ratio beside the builds' kernel time", "[bench][report]") {
+    StructureInfo a_info{};
+    a_info.name = "a";
+    StructureInfo b_info{};
+    b_info.name = "base";
+    auto run = [](double build, double sys) {
+        Measurement m;
+        m.ok = 1;
+        m.build_s = build;
+        m.build_sys_s = sys;
+        m.build_faults = 100;
+        m.lookup_s = 1;
+        m.miss_s = 1;
+        m.misses = 10;
+        return m;
+    };
+    // Run 2 of a waited 0.5 s in the kernel and read half the baseline's speed.
+    const Summary a = summarize(a_info, {run(1, 0.001), run(4, 0.5), run(1, 0.002)}, {});
+    const Summary base = summarize(b_info, {run(2, 0.01), run(2, 0.02), run(2, 0.03)}, {});
+    RunInfo info;
+    info.dataset = "test";
+    info.keys = 10;
+    info.runs = 3;
+    std::FILE* f = std::tmpfile();
+    REQUIRE(f != nullptr);
+    print_table(f, info, {a, base}, "base");
+    std::rewind(f);
+    std::string text;
+    for (int c; (c = std::fgetc(f)) != EOF;) text.push_back(static_cast<char>(c));
+    std::fclose(f);
+    INFO(text);
+    CHECK(text.find("a 0.002 s (0.001-0.500), 100 faults, base 0.020 s (0.010-0.030), 100 faults") != std::string::npos);
+    CHECK(text.find("    insert by run (kernel s, a/base): 2.00 (0.001/0.010), 0.50 (0.500/0.020), 2.00 (0.002/0.030)") !=
+          std::string::npos);
 }
