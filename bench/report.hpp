@@ -173,14 +173,25 @@ struct PairedRatio {
     std::size_t count = 0;
 };
 
-inline PairedRatio paired_ratio(const Summary& s, const Summary& base, double Measurement::*field) {
-    std::vector<double> ratios;
+// Run r's baseline time / structure time for every run both timed (> 0).
+struct RunRatio {
+    std::size_t run = 0;
+    double ratio = 0;
+};
+inline std::vector<RunRatio> run_ratios(const Summary& s, const Summary& base, double Measurement::*field) {
+    std::vector<RunRatio> out;
     const std::size_t n = std::min(s.per_run.size(), base.per_run.size());
     for (std::size_t r = 0; r < n; ++r) {
         const double t = s.per_run[r].*field;
         const double b = base.per_run[r].*field;
-        if (t > 0 && b > 0) ratios.push_back(b / t);
+        if (t > 0 && b > 0) out.push_back({r, b / t});
     }
+    return out;
+}
+
+inline PairedRatio paired_ratio(const Summary& s, const Summary& base, double Measurement::*field) {
+    std::vector<double> ratios;
+    for (const RunRatio& rr : run_ratios(s, base, field)) ratios.push_back(rr.ratio);
     PairedRatio out;
     out.count = ratios.size();
     if (ratios.empty()) return out;
@@ -344,13 +355,12 @@ inline void print_table(std::FILE* out, const RunInfo& run, const std::vector<Su
             // that a low ratio from a build that waited on its first touches
             // of fresh memory shows as such (see the kernel line above).
             std::string by_run;
-            const std::size_t n = std::min(s.per_run.size(), base->per_run.size());
-            for (std::size_t r = 0; r < n; ++r) {
-                const Measurement& a = s.per_run[r];
-                const Measurement& b = base->per_run[r];
-                if (a.build_s <= 0 || b.build_s <= 0 || a.build_sys_s < 0 || b.build_sys_s < 0) continue;
-                by_run += (by_run.empty() ? "" : ", ") + detail::fixed(b.build_s / a.build_s, 2) + " (" +
-                          detail::fixed(a.build_sys_s, 3) + "/" + detail::fixed(b.build_sys_s, 3) + ")";
+            for (const RunRatio& rr : run_ratios(s, *base, &Measurement::build_s)) {
+                const double a_sys = s.per_run[rr.run].build_sys_s;
+                const double b_sys = base->per_run[rr.run].build_sys_s;
+                if (a_sys < 0 || b_sys < 0) continue;
+                by_run += (by_run.empty() ? "" : ", ") + detail::fixed(rr.ratio, 2) + " (" + detail::fixed(a_sys, 3) +
+                          "/" + detail::fixed(b_sys, 3) + ")";
             }
             if (!by_run.empty()) {
                 std::fprintf(out, "    %s by run (kernel s, %s/%s): %s\n", s.info->sorted_build ? "build" : "insert",

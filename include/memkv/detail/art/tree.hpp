@@ -699,9 +699,11 @@ public:
     static ref_t* slot_of(const spot& s) noexcept {
         if (s.slot != nullptr || s.spl.holder == nullptr) return s.slot;
         const node_ref h{s.spl.holder};
+        // Only a linear child has a copied row (a full one's row is its own
+        // array, whose entries start with their slot).
+        MEMKV_ASSERT(!h.full());
         ref_t* const refs = h.refs();
-        const std::size_t n = h.full() ? 256 : h.count();
-        for (std::size_t i = 0; i < n; ++i) {
+        for (std::size_t i = 0, n = h.count(); i < n; ++i) {
             if (refs[i] == s.r) return refs + i;
         }
         MEMKV_ASSERT(false);  // the holder holds r
