@@ -5,7 +5,9 @@
 // and prints memory_usage() again (it must equal that of an empty tree; exit 1
 // otherwise).
 //
-//   memkv-fastart-churn --dataset FILE [--live 800000] [--swap 200000] [--rounds 30]
+//   memkv-fastart-churn --dataset FILE|SHAPE:N [--live 800000] [--swap 200000] [--rounds 30]
+//
+// SHAPE:N generates keys as memkv-bench --synthetic-shape does (seed 42).
 
 #include <memkv/fast_art.hpp>
 
@@ -18,6 +20,7 @@
 #include <vector>
 
 #include "dataset.hpp"
+#include "shapes.hpp"
 
 namespace {
 
@@ -45,10 +48,10 @@ int main(int argc, char** argv) {
         else if (a == "--rounds") rounds = std::strtoull(v, nullptr, 10);
     }
     if (path.empty()) {
-        std::fprintf(stderr, "usage: %s --dataset FILE [--live N] [--swap N] [--rounds N]\n", argv[0]);
+        std::fprintf(stderr, "usage: %s --dataset FILE|SHAPE:N [--live N] [--swap N] [--rounds N]\n", argv[0]);
         return 2;
     }
-    const auto data = memkv::bench::Dataset::load_file(path);
+    const auto data = memkv::bench::load_keys(path, 42);
     const auto& keys = data.keys();
     live = std::min(live, keys.size() / 2);
     swap = std::min(swap, live);

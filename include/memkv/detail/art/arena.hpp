@@ -67,7 +67,9 @@
 // zone boundaries; the address arithmetic is the same at every size.
 
 #include <algorithm>
+#include <array>
 #include <atomic>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -143,6 +145,10 @@ public:
     static constexpr std::size_t max_kept_reservations = 4;
 
     slab_arena() = default;
+    // smallest: the fewest units the owner ever asks for. A free block is
+    // split for a smaller request only if the rest holds at least that many,
+    // so a split never leaves a tail no request fits.
+    explicit slab_arena(unsigned smallest) noexcept : smallest_(smallest < 1 ? 1 : smallest) {}
     slab_arena(const slab_arena&) = delete;
     slab_arena& operator=(const slab_arena&) = delete;
     slab_arena(slab_arena&& other) noexcept { swap(other); }
@@ -162,6 +168,7 @@ public:
         std::swap(zone_bits_, o.zone_bits_);
         std::swap(held_bytes_, o.held_bytes_);
         std::swap(single_flat_, o.single_flat_);
+        std::swap(smallest_, o.smallest_);
     }
 
     // bases_[(z << zone_bits) + s] is slot s's address minus the offset of its
@@ -263,6 +270,7 @@ public:
                 std::memcpy(&zs.free_heads[n], ptr(z, r), sizeof(ref));
                 return r;
             }
+            if (n < zs.split_below) [[unlikely]] return split_or_bump(z, n);
             if (zs.bump_end - zs.bump >= n) [[likely]] return take_bump(zs, n);
         }
         return 0;
@@ -317,6 +325,18 @@ public:
         return bytes;
     }
 
+    // Bytes on the free lists (walks them: for tests and diagnostics).
+    std::size_t free_bytes() const noexcept {
+        std::size_t bytes = 0;
+        for (unsigned z = 0; z < zones_.size(); ++z) {
+            const std::vector<ref>& heads = zones_[z].free_heads;
+            for (std::size_t n = 1; n < heads.size(); ++n) {
+                for (ref r = heads[n]; r != 0; std::memcpy(&r, ptr(z, r), sizeof r)) bytes += n * unit;
+            }
+        }
+        return bytes;
+    }
+
     // True if r could have been returned by allocate(z, ...) (for verify()).
     bool plausible(unsigned z, ref r) const noexcept {
         if (z >= zones_.size() || r == 0) return false;
@@ -335,6 +355,14 @@ private:
 
     struct zone_state {
         std::vector<ref> free_heads;  // index: block size in units; 0 = empty list
+        // Sizes whose lists take_larger may split (mark_splittable; a bit is
+        // cleared lazily, when a search finds its list empty), and a bound
+        // on the largest of them.
+        std::array<std::uint64_t, (max_small_units + 64) / 64> free_mask{};
+        std::size_t max_free = 0;
+        // Requests of fewer units may find a block to split: max_free + 1 -
+        // smallest_, or 0 (one compare on allocate's inline path).
+        std::size_t split_below = 0;
         std::vector<std::uint32_t> free_slots;  // local slot numbers
         ref bump = 0;
         ref bump_end = 0;
@@ -516,6 +544,57 @@ private:
         zs.free_heads[n] = r;
     }
 
+    // Marks the sizes whose free lists hold blocks now as splittable (see
+    // take_larger): called when a new chunk opens, so a block becomes
+    // splittable only once it has waited on its list for a chunk's worth of
+    // allocations that could have taken it whole.
+    void mark_splittable(zone_state& zs) const noexcept {
+        zs.free_mask = {};
+        zs.max_free = 0;
+        for (std::size_t m = 1; m < zs.free_heads.size(); ++m) {
+            if (zs.free_heads[m] == 0) continue;
+            zs.free_mask[m / 64] |= std::uint64_t{1} << (m % 64);
+            zs.max_free = m;
+        }
+        zs.split_below = zs.max_free >= smallest_ ? zs.max_free + 1 - smallest_ : 0;
+    }
+    // allocate_fast when a free block may be split for n: the split, else
+    // the bump chunk's units, else 0.
+    [[gnu::noinline]] ref split_or_bump(unsigned z, std::size_t n) noexcept {
+        if (const ref r = take_larger(z, n); r != 0) return r;
+        zone_state& zs = zones_[z];
+        return zs.bump_end - zs.bump >= n ? take_bump(zs, n) : 0;
+    }
+
+    // The smallest free block of at least n + smallest_ units, split: its
+    // first n units are returned and the rest goes on the free list of its
+    // size. 0 when there is none (max_free then drops below n + smallest_).
+    ref take_larger(unsigned z, std::size_t n) noexcept {
+        zone_state& zs = zones_[z];
+        for (std::size_t m = n + smallest_; m <= zs.max_free;) {
+            const std::size_t w = m / 64;
+            const std::uint64_t bits = zs.free_mask[w] & (~std::uint64_t{0} << (m % 64));
+            if (bits == 0) {
+                m = (w + 1) * 64;
+                continue;
+            }
+            m = w * 64 + static_cast<std::size_t>(std::countr_zero(bits));
+            if (m > zs.max_free) break;
+            const ref r = zs.free_heads[m];
+            if (r == 0) {
+                zs.free_mask[w] &= ~(std::uint64_t{1} << (m % 64));
+                ++m;
+                continue;
+            }
+            std::memcpy(&zs.free_heads[m], ptr(z, r), sizeof(ref));
+            push_free(z, r + static_cast<ref>(n), m - n);
+            return r;
+        }
+        zs.max_free = n + smallest_ - 1;
+        zs.split_below = n;
+        return 0;
+    }
+
     // `count` consecutive local slots of zone z, or 0 when the zone has no
     // room left for them.
     std::size_t take_slots(unsigned z, std::size_t count, bool chunk) {
@@ -586,6 +665,7 @@ private:
         // The old chunk's tail (smaller than any request that did not fit)
         // goes to its size class instead of being lost.
         if (zs.bump_end > zs.bump) push_free(z, zs.bump, zs.bump_end - zs.bump);
+        mark_splittable(zs);
         const std::size_t first = std::size_t{z} << zone_bits_;
         for (std::size_t i = 0; i < span; ++i) {
             set_slot(first + s + i, mem + i * slot_units * unit);
@@ -691,6 +771,7 @@ private:
     // and the zone's record.
     std::uintptr_t single_flat_ = 0;
     unsigned zone_bits_ = max_zone_bits;
+    unsigned smallest_ = 1;  // see the constructor
     std::size_t held_bytes_ = 0;
 };
 

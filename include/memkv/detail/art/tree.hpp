@@ -216,6 +216,8 @@ public:
     // for tests and diagnostics.
     unsigned zones() const noexcept { return arena_.zones(); }
     std::size_t rezones() const noexcept { return rezones_; }
+    // Bytes the arena holds on its free lists; for tests and diagnostics.
+    std::size_t free_bytes() const noexcept { return arena_.free_bytes(); }
     // Depth of the jump node (see jump_state), 0 when there is none; for
     // tests and diagnostics.
     std::size_t jump_depth() const noexcept { return jump_.node != 0 ? jump_.depth : 0; }
@@ -2772,7 +2774,12 @@ private:
         if (rows != t.rows || top_live_ != (rows != 0 ? &t : nullptr)) fail("top rows' count");
     }
 
-    slab_arena arena_;
+    // The fewest units the tree asks the arena for: a split free block's
+    // rest is never smaller (slab_arena's constructor).
+    static constexpr unsigned smallest_block = static_cast<unsigned>(
+        std::min({slab_arena::units_for(node_bytes(linear_caps[0], false, 0)), leaf_units(0),
+                  boxed ? slab_arena::units_for(sizeof(V)) : leaf_units(0)}));
+    slab_arena arena_{smallest_block};
     ref_t root_ = 0;
     unsigned root_zone_ = 0;  // where the root block lives
     std::size_t rezones_ = 0;
