@@ -63,6 +63,17 @@
 // and drops trees (HybridKV's deltas, benchmarks' rounds) keeps at most
 // 4 x 2 MiB committed for them, as malloc keeps freed memory.
 //
+// Free blocks of other sizes: a tree of random keys grows its nodes in
+// lockstep (3, 6, 11, 16 slots ...), and each growth frees a block of a size
+// that little asks for again (3-7 bytes/key of binary keys and integers at
+// 1-4M keys). So when a new chunk opens, the sizes whose lists still hold
+// blocks become splittable: a request with no block of its size takes the
+// smallest of those that leaves a rest of at least the owner's smallest
+// request (the constructor's argument), and the rest goes on its own list.
+// Only blocks that waited through a chunk: on text keys the exact lists are
+// emptied by later requests of the same size, and splitting them earlier
+// only cut them into tails (0.5-1 bytes/key more on the URL set and names).
+//
 // Tests may shrink zones (test_zone_bits) so that a few MB of keys cross many
 // zone boundaries; the address arithmetic is the same at every size.
 
