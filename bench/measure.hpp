@@ -123,9 +123,9 @@ inline bool reset_peak_rss() {
 }
 
 // The process's kernel time (s) and minor page faults so far: around the
-// build they say how much of it was the first touch of fresh memory. On this
-// project's VMs a fresh 2 MiB huge page cost 0.17 ms or 4.5-12 ms by whether
-// the host still backed it (bench/RESULTS.md, forty-seventh session).
+// build they say how much of it was the first touch of fresh memory, whose
+// cost on this project's VMs depends on the host (DESIGN.md, memkv-bench
+// Method).
 struct KernelUse {
     double sys_s = 0;
     std::uint64_t faults = 0;

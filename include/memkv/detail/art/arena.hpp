@@ -559,7 +559,7 @@ private:
     // take_larger): called when a new chunk opens, so a block becomes
     // splittable only once it has waited on its list for a chunk's worth of
     // allocations that could have taken it whole.
-    void mark_splittable(zone_state& zs) const noexcept {
+    void mark_splittable(zone_state& zs) noexcept {
         zs.free_mask = {};
         zs.max_free = 0;
         for (std::size_t m = 1; m < zs.free_heads.size(); ++m) {
@@ -597,6 +597,7 @@ private:
                 ++m;
                 continue;
             }
+            MEMKV_ASSERT(m - n >= smallest_);
             std::memcpy(&zs.free_heads[m], ptr(z, r), sizeof(ref));
             push_free(z, r + static_cast<ref>(n), m - n);
             return r;
