@@ -9,8 +9,11 @@
 // layout follows key order, which FastArt's arena gets only from sorted
 // inserts).
 //
-//   memkv-hot-prototype [--fanout K] [--rounds R] INPUT...
-//       INPUT: a key file or SHAPE:N; K: entries a node (2-32, default 32)
+//   memkv-hot-prototype [--fanout K] [--wide W] [--rounds R] INPUT...
+//       INPUT: a key file or SHAPE:N; K: entries a node (2-32, default 32);
+//       W (default 0, off): a key range whose keys take W or more values at
+//       the first byte where they differ gets a 256-way node on that byte
+//       (FastArt's full node) instead of a compound one
 //
 // Every key is looked up and checked before anything is timed; a wrong
 // answer exits 1. Needs AVX2 and BMI2 at run time (it says so and exits 0
@@ -31,6 +34,8 @@
 //                           windows x (mask u64, first byte u32, pad u32)
 //                           sparse keys: n x u16 (m <= 16) or n x u32, to 8 bytes
 //                           children: n x u32 (bit 31: a leaf's offset)
+//   wide node (same alignment): 0 u8 | pad[3] | byte position u32 | children: 256 x u32
+//                               (~0: no key has that byte)
 //   leaf: len u16 | key bytes | value u64 (the key's rank)
 #include <algorithm>
 #include <bit>
@@ -66,8 +71,8 @@ constexpr std::uint32_t leaf_bit = 0x8000'0000u;
 
 class hot_trie {
 public:
-    MEMKV_HOT_TARGET explicit hot_trie(std::vector<std::string> sorted, int fanout)
-        : keys_(std::move(sorted)), fanout_(fanout) {
+    MEMKV_HOT_TARGET hot_trie(std::vector<std::string> sorted, int fanout, unsigned wide)
+        : keys_(std::move(sorted)), fanout_(fanout), wide_(wide) {
         if (keys_.empty()) throw std::invalid_argument("no keys");
         dbit_.resize(keys_.size());
         for (std::size_t i = 0; i + 1 < keys_.size(); ++i) dbit_[i] = first_difference(keys_[i], keys_[i + 1]);
@@ -85,6 +90,14 @@ public:
             if constexpr (Count) ++levels_;
             const std::uint8_t* p = &mem_[r];
             const unsigned n = p[0];
+            if (n == 0) {  // a wide node: a child for each value of one byte
+                std::uint32_t at = 0;
+                std::memcpy(&at, p + 4, sizeof at);
+                const unsigned b = at < key.size() ? k[at] : 0u;
+                std::memcpy(&r, p + 8 + 4 * b, sizeof r);
+                if (r == absent) return none;
+                continue;
+            }
             const unsigned nw = p[1];
             const std::uint32_t d = dense_key(p, k, key.size());
             const std::uint8_t* sparse = p + 8 + 16 * nw;
@@ -126,6 +139,7 @@ public:
 
     std::size_t nodes() const { return nodes_; }
     std::size_t windows() const { return windows_; }
+    std::size_t wide_nodes() const { return wide_nodes_; }
     std::size_t node_bytes() const { return mem_.size(); }
     std::size_t leaf_bytes() const { return leaves_.size(); }
     std::size_t levels() const { return levels_; }
@@ -182,8 +196,20 @@ private:
         std::uint32_t lo, hi;  // keys [lo, hi)
         std::vector<std::uint32_t> ones;  // bits where its path went right
     };
+    static constexpr std::uint32_t absent = ~std::uint32_t{0};
     MEMKV_HOT_TARGET std::uint32_t build(std::uint32_t lo, std::uint32_t hi) {
         if (hi - lo == 1) return leaf(lo);
+        if (wide_ != 0) {
+            // The first byte where the range's keys differ: with at least
+            // `wide_` values there, one 256-way node on it (FastArt's full
+            // node) instead of a compound one.
+            std::uint32_t first = dbit_[lo];
+            for (std::uint32_t i = lo; i + 1 < hi; ++i) first = std::min(first, dbit_[i]);
+            const std::uint32_t at = first / 8;
+            unsigned values = 1;
+            for (std::uint32_t i = lo; i + 1 < hi; ++i) values += byte_at(keys_[i], at) != byte_at(keys_[i + 1], at);
+            if (values >= wide_) return build_wide(lo, hi, at);
+        }
         std::vector<entry> es{{lo, hi, {}}};
         std::vector<std::uint32_t> bits;
         while (static_cast<int>(es.size()) < fanout_) {
@@ -252,8 +278,29 @@ private:
         return static_cast<std::uint32_t>(off);
     }
 
+    MEMKV_HOT_TARGET std::uint32_t build_wide(std::uint32_t lo, std::uint32_t hi, std::uint32_t at) {
+        std::vector<std::uint32_t> child(256, absent);
+        for (std::uint32_t i = lo; i < hi;) {
+            std::uint32_t j = i + 1;
+            while (j < hi && byte_at(keys_[j], at) == byte_at(keys_[i], at)) ++j;
+            child[byte_at(keys_[i], at)] = build(i, j);
+            i = j;
+        }
+        const std::size_t off = (mem_.size() + 63) & ~std::size_t{63};
+        if (off + 8 + 4 * 256 >= leaf_bit) throw std::length_error("prototype limit");
+        mem_.resize(off + 8 + 4 * 256);
+        mem_[off] = 0;
+        std::memcpy(&mem_[off + 4], &at, sizeof at);
+        std::memcpy(&mem_[off + 8], child.data(), 4 * 256);
+        ++nodes_;
+        ++wide_nodes_;
+        return static_cast<std::uint32_t>(off);
+    }
+
     std::vector<std::string> keys_;
     int fanout_;
+    unsigned wide_;
+    std::size_t wide_nodes_ = 0;
     std::vector<std::uint32_t> dbit_;  // first differing bit of keys i and i + 1
     std::vector<std::uint8_t> mem_;
     std::vector<std::uint8_t> leaves_;
@@ -280,12 +327,12 @@ double median(std::vector<double> v) {
     return v[v.size() / 2];
 }
 
-MEMKV_HOT_TARGET int run(const std::string& input, int fanout, int rounds) {
+MEMKV_HOT_TARGET int run(const std::string& input, int fanout, unsigned wide, int rounds) {
     const memkv::bench::Dataset ds = memkv::bench::load_keys(input, 42);
     const auto& keys = ds.keys();
     std::vector<std::string> sorted(keys.begin(), keys.end());
     std::sort(sorted.begin(), sorted.end());
-    const hot_trie h(sorted, fanout);
+    const hot_trie h(sorted, fanout, wide);
     memkv::FastArt<std::uint64_t> as_given;
     for (std::size_t i = 0; i < keys.size(); ++i) as_given.insert(keys[i], i);
     memkv::FastArt<std::uint64_t> in_order;
@@ -305,10 +352,12 @@ MEMKV_HOT_TARGET int run(const std::string& input, int fanout, int rounds) {
         return 1;
     }
     const double n = static_cast<double>(keys.size());
-    std::printf("%s: %zu keys, fanout %d: %.3f nodes/key, %.2f levels a lookup, %.2f windows a node, "
-                "nodes %.2f B/key, leaves %.2f B/key\n",
-                input.c_str(), keys.size(), fanout, static_cast<double>(h.nodes()) / n,
-                static_cast<double>(h.levels()) / n, static_cast<double>(h.windows()) / static_cast<double>(h.nodes()),
+    const auto compound = static_cast<double>(h.nodes() - h.wide_nodes());
+    std::printf("%s: %zu keys, fanout %d, wide %u: %.3f nodes/key (%.3f wide), %.2f levels a lookup, "
+                "%.2f windows a compound node, nodes %.2f B/key, leaves %.2f B/key\n",
+                input.c_str(), keys.size(), fanout, wide, static_cast<double>(h.nodes()) / n,
+                static_cast<double>(h.wide_nodes()) / n, static_cast<double>(h.levels()) / n,
+                compound != 0 ? static_cast<double>(h.windows()) / compound : 0.0,
                 static_cast<double>(h.node_bytes()) / n, static_cast<double>(h.leaf_bytes()) / n);
     std::vector<std::string_view> probe(keys.begin(), keys.end());
     std::mt19937_64 rng(7);
@@ -340,17 +389,18 @@ MEMKV_HOT_TARGET int run(const std::string& input, int fanout, int rounds) {
 int main(int argc, char** argv) {
     int fanout = 32;
     int rounds = 5;
+    int wide = 0;
     std::vector<std::string> inputs;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
-        if ((a == "--fanout" || a == "--rounds") && i + 1 < argc) {
-            (a == "--fanout" ? fanout : rounds) = std::atoi(argv[++i]);
+        if ((a == "--fanout" || a == "--rounds" || a == "--wide") && i + 1 < argc) {
+            (a == "--fanout" ? fanout : a == "--rounds" ? rounds : wide) = std::atoi(argv[++i]);
         } else {
             inputs.push_back(a);
         }
     }
-    if (inputs.empty() || fanout < 2 || fanout > 32 || rounds < 1) {
-        std::fprintf(stderr, "usage: memkv-hot-prototype [--fanout K (2-32)] [--rounds R] INPUT...\n");
+    if (inputs.empty() || fanout < 2 || fanout > 32 || rounds < 1 || wide < 0 || wide > 256) {
+        std::fprintf(stderr, "usage: memkv-hot-prototype [--fanout K (2-32)] [--wide W (0-256)] [--rounds R] INPUT...\n");
         return 2;
     }
 #if MEMKV_HOT_X86
@@ -361,7 +411,7 @@ int main(int argc, char** argv) {
     }
     try {
         for (const std::string& in : inputs) {
-            if (const int rc = run(in, fanout, rounds); rc != 0) return rc;
+            if (const int rc = run(in, fanout, static_cast<unsigned>(wide), rounds); rc != 0) return rc;
         }
     } catch (const std::exception& e) {
         std::fprintf(stderr, "memkv-hot-prototype: %s\n", e.what());
