@@ -30,7 +30,7 @@
 // virtual 0 byte past their end, so text keys must not hold a 0 byte that
 // makes one a prefix of another (such an input is refused).
 //
-//   node (at a multiple of 64 bytes in one vector): n u8 | windows u8 | m u16 | narrow u8 | pad[3]
+//   node (at a multiple of 64 bytes in one vector): n u8 | windows u8 | pad u16 | narrow u8 | pad[3]
 //                           windows x (mask u64, first byte u32, pad u32)
 //                           sparse keys: n x u16 (m <= 16) or n x u32, to 8 bytes
 //                           children: n x u32 (bit 31: a leaf's offset)
@@ -102,7 +102,6 @@ public:
             const std::uint32_t d = dense_key(p, k, key.size());
             const std::uint8_t* sparse = p + 8 + 16 * nw;
             std::uint64_t hits = 0;
-            std::size_t sparse_bytes = 0;
             if (p[4] != 0) {
                 const __m256i dv = _mm256_set1_epi16(static_cast<short>(d));
                 for (unsigned i = 0; i < n; i += 16) {
@@ -112,7 +111,6 @@ public:
                                                     0xAAAA'AAAAu)}
                             << i;
                 }
-                sparse_bytes = (2 * n + 7) & ~std::size_t{7};
             } else {
                 const __m256i dv = _mm256_set1_epi32(static_cast<int>(d));
                 for (unsigned i = 0; i < n; i += 8) {
@@ -121,12 +119,11 @@ public:
                     hits |= std::uint64_t{static_cast<std::uint32_t>(_mm256_movemask_ps(_mm256_castsi256_ps(eq)))}
                             << i;
                 }
-                sparse_bytes = (4 * n + 7) & ~std::size_t{7};
             }
             hits &= (std::uint64_t{1} << n) - 1;
             // The entry 0's sparse key is 0, a subset of every key: hits != 0.
             const auto idx = static_cast<unsigned>(63 - std::countl_zero(hits));
-            std::memcpy(&r, sparse + sparse_bytes + 4 * idx, sizeof r);
+            std::memcpy(&r, sparse + sparse_bytes(p[4] != 0, n) + 4 * idx, sizeof r);
         }
         const std::uint8_t* l = &leaves_[r & ~leaf_bit];
         std::uint16_t len = 0;
@@ -145,6 +142,16 @@ public:
     std::size_t levels() const { return levels_; }
 
 private:
+    // The sparse keys' bytes in a node of n entries, to 8.
+    static std::size_t sparse_bytes(bool narrow, std::size_t n) { return ((narrow ? 2 : 4) * n + 7) & ~std::size_t{7}; }
+    // The position in [lo, hi - 1) of the range's first difference (its smallest dbit_).
+    std::uint32_t first_split(std::uint32_t lo, std::uint32_t hi) const {
+        std::uint32_t at = lo;
+        for (std::uint32_t i = lo; i + 1 < hi; ++i) {
+            if (dbit_[i] < dbit_[at]) at = i;
+        }
+        return at;
+    }
     static unsigned byte_at(const std::string& k, std::size_t i) {
         return i < k.size() ? static_cast<unsigned char>(k[i]) : 0u;
     }
@@ -176,7 +183,8 @@ private:
             std::memcpy(&mask, p + 8 + 16 * w, sizeof mask);
             std::memcpy(&at, p + 16 + 16 * w, sizeof at);
             // Shifting by 32 is undefined; a node has at most 31 bits.
-            d = static_cast<std::uint32_t>((std::uint64_t{d} << std::popcount(mask)) | _pext_u64(window(k, len, at), mask));
+            const std::uint64_t bits = _pext_u64(window(k, len, at), mask);
+            d = static_cast<std::uint32_t>((std::uint64_t{d} << std::popcount(mask)) | bits);
         }
         return d;
     }
@@ -203,9 +211,7 @@ private:
             // The first byte where the range's keys differ: with at least
             // `wide_` values there, one 256-way node on it (FastArt's full
             // node) instead of a compound one.
-            std::uint32_t first = dbit_[lo];
-            for (std::uint32_t i = lo; i + 1 < hi; ++i) first = std::min(first, dbit_[i]);
-            const std::uint32_t at = first / 8;
+            const std::uint32_t at = dbit_[first_split(lo, hi)] / 8;
             unsigned values = 1;
             for (std::uint32_t i = lo; i + 1 < hi; ++i) values += byte_at(keys_[i], at) != byte_at(keys_[i + 1], at);
             if (values >= wide_) return build_wide(lo, hi, at);
@@ -220,10 +226,7 @@ private:
             }
             if (best == es.size()) break;
             entry left = es[best];
-            std::uint32_t at = left.lo;  // the split: the smallest first difference in the range
-            for (std::uint32_t i = left.lo; i + 1 < left.hi; ++i) {
-                if (dbit_[i] < dbit_[at]) at = i;
-            }
+            const std::uint32_t at = first_split(left.lo, left.hi);
             bits.push_back(dbit_[at]);
             entry right{at + 1, left.hi, left.ones};
             right.ones.push_back(dbit_[at]);
@@ -244,15 +247,13 @@ private:
         const std::size_t n = es.size();
         const std::size_t nw = windows.size();
         const bool narrow = bits.size() <= 16;
-        const std::size_t sparse_bytes = ((narrow ? 2 : 4) * n + 7) & ~std::size_t{7};
+        const std::size_t sbytes = sparse_bytes(narrow, n);
         const std::size_t off = (mem_.size() + 63) & ~std::size_t{63};
-        if (off + 8 + 16 * nw + sparse_bytes + 4 * n >= leaf_bit) throw std::length_error("prototype limit");
-        mem_.resize(off + 8 + 16 * nw + sparse_bytes + 4 * n);
+        if (off + 8 + 16 * nw + sbytes + 4 * n >= leaf_bit) throw std::length_error("prototype limit");
+        mem_.resize(off + 8 + 16 * nw + sbytes + 4 * n);
         std::uint8_t* p = &mem_[off];
         p[0] = static_cast<std::uint8_t>(n);
         p[1] = static_cast<std::uint8_t>(nw);
-        const auto m = static_cast<std::uint16_t>(bits.size());
-        std::memcpy(p + 2, &m, sizeof m);
         p[4] = narrow ? 1 : 0;
         for (std::size_t w = 0; w < nw; ++w) {
             std::memcpy(p + 8 + 16 * w, &windows[w].second, 8);
@@ -271,7 +272,7 @@ private:
             } else {
                 std::memcpy(sparse + 4 * i, &s, 4);
             }
-            std::memcpy(sparse + sparse_bytes + 4 * i, &child[i], 4);
+            std::memcpy(sparse + sbytes + 4 * i, &child[i], 4);
         }
         ++nodes_;
         windows_ += nw;
@@ -400,7 +401,8 @@ int main(int argc, char** argv) {
         }
     }
     if (inputs.empty() || fanout < 2 || fanout > 32 || rounds < 1 || wide < 0 || wide > 256) {
-        std::fprintf(stderr, "usage: memkv-hot-prototype [--fanout K (2-32)] [--wide W (0-256)] [--rounds R] INPUT...\n");
+        std::fprintf(stderr,
+                     "usage: memkv-hot-prototype [--fanout K (2-32)] [--wide W (0-256)] [--rounds R] INPUT...\n");
         return 2;
     }
 #if MEMKV_HOT_X86
