@@ -367,7 +367,8 @@ TEST_CASE("context codec: codes round-trip and compare like the strings they sta
             std::vector<std::uint64_t> at{0};
             std::size_t raw = 0;
             for (std::size_t i = 0; i < strings.size(); ++i) {
-                code.encode(strings[i], contexts[i], w);
+                const std::uint64_t appended = code.encode(strings[i], contexts[i], w);
+                REQUIRE(code.coded_bits(strings[i], contexts[i]) == appended);  // what a build weighs a code by
                 at.push_back(w.size());
                 raw += strings[i].size();
             }

@@ -7,6 +7,7 @@
 // memory. (test_frozen_v3 runs every FrozenLayer test on version 3.)
 
 #include <algorithm>
+#include <limits>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -159,6 +160,58 @@ TEST_CASE("v3 trie: edge keys, links coded and plain, trained early and late", "
         check(ks, {.sample_links = sample, .force_plain = true});
         check(ks, {.sample_links = sample, .force_coded = true});
     }
+}
+
+TEST_CASE("v3 trie: a probe of the sample settles plain links and leaves coded ones to the whole sample", "[trie]") {
+    using memkv::bench::KeyShape;
+    for (const KeyShape s : {KeyShape::urls, KeyShape::names, KeyShape::binary, KeyShape::ints}) {
+        INFO("shape " << memkv::bench::shape_name(s));
+        const auto ks = shape(s, 20000);
+        const auto probed = build(ks, {.sample_links = 8000, .probe_links = 1000});
+        const auto unprobed = build(ks, {.sample_links = 8000, .probe_links = 0});
+        // Text codes, random keys do not (in the probe as in the sample).
+        CHECK(probed->image.plain_links == (s == KeyShape::binary || s == KeyShape::ints));
+        CHECK(probed->image.plain_links == unprobed->image.plain_links);
+        if (!probed->image.plain_links) {
+            // The probe let the whole sample train the code: the same trie.
+            CHECK(probed->image.code == unprobed->image.code);
+            CHECK(probed->image.links == unprobed->image.links);
+        }
+        check(ks, {.sample_links = 8000, .probe_links = 1000});
+    }
+}
+
+TEST_CASE("v3 trie: the link sample's memory is given back once the code is trained", "[trie]") {
+    // Regression: the pending edges and links were cleared by `= {}`, which
+    // kept their capacity for the rest of the build.
+    const auto ks = shape(memkv::bench::KeyShape::paths, 40000);
+    trie::trie_builder b({.sample_links = 20000});
+    std::size_t peak = 0;
+    for (const std::string& k : ks) {
+        b.push(k);
+        peak = std::max(peak, b.memory_usage());
+    }
+    INFO("peak " << peak << ", at the end " << b.memory_usage());
+    CHECK(b.memory_usage() < peak);
+    const auto image = b.finish();
+    CHECK(image.keys == ks.size());
+}
+
+TEST_CASE("v3 trie: a sample weighed by the keys expected", "[trie]") {
+    // A sample of 20,000 links standing for 64 samples pays for more own
+    // codes than one standing for itself; either way every key is found.
+    const auto ks = shape(memkv::bench::KeyShape::urls, 30000);
+    const auto own_codes = [&](const trie::builder_options& opt) {
+        const auto t = build(ks, opt);
+        REQUIRE_FALSE(t->image.plain_links);
+        return memkv::detail::succinct::context_code::parse(t->image.code.data(), t->image.code.size())->codes();
+    };
+    const std::size_t alone = own_codes({.sample_links = 20000, .sample_repeats = 1});
+    const std::size_t hinted = own_codes({.sample_links = 20000, .expected_keys = 64 * ks.size(), .sample_repeats = 1});
+    CHECK(hinted > alone);
+    // A hint below the keys already sampled is ignored.
+    CHECK(own_codes({.sample_links = 20000, .expected_keys = 10, .sample_repeats = 1}) == alone);
+    check(ks, {.sample_links = 20000, .expected_keys = 64 * ks.size()});
 }
 
 TEST_CASE("v3 trie: generated shapes across block and jump-base boundaries", "[trie]") {
@@ -449,28 +502,35 @@ TEST_CASE("FrozenLayer v3: a streaming build's memory does not grow with the key
     const std::string path = (std::filesystem::temp_directory_path() / "memkv-test-trie-stream.frz").string();
     memkv::frozen_layer_options opt;
     opt.format_version = 3;
-    // memory_usage() with half the keys in, and with all of them.
-    auto growth = [&](bool streaming) {
+    // memory_usage() with one key in, at its least after half the keys (the
+    // link code's sample is held until it is trained, about 210,000 keys in,
+    // then given back), and with all of them.
+    auto measure = [&](bool streaming) {
         auto b = streaming ? std::make_unique<memkv::FrozenLayerBuilder<std::uint64_t>>(path, opt)
                            : std::make_unique<memkv::FrozenLayerBuilder<std::uint64_t>>(opt);
-        std::size_t at_half = 0;
+        std::size_t least = std::numeric_limits<std::size_t>::max(), first = 0;
         for (std::size_t i = 0; i < ks.size(); ++i) {
             b->insert(ks[i], i);
-            if (i + 1 == ks.size() / 2) at_half = b->memory_usage();
+            if (i == 0) first = b->memory_usage();
+            if (i + 1 >= ks.size() / 2) least = std::min(least, b->memory_usage());
         }
         const std::size_t at_end = b->memory_usage();
         const auto f = b->finish();
         REQUIRE(f.size() == ks.size());
         for (std::size_t i = 0; i < ks.size(); i += 997) REQUIRE(f.get(ks[i]) == i);
-        INFO("memory_usage at half the keys " << at_half << ", at all of them " << at_end);
-        REQUIRE(at_end >= at_half);
-        return at_end - at_half;
+        INFO("memory_usage at its least after half the keys " << least << ", at all of them " << at_end);
+        REQUIRE(at_end >= least);
+        REQUIRE(at_end >= first);
+        return std::pair{at_end - least, at_end - first};
     };
     // The parts go to files: what grows is the jump bases (8 bytes per
     // 1,024 blocks), the open path and the coded links' buffer (drained
     // past 64 KiB; its capacity may double once), not the parts (~16 bytes
     // a key on these paths, which an in-memory build holds).
-    CHECK(growth(true) < 256 * 1024);
-    CHECK(growth(false) > 256 * 1024);  // the same measure fails where the parts stay in memory
+    const auto streamed = measure(true);
+    const auto in_memory = measure(false);
+    CHECK(streamed.first < 256 * 1024);
+    CHECK(streamed.second < 512 * 1024);
+    CHECK(in_memory.second > 8 * ks.size());  // where the parts stay in memory, they show
     std::filesystem::remove(path);
 }

@@ -32,6 +32,7 @@ public:
     void build(std::span<const memkv::bench::Entry> sorted) {
         memkv::frozen_layer_options opt;
         opt.format_version = Version;
+        opt.expected_keys = sorted.size();  // the size hint a user with the keys in hand gives
         memkv::FrozenLayerBuilder<std::uint64_t> b(opt);
         for (const auto& e : sorted) b.insert(e.key, e.value);
         layer_ = b.finish();

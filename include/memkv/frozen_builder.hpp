@@ -95,7 +95,9 @@ namespace memkv {
 /// Format version 3 has no registry and no label sample: its builder holds
 /// the open path (one node per branching depth of the last key, with its
 /// edges' labels), the edges written until the link code is trained (the
-/// first 65,536 links, at most 16 MiB of them) and 8 bytes per 65,536 edges;
+/// first 262,144 links, at most 16 MiB of them: about 35 MiB on long paths)
+/// and 8 bytes per 65,536 edges; `opt.expected_keys` also tells it how
+/// much the link code's tables may cost;
 /// a streaming builder writes the trie's parts to five more files
 /// (`path + ".trie-blocks.tmp"` and so on, 1 MiB of buffer each).
 ///
@@ -461,11 +463,13 @@ private:
     // Format version 3: the trie's builder, streaming its parts to files
     // for a streaming builder.
     void start_trie() {
+        detail::trie::builder_options to;
+        to.expected_keys = opt_.expected_keys;
         if (!trie_files_[0]) {
-            trie_.emplace();
+            trie_.emplace(to);
             return;
         }
-        trie_.emplace(detail::trie::builder_options{},
+        trie_.emplace(to,
                       detail::trie::trie_sinks{trie_files_[0].get(), trie_files_[1].get(), trie_files_[2].get(),
                                                trie_files_[3].get(), trie_files_[4].get()});
     }

@@ -314,6 +314,19 @@ public:
         return w.size() - start;
     }
 
+    // The bits encode() would append for s after context c.
+    std::uint64_t coded_bits(std::string_view s, byte_context c) const {
+        MEMKV_ASSERT(can_encode());
+        std::uint64_t bits = 0;
+        for (const char ch : s) {
+            const auto b = static_cast<unsigned char>(ch);
+            bits += put_bits(bucket_of(c), b);
+            c = c.next(b);
+        }
+        if (ends_) bits += put_bits(bucket_of(c), end);
+        return bits;
+    }
+
     // Decodes the string coded at bit `from` after context c, ending at bit
     // `to` or (with ends()) at its end symbol before `to`; appends it to out
     // and returns the bit position after it. nullopt if the bits in
@@ -720,6 +733,13 @@ private:
         MEMKV_ASSERT(esc != 0 && f != 0);
         w.append(esc >> 4, esc & 15);
         w.append(f >> 4, f & 15);
+    }
+
+    unsigned put_bits(unsigned bucket, unsigned sym) const noexcept {
+        const unsigned b = rows_[bucket];
+        const unsigned e = entry(b, sym);
+        if (e != 0) return e & 15;
+        return (entry(b, escape) & 15) + (entry(fallback_, sym) & 15);
     }
 
     // The length of the code whose first 12 bits (left-justified) are v,
