@@ -73,9 +73,9 @@ struct frozen_layer_options {
     /// address space, not resident memory, and finish() gives back what the
     /// image did not use. In format version 3 (either builder) it weighs the
     /// link code's tables against what they save on the whole set, not on
-    /// the sample alone: on names:4.5M and paths:7.3M, 0.4% and 0.7% fewer bytes a key than without it
-    /// (bench/RESULTS.md, fiftieth session). A wrong hint costs bytes, never
-    /// correctness.
+    /// the sample alone: 0.4% fewer bytes a key on names:4.5M, 0.7% on
+    /// paths:7.3M (bench/RESULTS.md, fiftieth session). A wrong hint costs
+    /// bytes, never correctness.
     std::size_t expected_keys = 0;
     /// Size hint for an in-memory builder: the bytes of the image (0: none).
     ///

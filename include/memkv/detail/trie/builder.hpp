@@ -324,7 +324,7 @@ private:
         // bytes than that stay plain without training one.
         const std::uint64_t table_floor = 2 * ((std::uint64_t{1} << opt_.bucket_bits) + 1);
         if (!opt_.force_plain && !sample.empty() && (raw > table_floor || opt_.force_coded)) {
-            const std::uint64_t repeats = whole ? 1 : sample_weight();
+            const std::uint64_t repeats = whole ? 1 : sample_weight(probe);
             code_ = succinct::context_code::train(sample, contexts, false, opt_.bucket_bits, repeats);
             std::uint64_t coded = 0;
             for (std::size_t k = 0; k < sample.size(); ++k) coded += code_.coded_bits(sample[k], contexts[k]);
@@ -352,10 +352,15 @@ private:
         std::string().swap(pending_links_);
     }
 
-    // What a sample that is not every link stands for (builder_options::expected_keys).
-    std::uint64_t sample_weight() const noexcept {
-        if (keys_ == 0 || opt_.expected_keys <= keys_) return opt_.sample_repeats;
-        return std::min<std::uint64_t>(64, (opt_.expected_keys + keys_ - 1) / keys_);
+    // What a sample that is not every link stands for
+    // (builder_options::expected_keys). Without the hint a probe stands for
+    // the whole sample too, so that it leaves plain only links the sample
+    // would leave plain.
+    std::uint64_t sample_weight(bool probe) const noexcept {
+        if (keys_ != 0 && opt_.expected_keys > keys_)
+            return std::min<std::uint64_t>(64, (opt_.expected_keys + keys_ - 1) / keys_);
+        const std::uint64_t probes = probe && opt_.probe_links != 0 ? opt_.sample_links / opt_.probe_links : 1;
+        return opt_.sample_repeats * std::max<std::uint64_t>(1, probes);
     }
 
     std::uint64_t stream_size() const noexcept { return out_.plain_links ? plain_bytes_ : coded_.size(); }
