@@ -197,6 +197,30 @@ TEST_CASE("v3 trie: the link sample's memory is given back once the code is trai
     CHECK(image.keys == ks.size());
 }
 
+TEST_CASE("v3 trie: keys without links do not hold the build's edges to the end", "[trie]") {
+    // Regression: dense 4-byte integers have no links, so the sample never
+    // filled and every edge waited for finish() (memory growing with the keys).
+    std::vector<std::string> ks;
+    for (std::uint32_t i = 0; i < 100000; ++i) {
+        std::string k(4, '\0');
+        for (int j = 0; j < 4; ++j) k[static_cast<std::size_t>(j)] = static_cast<char>(i >> (8 * (3 - j)));
+        ks.push_back(std::move(k));
+    }
+    const trie::builder_options opt{.sample_links = 1000, .sample_edges = 5000};
+    trie::trie_builder b(opt);
+    std::size_t at_half = 0;
+    for (std::size_t i = 0; i < ks.size(); ++i) {
+        b.push(ks[i]);
+        if (i + 1 == ks.size() / 2) at_half = b.memory_usage();
+    }
+    // What grows is the parts in the builder's own sinks (a few bytes a
+    // key), not 48 bytes a pending edge.
+    INFO("memory_usage at half the keys " << at_half << ", at the end " << b.memory_usage());
+    CHECK(b.memory_usage() < at_half + 16 * ks.size() / 2);
+    CHECK(b.finish().keys == ks.size());
+    check(ks, opt);
+}
+
 TEST_CASE("v3 trie: a sample weighed by the keys expected", "[trie]") {
     // A sample of 20,000 links standing for 64 samples pays for more own
     // codes than one standing for itself; either way every key is found.

@@ -47,6 +47,11 @@ struct builder_options {
     // 1,048,576 cost the URL set's build a third of its speed for 0.3% more.
     std::size_t sample_links = 262144;
     std::size_t sample_bytes = std::size_t{16} << 20;
+    // Edges held for the sample, with or without links: a set whose edges
+    // carry few links (dense integers: none) trains here, or it held every
+    // edge to finish() - 50 bytes a key, a streaming build's memory growing
+    // with the keys (fiftieth session).
+    std::size_t sample_edges = std::size_t{1} << 20;
     // Links that do not code in the first probe_links (random keys) stay
     // plain at once: their build holds and weighs no more links than it did
     // with the smaller sample (ints:1M built 2x faster than from 262,144).
@@ -300,7 +305,7 @@ private:
         pending_links_.append(r.link);
         pending_.push_back(p);
         if (!r.link.empty() && ++pending_link_count_ >= opt_.sample_links) train(false);
-        else if (pending_links_.size() >= opt_.sample_bytes) train(false);
+        else if (pending_links_.size() >= opt_.sample_bytes || pending_.size() >= opt_.sample_edges) train(false);
         else if (!r.link.empty() && pending_link_count_ == opt_.probe_links) train(false, true);
     }
 
