@@ -95,10 +95,10 @@ namespace memkv {
 /// Format version 3 has no registry and no label sample: its builder holds
 /// the open path (one node per branching depth of the last key, with its
 /// edges' labels), the edges written until the link code is trained (the
-/// first 262,144 links, at most 16 MiB of them: about 35 MiB on long paths)
-/// and 8 bytes per 65,536 edges; `opt.expected_keys` also tells it how
-/// much the link code's tables may cost;
-/// a streaming builder writes the trie's parts to five more files
+/// first 262,144 links, at most 16 MiB of them or 2^20 edges: about 35 MiB
+/// on long paths, under 100 MiB whatever the keys) and 8 bytes per 65,536
+/// edges; `opt.expected_keys` also tells it how much the link code's
+/// tables may cost; a streaming builder writes the trie's parts to five more files
 /// (`path + ".trie-blocks.tmp"` and so on, 1 MiB of buffer each).
 ///
 /// @par Complexity
