@@ -303,27 +303,15 @@ public:
     // Appends the codes of s, coded after context c (and the end symbol
     // with ends()); returns the bits appended.
     std::uint64_t encode(std::string_view s, byte_context c, bit_writer& w) const {
-        MEMKV_ASSERT(can_encode());
         const std::uint64_t start = w.size();
-        for (const char ch : s) {
-            const auto b = static_cast<unsigned char>(ch);
-            put(bucket_of(c), b, w);
-            c = c.next(b);
-        }
-        if (ends_) put(bucket_of(c), end, w);
+        for_each_code(s, c, [&w](unsigned e) { w.append(e >> 4, e & 15); });
         return w.size() - start;
     }
 
     // The bits encode() would append for s after context c.
     std::uint64_t coded_bits(std::string_view s, byte_context c) const {
-        MEMKV_ASSERT(can_encode());
         std::uint64_t bits = 0;
-        for (const char ch : s) {
-            const auto b = static_cast<unsigned char>(ch);
-            bits += put_bits(bucket_of(c), b);
-            c = c.next(b);
-        }
-        if (ends_) bits += put_bits(bucket_of(c), end);
+        for_each_code(s, c, [&bits](unsigned e) { bits += e & 15; });
         return bits;
     }
 
@@ -720,26 +708,31 @@ private:
     std::uint16_t& entry(unsigned b, unsigned sym) noexcept {
         return const_cast<std::uint16_t&>(std::as_const(*this).entry(b, sym));
     }
-    // Appends sym coded in bucket `bucket`.
-    void put(unsigned bucket, unsigned sym, bit_writer& w) const {
-        const unsigned b = rows_[bucket];
-        const unsigned e = entry(b, sym);
-        if (e != 0) {
-            w.append(e >> 4, e & 15);
-            return;
+    // Calls f with the encoder entry (code word << 4 | length) of each code
+    // s takes after context c: a byte its bucket's code lacks takes two (the
+    // escape, then the byte in the fallback), then the end symbol with ends().
+    template <class F>
+    void for_each_code(std::string_view s, byte_context c, F&& f) const {
+        MEMKV_ASSERT(can_encode());
+        const auto code = [&](unsigned bucket, unsigned sym) {
+            const unsigned b = rows_[bucket];
+            const unsigned e = entry(b, sym);
+            if (e != 0) {
+                f(e);
+                return;
+            }
+            const unsigned esc = entry(b, escape);
+            const unsigned fb = entry(fallback_, sym);
+            MEMKV_ASSERT(esc != 0 && fb != 0);
+            f(esc);
+            f(fb);
+        };
+        for (const char ch : s) {
+            const auto b = static_cast<unsigned char>(ch);
+            code(bucket_of(c), b);
+            c = c.next(b);
         }
-        const unsigned esc = entry(b, escape);
-        const unsigned f = entry(fallback_, sym);
-        MEMKV_ASSERT(esc != 0 && f != 0);
-        w.append(esc >> 4, esc & 15);
-        w.append(f >> 4, f & 15);
-    }
-
-    unsigned put_bits(unsigned bucket, unsigned sym) const noexcept {
-        const unsigned b = rows_[bucket];
-        const unsigned e = entry(b, sym);
-        if (e != 0) return e & 15;
-        return (entry(b, escape) & 15) + (entry(fallback_, sym) & 15);
+        if (ends_) code(bucket_of(c), end);
     }
 
     // The length of the code whose first 12 bits (left-justified) are v,

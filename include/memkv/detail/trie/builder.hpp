@@ -364,8 +364,9 @@ private:
     std::uint64_t sample_weight(bool probe) const noexcept {
         if (keys_ != 0 && opt_.expected_keys > keys_)
             return std::min<std::uint64_t>(64, (opt_.expected_keys + keys_ - 1) / keys_);
-        const std::uint64_t probes = probe && opt_.probe_links != 0 ? opt_.sample_links / opt_.probe_links : 1;
-        return opt_.sample_repeats * std::max<std::uint64_t>(1, probes);
+        // A probe runs at probe_links links, so probe_links >= 1 here.
+        const std::uint64_t probes = probe ? std::max<std::uint64_t>(1, opt_.sample_links / opt_.probe_links) : 1;
+        return opt_.sample_repeats * probes;
     }
 
     std::uint64_t stream_size() const noexcept { return out_.plain_links ? plain_bytes_ : coded_.size(); }
