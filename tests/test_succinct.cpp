@@ -736,6 +736,41 @@ TEST_CASE("context codec: 256 and 4,096 buckets code and parse", "[succinct]") {
     }
 }
 
+TEST_CASE("context codec: counts folded to fewer buckets train the code counted there", "[succinct]") {
+    std::mt19937_64 rng(memkv::test::test_seed(0xF01DED));
+    std::vector<std::string> keys;
+    for (int i = 0; i < 3000; ++i) keys.push_back(random_string(rng, 50, i % 3 != 0));
+    const cut_keys pieces(keys, rng);
+    for (const bool ends : {false, true}) {
+        INFO("ends " << ends);
+        succinct::context_code::sample_counts counts(pieces.strings, pieces.contexts, ends, 13);
+        for (unsigned bits = 13; bits >= 8; --bits) {
+            INFO("bucket bits " << bits);
+            REQUIRE(counts.bucket_bits() == bits);
+            std::uint64_t sample_bits = 0;
+            const auto folded = succinct::context_code::train(counts, 4, &sample_bits);
+            const auto direct =
+                succinct::context_code::train(succinct::context_code::sample_counts(pieces.strings, pieces.contexts, ends, bits), 4);
+            std::vector<unsigned char> a, b;
+            folded.write(a);
+            direct.write(b);
+            REQUIRE(a == b);
+            REQUIRE(folded.codes() == direct.codes());
+            // The bits counted are the bits the code writes for the sample.
+            std::uint64_t coded = 0;
+            succinct::bit_writer w;
+            for (std::size_t i = 0; i < pieces.strings.size(); ++i) {
+                coded += folded.coded_bits(pieces.strings[i], pieces.contexts[i]);
+                folded.encode(pieces.strings[i], pieces.contexts[i], w);
+            }
+            REQUIRE(sample_bits == coded);
+            REQUIRE(sample_bits == w.size());
+            if (bits > 8) counts.fold();
+            else break;
+        }
+    }
+}
+
 TEST_CASE("context codec: a bucket has its own code only where the code pays for its tables", "[succinct]") {
     std::mt19937_64 rng(memkv::test::test_seed(0x5EA7ED));
     // Hex strings whose bytes are independent of the two before them (what

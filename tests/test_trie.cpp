@@ -238,6 +238,39 @@ TEST_CASE("v3 trie: a sample weighed by the keys expected", "[trie]") {
     check(ks, {.sample_links = 20000, .expected_keys = 64 * ks.size()});
 }
 
+TEST_CASE("v3 trie: the link code keeps the cheaper of two bucket counts", "[trie]") {
+    using memkv::bench::KeyShape;
+    namespace succinct = memkv::detail::succinct;
+    const unsigned bits = succinct::context_code::default_bucket_bits;
+    std::set<unsigned> chosen;
+    for (const KeyShape s : {KeyShape::urls, KeyShape::names, KeyShape::paths}) {
+        INFO("shape " << memkv::bench::shape_name(s));
+        const auto ks = shape(s, 20000);
+        // The whole set in the sample: a code's price is its links and its tables once.
+        const auto price = [&](bool try_more) {
+            const auto t = build(ks, {.try_more_buckets = try_more});
+            REQUIRE_FALSE(t->image.plain_links);
+            const auto code = succinct::context_code::parse(t->image.code.data(), t->image.code.size());
+            REQUIRE(code);
+            chosen.insert(code->bucket_bits());
+            return std::pair{t->image.links.size() + code->bytes() + code->memory_usage(), code->bucket_bits()};
+        };
+        const auto [narrow, narrow_bits] = price(false);
+        const auto [tried, tried_bits] = price(true);
+        CHECK(narrow_bits == bits);
+        CHECK((tried_bits == bits || tried_bits == bits + 1));
+        CHECK(tried <= narrow);
+        if (tried_bits == bits) CHECK(tried == narrow);
+        // Sampled links standing for 64 samples: own codes pay more often.
+        const trie::builder_options hinted{.sample_links = 20000, .expected_keys = 64 * ks.size()};
+        const auto t = build(ks, hinted);
+        chosen.insert(succinct::context_code::parse(t->image.code.data(), t->image.code.size())->bucket_bits());
+        check(ks, hinted);
+    }
+    // Both counts win somewhere, so both are exercised.
+    CHECK(chosen == std::set<unsigned>{bits, bits + 1});
+}
+
 TEST_CASE("v3 trie: generated shapes across block and jump-base boundaries", "[trie]") {
     using memkv::bench::KeyShape;
     // 60,000 keys are over 65,536 edges (1,024 blocks: a second jump base)

@@ -144,77 +144,132 @@ public:
         return hash(c.before, c.last, bits_);
     }
 
-    // Trains the codes on strings[i] coded after contexts[i]: the fallback
-    // from all bytes, each counted at least once; each bucket's own code
-    // from the counts of the bytes (and ends) it saw, plus an escape, if
-    // the bits it saves over the fallback, counted `repeats` times (the
-    // data the code will code, in samples), pay for its tables
-    // (own_code_cost()); else the bucket shares the fallback. The saving is
-    // measured on strings the code was not trained on (the even strings'
-    // code on the odd ones, and the other way round): a code measured on
-    // its own sample always looks better than the fallback (uuid.txt's hex
-    // digits: every bucket, though order-2 contexts tell nothing there).
-    // Deterministic.
+    // A sample's byte counts per context bucket, each bucket's split by the
+    // parity of the string's index (train() measures each half's code on
+    // the other half), and over all buckets. fold() turns the counts at
+    // bits into those at bits - 1: a bucket is the hash's top bits, so
+    // buckets 2b and 2b + 1 are bucket b with one bit fewer. 32-bit counts
+    // (a sample under 4 GiB) halve the table zeroed per count (17 MiB at
+    // 13 bits).
+    class sample_counts {
+    public:
+        sample_counts(std::span<const std::string_view> strings, std::span<const byte_context> contexts, bool ends,
+                      unsigned bucket_bits)
+            : bits_(bucket_bits), ends_(ends), halves_(std::size_t{2} << bucket_bits) {
+            MEMKV_ASSERT(strings.size() == contexts.size() && bucket_bits >= 8 && bucket_bits <= 15);
+            std::uint64_t total = 0;
+            const unsigned shift = 32 - bits_;
+            for (std::size_t i = 0; i < strings.size(); ++i) {
+                byte_context c = contexts[i];
+                auto& half = halves_;
+                const std::size_t parity = i % 2;
+                for (const char ch : strings[i]) {
+                    const auto b = static_cast<unsigned char>(ch);
+                    ++half[2 * std::size_t{hash_from(hash_term(c.before), c.last, shift)} + parity][b];
+                    ++all_[b];
+                    c = c.next(b);
+                }
+                if (ends) {
+                    ++half[2 * std::size_t{hash_from(hash_term(c.before), c.last, shift)} + parity][end];
+                    ++all_[end];
+                }
+                total += strings[i].size() + 1;
+            }
+            MEMKV_ASSERT(total < (std::uint64_t{1} << 32));
+            (void)total;
+        }
+        unsigned bucket_bits() const noexcept { return bits_; }
+        void fold() {
+            MEMKV_ASSERT(bits_ > 8);
+            // Bucket b's halves (2b, 2b + 1) gather 4b + {0, 2} and
+            // 4b + 1 + {0, 2}: all at or after 2b, so in place.
+            for (std::size_t b = 0; b < (std::size_t{1} << (bits_ - 1)); ++b)
+                for (std::size_t h = 0; h < 2; ++h)
+                    for (unsigned s = 0; s < alphabet; ++s)
+                        halves_[2 * b + h][s] = halves_[4 * b + h][s] + halves_[4 * b + 2 + h][s];
+            --bits_;
+            halves_.resize(std::size_t{2} << bits_);
+        }
+
+    private:
+        friend class context_code;
+        unsigned bits_;
+        bool ends_;
+        std::vector<std::array<std::uint32_t, alphabet>> halves_;  // [2 * bucket + parity]
+        std::array<std::uint64_t, alphabet> all_{};
+    };
+
+    // Trains the codes on strings[i] coded after contexts[i] (see train()
+    // on counts below).
     static context_code train(std::span<const std::string_view> strings, std::span<const byte_context> contexts,
                               bool ends, unsigned bucket_bits = default_bucket_bits, std::uint64_t repeats = 1) {
-        MEMKV_ASSERT(strings.size() == contexts.size() && bucket_bits >= 8 && bucket_bits <= 15);
+        return train(sample_counts(strings, contexts, ends, bucket_bits), repeats);
+    }
+
+    // Trains the codes on a sample's counts: the fallback from all bytes,
+    // each counted at least once; each bucket's own code from the counts of
+    // the bytes (and ends) it saw, plus an escape, if the bits it saves over
+    // the fallback, counted `repeats` times (the data the code will code, in
+    // samples), pay for its tables (own_code_cost()); else the bucket shares
+    // the fallback. The saving is measured on strings the code was not
+    // trained on (the even strings' code on the odd ones, and the other way
+    // round): a code measured on its own sample always looks better than
+    // the fallback (uuid.txt's hex digits: every bucket, though order-2
+    // contexts tell nothing there). Deterministic. With sample_bits: the
+    // bits the code takes for the counted sample (coded_bits() summed over
+    // it), from the counts.
+    static context_code train(const sample_counts& counts, std::uint64_t repeats = 1,
+                              std::uint64_t* sample_bits = nullptr) {
         context_code code;
-        code.bits_ = bucket_bits;
+        code.bits_ = counts.bits_;
+        code.ends_ = counts.ends_;
         const unsigned buckets = code.buckets();
-        // counts[2 * b + i % 2]: bucket b's counts in string i.
-        std::vector<std::array<std::uint64_t, alphabet>> counts(2 * buckets);
-        for (auto& c : counts) c.fill(0);
-        std::array<std::uint64_t, alphabet> all{};
-        for (std::size_t i = 0; i < strings.size(); ++i) {
-            byte_context c = contexts[i];
-            for (const char ch : strings[i]) {
-                const auto b = static_cast<unsigned char>(ch);
-                ++counts[2 * code.bucket_of(c) + i % 2][b];
-                ++all[b];
-                c = c.next(b);
-            }
-            if (ends) {
-                ++counts[2 * code.bucket_of(c) + i % 2][end];
-                ++all[end];
-            }
-        }
+        const auto& halves = counts.halves_;
+        std::array<std::uint64_t, alphabet> all = counts.all_;
         for (unsigned s = 0; s < 256; ++s) ++all[s];
-        if (ends) ++all[end];
-        code.ends_ = ends;
+        if (code.ends_) ++all[end];
         std::array<unsigned char, alphabet> fallback{}, lens{};
         limited_lengths(all, fallback);
         code.tables_.clear();
         code.fast_.clear();
         code.rows_ = std::vector<std::uint16_t>(buckets, shared_row);  // not assign(): the default holds 2^default_bucket_bits
         std::array<std::uint64_t, alphabet> own{};
-        const auto empty = [](const std::array<std::uint64_t, alphabet>& a) {
-            return std::all_of(a.begin(), a.end(), [](std::uint64_t n) { return n == 0; });
+        const auto empty = [](const std::array<std::uint32_t, alphabet>& a) {
+            return std::all_of(a.begin(), a.end(), [](std::uint32_t n) { return n == 0; });
         };
+        std::uint64_t bits = 0;
         for (unsigned b = 0; b < buckets; ++b) {
             // A bucket the sample never reached shares: no Huffman codes to build.
-            if (empty(counts[2 * b]) && empty(counts[2 * b + 1])) continue;
+            if (empty(halves[2 * b]) && empty(halves[2 * b + 1])) continue;
             // Bits of one half in the other half's code (escapes included)
             // and in the fallback.
             std::uint64_t own_bits = 0, fallback_bits = 0;
             for (unsigned half = 0; half < 2; ++half) {
-                own = counts[2 * b + half];
+                for (unsigned s = 0; s < alphabet; ++s) own[s] = halves[2 * b + half][s];
                 own[escape] = 1;
                 limited_lengths(own, lens);
                 for (unsigned s = 0; s < alphabet; ++s) {
-                    const std::uint64_t n = counts[2 * b + 1 - half][s];
+                    const std::uint64_t n = halves[2 * b + 1 - half][s];
                     own_bits += n * (lens[s] != 0 ? lens[s] : lens[escape] + fallback[s]);
                     fallback_bits += n * fallback[s];
                 }
             }
-            for (unsigned s = 0; s < alphabet; ++s) own[s] = counts[2 * b][s] + counts[2 * b + 1][s];
+            for (unsigned s = 0; s < alphabet; ++s) own[s] = std::uint64_t{halves[2 * b][s]} + halves[2 * b + 1][s];
             own[escape] = 1;
             limited_lengths(own, lens);
             const auto m = static_cast<unsigned>(std::count_if(lens.begin(), lens.end(), [](unsigned char l) { return l != 0; }));
-            if (fallback_bits <= own_bits || (fallback_bits - own_bits) * repeats < 8 * own_code_cost(m)) continue;
+            if (fallback_bits <= own_bits || (fallback_bits - own_bits) * repeats < 8 * own_code_cost(m)) {
+                for (unsigned s = 0; s < alphabet; ++s) bits += own[s] * fallback[s];
+                continue;
+            }
+            // own[escape] is the 1 added above, not a count.
+            for (unsigned s = 0; s < alphabet; ++s)
+                if (s != escape) bits += own[s] * (lens[s] != 0 ? lens[s] : lens[escape] + fallback[s]);
             code.add_own(b, lens);
         }
         code.add_fallback(fallback);
         code.build_encoder();
+        if (sample_bits != nullptr) *sample_bits = bits;
         return code;
     }
 

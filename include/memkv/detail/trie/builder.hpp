@@ -57,6 +57,7 @@ struct builder_options {
     // with the smaller sample (ints:1M built 2x faster than from 262,144).
     std::size_t probe_links = 65536;
     unsigned bucket_bits = succinct::context_code::default_bucket_bits;
+    bool try_more_buckets = true;  // also train with bucket_bits + 1, keep the cheaper
     // The keys the whole build will hold, if the caller knows (0: not
     // known). A sample that is not every link is weighed as what it stands
     // for, the expected keys over the keys sampled (at most 64), when a
@@ -330,12 +331,32 @@ private:
         const std::uint64_t table_floor = 2 * ((std::uint64_t{1} << opt_.bucket_bits) + 1);
         if (!opt_.force_plain && !sample.empty() && (raw > table_floor || opt_.force_coded)) {
             const std::uint64_t repeats = whole ? 1 : sample_weight(probe);
-            code_ = succinct::context_code::train(sample, contexts, false, opt_.bucket_bits, repeats);
+            // A code's price: its coded bytes as often as the sample stands
+            // for, plus its table in the file and in a reader's memory.
+            const auto price = [&](const succinct::context_code& code, std::uint64_t coded) {
+                return (coded + 7) / 8 * repeats + code.bytes() + code.memory_usage();
+            };
+            // Twice the buckets split more contexts (fewer collisions) for
+            // 4 more bytes a bucket: the cheaper of the two, from one count.
+            const bool wider = !probe && opt_.try_more_buckets && opt_.bucket_bits < 15;
+            succinct::context_code::sample_counts counts(sample, contexts, false, opt_.bucket_bits + (wider ? 1 : 0));
             std::uint64_t coded = 0;
-            for (std::size_t k = 0; k < sample.size(); ++k) coded += code_.coded_bits(sample[k], contexts[k]);
-            // The table's cost: in the file, and in a reader's memory.
-            const std::uint64_t table = code_.bytes() + code_.memory_usage();
-            if ((coded + 7) / 8 * repeats + table < raw * repeats || opt_.force_coded) {
+            if (wider) code_ = succinct::context_code::train(counts, repeats, &coded);
+            std::uint64_t cost = wider ? price(code_, coded) : 0;
+            if (wider) counts.fold();
+            std::uint64_t narrow_coded = 0;
+            auto narrow = succinct::context_code::train(counts, repeats, &narrow_coded);
+            if (const std::uint64_t narrow_cost = price(narrow, narrow_coded); !wider || narrow_cost <= cost) {
+                code_ = std::move(narrow);
+                coded = narrow_coded;
+                cost = narrow_cost;
+            }
+            MEMKV_ASSERT(coded == [&] {
+                std::uint64_t sum = 0;
+                for (std::size_t k = 0; k < sample.size(); ++k) sum += code_.coded_bits(sample[k], contexts[k]);
+                return sum;
+            }());
+            if (cost < raw * repeats || opt_.force_coded) {
                 out_.plain_links = false;
                 mean_bits = coded;
             }
