@@ -23,6 +23,10 @@
 // context predicts). A shared bucket costs 2 bytes in the table and 2 in
 // memory, so buckets are many: 4,096 code the URL set's links 2.7% smaller
 // than 1,024, the paths' 4% (bench/RESULTS.md, thirty-seventh session).
+// Buckets too rare to pay for a code alone are grouped by the byte their
+// contexts mostly end in, and a group whose code pays shares it: an order-1
+// code between the order-2 ones and the order-0 fallback, at no cost to a
+// lookup (the bucket's row points at the group's code).
 //
 // With `ends`, a string is followed by the end symbol, so a reader needs no
 // length; without, the caller keeps each string's bit range.
@@ -39,7 +43,8 @@
 //   | 2^bucket_bits + 1 codes: the buckets, then the fallback, each       |
 //   |   count m (u16), then m entries (u16): symbol (bits 0-8: a byte,    |
 //   |   256 escape, 257 end) | length << 9 (1..12); a bucket with m = 0   |
-//   |   shares the fallback                                               |
+//   |   shares the fallback; one with m = 0x8000 | j (no entries) shares   |
+//   |   the code of bucket j < itself, which has one (or names one)       |
 //   +---------------------------------------------------------------------+
 //
 // A code is valid if its symbols are distinct and below 258, its lengths
@@ -155,7 +160,7 @@ public:
     public:
         sample_counts(std::span<const std::string_view> strings, std::span<const byte_context> contexts, bool ends,
                       unsigned bucket_bits)
-            : bits_(bucket_bits), ends_(ends), halves_(std::size_t{2} << bucket_bits) {
+            : bits_(bucket_bits), ends_(ends), halves_(std::size_t{2} << bucket_bits), lasts_(std::size_t{1} << bucket_bits) {
             MEMKV_ASSERT(strings.size() == contexts.size() && bucket_bits >= 8 && bucket_bits <= 15);
             std::uint64_t total = 0;
             const unsigned shift = 32 - bits_;
@@ -163,22 +168,30 @@ public:
                 byte_context c = contexts[i];
                 auto& half = halves_;
                 const std::size_t parity = i % 2;
+                const auto count = [&](unsigned sym) {
+                    const unsigned bucket = hash_from(hash_term(c.before), c.last, shift);
+                    ++half[2 * std::size_t{bucket} + parity][sym];
+                    ++all_[sym];
+                    lasts_[bucket].add(c.last, 1);
+                };
                 for (const char ch : strings[i]) {
                     const auto b = static_cast<unsigned char>(ch);
-                    ++half[2 * std::size_t{hash_from(hash_term(c.before), c.last, shift)} + parity][b];
-                    ++all_[b];
+                    count(b);
                     c = c.next(b);
                 }
-                if (ends) {
-                    ++half[2 * std::size_t{hash_from(hash_term(c.before), c.last, shift)} + parity][end];
-                    ++all_[end];
-                }
+                if (ends) count(end);
                 total += strings[i].size() + 1;
             }
             MEMKV_ASSERT(total < (std::uint64_t{1} << 32));
             (void)total;
         }
         unsigned bucket_bits() const noexcept { return bits_; }
+        // The same bytes counted in the same buckets and halves (the votes
+        // for a bucket's last byte may differ: a fold merges votes, which
+        // finds a majority if there is one, not always the same candidate).
+        bool same_bytes(const sample_counts& o) const noexcept {
+            return bits_ == o.bits_ && ends_ == o.ends_ && halves_ == o.halves_ && all_ == o.all_;
+        }
         void fold() {
             MEMKV_ASSERT(bits_ > 8);
             // Bucket b's halves (2b, 2b + 1) gather 4b + {0, 2} and
@@ -187,15 +200,39 @@ public:
                 for (std::size_t h = 0; h < 2; ++h)
                     for (unsigned s = 0; s < alphabet; ++s)
                         halves_[2 * b + h][s] = halves_[4 * b + h][s] + halves_[4 * b + 2 + h][s];
+            for (std::size_t b = 0; b < (std::size_t{1} << (bits_ - 1)); ++b) {
+                majority m = lasts_[2 * b];
+                m.add(lasts_[2 * b + 1].last, lasts_[2 * b + 1].lead);
+                lasts_[b] = m;
+            }
             --bits_;
             halves_.resize(std::size_t{2} << bits_);
+            lasts_.resize(std::size_t{1} << bits_);
         }
 
     private:
         friend class context_code;
+        // A bucket's most frequent last byte, if one is more than half its
+        // bytes (a majority vote: `lead` is how far the candidate leads; two
+        // votes merge the same way, so folds keep it).
+        struct majority {
+            std::uint16_t last = 0;
+            std::uint32_t lead = 0;
+            void add(unsigned l, std::uint32_t n) noexcept {
+                if (l == last) {
+                    lead += n;
+                } else if (n > lead) {
+                    last = static_cast<std::uint16_t>(l);
+                    lead = n - lead;
+                } else {
+                    lead -= n;
+                }
+            }
+        };
         unsigned bits_;
         bool ends_;
         std::vector<std::array<std::uint32_t, alphabet>> halves_;  // [2 * bucket + parity]
+        std::vector<majority> lasts_;
         std::array<std::uint64_t, alphabet> all_{};
     };
 
@@ -233,39 +270,74 @@ public:
         code.tables_.clear();
         code.fast_.clear();
         code.rows_ = std::vector<std::uint16_t>(buckets, shared_row);  // not assign(): the default holds 2^default_bucket_bits
-        std::array<std::uint64_t, alphabet> own{};
         const auto empty = [](const std::array<std::uint32_t, alphabet>& a) {
             return std::all_of(a.begin(), a.end(), [](std::uint32_t n) { return n == 0; });
         };
-        std::uint64_t bits = 0;
-        for (unsigned b = 0; b < buckets; ++b) {
-            // A bucket the sample never reached shares: no Huffman codes to build.
-            if (empty(halves[2 * b]) && empty(halves[2 * b + 1])) continue;
-            // Bits of one half in the other half's code (escapes included)
-            // and in the fallback.
+        using counts_t = std::array<std::uint64_t, alphabet>;
+        // The bytes a code is weighed on, in two halves.
+        counts_t h0{}, h1{};
+        // Whether a code of its own pays for the bytes counted in h0 and h1:
+        // each half coded with the other half's code against the fallback,
+        // the saving counted `repeats` times against the tables. Sets lens to
+        // the code of both halves.
+        const auto pays = [&] {
             std::uint64_t own_bits = 0, fallback_bits = 0;
+            counts_t own{};
             for (unsigned half = 0; half < 2; ++half) {
-                for (unsigned s = 0; s < alphabet; ++s) own[s] = halves[2 * b + half][s];
+                own = half == 0 ? h0 : h1;
                 own[escape] = 1;
                 limited_lengths(own, lens);
+                const counts_t& other = half == 0 ? h1 : h0;
                 for (unsigned s = 0; s < alphabet; ++s) {
-                    const std::uint64_t n = halves[2 * b + 1 - half][s];
-                    own_bits += n * (lens[s] != 0 ? lens[s] : lens[escape] + fallback[s]);
-                    fallback_bits += n * fallback[s];
+                    own_bits += other[s] * (lens[s] != 0 ? lens[s] : lens[escape] + fallback[s]);
+                    fallback_bits += other[s] * fallback[s];
                 }
             }
-            for (unsigned s = 0; s < alphabet; ++s) own[s] = std::uint64_t{halves[2 * b][s]} + halves[2 * b + 1][s];
+            for (unsigned s = 0; s < alphabet; ++s) own[s] = h0[s] + h1[s];
             own[escape] = 1;
             limited_lengths(own, lens);
             const auto m = static_cast<unsigned>(std::count_if(lens.begin(), lens.end(), [](unsigned char l) { return l != 0; }));
-            if (fallback_bits <= own_bits || (fallback_bits - own_bits) * repeats < 8 * own_code_cost(m)) {
-                for (unsigned s = 0; s < alphabet; ++s) bits += own[s] * fallback[s];
+            return fallback_bits > own_bits && (fallback_bits - own_bits) * repeats >= 8 * own_code_cost(m);
+        };
+        // Counts the bits of h0 and h1 in the code of lengths lens.
+        std::uint64_t bits = 0;
+        const auto add_bits = [&] {
+            for (unsigned s = 0; s < alphabet; ++s)
+                if (s != escape) bits += (h0[s] + h1[s]) * (lens[s] != 0 ? lens[s] : lens[escape] + fallback[s]);
+        };
+        // Buckets without a code of their own, by their most frequent last byte.
+        std::vector<std::pair<std::uint16_t, std::uint32_t>> shared;
+        for (unsigned b = 0; b < buckets; ++b) {
+            // A bucket the sample never reached shares: no Huffman codes to build.
+            if (empty(halves[2 * b]) && empty(halves[2 * b + 1])) continue;
+            std::copy(halves[2 * b].begin(), halves[2 * b].end(), h0.begin());
+            std::copy(halves[2 * b + 1].begin(), halves[2 * b + 1].end(), h1.begin());
+            if (!pays()) {
+                shared.push_back({counts.lasts_[b].last, b});
                 continue;
             }
-            // own[escape] is the 1 added above, not a count.
-            for (unsigned s = 0; s < alphabet; ++s)
-                if (s != escape) bits += own[s] * (lens[s] != 0 ? lens[s] : lens[escape] + fallback[s]);
+            add_bits();
             code.add_own(b, lens);
+        }
+        // Shared buckets whose contexts end in the same byte mostly code
+        // alike (an order-1 context): such a group shares a code of its own
+        // where that pays, the first bucket's, which the others name.
+        std::sort(shared.begin(), shared.end());
+        for (std::size_t i = 0, j = 0; i < shared.size(); i = j) {
+            h0.fill(0);
+            h1.fill(0);
+            for (j = i; j < shared.size() && shared[j].first == shared[i].first; ++j)
+                for (unsigned s = 0; s < alphabet; ++s) {
+                    h0[s] += halves[2 * shared[j].second][s];
+                    h1[s] += halves[2 * shared[j].second + 1][s];
+                }
+            if (j - i > 1 && pays()) {
+                add_bits();
+                code.add_own(shared[i].second, lens);
+                for (std::size_t k = i + 1; k < j; ++k) code.rows_[shared[k].second] = code.rows_[shared[i].second];
+            } else {
+                for (unsigned s = 0; s < alphabet; ++s) bits += (h0[s] + h1[s]) * fallback[s];
+            }
         }
         code.add_fallback(fallback);
         code.build_encoder();
@@ -299,6 +371,13 @@ public:
             const auto m = static_cast<unsigned>(load_le(p + at, 2));
             at += 2;
             if (b < buckets && m == 0) continue;  // shares the fallback
+            if (b < buckets && (m & shares_bucket) != 0) {
+                // Names an earlier bucket with a code of its own (or naming one).
+                const unsigned j = m & ~shares_bucket;
+                if (j >= b || code.rows_[j] == shared_row) return std::nullopt;
+                code.rows_[b] = code.rows_[j];
+                continue;
+            }
             if (m > alphabet || size - at < 2 * std::size_t{m}) return std::nullopt;
             std::array<unsigned char, alphabet> lens{};
             std::uint64_t kraft = 0;
@@ -337,13 +416,16 @@ public:
     void write(std::vector<unsigned char>& out) const {
         out.push_back(static_cast<unsigned char>((ends_ ? 1u : 0u) | (bits_ - 8) << 1));
         unsigned char two[2];
+        // The first bucket of each code: later buckets with that code name it.
+        std::vector<std::uint16_t> first(tables_.size(), shared_row);
         for (unsigned b = 0; b <= buckets(); ++b) {
             const unsigned r = b < buckets() ? rows_[b] : fallback_;
-            if (b < buckets() && r == fallback_) {
-                store_le(two, 0, 2);
+            if (b < buckets() && (r == fallback_ || first[r] != shared_row)) {
+                store_le(two, r == fallback_ ? 0u : (shares_bucket | first[r]), 2);
                 out.insert(out.end(), two, two + 2);
                 continue;
             }
+            if (b < buckets()) first[r] = static_cast<std::uint16_t>(b);
             const table& t = tables_[r];
             store_le(two, t.count, 2);
             out.insert(out.end(), two, two + 2);
@@ -858,6 +940,7 @@ private:
     bool ends_ = false;
     unsigned bits_ = default_bucket_bits;
     static constexpr std::uint16_t shared_row = 0xffff;
+    static constexpr unsigned shares_bucket = 0x8000;  // a bucket's count naming an earlier bucket
     // Code b's row of encoder_ and special_ is b; the fallback's is last.
     std::vector<table> tables_ = std::vector<table>(1);  // the buckets' own codes, then the fallback
     std::vector<std::uint16_t> rows_ = std::vector<std::uint16_t>(std::size_t{1} << default_bucket_bits, 0);  // bucket -> code
