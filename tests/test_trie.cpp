@@ -222,8 +222,9 @@ TEST_CASE("v3 trie: keys without links do not hold the build's edges to the end"
 }
 
 TEST_CASE("v3 trie: a sample weighed by the keys expected", "[trie]") {
-    // A sample of 20,000 links standing for 64 samples pays for more own
-    // codes than one standing for itself; either way every key is found.
+    // A sample of 20,000 links weighed as 64 samples pays for more own
+    // codes than one weighed as itself; a hint that the set is little more
+    // than the sample weighs it so, never above sample_repeats.
     const auto ks = shape(memkv::bench::KeyShape::urls, 30000);
     const auto own_codes = [&](const trie::builder_options& opt) {
         const auto t = build(ks, opt);
@@ -231,11 +232,17 @@ TEST_CASE("v3 trie: a sample weighed by the keys expected", "[trie]") {
         return memkv::detail::succinct::context_code::parse(t->image.code.data(), t->image.code.size())->codes();
     };
     const std::size_t alone = own_codes({.sample_links = 20000, .sample_repeats = 1});
-    const std::size_t hinted = own_codes({.sample_links = 20000, .expected_keys = 64 * ks.size(), .sample_repeats = 1});
+    const std::size_t many = own_codes({.sample_links = 20000, .sample_repeats = 64});
+    CHECK(many > alone);
+    // The sample holds over a third of the keys: a hint of the keys
+    // themselves weighs it as 2 or 3, below 64 and above 1.
+    const std::size_t hinted = own_codes({.sample_links = 20000, .expected_keys = ks.size(), .sample_repeats = 64});
     CHECK(hinted > alone);
+    CHECK(hinted < many);
+    CHECK(own_codes({.sample_links = 20000, .expected_keys = 64 * ks.size(), .sample_repeats = 1}) == alone);
     // A hint below the keys already sampled is ignored.
-    CHECK(own_codes({.sample_links = 20000, .expected_keys = 10, .sample_repeats = 1}) == alone);
-    check(ks, {.sample_links = 20000, .expected_keys = 64 * ks.size()});
+    CHECK(own_codes({.sample_links = 20000, .expected_keys = 10, .sample_repeats = 64}) == many);
+    check(ks, {.sample_links = 20000, .expected_keys = ks.size(), .sample_repeats = 64});
 }
 
 TEST_CASE("v3 trie: the link code keeps the cheaper of two bucket counts", "[trie]") {
@@ -262,7 +269,7 @@ TEST_CASE("v3 trie: the link code keeps the cheaper of two bucket counts", "[tri
         CHECK(tried <= narrow);
         if (tried_bits == bits) CHECK(tried == narrow);
         // Sampled links standing for 64 samples: own codes pay more often.
-        const trie::builder_options hinted{.sample_links = 20000, .expected_keys = 64 * ks.size()};
+        const trie::builder_options hinted{.sample_links = 20000, .expected_keys = 64 * ks.size(), .sample_repeats = 64};
         const auto t = build(ks, hinted);
         chosen.insert(succinct::context_code::parse(t->image.code.data(), t->image.code.size())->bucket_bits());
         check(ks, hinted);

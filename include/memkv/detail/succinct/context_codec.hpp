@@ -149,9 +149,9 @@ public:
         return hash(c.before, c.last, bits_);
     }
 
-    // A sample's byte counts per context bucket, each bucket's split by the
-    // parity of the string's index (train() measures each half's code on
-    // the other half), and over all buckets. fold() turns the counts at
+    // A sample's byte counts per context bucket, each bucket's split into
+    // the first and the second half of the strings (train() measures each
+    // half's code on the other half), and over all buckets. fold() turns the counts at
     // bits into those at bits - 1: a bucket is the hash's top bits, so
     // buckets 2b and 2b + 1 are bucket b with one bit fewer. 32-bit counts
     // (a sample under 4 GiB) halve the table zeroed per count (17 MiB at
@@ -167,10 +167,10 @@ public:
             for (std::size_t i = 0; i < strings.size(); ++i) {
                 byte_context c = contexts[i];
                 auto& half = halves_;
-                const std::size_t parity = i % 2;
+                const std::size_t second = 2 * i >= strings.size() ? 1 : 0;
                 const auto count = [&](unsigned sym) {
                     const unsigned bucket = hash_from(hash_term(c.before), c.last, shift);
-                    ++half[2 * std::size_t{bucket} + parity][sym];
+                    ++half[2 * std::size_t{bucket} + second][sym];
                     ++all_[sym];
                     lasts_[bucket].add(c.last, 1);
                 };
@@ -231,7 +231,7 @@ public:
         };
         unsigned bits_;
         bool ends_;
-        std::vector<std::array<std::uint32_t, alphabet>> halves_;  // [2 * bucket + parity]
+        std::vector<std::array<std::uint32_t, alphabet>> halves_;  // [2 * bucket + half]
         std::vector<majority> lasts_;
         std::array<std::uint64_t, alphabet> all_{};
     };
@@ -249,10 +249,15 @@ public:
     // the fallback, counted `repeats` times (the data the code will code, in
     // samples), pay for its tables (own_code_cost()); else the bucket shares
     // the fallback. The saving is measured on strings the code was not
-    // trained on (the even strings' code on the odd ones, and the other way
-    // round): a code measured on its own sample always looks better than
+    // trained on (the first half's code on the second half, and the other
+    // way round): a code measured on its own sample always looks better than
     // the fallback (uuid.txt's hex digits: every bucket, though order-2
-    // contexts tell nothing there). Deterministic. With sample_bits: the
+    // contexts tell nothing there). Halves, not alternate strings: a sorted
+    // sample's neighbours share contexts that the keys past the sample do
+    // not (the URL set's user names), so alternate strings overrate codes
+    // for the keys the sample stands for (the URL set at a weight of 8:
+    // 10.212 B/key with halves, 10.281 with alternate strings;
+    // bench/RESULTS.md, fifty-first session). Deterministic. With sample_bits: the
     // bits the code takes for the counted sample (coded_bits() summed over
     // it), from the counts.
     static context_code train(const sample_counts& counts, std::uint64_t repeats = 1,

@@ -58,15 +58,17 @@ struct builder_options {
     std::size_t probe_links = 65536;
     unsigned bucket_bits = succinct::context_code::default_bucket_bits;
     bool try_more_buckets = true;  // also train with bucket_bits + 1, keep the cheaper
-    // The keys the whole build will hold, if the caller knows (0: not
-    // known). A sample that is not every link is weighed as what it stands
-    // for, the expected keys over the keys sampled (at most 64), when a
-    // bucket's own code is weighed against its tables (context_code::train);
-    // without the hint, as sample_repeats samples. Tables cost the same
-    // whatever the set's size, so the right weight is the set's size: too
-    // high pays for tables the set does not use (the old fixed 16 on
-    // words.txt, 3 samples' worth: 0.5 bytes a key of tables), too low codes
-    // a large set with the fallback.
+    // A sample that is not every link is weighed as sample_repeats samples
+    // when a bucket's own code is weighed against its tables
+    // (context_code::train), or as what it stands for if that is less: the
+    // keys the whole build will hold (expected_keys, if the caller knows;
+    // 0: not known) over the keys sampled. Not more: a sorted sample is one
+    // end of the key range, and what its codes save there they save less
+    // on the keys past it (the URL set's user names): the URL set weighed
+    // as its 7 samples took 10.281 B/key, as 4 10.143, and paths:7.3M
+    // weighed as 64 gained 0.012 B/key over 4 (bench/RESULTS.md, fifty-first
+    // session). Too high a weight pays for tables the set does not use (the
+    // old fixed 16 on words.txt, 3 samples' worth: 0.5 bytes a key).
     std::uint64_t expected_keys = 0;
     std::uint64_t sample_repeats = 4;
     bool force_plain = false;  // keep links as bytes whatever the sample says
@@ -378,16 +380,15 @@ private:
         std::string().swap(pending_links_);
     }
 
-    // What a sample that is not every link stands for
-    // (builder_options::expected_keys). Without the hint a probe stands for
-    // the whole sample too, so that it leaves plain only links the sample
-    // would leave plain.
+    // What a sample that is not every link stands for (builder_options::
+    // sample_repeats, expected_keys). A probe stands for the whole sample
+    // too, so that it leaves plain only links the sample would leave plain.
     std::uint64_t sample_weight(bool probe) const noexcept {
-        if (keys_ != 0 && opt_.expected_keys > keys_)
-            return std::min<std::uint64_t>(64, (opt_.expected_keys + keys_ - 1) / keys_);
         // A probe runs at probe_links links, so probe_links >= 1 here.
         const std::uint64_t probes = probe ? std::max<std::uint64_t>(1, opt_.sample_links / opt_.probe_links) : 1;
-        return opt_.sample_repeats * probes;
+        const std::uint64_t weight = opt_.sample_repeats * probes;
+        if (keys_ != 0 && opt_.expected_keys > keys_) return std::min(weight, (opt_.expected_keys + keys_ - 1) / keys_);
+        return weight;
     }
 
     std::uint64_t stream_size() const noexcept { return out_.plain_links ? plain_bytes_ : coded_.size(); }
