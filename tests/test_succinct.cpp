@@ -740,7 +740,8 @@ TEST_CASE("context codec: 256 and 4,096 buckets code and parse", "[succinct]") {
     }
 }
 
-TEST_CASE("context codec: counts folded to fewer buckets are the counts made there; the bits counted are the bits coded", "[succinct]") {
+TEST_CASE("context codec: counts folded to fewer buckets are the counts made there; the bits counted are the bits coded",
+          "[succinct]") {
     std::mt19937_64 rng(memkv::test::test_seed(0xF01DED));
     std::vector<std::string> keys;
     for (int i = 0; i < 3000; ++i) keys.push_back(random_string(rng, 50, i % 3 != 0));
@@ -751,7 +752,8 @@ TEST_CASE("context codec: counts folded to fewer buckets are the counts made the
         for (unsigned bits = 13; bits >= 8; --bits) {
             INFO("bucket bits " << bits);
             REQUIRE(counts.bucket_bits() == bits);
-            REQUIRE(counts.same_bytes(succinct::context_code::sample_counts(pieces.strings, pieces.contexts, ends, bits)));
+            const succinct::context_code::sample_counts direct(pieces.strings, pieces.contexts, ends, bits);
+            REQUIRE(counts.same_bytes(direct));
             std::uint64_t sample_bits = 0;
             const auto folded = succinct::context_code::train(counts, 4, &sample_bits);
             // The bits counted are the bits the code writes for the sample.
@@ -787,7 +789,8 @@ TEST_CASE("context codec: rare contexts that end in the same byte share a code",
     const std::vector<std::string_view> strings(keys.begin(), keys.end());
     const std::vector<succinct::byte_context> contexts(strings.size());
     std::uint64_t sample_bits = 0;
-    const auto code = succinct::context_code::train(succinct::context_code::sample_counts(strings, contexts, false, 12), 1, &sample_bits);
+    const succinct::context_code::sample_counts counts(strings, contexts, false, 12);
+    const auto code = succinct::context_code::train(counts, 1, &sample_bits);
     REQUIRE(code.codes() == 2);  // the group's code and the fallback
     unsigned in_group = 0;
     for (unsigned b = 'a'; b <= unsigned{'w'}; ++b) {

@@ -269,7 +269,8 @@ TEST_CASE("v3 trie: the link code keeps the cheaper of two bucket counts", "[tri
         CHECK(tried <= narrow);
         if (tried_bits == bits) CHECK(tried == narrow);
         // Sampled links standing for 64 samples: own codes pay more often.
-        const trie::builder_options hinted{.sample_links = 20000, .expected_keys = 64 * ks.size(), .sample_repeats = 64};
+        const trie::builder_options hinted{
+            .sample_links = 20000, .expected_keys = 64 * ks.size(), .sample_repeats = 64};
         const auto t = build(ks, hinted);
         chosen.insert(succinct::context_code::parse(t->image.code.data(), t->image.code.size())->bucket_bits());
         check(ks, hinted);

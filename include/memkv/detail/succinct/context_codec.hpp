@@ -160,17 +160,19 @@ public:
     public:
         sample_counts(std::span<const std::string_view> strings, std::span<const byte_context> contexts, bool ends,
                       unsigned bucket_bits)
-            : bits_(bucket_bits), ends_(ends), halves_(std::size_t{2} << bucket_bits), lasts_(std::size_t{1} << bucket_bits) {
+            : bits_(bucket_bits),
+              ends_(ends),
+              halves_(std::size_t{2} << bucket_bits),
+              lasts_(std::size_t{1} << bucket_bits) {
             MEMKV_ASSERT(strings.size() == contexts.size() && bucket_bits >= 8 && bucket_bits <= 15);
-            std::uint64_t total = 0;
+            [[maybe_unused]] std::uint64_t total = 0;
             const unsigned shift = 32 - bits_;
             for (std::size_t i = 0; i < strings.size(); ++i) {
                 byte_context c = contexts[i];
-                auto& half = halves_;
                 const std::size_t second = 2 * i >= strings.size() ? 1 : 0;
                 const auto count = [&](unsigned sym) {
                     const unsigned bucket = hash_from(hash_term(c.before), c.last, shift);
-                    ++half[2 * std::size_t{bucket} + second][sym];
+                    ++halves_[2 * std::size_t{bucket} + second][sym];
                     ++all_[sym];
                     lasts_[bucket].add(c.last, 1);
                 };
@@ -183,7 +185,6 @@ public:
                 total += strings[i].size() + 1;
             }
             MEMKV_ASSERT(total < (std::uint64_t{1} << 32));
-            (void)total;
         }
         unsigned bucket_bits() const noexcept { return bits_; }
         // The same bytes counted in the same buckets and halves (the votes

@@ -339,19 +339,21 @@ private:
                 return (coded + 7) / 8 * repeats + code.bytes() + code.memory_usage();
             };
             // Twice the buckets split more contexts (fewer collisions) for
-            // 4 more bytes a bucket: the cheaper of the two, from one count.
+            // 4 more bytes a bucket: the cheaper of the two (the fewer on a
+            // tie), both from one count.
             const bool wider = !probe && opt_.try_more_buckets && opt_.bucket_bits < 15;
             succinct::context_code::sample_counts counts(sample, contexts, false, opt_.bucket_bits + (wider ? 1 : 0));
-            std::uint64_t coded = 0;
-            if (wider) code_ = succinct::context_code::train(counts, repeats, &coded);
-            std::uint64_t cost = wider ? price(code_, coded) : 0;
-            if (wider) counts.fold();
-            std::uint64_t narrow_coded = 0;
-            auto narrow = succinct::context_code::train(counts, repeats, &narrow_coded);
-            if (const std::uint64_t narrow_cost = price(narrow, narrow_coded); !wider || narrow_cost <= cost) {
-                code_ = std::move(narrow);
-                coded = narrow_coded;
-                cost = narrow_cost;
+            std::uint64_t coded = 0, cost = std::numeric_limits<std::uint64_t>::max();
+            for (;;) {
+                std::uint64_t bits = 0;
+                auto code = succinct::context_code::train(counts, repeats, &bits);
+                if (const std::uint64_t c = price(code, bits); c <= cost) {
+                    code_ = std::move(code);
+                    coded = bits;
+                    cost = c;
+                }
+                if (counts.bucket_bits() == opt_.bucket_bits) break;
+                counts.fold();
             }
             MEMKV_ASSERT(coded == [&] {
                 std::uint64_t sum = 0;
